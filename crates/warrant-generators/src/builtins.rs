@@ -1,0 +1,132 @@
+//! The built-in generator kinds.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::random::{random_bytes, random_string};
+use crate::{Generator, GeneratorError, Params, Registry};
+
+/// Django OAuth Toolkit's default alphabet (oauthlib's `UNICODE_ASCII_CHARACTER_SET`).
+const DEFAULT_ALPHABET: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+pub(crate) fn register(registry: &mut Registry) {
+    registry.register("random", |params| Ok(Arc::new(RandomString::from_params(params)?)));
+    registry.register("opaque", |params| Ok(Arc::new(Opaque::from_params(params)?)));
+}
+
+/// `kind = "random"`: `length` characters (default 40) from `alphabet` (default letters and
+/// digits), like Django OAuth Toolkit's client id and secret generators.
+struct RandomString {
+    alphabet: Vec<u8>,
+    length: usize,
+}
+
+impl RandomString {
+    fn from_params(params: &Params<'_>) -> Result<Self, GeneratorError> {
+        params.allow_only(&["length", "alphabet"])?;
+        let length = params.usize("length")?.unwrap_or(40);
+        if !(1..=1024).contains(&length) {
+            return Err(params.error("length", "must be between 1 and 1024"));
+        }
+        let alphabet = params.string("alphabet")?.unwrap_or_else(|| DEFAULT_ALPHABET.into());
+        let mut unique: Vec<u8> = alphabet.bytes().collect();
+        unique.sort_unstable();
+        unique.dedup();
+        // `:` would break HTTP Basic auth for client ids sent without form-encoding.
+        let printable = alphabet.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b':');
+        if unique.len() < 2 || unique.len() != alphabet.len() || !printable {
+            return Err(params.error(
+                "alphabet",
+                "needs at least two distinct printable ASCII characters, without spaces, ':' or repeats",
+            ));
+        }
+        Ok(Self { alphabet: alphabet.into_bytes(), length })
+    }
+}
+
+impl Generator for RandomString {
+    fn generate(&self) -> Result<String, GeneratorError> {
+        random_string(&self.alphabet, self.length)
+    }
+
+    fn entropy_bits(&self) -> Option<u32> {
+        let bits = self.length as f64 * (self.alphabet.len() as f64).log2();
+        Some(bits.floor() as u32)
+    }
+}
+
+/// `kind = "opaque"`: `bytes` random bytes (default and minimum 32, i.e. 256 bits) from
+/// ring's `SystemRandom`, base64url without padding.
+struct Opaque {
+    bytes: usize,
+}
+
+impl Opaque {
+    fn from_params(params: &Params<'_>) -> Result<Self, GeneratorError> {
+        params.allow_only(&["bytes"])?;
+        let bytes = params.usize("bytes")?.unwrap_or(32);
+        if !(32..=512).contains(&bytes) {
+            return Err(params.error("bytes", "must be between 32 and 512"));
+        }
+        Ok(Self { bytes })
+    }
+}
+
+impl Generator for Opaque {
+    fn generate(&self) -> Result<String, GeneratorError> {
+        Ok(URL_SAFE_NO_PAD.encode(random_bytes(self.bytes)?))
+    }
+
+    fn entropy_bits(&self) -> Option<u32> {
+        u32::try_from(self.bytes * 8).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{GeneratorError, GeneratorsConfig, Registry, TokenContext};
+    use warrant_model::{ClientId, ScopeSet};
+
+    fn build(json: &str) -> Result<crate::Generators, GeneratorError> {
+        let config: GeneratorsConfig = serde_json::from_str(json).unwrap();
+        Registry::with_builtins().build(&config)
+    }
+
+    fn error_of(json: &str) -> String {
+        build(json).map(|_| ()).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn defaults_follow_django_oauth_toolkit() {
+        let generators = build("{}").unwrap();
+        let id = generators.new_client_id().unwrap();
+        assert_eq!(id.as_str().len(), 40);
+        assert!(id.as_str().bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_eq!(generators.new_client_secret().unwrap().expose().len(), 128);
+        let client = ClientId::parse("c").unwrap();
+        let scope = ScopeSet::empty();
+        let now = time::OffsetDateTime::UNIX_EPOCH;
+        let context = TokenContext { client_id: &client, subject: None, scope: &scope, issued_at: now, expires_at: now };
+        let token = generators.new_access_token(&context).unwrap();
+        assert_eq!(token.expose().len(), 43, "32 bytes of base64url");
+        assert_ne!(token.expose(), generators.new_refresh_token(&context).unwrap().expose());
+    }
+
+    #[test]
+    fn config_errors_name_the_key() {
+        assert!(error_of(r#"{"client_id": {"kind": "nope"}}"#).starts_with("generators.client_id.kind: unknown generator kind \"nope\""));
+        assert!(error_of(r#"{"client_secret": {"kind": "random", "length": "long"}}"#).starts_with("generators.client_secret.length:"));
+        assert!(error_of(r#"{"client_id": {"kind": "random", "lenght": 40}}"#).starts_with("generators.client_id.lenght: unknown parameter"));
+        assert!(error_of(r#"{"client_id": {"kind": "random", "alphabet": "ab:"}}"#).starts_with("generators.client_id.alphabet:"));
+        assert!(error_of(r#"{"access_token": {"kind": "opaque", "bytes": 8}}"#).starts_with("generators.access_token.bytes:"));
+    }
+
+    #[test]
+    fn weak_secret_generators_are_refused() {
+        let message = error_of(r#"{"client_secret": {"kind": "random", "length": 8}}"#);
+        assert!(message.starts_with("generators.client_secret: makes values of 47 bits"), "{message}");
+        assert!(build(r#"{"client_id": {"kind": "random", "length": 8}}"#).is_ok(), "client ids are not secret");
+    }
+}

@@ -1,0 +1,58 @@
+//! Generators for client ids, client secrets, access and refresh tokens, chosen by name
+//! in config, and the cryptographic helpers every other Warrant crate uses.
+//!
+//! A library user adds a generator kind without forking Warrant:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use warrant_generators::{Generator, GeneratorError, GeneratorsConfig, Registry};
+//!
+//! /// Client ids like `app-000042`, from a counter the embedding program owns.
+//! struct Sequential(std::sync::atomic::AtomicU64, String);
+//!
+//! impl Generator for Sequential {
+//!     fn generate(&self) -> Result<String, GeneratorError> {
+//!         let n = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+//!         Ok(format!("{}-{n:06}", self.1))
+//!     }
+//! }
+//!
+//! let mut registry = Registry::with_builtins();
+//! registry.register("sequential", |params| {
+//!     params.allow_only(&["prefix"])?;
+//!     let prefix = params.string("prefix")?.unwrap_or_else(|| "app".into());
+//!     Ok(Arc::new(Sequential(0.into(), prefix)))
+//! });
+//!
+//! // What `[generators.client_id] kind = "sequential"` in warrant.toml deserializes to:
+//! let config: GeneratorsConfig =
+//!     serde_json::from_str(r#"{"client_id": {"kind": "sequential", "prefix": "app"}}"#).unwrap();
+//! let generators = registry.build(&config).unwrap();
+//! assert_eq!(generators.new_client_id().unwrap().as_str(), "app-000000");
+//! ```
+//!
+//! The crypto helpers: [`hash_token`] (SHA-256, for high-entropy values),
+//! [`constant_time_eq`], [`PasswordHasher`] (PBKDF2-HMAC-SHA256 in Django's format) and
+//! [`SealingKey`] (AES-256-GCM for values that must be read back).
+//!
+//! This crate must not know about storage or HTTP.
+
+#![forbid(unsafe_code)]
+
+mod builtins;
+mod error;
+mod hashing;
+mod password;
+mod random;
+mod registry;
+mod seal;
+
+pub use error::GeneratorError;
+pub use hashing::{constant_time_eq, hash_token, verify_token};
+pub use password::PasswordHasher;
+pub use random::{family_id, random_urlsafe};
+pub use registry::{
+    Generator, GeneratorConfig, Generators, GeneratorsConfig, Params, Registry, TokenContext,
+    TokenGenerator,
+};
+pub use seal::SealingKey;

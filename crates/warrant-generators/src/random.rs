@@ -1,0 +1,63 @@
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::rand::{SecureRandom, SystemRandom};
+use warrant_model::{FamilyId, Secret};
+
+use crate::GeneratorError;
+
+/// `n` random bytes from the operating system.
+pub(crate) fn random_bytes(n: usize) -> Result<Vec<u8>, GeneratorError> {
+    let mut bytes = vec![0u8; n];
+    SystemRandom::new().fill(&mut bytes).map_err(|_| GeneratorError::Random)?;
+    Ok(bytes)
+}
+
+/// `n` random bytes, base64url without padding: session keys, CSRF tokens, dev keys.
+pub fn random_urlsafe(n: usize) -> Result<Secret<String>, GeneratorError> {
+    Ok(Secret::new(URL_SAFE_NO_PAD.encode(random_bytes(n)?)))
+}
+
+/// A fresh identifier for a grant family (128 random bits; not a secret).
+pub fn family_id() -> Result<FamilyId, GeneratorError> {
+    Ok(FamilyId::new(URL_SAFE_NO_PAD.encode(random_bytes(16)?)))
+}
+
+/// `length` characters drawn uniformly from an ASCII `alphabet` (rejection sampling, so
+/// no character is likelier than another).
+pub(crate) fn random_string(alphabet: &[u8], length: usize) -> Result<String, GeneratorError> {
+    let n = alphabet.len();
+    // Largest multiple of n that fits in a byte; bytes at or above it are redrawn.
+    let limit = 256 - (256 % n);
+    let mut out = String::with_capacity(length);
+    while out.len() < length {
+        for byte in random_bytes(length * 2)? {
+            if usize::from(byte) < limit {
+                out.push(char::from(alphabet[usize::from(byte) % n]));
+                if out.len() == length {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_string_uses_only_the_alphabet_and_has_the_length() {
+        let s = random_string(b"abc", 500).unwrap();
+        assert_eq!(s.chars().count(), 500);
+        assert!(s.chars().all(|c| "abc".contains(c)));
+        assert!(s.contains('a') && s.contains('b') && s.contains('c'));
+    }
+
+    #[test]
+    fn random_values_differ() {
+        let (a, b) = (random_urlsafe(32).unwrap(), random_urlsafe(32).unwrap());
+        assert_ne!(a.expose(), b.expose());
+        assert_eq!(a.expose().len(), 43);
+    }
+}

@@ -1,0 +1,111 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    ApplicationId, ClientId, ClientType, GrantTypes, ModelError, Origin, RedirectUri, Timestamp,
+    TokenHash, UserId,
+};
+
+/// A JWS algorithm Warrant signs ID tokens and JWT access tokens with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SigningAlgorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (required by OpenID Connect Core).
+    RS256,
+    /// ECDSA P-256 with SHA-256.
+    ES256,
+    /// Ed25519.
+    EdDSA,
+}
+
+impl SigningAlgorithm {
+    /// The JWS `alg` name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RS256 => "RS256",
+            Self::ES256 => "ES256",
+            Self::EdDSA => "EdDSA",
+        }
+    }
+
+    /// Parses a JWS `alg` name.
+    pub fn parse(value: &str) -> Result<Self, ModelError> {
+        match value {
+            "RS256" => Ok(Self::RS256),
+            "ES256" => Ok(Self::ES256),
+            "EdDSA" => Ok(Self::EdDSA),
+            other => Err(ModelError::SigningAlgorithm(other.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for SigningAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A registered client (Django OAuth Toolkit's `Application`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Application {
+    /// Database id.
+    pub id: ApplicationId,
+    /// Public identifier sent by the client.
+    pub client_id: ClientId,
+    /// Hash of the client secret; `None` for public clients.
+    pub client_secret: Option<TokenHash>,
+    /// Confidential or public.
+    pub client_type: ClientType,
+    /// The grants this application may use.
+    pub grant_types: GrantTypes,
+    /// Exact-match redirection endpoints.
+    pub redirect_uris: Vec<RedirectUri>,
+    /// Where RP-initiated logout may send the user afterwards.
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    /// Browser origins allowed to call the token, revocation, introspection and userinfo
+    /// endpoints (CORS).
+    pub allowed_origins: Vec<Origin>,
+    /// Shown on the consent page.
+    pub name: String,
+    /// The user who registered it; `None` for applications created by operators.
+    pub owner: Option<UserId>,
+    /// Trusted first-party application: no consent page.
+    pub skip_authorization: bool,
+    /// Whether PKCE is required even for a confidential client.
+    pub pkce_required: bool,
+    /// ID-token signing algorithm; `None` when the application does not use OpenID Connect.
+    pub algorithm: Option<SigningAlgorithm>,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+}
+
+/// An application to register; the store assigns the id and times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApplication {
+    /// Public identifier.
+    pub client_id: ClientId,
+    /// Hash of the client secret.
+    pub client_secret: Option<TokenHash>,
+    /// Confidential or public.
+    pub client_type: ClientType,
+    /// Allowed grants.
+    pub grant_types: GrantTypes,
+    /// Redirection endpoints.
+    pub redirect_uris: Vec<RedirectUri>,
+    /// Post-logout redirection endpoints.
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    /// CORS origins.
+    pub allowed_origins: Vec<Origin>,
+    /// Display name.
+    pub name: String,
+    /// Registering user.
+    pub owner: Option<UserId>,
+    /// Skip the consent page.
+    pub skip_authorization: bool,
+    /// Require PKCE.
+    pub pkce_required: bool,
+    /// ID-token algorithm.
+    pub algorithm: Option<SigningAlgorithm>,
+}

@@ -1,0 +1,55 @@
+use thiserror::Error;
+
+/// Why a value could not become a domain type.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ModelError {
+    /// A redirect URI broke one of RFC 6749 §3.1.2's or Warrant's rules.
+    #[error("invalid redirect URI {uri:?}: {reason}")]
+    RedirectUri {
+        /// The rejected input.
+        uri: String,
+        /// Which rule it broke.
+        reason: &'static str,
+    },
+    /// An origin was not `scheme://host[:port]`.
+    #[error("invalid origin {0:?}: expected scheme://host[:port] with no path")]
+    Origin(String),
+    /// A scope token held characters RFC 6749 §3.3 does not allow.
+    #[error("invalid scope {0:?}: scopes are printable ASCII without spaces, quotes or backslashes")]
+    Scope(String),
+    /// A client id was empty, too long or held characters that break HTTP Basic auth.
+    #[error("invalid client id: 1 to 255 printable ASCII characters without ':' or spaces")]
+    ClientId,
+    /// A username broke Django's rules.
+    #[error("invalid username {0:?}: 1 to 150 letters, digits and @ . + - _")]
+    Username(String),
+    /// An email address was malformed.
+    #[error("invalid email address {0:?}")]
+    Email(String),
+    /// A grant type was not one Warrant knows.
+    #[error("unknown grant type {0:?}")]
+    GrantType(String),
+    /// A set of grant types was empty.
+    #[error("an application needs at least one grant type")]
+    NoGrantTypes,
+    /// A client type was neither `confidential` nor `public`.
+    #[error("unknown client type {0:?}: expected confidential or public")]
+    ClientType(String),
+    /// A signing algorithm was not one Warrant implements.
+    #[error("unknown signing algorithm {0:?}: expected RS256, ES256 or EdDSA")]
+    SigningAlgorithm(String),
+    /// A PKCE code challenge or method was malformed (RFC 7636 §4.2).
+    #[error("invalid PKCE code challenge: {0}")]
+    CodeChallenge(&'static str),
+    /// A stored hash was not in the expected format.
+    #[error("malformed {0}")]
+    Hash(&'static str),
+    /// A stored enumeration held a value this version does not know.
+    #[error("unknown {kind} {value:?}")]
+    Unknown {
+        /// What was being read.
+        kind: &'static str,
+        /// The value found.
+        value: String,
+    },
+}

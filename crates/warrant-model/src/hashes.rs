@@ -1,0 +1,122 @@
+use std::fmt;
+
+use crate::ModelError;
+
+/// The SHA-256 digest of a high-entropy value (token, code, client secret, API token).
+/// Only this is stored; the value itself is shown once and forgotten.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenHash([u8; 32]);
+
+impl TokenHash {
+    /// Wraps a digest computed by `warrant_generators::hash_token`.
+    pub fn from_digest(digest: [u8; 32]) -> Self {
+        Self(digest)
+    }
+
+    /// The raw digest bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Lower-case hex, the form kept in the database.
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Parses the database form.
+    pub fn from_hex(hex: &str) -> Result<Self, ModelError> {
+        let bytes = hex.as_bytes();
+        if bytes.len() != 64 {
+            return Err(ModelError::Hash("token hash"));
+        }
+        let mut digest = [0u8; 32];
+        for (out, pair) in digest.iter_mut().zip(bytes.chunks_exact(2)) {
+            let text = std::str::from_utf8(pair).map_err(|_| ModelError::Hash("token hash"))?;
+            *out = u8::from_str_radix(text, 16).map_err(|_| ModelError::Hash("token hash"))?;
+        }
+        Ok(Self(digest))
+    }
+}
+
+impl fmt::Debug for TokenHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TokenHash({}…)", &self.to_hex()[..8])
+    }
+}
+
+/// A password hash in Django's `algorithm$…` encoding (`pbkdf2_sha256$iterations$salt$hash`),
+/// or Django's unusable-password marker (starting with `!`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    /// Accepts any Django-style encoded hash: an algorithm name, `$`, then its fields.
+    pub fn parse(encoded: &str) -> Result<Self, ModelError> {
+        let usable = encoded
+            .split_once('$')
+            .is_some_and(|(algorithm, rest)| !algorithm.is_empty() && !rest.is_empty());
+        if usable || encoded.starts_with('!') {
+            Ok(Self(encoded.to_owned()))
+        } else {
+            Err(ModelError::Hash("password hash"))
+        }
+    }
+
+    /// The encoded form.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let algorithm = self.0.split('$').next().unwrap_or_default();
+        write!(f, "PasswordHash({algorithm}$…)")
+    }
+}
+
+/// A value sealed with AES-256-GCM under the configured `secret_key`
+/// (`warrant_generators::SealingKey`): nonce, ciphertext and tag.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Sealed(Vec<u8>);
+
+impl Sealed {
+    /// Wraps sealed bytes.
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    /// The sealed bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sealed({} bytes)", self.0.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_hash_round_trips_through_hex() {
+        let hash = TokenHash::from_digest([0xab; 32]);
+        assert_eq!(TokenHash::from_hex(&hash.to_hex()), Ok(hash));
+        assert!(TokenHash::from_hex("zz").is_err());
+        assert!(TokenHash::from_hex(&"g".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn password_hash_accepts_django_encodings_only() {
+        assert!(PasswordHash::parse("pbkdf2_sha256$600000$salt$hash").is_ok());
+        assert!(PasswordHash::parse("!unusable").is_ok());
+        assert!(PasswordHash::parse("plaintext").is_err());
+        assert!(PasswordHash::parse("$x").is_err());
+        let debug = format!("{:?}", PasswordHash::parse("pbkdf2_sha256$1$salt$hash"));
+        assert!(!debug.contains("salt"));
+    }
+}

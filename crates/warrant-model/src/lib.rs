@@ -1,0 +1,45 @@
+//! Warrant's domain types: the words of OAuth 2.0, OpenID Connect and the Django packages
+//! Warrant replaces, as Rust types.
+//!
+//! Parsing is validation: a [`RedirectUri`], [`Scope`], [`ClientId`], [`Username`] or
+//! [`Email`] that exists is valid, so code past the edge never re-checks strings.
+//! Secrets travel in [`Secret`], whose `Debug`/`Display` never show the value.
+//!
+//! This crate must not know about I/O of any kind: no database, no HTTP, no files, no
+//! randomness, no clock. Hashing, sealing and generation live in `warrant-generators`.
+
+#![forbid(unsafe_code)]
+
+mod application;
+mod error;
+mod grant;
+mod hashes;
+mod identity;
+mod records;
+mod redirect;
+mod scope;
+mod secret;
+mod token;
+mod user;
+
+pub use application::{Application, NewApplication, SigningAlgorithm};
+pub use error::ModelError;
+pub use grant::{ClientType, GrantType, GrantTypes};
+pub use hashes::{PasswordHash, Sealed, TokenHash};
+pub use identity::{ApplicationId, ClientId, Email, UserId, Username};
+pub use records::{
+    ApiToken, Consent, DeviceAuthorization, DeviceStatus, NewDeviceAuthorization, NewOutboxEvent,
+    NewSession, NewUpstreamConnection, OutboxEvent, ProviderKey, Session, SigningKey,
+    UpstreamConnection,
+};
+pub use redirect::{Origin, RedirectUri, RedirectUriPolicy};
+pub use scope::{Scope, ScopeSet};
+pub use secret::Secret;
+pub use token::{
+    AccessToken, AuthorizationCode, CodeChallenge, CodeChallengeMethod, FamilyId,
+    NewAccessToken, NewAuthorizationCode, NewRefreshToken, RefreshToken,
+};
+pub use user::{NewUser, User};
+
+/// A point in time. Always UTC; storage keeps microsecond precision.
+pub type Timestamp = time::OffsetDateTime;
