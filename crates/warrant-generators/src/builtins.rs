@@ -12,8 +12,12 @@ use crate::{Generator, GeneratorError, Params, Registry};
 const DEFAULT_ALPHABET: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 pub(crate) fn register(registry: &mut Registry) {
-    registry.register("random", |params| Ok(Arc::new(RandomString::from_params(params)?)));
-    registry.register("opaque", |params| Ok(Arc::new(Opaque::from_params(params)?)));
+    registry.register("random", |params| {
+        Ok(Arc::new(RandomString::from_params(params)?))
+    });
+    registry.register("opaque", |params| {
+        Ok(Arc::new(Opaque::from_params(params)?))
+    });
 }
 
 /// `kind = "random"`: `length` characters (default 40) from `alphabet` (default letters and
@@ -30,19 +34,26 @@ impl RandomString {
         if !(1..=1024).contains(&length) {
             return Err(params.error("length", "must be between 1 and 1024"));
         }
-        let alphabet = params.string("alphabet")?.unwrap_or_else(|| DEFAULT_ALPHABET.into());
+        let alphabet = params
+            .string("alphabet")?
+            .unwrap_or_else(|| DEFAULT_ALPHABET.into());
         let mut unique: Vec<u8> = alphabet.bytes().collect();
         unique.sort_unstable();
         unique.dedup();
         // `:` would break HTTP Basic auth for client ids sent without form-encoding.
-        let printable = alphabet.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b':');
+        let printable = alphabet
+            .bytes()
+            .all(|b| (0x21..=0x7e).contains(&b) && b != b':');
         if unique.len() < 2 || unique.len() != alphabet.len() || !printable {
             return Err(params.error(
                 "alphabet",
                 "needs at least two distinct printable ASCII characters, without spaces, ':' or repeats",
             ));
         }
-        Ok(Self { alphabet: alphabet.into_bytes(), length })
+        Ok(Self {
+            alphabet: alphabet.into_bytes(),
+            length,
+        })
     }
 }
 
@@ -108,25 +119,55 @@ mod tests {
         let client = ClientId::parse("c").unwrap();
         let scope = ScopeSet::empty();
         let now = time::OffsetDateTime::UNIX_EPOCH;
-        let context = TokenContext { client_id: &client, subject: None, scope: &scope, issued_at: now, expires_at: now };
+        let context = TokenContext {
+            client_id: &client,
+            subject: None,
+            scope: &scope,
+            issued_at: now,
+            expires_at: now,
+        };
         let token = generators.new_access_token(&context).unwrap();
         assert_eq!(token.expose().len(), 43, "32 bytes of base64url");
-        assert_ne!(token.expose(), generators.new_refresh_token(&context).unwrap().expose());
+        assert_ne!(
+            token.expose(),
+            generators.new_refresh_token(&context).unwrap().expose()
+        );
     }
 
     #[test]
     fn config_errors_name_the_key() {
-        assert!(error_of(r#"{"client_id": {"kind": "nope"}}"#).starts_with("generators.client_id.kind: unknown generator kind \"nope\""));
-        assert!(error_of(r#"{"client_secret": {"kind": "random", "length": "long"}}"#).starts_with("generators.client_secret.length:"));
-        assert!(error_of(r#"{"client_id": {"kind": "random", "lenght": 40}}"#).starts_with("generators.client_id.lenght: unknown parameter"));
-        assert!(error_of(r#"{"client_id": {"kind": "random", "alphabet": "ab:"}}"#).starts_with("generators.client_id.alphabet:"));
-        assert!(error_of(r#"{"access_token": {"kind": "opaque", "bytes": 8}}"#).starts_with("generators.access_token.bytes:"));
+        assert!(
+            error_of(r#"{"client_id": {"kind": "nope"}}"#)
+                .starts_with("generators.client_id.kind: unknown generator kind \"nope\"")
+        );
+        assert!(
+            error_of(r#"{"client_secret": {"kind": "random", "length": "long"}}"#)
+                .starts_with("generators.client_secret.length:")
+        );
+        assert!(
+            error_of(r#"{"client_id": {"kind": "random", "lenght": 40}}"#)
+                .starts_with("generators.client_id.lenght: unknown parameter")
+        );
+        assert!(
+            error_of(r#"{"client_id": {"kind": "random", "alphabet": "ab:"}}"#)
+                .starts_with("generators.client_id.alphabet:")
+        );
+        assert!(
+            error_of(r#"{"access_token": {"kind": "opaque", "bytes": 8}}"#)
+                .starts_with("generators.access_token.bytes:")
+        );
     }
 
     #[test]
     fn weak_secret_generators_are_refused() {
         let message = error_of(r#"{"client_secret": {"kind": "random", "length": 8}}"#);
-        assert!(message.starts_with("generators.client_secret: makes values of 47 bits"), "{message}");
-        assert!(build(r#"{"client_id": {"kind": "random", "length": 8}}"#).is_ok(), "client ids are not secret");
+        assert!(
+            message.starts_with("generators.client_secret: makes values of 47 bits"),
+            "{message}"
+        );
+        assert!(
+            build(r#"{"client_id": {"kind": "random", "length": 8}}"#).is_ok(),
+            "client ids are not secret"
+        );
     }
 }

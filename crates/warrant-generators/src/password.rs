@@ -30,7 +30,9 @@ impl PasswordHasher {
     pub fn new(iterations: u32) -> Result<Self, GeneratorError> {
         NonZeroU32::new(iterations)
             .map(|iterations| Self { iterations })
-            .ok_or(GeneratorError::Password("the iteration count must be at least 1"))
+            .ok_or(GeneratorError::Password(
+                "the iteration count must be at least 1",
+            ))
     }
 
     /// Hashes a password with a fresh salt.
@@ -44,7 +46,11 @@ impl PasswordHasher {
             password.expose().as_bytes(),
             &mut derived,
         );
-        let encoded = format!("{ALGORITHM}${}${salt}${}", self.iterations, STANDARD.encode(derived));
+        let encoded = format!(
+            "{ALGORITHM}${}${salt}${}",
+            self.iterations,
+            STANDARD.encode(derived)
+        );
         PasswordHash::parse(&encoded).map_err(|_| GeneratorError::Password("encoding failed"))
     }
 
@@ -73,13 +79,20 @@ impl PasswordHasher {
 
 impl Default for PasswordHasher {
     fn default() -> Self {
-        Self { iterations: NonZeroU32::MIN.saturating_add(Self::DEFAULT_ITERATIONS - 1) }
+        Self {
+            iterations: NonZeroU32::MIN.saturating_add(Self::DEFAULT_ITERATIONS - 1),
+        }
     }
 }
 
 fn decode(hash: &PasswordHash) -> Option<(NonZeroU32, &str, Vec<u8>)> {
     let mut fields = hash.as_str().split('$');
-    let (algorithm, iterations, salt, digest) = (fields.next()?, fields.next()?, fields.next()?, fields.next()?);
+    let (algorithm, iterations, salt, digest) = (
+        fields.next()?,
+        fields.next()?,
+        fields.next()?,
+        fields.next()?,
+    );
     if algorithm != ALGORITHM || fields.next().is_some() {
         return None;
     }
@@ -93,8 +106,14 @@ mod tests {
 
     /// `../shared/vectors/django-pbkdf2.txt`, computed by Django's PBKDF2PasswordHasher.
     const DJANGO_VECTORS: &[(&str, &str)] = &[
-        ("correct horse battery staple", "pbkdf2_sha256$260000$f3GyUy2TkdDz$7cxDiWtjyGu70D6KYNkDE2h7J7uRxcvqtve2MKUOauI="),
-        ("s3cr3t-ünïcode", "pbkdf2_sha256$600000$AbCdEf012345$elv00fmT/LVa2FS5YhgwKSGVFQeMOROvnbTeF8ZXi08="),
+        (
+            "correct horse battery staple",
+            "pbkdf2_sha256$260000$f3GyUy2TkdDz$7cxDiWtjyGu70D6KYNkDE2h7J7uRxcvqtve2MKUOauI=",
+        ),
+        (
+            "s3cr3t-ünïcode",
+            "pbkdf2_sha256$600000$AbCdEf012345$elv00fmT/LVa2FS5YhgwKSGVFQeMOROvnbTeF8ZXi08=",
+        ),
     ];
 
     fn secret(s: &str) -> Secret<String> {
@@ -127,7 +146,11 @@ mod tests {
     #[test]
     fn unusable_and_foreign_hashes_never_verify() {
         let hasher = PasswordHasher::default();
-        for encoded in ["!unusable", "argon2$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA", "pbkdf2_sha256$0$s$aGFzaA=="] {
+        for encoded in [
+            "!unusable",
+            "argon2$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA",
+            "pbkdf2_sha256$0$s$aGFzaA==",
+        ] {
             assert!(!hasher.verify(&secret(""), &PasswordHash::parse(encoded).unwrap()));
         }
         assert!(PasswordHasher::new(0).is_err());

@@ -8,7 +8,9 @@ use crate::GeneratorError;
 /// `n` random bytes from the operating system.
 pub(crate) fn random_bytes(n: usize) -> Result<Vec<u8>, GeneratorError> {
     let mut bytes = vec![0u8; n];
-    SystemRandom::new().fill(&mut bytes).map_err(|_| GeneratorError::Random)?;
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| GeneratorError::Random)?;
     Ok(bytes)
 }
 

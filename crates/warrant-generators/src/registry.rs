@@ -66,8 +66,14 @@ pub struct GeneratorConfig {
 
 impl GeneratorConfig {
     fn new(kind: &str, params: &[(&str, serde_json::Value)]) -> Self {
-        let params = params.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
-        Self { kind: kind.to_owned(), params }
+        let params = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        Self {
+            kind: kind.to_owned(),
+            params,
+        }
     }
 }
 
@@ -107,12 +113,19 @@ pub struct Params<'a> {
 impl Params<'_> {
     /// An error naming `generators.<slot>.<param>`.
     pub fn error(&self, param: &str, reason: impl Into<String>) -> GeneratorError {
-        GeneratorError::BadParameter { key: format!("{}.{param}", self.key), reason: reason.into() }
+        GeneratorError::BadParameter {
+            key: format!("{}.{param}", self.key),
+            reason: reason.into(),
+        }
     }
 
     /// Refuses parameters the kind does not know (catches typos such as `lenght`).
     pub fn allow_only(&self, known: &[&str]) -> Result<(), GeneratorError> {
-        match self.values.keys().find(|name| !known.contains(&name.as_str())) {
+        match self
+            .values
+            .keys()
+            .find(|name| !known.contains(&name.as_str()))
+        {
             Some(name) => Err(self.error(name, "unknown parameter")),
             None => Ok(()),
         }
@@ -136,13 +149,17 @@ impl Params<'_> {
         self.values
             .get(name)
             .map(|value| {
-                value.as_str().map(str::to_owned).ok_or_else(|| self.error(name, "expected a string"))
+                value
+                    .as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| self.error(name, "expected a string"))
             })
             .transpose()
     }
 }
 
-type Constructor = Box<dyn Fn(&Params<'_>) -> Result<Arc<dyn Generator>, GeneratorError> + Send + Sync>;
+type Constructor =
+    Box<dyn Fn(&Params<'_>) -> Result<Arc<dyn Generator>, GeneratorError> + Send + Sync>;
 type TokenConstructor =
     Box<dyn Fn(&Params<'_>) -> Result<Arc<dyn TokenGenerator>, GeneratorError> + Send + Sync>;
 
@@ -181,7 +198,10 @@ impl Registry {
     /// Registers (or replaces) a kind usable only for access and refresh tokens.
     pub fn register_token<F>(&mut self, kind: &str, constructor: F)
     where
-        F: Fn(&Params<'_>) -> Result<Arc<dyn TokenGenerator>, GeneratorError> + Send + Sync + 'static,
+        F: Fn(&Params<'_>) -> Result<Arc<dyn TokenGenerator>, GeneratorError>
+            + Send
+            + Sync
+            + 'static,
     {
         self.tokens.insert(kind.to_owned(), Box::new(constructor));
     }
@@ -193,7 +213,10 @@ impl Registry {
         let access_token = self.token("generators.access_token", &config.access_token)?;
         let refresh_token = self.token("generators.refresh_token", &config.refresh_token)?;
         let weak = [
-            ("generators.client_secret", Generator::entropy_bits(&*client_secret)),
+            (
+                "generators.client_secret",
+                Generator::entropy_bits(&*client_secret),
+            ),
             ("generators.access_token", access_token.entropy_bits()),
             ("generators.refresh_token", refresh_token.entropy_bits()),
         ]
@@ -202,17 +225,31 @@ impl Registry {
         if let Some((key, Some(bits))) = weak {
             return Err(GeneratorError::BadParameter {
                 key: key.to_owned(),
-                reason: format!("makes values of {bits} bits of entropy; at least {MIN_SECRET_BITS} are required"),
+                reason: format!(
+                    "makes values of {bits} bits of entropy; at least {MIN_SECRET_BITS} are required"
+                ),
             });
         }
-        Ok(Generators { client_id, client_secret, access_token, refresh_token })
+        Ok(Generators {
+            client_id,
+            client_secret,
+            access_token,
+            refresh_token,
+        })
     }
 
     fn params<'a>(key: &str, config: &'a GeneratorConfig) -> Params<'a> {
-        Params { key: key.to_owned(), values: &config.params }
+        Params {
+            key: key.to_owned(),
+            values: &config.params,
+        }
     }
 
-    fn value(&self, key: &str, config: &GeneratorConfig) -> Result<Arc<dyn Generator>, GeneratorError> {
+    fn value(
+        &self,
+        key: &str,
+        config: &GeneratorConfig,
+    ) -> Result<Arc<dyn Generator>, GeneratorError> {
         match self.values.get(&config.kind) {
             Some(constructor) => constructor(&Self::params(key, config)),
             None if self.tokens.contains_key(&config.kind) => Err(GeneratorError::TokenOnlyKind {
@@ -223,7 +260,11 @@ impl Registry {
         }
     }
 
-    fn token(&self, key: &str, config: &GeneratorConfig) -> Result<Arc<dyn TokenGenerator>, GeneratorError> {
+    fn token(
+        &self,
+        key: &str,
+        config: &GeneratorConfig,
+    ) -> Result<Arc<dyn TokenGenerator>, GeneratorError> {
         if let Some(constructor) = self.tokens.get(&config.kind) {
             return constructor(&Self::params(key, config));
         }
@@ -237,7 +278,12 @@ impl Registry {
     }
 
     fn unknown(&self, key: &str, config: &GeneratorConfig) -> GeneratorError {
-        let known: Vec<&str> = self.values.keys().chain(self.tokens.keys()).map(String::as_str).collect();
+        let known: Vec<&str> = self
+            .values
+            .keys()
+            .chain(self.tokens.keys())
+            .map(String::as_str)
+            .collect();
         GeneratorError::UnknownKind {
             key: format!("{key}.kind"),
             kind: config.kind.clone(),
@@ -284,12 +330,18 @@ impl Generators {
     }
 
     /// A fresh access token.
-    pub fn new_access_token(&self, context: &TokenContext<'_>) -> Result<Secret<String>, GeneratorError> {
+    pub fn new_access_token(
+        &self,
+        context: &TokenContext<'_>,
+    ) -> Result<Secret<String>, GeneratorError> {
         self.access_token.generate_token(context).map(Secret::new)
     }
 
     /// A fresh refresh token.
-    pub fn new_refresh_token(&self, context: &TokenContext<'_>) -> Result<Secret<String>, GeneratorError> {
+    pub fn new_refresh_token(
+        &self,
+        context: &TokenContext<'_>,
+    ) -> Result<Secret<String>, GeneratorError> {
         self.refresh_token.generate_token(context).map(Secret::new)
     }
 }

@@ -20,7 +20,9 @@ impl SealingKey {
     /// Derives the sealing key from the configured `secret_key`.
     pub fn derive(secret_key: &Secret<String>) -> Result<Self, GeneratorError> {
         if secret_key.expose().len() < MIN_SECRET_KEY_LEN {
-            return Err(GeneratorError::WeakSecretKey { min: MIN_SECRET_KEY_LEN });
+            return Err(GeneratorError::WeakSecretKey {
+                min: MIN_SECRET_KEY_LEN,
+            });
         }
         let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"warrant sealing key v1")
             .extract(secret_key.expose().as_bytes());
@@ -35,7 +37,8 @@ impl SealingKey {
     /// Seals `plaintext` for `purpose`: a random 96-bit nonce, then ciphertext and tag.
     pub fn seal(&self, purpose: &str, plaintext: &[u8]) -> Result<Sealed, GeneratorError> {
         let nonce_bytes = random_bytes(NONCE_LEN)?;
-        let nonce = Nonce::try_assume_unique_for_key(&nonce_bytes).map_err(|_| GeneratorError::Random)?;
+        let nonce =
+            Nonce::try_assume_unique_for_key(&nonce_bytes).map_err(|_| GeneratorError::Random)?;
         let mut buffer = plaintext.to_vec();
         self.0
             .seal_in_place_append_tag(nonce, Aad::from(purpose.as_bytes()), &mut buffer)
@@ -62,14 +65,24 @@ impl SealingKey {
     }
 
     /// Seals a string.
-    pub fn seal_str(&self, purpose: &str, plaintext: &Secret<String>) -> Result<Sealed, GeneratorError> {
+    pub fn seal_str(
+        &self,
+        purpose: &str,
+        plaintext: &Secret<String>,
+    ) -> Result<Sealed, GeneratorError> {
         self.seal(purpose, plaintext.expose().as_bytes())
     }
 
     /// Opens a sealed string.
-    pub fn open_str(&self, purpose: &str, sealed: &Sealed) -> Result<Secret<String>, GeneratorError> {
+    pub fn open_str(
+        &self,
+        purpose: &str,
+        sealed: &Sealed,
+    ) -> Result<Secret<String>, GeneratorError> {
         let bytes = self.open(purpose, sealed)?;
-        String::from_utf8(bytes.expose().clone()).map(Secret::new).map_err(|_| GeneratorError::Unseal)
+        String::from_utf8(bytes.expose().clone())
+            .map(Secret::new)
+            .map_err(|_| GeneratorError::Unseal)
     }
 }
 
@@ -93,9 +106,15 @@ mod tests {
         let sealed = k.seal_str("api_token", &Secret::new("tok".into())).unwrap();
         assert!(!sealed.as_bytes().windows(3).any(|w| w == b"tok"));
         assert_eq!(k.open_str("api_token", &sealed).unwrap().expose(), "tok");
-        assert!(matches!(k.open_str("upstream", &sealed), Err(GeneratorError::Unseal)));
+        assert!(matches!(
+            k.open_str("upstream", &sealed),
+            Err(GeneratorError::Unseal)
+        ));
         let other = key("another-secret-key-that-is-long-enough");
-        assert!(matches!(other.open_str("api_token", &sealed), Err(GeneratorError::Unseal)));
+        assert!(matches!(
+            other.open_str("api_token", &sealed),
+            Err(GeneratorError::Unseal)
+        ));
     }
 
     #[test]

@@ -15,7 +15,9 @@ pub enum ModelError {
     #[error("invalid origin {0:?}: expected scheme://host[:port] with no path")]
     Origin(String),
     /// A scope token held characters RFC 6749 §3.3 does not allow.
-    #[error("invalid scope {0:?}: scopes are printable ASCII without spaces, quotes or backslashes")]
+    #[error(
+        "invalid scope {0:?}: scopes are printable ASCII without spaces, quotes or backslashes"
+    )]
     Scope(String),
     /// A client id was empty, too long or held characters that break HTTP Basic auth.
     #[error("invalid client id: 1 to 255 printable ASCII characters without ':' or spaces")]

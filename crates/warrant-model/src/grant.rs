@@ -170,8 +170,14 @@ mod tests {
         for grant in GrantType::ALL {
             assert_eq!(GrantType::parse(grant.as_str()), Ok(grant));
         }
-        assert_eq!(GrantType::parse("authorization-code"), Ok(GrantType::AuthorizationCode));
-        assert_eq!(GrantType::parse("client-credentials"), Ok(GrantType::ClientCredentials));
+        assert_eq!(
+            GrantType::parse("authorization-code"),
+            Ok(GrantType::AuthorizationCode)
+        );
+        assert_eq!(
+            GrantType::parse("client-credentials"),
+            Ok(GrantType::ClientCredentials)
+        );
         assert!(GrantType::parse("magic").is_err());
     }
 

@@ -37,7 +37,9 @@ impl ClientId {
     /// Parses a client id.
     pub fn parse(value: &str) -> Result<Self, ModelError> {
         let valid = (1..=255).contains(&value.len())
-            && value.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b':');
+            && value
+                .bytes()
+                .all(|b| (0x21..=0x7e).contains(&b) && b != b':');
         if valid {
             Ok(Self(value.to_owned()))
         } else {
@@ -104,7 +106,8 @@ impl Email {
         let domain_ok = !domain.is_empty()
             && domain.split('.').all(|label| !label.is_empty())
             && !domain.contains('@');
-        let chars_ok = value.len() <= 254 && !value.chars().any(|c| c.is_whitespace() || c.is_control());
+        let chars_ok =
+            value.len() <= 254 && !value.chars().any(|c| c.is_whitespace() || c.is_control());
         if local.is_empty() || !domain_ok || !chars_ok {
             return Err(invalid());
         }
@@ -146,8 +149,18 @@ mod tests {
 
     #[test]
     fn email_lowercases_the_domain_and_refuses_malformed_addresses() {
-        assert_eq!(Email::parse("Alice@Example.COM").map(|e| e.0), Ok("Alice@example.com".into()));
-        for bad in ["", "alice", "@example.com", "alice@", "a b@example.com", "alice@example..com"] {
+        assert_eq!(
+            Email::parse("Alice@Example.COM").map(|e| e.0),
+            Ok("Alice@example.com".into())
+        );
+        for bad in [
+            "",
+            "alice",
+            "@example.com",
+            "alice@",
+            "a b@example.com",
+            "alice@example..com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
     }

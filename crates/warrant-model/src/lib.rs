@@ -36,8 +36,8 @@ pub use redirect::{Origin, RedirectUri, RedirectUriPolicy};
 pub use scope::{Scope, ScopeSet};
 pub use secret::Secret;
 pub use token::{
-    AccessToken, AuthorizationCode, CodeChallenge, CodeChallengeMethod, FamilyId,
-    NewAccessToken, NewAuthorizationCode, NewRefreshToken, RefreshToken,
+    AccessToken, AuthorizationCode, CodeChallenge, CodeChallengeMethod, FamilyId, NewAccessToken,
+    NewAuthorizationCode, NewRefreshToken, RefreshToken,
 };
 pub use user::{NewUser, User};
 

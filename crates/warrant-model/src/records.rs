@@ -69,7 +69,10 @@ impl ProviderKey {
         if valid {
             Ok(Self(value.to_owned()))
         } else {
-            Err(ModelError::Unknown { kind: "provider key", value: value.to_owned() })
+            Err(ModelError::Unknown {
+                kind: "provider key",
+                value: value.to_owned(),
+            })
         }
     }
 
@@ -218,7 +221,10 @@ impl DeviceStatus {
             "approved" => Ok(Self::Approved),
             "denied" => Ok(Self::Denied),
             "consumed" => Ok(Self::Consumed),
-            other => Err(ModelError::Unknown { kind: "device status", value: other.to_owned() }),
+            other => Err(ModelError::Unknown {
+                kind: "device status",
+                value: other.to_owned(),
+            }),
         }
     }
 }

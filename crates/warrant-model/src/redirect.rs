@@ -30,7 +30,10 @@ pub struct RedirectUri(String);
 impl RedirectUri {
     /// Parses a redirect URI under `policy`.
     pub fn parse(value: &str, policy: RedirectUriPolicy) -> Result<Self, ModelError> {
-        let reject = |reason| ModelError::RedirectUri { uri: value.to_owned(), reason };
+        let reject = |reason| ModelError::RedirectUri {
+            uri: value.to_owned(),
+            reason,
+        };
         if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(reject("it contains whitespace"));
         }
@@ -47,7 +50,9 @@ impl RedirectUri {
             "http" if url.host().is_none() => Err(reject("it has no host")),
             "http" if is_loopback(&url) || policy.allow_insecure_http => Ok(Self(value.to_owned())),
             "http" => Err(reject("plain http is allowed only for loopback hosts")),
-            scheme if FORBIDDEN_SCHEMES.contains(&scheme) => Err(reject("its scheme is not allowed")),
+            scheme if FORBIDDEN_SCHEMES.contains(&scheme) => {
+                Err(reject("its scheme is not allowed"))
+            }
             _ => Ok(Self(value.to_owned())),
         }
     }
@@ -141,15 +146,28 @@ mod tests {
 
     #[test]
     fn policy_can_allow_plain_http() {
-        let policy = RedirectUriPolicy { allow_insecure_http: true };
+        let policy = RedirectUriPolicy {
+            allow_insecure_http: true,
+        };
         assert!(RedirectUri::parse("http://intranet.example/cb", policy).is_ok());
     }
 
     #[test]
     fn origin_is_scheme_host_port_only() {
-        assert_eq!(Origin::parse("https://App.Example.com").map(|o| o.0), Ok("https://app.example.com".into()));
-        assert_eq!(Origin::parse("http://localhost:3000/").map(|o| o.0), Ok("http://localhost:3000".into()));
-        for bad in ["https://app.example.com/path", "app.example.com", "com.example:/x", "https://a.example?q"] {
+        assert_eq!(
+            Origin::parse("https://App.Example.com").map(|o| o.0),
+            Ok("https://app.example.com".into())
+        );
+        assert_eq!(
+            Origin::parse("http://localhost:3000/").map(|o| o.0),
+            Ok("http://localhost:3000".into())
+        );
+        for bad in [
+            "https://app.example.com/path",
+            "app.example.com",
+            "com.example:/x",
+            "https://a.example?q",
+        ] {
             assert!(Origin::parse(bad).is_err(), "{bad:?}");
         }
     }

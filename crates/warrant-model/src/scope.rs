@@ -52,7 +52,11 @@ pub struct ScopeSet(BTreeSet<Scope>);
 impl ScopeSet {
     /// Parses a space-delimited scope string; the empty string is the empty set.
     pub fn parse(value: &str) -> Result<Self, ModelError> {
-        value.split(' ').filter(|s| !s.is_empty()).map(Scope::parse).collect()
+        value
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(Scope::parse)
+            .collect()
     }
 
     /// The empty set.

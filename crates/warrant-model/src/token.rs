@@ -68,9 +68,14 @@ impl CodeChallenge {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
         if valid {
-            Ok(Self { method, value: value.to_owned() })
+            Ok(Self {
+                method,
+                value: value.to_owned(),
+            })
         } else {
-            Err(ModelError::CodeChallenge("expected 43 to 128 unreserved characters"))
+            Err(ModelError::CodeChallenge(
+                "expected 43 to 128 unreserved characters",
+            ))
         }
     }
 

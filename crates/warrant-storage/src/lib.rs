@@ -1,1 +1,108 @@
-//! placeholder
+//! Persistence for Warrant: the [`Store`] trait and its two implementations,
+//! [`SqliteStore`] (the embedded default) and [`PgStore`] (for several instances sharing
+//! one database), with the schema's migrations.
+//!
+//! The trait is split by aggregate (users, applications, tokens, …) into supertraits so
+//! each lives in its own module; business code holds an `Arc<dyn Store>` and imports
+//! [`prelude`]. Both backends run the same SQL (written once per aggregate, instantiated
+//! per backend) and pass the same contract tests; only the DDL in `migrations/` differs.
+//!
+//! Invariants: tokens, codes, client secrets and API tokens arrive here already hashed
+//! ([`warrant_model::TokenHash`]); values that must be read back arrive sealed. Timestamps
+//! are stored in UTC at whole seconds. Multi-instance safety comes from the database
+//! (conditional updates, transactions), never from in-process state.
+//!
+//! This crate must not know about HTTP, OAuth flows or how values are generated.
+
+#![forbid(unsafe_code)]
+
+mod applications;
+mod connect;
+mod error;
+mod postgres;
+mod records;
+mod sqlite;
+mod time_utc;
+mod tokens;
+mod users;
+
+use async_trait::async_trait;
+
+pub use applications::ApplicationStore;
+pub use connect::{ConnectOptions, connect};
+pub use error::{StoreError, Unique};
+pub use postgres::PgStore;
+pub use records::{
+    ApiTokenStore, ConsentStore, DeviceDecision, DeviceStore, OutboxStore, SessionStore,
+    SigningKeyStore, UpstreamStore,
+};
+pub use sqlite::SqliteStore;
+pub use time_utc::stored_time;
+pub use tokens::{CodeRedemption, TokenStore};
+pub use users::UserStore;
+
+/// Everything needed to call a store's methods: `use warrant_storage::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        ApiTokenStore, ApplicationStore, ConsentStore, DeviceStore, OutboxStore, SessionStore,
+        SigningKeyStore, Store, TokenStore, UpstreamStore, UserStore,
+    };
+}
+
+/// A `Result` whose error is a [`StoreError`].
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Keyset pagination: rows with an id greater than `after`, at most `limit` of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// The last id of the previous page.
+    pub after: Option<i64>,
+    /// Page size.
+    pub limit: u32,
+}
+
+impl Page {
+    /// The first page of `limit` rows.
+    pub fn first(limit: u32) -> Self {
+        Self { after: None, limit }
+    }
+}
+
+/// Which database a store talks to (for logs and `warrant check`; business logic never
+/// branches on it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file (or memory).
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// Warrant's persistence: every aggregate's operations, plus schema and health.
+#[async_trait]
+pub trait Store:
+    UserStore
+    + ApplicationStore
+    + TokenStore
+    + ConsentStore
+    + SessionStore
+    + ApiTokenStore
+    + UpstreamStore
+    + OutboxStore
+    + SigningKeyStore
+    + DeviceStore
+    + Send
+    + Sync
+{
+    /// Applies pending migrations (safe to run from several instances at once).
+    async fn migrate(&self) -> Result<()>;
+
+    /// Checks that the database answers (readiness).
+    async fn ping(&self) -> Result<()>;
+
+    /// Which backend this is.
+    fn backend(&self) -> Backend;
+
+    /// Closes the connection pool.
+    async fn close(&self);
+}

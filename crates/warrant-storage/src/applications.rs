@@ -1,0 +1,216 @@
+//! Applications (OAuth clients).
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use warrant_model::{
+    Application, ApplicationId, ClientId, ClientType, GrantTypes, NewApplication, Origin,
+    RedirectUri, RedirectUriPolicy, SigningAlgorithm, TokenHash, UserId,
+};
+
+use crate::error::corrupt;
+use crate::time_utc::stored_time;
+use crate::{Page, Result, StoreError};
+
+/// Applications: Django OAuth Toolkit's `Application`.
+#[async_trait]
+pub trait ApplicationStore: Send + Sync {
+    /// Registers an application; a taken client id is [`StoreError::Conflict`].
+    async fn create_application(
+        &self,
+        application: &NewApplication,
+        now: OffsetDateTime,
+    ) -> Result<Application>;
+    /// The application with `id`.
+    async fn application_by_id(&self, id: ApplicationId) -> Result<Option<Application>>;
+    /// The application with `client_id`.
+    async fn application_by_client_id(&self, client_id: &ClientId) -> Result<Option<Application>>;
+    /// Applications ordered by id; only `owner`'s when given.
+    async fn list_applications(
+        &self,
+        owner: Option<UserId>,
+        page: Page,
+    ) -> Result<Vec<Application>>;
+    /// Writes every field of `application` but `id` and `created_at`; sets `updated_at` to `now`.
+    async fn update_application(
+        &self,
+        application: &Application,
+        now: OffsetDateTime,
+    ) -> Result<Application>;
+    /// Deletes an application and, by cascade, its codes, tokens and consents.
+    async fn delete_application(&self, id: ApplicationId) -> Result<bool>;
+}
+
+#[derive(sqlx::FromRow)]
+struct ApplicationRow {
+    id: i64,
+    client_id: String,
+    client_secret_hash: Option<String>,
+    client_type: String,
+    grant_types: String,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    allowed_origins: String,
+    name: String,
+    owner_id: Option<i64>,
+    skip_authorization: bool,
+    pkce_required: bool,
+    algorithm: Option<String>,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+/// Space-separated, as Django OAuth Toolkit stores redirect URIs.
+fn join<T: AsRef<str>>(items: impl IntoIterator<Item = T>) -> String {
+    items
+        .into_iter()
+        .map(|i| i.as_ref().to_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn split<T, E: std::fmt::Display>(
+    text: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<Vec<T>> {
+    text.split(' ')
+        .filter(|s| !s.is_empty())
+        .map(|s| parse(s).map_err(corrupt))
+        .collect()
+}
+
+impl TryFrom<ApplicationRow> for Application {
+    type Error = StoreError;
+
+    fn try_from(row: ApplicationRow) -> Result<Self> {
+        // The operator's policy applied at registration; what is stored was valid then.
+        let stored = RedirectUriPolicy {
+            allow_insecure_http: true,
+        };
+        Ok(Application {
+            id: ApplicationId(row.id),
+            client_id: ClientId::parse(&row.client_id).map_err(corrupt)?,
+            client_secret: row
+                .client_secret_hash
+                .as_deref()
+                .map(TokenHash::from_hex)
+                .transpose()
+                .map_err(corrupt)?,
+            client_type: ClientType::parse(&row.client_type).map_err(corrupt)?,
+            grant_types: GrantTypes::parse(&row.grant_types).map_err(corrupt)?,
+            redirect_uris: split(&row.redirect_uris, |s| RedirectUri::parse(s, stored))?,
+            post_logout_redirect_uris: split(&row.post_logout_redirect_uris, |s| {
+                RedirectUri::parse(s, stored)
+            })?,
+            allowed_origins: split(&row.allowed_origins, Origin::parse)?,
+            name: row.name,
+            owner: row.owner_id.map(UserId),
+            skip_authorization: row.skip_authorization,
+            pkce_required: row.pkce_required,
+            algorithm: row
+                .algorithm
+                .as_deref()
+                .map(SigningAlgorithm::parse)
+                .transpose()
+                .map_err(corrupt)?,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+macro_rules! columns {
+    () => {
+        "id, client_id, client_secret_hash, client_type, grant_types, redirect_uris, \
+    post_logout_redirect_uris, allowed_origins, name, owner_id, skip_authorization, pkce_required, \
+    algorithm, created_at, updated_at"
+    };
+}
+
+macro_rules! impl_application_store {
+    ($store:ty) => {
+        #[async_trait]
+        impl ApplicationStore for $store {
+            async fn create_application(&self, app: &NewApplication, now: OffsetDateTime) -> Result<Application> {
+                let sql = concat!("INSERT INTO applications (client_id, client_secret_hash, client_type, grant_types, redirect_uris,
+                     post_logout_redirect_uris, allowed_origins, name, owner_id, skip_authorization, pkce_required,
+                     algorithm, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING ", columns!());
+                let row: ApplicationRow = sqlx::query_as(sql)
+                    .bind(app.client_id.as_str())
+                    .bind(app.client_secret.map(|h| h.to_hex()))
+                    .bind(app.client_type.as_str())
+                    .bind(app.grant_types.to_string())
+                    .bind(join(app.redirect_uris.iter().map(RedirectUri::as_str)))
+                    .bind(join(app.post_logout_redirect_uris.iter().map(RedirectUri::as_str)))
+                    .bind(join(app.allowed_origins.iter().map(Origin::as_str)))
+                    .bind(&app.name)
+                    .bind(app.owner.map(|o| o.0))
+                    .bind(app.skip_authorization)
+                    .bind(app.pkce_required)
+                    .bind(app.algorithm.map(SigningAlgorithm::as_str))
+                    .bind(stored_time(now))
+                    .fetch_one(&self.pool)
+                    .await?;
+                row.try_into()
+            }
+
+            async fn application_by_id(&self, id: ApplicationId) -> Result<Option<Application>> {
+                let sql = concat!("SELECT ", columns!(), " FROM applications WHERE id = $1");
+                let row: Option<ApplicationRow> = sqlx::query_as(sql).bind(id.0).fetch_optional(&self.pool).await?;
+                row.map(Application::try_from).transpose()
+            }
+
+            async fn application_by_client_id(&self, client_id: &ClientId) -> Result<Option<Application>> {
+                let sql = concat!("SELECT ", columns!(), " FROM applications WHERE client_id = $1");
+                let row: Option<ApplicationRow> =
+                    sqlx::query_as(sql).bind(client_id.as_str()).fetch_optional(&self.pool).await?;
+                row.map(Application::try_from).transpose()
+            }
+
+            async fn list_applications(&self, owner: Option<UserId>, page: Page) -> Result<Vec<Application>> {
+                let sql = concat!("SELECT ", columns!(), " FROM applications WHERE id > $1 AND ($2 IS NULL OR owner_id = $2)
+                     ORDER BY id LIMIT $3");
+                let rows: Vec<ApplicationRow> = sqlx::query_as(sql)
+                    .bind(page.after.unwrap_or(0))
+                    .bind(owner.map(|o| o.0))
+                    .bind(i64::from(page.limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter().map(Application::try_from).collect()
+            }
+
+            async fn update_application(&self, app: &Application, now: OffsetDateTime) -> Result<Application> {
+                let sql = concat!("UPDATE applications SET client_id = $2, client_secret_hash = $3, client_type = $4, grant_types = $5,
+                     redirect_uris = $6, post_logout_redirect_uris = $7, allowed_origins = $8, name = $9, owner_id = $10,
+                     skip_authorization = $11, pkce_required = $12, algorithm = $13, updated_at = $14
+                     WHERE id = $1 RETURNING ", columns!());
+                let row: Option<ApplicationRow> = sqlx::query_as(sql)
+                    .bind(app.id.0)
+                    .bind(app.client_id.as_str())
+                    .bind(app.client_secret.map(|h| h.to_hex()))
+                    .bind(app.client_type.as_str())
+                    .bind(app.grant_types.to_string())
+                    .bind(join(app.redirect_uris.iter().map(RedirectUri::as_str)))
+                    .bind(join(app.post_logout_redirect_uris.iter().map(RedirectUri::as_str)))
+                    .bind(join(app.allowed_origins.iter().map(Origin::as_str)))
+                    .bind(&app.name)
+                    .bind(app.owner.map(|o| o.0))
+                    .bind(app.skip_authorization)
+                    .bind(app.pkce_required)
+                    .bind(app.algorithm.map(SigningAlgorithm::as_str))
+                    .bind(stored_time(now))
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.ok_or(StoreError::NotFound)?.try_into()
+            }
+
+            async fn delete_application(&self, id: ApplicationId) -> Result<bool> {
+                let done = sqlx::query("DELETE FROM applications WHERE id = $1").bind(id.0).execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+    };
+}
+
+impl_application_store!(crate::SqliteStore);
+impl_application_store!(crate::PgStore);

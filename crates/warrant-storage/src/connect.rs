@@ -1,0 +1,34 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::{PgStore, Result, SqliteStore, Store, StoreError};
+
+/// Pool settings.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// Most connections the pool opens.
+    pub max_connections: u32,
+    /// How long a query waits for a free connection before the store reports itself
+    /// unavailable.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Opens the store `url` names: `sqlite:…` or `postgres://…` / `postgresql://…`.
+pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url, options).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(url, options).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}

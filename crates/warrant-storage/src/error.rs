@@ -1,0 +1,114 @@
+use std::fmt;
+
+use thiserror::Error;
+
+/// What can go wrong talking to the database.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The database cannot be reached or is overloaded; retrying later may succeed.
+    /// HTTP maps this to 503 `temporarily_unavailable`.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    /// A unique value is already taken.
+    #[error("{0} is already taken")]
+    Conflict(Unique),
+    /// The row to change, or a row it refers to, does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A stored value no longer parses into its domain type.
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    /// A migration failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database URL names no supported backend.
+    #[error("unsupported database URL {0:?}: expected sqlite:… or postgres://…")]
+    UnsupportedUrl(String),
+}
+
+/// Which uniqueness rule a write broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unique {
+    /// `users.username`.
+    Username,
+    /// `users.email`.
+    Email,
+    /// `applications.client_id`.
+    ClientId,
+    /// A token, code or API-token hash.
+    TokenHash,
+    /// An upstream account already linked.
+    UpstreamAccount,
+    /// A signing key id.
+    KeyId,
+    /// Another rule.
+    Other,
+}
+
+impl fmt::Display for Unique {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Username => "username",
+            Self::Email => "email",
+            Self::ClientId => "client_id",
+            Self::TokenHash => "token hash",
+            Self::UpstreamAccount => "upstream account",
+            Self::KeyId => "key id",
+            Self::Other => "value",
+        })
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                // PostgreSQL names the constraint; SQLite names table.column. Both name the
+                // column, which is what we match on.
+                let text = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
+                Self::Conflict(unique_rule(&text))
+            }
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => Self::NotFound,
+            sqlx::Error::RowNotFound => Self::NotFound,
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => Self::Unavailable(error),
+            sqlx::Error::Database(ref db) if is_transient(db.code().as_deref()) => {
+                Self::Unavailable(error)
+            }
+            other => Self::Database(other),
+        }
+    }
+}
+
+fn unique_rule(text: &str) -> Unique {
+    [
+        ("username", Unique::Username),
+        ("email", Unique::Email),
+        ("client_id", Unique::ClientId),
+        ("_hash", Unique::TokenHash),
+        ("provider", Unique::UpstreamAccount),
+        ("kid", Unique::KeyId),
+        ("signing_keys", Unique::KeyId),
+    ]
+    .into_iter()
+    .find(|(needle, _)| text.contains(needle))
+    .map_or(Unique::Other, |(_, rule)| rule)
+}
+
+/// SQLite busy/locked, PostgreSQL connection and shutdown classes (08, 57P).
+fn is_transient(code: Option<&str>) -> bool {
+    code.is_some_and(|c| {
+        matches!(c, "5" | "6" | "261" | "517") || c.starts_with("08") || c.starts_with("57P")
+    })
+}
+
+/// Turns a parse failure of stored data into [`StoreError::Corrupt`].
+pub(crate) fn corrupt(error: impl fmt::Display) -> StoreError {
+    StoreError::Corrupt(error.to_string())
+}

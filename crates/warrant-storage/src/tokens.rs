@@ -1,0 +1,388 @@
+//! Authorization codes, access tokens and refresh tokens.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use warrant_model::{
+    AccessToken, ApplicationId, AuthorizationCode, CodeChallenge, CodeChallengeMethod, FamilyId,
+    NewAccessToken, NewAuthorizationCode, NewRefreshToken, RedirectUri, RedirectUriPolicy,
+    RefreshToken, ScopeSet, TokenHash, UserId,
+};
+
+use crate::error::corrupt;
+use crate::time_utc::{stored_opt, stored_time};
+use crate::{Result, StoreError};
+
+/// The outcome of redeeming an authorization code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeRedemption {
+    /// This call redeemed it; no other call ever will.
+    Redeemed(AuthorizationCode),
+    /// It was redeemed before: RFC 6749 §4.1.2 says to revoke what that use issued.
+    AlreadyUsed(AuthorizationCode),
+    /// No such code.
+    Unknown,
+}
+
+/// Codes and tokens. All lookups are by hash; the values themselves never arrive here.
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    /// Stores a new authorization code.
+    async fn create_authorization_code(
+        &self,
+        code: &NewAuthorizationCode,
+    ) -> Result<AuthorizationCode>;
+    /// Marks the code consumed, atomically: of two concurrent calls exactly one gets
+    /// [`CodeRedemption::Redeemed`]. Expiry is the caller's check.
+    async fn redeem_authorization_code(
+        &self,
+        code_hash: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<CodeRedemption>;
+    /// Stores a new access token.
+    async fn create_access_token(&self, token: &NewAccessToken) -> Result<AccessToken>;
+    /// The access token with this hash, revoked or expired ones included.
+    async fn access_token_by_hash(&self, token_hash: &TokenHash) -> Result<Option<AccessToken>>;
+    /// Stores a new refresh token.
+    async fn create_refresh_token(&self, token: &NewRefreshToken) -> Result<RefreshToken>;
+    /// The refresh token with this hash, rotated or revoked ones included.
+    async fn refresh_token_by_hash(&self, token_hash: &TokenHash) -> Result<Option<RefreshToken>>;
+    /// Marks a live refresh token rotated, atomically: of two concurrent calls exactly one
+    /// returns `true`.
+    async fn rotate_refresh_token(&self, id: i64, now: OffsetDateTime) -> Result<bool>;
+    /// Revokes an access token; `false` if it was already revoked or does not exist.
+    async fn revoke_access_token(&self, id: i64, now: OffsetDateTime) -> Result<bool>;
+    /// Revokes a refresh token and the access token issued with it (RFC 7009 §2.1).
+    async fn revoke_refresh_token(&self, id: i64, now: OffsetDateTime) -> Result<bool>;
+    /// Revokes every token of a grant family; returns how many were live.
+    async fn revoke_family(&self, family: &FamilyId, now: OffsetDateTime) -> Result<u64>;
+    /// Revokes every token issued, directly or by refresh, from an authorization code.
+    async fn revoke_tokens_from_code(&self, code_id: i64, now: OffsetDateTime) -> Result<u64>;
+    /// Live (unrevoked, unexpired) access tokens a user granted, newest first.
+    async fn live_access_tokens_of_user(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<AccessToken>>;
+}
+
+#[derive(sqlx::FromRow)]
+struct CodeRow {
+    id: i64,
+    code_hash: String,
+    application_id: i64,
+    user_id: i64,
+    redirect_uri: String,
+    scope: String,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
+    nonce: Option<String>,
+    auth_time: OffsetDateTime,
+    created_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+    consumed_at: Option<OffsetDateTime>,
+}
+
+impl TryFrom<CodeRow> for AuthorizationCode {
+    type Error = StoreError;
+
+    fn try_from(row: CodeRow) -> Result<Self> {
+        let code_challenge = match (
+            row.code_challenge_method.as_deref(),
+            row.code_challenge.as_deref(),
+        ) {
+            (Some(method), Some(value)) => {
+                let method = CodeChallengeMethod::parse(method).map_err(corrupt)?;
+                Some(CodeChallenge::parse(method, value).map_err(corrupt)?)
+            }
+            _ => None,
+        };
+        Ok(AuthorizationCode {
+            id: row.id,
+            code_hash: TokenHash::from_hex(&row.code_hash).map_err(corrupt)?,
+            application_id: ApplicationId(row.application_id),
+            user_id: UserId(row.user_id),
+            redirect_uri: RedirectUri::parse(
+                &row.redirect_uri,
+                RedirectUriPolicy {
+                    allow_insecure_http: true,
+                },
+            )
+            .map_err(corrupt)?,
+            scope: ScopeSet::parse(&row.scope).map_err(corrupt)?,
+            code_challenge,
+            nonce: row.nonce,
+            auth_time: row.auth_time,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            consumed_at: row.consumed_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AccessRow {
+    id: i64,
+    token_hash: String,
+    application_id: i64,
+    user_id: Option<i64>,
+    scope: String,
+    family: String,
+    authorization_code_id: Option<i64>,
+    created_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+    revoked_at: Option<OffsetDateTime>,
+}
+
+impl TryFrom<AccessRow> for AccessToken {
+    type Error = StoreError;
+
+    fn try_from(row: AccessRow) -> Result<Self> {
+        Ok(AccessToken {
+            id: row.id,
+            token_hash: TokenHash::from_hex(&row.token_hash).map_err(corrupt)?,
+            application_id: ApplicationId(row.application_id),
+            user_id: row.user_id.map(UserId),
+            scope: ScopeSet::parse(&row.scope).map_err(corrupt)?,
+            family: FamilyId::new(row.family),
+            authorization_code_id: row.authorization_code_id,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            revoked_at: row.revoked_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct RefreshRow {
+    id: i64,
+    token_hash: String,
+    application_id: i64,
+    user_id: Option<i64>,
+    scope: String,
+    family: String,
+    access_token_id: Option<i64>,
+    created_at: OffsetDateTime,
+    expires_at: Option<OffsetDateTime>,
+    rotated_at: Option<OffsetDateTime>,
+    revoked_at: Option<OffsetDateTime>,
+}
+
+impl TryFrom<RefreshRow> for RefreshToken {
+    type Error = StoreError;
+
+    fn try_from(row: RefreshRow) -> Result<Self> {
+        Ok(RefreshToken {
+            id: row.id,
+            token_hash: TokenHash::from_hex(&row.token_hash).map_err(corrupt)?,
+            application_id: ApplicationId(row.application_id),
+            user_id: row.user_id.map(UserId),
+            scope: ScopeSet::parse(&row.scope).map_err(corrupt)?,
+            family: FamilyId::new(row.family),
+            access_token_id: row.access_token_id,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            rotated_at: row.rotated_at,
+            revoked_at: row.revoked_at,
+        })
+    }
+}
+
+macro_rules! code_columns {
+    () => {
+        "id, code_hash, application_id, user_id, redirect_uri, scope, code_challenge, \
+    code_challenge_method, nonce, auth_time, created_at, expires_at, consumed_at"
+    };
+}
+macro_rules! access_columns {
+    () => {
+        "id, token_hash, application_id, user_id, scope, family, authorization_code_id, \
+    created_at, expires_at, revoked_at"
+    };
+}
+macro_rules! refresh_columns {
+    () => {
+        "id, token_hash, application_id, user_id, scope, family, access_token_id, \
+    created_at, expires_at, rotated_at, revoked_at"
+    };
+}
+
+macro_rules! impl_token_store {
+    ($store:ty) => {
+        #[async_trait]
+        impl TokenStore for $store {
+            async fn create_authorization_code(&self, code: &NewAuthorizationCode) -> Result<AuthorizationCode> {
+                let sql = concat!("INSERT INTO authorization_codes (code_hash, application_id, user_id, redirect_uri, scope,
+                     code_challenge, code_challenge_method, nonce, auth_time, created_at, expires_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ", code_columns!());
+                let row: CodeRow = sqlx::query_as(sql)
+                    .bind(code.code_hash.to_hex())
+                    .bind(code.application_id.0)
+                    .bind(code.user_id.0)
+                    .bind(code.redirect_uri.as_str())
+                    .bind(code.scope.to_string())
+                    .bind(code.code_challenge.as_ref().map(|c| c.value().to_owned()))
+                    .bind(code.code_challenge.as_ref().map(|c| c.method().as_str()))
+                    .bind(code.nonce.as_deref())
+                    .bind(stored_time(code.auth_time))
+                    .bind(stored_time(code.created_at))
+                    .bind(stored_time(code.expires_at))
+                    .fetch_one(&self.pool)
+                    .await?;
+                row.try_into()
+            }
+
+            async fn redeem_authorization_code(&self, code_hash: &TokenHash, now: OffsetDateTime) -> Result<CodeRedemption> {
+                let redeem = concat!("UPDATE authorization_codes SET consumed_at = $2
+                     WHERE code_hash = $1 AND consumed_at IS NULL RETURNING ", code_columns!());
+                let redeemed: Option<CodeRow> = sqlx::query_as(redeem)
+                    .bind(code_hash.to_hex())
+                    .bind(stored_time(now))
+                    .fetch_optional(&self.pool)
+                    .await?;
+                if let Some(row) = redeemed {
+                    return Ok(CodeRedemption::Redeemed(row.try_into()?));
+                }
+                let lookup = concat!("SELECT ", code_columns!(), " FROM authorization_codes WHERE code_hash = $1");
+                let used: Option<CodeRow> =
+                    sqlx::query_as(lookup).bind(code_hash.to_hex()).fetch_optional(&self.pool).await?;
+                match used {
+                    Some(row) => Ok(CodeRedemption::AlreadyUsed(row.try_into()?)),
+                    None => Ok(CodeRedemption::Unknown),
+                }
+            }
+
+            async fn create_access_token(&self, token: &NewAccessToken) -> Result<AccessToken> {
+                let sql = concat!("INSERT INTO access_tokens (token_hash, application_id, user_id, scope, family,
+                     authorization_code_id, created_at, expires_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ", access_columns!());
+                let row: AccessRow = sqlx::query_as(sql)
+                    .bind(token.token_hash.to_hex())
+                    .bind(token.application_id.0)
+                    .bind(token.user_id.map(|u| u.0))
+                    .bind(token.scope.to_string())
+                    .bind(token.family.as_str())
+                    .bind(token.authorization_code_id)
+                    .bind(stored_time(token.created_at))
+                    .bind(stored_time(token.expires_at))
+                    .fetch_one(&self.pool)
+                    .await?;
+                row.try_into()
+            }
+
+            async fn access_token_by_hash(&self, token_hash: &TokenHash) -> Result<Option<AccessToken>> {
+                let sql = concat!("SELECT ", access_columns!(), " FROM access_tokens WHERE token_hash = $1");
+                let row: Option<AccessRow> =
+                    sqlx::query_as(sql).bind(token_hash.to_hex()).fetch_optional(&self.pool).await?;
+                row.map(AccessToken::try_from).transpose()
+            }
+
+            async fn create_refresh_token(&self, token: &NewRefreshToken) -> Result<RefreshToken> {
+                let sql = concat!("INSERT INTO refresh_tokens (token_hash, application_id, user_id, scope, family,
+                     access_token_id, created_at, expires_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ", refresh_columns!());
+                let row: RefreshRow = sqlx::query_as(sql)
+                    .bind(token.token_hash.to_hex())
+                    .bind(token.application_id.0)
+                    .bind(token.user_id.map(|u| u.0))
+                    .bind(token.scope.to_string())
+                    .bind(token.family.as_str())
+                    .bind(token.access_token_id)
+                    .bind(stored_time(token.created_at))
+                    .bind(stored_opt(token.expires_at))
+                    .fetch_one(&self.pool)
+                    .await?;
+                row.try_into()
+            }
+
+            async fn refresh_token_by_hash(&self, token_hash: &TokenHash) -> Result<Option<RefreshToken>> {
+                let sql = concat!("SELECT ", refresh_columns!(), " FROM refresh_tokens WHERE token_hash = $1");
+                let row: Option<RefreshRow> =
+                    sqlx::query_as(sql).bind(token_hash.to_hex()).fetch_optional(&self.pool).await?;
+                row.map(RefreshToken::try_from).transpose()
+            }
+
+            async fn rotate_refresh_token(&self, id: i64, now: OffsetDateTime) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE refresh_tokens SET rotated_at = $2
+                     WHERE id = $1 AND rotated_at IS NULL AND revoked_at IS NULL",
+                )
+                .bind(id)
+                .bind(stored_time(now))
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn revoke_access_token(&self, id: i64, now: OffsetDateTime) -> Result<bool> {
+                let done = sqlx::query("UPDATE access_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                    .bind(id)
+                    .bind(stored_time(now))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn revoke_refresh_token(&self, id: i64, now: OffsetDateTime) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query("UPDATE refresh_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                    .bind(id)
+                    .bind(stored_time(now))
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE access_tokens SET revoked_at = $2 WHERE revoked_at IS NULL
+                     AND id = (SELECT access_token_id FROM refresh_tokens WHERE id = $1)",
+                )
+                .bind(id)
+                .bind(stored_time(now))
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn revoke_family(&self, family: &FamilyId, now: OffsetDateTime) -> Result<u64> {
+                let mut tx = self.pool.begin().await?;
+                let mut revoked = 0;
+                for sql in [
+                    "UPDATE access_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
+                    "UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
+                ] {
+                    let done = sqlx::query(sql).bind(family.as_str()).bind(stored_time(now)).execute(&mut *tx).await?;
+                    revoked += done.rows_affected();
+                }
+                tx.commit().await?;
+                Ok(revoked)
+            }
+
+            async fn revoke_tokens_from_code(&self, code_id: i64, now: OffsetDateTime) -> Result<u64> {
+                let mut tx = self.pool.begin().await?;
+                let mut revoked = 0;
+                // Both statements select the family through access_tokens.authorization_code_id,
+                // which revocation does not change, so their order does not matter.
+                for sql in [
+                    "UPDATE access_tokens SET revoked_at = $2 WHERE revoked_at IS NULL AND family IN
+                     (SELECT family FROM access_tokens WHERE authorization_code_id = $1)",
+                    "UPDATE refresh_tokens SET revoked_at = $2 WHERE revoked_at IS NULL AND family IN
+                     (SELECT family FROM access_tokens WHERE authorization_code_id = $1)",
+                ] {
+                    let done = sqlx::query(sql).bind(code_id).bind(stored_time(now)).execute(&mut *tx).await?;
+                    revoked += done.rows_affected();
+                }
+                tx.commit().await?;
+                Ok(revoked)
+            }
+
+            async fn live_access_tokens_of_user(&self, user: UserId, now: OffsetDateTime) -> Result<Vec<AccessToken>> {
+                let sql = concat!("SELECT ", access_columns!(), " FROM access_tokens
+                     WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY id DESC");
+                let rows: Vec<AccessRow> =
+                    sqlx::query_as(sql).bind(user.0).bind(stored_time(now)).fetch_all(&self.pool).await?;
+                rows.into_iter().map(AccessToken::try_from).collect()
+            }
+        }
+    };
+}
+
+impl_token_store!(crate::SqliteStore);
+impl_token_store!(crate::PgStore);

@@ -1,0 +1,162 @@
+//! Users (resource owners).
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use warrant_model::{Email, NewUser, PasswordHash, User, UserId, Username};
+
+use crate::error::corrupt;
+use crate::time_utc::{stored_opt, stored_time};
+use crate::{Page, Result, StoreError};
+
+/// Users: Django's `auth.User`.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Creates a user; a taken username or email is [`StoreError::Conflict`].
+    async fn create_user(&self, user: &NewUser) -> Result<User>;
+    /// The user with `id`.
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>>;
+    /// The user with `username` (case-sensitive, as in Django).
+    async fn user_by_username(&self, username: &Username) -> Result<Option<User>>;
+    /// The user with `email`.
+    async fn user_by_email(&self, email: &Email) -> Result<Option<User>>;
+    /// Users ordered by id.
+    async fn list_users(&self, page: Page) -> Result<Vec<User>>;
+    /// Writes every field of `user` but `id` and `date_joined`.
+    async fn update_user(&self, user: &User) -> Result<User>;
+    /// Deletes a user and, by cascade, everything that belongs to them.
+    async fn delete_user(&self, id: UserId) -> Result<bool>;
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    email: Option<String>,
+    first_name: String,
+    last_name: String,
+    password: Option<String>,
+    is_active: bool,
+    is_staff: bool,
+    is_superuser: bool,
+    date_joined: OffsetDateTime,
+    last_login: Option<OffsetDateTime>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+
+    fn try_from(row: UserRow) -> Result<Self> {
+        Ok(User {
+            id: UserId(row.id),
+            username: Username::parse(&row.username).map_err(corrupt)?,
+            email: row
+                .email
+                .as_deref()
+                .map(Email::parse)
+                .transpose()
+                .map_err(corrupt)?,
+            first_name: row.first_name,
+            last_name: row.last_name,
+            password: row
+                .password
+                .as_deref()
+                .map(PasswordHash::parse)
+                .transpose()
+                .map_err(corrupt)?,
+            is_active: row.is_active,
+            is_staff: row.is_staff,
+            is_superuser: row.is_superuser,
+            date_joined: row.date_joined,
+            last_login: row.last_login,
+        })
+    }
+}
+
+macro_rules! columns {
+    () => {
+        "id, username, email, first_name, last_name, password, is_active, is_staff, is_superuser, date_joined, last_login"
+    };
+}
+
+macro_rules! impl_user_store {
+    ($store:ty) => {
+        #[async_trait]
+        impl UserStore for $store {
+            async fn create_user(&self, user: &NewUser) -> Result<User> {
+                let sql = concat!("INSERT INTO users (username, email, first_name, last_name, password, is_active, is_staff, is_superuser, date_joined)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ", columns!());
+                let row: UserRow = sqlx::query_as(sql)
+                    .bind(user.username.as_str())
+                    .bind(user.email.as_ref().map(Email::as_str))
+                    .bind(&user.first_name)
+                    .bind(&user.last_name)
+                    .bind(user.password.as_ref().map(PasswordHash::as_str))
+                    .bind(user.is_active)
+                    .bind(user.is_staff)
+                    .bind(user.is_superuser)
+                    .bind(stored_time(user.date_joined))
+                    .fetch_one(&self.pool)
+                    .await?;
+                row.try_into()
+            }
+
+            async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
+                let sql = concat!("SELECT ", columns!(), " FROM users WHERE id = $1");
+                let row: Option<UserRow> = sqlx::query_as(sql).bind(id.0).fetch_optional(&self.pool).await?;
+                row.map(User::try_from).transpose()
+            }
+
+            async fn user_by_username(&self, username: &Username) -> Result<Option<User>> {
+                let sql = concat!("SELECT ", columns!(), " FROM users WHERE username = $1");
+                let row: Option<UserRow> =
+                    sqlx::query_as(sql).bind(username.as_str()).fetch_optional(&self.pool).await?;
+                row.map(User::try_from).transpose()
+            }
+
+            async fn user_by_email(&self, email: &Email) -> Result<Option<User>> {
+                let sql = concat!("SELECT ", columns!(), " FROM users WHERE email = $1");
+                let row: Option<UserRow> =
+                    sqlx::query_as(sql).bind(email.as_str()).fetch_optional(&self.pool).await?;
+                row.map(User::try_from).transpose()
+            }
+
+            async fn list_users(&self, page: Page) -> Result<Vec<User>> {
+                let sql = concat!("SELECT ", columns!(), " FROM users WHERE id > $1 ORDER BY id LIMIT $2");
+                let rows: Vec<UserRow> = sqlx::query_as(sql)
+                    .bind(page.after.unwrap_or(0))
+                    .bind(i64::from(page.limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter().map(User::try_from).collect()
+            }
+
+            async fn update_user(&self, user: &User) -> Result<User> {
+                let sql = concat!("UPDATE users SET username = $2, email = $3, first_name = $4, last_name = $5, password = $6,
+                     is_active = $7, is_staff = $8, is_superuser = $9, last_login = $10
+                     WHERE id = $1 RETURNING ", columns!());
+                let row: Option<UserRow> = sqlx::query_as(sql)
+                    .bind(user.id.0)
+                    .bind(user.username.as_str())
+                    .bind(user.email.as_ref().map(Email::as_str))
+                    .bind(&user.first_name)
+                    .bind(&user.last_name)
+                    .bind(user.password.as_ref().map(PasswordHash::as_str))
+                    .bind(user.is_active)
+                    .bind(user.is_staff)
+                    .bind(user.is_superuser)
+                    .bind(stored_opt(user.last_login))
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.ok_or(StoreError::NotFound)?.try_into()
+            }
+
+            async fn delete_user(&self, id: UserId) -> Result<bool> {
+                let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id.0).execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+    };
+}
+
+impl_user_store!(crate::SqliteStore);
+impl_user_store!(crate::PgStore);

@@ -1,0 +1,890 @@
+//! The behaviours every `Store` implementation must have.
+
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+use warrant_generators::{SealingKey, hash_token};
+use warrant_model::{
+    ApiToken, Consent, DeviceStatus, Email, NewAccessToken, NewDeviceAuthorization, NewOutboxEvent,
+    NewSession, NewUpstreamConnection, ProviderKey, Sealed, Secret, SigningAlgorithm, SigningKey,
+    UserId, Username,
+};
+use warrant_storage::prelude::*;
+use warrant_storage::{CodeRedemption, DeviceDecision, Page, StoreError, Unique, stored_time};
+
+use crate::fixtures::*;
+use crate::harness::TestDb;
+
+fn conflict(result: Result<impl std::fmt::Debug, StoreError>) -> Unique {
+    match result {
+        Err(StoreError::Conflict(rule)) => rule,
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+pub async fn migrations_can_run_twice(db: &TestDb) {
+    db.store().migrate().await.unwrap();
+    db.store().ping().await.unwrap();
+}
+
+pub async fn timestamps_round_trip_at_whole_seconds(db: &TestDb) {
+    let s = db.store();
+    let precise = OffsetDateTime::now_utc().to_offset(time::macros::offset!(+2));
+    let mut new = new_user("timely");
+    new.date_joined = precise;
+    let user = s.create_user(&new).await.unwrap();
+    assert_eq!(user.date_joined, stored_time(precise));
+    assert_eq!(user.date_joined.offset(), time::UtcOffset::UTC);
+    assert_eq!(user.date_joined.nanosecond(), 0);
+}
+
+pub async fn users_crud(db: &TestDb) {
+    let s = db.store();
+    let alice = user(s, "alice").await;
+    let bob = user(s, "bob").await;
+    assert_eq!(s.user_by_id(alice.id).await.unwrap(), Some(alice.clone()));
+    assert_eq!(
+        s.user_by_username(&Username::parse("bob").unwrap())
+            .await
+            .unwrap(),
+        Some(bob.clone())
+    );
+    let email = Email::parse("alice@example.com").unwrap();
+    assert_eq!(s.user_by_email(&email).await.unwrap(), Some(alice.clone()));
+    assert_eq!(
+        s.user_by_username(&Username::parse("carol").unwrap())
+            .await
+            .unwrap(),
+        None
+    );
+
+    assert_eq!(
+        s.list_users(Page::first(10)).await.unwrap(),
+        vec![alice.clone(), bob.clone()]
+    );
+    let second_page = s
+        .list_users(Page {
+            after: Some(alice.id.0),
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(second_page, vec![bob.clone()]);
+
+    let mut changed = alice.clone();
+    changed.first_name = "Alicia".into();
+    changed.is_staff = true;
+    changed.email = None;
+    changed.last_login = Some(now());
+    changed.password =
+        Some(warrant_model::PasswordHash::parse("pbkdf2_sha256$1$salt$aGFzaA==").unwrap());
+    assert_eq!(s.update_user(&changed).await.unwrap(), changed);
+    assert_eq!(s.user_by_id(alice.id).await.unwrap(), Some(changed.clone()));
+
+    assert!(s.delete_user(alice.id).await.unwrap());
+    assert!(!s.delete_user(alice.id).await.unwrap());
+    assert_eq!(s.user_by_id(alice.id).await.unwrap(), None);
+    assert!(matches!(
+        s.update_user(&changed).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn usernames_and_emails_are_unique(db: &TestDb) {
+    let s = db.store();
+    user(s, "alice").await;
+    let mut same_username = new_user("alice");
+    same_username.email = Some(Email::parse("other@example.com").unwrap());
+    assert_eq!(
+        conflict(s.create_user(&same_username).await),
+        Unique::Username
+    );
+    let mut same_email = new_user("alice2");
+    same_email.email = Some(Email::parse("alice@example.com").unwrap());
+    assert_eq!(conflict(s.create_user(&same_email).await), Unique::Email);
+    for name in ["no-email-1", "no-email-2"] {
+        let mut without = new_user(name);
+        without.email = None;
+        s.create_user(&without).await.unwrap();
+    }
+}
+
+pub async fn applications_crud(db: &TestDb) {
+    let s = db.store();
+    let owner = user(s, "owner").await;
+    let other = user(s, "other").await;
+    let mine = application(s, "client-mine", Some(&owner)).await;
+    let theirs = application(s, "client-theirs", Some(&other)).await;
+    let operators = application(s, "client-ops", None).await;
+    assert_eq!(mine.redirect_uris.len(), 2);
+    assert_eq!(mine.grant_types, new_application("x", None).grant_types);
+    assert_eq!(
+        s.application_by_id(mine.id).await.unwrap(),
+        Some(mine.clone())
+    );
+    assert_eq!(
+        s.application_by_client_id(&theirs.client_id).await.unwrap(),
+        Some(theirs.clone())
+    );
+
+    let all = s.list_applications(None, Page::first(10)).await.unwrap();
+    assert_eq!(all, vec![mine.clone(), theirs.clone(), operators.clone()]);
+    assert_eq!(
+        s.list_applications(Some(owner.id), Page::first(10))
+            .await
+            .unwrap(),
+        vec![mine.clone()]
+    );
+    assert_eq!(
+        s.list_applications(None, Page::first(1)).await.unwrap(),
+        vec![mine.clone()]
+    );
+
+    let mut changed = mine.clone();
+    changed.name = "Renamed".into();
+    changed.client_secret = Some(secret().1);
+    changed.redirect_uris = vec![redirect("http://127.0.0.1:9000/cb")];
+    changed.allowed_origins.clear();
+    changed.skip_authorization = true;
+    changed.algorithm = None;
+    let later = now() + Duration::seconds(5);
+    let updated = s.update_application(&changed, later).await.unwrap();
+    assert_eq!(updated.updated_at, later);
+    assert_eq!(updated.created_at, mine.created_at);
+    changed.updated_at = later;
+    assert_eq!(updated, changed);
+
+    assert!(s.delete_application(mine.id).await.unwrap());
+    assert_eq!(s.application_by_id(mine.id).await.unwrap(), None);
+    assert!(!s.delete_application(mine.id).await.unwrap());
+}
+
+pub async fn client_ids_are_unique(db: &TestDb) {
+    let s = db.store();
+    application(s, "same-id", None).await;
+    let again = s
+        .create_application(&new_application("same-id", None), now())
+        .await;
+    assert_eq!(conflict(again), Unique::ClientId);
+}
+
+pub async fn token_hashes_are_unique(db: &TestDb) {
+    let s = db.store();
+    let app = application(s, "client", None).await;
+    let (access, refresh) = token_pair(s, &app, None, None).await;
+    let duplicate = NewAccessToken {
+        token_hash: access.token_hash,
+        application_id: app.id,
+        user_id: None,
+        scope: scope("read"),
+        family: access.family.clone(),
+        authorization_code_id: None,
+        created_at: now(),
+        expires_at: now(),
+    };
+    assert_eq!(
+        conflict(s.create_access_token(&duplicate).await),
+        Unique::TokenHash
+    );
+    let refresh_again = s
+        .create_refresh_token(&warrant_model::NewRefreshToken {
+            token_hash: refresh.token_hash,
+            application_id: app.id,
+            user_id: None,
+            scope: scope("read"),
+            family: refresh.family.clone(),
+            access_token_id: None,
+            created_at: now(),
+            expires_at: None,
+        })
+        .await;
+    assert_eq!(conflict(refresh_again), Unique::TokenHash);
+    let u = user(s, "u").await;
+    let (_, code_hash) = secret();
+    s.create_authorization_code(&new_code(&app, &u, code_hash))
+        .await
+        .unwrap();
+    assert_eq!(
+        conflict(
+            s.create_authorization_code(&new_code(&app, &u, code_hash))
+                .await
+        ),
+        Unique::TokenHash
+    );
+}
+
+pub async fn authorization_code_is_redeemed_once(db: &TestDb) {
+    let s = db.store();
+    let u = user(s, "u").await;
+    let app = application(s, "client", None).await;
+    let (_, hash) = secret();
+    let created = s
+        .create_authorization_code(&new_code(&app, &u, hash))
+        .await
+        .unwrap();
+    assert_eq!(created.consumed_at, None);
+    assert_eq!(created.nonce.as_deref(), Some("n-0S6_WzA2Mj"));
+    assert_eq!(
+        created.code_challenge,
+        new_code(&app, &u, hash).code_challenge
+    );
+
+    let at = now();
+    let CodeRedemption::Redeemed(redeemed) = s.redeem_authorization_code(&hash, at).await.unwrap()
+    else {
+        panic!("first redemption must win");
+    };
+    assert_eq!(redeemed.consumed_at, Some(at));
+    assert_eq!(redeemed.id, created.id);
+    let CodeRedemption::AlreadyUsed(used) = s.redeem_authorization_code(&hash, at).await.unwrap()
+    else {
+        panic!("second redemption must see the code used");
+    };
+    assert_eq!(used.id, created.id);
+    assert_eq!(
+        s.redeem_authorization_code(&secret().1, at).await.unwrap(),
+        CodeRedemption::Unknown
+    );
+}
+
+pub async fn racing_redemptions_have_exactly_one_winner(db: &TestDb) {
+    let u = user(db.store(), "u").await;
+    let app = application(db.store(), "client", None).await;
+    for _ in 0..10 {
+        let (_, hash) = secret();
+        db.store()
+            .create_authorization_code(&new_code(&app, &u, hash))
+            .await
+            .unwrap();
+        let race = |store: Arc<dyn Store>| {
+            tokio::spawn(async move { store.redeem_authorization_code(&hash, now()).await })
+        };
+        let (a, b) = (race(db.store.clone()), race(db.store.clone()));
+        let outcomes = [a.await.unwrap().unwrap(), b.await.unwrap().unwrap()];
+        let winners = outcomes
+            .iter()
+            .filter(|o| matches!(o, CodeRedemption::Redeemed(_)))
+            .count();
+        let losers = outcomes
+            .iter()
+            .filter(|o| matches!(o, CodeRedemption::AlreadyUsed(_)))
+            .count();
+        assert_eq!((winners, losers), (1, 1), "{outcomes:?}");
+    }
+}
+
+pub async fn racing_refresh_rotations_have_exactly_one_winner(db: &TestDb) {
+    let app = application(db.store(), "client", None).await;
+    for _ in 0..10 {
+        let (_, refresh) = token_pair(db.store(), &app, None, None).await;
+        let race = |store: Arc<dyn Store>| {
+            tokio::spawn(async move { store.rotate_refresh_token(refresh.id, now()).await })
+        };
+        let (a, b) = (race(db.store.clone()), race(db.store.clone()));
+        let wins = [a.await.unwrap().unwrap(), b.await.unwrap().unwrap()];
+        assert_eq!(wins.iter().filter(|w| **w).count(), 1);
+    }
+}
+
+pub async fn revoking_a_refresh_token_revokes_its_access_token(db: &TestDb) {
+    let s = db.store();
+    let app = application(s, "client", None).await;
+    let (access, refresh) = token_pair(s, &app, None, None).await;
+    let (other_access, _) = token_pair(s, &app, None, None).await;
+    let at = now();
+    assert!(s.revoke_refresh_token(refresh.id, at).await.unwrap());
+    assert!(!s.revoke_refresh_token(refresh.id, at).await.unwrap());
+    let refresh = s
+        .refresh_token_by_hash(&refresh.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(refresh.revoked_at, Some(at));
+    assert!(
+        !s.rotate_refresh_token(refresh.id, at).await.unwrap(),
+        "a revoked token cannot rotate"
+    );
+    let access = s
+        .access_token_by_hash(&access.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(access.revoked_at, Some(at));
+    let other = s
+        .access_token_by_hash(&other_access.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(other.revoked_at, None);
+    assert!(s.revoke_access_token(other.id, at).await.unwrap());
+    assert!(!s.revoke_access_token(other.id, at).await.unwrap());
+}
+
+pub async fn code_reuse_revokes_the_whole_family(db: &TestDb) {
+    let s = db.store();
+    let u = user(s, "u").await;
+    let app = application(s, "client", Some(&u)).await;
+    let (_, hash) = secret();
+    let code = s
+        .create_authorization_code(&new_code(&app, &u, hash))
+        .await
+        .unwrap();
+    let (first_access, first_refresh) = token_pair(s, &app, Some(&u), Some(code.id)).await;
+    // A refresh later in the same family, as rotation would issue it.
+    let rotated_access = s
+        .create_access_token(&NewAccessToken {
+            token_hash: secret().1,
+            authorization_code_id: None,
+            ..new_access_like(&first_access)
+        })
+        .await
+        .unwrap();
+    let rotated_refresh = refresh_in_family(s, &rotated_access, None).await;
+    let (unrelated, _) = token_pair(s, &app, Some(&u), None).await;
+
+    assert_eq!(s.revoke_tokens_from_code(code.id, now()).await.unwrap(), 4);
+    for hash in [first_access.token_hash, rotated_access.token_hash] {
+        assert!(
+            s.access_token_by_hash(&hash)
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_some()
+        );
+    }
+    for hash in [first_refresh.token_hash, rotated_refresh.token_hash] {
+        assert!(
+            s.refresh_token_by_hash(&hash)
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_some()
+        );
+    }
+    assert!(
+        s.access_token_by_hash(&unrelated.token_hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_none()
+    );
+    assert_eq!(
+        s.live_access_tokens_of_user(u.id, now()).await.unwrap(),
+        vec![unrelated.clone()]
+    );
+    assert_eq!(s.revoke_family(&unrelated.family, now()).await.unwrap(), 2);
+    assert!(
+        s.live_access_tokens_of_user(u.id, now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+fn new_access_like(token: &warrant_model::AccessToken) -> NewAccessToken {
+    NewAccessToken {
+        token_hash: token.token_hash,
+        application_id: token.application_id,
+        user_id: token.user_id,
+        scope: token.scope.clone(),
+        family: token.family.clone(),
+        authorization_code_id: token.authorization_code_id,
+        created_at: token.created_at,
+        expires_at: token.expires_at,
+    }
+}
+
+fn sealing_key() -> SealingKey {
+    SealingKey::derive(&Secret::new("contract-test-secret-key-0123456789".into())).unwrap()
+}
+
+pub async fn deleting_a_user_cascades_to_everything_they_own(db: &TestDb) {
+    let s = db.store();
+    let u = user(s, "leaving").await;
+    let stays = user(s, "staying").await;
+    let owned = application(s, "owned", Some(&u)).await;
+    let shared = application(s, "shared", Some(&stays)).await;
+    let (_, code_hash) = secret();
+    s.create_authorization_code(&new_code(&shared, &u, code_hash))
+        .await
+        .unwrap();
+    let (access, refresh) = token_pair(s, &shared, Some(&u), None).await;
+    let (kept_access, _) = token_pair(s, &shared, Some(&stays), None).await;
+    s.save_consent(&Consent {
+        user_id: u.id,
+        application_id: shared.id,
+        scope: scope("read"),
+        granted_at: now(),
+    })
+    .await
+    .unwrap();
+    let (_, session_hash) = secret();
+    let session = NewSession {
+        key_hash: session_hash,
+        user_id: u.id,
+        auth_time: now(),
+        created_at: now(),
+        expires_at: now() + Duration::hours(1),
+    };
+    s.create_session(&session).await.unwrap();
+    let key = sealing_key();
+    let (api_value, api_hash) = secret();
+    let api = ApiToken {
+        user_id: u.id,
+        token_hash: api_hash,
+        sealed_token: key.seal_str("api_token", &Secret::new(api_value)).unwrap(),
+        created_at: now(),
+    };
+    s.replace_api_token(&api).await.unwrap();
+    s.create_connection(&new_connection(u.id, "github", "1"))
+        .await
+        .unwrap();
+    s.enqueue_outbox_event(&new_outbox(u.id)).await.unwrap();
+
+    assert!(s.delete_user(u.id).await.unwrap());
+
+    assert_eq!(s.application_by_id(owned.id).await.unwrap(), None);
+    assert!(s.application_by_id(shared.id).await.unwrap().is_some());
+    assert_eq!(
+        s.redeem_authorization_code(&code_hash, now())
+            .await
+            .unwrap(),
+        CodeRedemption::Unknown
+    );
+    assert_eq!(
+        s.access_token_by_hash(&access.token_hash).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        s.refresh_token_by_hash(&refresh.token_hash).await.unwrap(),
+        None
+    );
+    assert!(
+        s.access_token_by_hash(&kept_access.token_hash)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(s.consent(u.id, shared.id).await.unwrap(), None);
+    assert_eq!(s.live_session(&session_hash, now()).await.unwrap(), None);
+    assert_eq!(s.api_token_by_hash(&api_hash).await.unwrap(), None);
+    assert!(s.connections_of_user(u.id).await.unwrap().is_empty());
+    assert!(s.due_outbox_events(now(), 10).await.unwrap().is_empty());
+}
+
+pub async fn consents_crud(db: &TestDb) {
+    let s = db.store();
+    let u = user(s, "u").await;
+    let app = application(s, "client", None).await;
+    assert_eq!(s.consent(u.id, app.id).await.unwrap(), None);
+    let first = Consent {
+        user_id: u.id,
+        application_id: app.id,
+        scope: scope("read"),
+        granted_at: now(),
+    };
+    assert_eq!(s.save_consent(&first).await.unwrap(), first);
+    let wider = Consent {
+        scope: scope("read write"),
+        granted_at: now() + Duration::seconds(1),
+        ..first.clone()
+    };
+    s.save_consent(&wider).await.unwrap();
+    assert_eq!(s.consent(u.id, app.id).await.unwrap(), Some(wider));
+    assert!(s.delete_consent(u.id, app.id).await.unwrap());
+    assert_eq!(s.consent(u.id, app.id).await.unwrap(), None);
+    let missing_user = Consent {
+        user_id: UserId(999_999),
+        ..first
+    };
+    assert!(matches!(
+        s.save_consent(&missing_user).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn sessions_expire_and_end(db: &TestDb) {
+    let s = db.store();
+    let u = user(s, "u").await;
+    let start = now();
+    let make = |hash, ttl: i64| NewSession {
+        key_hash: hash,
+        user_id: u.id,
+        auth_time: start,
+        created_at: start,
+        expires_at: start + Duration::seconds(ttl),
+    };
+    let (live, short) = (secret().1, secret().1);
+    assert_eq!(
+        s.create_session(&make(live, 3600)).await.unwrap(),
+        make(live, 3600)
+    );
+    s.create_session(&make(short, 10)).await.unwrap();
+    assert!(s.live_session(&short, start).await.unwrap().is_some());
+    assert_eq!(
+        s.live_session(&short, start + Duration::seconds(10))
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(s.delete_session(&live).await.unwrap());
+    assert_eq!(s.live_session(&live, start).await.unwrap(), None);
+    s.create_session(&make(secret().1, 60)).await.unwrap();
+    assert_eq!(s.delete_sessions_of_user(u.id).await.unwrap(), 2);
+}
+
+pub async fn api_tokens_are_replaced_and_unique(db: &TestDb) {
+    let s = db.store();
+    let (alice, bob) = (user(s, "alice").await, user(s, "bob").await);
+    let key = sealing_key();
+    let token = |user_id, value: &str| ApiToken {
+        user_id,
+        token_hash: hash_token(value),
+        sealed_token: key
+            .seal_str("api_token", &Secret::new(value.to_owned()))
+            .unwrap(),
+        created_at: now(),
+    };
+    let first = s
+        .replace_api_token(&token(alice.id, "first-token-value"))
+        .await
+        .unwrap();
+    let second = s
+        .replace_api_token(&token(alice.id, "second-token-value"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.api_token_of_user(alice.id).await.unwrap(),
+        Some(second.clone())
+    );
+    assert_eq!(s.api_token_by_hash(&first.token_hash).await.unwrap(), None);
+    let found = s
+        .api_token_by_hash(&second.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        key.open_str("api_token", &found.sealed_token)
+            .unwrap()
+            .expose(),
+        "second-token-value"
+    );
+    assert_eq!(
+        conflict(
+            s.replace_api_token(&token(bob.id, "second-token-value"))
+                .await
+        ),
+        Unique::TokenHash
+    );
+}
+
+fn new_connection(user: UserId, provider: &str, id: &str) -> NewUpstreamConnection {
+    let key = sealing_key();
+    NewUpstreamConnection {
+        user_id: user,
+        provider: ProviderKey::parse(provider).unwrap(),
+        provider_user_id: id.into(),
+        access_token: key
+            .seal_str("upstream_access_token", &Secret::new("gho_abc".into()))
+            .unwrap(),
+        refresh_token: None,
+        access_token_expires_at: None,
+        extra_data: r#"{"login":"octocat"}"#.into(),
+        created_at: now(),
+    }
+}
+
+pub async fn upstream_connections_crud(db: &TestDb) {
+    let s = db.store();
+    let (u, other) = (user(s, "u").await, user(s, "other").await);
+    let github = s
+        .create_connection(&new_connection(u.id, "github", "42"))
+        .await
+        .unwrap();
+    s.create_connection(&new_connection(u.id, "gitlab", "42"))
+        .await
+        .unwrap();
+    let taken = s
+        .create_connection(&new_connection(other.id, "github", "42"))
+        .await;
+    assert_eq!(conflict(taken), Unique::UpstreamAccount);
+    let key = ProviderKey::parse("github").unwrap();
+    assert_eq!(
+        s.connection(&key, "42").await.unwrap(),
+        Some(github.clone())
+    );
+    assert_eq!(s.connection(&key, "43").await.unwrap(), None);
+    assert_eq!(s.connections_of_user(u.id).await.unwrap().len(), 2);
+
+    let new_access = Sealed::from_bytes(vec![1, 2, 3]);
+    let refresh = Sealed::from_bytes(vec![4]);
+    let expires = now() + Duration::hours(8);
+    assert!(
+        s.update_connection_tokens(github.id, &new_access, Some(&refresh), Some(expires), now())
+            .await
+            .unwrap()
+    );
+    let updated = s.connection(&key, "42").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            updated.access_token,
+            updated.refresh_token,
+            updated.access_token_expires_at
+        ),
+        (new_access, Some(refresh), Some(expires))
+    );
+
+    let names: Vec<String> = s
+        .providers_in_use()
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(names, ["github", "gitlab"]);
+    assert!(
+        !s.delete_connection(github.id, other.id).await.unwrap(),
+        "only the owner may disconnect"
+    );
+    assert!(s.delete_connection(github.id, u.id).await.unwrap());
+    assert_eq!(s.connection(&key, "42").await.unwrap(), None);
+}
+
+fn new_outbox(user: UserId) -> NewOutboxEvent {
+    NewOutboxEvent {
+        target: "https://client.example.com/".into(),
+        user_id: user,
+        payload: Sealed::from_bytes(vec![9; 16]),
+        created_at: now(),
+    }
+}
+
+pub async fn outbox_retries_and_dies(db: &TestDb) {
+    let s = db.store();
+    let u = user(s, "u").await;
+    let start = now();
+    let first = s.enqueue_outbox_event(&new_outbox(u.id)).await.unwrap();
+    let second = s.enqueue_outbox_event(&new_outbox(u.id)).await.unwrap();
+    assert!(second.id > first.id);
+    assert_eq!(
+        s.due_outbox_events(start, 10).await.unwrap(),
+        vec![first.clone(), second.clone()]
+    );
+
+    let retry_at = start + Duration::seconds(30);
+    assert!(
+        s.record_outbox_failure(first.id, "503 from client", Some(retry_at), start)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.due_outbox_events(start, 10).await.unwrap(),
+        vec![second.clone()]
+    );
+    let due_later = s.due_outbox_events(retry_at, 10).await.unwrap();
+    assert_eq!(due_later[0].id, first.id);
+    assert_eq!(
+        (due_later[0].attempts, due_later[0].last_error.as_deref()),
+        (1, Some("503 from client"))
+    );
+
+    assert!(s.mark_outbox_delivered(second.id, start).await.unwrap());
+    assert!(!s.mark_outbox_delivered(second.id, start).await.unwrap());
+    assert!(
+        s.record_outbox_failure(first.id, "gave up", None, retry_at)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.due_outbox_events(retry_at + Duration::days(365), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn signing_keys_crud(db: &TestDb) {
+    let s = db.store();
+    let key = |kid: &str, age: i64| SigningKey {
+        kid: kid.into(),
+        algorithm: SigningAlgorithm::ES256,
+        private_key: Sealed::from_bytes(vec![7; 32]),
+        public_jwk: format!(r#"{{"kid":"{kid}","kty":"EC"}}"#),
+        created_at: now() - Duration::days(age),
+        retired_at: None,
+    };
+    s.create_signing_key(&key("old", 10)).await.unwrap();
+    let new = s.create_signing_key(&key("new", 0)).await.unwrap();
+    assert_eq!(new, key("new", 0));
+    assert_eq!(
+        conflict(s.create_signing_key(&key("new", 0)).await),
+        Unique::KeyId
+    );
+    let kids: Vec<String> = s
+        .signing_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.kid)
+        .collect();
+    assert_eq!(kids, ["new", "old"]);
+    assert!(s.retire_signing_key("old", now()).await.unwrap());
+    assert!(!s.retire_signing_key("old", now()).await.unwrap());
+    assert!(s.signing_keys().await.unwrap()[1].retired_at.is_some());
+}
+
+pub async fn device_authorizations_are_decided_and_consumed_once(db: &TestDb) {
+    let s = db.store();
+    let u = user(s, "u").await;
+    let app = application(s, "tv", None).await;
+    let new = |device, user_code| NewDeviceAuthorization {
+        device_code_hash: device,
+        user_code_hash: user_code,
+        application_id: app.id,
+        scope: scope("read"),
+        interval_seconds: 5,
+        created_at: now(),
+        expires_at: now() + Duration::minutes(10),
+    };
+    let (device_hash, user_code_hash) = (secret().1, hash_token("WDJB-MJHT"));
+    let created = s
+        .create_device_authorization(&new(device_hash, user_code_hash))
+        .await
+        .unwrap();
+    assert_eq!(created.status, DeviceStatus::Pending);
+    assert_eq!(
+        s.device_by_user_code(&user_code_hash).await.unwrap(),
+        Some(created.clone())
+    );
+    assert!(
+        !s.consume_device(created.id).await.unwrap(),
+        "pending cannot be consumed"
+    );
+    assert!(
+        s.decide_device(created.id, DeviceDecision::Approve(u.id))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.decide_device(created.id, DeviceDecision::Deny)
+            .await
+            .unwrap(),
+        "decided once"
+    );
+    let polled_at = now();
+    s.record_device_poll(created.id, polled_at).await.unwrap();
+    let approved = s
+        .device_by_device_code(&device_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (approved.status, approved.user_id, approved.last_polled_at),
+        (DeviceStatus::Approved, Some(u.id), Some(polled_at))
+    );
+    assert!(s.consume_device(created.id).await.unwrap());
+    assert!(!s.consume_device(created.id).await.unwrap());
+    assert_eq!(
+        s.device_by_device_code(&device_hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        DeviceStatus::Consumed
+    );
+    let taken = s
+        .create_device_authorization(&new(secret().1, user_code_hash))
+        .await;
+    assert_eq!(conflict(taken), Unique::TokenHash);
+}
+
+pub async fn no_raw_secret_reaches_the_database(db: &TestDb) {
+    let s = db.store();
+    let u = user(s, "u").await;
+    let key = sealing_key();
+    let (client_secret, client_secret_hash) = secret();
+    let mut new_app = new_application("client", Some(&u));
+    new_app.client_secret = Some(client_secret_hash);
+    let app = s.create_application(&new_app, now()).await.unwrap();
+    let (code, code_hash) = secret();
+    let code_row = s
+        .create_authorization_code(&new_code(&app, &u, code_hash))
+        .await
+        .unwrap();
+    let (access, access_hash) = secret();
+    let issued = s
+        .create_access_token(&NewAccessToken {
+            token_hash: access_hash,
+            application_id: app.id,
+            user_id: Some(u.id),
+            scope: scope("read"),
+            family: warrant_generators::family_id().unwrap(),
+            authorization_code_id: Some(code_row.id),
+            created_at: now(),
+            expires_at: now() + Duration::hours(1),
+        })
+        .await
+        .unwrap();
+    let (refresh, refresh_hash) = secret();
+    refresh_in_family(s, &issued, Some(refresh_hash)).await;
+    let (api, api_hash) = secret();
+    let sealed_api = key
+        .seal_str("api_token", &Secret::new(api.clone()))
+        .unwrap();
+    s.replace_api_token(&ApiToken {
+        user_id: u.id,
+        token_hash: api_hash,
+        sealed_token: sealed_api,
+        created_at: now(),
+    })
+    .await
+    .unwrap();
+    let (session, session_hash) = secret();
+    s.create_session(&NewSession {
+        key_hash: session_hash,
+        user_id: u.id,
+        auth_time: now(),
+        created_at: now(),
+        expires_at: now() + Duration::hours(1),
+    })
+    .await
+    .unwrap();
+    let (upstream, _) = secret();
+    let mut connection = new_connection(u.id, "github", "7");
+    connection.access_token = key
+        .seal_str("upstream_access_token", &Secret::new(upstream.clone()))
+        .unwrap();
+    s.create_connection(&connection).await.unwrap();
+
+    let dump = db.dump().await;
+    let contains = |needle: &str| dump.windows(needle.len()).any(|w| w == needle.as_bytes());
+    // The dump is real: the hashes are in it.
+    assert!(
+        contains(&access_hash.to_hex()),
+        "dump does not show stored rows"
+    );
+    for (what, value) in [
+        ("client secret", client_secret),
+        ("authorization code", code),
+        ("access token", access),
+        ("refresh token", refresh),
+        ("API token", api),
+        ("session key", session),
+        ("upstream token", upstream),
+    ] {
+        assert!(!contains(&value), "raw {what} found in the database");
+    }
+}
+
+pub async fn closed_store_reports_unavailable(db: &TestDb) {
+    let s = db.store();
+    s.close().await;
+    assert!(matches!(s.ping().await, Err(StoreError::Unavailable(_))));
+    let lookup = s
+        .user_by_username(&Username::parse("anyone").unwrap())
+        .await;
+    assert!(matches!(lookup, Err(StoreError::Unavailable(_))));
+}

@@ -1,0 +1,61 @@
+//! The `Store` contract: one suite of behaviours, run against SQLite and PostgreSQL.
+//!
+//! PostgreSQL runs when `WARRANT_TEST_POSTGRES_URL` names a server whose user may create
+//! databases; each test gets a database of its own, dropped afterwards. Without the
+//! variable every `postgres::` test prints that it was skipped and passes;
+//! `cargo xtask ci` leaves them out and says so.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod contract;
+mod fixtures;
+mod harness;
+
+macro_rules! contract_suite {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = crate::harness::TestDb::sqlite().await;
+                    crate::contract::$name(&db).await;
+                }
+            )*
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = crate::harness::TestDb::postgres().await else { return };
+                    crate::contract::$name(&db).await;
+                }
+            )*
+        }
+    };
+}
+
+contract_suite!(
+    migrations_can_run_twice,
+    timestamps_round_trip_at_whole_seconds,
+    users_crud,
+    usernames_and_emails_are_unique,
+    applications_crud,
+    client_ids_are_unique,
+    token_hashes_are_unique,
+    authorization_code_is_redeemed_once,
+    racing_redemptions_have_exactly_one_winner,
+    racing_refresh_rotations_have_exactly_one_winner,
+    revoking_a_refresh_token_revokes_its_access_token,
+    code_reuse_revokes_the_whole_family,
+    deleting_a_user_cascades_to_everything_they_own,
+    consents_crud,
+    sessions_expire_and_end,
+    api_tokens_are_replaced_and_unique,
+    upstream_connections_crud,
+    outbox_retries_and_dies,
+    signing_keys_crud,
+    device_authorizations_are_decided_and_consumed_once,
+    no_raw_secret_reaches_the_database,
+    closed_store_reports_unavailable,
+);
