@@ -1,1 +1,65 @@
-fn main() {}
+//! `warrant`: the Warrant authorization server and its administration CLI.
+//!
+//! Thin on purpose: it reads configuration, opens the store, builds the generators and
+//! hands them to `warrant-http` (serve) or `warrant-grants` (CLI commands). Business rules
+//! live in those crates, not here.
+
+#![forbid(unsafe_code)]
+#![allow(clippy::print_stdout, reason = "the CLI's output is its interface")]
+
+mod apps;
+mod cli;
+mod config;
+mod context;
+mod secret_key;
+mod serve;
+mod users;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, ConfigCommand};
+use crate::config::Config;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // One line: the operator's script shows it as is.
+            eprintln!("error: {}", format!("{error:#}").replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    config.dev |= cli.dev;
+    let default_level = if matches!(cli.command, Command::Serve(_)) { config.log.level.as_str() } else { "warn" };
+    init_logging(default_level);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Command::Serve(args) => runtime.block_on(serve::run(config, args)),
+        Command::Migrate => runtime.block_on(async {
+            let context = context::Context::open(&config, true).await?;
+            context.store.close().await;
+            println!("migrations applied");
+            Ok(())
+        }),
+        Command::User(command) => runtime.block_on(users::run(&config, command)),
+        Command::App(command) => runtime.block_on(apps::run(&config, command)),
+        Command::Config(ConfigCommand::Show) => {
+            print!("{}", toml::to_string_pretty(&config)?);
+            Ok(())
+        }
+    }
+}
+
+fn init_logging(default_level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(default_level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

@@ -1,0 +1,128 @@
+//! Registering and maintaining applications.
+
+use time::OffsetDateTime;
+use warrant_generators::{Generators, hash_token};
+use warrant_model::{
+    Application, ClientId, ClientType, GrantType, GrantTypes, NewApplication, Origin, RedirectUri,
+    Secret, SigningAlgorithm, UserId,
+};
+use warrant_storage::{Store, StoreError, Unique};
+
+use crate::GrantsError;
+
+/// What a person registering an application decides; the id and secret are generated.
+#[derive(Debug, Clone)]
+pub struct ApplicationRegistration {
+    /// Shown on the consent page.
+    pub name: String,
+    /// Confidential or public.
+    pub client_type: ClientType,
+    /// Allowed grants.
+    pub grant_types: GrantTypes,
+    /// Redirection endpoints (required for `authorization_code` and `implicit`).
+    pub redirect_uris: Vec<RedirectUri>,
+    /// Post-logout redirection endpoints.
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    /// CORS origins.
+    pub allowed_origins: Vec<Origin>,
+    /// The registering user, if any.
+    pub owner: Option<UserId>,
+    /// Skip the consent page.
+    pub skip_authorization: bool,
+    /// Require PKCE even though confidential (public clients always need it).
+    pub pkce_required: bool,
+    /// ID-token algorithm, for OpenID Connect clients.
+    pub algorithm: Option<SigningAlgorithm>,
+}
+
+/// How often a freshly generated client id may collide before we give up (a collision of
+/// 40 random characters means a broken generator, not bad luck).
+const CLIENT_ID_ATTEMPTS: usize = 3;
+
+/// Registers an application. Returns it with its client secret, which exists only here:
+/// show it once, the store keeps its hash.
+pub async fn register_application(
+    store: &dyn Store,
+    generators: &Generators,
+    registration: ApplicationRegistration,
+    now: OffsetDateTime,
+) -> Result<(Application, Option<Secret<String>>), GrantsError> {
+    check_registration(&registration)?;
+    let secret = match registration.client_type {
+        ClientType::Confidential => Some(generators.new_client_secret()?),
+        ClientType::Public => None,
+    };
+    let mut new = NewApplication {
+        client_id: generators.new_client_id()?,
+        client_secret: secret.as_ref().map(|s| hash_token(s.expose())),
+        pkce_required: registration.pkce_required || registration.client_type == ClientType::Public,
+        client_type: registration.client_type,
+        grant_types: registration.grant_types,
+        redirect_uris: registration.redirect_uris,
+        post_logout_redirect_uris: registration.post_logout_redirect_uris,
+        allowed_origins: registration.allowed_origins,
+        name: registration.name,
+        owner: registration.owner,
+        skip_authorization: registration.skip_authorization,
+        algorithm: registration.algorithm,
+    };
+    for attempt in 1..=CLIENT_ID_ATTEMPTS {
+        match store.create_application(&new, now).await {
+            Ok(application) => return Ok((application, secret)),
+            Err(StoreError::Conflict(Unique::ClientId)) if attempt < CLIENT_ID_ATTEMPTS => {
+                new.client_id = generators.new_client_id()?;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Err(StoreError::Conflict(Unique::ClientId).into())
+}
+
+fn check_registration(registration: &ApplicationRegistration) -> Result<(), GrantsError> {
+    if registration.name.trim().is_empty() || registration.name.chars().count() > 255 {
+        return Err(GrantsError::InvalidName);
+    }
+    let redirects = [GrantType::AuthorizationCode, GrantType::Implicit]
+        .into_iter()
+        .any(|grant| registration.grant_types.allows(grant));
+    if redirects && registration.redirect_uris.is_empty() {
+        return Err(GrantsError::RedirectUriRequired);
+    }
+    if registration.client_type == ClientType::Public
+        && registration.grant_types.allows(GrantType::ClientCredentials)
+    {
+        return Err(GrantsError::PublicClientCredentials);
+    }
+    Ok(())
+}
+
+/// Replaces a confidential application's secret; the old one stops working at once.
+pub async fn rotate_client_secret(
+    store: &dyn Store,
+    generators: &Generators,
+    client_id: &ClientId,
+    now: OffsetDateTime,
+) -> Result<Secret<String>, GrantsError> {
+    let mut application = find(store, client_id).await?;
+    if application.client_type == ClientType::Public {
+        return Err(GrantsError::PublicClientHasNoSecret(client_id.clone()));
+    }
+    let secret = generators.new_client_secret()?;
+    application.client_secret = Some(hash_token(secret.expose()));
+    store.update_application(&application, now).await?;
+    Ok(secret)
+}
+
+/// Deletes an application with its codes, tokens and consents.
+pub async fn delete_application(store: &dyn Store, client_id: &ClientId) -> Result<(), GrantsError> {
+    let application = find(store, client_id).await?;
+    store.delete_application(application.id).await?;
+    Ok(())
+}
+
+async fn find(store: &dyn Store, client_id: &ClientId) -> Result<Application, GrantsError> {
+    store
+        .application_by_client_id(client_id)
+        .await?
+        .ok_or_else(|| GrantsError::UnknownClient(client_id.clone()))
+}

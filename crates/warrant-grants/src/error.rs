@@ -1,0 +1,36 @@
+use thiserror::Error;
+use warrant_generators::GeneratorError;
+use warrant_model::{ClientId, Username};
+use warrant_storage::StoreError;
+
+/// What can go wrong in the grant engine.
+#[derive(Debug, Error)]
+pub enum GrantsError {
+    /// No application has this client id.
+    #[error("no application with client_id {0}")]
+    UnknownClient(ClientId),
+    /// No user has this username.
+    #[error("no user named {0}")]
+    UnknownUser(Username),
+    /// A grant that redirects needs a registered redirect URI.
+    #[error("the authorization_code and implicit grants need at least one redirect URI")]
+    RedirectUriRequired,
+    /// A public client has no secret, so it cannot authenticate for client credentials.
+    #[error("a public client cannot use the client_credentials grant")]
+    PublicClientCredentials,
+    /// Public clients have no secret to rotate.
+    #[error("application {0} is public and has no client secret")]
+    PublicClientHasNoSecret(ClientId),
+    /// An application name was empty or too long.
+    #[error("an application name must be 1 to 255 characters")]
+    InvalidName,
+    /// A new password was too short.
+    #[error("passwords must be at least {0} characters long")]
+    PasswordTooShort(usize),
+    /// The store failed or refused the change.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A generator or crypto helper failed.
+    #[error(transparent)]
+    Generator(#[from] GeneratorError),
+}

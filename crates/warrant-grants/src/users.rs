@@ -1,0 +1,77 @@
+//! Creating users and setting passwords.
+
+use time::OffsetDateTime;
+use warrant_generators::PasswordHasher;
+use warrant_model::{Email, NewUser, Secret, User, Username};
+use warrant_storage::Store;
+
+use crate::GrantsError;
+
+/// Django's default `MinimumLengthValidator`.
+pub const MIN_PASSWORD_LENGTH: usize = 8;
+
+/// A user account to create.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    /// Login name.
+    pub username: Username,
+    /// Email address.
+    pub email: Option<Email>,
+    /// Password; `None` for accounts that log in only through an upstream provider.
+    pub password: Option<Secret<String>>,
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Staff flag.
+    pub is_staff: bool,
+    /// Superuser flag.
+    pub is_superuser: bool,
+}
+
+fn hash_password(hasher: &PasswordHasher, password: &Secret<String>) -> Result<warrant_model::PasswordHash, GrantsError> {
+    if password.expose().chars().count() < MIN_PASSWORD_LENGTH {
+        return Err(GrantsError::PasswordTooShort(MIN_PASSWORD_LENGTH));
+    }
+    Ok(hasher.hash(password)?)
+}
+
+/// Creates an active user; a taken username or email is a store conflict.
+pub async fn create_user(
+    store: &dyn Store,
+    hasher: &PasswordHasher,
+    account: NewAccount,
+    now: OffsetDateTime,
+) -> Result<User, GrantsError> {
+    let password = account.password.as_ref().map(|p| hash_password(hasher, p)).transpose()?;
+    let user = NewUser {
+        username: account.username,
+        email: account.email,
+        first_name: account.first_name,
+        last_name: account.last_name,
+        password,
+        is_active: true,
+        is_staff: account.is_staff,
+        is_superuser: account.is_superuser,
+        date_joined: now,
+    };
+    Ok(store.create_user(&user).await?)
+}
+
+/// Sets a user's password and ends their sessions, so a stolen session dies with the old
+/// password.
+pub async fn set_password(
+    store: &dyn Store,
+    hasher: &PasswordHasher,
+    username: &Username,
+    password: &Secret<String>,
+) -> Result<User, GrantsError> {
+    let mut user = store
+        .user_by_username(username)
+        .await?
+        .ok_or_else(|| GrantsError::UnknownUser(username.clone()))?;
+    user.password = Some(hash_password(hasher, password)?);
+    let user = store.update_user(&user).await?;
+    store.delete_sessions_of_user(user.id).await?;
+    Ok(user)
+}

@@ -1,0 +1,141 @@
+//! `warrant app …`.
+
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use warrant_grants::{ApplicationRegistration, delete_application, register_application, rotate_client_secret};
+use warrant_model::{
+    Application, ClientId, ClientType, GrantType, GrantTypes, Origin, RedirectUri, SigningAlgorithm, Username,
+};
+use warrant_storage::Page;
+
+use crate::cli::{AppCommand, AppCreateArgs, ClientTypeArg};
+use crate::config::Config;
+use crate::context::Context;
+
+pub async fn run(config: &Config, command: AppCommand) -> anyhow::Result<()> {
+    let context = Context::open(config, true).await?;
+    let result = match command {
+        AppCommand::Create(args) => create(&context, args).await,
+        AppCommand::List { json } => list(&context, json).await,
+        AppCommand::Show { client_id, json } => show(&context, &client_id, json).await,
+        AppCommand::Delete { client_id } => {
+            let client_id = ClientId::parse(&client_id)?;
+            delete_application(&*context.store, &client_id).await?;
+            println!("deleted application {client_id}");
+            Ok(())
+        }
+        AppCommand::RotateSecret { client_id, json } => rotate(&context, &client_id, json).await,
+    };
+    context.store.close().await;
+    result
+}
+
+async fn create(context: &Context, args: AppCreateArgs) -> anyhow::Result<()> {
+    let parse_uris = |uris: &[String]| -> anyhow::Result<Vec<RedirectUri>> {
+        Ok(uris.iter().map(|u| RedirectUri::parse(u, context.redirect_policy)).collect::<Result<_, _>>()?)
+    };
+    let owner = match &args.owner {
+        Some(name) => {
+            let username = Username::parse(name)?;
+            let user = context.store.user_by_username(&username).await?;
+            Some(user.ok_or_else(|| anyhow::anyhow!("no user named {username}"))?.id)
+        }
+        None => None,
+    };
+    let registration = ApplicationRegistration {
+        name: args.name,
+        client_type: match args.client_type {
+            ClientTypeArg::Confidential => ClientType::Confidential,
+            ClientTypeArg::Public => ClientType::Public,
+        },
+        grant_types: GrantTypes::new(args.grants.iter().map(|g| GrantType::parse(g)).collect::<Result<Vec<_>, _>>()?)?,
+        redirect_uris: parse_uris(&args.redirect_uris)?,
+        post_logout_redirect_uris: parse_uris(&args.post_logout_redirect_uris)?,
+        allowed_origins: args.allowed_origins.iter().map(|o| Origin::parse(o)).collect::<Result<_, _>>()?,
+        owner,
+        skip_authorization: args.skip_authorization,
+        pkce_required: args.require_pkce,
+        algorithm: args.algorithm.as_deref().map(SigningAlgorithm::parse).transpose()?,
+    };
+    let (app, secret) =
+        register_application(&*context.store, &context.generators, registration, OffsetDateTime::now_utc()).await?;
+    let secret = secret.as_ref().map(|s| s.expose().as_str());
+    if args.json {
+        println!("{}", json!({ "client_id": app.client_id, "client_secret": secret }));
+    } else {
+        println!("created application {:?}", app.name);
+        println!("client_id:     {}", app.client_id);
+        match secret {
+            Some(secret) => println!("client_secret: {secret}\n(shown only now: store it safely)"),
+            None => println!("client_secret: none (public client)"),
+        }
+    }
+    Ok(())
+}
+
+fn describe(app: &Application) -> Value {
+    json!({
+        "client_id": app.client_id,
+        "name": app.name,
+        "client_type": app.client_type,
+        "grant_types": app.grant_types.iter().map(GrantType::as_str).collect::<Vec<_>>(),
+        "redirect_uris": app.redirect_uris,
+        "post_logout_redirect_uris": app.post_logout_redirect_uris,
+        "allowed_origins": app.allowed_origins,
+        "owner_id": app.owner.map(|o| o.0),
+        "skip_authorization": app.skip_authorization,
+        "pkce_required": app.pkce_required,
+        "algorithm": app.algorithm.map(SigningAlgorithm::as_str),
+        "has_client_secret": app.client_secret.is_some(),
+    })
+}
+
+async fn list(context: &Context, json: bool) -> anyhow::Result<()> {
+    let mut page = Page::first(500);
+    let mut apps = Vec::new();
+    loop {
+        let batch = context.store.list_applications(None, page).await?;
+        let Some(last) = batch.last() else { break };
+        page.after = Some(last.id.0);
+        apps.extend(batch);
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&apps.iter().map(describe).collect::<Vec<_>>())?);
+        return Ok(());
+    }
+    println!("{:<42} {:<13} {:<28} GRANTS", "CLIENT_ID", "TYPE", "NAME");
+    for app in apps {
+        println!("{:<42} {:<13} {:<28} {}", app.client_id.as_str(), app.client_type.as_str(), app.name, app.grant_types);
+    }
+    Ok(())
+}
+
+async fn show(context: &Context, client_id: &str, json: bool) -> anyhow::Result<()> {
+    let client_id = ClientId::parse(client_id)?;
+    let app = context
+        .store
+        .application_by_client_id(&client_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no application with client_id {client_id}"))?;
+    let description = describe(&app);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&description)?);
+    } else if let Value::Object(fields) = description {
+        for (key, value) in fields {
+            println!("{key:<26} {value}");
+        }
+    }
+    Ok(())
+}
+
+async fn rotate(context: &Context, client_id: &str, json: bool) -> anyhow::Result<()> {
+    let client_id = ClientId::parse(client_id)?;
+    let secret =
+        rotate_client_secret(&*context.store, &context.generators, &client_id, OffsetDateTime::now_utc()).await?;
+    if json {
+        println!("{}", json!({ "client_id": client_id, "client_secret": secret.expose() }));
+    } else {
+        println!("client_secret: {}\n(shown only now; the old secret no longer works)", secret.expose());
+    }
+    Ok(())
+}

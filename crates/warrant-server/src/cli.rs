@@ -1,0 +1,174 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Warrant: an OAuth 2.0 / OpenID Connect authorization server.
+#[derive(Debug, Parser)]
+#[command(name = "warrant", version, about)]
+pub struct Cli {
+    /// Config file (default: ./warrant.toml if it exists). WARRANT_* variables override it.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Development mode: generate a secret_key next to the database if none is set.
+    #[arg(long, global = true)]
+    pub dev: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (applies migrations first).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage applications (OAuth clients).
+    #[command(subcommand)]
+    App(AppCommand),
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Do not apply migrations on start.
+    #[arg(long)]
+    pub no_migrate: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user.
+    Create(UserCreateArgs),
+    /// Set a user's password (read from standard input) and end their sessions.
+    Passwd {
+        /// The user.
+        username: String,
+        /// Read the password from standard input (the only way: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UserCreateArgs {
+    /// Login name.
+    #[arg(long)]
+    pub username: String,
+    /// Email address (users may log in with it too).
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Read the password from standard input; without it the user has no password.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Given name.
+    #[arg(long, default_value = "")]
+    pub first_name: String,
+    /// Family name.
+    #[arg(long, default_value = "")]
+    pub last_name: String,
+    /// May use staff pages and the admin API.
+    #[arg(long)]
+    pub staff: bool,
+    /// Has every permission.
+    #[arg(long)]
+    pub superuser: bool,
+    /// Print `{"id": …, "username": …}`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ClientTypeArg {
+    Confidential,
+    Public,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Register an application; prints its client secret once.
+    Create(AppCreateArgs),
+    /// List applications.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one application.
+    Show {
+        /// Its client id.
+        client_id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete an application with its tokens.
+    Delete {
+        /// Its client id.
+        client_id: String,
+    },
+    /// Replace a confidential application's secret; prints the new one once.
+    RotateSecret {
+        /// Its client id.
+        client_id: String,
+        /// Print `{"client_id": …, "client_secret": …}`.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AppCreateArgs {
+    /// Name shown on the consent page.
+    #[arg(long)]
+    pub name: String,
+    /// Whether the client can keep a secret.
+    #[arg(long, value_enum)]
+    pub client_type: ClientTypeArg,
+    /// Allowed grant (repeatable): authorization_code, implicit, password,
+    /// client_credentials, refresh_token, device_code (DOT's hyphenated names work too).
+    #[arg(long = "grant", required = true, value_name = "GRANT")]
+    pub grants: Vec<String>,
+    /// Redirect URI (repeatable), matched exactly.
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    pub redirect_uris: Vec<String>,
+    /// Post-logout redirect URI (repeatable).
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Browser origin allowed to call the token endpoints (repeatable).
+    #[arg(long = "allowed-origin", value_name = "ORIGIN")]
+    pub allowed_origins: Vec<String>,
+    /// Username of the owning user.
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Trusted application: no consent page.
+    #[arg(long)]
+    pub skip_authorization: bool,
+    /// Require PKCE from this confidential client too (always on for public clients).
+    #[arg(long)]
+    pub require_pkce: bool,
+    /// ID-token signing algorithm (RS256, ES256, EdDSA) for OpenID Connect clients.
+    #[arg(long)]
+    pub algorithm: Option<String>,
+    /// Print `{"client_id": …, "client_secret": …}`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration, secrets redacted.
+    Show,
+}

@@ -1,0 +1,200 @@
+//! The configuration: one typed struct, defaults in code, then `warrant.toml` (or
+//! `--config PATH`), then `WARRANT_*` environment variables (`__` separates nested keys:
+//! `WARRANT_SERVER__PORT=8080`). Every key is documented in docs/configuration.md.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::{Deserialize, Serialize};
+use warrant_generators::GeneratorsConfig;
+use warrant_model::Secret;
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "warrant.toml";
+
+/// Top-level sections an environment variable may set; other `WARRANT_*` variables (such
+/// as `WARRANT_TEST_POSTGRES_URL`) are not configuration.
+const SECTIONS: &[&str] = &["dev", "secret_key", "server", "database", "passwords", "redirect_uris", "generators", "log"];
+
+/// Warrant's configuration.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Development mode: a missing `secret_key` is generated into a file next to the
+    /// database (with a warning). Never in production. Also the `--dev` flag.
+    pub dev: bool,
+    /// Key material for sealing stored values that must be read back (API tokens,
+    /// upstream tokens, outbox payloads, signing keys); at least 32 characters. Django's
+    /// `SECRET_KEY`.
+    pub secret_key: Option<Secret<String>>,
+    /// The HTTP listener.
+    pub server: ServerConfig,
+    /// The database.
+    pub database: DatabaseConfig,
+    /// User password hashing.
+    pub passwords: PasswordsConfig,
+    /// Redirect URI rules beyond RFC 6749.
+    pub redirect_uris: RedirectUrisConfig,
+    /// Which generator makes client ids, secrets and tokens.
+    pub generators: GeneratorsConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub address: IpAddr,
+    /// Port to listen on.
+    pub port: u16,
+    /// The public base URL clients reach Warrant at (OIDC `iss`); defaults to
+    /// `http://<address>:<port>`.
+    pub issuer: Option<String>,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self { address: IpAddr::V4(Ipv4Addr::LOCALHOST), port: 8000, issuer: None, max_body_bytes: 64 * 1024 }
+    }
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` (created if missing) or `postgres://user@host/db`.
+    pub url: String,
+    /// Most open connections per instance.
+    pub max_connections: u32,
+    /// Seconds a request waits for a free connection before answering 503.
+    pub acquire_timeout_seconds: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { url: "sqlite://warrant.db".into(), max_connections: 10, acquire_timeout_seconds: 5 }
+    }
+}
+
+/// `[passwords]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordsConfig {
+    /// PBKDF2-SHA256 iterations for new hashes (Django 5: 600000).
+    pub iterations: u32,
+}
+
+impl Default for PasswordsConfig {
+    fn default() -> Self {
+        Self { iterations: warrant_generators::PasswordHasher::DEFAULT_ITERATIONS }
+    }
+}
+
+/// `[redirect_uris]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedirectUrisConfig {
+    /// Allow plain `http` redirect URIs on non-loopback hosts (DOT: `http` in
+    /// `ALLOWED_REDIRECT_URI_SCHEMES`).
+    pub allow_insecure_http: bool,
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A tracing filter: `info`, `warrant=debug,sqlx=warn`, …; `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { level: "info".into() }
+    }
+}
+
+impl Config {
+    /// Loads defaults, then the config file, then `WARRANT_*` variables. An explicit
+    /// `path` must exist; the default file is optional.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let file = match path {
+            Some(path) if !path.is_file() => bail!("config file {} does not exist", path.display()),
+            Some(path) => path.to_path_buf(),
+            None => PathBuf::from(DEFAULT_CONFIG_FILE),
+        };
+        let env = Env::prefixed("WARRANT_")
+            .filter(|key| {
+                let key = key.as_str().to_ascii_lowercase();
+                SECTIONS.iter().any(|section| key.split("__").next() == Some(section))
+            })
+            .split("__");
+        let config: Config = Figment::new()
+            .merge(Toml::file(&file))
+            .merge(env)
+            .extract()
+            .map_err(|error| anyhow::anyhow!(one_line(&error)))?;
+        config.check().with_context(|| format!("invalid configuration (file {})", file.display()))?;
+        Ok(config)
+    }
+
+    /// Rules serde cannot express; each error names its key.
+    fn check(&self) -> anyhow::Result<()> {
+        if !(self.database.url.starts_with("sqlite:")
+            || self.database.url.starts_with("postgres://")
+            || self.database.url.starts_with("postgresql://"))
+        {
+            bail!("database.url: expected sqlite://PATH or postgres://…, got {:?}", self.database.url);
+        }
+        if self.database.max_connections == 0 {
+            bail!("database.max_connections: must be at least 1");
+        }
+        if self.passwords.iterations == 0 {
+            bail!("passwords.iterations: must be at least 1");
+        }
+        if let Some(issuer) = &self.server.issuer {
+            let parsed = url::Url::parse(issuer).map_err(|e| anyhow::anyhow!("server.issuer: {e}"))?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() || parsed.fragment().is_some() {
+                bail!("server.issuer: must be an http(s) URL without query or fragment");
+            }
+        }
+        Ok(())
+    }
+
+    /// The issuer identifier: configured, or derived from the listener.
+    pub fn issuer(&self) -> String {
+        match &self.server.issuer {
+            Some(issuer) => issuer.trim_end_matches('/').to_owned(),
+            None => match self.server.address {
+                IpAddr::V6(ip) => format!("http://[{ip}]:{}", self.server.port),
+                IpAddr::V4(ip) => format!("http://{ip}:{}", self.server.port),
+            },
+        }
+    }
+}
+
+/// Figment's error for every failed key, on one line, naming key and source.
+fn one_line(error: &figment::Error) -> String {
+    let messages: Vec<String> = error
+        .clone()
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".").to_ascii_lowercase();
+            let source = match &e.metadata {
+                Some(metadata) => match &metadata.source {
+                    Some(source) => format!(" (in {source})"),
+                    None => format!(" (in {})", metadata.name),
+                },
+                None => String::new(),
+            };
+            format!("{key}: {}{source}", e.kind)
+        })
+        .collect();
+    format!("invalid configuration: {}", messages.join("; ")).replace('\n', " ")
+}

@@ -1,0 +1,50 @@
+//! What the commands share: the store and the generators, built from config.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use warrant_generators::{Generators, PasswordHasher, Registry};
+use warrant_model::RedirectUriPolicy;
+use warrant_storage::{ConnectOptions, Store};
+
+use crate::config::Config;
+
+pub struct Context {
+    pub store: Arc<dyn Store>,
+    pub generators: Generators,
+    pub hasher: PasswordHasher,
+    pub redirect_policy: RedirectUriPolicy,
+}
+
+impl Context {
+    /// Checks the generator config, opens the database and, if `migrate`, applies
+    /// migrations.
+    pub async fn open(config: &Config, migrate: bool) -> anyhow::Result<Self> {
+        let generators = Registry::with_builtins().build(&config.generators)?;
+        let hasher = PasswordHasher::new(config.passwords.iterations).context("passwords.iterations")?;
+        let options = ConnectOptions {
+            max_connections: config.database.max_connections,
+            acquire_timeout: Duration::from_secs(config.database.acquire_timeout_seconds),
+        };
+        let store = warrant_storage::connect(&config.database.url, &options)
+            .await
+            .with_context(|| format!("opening database {}", redact_url(&config.database.url)))?;
+        if migrate {
+            store.migrate().await.context("applying migrations")?;
+        }
+        let redirect_policy = RedirectUriPolicy { allow_insecure_http: config.redirect_uris.allow_insecure_http };
+        Ok(Self { store, generators, hasher, redirect_policy })
+    }
+}
+
+/// The URL without a password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("redacted"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

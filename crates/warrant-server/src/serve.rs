@@ -1,0 +1,34 @@
+//! `warrant serve`.
+
+use anyhow::Context as _;
+use rocket::data::{Limits, ToByteUnit};
+
+use crate::cli::ServeArgs;
+use crate::config::Config;
+use crate::context::Context;
+
+pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
+    let (_secret_key, _sealing_key) = crate::secret_key::resolve(&config)?;
+    let context = Context::open(&config, !args.no_migrate).await?;
+    let body_limit = config.server.max_body_bytes.bytes();
+    let rocket_config = rocket::Config {
+        address: config.server.address,
+        port: config.server.port,
+        limits: Limits::default().limit("form", body_limit).limit("json", body_limit).limit("string", body_limit),
+        log_level: rocket::config::LogLevel::Off,
+        cli_colors: false,
+        ..rocket::Config::default()
+    };
+    let state = warrant_http::AppState { store: context.store.clone() };
+    let rocket = warrant_http::build(rocket_config, state).ignite().await.context("starting the HTTP server")?;
+    tracing::info!(
+        address = %config.server.address,
+        port = config.server.port,
+        issuer = %config.issuer(),
+        database = %crate::context::redact_url(&config.database.url),
+        "warrant is listening"
+    );
+    rocket.launch().await.context("HTTP server")?;
+    context.store.close().await;
+    Ok(())
+}

@@ -1,0 +1,98 @@
+//! `warrant user …`.
+
+use std::io::Read;
+
+use anyhow::Context as _;
+use serde_json::json;
+use time::OffsetDateTime;
+use warrant_grants::{NewAccount, create_user, set_password};
+use warrant_model::{Email, Secret, Username};
+use warrant_storage::Page;
+
+use crate::cli::{UserCommand, UserCreateArgs};
+use crate::config::Config;
+use crate::context::Context;
+
+pub async fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
+    let context = Context::open(config, true).await?;
+    let result = match command {
+        UserCommand::Create(args) => create(&context, args).await,
+        UserCommand::Passwd { username, .. } => passwd(&context, &username).await,
+        UserCommand::List { json } => list(&context, json).await,
+    };
+    context.store.close().await;
+    result
+}
+
+async fn create(context: &Context, args: UserCreateArgs) -> anyhow::Result<()> {
+    let account = NewAccount {
+        username: Username::parse(&args.username)?,
+        email: args.email.as_deref().map(Email::parse).transpose()?,
+        password: if args.password_stdin { Some(read_password()?) } else { None },
+        first_name: args.first_name,
+        last_name: args.last_name,
+        is_staff: args.staff,
+        is_superuser: args.superuser,
+    };
+    let user = create_user(&*context.store, &context.hasher, account, OffsetDateTime::now_utc()).await?;
+    if args.json {
+        println!("{}", json!({ "id": user.id.0, "username": user.username }));
+    } else {
+        println!("created user {} (id {})", user.username, user.id);
+    }
+    Ok(())
+}
+
+async fn passwd(context: &Context, username: &str) -> anyhow::Result<()> {
+    let username = Username::parse(username)?;
+    let password = read_password()?;
+    set_password(&*context.store, &context.hasher, &username, &password).await?;
+    println!("password of {username} changed; their sessions have ended");
+    Ok(())
+}
+
+async fn list(context: &Context, json: bool) -> anyhow::Result<()> {
+    let mut page = Page::first(500);
+    let mut rows = Vec::new();
+    loop {
+        let users = context.store.list_users(page).await?;
+        let Some(last) = users.last() else { break };
+        page.after = Some(last.id.0);
+        rows.extend(users);
+    }
+    if json {
+        let users: Vec<_> = rows
+            .iter()
+            .map(|u| {
+                json!({
+                    "id": u.id.0, "username": u.username, "email": u.email,
+                    "first_name": u.first_name, "last_name": u.last_name,
+                    "is_active": u.is_active, "is_staff": u.is_staff, "is_superuser": u.is_superuser,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&users)?);
+        return Ok(());
+    }
+    println!("{:>6}  {:<24} {:<32} FLAGS", "ID", "USERNAME", "EMAIL");
+    for u in rows {
+        let flags: Vec<&str> = [(u.is_staff, "staff"), (u.is_superuser, "superuser"), (!u.is_active, "inactive")]
+            .into_iter()
+            .filter_map(|(on, name)| on.then_some(name))
+            .collect();
+        let email = u.email.as_ref().map(Email::as_str).unwrap_or("-");
+        println!("{:>6}  {:<24} {:<32} {}", u.id.0, u.username.as_str(), email, flags.join(","));
+    }
+    Ok(())
+}
+
+/// The whole of standard input, without the final line break.
+fn read_password() -> anyhow::Result<Secret<String>> {
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).context("reading the password from standard input")?;
+    let password = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&text);
+    if password.is_empty() {
+        anyhow::bail!("no password on standard input");
+    }
+    Ok(Secret::new(password.to_owned()))
+}
