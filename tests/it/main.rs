@@ -1,1 +1,83 @@
-//! it
+//! End-to-end tests over real processes and TCP. Suites that run on both databases put
+//! their PostgreSQL half in `postgres` modules (run when `WARRANT_TEST_POSTGRES_URL` is set).
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod cli;
+mod serve;
+mod support;
+
+/// Instantiates each listed test once per database.
+macro_rules! on_both_databases {
+    ($module:ident: $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let env = crate::support::TestEnv::sqlite();
+                    crate::$module::$name(&env).await;
+                }
+            )*
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(env) = crate::support::TestEnv::postgres().await else { return };
+                    crate::$module::$name(&env).await;
+                }
+            )*
+        }
+    };
+}
+
+mod cli_suite {
+    on_both_databases!(cli:
+        user_create_prints_json_and_lists_the_user,
+        duplicate_username_is_a_one_line_error,
+        user_passwd_checks_user_and_length,
+        confidential_app_secret_is_printed_once_and_stored_hashed,
+        public_app_has_no_secret,
+        bad_application_input_is_a_one_line_error,
+        unknown_application_is_a_one_line_error,
+    );
+}
+
+mod serve_suite {
+    on_both_databases!(serve:
+        serve_answers_health_and_readiness,
+        unknown_paths_get_a_json_404,
+    );
+}
+
+// Cases that do not depend on the database.
+#[tokio::test]
+async fn bad_config_values_name_the_key_and_the_file() {
+    cli::bad_config_values_name_the_key_and_the_file(&support::TestEnv::sqlite()).await;
+}
+
+#[tokio::test]
+async fn config_show_redacts_the_secret_key() {
+    cli::config_show_redacts_the_secret_key(&support::TestEnv::sqlite()).await;
+}
+
+#[tokio::test]
+async fn serve_without_secret_key_fails_unless_dev_mode() {
+    serve::serve_without_secret_key_fails_unless_dev_mode(&support::TestEnv::sqlite()).await;
+}
+
+#[tokio::test]
+async fn dev_mode_generates_the_secret_key_once() {
+    serve::dev_mode_generates_the_secret_key_once(&support::TestEnv::sqlite()).await;
+}
+
+mod postgres {
+    #[tokio::test]
+    async fn readiness_fails_with_503_when_the_database_is_gone() {
+        let Some(env) = crate::support::TestEnv::postgres().await else {
+            return;
+        };
+        crate::serve::readiness_fails_with_503_when_the_database_is_gone(&env).await;
+    }
+}

@@ -1,1 +1,109 @@
-fn main() {}
+//! Repository automation, run as `cargo xtask <task>` so nothing depends on shell tricks.
+//!
+//! - `ci`: rustfmt check, clippy with `-D warnings`, every test (PostgreSQL ones too when
+//!   `WARRANT_TEST_POSTGRES_URL` is set; otherwise they are left out and the run says so).
+
+#![forbid(unsafe_code)]
+#![allow(clippy::print_stdout, reason = "xtask reports to the terminal")]
+
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+/// Names PostgreSQL variants of tests: every suite that runs on both databases puts the
+/// PostgreSQL half in a `postgres` module.
+const POSTGRES_TESTS: &str = "test(/(^|::)postgres::/)";
+
+fn main() -> anyhow::Result<()> {
+    let task = std::env::args().nth(1);
+    match task.as_deref() {
+        Some("ci") => ci(),
+        _ => bail!("usage: cargo xtask ci"),
+    }
+}
+
+fn ci() -> anyhow::Result<()> {
+    run("cargo", &["fmt", "--all", "--", "--check"])?;
+    run(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    // The end-to-end tests start the real binary.
+    run(
+        "cargo",
+        &[
+            "build",
+            "--locked",
+            "-p",
+            "warrant-server",
+            "--bin",
+            "warrant",
+        ],
+    )?;
+    let postgres = std::env::var_os("WARRANT_TEST_POSTGRES_URL").is_some();
+    if has_nextest() {
+        let mut args = vec![
+            "nextest",
+            "run",
+            "--workspace",
+            "--locked",
+            "--no-fail-fast",
+        ];
+        let filter = format!("not {POSTGRES_TESTS}");
+        if !postgres {
+            args.extend(["-E", filter.as_str()]);
+        }
+        run("cargo", &args)?;
+    } else {
+        println!("cargo-nextest not found: running cargo test");
+        let mut args = vec![
+            "test",
+            "--workspace",
+            "--locked",
+            "--no-fail-fast",
+            "--",
+            "--test-threads",
+            "4",
+        ];
+        if !postgres {
+            args.extend(["--skip", "postgres::"]);
+        }
+        run("cargo", &args)?;
+    }
+    run("cargo", &["test", "--workspace", "--locked", "--doc"])?;
+    if postgres {
+        println!("xtask ci: all checks passed, on SQLite and PostgreSQL");
+    } else {
+        println!(
+            "xtask ci: all checks passed on SQLite; PostgreSQL tests SKIPPED (set WARRANT_TEST_POSTGRES_URL to run them)"
+        );
+    }
+    Ok(())
+}
+
+fn has_nextest() -> bool {
+    Command::new("cargo")
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|out| out.status.success())
+}
+
+fn run(program: &str, args: &[&str]) -> anyhow::Result<()> {
+    println!("$ {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .status()
+        .with_context(|| format!("running {program}"))?;
+    if !status.success() {
+        bail!("`{program} {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}

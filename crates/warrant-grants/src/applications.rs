@@ -89,7 +89,9 @@ fn check_registration(registration: &ApplicationRegistration) -> Result<(), Gran
         return Err(GrantsError::RedirectUriRequired);
     }
     if registration.client_type == ClientType::Public
-        && registration.grant_types.allows(GrantType::ClientCredentials)
+        && registration
+            .grant_types
+            .allows(GrantType::ClientCredentials)
     {
         return Err(GrantsError::PublicClientCredentials);
     }
@@ -114,7 +116,10 @@ pub async fn rotate_client_secret(
 }
 
 /// Deletes an application with its codes, tokens and consents.
-pub async fn delete_application(store: &dyn Store, client_id: &ClientId) -> Result<(), GrantsError> {
+pub async fn delete_application(
+    store: &dyn Store,
+    client_id: &ClientId,
+) -> Result<(), GrantsError> {
     let application = find(store, client_id).await?;
     store.delete_application(application.id).await?;
     Ok(())

@@ -29,7 +29,10 @@ pub struct NewAccount {
     pub is_superuser: bool,
 }
 
-fn hash_password(hasher: &PasswordHasher, password: &Secret<String>) -> Result<warrant_model::PasswordHash, GrantsError> {
+fn hash_password(
+    hasher: &PasswordHasher,
+    password: &Secret<String>,
+) -> Result<warrant_model::PasswordHash, GrantsError> {
     if password.expose().chars().count() < MIN_PASSWORD_LENGTH {
         return Err(GrantsError::PasswordTooShort(MIN_PASSWORD_LENGTH));
     }
@@ -43,7 +46,11 @@ pub async fn create_user(
     account: NewAccount,
     now: OffsetDateTime,
 ) -> Result<User, GrantsError> {
-    let password = account.password.as_ref().map(|p| hash_password(hasher, p)).transpose()?;
+    let password = account
+        .password
+        .as_ref()
+        .map(|p| hash_password(hasher, p))
+        .transpose()?;
     let user = NewUser {
         username: account.username,
         email: account.email,

@@ -20,10 +20,16 @@ fn healthz() -> Json<Value> {
 #[get("/readyz")]
 async fn readyz(state: &State<AppState>) -> (Status, Json<Value>) {
     match state.store.ping().await {
-        Ok(()) => (Status::Ok, Json(json!({ "status": "ready", "database": "ok" }))),
+        Ok(()) => (
+            Status::Ok,
+            Json(json!({ "status": "ready", "database": "ok" })),
+        ),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
-            (Status::ServiceUnavailable, Json(json!({ "status": "unavailable", "database": "unreachable" })))
+            (
+                Status::ServiceUnavailable,
+                Json(json!({ "status": "unavailable", "database": "unreachable" })),
+            )
         }
     }
 }

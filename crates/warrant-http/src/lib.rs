@@ -36,5 +36,8 @@ pub fn build(config: rocket::Config, state: AppState) -> Rocket<Build> {
 #[catch(default)]
 fn json_error(status: Status, _request: &Request<'_>) -> (Status, Json<Value>) {
     let reason = status.reason().unwrap_or("error");
-    (status, Json(json!({ "error": reason.to_lowercase().replace(' ', "_") })))
+    (
+        status,
+        Json(json!({ "error": reason.to_lowercase().replace(' ', "_") })),
+    )
 }

@@ -2,9 +2,12 @@
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use warrant_grants::{ApplicationRegistration, delete_application, register_application, rotate_client_secret};
+use warrant_grants::{
+    ApplicationRegistration, delete_application, register_application, rotate_client_secret,
+};
 use warrant_model::{
-    Application, ClientId, ClientType, GrantType, GrantTypes, Origin, RedirectUri, SigningAlgorithm, Username,
+    Application, ClientId, ClientType, GrantType, GrantTypes, Origin, RedirectUri,
+    SigningAlgorithm, Username,
 };
 use warrant_storage::Page;
 
@@ -32,13 +35,19 @@ pub async fn run(config: &Config, command: AppCommand) -> anyhow::Result<()> {
 
 async fn create(context: &Context, args: AppCreateArgs) -> anyhow::Result<()> {
     let parse_uris = |uris: &[String]| -> anyhow::Result<Vec<RedirectUri>> {
-        Ok(uris.iter().map(|u| RedirectUri::parse(u, context.redirect_policy)).collect::<Result<_, _>>()?)
+        Ok(uris
+            .iter()
+            .map(|u| RedirectUri::parse(u, context.redirect_policy))
+            .collect::<Result<_, _>>()?)
     };
     let owner = match &args.owner {
         Some(name) => {
             let username = Username::parse(name)?;
             let user = context.store.user_by_username(&username).await?;
-            Some(user.ok_or_else(|| anyhow::anyhow!("no user named {username}"))?.id)
+            Some(
+                user.ok_or_else(|| anyhow::anyhow!("no user named {username}"))?
+                    .id,
+            )
         }
         None => None,
     };
@@ -48,20 +57,41 @@ async fn create(context: &Context, args: AppCreateArgs) -> anyhow::Result<()> {
             ClientTypeArg::Confidential => ClientType::Confidential,
             ClientTypeArg::Public => ClientType::Public,
         },
-        grant_types: GrantTypes::new(args.grants.iter().map(|g| GrantType::parse(g)).collect::<Result<Vec<_>, _>>()?)?,
+        grant_types: GrantTypes::new(
+            args.grants
+                .iter()
+                .map(|g| GrantType::parse(g))
+                .collect::<Result<Vec<_>, _>>()?,
+        )?,
         redirect_uris: parse_uris(&args.redirect_uris)?,
         post_logout_redirect_uris: parse_uris(&args.post_logout_redirect_uris)?,
-        allowed_origins: args.allowed_origins.iter().map(|o| Origin::parse(o)).collect::<Result<_, _>>()?,
+        allowed_origins: args
+            .allowed_origins
+            .iter()
+            .map(|o| Origin::parse(o))
+            .collect::<Result<_, _>>()?,
         owner,
         skip_authorization: args.skip_authorization,
         pkce_required: args.require_pkce,
-        algorithm: args.algorithm.as_deref().map(SigningAlgorithm::parse).transpose()?,
+        algorithm: args
+            .algorithm
+            .as_deref()
+            .map(SigningAlgorithm::parse)
+            .transpose()?,
     };
-    let (app, secret) =
-        register_application(&*context.store, &context.generators, registration, OffsetDateTime::now_utc()).await?;
+    let (app, secret) = register_application(
+        &*context.store,
+        &context.generators,
+        registration,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     let secret = secret.as_ref().map(|s| s.expose().as_str());
     if args.json {
-        println!("{}", json!({ "client_id": app.client_id, "client_secret": secret }));
+        println!(
+            "{}",
+            json!({ "client_id": app.client_id, "client_secret": secret })
+        );
     } else {
         println!("created application {:?}", app.name);
         println!("client_id:     {}", app.client_id);
@@ -100,12 +130,21 @@ async fn list(context: &Context, json: bool) -> anyhow::Result<()> {
         apps.extend(batch);
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&apps.iter().map(describe).collect::<Vec<_>>())?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&apps.iter().map(describe).collect::<Vec<_>>())?
+        );
         return Ok(());
     }
     println!("{:<42} {:<13} {:<28} GRANTS", "CLIENT_ID", "TYPE", "NAME");
     for app in apps {
-        println!("{:<42} {:<13} {:<28} {}", app.client_id.as_str(), app.client_type.as_str(), app.name, app.grant_types);
+        println!(
+            "{:<42} {:<13} {:<28} {}",
+            app.client_id.as_str(),
+            app.client_type.as_str(),
+            app.name,
+            app.grant_types
+        );
     }
     Ok(())
 }
@@ -130,12 +169,23 @@ async fn show(context: &Context, client_id: &str, json: bool) -> anyhow::Result<
 
 async fn rotate(context: &Context, client_id: &str, json: bool) -> anyhow::Result<()> {
     let client_id = ClientId::parse(client_id)?;
-    let secret =
-        rotate_client_secret(&*context.store, &context.generators, &client_id, OffsetDateTime::now_utc()).await?;
+    let secret = rotate_client_secret(
+        &*context.store,
+        &context.generators,
+        &client_id,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     if json {
-        println!("{}", json!({ "client_id": client_id, "client_secret": secret.expose() }));
+        println!(
+            "{}",
+            json!({ "client_id": client_id, "client_secret": secret.expose() })
+        );
     } else {
-        println!("client_secret: {}\n(shown only now; the old secret no longer works)", secret.expose());
+        println!(
+            "client_secret: {}\n(shown only now; the old secret no longer works)",
+            secret.expose()
+        );
     }
     Ok(())
 }

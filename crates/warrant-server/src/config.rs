@@ -17,7 +17,16 @@ pub const DEFAULT_CONFIG_FILE: &str = "warrant.toml";
 
 /// Top-level sections an environment variable may set; other `WARRANT_*` variables (such
 /// as `WARRANT_TEST_POSTGRES_URL`) are not configuration.
-const SECTIONS: &[&str] = &["dev", "secret_key", "server", "database", "passwords", "redirect_uris", "generators", "log"];
+const SECTIONS: &[&str] = &[
+    "dev",
+    "secret_key",
+    "server",
+    "database",
+    "passwords",
+    "redirect_uris",
+    "generators",
+    "log",
+];
 
 /// Warrant's configuration.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -61,7 +70,12 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { address: IpAddr::V4(Ipv4Addr::LOCALHOST), port: 8000, issuer: None, max_body_bytes: 64 * 1024 }
+        Self {
+            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 8000,
+            issuer: None,
+            max_body_bytes: 64 * 1024,
+        }
     }
 }
 
@@ -79,7 +93,11 @@ pub struct DatabaseConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self { url: "sqlite://warrant.db".into(), max_connections: 10, acquire_timeout_seconds: 5 }
+        Self {
+            url: "sqlite://warrant.db".into(),
+            max_connections: 10,
+            acquire_timeout_seconds: 5,
+        }
     }
 }
 
@@ -93,7 +111,9 @@ pub struct PasswordsConfig {
 
 impl Default for PasswordsConfig {
     fn default() -> Self {
-        Self { iterations: warrant_generators::PasswordHasher::DEFAULT_ITERATIONS }
+        Self {
+            iterations: warrant_generators::PasswordHasher::DEFAULT_ITERATIONS,
+        }
     }
 }
 
@@ -116,7 +136,9 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { level: "info".into() }
+        Self {
+            level: "info".into(),
+        }
     }
 }
 
@@ -132,7 +154,9 @@ impl Config {
         let env = Env::prefixed("WARRANT_")
             .filter(|key| {
                 let key = key.as_str().to_ascii_lowercase();
-                SECTIONS.iter().any(|section| key.split("__").next() == Some(section))
+                SECTIONS
+                    .iter()
+                    .any(|section| key.split("__").next() == Some(section))
             })
             .split("__");
         let config: Config = Figment::new()
@@ -140,7 +164,9 @@ impl Config {
             .merge(env)
             .extract()
             .map_err(|error| anyhow::anyhow!(one_line(&error)))?;
-        config.check().with_context(|| format!("invalid configuration (file {})", file.display()))?;
+        config
+            .check()
+            .with_context(|| format!("invalid configuration (file {})", file.display()))?;
         Ok(config)
     }
 
@@ -150,7 +176,10 @@ impl Config {
             || self.database.url.starts_with("postgres://")
             || self.database.url.starts_with("postgresql://"))
         {
-            bail!("database.url: expected sqlite://PATH or postgres://…, got {:?}", self.database.url);
+            bail!(
+                "database.url: expected sqlite://PATH or postgres://…, got {:?}",
+                self.database.url
+            );
         }
         if self.database.max_connections == 0 {
             bail!("database.max_connections: must be at least 1");
@@ -159,8 +188,12 @@ impl Config {
             bail!("passwords.iterations: must be at least 1");
         }
         if let Some(issuer) = &self.server.issuer {
-            let parsed = url::Url::parse(issuer).map_err(|e| anyhow::anyhow!("server.issuer: {e}"))?;
-            if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() || parsed.fragment().is_some() {
+            let parsed =
+                url::Url::parse(issuer).map_err(|e| anyhow::anyhow!("server.issuer: {e}"))?;
+            if !matches!(parsed.scheme(), "http" | "https")
+                || parsed.query().is_some()
+                || parsed.fragment().is_some()
+            {
                 bail!("server.issuer: must be an http(s) URL without query or fragment");
             }
         }

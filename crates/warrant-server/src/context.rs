@@ -22,7 +22,8 @@ impl Context {
     /// migrations.
     pub async fn open(config: &Config, migrate: bool) -> anyhow::Result<Self> {
         let generators = Registry::with_builtins().build(&config.generators)?;
-        let hasher = PasswordHasher::new(config.passwords.iterations).context("passwords.iterations")?;
+        let hasher =
+            PasswordHasher::new(config.passwords.iterations).context("passwords.iterations")?;
         let options = ConnectOptions {
             max_connections: config.database.max_connections,
             acquire_timeout: Duration::from_secs(config.database.acquire_timeout_seconds),
@@ -33,8 +34,15 @@ impl Context {
         if migrate {
             store.migrate().await.context("applying migrations")?;
         }
-        let redirect_policy = RedirectUriPolicy { allow_insecure_http: config.redirect_uris.allow_insecure_http };
-        Ok(Self { store, generators, hasher, redirect_policy })
+        let redirect_policy = RedirectUriPolicy {
+            allow_insecure_http: config.redirect_uris.allow_insecure_http,
+        };
+        Ok(Self {
+            store,
+            generators,
+            hasher,
+            redirect_policy,
+        })
     }
 }
 

@@ -32,7 +32,8 @@ fn dev_key(config: &Config) -> anyhow::Result<Secret<String>> {
         return Ok(random_urlsafe(48)?);
     };
     if path.exists() {
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         return Ok(Secret::new(text.trim().to_owned()));
     }
     let secret = random_urlsafe(48)?;
@@ -44,26 +45,39 @@ fn dev_key(config: &Config) -> anyhow::Result<Secret<String>> {
 
 /// Next to the SQLite file; in the working directory for PostgreSQL.
 fn dev_key_path(database_url: &str) -> Option<PathBuf> {
-    let Some(rest) = database_url.strip_prefix("sqlite://").or_else(|| database_url.strip_prefix("sqlite:")) else {
+    let Some(rest) = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+    else {
         return Some(PathBuf::from(DEV_KEY_FILE));
     };
     let file = rest.split('?').next().unwrap_or_default();
     if file.is_empty() || file == ":memory:" {
         return None;
     }
-    let parent = PathBuf::from(file).parent().map(PathBuf::from).unwrap_or_default();
+    let parent = PathBuf::from(file)
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default();
     Some(parent.join(DEV_KEY_FILE))
 }
 
 #[cfg(unix)]
 fn create_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
 }
 
 #[cfg(not(unix))]
 fn create_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new().write(true).create_new(true).open(path)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
 }
 
 #[cfg(test)]
@@ -72,9 +86,18 @@ mod tests {
 
     #[test]
     fn dev_key_lives_next_to_the_sqlite_file() {
-        assert_eq!(dev_key_path("sqlite://warrant.db"), Some(PathBuf::from("warrant.secret_key")));
-        assert_eq!(dev_key_path("sqlite:///var/lib/w/db.sqlite?mode=rwc"), Some(PathBuf::from("/var/lib/w/warrant.secret_key")));
+        assert_eq!(
+            dev_key_path("sqlite://warrant.db"),
+            Some(PathBuf::from("warrant.secret_key"))
+        );
+        assert_eq!(
+            dev_key_path("sqlite:///var/lib/w/db.sqlite?mode=rwc"),
+            Some(PathBuf::from("/var/lib/w/warrant.secret_key"))
+        );
         assert_eq!(dev_key_path("sqlite::memory:"), None);
-        assert_eq!(dev_key_path("postgres://localhost/w"), Some(PathBuf::from("warrant.secret_key")));
+        assert_eq!(
+            dev_key_path("postgres://localhost/w"),
+            Some(PathBuf::from("warrant.secret_key"))
+        );
     }
 }

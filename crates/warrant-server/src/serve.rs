@@ -2,6 +2,7 @@
 
 use anyhow::Context as _;
 use rocket::data::{Limits, ToByteUnit};
+use rocket::fairing::AdHoc;
 
 use crate::cli::ServeArgs;
 use crate::config::Config;
@@ -14,20 +15,25 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let rocket_config = rocket::Config {
         address: config.server.address,
         port: config.server.port,
-        limits: Limits::default().limit("form", body_limit).limit("json", body_limit).limit("string", body_limit),
+        limits: Limits::default()
+            .limit("form", body_limit)
+            .limit("json", body_limit)
+            .limit("string", body_limit),
         log_level: rocket::config::LogLevel::Off,
         cli_colors: false,
         ..rocket::Config::default()
     };
-    let state = warrant_http::AppState { store: context.store.clone() };
-    let rocket = warrant_http::build(rocket_config, state).ignite().await.context("starting the HTTP server")?;
-    tracing::info!(
-        address = %config.server.address,
-        port = config.server.port,
-        issuer = %config.issuer(),
-        database = %crate::context::redact_url(&config.database.url),
-        "warrant is listening"
-    );
+    let state = warrant_http::AppState {
+        store: context.store.clone(),
+    };
+    let issuer = config.issuer();
+    let database = crate::context::redact_url(&config.database.url);
+    let rocket = warrant_http::build(rocket_config, state).attach(AdHoc::on_liftoff("log", move |rocket| {
+        Box::pin(async move {
+            let config = rocket.config();
+            tracing::info!(address = %config.address, port = config.port, %issuer, %database, "warrant is listening");
+        })
+    }));
     rocket.launch().await.context("HTTP server")?;
     context.store.close().await;
     Ok(())

@@ -28,13 +28,23 @@ async fn create(context: &Context, args: UserCreateArgs) -> anyhow::Result<()> {
     let account = NewAccount {
         username: Username::parse(&args.username)?,
         email: args.email.as_deref().map(Email::parse).transpose()?,
-        password: if args.password_stdin { Some(read_password()?) } else { None },
+        password: if args.password_stdin {
+            Some(read_password()?)
+        } else {
+            None
+        },
         first_name: args.first_name,
         last_name: args.last_name,
         is_staff: args.staff,
         is_superuser: args.superuser,
     };
-    let user = create_user(&*context.store, &context.hasher, account, OffsetDateTime::now_utc()).await?;
+    let user = create_user(
+        &*context.store,
+        &context.hasher,
+        account,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     if args.json {
         println!("{}", json!({ "id": user.id.0, "username": user.username }));
     } else {
@@ -76,12 +86,22 @@ async fn list(context: &Context, json: bool) -> anyhow::Result<()> {
     }
     println!("{:>6}  {:<24} {:<32} FLAGS", "ID", "USERNAME", "EMAIL");
     for u in rows {
-        let flags: Vec<&str> = [(u.is_staff, "staff"), (u.is_superuser, "superuser"), (!u.is_active, "inactive")]
-            .into_iter()
-            .filter_map(|(on, name)| on.then_some(name))
-            .collect();
+        let flags: Vec<&str> = [
+            (u.is_staff, "staff"),
+            (u.is_superuser, "superuser"),
+            (!u.is_active, "inactive"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect();
         let email = u.email.as_ref().map(Email::as_str).unwrap_or("-");
-        println!("{:>6}  {:<24} {:<32} {}", u.id.0, u.username.as_str(), email, flags.join(","));
+        println!(
+            "{:>6}  {:<24} {:<32} {}",
+            u.id.0,
+            u.username.as_str(),
+            email,
+            flags.join(",")
+        );
     }
     Ok(())
 }
@@ -89,8 +109,13 @@ async fn list(context: &Context, json: bool) -> anyhow::Result<()> {
 /// The whole of standard input, without the final line break.
 fn read_password() -> anyhow::Result<Secret<String>> {
     let mut text = String::new();
-    std::io::stdin().read_to_string(&mut text).context("reading the password from standard input")?;
-    let password = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&text);
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .context("reading the password from standard input")?;
+    let password = text
+        .strip_suffix('\n')
+        .map(|t| t.strip_suffix('\r').unwrap_or(t))
+        .unwrap_or(&text);
     if password.is_empty() {
         anyhow::bail!("no password on standard input");
     }

@@ -1,0 +1,388 @@
+//! The CLI forms operators' scripts rely on, and its errors.
+
+use serde_json::Value;
+
+use crate::support::{SECRET_KEY, TestEnv, assert_one_line_error, text};
+
+const PASSWORD: &str = "correct-horse-battery\n";
+
+fn json(output: &std::process::Output) -> Value {
+    assert!(output.status.success(), "failed: {}", text(&output.stderr));
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&output.stdout)))
+}
+
+fn create_alice(env: &TestEnv) -> Value {
+    json(&env.run(
+        &[
+            "user",
+            "create",
+            "--username",
+            "alice",
+            "--email",
+            "alice@example.com",
+            "--password-stdin",
+            "--staff",
+            "--json",
+        ],
+        Some(PASSWORD),
+    ))
+}
+
+pub async fn user_create_prints_json_and_lists_the_user(env: &TestEnv) {
+    let created = create_alice(env);
+    assert_eq!(created["username"], "alice");
+    assert!(created["id"].as_i64().unwrap() >= 1);
+    let listed = json(&env.run(&["user", "list", "--json"], None));
+    let users = listed.as_array().unwrap();
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0]["email"], "alice@example.com");
+    assert_eq!(users[0]["is_staff"], true);
+    assert_eq!(users[0]["is_superuser"], false);
+    assert!(
+        users[0].get("password").is_none(),
+        "list must not show password hashes"
+    );
+    let table = text(&env.run(&["user", "list"], None).stdout);
+    assert!(
+        table.contains("alice") && table.contains("staff"),
+        "{table}"
+    );
+}
+
+pub async fn duplicate_username_is_a_one_line_error(env: &TestEnv) {
+    create_alice(env);
+    let again = env.run(
+        &[
+            "user",
+            "create",
+            "--username",
+            "alice",
+            "--email",
+            "other@example.com",
+            "--password-stdin",
+        ],
+        Some(PASSWORD),
+    );
+    assert_one_line_error(&again, "username is already taken");
+    let same_email = env.run(
+        &[
+            "user",
+            "create",
+            "--username",
+            "alice2",
+            "--email",
+            "alice@example.com",
+        ],
+        None,
+    );
+    assert_one_line_error(&same_email, "email is already taken");
+    let bad_name = env.run(&["user", "create", "--username", "no spaces"], None);
+    assert_one_line_error(&bad_name, "invalid username");
+    let bad_email = env.run(
+        &[
+            "user",
+            "create",
+            "--username",
+            "bob",
+            "--email",
+            "not-an-email",
+        ],
+        None,
+    );
+    assert_one_line_error(&bad_email, "invalid email");
+    let no_password = env.run(
+        &["user", "create", "--username", "carol", "--password-stdin"],
+        Some(""),
+    );
+    assert_one_line_error(&no_password, "no password on standard input");
+    assert_eq!(
+        json(&env.run(&["user", "list", "--json"], None))
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+pub async fn user_passwd_checks_user_and_length(env: &TestEnv) {
+    create_alice(env);
+    assert_one_line_error(
+        &env.run(
+            &["user", "passwd", "nobody", "--password-stdin"],
+            Some(PASSWORD),
+        ),
+        "no user named nobody",
+    );
+    assert_one_line_error(
+        &env.run(
+            &["user", "passwd", "alice", "--password-stdin"],
+            Some("short\n"),
+        ),
+        "at least 8 characters",
+    );
+    let changed = env.run(
+        &["user", "passwd", "alice", "--password-stdin"],
+        Some("a-new-long-password\n"),
+    );
+    assert!(changed.status.success(), "{}", text(&changed.stderr));
+}
+
+fn create_app(env: &TestEnv, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["app", "create", "--name", "Demo", "--json"];
+    args.extend_from_slice(extra);
+    env.run(&args, None)
+}
+
+/// Every byte of the scratch directory (the SQLite files) or nothing for PostgreSQL,
+/// whose contents the storage contract tests inspect.
+fn sqlite_bytes(env: &TestEnv) -> Vec<u8> {
+    std::fs::read_dir(&env.dir)
+        .unwrap()
+        .flat_map(|entry| std::fs::read(entry.unwrap().path()).unwrap_or_default())
+        .collect()
+}
+
+pub async fn confidential_app_secret_is_printed_once_and_stored_hashed(env: &TestEnv) {
+    let created = json(&create_app(
+        env,
+        &[
+            "--client-type",
+            "confidential",
+            "--grant",
+            "authorization_code",
+            "--grant",
+            "refresh_token",
+            "--grant",
+            "client-credentials",
+            "--redirect-uri",
+            "https://app.example.com/cb",
+            "--redirect-uri",
+            "http://127.0.0.1:9000/cb",
+            "--skip-authorization",
+        ],
+    ));
+    let client_id = created["client_id"].as_str().unwrap().to_owned();
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(client_id.len(), 40);
+    assert!(client_id.bytes().all(|b| b.is_ascii_alphanumeric()));
+    assert_eq!(secret.len(), 128);
+
+    let shown = json(&env.run(&["app", "show", &client_id, "--json"], None));
+    assert_eq!(
+        shown["grant_types"],
+        serde_json::json!(["authorization_code", "client_credentials", "refresh_token"])
+    );
+    assert_eq!(shown["redirect_uris"][1], "http://127.0.0.1:9000/cb");
+    assert_eq!(shown["skip_authorization"], true);
+    assert_eq!(shown["has_client_secret"], true);
+    let everything_shown = format!(
+        "{}{}",
+        text(&env.run(&["app", "show", &client_id], None).stdout),
+        text(&env.run(&["app", "list", "--json"], None).stdout)
+    );
+    assert!(
+        !everything_shown.contains(&secret),
+        "the secret is shown only at creation"
+    );
+    let db = sqlite_bytes(env);
+    assert!(
+        !db.windows(secret.len()).any(|w| w == secret.as_bytes()),
+        "raw client secret stored"
+    );
+
+    let rotated = json(&env.run(&["app", "rotate-secret", &client_id, "--json"], None));
+    assert_eq!(rotated["client_id"], client_id.as_str());
+    assert_ne!(rotated["client_secret"], secret.as_str());
+
+    let deleted = env.run(&["app", "delete", &client_id], None);
+    assert!(deleted.status.success());
+    assert_one_line_error(
+        &env.run(&["app", "show", &client_id], None),
+        "no application with client_id",
+    );
+}
+
+pub async fn public_app_has_no_secret(env: &TestEnv) {
+    let created = json(&create_app(
+        env,
+        &[
+            "--client-type",
+            "public",
+            "--grant",
+            "authorization_code",
+            "--redirect-uri",
+            "com.example.app:/cb",
+        ],
+    ));
+    assert!(created["client_secret"].is_null());
+    let client_id = created["client_id"].as_str().unwrap();
+    let shown = json(&env.run(&["app", "show", client_id, "--json"], None));
+    assert_eq!(
+        shown["pkce_required"], true,
+        "public clients always need PKCE"
+    );
+    assert_one_line_error(
+        &env.run(&["app", "rotate-secret", client_id], None),
+        "is public and has no client secret",
+    );
+}
+
+pub async fn bad_application_input_is_a_one_line_error(env: &TestEnv) {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "--client-type",
+                "confidential",
+                "--grant",
+                "authorization_code",
+                "--redirect-uri",
+                "http://evil.example.com/cb",
+            ],
+            "plain http is allowed only for loopback hosts",
+        ),
+        (
+            &[
+                "--client-type",
+                "confidential",
+                "--grant",
+                "authorization_code",
+                "--redirect-uri",
+                "https://a.example/cb#x",
+            ],
+            "has a fragment",
+        ),
+        (
+            &[
+                "--client-type",
+                "confidential",
+                "--grant",
+                "authorization_code",
+                "--redirect-uri",
+                "not a uri",
+            ],
+            "invalid redirect URI",
+        ),
+        (
+            &[
+                "--client-type",
+                "confidential",
+                "--grant",
+                "authorization_code",
+            ],
+            "need at least one redirect URI",
+        ),
+        (
+            &["--client-type", "confidential", "--grant", "magic"],
+            "unknown grant type \"magic\"",
+        ),
+        (
+            &["--client-type", "public", "--grant", "client_credentials"],
+            "public client cannot use the client_credentials grant",
+        ),
+        (
+            &[
+                "--client-type",
+                "confidential",
+                "--grant",
+                "password",
+                "--owner",
+                "ghost",
+            ],
+            "no user named ghost",
+        ),
+        (
+            &[
+                "--client-type",
+                "confidential",
+                "--grant",
+                "password",
+                "--allowed-origin",
+                "https://a.example/path",
+            ],
+            "invalid origin",
+        ),
+    ];
+    for (args, expected) in cases {
+        assert_one_line_error(&create_app(env, args), expected);
+    }
+    assert_eq!(
+        json(&env.run(&["app", "list", "--json"], None)),
+        serde_json::json!([])
+    );
+}
+
+pub async fn unknown_application_is_a_one_line_error(env: &TestEnv) {
+    for command in [
+        &["app", "show", "nope"][..],
+        &["app", "delete", "nope"],
+        &["app", "rotate-secret", "nope"],
+    ] {
+        assert_one_line_error(
+            &env.run(command, None),
+            "no application with client_id nope",
+        );
+    }
+    assert_one_line_error(
+        &env.run(&["app", "show", "bad:id"], None),
+        "invalid client id",
+    );
+}
+
+pub async fn bad_config_values_name_the_key_and_the_file(env: &TestEnv) {
+    let mut bad_env = env.command(&["app", "list"]);
+    bad_env.env("WARRANT_DATABASE__MAX_CONNECTIONS", "many");
+    assert_one_line_error(
+        &crate::support::run_with_stdin(bad_env, None),
+        "database.max_connections",
+    );
+
+    std::fs::write(
+        env.dir.join("warrant.toml"),
+        "[server]\nport = \"eighty\"\n",
+    )
+    .unwrap();
+    let output = env.run(&["app", "list"], None);
+    assert_one_line_error(&output, "server.port");
+    assert!(text(&output.stderr).contains("warrant.toml"));
+
+    std::fs::write(
+        env.dir.join("custom.toml"),
+        "[generators.client_id]\nkind = \"nope\"\n",
+    )
+    .unwrap();
+    let output = env.run(&["--config", "custom.toml", "app", "list"], None);
+    assert_one_line_error(
+        &output,
+        "generators.client_id.kind: unknown generator kind \"nope\"",
+    );
+
+    std::fs::write(env.dir.join("typo.toml"), "[sever]\nport = 1\n").unwrap();
+    assert_one_line_error(
+        &env.run(&["--config", "typo.toml", "config", "show"], None),
+        "unknown field",
+    );
+    assert_one_line_error(
+        &env.run(&["--config", "missing.toml", "config", "show"], None),
+        "does not exist",
+    );
+    std::fs::remove_file(env.dir.join("warrant.toml")).unwrap();
+    let mut bad_url = env.command(&["migrate"]);
+    bad_url.env("WARRANT_DATABASE__URL", "mysql://x");
+    assert_one_line_error(
+        &crate::support::run_with_stdin(bad_url, None),
+        "database.url",
+    );
+}
+
+pub async fn config_show_redacts_the_secret_key(env: &TestEnv) {
+    let output = env.run(&["config", "show"], None);
+    let shown = text(&output.stdout);
+    assert!(output.status.success());
+    assert!(shown.contains("secret_key = \"[redacted]\""), "{shown}");
+    assert!(!shown.contains(SECRET_KEY));
+    assert!(
+        shown.contains("iterations = 1000"),
+        "environment overrides are shown: {shown}"
+    );
+}

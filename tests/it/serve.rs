@@ -1,0 +1,88 @@
+//! `warrant serve`: health, readiness, secret-key handling.
+
+use serde_json::Value;
+
+use crate::support::{Server, TestEnv, assert_one_line_error};
+
+pub async fn serve_answers_health_and_readiness(env: &TestEnv) {
+    let server = Server::start(env.command(&["serve"])).await;
+    let (status, body) = server.get("/healthz").await;
+    assert_eq!(
+        (status, serde_json::from_str::<Value>(&body).unwrap()),
+        (200, serde_json::json!({"status": "ok"}))
+    );
+    let (status, body) = server.get("/readyz").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["database"],
+        "ok"
+    );
+}
+
+pub async fn unknown_paths_get_a_json_404(env: &TestEnv) {
+    let server = Server::start(env.command(&["serve"])).await;
+    let (status, body) = server.get("/no/such/page").await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        serde_json::json!({"error": "not_found"})
+    );
+}
+
+pub async fn readiness_fails_with_503_when_the_database_is_gone(env: &TestEnv) {
+    let server = Server::start(env.command(&["serve"])).await;
+    assert_eq!(server.get("/readyz").await.0, 200);
+    env.drop_postgres_database().await;
+    let (status, body) = server.get("/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["database"],
+        "unreachable"
+    );
+    assert_eq!(
+        server.get("/healthz").await.0,
+        200,
+        "liveness does not depend on the database"
+    );
+}
+
+pub async fn serve_without_secret_key_fails_unless_dev_mode(env: &TestEnv) {
+    let mut command = env.command(&["serve"]);
+    command.env_remove("WARRANT_SECRET_KEY");
+    assert_one_line_error(
+        &crate::support::run_with_stdin(command, None),
+        "secret_key is not set",
+    );
+    let mut short = env.command(&["serve"]);
+    short.env("WARRANT_SECRET_KEY", "too-short");
+    assert_one_line_error(
+        &crate::support::run_with_stdin(short, None),
+        "at least 32 characters",
+    );
+}
+
+pub async fn dev_mode_generates_the_secret_key_once(env: &TestEnv) {
+    let key_file = env.dir.join("warrant.secret_key");
+    let dev = || {
+        let mut command = env.command(&["serve", "--dev"]);
+        command.env_remove("WARRANT_SECRET_KEY");
+        command
+    };
+    drop(Server::start(dev()).await);
+    let first = std::fs::read_to_string(&key_file).unwrap();
+    assert!(first.trim().len() >= 32);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    drop(Server::start(dev()).await);
+    assert_eq!(
+        std::fs::read_to_string(&key_file).unwrap(),
+        first,
+        "the key is generated once"
+    );
+}

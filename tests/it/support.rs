@@ -1,0 +1,258 @@
+//! Scratch environments, the `warrant` binary as a subprocess, and an HTTP client.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use sqlx::{AssertSqlSafe, PgPool};
+
+/// A secret key the tests configure explicitly.
+pub const SECRET_KEY: &str = "e2e-test-secret-key-0123456789abcdefghij";
+
+/// The `warrant` binary of this build (`cargo xtask ci` builds it before the tests).
+pub fn warrant_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // target/<profile>/deps/it-<hash> -> target/<profile>/warrant
+    let binary = exe.parent().and_then(Path::parent).unwrap().join("warrant");
+    assert!(
+        binary.exists(),
+        "{} is missing: run `cargo build -p warrant-server` first",
+        binary.display()
+    );
+    binary
+}
+
+enum Database {
+    Sqlite,
+    Postgres { admin_url: String, name: String },
+}
+
+/// A scratch directory (the working directory of every `warrant` run) and database.
+pub struct TestEnv {
+    pub dir: PathBuf,
+    pub database_url: String,
+    database: Database,
+}
+
+fn unique() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("warrant_e2e_{}_{nanos}_{n}", std::process::id())
+}
+
+impl TestEnv {
+    fn with_dir(database_url: impl FnOnce(&Path) -> String, database: Database) -> Self {
+        let dir = std::env::temp_dir().join(unique());
+        std::fs::create_dir_all(&dir).unwrap();
+        Self {
+            database_url: database_url(&dir),
+            dir,
+            database,
+        }
+    }
+
+    pub fn sqlite() -> Self {
+        Self::with_dir(
+            |dir| format!("sqlite://{}", dir.join("warrant.db").display()),
+            Database::Sqlite,
+        )
+    }
+
+    pub async fn postgres() -> Option<Self> {
+        let Ok(admin_url) = std::env::var("WARRANT_TEST_POSTGRES_URL") else {
+            eprintln!(
+                "SKIPPED: WARRANT_TEST_POSTGRES_URL is not set, PostgreSQL end-to-end test not run"
+            );
+            return None;
+        };
+        let name = unique();
+        admin_execute(&admin_url, &format!("CREATE DATABASE {name}")).await;
+        let url = with_database(&admin_url, &name);
+        Some(Self::with_dir(
+            |_| url,
+            Database::Postgres { admin_url, name },
+        ))
+    }
+
+    /// A `warrant` command in the scratch directory, configured by environment only.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(warrant_binary());
+        command
+            .args(args)
+            .current_dir(&self.dir)
+            .env("WARRANT_DATABASE__URL", &self.database_url)
+            .env("WARRANT_SECRET_KEY", SECRET_KEY)
+            // Fast hashing; the format and the default count are unit-tested.
+            .env("WARRANT_PASSWORDS__ITERATIONS", "1000")
+            .env_remove("RUST_LOG");
+        command
+    }
+
+    /// Runs `warrant args…` with `stdin` and waits for it.
+    pub fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        run_with_stdin(self.command(args), stdin)
+    }
+
+    /// Drops the PostgreSQL database now, connections and all (to simulate an outage).
+    pub async fn drop_postgres_database(&self) {
+        if let Database::Postgres { admin_url, name } = &self.database {
+            admin_execute(
+                admin_url,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            )
+            .await;
+        }
+    }
+}
+
+pub fn run_with_stdin(mut command: Command, stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(input) = stdin {
+        pipe.write_all(input.as_bytes()).unwrap();
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Database::Postgres { admin_url, name } = &self.database {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(admin_execute(
+                    &admin_url,
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                ));
+            })
+            .join();
+        }
+    }
+}
+
+async fn admin_execute(admin_url: &str, sql: &str) {
+    let admin = PgPool::connect(admin_url).await.unwrap();
+    sqlx::query(AssertSqlSafe(sql.to_owned()))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+}
+
+fn with_database(url: &str, database: &str) -> String {
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let (base, query) = url.find('?').map_or((url, ""), |q| (&url[..q], &url[q..]));
+    let path_start = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
+    format!("{}/{database}{query}", &base[..path_start])
+}
+
+/// The process's output as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Asserts a failed command said one line starting `error: ` containing `expected`, and
+/// did not panic.
+pub fn assert_one_line_error(output: &Output, expected: &str) {
+    let stderr = text(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "expected failure, got success; stderr: {stderr}"
+    );
+    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "not one line: {stderr:?}");
+    assert!(stderr.starts_with("error: "), "{stderr:?}");
+    assert!(
+        stderr.contains(expected),
+        "{stderr:?} does not mention {expected:?}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
+}
+
+/// A running `warrant serve`, killed on drop.
+pub struct Server {
+    child: Child,
+    pub base_url: String,
+}
+
+impl Server {
+    /// Starts `command` (a `warrant serve …`) on a free port and waits until `/healthz`
+    /// answers; panics with the server's output if it exits first.
+    pub async fn start(mut command: Command) -> Self {
+        let port = free_port();
+        command
+            .env("WARRANT_SERVER__PORT", port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let child = command.spawn().unwrap();
+        let mut server = Self {
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+        };
+        for _ in 0..300 {
+            if let Some(status) = server.child.try_wait().unwrap() {
+                let mut stderr = String::new();
+                std::io::Read::read_to_string(server.child.stderr.as_mut().unwrap(), &mut stderr)
+                    .unwrap();
+                panic!("warrant serve exited with {status}: {stderr}");
+            }
+            if get(&format!("{}/healthz", server.base_url)).await.is_ok() {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("warrant serve did not answer /healthz within 30 s");
+    }
+
+    /// `GET path` → status and body.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        get(&format!("{}{path}", self.base_url)).await.unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn get(url: &str) -> Result<(u16, String), hyper_util::client::legacy::Error> {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let response = client.get(url.parse().unwrap()).await?;
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    Ok((status, text(&body)))
+}
