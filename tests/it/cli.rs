@@ -386,3 +386,30 @@ pub async fn config_show_redacts_the_secret_key(env: &TestEnv) {
         "environment overrides are shown: {shown}"
     );
 }
+
+pub async fn usage_errors_are_one_line_with_status_2(env: &TestEnv) {
+    for args in [
+        &["app", "create", "--client-type", "public"][..],
+        &["user", "frobnicate"],
+        &["--no-such-flag"],
+    ] {
+        let output = env.run(args, None);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr:?}");
+        assert!(
+            stderr.starts_with("error: ") && stderr.trim_end().ends_with("(see --help)"),
+            "{stderr:?}"
+        );
+    }
+    let missing = text(
+        &env.run(&["app", "create", "--client-type", "public"], None)
+            .stderr,
+    );
+    assert!(
+        missing.contains("--name") && missing.contains("--grant"),
+        "names the missing arguments: {missing}"
+    );
+    let help = env.run(&["app", "create", "--help"], None);
+    assert!(help.status.success() && text(&help.stdout).contains("--redirect-uri"));
+}

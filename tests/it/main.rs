@@ -58,6 +58,11 @@ async fn bad_config_values_name_the_key_and_the_file() {
 }
 
 #[tokio::test]
+async fn usage_errors_are_one_line_with_status_2() {
+    cli::usage_errors_are_one_line_with_status_2(&support::TestEnv::sqlite()).await;
+}
+
+#[tokio::test]
 async fn config_show_redacts_the_secret_key() {
     cli::config_show_redacts_the_secret_key(&support::TestEnv::sqlite()).await;
 }

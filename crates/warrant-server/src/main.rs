@@ -24,7 +24,18 @@ use crate::cli::{Cli, Command, ConfigCommand};
 use crate::config::Config;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) if !error.use_stderr() => {
+            // --help and --version: print as clap formats them.
+            let _ = error.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            eprintln!("{}", usage_error_line(&error.render().to_string()));
+            return ExitCode::from(2);
+        }
+    };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -62,6 +73,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Clap's usage error on one line, without its usage block and hints, so scripts log one line
+/// per failure like every other error.
+fn usage_error_line(rendered: &str) -> String {
+    let message = rendered.split("\n\nUsage:").next().unwrap_or(rendered);
+    let words: Vec<&str> = message.split_whitespace().collect();
+    format!("{} (see --help)", words.join(" "))
 }
 
 fn init_logging(default_level: &str) {
