@@ -126,6 +126,30 @@ macro_rules! columns {
     };
 }
 
+/// Binds the writable fields of an `Application` or `NewApplication` as `$1`..`$12`, in
+/// the column order of the INSERT and UPDATE statements.
+macro_rules! bind_fields {
+    ($query:expr, $app:expr) => {
+        $query
+            .bind($app.client_id.as_str())
+            .bind($app.client_secret.map(|h| h.to_hex()))
+            .bind($app.client_type.as_str())
+            .bind($app.grant_types.to_string())
+            .bind(join($app.redirect_uris.iter().map(RedirectUri::as_str)))
+            .bind(join(
+                $app.post_logout_redirect_uris
+                    .iter()
+                    .map(RedirectUri::as_str),
+            ))
+            .bind(join($app.allowed_origins.iter().map(Origin::as_str)))
+            .bind(&$app.name)
+            .bind($app.owner.map(|o| o.0))
+            .bind($app.skip_authorization)
+            .bind($app.pkce_required)
+            .bind($app.algorithm.map(SigningAlgorithm::as_str))
+    };
+}
+
 macro_rules! impl_application_store {
     ($store:ty) => {
         #[async_trait]
@@ -135,19 +159,7 @@ macro_rules! impl_application_store {
                      post_logout_redirect_uris, allowed_origins, name, owner_id, skip_authorization, pkce_required,
                      algorithm, created_at, updated_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING ", columns!());
-                let row: ApplicationRow = sqlx::query_as(sql)
-                    .bind(app.client_id.as_str())
-                    .bind(app.client_secret.map(|h| h.to_hex()))
-                    .bind(app.client_type.as_str())
-                    .bind(app.grant_types.to_string())
-                    .bind(join(app.redirect_uris.iter().map(RedirectUri::as_str)))
-                    .bind(join(app.post_logout_redirect_uris.iter().map(RedirectUri::as_str)))
-                    .bind(join(app.allowed_origins.iter().map(Origin::as_str)))
-                    .bind(&app.name)
-                    .bind(app.owner.map(|o| o.0))
-                    .bind(app.skip_authorization)
-                    .bind(app.pkce_required)
-                    .bind(app.algorithm.map(SigningAlgorithm::as_str))
+                let row: ApplicationRow = bind_fields!(sqlx::query_as(sql), app)
                     .bind(stored_time(now))
                     .fetch_one(&self.pool)
                     .await?;
@@ -180,25 +192,13 @@ macro_rules! impl_application_store {
             }
 
             async fn update_application(&self, app: &Application, now: OffsetDateTime) -> Result<Application> {
-                let sql = concat!("UPDATE applications SET client_id = $2, client_secret_hash = $3, client_type = $4, grant_types = $5,
-                     redirect_uris = $6, post_logout_redirect_uris = $7, allowed_origins = $8, name = $9, owner_id = $10,
-                     skip_authorization = $11, pkce_required = $12, algorithm = $13, updated_at = $14
-                     WHERE id = $1 RETURNING ", columns!());
-                let row: Option<ApplicationRow> = sqlx::query_as(sql)
-                    .bind(app.id.0)
-                    .bind(app.client_id.as_str())
-                    .bind(app.client_secret.map(|h| h.to_hex()))
-                    .bind(app.client_type.as_str())
-                    .bind(app.grant_types.to_string())
-                    .bind(join(app.redirect_uris.iter().map(RedirectUri::as_str)))
-                    .bind(join(app.post_logout_redirect_uris.iter().map(RedirectUri::as_str)))
-                    .bind(join(app.allowed_origins.iter().map(Origin::as_str)))
-                    .bind(&app.name)
-                    .bind(app.owner.map(|o| o.0))
-                    .bind(app.skip_authorization)
-                    .bind(app.pkce_required)
-                    .bind(app.algorithm.map(SigningAlgorithm::as_str))
+                let sql = concat!("UPDATE applications SET client_id = $1, client_secret_hash = $2, client_type = $3, grant_types = $4,
+                     redirect_uris = $5, post_logout_redirect_uris = $6, allowed_origins = $7, name = $8, owner_id = $9,
+                     skip_authorization = $10, pkce_required = $11, algorithm = $12, updated_at = $13
+                     WHERE id = $14 RETURNING ", columns!());
+                let row: Option<ApplicationRow> = bind_fields!(sqlx::query_as(sql), app)
                     .bind(stored_time(now))
+                    .bind(app.id.0)
                     .fetch_optional(&self.pool)
                     .await?;
                 row.ok_or(StoreError::NotFound)?.try_into()

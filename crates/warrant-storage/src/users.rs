@@ -78,6 +78,22 @@ macro_rules! columns {
     };
 }
 
+/// Binds the writable fields of a `User` or `NewUser` as `$1`..`$8`, in the column order
+/// of the INSERT and UPDATE statements.
+macro_rules! bind_fields {
+    ($query:expr, $user:expr) => {
+        $query
+            .bind($user.username.as_str())
+            .bind($user.email.as_ref().map(Email::as_str))
+            .bind(&$user.first_name)
+            .bind(&$user.last_name)
+            .bind($user.password.as_ref().map(PasswordHash::as_str))
+            .bind($user.is_active)
+            .bind($user.is_staff)
+            .bind($user.is_superuser)
+    };
+}
+
 macro_rules! impl_user_store {
     ($store:ty) => {
         #[async_trait]
@@ -85,15 +101,7 @@ macro_rules! impl_user_store {
             async fn create_user(&self, user: &NewUser) -> Result<User> {
                 let sql = concat!("INSERT INTO users (username, email, first_name, last_name, password, is_active, is_staff, is_superuser, date_joined)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ", columns!());
-                let row: UserRow = sqlx::query_as(sql)
-                    .bind(user.username.as_str())
-                    .bind(user.email.as_ref().map(Email::as_str))
-                    .bind(&user.first_name)
-                    .bind(&user.last_name)
-                    .bind(user.password.as_ref().map(PasswordHash::as_str))
-                    .bind(user.is_active)
-                    .bind(user.is_staff)
-                    .bind(user.is_superuser)
+                let row: UserRow = bind_fields!(sqlx::query_as(sql), user)
                     .bind(stored_time(user.date_joined))
                     .fetch_one(&self.pool)
                     .await?;
@@ -131,20 +139,12 @@ macro_rules! impl_user_store {
             }
 
             async fn update_user(&self, user: &User) -> Result<User> {
-                let sql = concat!("UPDATE users SET username = $2, email = $3, first_name = $4, last_name = $5, password = $6,
-                     is_active = $7, is_staff = $8, is_superuser = $9, last_login = $10
-                     WHERE id = $1 RETURNING ", columns!());
-                let row: Option<UserRow> = sqlx::query_as(sql)
-                    .bind(user.id.0)
-                    .bind(user.username.as_str())
-                    .bind(user.email.as_ref().map(Email::as_str))
-                    .bind(&user.first_name)
-                    .bind(&user.last_name)
-                    .bind(user.password.as_ref().map(PasswordHash::as_str))
-                    .bind(user.is_active)
-                    .bind(user.is_staff)
-                    .bind(user.is_superuser)
+                let sql = concat!("UPDATE users SET username = $1, email = $2, first_name = $3, last_name = $4, password = $5,
+                     is_active = $6, is_staff = $7, is_superuser = $8, last_login = $9
+                     WHERE id = $10 RETURNING ", columns!());
+                let row: Option<UserRow> = bind_fields!(sqlx::query_as(sql), user)
                     .bind(stored_opt(user.last_login))
+                    .bind(user.id.0)
                     .fetch_optional(&self.pool)
                     .await?;
                 row.ok_or(StoreError::NotFound)?.try_into()
