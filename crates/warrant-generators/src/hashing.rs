@@ -1,3 +1,5 @@
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::digest;
 use subtle::ConstantTimeEq;
 use warrant_model::TokenHash;
@@ -9,6 +11,11 @@ pub fn hash_token(value: &str) -> TokenHash {
     let mut bytes = [0u8; 32];
     bytes.copy_from_slice(digest.as_ref());
     TokenHash::from_digest(bytes)
+}
+
+/// BASE64URL(SHA-256(value)) without padding: PKCE's `S256` transformation (RFC 7636 §4.2).
+pub fn sha256_base64url(value: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, value).as_ref())
 }
 
 /// Whether `presented` hashes to `stored`, compared in constant time.

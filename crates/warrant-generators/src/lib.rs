@@ -48,7 +48,7 @@ mod registry;
 mod seal;
 
 pub use error::GeneratorError;
-pub use hashing::{constant_time_eq, hash_token, verify_token};
+pub use hashing::{constant_time_eq, hash_token, sha256_base64url, verify_token};
 pub use password::PasswordHasher;
 pub use random::{family_id, random_urlsafe};
 pub use registry::{

@@ -70,6 +70,19 @@ impl PasswordHasher {
         .is_ok()
     }
 
+    /// Spends as long as [`PasswordHasher::verify`] on a real hash, and returns nothing: called
+    /// when the user does not exist, so response times do not reveal which usernames do.
+    pub fn verify_nothing(&self, password: &Secret<String>) {
+        let mut derived = [0u8; 32];
+        pbkdf2::derive(
+            pbkdf2::PBKDF2_HMAC_SHA256,
+            self.iterations,
+            b"no-such-user-salt",
+            password.expose().as_bytes(),
+            &mut derived,
+        );
+    }
+
     /// Whether `hash` uses fewer iterations than configured (or another algorithm), so the
     /// password should be re-hashed at the next successful login, as Django does.
     pub fn needs_rehash(&self, hash: &PasswordHash) -> bool {

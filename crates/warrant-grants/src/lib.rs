@@ -1,22 +1,44 @@
-//! Warrant's grant engine: the OAuth 2.0 and OpenID Connect flows as plain async functions
-//! over a [`warrant_storage::Store`], taking typed requests and returning typed outcomes.
+//! Warrant's grant engine: the OAuth 2.0 flows as plain async functions over a
+//! [`warrant_storage::Store`], taking typed requests and the current time and returning
+//! typed outcomes or an [`OAuthError`].
 //!
-//! So far it holds the management operations every frontend shares (the CLI now, the
-//! admin API and application pages later): registering applications, rotating secrets,
-//! creating users and setting passwords, with the rules Django OAuth Toolkit applies.
-//! The token, authorization, revocation and introspection flows join it next.
+//! - [`Engine::token`]: the token endpoint's `authorization_code` (with PKCE), `password`,
+//!   `client_credentials` and `refresh_token` grants, with client authentication
+//!   ([`ClientCredentials`]), refresh-token rotation and reuse detection;
+//! - [`Engine::revoke`] (RFC 7009) and [`Engine::introspect`] (RFC 7662);
+//! - [`Engine::authenticate_user`]: username or email plus password;
+//! - management operations every frontend shares (CLI, admin API, pages):
+//!   [`register_application`], [`rotate_client_secret`], [`create_user`], [`set_password`],
+//!   with Django OAuth Toolkit's rules.
 //!
 //! This crate must not know about HTTP, Rocket, cookies or configuration files: callers
-//! pass in the store, the generators, a password hasher and the current time.
+//! pass in the store, the generators, a password hasher, the [`GrantSettings`] and `now`.
 
 #![forbid(unsafe_code)]
 
 mod applications;
+mod client_auth;
+mod engine;
 mod error;
+mod introspect;
+mod issue;
+mod oauth_error;
+mod pkce;
+mod revoke;
+mod settings;
+mod token;
 mod users;
 
 pub use applications::{
     ApplicationRegistration, delete_application, register_application, rotate_client_secret,
 };
+pub use client_auth::ClientCredentials;
+pub use engine::Engine;
 pub use error::GrantsError;
+pub use introspect::{ActiveToken, Introspection};
+pub use issue::TokenResponse;
+pub use oauth_error::OAuthError;
+pub use revoke::TokenTypeHint;
+pub use settings::{GrantSettings, ScopeCatalog};
+pub use token::TokenRequest;
 pub use users::{MIN_PASSWORD_LENGTH, NewAccount, create_user, set_password};

@@ -82,3 +82,32 @@ pub async fn set_password(
     store.delete_sessions_of_user(user.id).await?;
     Ok(user)
 }
+
+impl crate::Engine<'_> {
+    /// The active user whose username, or else email address, is `login` and whose password
+    /// is `password`; `None` otherwise. Unknown logins cost as much time as wrong passwords.
+    pub async fn authenticate_user(
+        &self,
+        login: &str,
+        password: &Secret<String>,
+    ) -> Result<Option<User>, warrant_storage::StoreError> {
+        let mut user = match Username::parse(login) {
+            Ok(username) => self.store.user_by_username(&username).await?,
+            Err(_) => None,
+        };
+        if user.is_none()
+            && let Ok(email) = Email::parse(login)
+        {
+            user = self.store.user_by_email(&email).await?;
+        }
+        let Some(user) = user else {
+            self.hasher.verify_nothing(password);
+            return Ok(None);
+        };
+        let Some(hash) = &user.password else {
+            self.hasher.verify_nothing(password);
+            return Ok(None);
+        };
+        Ok((self.hasher.verify(password, hash) && user.is_active).then_some(user))
+    }
+}

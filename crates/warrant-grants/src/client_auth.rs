@@ -1,0 +1,60 @@
+//! Client authentication (RFC 6749 §2.3).
+
+use warrant_generators::verify_token;
+use warrant_model::{Application, ClientId, ClientType, Secret};
+
+use crate::{Engine, OAuthError};
+
+/// How a client identified itself at the token, revocation or introspection endpoint.
+/// The HTTP frontend builds it from `Authorization: Basic` (`client_secret_basic`) or
+/// `client_id`/`client_secret` form fields (`client_secret_post`), refusing requests that
+/// use both.
+#[derive(Debug, Clone)]
+pub enum ClientCredentials {
+    /// A client id and secret (`client_secret_basic` or `client_secret_post`).
+    Secret {
+        /// The client id.
+        client_id: ClientId,
+        /// The presented secret.
+        secret: Secret<String>,
+    },
+    /// Only a client id: authentication method `none`, for public clients.
+    IdOnly {
+        /// The client id.
+        client_id: ClientId,
+    },
+}
+
+impl Engine<'_> {
+    /// Authenticates the client: a confidential client must present its secret, a public
+    /// client must not (it has none). Every failure is `invalid_client`, worded alike so
+    /// that it does not tell which client ids exist.
+    pub async fn authenticate_client(
+        &self,
+        credentials: &ClientCredentials,
+    ) -> Result<Application, OAuthError> {
+        let failed = || OAuthError::InvalidClient("client authentication failed".into());
+        let client_id = match credentials {
+            ClientCredentials::Secret { client_id, .. }
+            | ClientCredentials::IdOnly { client_id } => client_id,
+        };
+        let application = self
+            .store
+            .application_by_client_id(client_id)
+            .await?
+            .ok_or_else(failed)?;
+        match (
+            credentials,
+            application.client_type,
+            &application.client_secret,
+        ) {
+            (ClientCredentials::Secret { secret, .. }, ClientType::Confidential, Some(stored))
+                if verify_token(secret.expose(), stored) =>
+            {
+                Ok(application)
+            }
+            (ClientCredentials::IdOnly { .. }, ClientType::Public, _) => Ok(application),
+            _ => Err(failed()),
+        }
+    }
+}

@@ -1,0 +1,18 @@
+use warrant_generators::{Generators, PasswordHasher};
+use warrant_storage::Store;
+
+use crate::GrantSettings;
+
+/// What the flows work with, borrowed from the caller (the HTTP frontend, a test, another
+/// framework's frontend). Every flow takes the current time as an argument.
+#[derive(Clone, Copy)]
+pub struct Engine<'a> {
+    /// The database.
+    pub store: &'a dyn Store,
+    /// Token and secret generators.
+    pub generators: &'a Generators,
+    /// User password hashing.
+    pub hasher: &'a PasswordHasher,
+    /// Lifetimes, rotation, scopes.
+    pub settings: &'a GrantSettings,
+}

@@ -1,0 +1,100 @@
+//! Token introspection (RFC 7662).
+
+use time::OffsetDateTime;
+use warrant_model::{ApplicationId, ClientId, ScopeSet, Secret, UserId, Username};
+
+use crate::revoke::FoundToken;
+use crate::{Engine, OAuthError, TokenTypeHint};
+
+/// An introspection response (RFC 7662 §2.2). Inactive tokens reveal nothing else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Introspection {
+    /// Unknown, expired, revoked, or its client or user is gone or inactive.
+    Inactive,
+    /// A live token.
+    Active(ActiveToken),
+}
+
+/// What introspection tells about a live token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveToken {
+    /// Granted scopes.
+    pub scope: ScopeSet,
+    /// The client it was issued to.
+    pub client_id: ClientId,
+    /// The resource owner's username, if a user granted it.
+    pub username: Option<Username>,
+    /// The resource owner's stable id (`sub`), if a user granted it.
+    pub sub: Option<UserId>,
+    /// `Bearer` for access tokens, `refresh_token` for refresh tokens.
+    pub token_type: &'static str,
+    /// Expiry, in seconds since the epoch (absent for refresh tokens that never expire).
+    pub exp: Option<i64>,
+    /// Issue time, in seconds since the epoch.
+    pub iat: i64,
+}
+
+impl Engine<'_> {
+    /// Describes `token`. The caller must already be allowed to introspect (an
+    /// authenticated client, or a bearer token with the `introspection` scope).
+    pub async fn introspect(
+        &self,
+        token: &Secret<String>,
+        hint: Option<TokenTypeHint>,
+        now: OffsetDateTime,
+    ) -> Result<Introspection, OAuthError> {
+        let (application_id, user_id, scope, token_type, expires_at, issued_at) =
+            match self.find_token(token, hint).await? {
+                Some(FoundToken::Access(t)) if t.revoked_at.is_none() && t.expires_at > now => (
+                    t.application_id,
+                    t.user_id,
+                    t.scope,
+                    "Bearer",
+                    Some(t.expires_at),
+                    t.created_at,
+                ),
+                Some(FoundToken::Refresh(t))
+                    if t.revoked_at.is_none()
+                        && t.rotated_at.is_none()
+                        && t.expires_at.is_none_or(|e| e > now) =>
+                {
+                    (
+                        t.application_id,
+                        t.user_id,
+                        t.scope,
+                        "refresh_token",
+                        t.expires_at,
+                        t.created_at,
+                    )
+                }
+                _ => return Ok(Introspection::Inactive),
+            };
+        let Some(client_id) = self.client_id_of(application_id).await? else {
+            return Ok(Introspection::Inactive);
+        };
+        let username = match user_id {
+            Some(id) => match self.store.user_by_id(id).await? {
+                Some(user) if user.is_active => Some(user.username),
+                _ => return Ok(Introspection::Inactive),
+            },
+            None => None,
+        };
+        Ok(Introspection::Active(ActiveToken {
+            scope,
+            client_id,
+            username,
+            sub: user_id,
+            token_type,
+            exp: expires_at.map(OffsetDateTime::unix_timestamp),
+            iat: issued_at.unix_timestamp(),
+        }))
+    }
+
+    async fn client_id_of(&self, id: ApplicationId) -> Result<Option<ClientId>, OAuthError> {
+        Ok(self
+            .store
+            .application_by_id(id)
+            .await?
+            .map(|app| app.client_id))
+    }
+}

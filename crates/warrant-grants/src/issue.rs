@@ -1,0 +1,124 @@
+//! Issuing access and refresh tokens: the one place tokens are made and stored.
+
+use time::OffsetDateTime;
+use warrant_generators::{TokenContext, family_id, hash_token};
+use warrant_model::{
+    Application, FamilyId, GrantType, NewAccessToken, NewRefreshToken, ScopeSet, Secret, User,
+};
+
+use crate::{Engine, OAuthError};
+
+/// A successful token response (RFC 6749 §5.1). The values exist only here: the store
+/// keeps their hashes.
+#[derive(Debug)]
+pub struct TokenResponse {
+    /// The access token.
+    pub access_token: Secret<String>,
+    /// Always `Bearer` (RFC 6750).
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// A refresh token, when the application may refresh and the grant allows it.
+    pub refresh_token: Option<Secret<String>>,
+    /// The granted scopes.
+    pub scope: ScopeSet,
+}
+
+/// What to issue.
+pub(crate) struct Issue<'a> {
+    pub application: &'a Application,
+    pub user: Option<&'a User>,
+    pub scope: ScopeSet,
+    /// The family of the grant being continued (refresh), or `None` for a new grant.
+    pub family: Option<FamilyId>,
+    pub authorization_code_id: Option<i64>,
+    /// Issue a refresh token (when the application also allows `refresh_token`).
+    pub refresh: bool,
+}
+
+impl Engine<'_> {
+    pub(crate) async fn issue_tokens(
+        &self,
+        issue: Issue<'_>,
+        now: OffsetDateTime,
+    ) -> Result<TokenResponse, OAuthError> {
+        let expires_at = now + self.settings.access_token_lifetime;
+        let subject = issue.user.map(|u| u.id.to_string());
+        let context = TokenContext {
+            client_id: &issue.application.client_id,
+            subject: subject.as_deref(),
+            scope: &issue.scope,
+            issued_at: now,
+            expires_at,
+        };
+        let access_token = self.generators.new_access_token(&context)?;
+        let family = match issue.family {
+            Some(family) => family,
+            None => family_id()?,
+        };
+        let stored = self
+            .store
+            .create_access_token(&NewAccessToken {
+                token_hash: hash_token(access_token.expose()),
+                application_id: issue.application.id,
+                user_id: issue.user.map(|u| u.id),
+                scope: issue.scope.clone(),
+                family: family.clone(),
+                authorization_code_id: issue.authorization_code_id,
+                created_at: now,
+                expires_at,
+            })
+            .await?;
+        let refresh_token = if issue.refresh
+            && issue
+                .application
+                .grant_types
+                .allows(GrantType::RefreshToken)
+        {
+            let token = self.generators.new_refresh_token(&context)?;
+            self.store
+                .create_refresh_token(&NewRefreshToken {
+                    token_hash: hash_token(token.expose()),
+                    application_id: issue.application.id,
+                    user_id: issue.user.map(|u| u.id),
+                    scope: issue.scope.clone(),
+                    family,
+                    access_token_id: Some(stored.id),
+                    created_at: now,
+                    expires_at: self
+                        .settings
+                        .refresh_token_lifetime
+                        .map(|lifetime| now + lifetime),
+                })
+                .await?;
+            Some(token)
+        } else {
+            None
+        };
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: self.settings.access_token_lifetime.whole_seconds(),
+            refresh_token,
+            scope: issue.scope,
+        })
+    }
+
+    /// The scopes to grant for `requested` (the defaults when absent); unknown scopes are
+    /// `invalid_scope`.
+    pub(crate) fn grantable_scope(
+        &self,
+        requested: Option<&ScopeSet>,
+    ) -> Result<ScopeSet, OAuthError> {
+        match requested {
+            Some(scope) if !scope.is_empty() => {
+                if self.settings.scopes.offers(scope) {
+                    Ok(scope.clone())
+                } else {
+                    Err(OAuthError::InvalidScope("unknown scope requested".into()))
+                }
+            }
+            _ => Ok(self.settings.scopes.defaults().clone()),
+        }
+    }
+}

@@ -1,0 +1,109 @@
+use thiserror::Error;
+use warrant_generators::GeneratorError;
+use warrant_storage::StoreError;
+
+/// An OAuth protocol error: one variant per error code of RFC 6749 §4.1.2.1 / §5.2,
+/// RFC 7009 §2.2.1 and RFC 8628 §3.5, each with the description sent to the client.
+///
+/// The HTTP status, JSON body and `WWW-Authenticate` header for each code are decided in
+/// one place in `warrant-http`. Internal failures become [`OAuthError::ServerError`] or
+/// [`OAuthError::TemporarilyUnavailable`] here, with the cause logged, never sent.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum OAuthError {
+    /// `invalid_request`: a parameter is missing, repeated, malformed or unsupported.
+    #[error("invalid_request: {0}")]
+    InvalidRequest(String),
+    /// `invalid_client`: client authentication failed (unknown client, wrong secret,
+    /// missing or unsupported authentication method).
+    #[error("invalid_client: {0}")]
+    InvalidClient(String),
+    /// `invalid_grant`: the code, refresh token or resource-owner credentials are invalid,
+    /// expired, revoked, used, or were issued to another client or redirect URI.
+    #[error("invalid_grant: {0}")]
+    InvalidGrant(String),
+    /// `unauthorized_client`: the client may not use this grant or response type.
+    #[error("unauthorized_client: {0}")]
+    UnauthorizedClient(String),
+    /// `unsupported_grant_type`.
+    #[error("unsupported_grant_type: {0}")]
+    UnsupportedGrantType(String),
+    /// `unsupported_response_type`.
+    #[error("unsupported_response_type: {0}")]
+    UnsupportedResponseType(String),
+    /// `invalid_scope`: unknown scope, or wider than the grant allows.
+    #[error("invalid_scope: {0}")]
+    InvalidScope(String),
+    /// `access_denied`: the resource owner refused.
+    #[error("access_denied: {0}")]
+    AccessDenied(String),
+    /// `unsupported_token_type` (RFC 7009).
+    #[error("unsupported_token_type: {0}")]
+    UnsupportedTokenType(String),
+    /// `server_error`: an internal failure (logged, not described to the client).
+    #[error("server_error")]
+    ServerError,
+    /// `temporarily_unavailable`: the database cannot be reached.
+    #[error("temporarily_unavailable")]
+    TemporarilyUnavailable,
+}
+
+impl OAuthError {
+    /// The RFC error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::InvalidClient(_) => "invalid_client",
+            Self::InvalidGrant(_) => "invalid_grant",
+            Self::UnauthorizedClient(_) => "unauthorized_client",
+            Self::UnsupportedGrantType(_) => "unsupported_grant_type",
+            Self::UnsupportedResponseType(_) => "unsupported_response_type",
+            Self::InvalidScope(_) => "invalid_scope",
+            Self::AccessDenied(_) => "access_denied",
+            Self::UnsupportedTokenType(_) => "unsupported_token_type",
+            Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+
+    /// The human-readable `error_description`, if any.
+    pub fn description(&self) -> Option<&str> {
+        match self {
+            Self::InvalidRequest(d)
+            | Self::InvalidClient(d)
+            | Self::InvalidGrant(d)
+            | Self::UnauthorizedClient(d)
+            | Self::UnsupportedGrantType(d)
+            | Self::UnsupportedResponseType(d)
+            | Self::InvalidScope(d)
+            | Self::AccessDenied(d)
+            | Self::UnsupportedTokenType(d) => Some(d),
+            Self::ServerError | Self::TemporarilyUnavailable => None,
+        }
+    }
+
+    pub(crate) fn invalid_grant(description: &str) -> Self {
+        Self::InvalidGrant(description.to_owned())
+    }
+}
+
+impl From<StoreError> for OAuthError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(_) => {
+                tracing::warn!(%error, "database unavailable");
+                Self::TemporarilyUnavailable
+            }
+            other => {
+                tracing::error!(error = %other, "storage failure");
+                Self::ServerError
+            }
+        }
+    }
+}
+
+impl From<GeneratorError> for OAuthError {
+    fn from(error: GeneratorError) -> Self {
+        tracing::error!(%error, "generator failure");
+        Self::ServerError
+    }
+}

@@ -1,0 +1,101 @@
+use std::collections::BTreeMap;
+
+use time::Duration;
+use warrant_model::{Scope, ScopeSet};
+
+/// The scopes an operator offers: name → description (shown on the consent page), with
+/// the set granted when a request names none. Django OAuth Toolkit's `SCOPES` and
+/// `DEFAULT_SCOPES`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeCatalog {
+    descriptions: BTreeMap<Scope, String>,
+    defaults: ScopeSet,
+}
+
+impl ScopeCatalog {
+    /// A catalog; default scopes outside it are dropped.
+    pub fn new(descriptions: BTreeMap<Scope, String>, defaults: ScopeSet) -> Self {
+        let defaults = defaults
+            .iter()
+            .filter(|s| descriptions.contains_key(*s))
+            .cloned()
+            .collect();
+        Self {
+            descriptions,
+            defaults,
+        }
+    }
+
+    /// Whether every scope of `set` is offered.
+    pub fn offers(&self, set: &ScopeSet) -> bool {
+        set.iter()
+            .all(|scope| self.descriptions.contains_key(scope))
+    }
+
+    /// The scopes granted when a request names none.
+    pub fn defaults(&self) -> &ScopeSet {
+        &self.defaults
+    }
+
+    /// The description of `scope`.
+    pub fn description(&self, scope: &Scope) -> Option<&str> {
+        self.descriptions.get(scope).map(String::as_str)
+    }
+}
+
+impl Default for ScopeCatalog {
+    /// Django OAuth Toolkit's defaults: `read` and `write`, both granted by default.
+    fn default() -> Self {
+        let mut descriptions = BTreeMap::new();
+        let read = Scope::parse("read");
+        let write = Scope::parse("write");
+        if let (Ok(read), Ok(write)) = (read, write) {
+            descriptions.insert(read.clone(), "Reading scope".to_owned());
+            descriptions.insert(write.clone(), "Writing scope".to_owned());
+            let defaults = [read, write].into_iter().collect();
+            return Self {
+                descriptions,
+                defaults,
+            };
+        }
+        Self {
+            descriptions,
+            defaults: ScopeSet::empty(),
+        }
+    }
+}
+
+/// How grants behave; each field is a Django OAuth Toolkit setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantSettings {
+    /// `ACCESS_TOKEN_EXPIRE_SECONDS` (default 36000).
+    pub access_token_lifetime: Duration,
+    /// `REFRESH_TOKEN_EXPIRE_SECONDS`; `None` lives until revoked (default).
+    pub refresh_token_lifetime: Option<Duration>,
+    /// `AUTHORIZATION_CODE_EXPIRE_SECONDS` (default 60).
+    pub authorization_code_lifetime: Duration,
+    /// `ROTATE_REFRESH_TOKEN` (default on): each refresh issues a new refresh token and
+    /// retires the old one.
+    pub rotate_refresh_tokens: bool,
+    /// `REFRESH_TOKEN_GRACE_PERIOD_SECONDS` (default 0): how long a rotated refresh token
+    /// may still be used (for clients that retry) before reuse revokes its family.
+    pub refresh_token_grace_period: Duration,
+    /// Accept PKCE's `plain` method (off: only `S256`).
+    pub allow_plain_pkce: bool,
+    /// The scopes on offer.
+    pub scopes: ScopeCatalog,
+}
+
+impl Default for GrantSettings {
+    fn default() -> Self {
+        Self {
+            access_token_lifetime: Duration::seconds(36_000),
+            refresh_token_lifetime: None,
+            authorization_code_lifetime: Duration::seconds(60),
+            rotate_refresh_tokens: true,
+            refresh_token_grace_period: Duration::ZERO,
+            allow_plain_pkce: false,
+            scopes: ScopeCatalog::default(),
+        }
+    }
+}

@@ -1,0 +1,297 @@
+//! The token endpoint's grants (RFC 6749 §4.1.3, §4.3, §4.4, §6).
+
+use time::OffsetDateTime;
+use warrant_generators::hash_token;
+use warrant_model::{
+    Application, ClientType, GrantType, RedirectUri, RefreshToken, ScopeSet, Secret, User,
+};
+use warrant_storage::CodeRedemption;
+
+use crate::issue::Issue;
+use crate::{ClientCredentials, Engine, OAuthError, TokenResponse, pkce};
+
+/// A token request, parsed from the form body by the frontend.
+#[derive(Debug)]
+pub enum TokenRequest {
+    /// `grant_type=authorization_code`.
+    AuthorizationCode {
+        /// The code from the redirect.
+        code: Secret<String>,
+        /// Must repeat the authorization request's `redirect_uri`.
+        redirect_uri: Option<RedirectUri>,
+        /// PKCE verifier.
+        code_verifier: Option<String>,
+    },
+    /// `grant_type=password`.
+    Password {
+        /// Username or email address.
+        username: String,
+        /// The password.
+        password: Secret<String>,
+        /// Requested scopes.
+        scope: Option<ScopeSet>,
+    },
+    /// `grant_type=client_credentials`.
+    ClientCredentials {
+        /// Requested scopes.
+        scope: Option<ScopeSet>,
+    },
+    /// `grant_type=refresh_token`.
+    RefreshToken {
+        /// The refresh token.
+        refresh_token: Secret<String>,
+        /// Requested scopes: the original ones or fewer.
+        scope: Option<ScopeSet>,
+    },
+}
+
+impl TokenRequest {
+    fn grant_type(&self) -> GrantType {
+        match self {
+            Self::AuthorizationCode { .. } => GrantType::AuthorizationCode,
+            Self::Password { .. } => GrantType::Password,
+            Self::ClientCredentials { .. } => GrantType::ClientCredentials,
+            Self::RefreshToken { .. } => GrantType::RefreshToken,
+        }
+    }
+}
+
+impl Engine<'_> {
+    /// Handles a token request: authenticates the client, checks it may use the grant, and
+    /// issues tokens.
+    pub async fn token(
+        &self,
+        client: &ClientCredentials,
+        request: TokenRequest,
+        now: OffsetDateTime,
+    ) -> Result<TokenResponse, OAuthError> {
+        let application = self.authenticate_client(client).await?;
+        let grant = request.grant_type();
+        if !application.grant_types.allows(grant) {
+            return Err(OAuthError::UnauthorizedClient(format!(
+                "this client may not use the {grant} grant"
+            )));
+        }
+        match request {
+            TokenRequest::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => {
+                self.exchange_code(
+                    &application,
+                    &code,
+                    redirect_uri.as_ref(),
+                    code_verifier.as_deref(),
+                    now,
+                )
+                .await
+            }
+            TokenRequest::Password {
+                username,
+                password,
+                scope,
+            } => {
+                let user = self
+                    .authenticate_user(&username, &password)
+                    .await?
+                    .ok_or_else(|| OAuthError::invalid_grant("invalid username or password"))?;
+                let scope = self.grantable_scope(scope.as_ref())?;
+                let issue = Issue {
+                    application: &application,
+                    user: Some(&user),
+                    scope,
+                    family: None,
+                    authorization_code_id: None,
+                    refresh: true,
+                };
+                self.issue_tokens(issue, now).await
+            }
+            TokenRequest::ClientCredentials { scope } => {
+                if application.client_type != ClientType::Confidential {
+                    return Err(OAuthError::UnauthorizedClient(
+                        "client_credentials needs a confidential client".into(),
+                    ));
+                }
+                let scope = self.grantable_scope(scope.as_ref())?;
+                // RFC 6749 §4.4.3: no refresh token; the client can simply ask again.
+                let issue = Issue {
+                    application: &application,
+                    user: None,
+                    scope,
+                    family: None,
+                    authorization_code_id: None,
+                    refresh: false,
+                };
+                self.issue_tokens(issue, now).await
+            }
+            TokenRequest::RefreshToken {
+                refresh_token,
+                scope,
+            } => {
+                self.refresh(&application, &refresh_token, scope.as_ref(), now)
+                    .await
+            }
+        }
+    }
+
+    async fn exchange_code(
+        &self,
+        application: &Application,
+        code: &Secret<String>,
+        redirect_uri: Option<&RedirectUri>,
+        code_verifier: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<TokenResponse, OAuthError> {
+        let code = match self
+            .store
+            .redeem_authorization_code(&hash_token(code.expose()), now)
+            .await?
+        {
+            CodeRedemption::Redeemed(code) => code,
+            CodeRedemption::AlreadyUsed(code) => {
+                // RFC 6749 §4.1.2: a code used twice may have been stolen; revoke what the
+                // first use issued.
+                let revoked = self.store.revoke_tokens_from_code(code.id, now).await?;
+                tracing::warn!(
+                    code_id = code.id,
+                    revoked,
+                    "authorization code reused; tokens issued from it revoked"
+                );
+                return Err(OAuthError::invalid_grant("authorization code already used"));
+            }
+            CodeRedemption::Unknown => {
+                return Err(OAuthError::invalid_grant("unknown authorization code"));
+            }
+        };
+        if code.application_id != application.id {
+            return Err(OAuthError::invalid_grant(
+                "authorization code was issued to another client",
+            ));
+        }
+        if code.expires_at <= now {
+            return Err(OAuthError::invalid_grant("authorization code expired"));
+        }
+        let redirect_matches = match redirect_uri {
+            Some(uri) => *uri == code.redirect_uri,
+            // Omitting it is allowed only where the authorization request could omit it too:
+            // exactly one registered redirect URI.
+            None => application.redirect_uris == [code.redirect_uri.clone()],
+        };
+        if !redirect_matches {
+            return Err(OAuthError::invalid_grant(
+                "redirect_uri does not match the authorization request",
+            ));
+        }
+        pkce::verify(code.code_challenge.as_ref(), code_verifier)?;
+        let user = self.active_user(Some(code.user_id)).await?;
+        let issue = Issue {
+            application,
+            user: user.as_ref(),
+            scope: code.scope.clone(),
+            family: None,
+            authorization_code_id: Some(code.id),
+            refresh: true,
+        };
+        self.issue_tokens(issue, now).await
+    }
+
+    async fn refresh(
+        &self,
+        application: &Application,
+        presented: &Secret<String>,
+        requested: Option<&ScopeSet>,
+        now: OffsetDateTime,
+    ) -> Result<TokenResponse, OAuthError> {
+        let token = self
+            .store
+            .refresh_token_by_hash(&hash_token(presented.expose()))
+            .await?
+            .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
+        if token.application_id != application.id {
+            return Err(OAuthError::invalid_grant(
+                "refresh token was issued to another client",
+            ));
+        }
+        if token.revoked_at.is_some() {
+            return Err(OAuthError::invalid_grant("refresh token revoked"));
+        }
+        if token.expires_at.is_some_and(|expiry| expiry <= now) {
+            return Err(OAuthError::invalid_grant("refresh token expired"));
+        }
+        let scope = match requested {
+            Some(scope) if !scope.is_empty() => {
+                if !scope.is_subset(&token.scope) {
+                    return Err(OAuthError::InvalidScope(
+                        "a refresh may only narrow the scope".into(),
+                    ));
+                }
+                scope.clone()
+            }
+            _ => token.scope.clone(),
+        };
+        let user = self.active_user(token.user_id).await?;
+        if self.settings.rotate_refresh_tokens {
+            self.retire_rotated(&token, now).await?;
+        }
+        if let Some(previous) = token.access_token_id {
+            self.store.revoke_access_token(previous, now).await?;
+        }
+        let issue = Issue {
+            application,
+            user: user.as_ref(),
+            scope,
+            family: Some(token.family.clone()),
+            authorization_code_id: None,
+            refresh: self.settings.rotate_refresh_tokens,
+        };
+        let mut response = self.issue_tokens(issue, now).await?;
+        if !self.settings.rotate_refresh_tokens {
+            // Without rotation the client keeps using the token it has.
+            response.refresh_token = Some(presented.clone());
+        }
+        Ok(response)
+    }
+
+    /// Marks `token` rotated. A token rotated before (or by a concurrent request) may be
+    /// used again only within the grace period; after it, reuse means the token leaked,
+    /// and the whole family is revoked (OAuth 2.0 Security BCP §4.14.2).
+    async fn retire_rotated(
+        &self,
+        token: &RefreshToken,
+        now: OffsetDateTime,
+    ) -> Result<(), OAuthError> {
+        let rotated_at = match token.rotated_at {
+            Some(at) => Some(at),
+            None if self.store.rotate_refresh_token(token.id, now).await? => None,
+            // Lost a race with another refresh of the same token.
+            None => Some(now),
+        };
+        match rotated_at {
+            Some(at) if now - at >= self.settings.refresh_token_grace_period => {
+                let revoked = self.store.revoke_family(&token.family, now).await?;
+                tracing::warn!(
+                    refresh_token_id = token.id,
+                    revoked,
+                    "rotated refresh token reused; family revoked"
+                );
+                Err(OAuthError::invalid_grant("refresh token already used"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The user a grant acts for, if it still exists and is active.
+    async fn active_user(
+        &self,
+        user_id: Option<warrant_model::UserId>,
+    ) -> Result<Option<User>, OAuthError> {
+        let Some(id) = user_id else { return Ok(None) };
+        match self.store.user_by_id(id).await? {
+            Some(user) if user.is_active => Ok(Some(user)),
+            _ => Err(OAuthError::invalid_grant(
+                "the resource owner no longer exists or is inactive",
+            )),
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Introspection (RFC 7662).
+
+use time::Duration;
+use warrant_grants::{Introspection, TokenRequest, TokenTypeHint};
+use warrant_storage::prelude::*;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn an_access_token_describes_its_grant() {
+    let world = World::new().await;
+    let client = world.confidential().await;
+    let alice = world.user("alice").await;
+    let issued_at = now();
+    let request = TokenRequest::Password {
+        username: "alice".into(),
+        password: secret(PASSWORD),
+        scope: Some(scope("read")),
+    };
+    let response = world
+        .engine()
+        .token(&client.credentials, request, issued_at)
+        .await
+        .unwrap();
+    let Introspection::Active(token) = world
+        .engine()
+        .introspect(&response.access_token, None, issued_at)
+        .await
+        .unwrap()
+    else {
+        panic!("expected active");
+    };
+    assert_eq!(token.scope, scope("read"));
+    assert_eq!(token.client_id, client.application.client_id);
+    assert_eq!(token.username, Some(alice.username.clone()));
+    assert_eq!(token.sub, Some(alice.id));
+    assert_eq!(token.token_type, "Bearer");
+    assert_eq!(token.iat, issued_at.unix_timestamp());
+    assert_eq!(token.exp, Some(issued_at.unix_timestamp() + 36_000));
+
+    let refresh = response.refresh_token.unwrap();
+    let hint = Some(TokenTypeHint::RefreshToken);
+    let Introspection::Active(described) = world
+        .engine()
+        .introspect(&refresh, hint, issued_at)
+        .await
+        .unwrap()
+    else {
+        panic!("expected active refresh token");
+    };
+    assert_eq!(
+        (described.token_type, described.exp),
+        ("refresh_token", None)
+    );
+}
+
+#[tokio::test]
+async fn client_credentials_tokens_have_no_user() {
+    let world = World::new().await;
+    let client = world.confidential().await;
+    let response = world
+        .engine()
+        .token(
+            &client.credentials,
+            TokenRequest::ClientCredentials { scope: None },
+            now(),
+        )
+        .await
+        .unwrap();
+    let Introspection::Active(token) = world
+        .engine()
+        .introspect(&response.access_token, None, now())
+        .await
+        .unwrap()
+    else {
+        panic!("expected active");
+    };
+    assert_eq!((token.username, token.sub), (None, None));
+}
+
+#[tokio::test]
+async fn expired_unknown_and_orphaned_tokens_are_inactive() {
+    let world = World::new().await;
+    let client = world.confidential().await;
+    let mut alice = world.user("alice").await;
+    let request = TokenRequest::Password {
+        username: "alice".into(),
+        password: secret(PASSWORD),
+        scope: None,
+    };
+    let response = world
+        .engine()
+        .token(&client.credentials, request, now())
+        .await
+        .unwrap();
+    let engine = world.engine();
+    let later = now() + Duration::seconds(36_000);
+    assert_eq!(
+        engine
+            .introspect(&response.access_token, None, later)
+            .await
+            .unwrap(),
+        Introspection::Inactive
+    );
+    assert_eq!(
+        engine
+            .introspect(&secret("never-issued"), None, now())
+            .await
+            .unwrap(),
+        Introspection::Inactive
+    );
+    alice.is_active = false;
+    world.store.update_user(&alice).await.unwrap();
+    assert_eq!(
+        engine
+            .introspect(&response.access_token, None, now())
+            .await
+            .unwrap(),
+        Introspection::Inactive
+    );
+}

@@ -1,0 +1,154 @@
+//! A store, generators and settings for engine tests, and builders for the usual cast.
+
+use time::OffsetDateTime;
+use warrant_generators::{Generators, GeneratorsConfig, PasswordHasher, Registry};
+use warrant_grants::{
+    ApplicationRegistration, ClientCredentials, Engine, GrantSettings, NewAccount, create_user,
+    register_application,
+};
+use warrant_model::{
+    Application, ClientType, GrantType, GrantTypes, RedirectUri, RedirectUriPolicy, ScopeSet,
+    Secret, User, Username,
+};
+use warrant_storage::prelude::*;
+use warrant_storage::{ConnectOptions, SqliteStore};
+
+pub async fn store() -> SqliteStore {
+    // One connection: every connection to :memory: is a database of its own.
+    let options = ConnectOptions {
+        max_connections: 1,
+        ..ConnectOptions::default()
+    };
+    let store = SqliteStore::connect("sqlite::memory:", &options)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    store
+}
+
+pub fn generators() -> Generators {
+    Registry::with_builtins()
+        .build(&GeneratorsConfig::default())
+        .unwrap()
+}
+
+pub fn now() -> OffsetDateTime {
+    warrant_storage::stored_time(OffsetDateTime::now_utc())
+}
+
+pub fn registration(
+    client_type: ClientType,
+    grants: &[GrantType],
+    redirects: &[&str],
+) -> ApplicationRegistration {
+    ApplicationRegistration {
+        name: "App".into(),
+        client_type,
+        grant_types: GrantTypes::new(grants.iter().copied()).unwrap(),
+        redirect_uris: redirects
+            .iter()
+            .map(|u| RedirectUri::parse(u, RedirectUriPolicy::default()).unwrap())
+            .collect(),
+        post_logout_redirect_uris: vec![],
+        allowed_origins: vec![],
+        owner: None,
+        skip_authorization: false,
+        pkce_required: false,
+        algorithm: None,
+    }
+}
+
+pub fn secret(value: &str) -> Secret<String> {
+    Secret::new(value.to_owned())
+}
+
+pub fn scope(text: &str) -> ScopeSet {
+    ScopeSet::parse(text).unwrap()
+}
+
+/// A world to run flows in: store, generators, a cheap password hasher, settings.
+pub struct World {
+    pub store: SqliteStore,
+    pub generators: Generators,
+    pub hasher: PasswordHasher,
+    pub settings: GrantSettings,
+}
+
+pub const PASSWORD: &str = "correct-horse-battery";
+pub const REDIRECT: &str = "https://app.example.com/cb";
+
+/// A registered client and how it authenticates.
+pub struct Client {
+    pub application: Application,
+    pub credentials: ClientCredentials,
+}
+
+impl World {
+    pub async fn new() -> Self {
+        Self::with_settings(GrantSettings::default()).await
+    }
+
+    pub async fn with_settings(settings: GrantSettings) -> Self {
+        Self {
+            store: store().await,
+            generators: generators(),
+            hasher: PasswordHasher::new(1000).unwrap(),
+            settings,
+        }
+    }
+
+    pub fn engine(&self) -> Engine<'_> {
+        Engine {
+            store: &self.store,
+            generators: &self.generators,
+            hasher: &self.hasher,
+            settings: &self.settings,
+        }
+    }
+
+    pub async fn user(&self, name: &str) -> User {
+        let account = NewAccount {
+            username: Username::parse(name).unwrap(),
+            email: Some(warrant_model::Email::parse(&format!("{name}@example.com")).unwrap()),
+            password: Some(secret(PASSWORD)),
+            first_name: String::new(),
+            last_name: String::new(),
+            is_staff: false,
+            is_superuser: false,
+        };
+        create_user(&self.store, &self.hasher, account, now())
+            .await
+            .unwrap()
+    }
+
+    /// A client of `client_type` allowed `grants`, with one redirect URI.
+    pub async fn client(&self, client_type: ClientType, grants: &[GrantType]) -> Client {
+        let (application, secret) = register_application(
+            &self.store,
+            &self.generators,
+            registration(client_type, grants, &[REDIRECT]),
+            now(),
+        )
+        .await
+        .unwrap();
+        let client_id = application.client_id.clone();
+        let credentials = match secret {
+            Some(secret) => ClientCredentials::Secret { client_id, secret },
+            None => ClientCredentials::IdOnly { client_id },
+        };
+        Client {
+            application,
+            credentials,
+        }
+    }
+
+    /// A confidential client allowed every token-endpoint grant.
+    pub async fn confidential(&self) -> Client {
+        use GrantType::*;
+        self.client(
+            ClientType::Confidential,
+            &[AuthorizationCode, Password, ClientCredentials, RefreshToken],
+        )
+        .await
+    }
+}
