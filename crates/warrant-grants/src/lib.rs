@@ -2,6 +2,8 @@
 //! [`warrant_storage::Store`], taking typed requests and the current time and returning
 //! typed outcomes or an [`OAuthError`].
 //!
+//! - [`Engine::validate_authorization`], [`Engine::needs_consent`], [`Engine::approve`],
+//!   [`Engine::deny`]: the authorization endpoint (codes and the implicit grant);
 //! - [`Engine::token`]: the token endpoint's `authorization_code` (with PKCE), `password`,
 //!   `client_credentials` and `refresh_token` grants, with client authentication
 //!   ([`ClientCredentials`]), refresh-token rotation and reuse detection;
@@ -17,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 mod applications;
+mod authorize;
 mod client_auth;
 mod engine;
 mod error;
@@ -31,6 +34,9 @@ mod users;
 
 pub use applications::{
     ApplicationRegistration, delete_application, register_application, rotate_client_secret,
+};
+pub use authorize::{
+    ApprovalPrompt, AuthorizationParams, AuthorizationRejection, AuthorizationRequest, ResponseType,
 };
 pub use client_auth::ClientCredentials;
 pub use engine::Engine;

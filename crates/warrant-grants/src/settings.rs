@@ -84,6 +84,9 @@ pub struct GrantSettings {
     pub allow_plain_pkce: bool,
     /// The scopes on offer.
     pub scopes: ScopeCatalog,
+    /// `REQUEST_APPROVAL_PROMPT` (default `force`): consent-page behaviour when the request
+    /// does not say.
+    pub approval_prompt: crate::ApprovalPrompt,
 }
 
 impl Default for GrantSettings {
@@ -96,6 +99,7 @@ impl Default for GrantSettings {
             refresh_token_grace_period: Duration::ZERO,
             allow_plain_pkce: false,
             scopes: ScopeCatalog::default(),
+            approval_prompt: crate::ApprovalPrompt::Force,
         }
     }
 }

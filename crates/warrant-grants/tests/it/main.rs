@@ -4,6 +4,7 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
+mod authorization;
 mod introspection;
 mod management;
 mod revocation;

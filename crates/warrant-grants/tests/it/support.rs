@@ -142,6 +142,14 @@ impl World {
         }
     }
 
+    /// Writes a changed application.
+    pub async fn store_update(&self, application: &Application) {
+        self.store
+            .update_application(application, now())
+            .await
+            .unwrap();
+    }
+
     /// A confidential client allowed every token-endpoint grant.
     pub async fn confidential(&self) -> Client {
         use GrantType::*;

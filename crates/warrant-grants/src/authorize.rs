@@ -1,0 +1,385 @@
+//! The authorization endpoint (RFC 6749 §4.1.1, §4.2.1): validating a request, deciding
+//! whether to ask for consent, and answering with a code, a token or an error.
+
+use time::OffsetDateTime;
+use url::Url;
+use warrant_generators::{hash_token, random_urlsafe};
+use warrant_model::{
+    Application, ClientId, CodeChallenge, CodeChallengeMethod, Consent, GrantType,
+    NewAuthorizationCode, RedirectUri, RedirectUriPolicy, ScopeSet, User,
+};
+
+use crate::issue::Issue;
+use crate::{Engine, OAuthError};
+
+/// The authorization request's parameters as received (query or form), before validation.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizationParams {
+    /// `client_id`.
+    pub client_id: Option<String>,
+    /// `response_type`.
+    pub response_type: Option<String>,
+    /// `redirect_uri`.
+    pub redirect_uri: Option<String>,
+    /// `scope`.
+    pub scope: Option<String>,
+    /// `state`, echoed back.
+    pub state: Option<String>,
+    /// PKCE `code_challenge`.
+    pub code_challenge: Option<String>,
+    /// PKCE `code_challenge_method` (`S256`, or `plain` when enabled).
+    pub code_challenge_method: Option<String>,
+    /// OpenID Connect `nonce`.
+    pub nonce: Option<String>,
+    /// Django OAuth Toolkit's `approval_prompt`: `force` or `auto`.
+    pub approval_prompt: Option<String>,
+}
+
+/// What the client asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseType {
+    /// `code`: the authorization-code grant.
+    Code,
+    /// `token`: the implicit grant.
+    Token,
+}
+
+/// Whether to show the consent page when a previous consent already covers the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalPrompt {
+    /// Always ask (Django OAuth Toolkit's default).
+    Force,
+    /// Skip the page when the user consented to these scopes before.
+    Auto,
+}
+
+/// A valid authorization request: everything the consent page shows and the answer needs.
+#[derive(Debug, Clone)]
+pub struct AuthorizationRequest {
+    /// The client.
+    pub application: Application,
+    /// Where the answer goes (exactly one of the registered URIs).
+    pub redirect_uri: RedirectUri,
+    /// Code or token.
+    pub response_type: ResponseType,
+    /// Requested scopes (the defaults when none were named).
+    pub scope: ScopeSet,
+    /// Echoed back to the client.
+    pub state: Option<String>,
+    /// PKCE challenge, for `code`.
+    pub code_challenge: Option<CodeChallenge>,
+    /// OpenID Connect nonce.
+    pub nonce: Option<String>,
+    /// Consent-page behaviour.
+    pub approval_prompt: ApprovalPrompt,
+}
+
+/// Why an authorization request failed, and so how to answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizationRejection {
+    /// The client or redirect URI cannot be trusted: show an error page and never redirect
+    /// (RFC 6749 §4.1.2.1, or the endpoint becomes an open redirector).
+    ShowError(OAuthError),
+    /// The client is known: send the error back to it.
+    Redirect {
+        /// The response to the client.
+        location: String,
+        /// The error carried in it.
+        error: OAuthError,
+    },
+}
+
+impl Engine<'_> {
+    /// Validates an authorization request.
+    pub async fn validate_authorization(
+        &self,
+        params: &AuthorizationParams,
+    ) -> Result<AuthorizationRequest, AuthorizationRejection> {
+        let show = |error: OAuthError| AuthorizationRejection::ShowError(error);
+        let client_id = params
+            .client_id
+            .as_deref()
+            .ok_or_else(|| show(OAuthError::InvalidRequest("client_id is missing".into())))?;
+        let client_id = ClientId::parse(client_id)
+            .map_err(|_| show(OAuthError::InvalidClient("unknown client".into())))?;
+        let application = self
+            .store
+            .application_by_client_id(&client_id)
+            .await
+            .map_err(|e| show(e.into()))?
+            .ok_or_else(|| show(OAuthError::InvalidClient("unknown client".into())))?;
+        let redirect_uri =
+            registered_redirect(&application, params.redirect_uri.as_deref()).map_err(show)?;
+
+        // From here on errors go back to the client; the fragment carries implicit answers.
+        let implicit = params.response_type.as_deref() == Some("token");
+        let redirect = |error: OAuthError| AuthorizationRejection::Redirect {
+            location: error_location(&redirect_uri, &error, params.state.as_deref(), implicit),
+            error,
+        };
+        let response_type = match params.response_type.as_deref() {
+            Some("code") => ResponseType::Code,
+            Some("token") => ResponseType::Token,
+            Some(other) => {
+                return Err(redirect(OAuthError::UnsupportedResponseType(format!(
+                    "response_type {other:?} is not supported"
+                ))));
+            }
+            None => {
+                return Err(redirect(OAuthError::InvalidRequest(
+                    "response_type is missing".into(),
+                )));
+            }
+        };
+        let grant = match response_type {
+            ResponseType::Code => GrantType::AuthorizationCode,
+            ResponseType::Token => GrantType::Implicit,
+        };
+        if !application.grant_types.allows(grant) {
+            return Err(redirect(OAuthError::UnauthorizedClient(format!(
+                "this client may not use the {grant} grant"
+            ))));
+        }
+        let requested = match params.scope.as_deref() {
+            Some(text) => Some(
+                ScopeSet::parse(text)
+                    .map_err(|_| redirect(OAuthError::InvalidScope("malformed scope".into())))?,
+            ),
+            None => None,
+        };
+        let scope = self.grantable_scope(requested.as_ref()).map_err(redirect)?;
+        let code_challenge = match response_type {
+            ResponseType::Code => self
+                .code_challenge(&application, params)
+                .map_err(redirect)?,
+            ResponseType::Token => None,
+        };
+        let approval_prompt = match params.approval_prompt.as_deref() {
+            Some("auto") => ApprovalPrompt::Auto,
+            Some("force") => ApprovalPrompt::Force,
+            Some(_) => {
+                return Err(redirect(OAuthError::InvalidRequest(
+                    "approval_prompt must be force or auto".into(),
+                )));
+            }
+            None => self.settings.approval_prompt,
+        };
+        Ok(AuthorizationRequest {
+            application,
+            redirect_uri,
+            response_type,
+            scope,
+            state: params.state.clone(),
+            code_challenge,
+            nonce: params.nonce.clone(),
+            approval_prompt,
+        })
+    }
+
+    fn code_challenge(
+        &self,
+        application: &Application,
+        params: &AuthorizationParams,
+    ) -> Result<Option<CodeChallenge>, OAuthError> {
+        let Some(challenge) = params.code_challenge.as_deref() else {
+            return if application.pkce_required {
+                Err(OAuthError::InvalidRequest(
+                    "code_challenge is required (PKCE)".into(),
+                ))
+            } else {
+                Ok(None)
+            };
+        };
+        // RFC 7636 §4.3: the method defaults to plain.
+        let method =
+            CodeChallengeMethod::parse(params.code_challenge_method.as_deref().unwrap_or("plain"))
+                .map_err(|_| {
+                    OAuthError::InvalidRequest("unsupported code_challenge_method".into())
+                })?;
+        if method == CodeChallengeMethod::Plain && !self.settings.allow_plain_pkce {
+            return Err(OAuthError::InvalidRequest(
+                "code_challenge_method must be S256".into(),
+            ));
+        }
+        CodeChallenge::parse(method, challenge)
+            .map(Some)
+            .map_err(|e| OAuthError::InvalidRequest(e.to_string()))
+    }
+
+    /// Whether the user must see the consent page: not for applications that skip it, nor
+    /// with `approval_prompt=auto` when the user already consented to these scopes.
+    pub async fn needs_consent(
+        &self,
+        request: &AuthorizationRequest,
+        user: &User,
+    ) -> Result<bool, OAuthError> {
+        if request.application.skip_authorization {
+            return Ok(false);
+        }
+        if request.approval_prompt == ApprovalPrompt::Auto {
+            let consent = self.store.consent(user.id, request.application.id).await?;
+            if consent.is_some_and(|c| request.scope.is_subset(&c.scope)) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// The user approved: remembers the consent and answers with a code (in the query) or,
+    /// for the implicit grant, an access token (in the fragment). Returns the `Location`.
+    pub async fn approve(
+        &self,
+        request: &AuthorizationRequest,
+        user: &User,
+        auth_time: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<String, OAuthError> {
+        self.remember_consent(request, user, now).await?;
+        let mut answer: Vec<(&str, String)> = Vec::new();
+        match request.response_type {
+            ResponseType::Code => {
+                let code = random_urlsafe(32)?;
+                self.store
+                    .create_authorization_code(&NewAuthorizationCode {
+                        code_hash: hash_token(code.expose()),
+                        application_id: request.application.id,
+                        user_id: user.id,
+                        redirect_uri: request.redirect_uri.clone(),
+                        scope: request.scope.clone(),
+                        code_challenge: request.code_challenge.clone(),
+                        nonce: request.nonce.clone(),
+                        auth_time,
+                        created_at: now,
+                        expires_at: now + self.settings.authorization_code_lifetime,
+                    })
+                    .await?;
+                answer.push(("code", code.expose().clone()));
+            }
+            ResponseType::Token => {
+                let issue = Issue {
+                    application: &request.application,
+                    user: Some(user),
+                    scope: request.scope.clone(),
+                    family: None,
+                    authorization_code_id: None,
+                    // RFC 6749 §4.2.2: the implicit grant never issues refresh tokens.
+                    refresh: false,
+                };
+                let response = self.issue_tokens(issue, now).await?;
+                answer.push(("access_token", response.access_token.expose().clone()));
+                answer.push(("token_type", response.token_type.to_owned()));
+                answer.push(("expires_in", response.expires_in.to_string()));
+                answer.push(("scope", response.scope.to_string()));
+            }
+        }
+        if let Some(state) = &request.state {
+            answer.push(("state", state.clone()));
+        }
+        Ok(location(
+            &request.redirect_uri,
+            &answer,
+            request.response_type == ResponseType::Token,
+        ))
+    }
+
+    /// The user refused: `access_denied` back to the client.
+    pub fn deny(&self, request: &AuthorizationRequest) -> String {
+        let error = OAuthError::AccessDenied("the resource owner denied the request".into());
+        error_location(
+            &request.redirect_uri,
+            &error,
+            request.state.as_deref(),
+            request.response_type == ResponseType::Token,
+        )
+    }
+
+    async fn remember_consent(
+        &self,
+        request: &AuthorizationRequest,
+        user: &User,
+        now: OffsetDateTime,
+    ) -> Result<(), OAuthError> {
+        let previous = self.store.consent(user.id, request.application.id).await?;
+        let scope = match previous {
+            Some(consent) => consent
+                .scope
+                .iter()
+                .chain(request.scope.iter())
+                .cloned()
+                .collect(),
+            None => request.scope.clone(),
+        };
+        let consent = Consent {
+            user_id: user.id,
+            application_id: request.application.id,
+            scope,
+            granted_at: now,
+        };
+        self.store.save_consent(&consent).await?;
+        Ok(())
+    }
+}
+
+/// The registered redirect URI the request names (exact match), or the only registered one
+/// when it names none.
+fn registered_redirect(
+    application: &Application,
+    requested: Option<&str>,
+) -> Result<RedirectUri, OAuthError> {
+    match requested {
+        Some(text) => {
+            // Policy is irrelevant here: only an exact match of a registered URI is accepted.
+            let lenient = RedirectUriPolicy {
+                allow_insecure_http: true,
+            };
+            RedirectUri::parse(text, lenient)
+                .ok()
+                .filter(|uri| application.redirect_uris.contains(uri))
+                .ok_or_else(|| {
+                    OAuthError::InvalidRequest(
+                        "redirect_uri is not registered for this client".into(),
+                    )
+                })
+        }
+        None => match application.redirect_uris.as_slice() {
+            [only] => Ok(only.clone()),
+            _ => Err(OAuthError::InvalidRequest(
+                "redirect_uri is required".into(),
+            )),
+        },
+    }
+}
+
+fn error_location(
+    redirect_uri: &RedirectUri,
+    error: &OAuthError,
+    state: Option<&str>,
+    fragment: bool,
+) -> String {
+    let mut pairs = vec![("error", error.code().to_owned())];
+    if let Some(description) = error.description() {
+        pairs.push(("error_description", description.to_owned()));
+    }
+    if let Some(state) = state {
+        pairs.push(("state", state.to_owned()));
+    }
+    location(redirect_uri, &pairs, fragment)
+}
+
+/// `redirect_uri` with `pairs` added to its query (keeping the query it has, RFC 6749
+/// §3.1.2) or set as its fragment.
+fn location(redirect_uri: &RedirectUri, pairs: &[(&str, String)], fragment: bool) -> String {
+    let Ok(mut url) = Url::parse(redirect_uri.as_str()) else {
+        // Registered URIs are parsed with the same parser, so this cannot happen.
+        return redirect_uri.as_str().to_owned();
+    };
+    if fragment {
+        let encoded = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        url.set_fragment(Some(&encoded));
+    } else {
+        url.query_pairs_mut().extend_pairs(pairs);
+    }
+    url.into()
+}
