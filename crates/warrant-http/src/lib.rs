@@ -1,27 +1,55 @@
 //! Warrant's Rocket frontend: it translates HTTP into calls of `warrant-grants` and
 //! `warrant-storage` and their outcomes back into HTTP.
 //!
-//! So far: liveness (`GET /healthz`) and readiness (`GET /readyz`, which asks the
-//! database), and JSON bodies for every error status. The OAuth endpoints, pages, guards,
-//! sessions and CSRF protection join it with the authorization-server issue.
+//! So far: the token, revocation and introspection endpoints (`POST /o/token/`,
+//! `/o/revoke_token/`, `/o/introspect/`), liveness (`GET /healthz`) and readiness
+//! (`GET /readyz`), and JSON bodies for every error status. The authorization endpoint,
+//! login and consent pages, guards, sessions and CSRF protection come next.
 //!
 //! This crate must not hold business rules: if a frontend for another framework would have
 //! to copy logic out of here, that logic belongs in `warrant-grants`.
 
 #![forbid(unsafe_code)]
 
+mod form;
 mod health;
+mod oauth;
+mod oauth_response;
 
 use std::sync::Arc;
 
 use rocket::serde::json::{Json, Value, json};
 use rocket::{Build, Request, Rocket, catch, catchers, http::Status};
+use warrant_generators::{Generators, PasswordHasher};
+use warrant_grants::{Engine, GrantSettings};
 use warrant_storage::Store;
+
+pub use oauth_response::status_of;
 
 /// What every request handler can reach.
 pub struct AppState {
     /// The database.
     pub store: Arc<dyn Store>,
+    /// Token and secret generators.
+    pub generators: Generators,
+    /// User password hashing.
+    pub hasher: PasswordHasher,
+    /// Lifetimes, rotation, scopes.
+    pub settings: GrantSettings,
+    /// Largest accepted request body, in bytes (larger ones get 413).
+    pub max_body_bytes: u64,
+}
+
+impl AppState {
+    /// The grant engine over this state.
+    pub fn engine(&self) -> Engine<'_> {
+        Engine {
+            store: &*self.store,
+            generators: &self.generators,
+            hasher: &self.hasher,
+            settings: &self.settings,
+        }
+    }
 }
 
 /// Builds the Rocket application on `config` (address, port, limits).
@@ -29,6 +57,7 @@ pub fn build(config: rocket::Config, state: AppState) -> Rocket<Build> {
     rocket::custom(config)
         .manage(state)
         .mount("/", health::routes())
+        .mount("/", oauth::routes())
         .register("/", catchers![json_error])
 }
 

@@ -2,6 +2,7 @@
 //! `--config PATH`), then `WARRANT_*` environment variables (`__` separates nested keys:
 //! `WARRANT_SERVER__PORT=8080`). Every key is documented in docs/configuration.md.
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
@@ -9,8 +10,10 @@ use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::{Deserialize, Serialize};
+use time::Duration;
 use warrant_generators::GeneratorsConfig;
-use warrant_model::Secret;
+use warrant_grants::{ApprovalPrompt, GrantSettings, ScopeCatalog};
+use warrant_model::{Scope, ScopeSet, Secret};
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "warrant.toml";
@@ -47,6 +50,8 @@ pub struct Config {
     pub passwords: PasswordsConfig,
     /// Redirect URI rules beyond RFC 6749.
     pub redirect_uris: RedirectUrisConfig,
+    /// Grant behaviour: lifetimes, rotation, PKCE, scopes.
+    pub oauth2: OAuth2Config,
     /// Which generator makes client ids, secrets and tokens.
     pub generators: GeneratorsConfig,
     /// Logging.
@@ -126,6 +131,106 @@ pub struct RedirectUrisConfig {
     pub allow_insecure_http: bool,
 }
 
+/// `[oauth2]`: Django OAuth Toolkit's `OAUTH2_PROVIDER` settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OAuth2Config {
+    /// `ACCESS_TOKEN_EXPIRE_SECONDS`.
+    pub access_token_expire_seconds: i64,
+    /// `REFRESH_TOKEN_EXPIRE_SECONDS`; unset: refresh tokens live until revoked.
+    pub refresh_token_expire_seconds: Option<i64>,
+    /// `AUTHORIZATION_CODE_EXPIRE_SECONDS`.
+    pub authorization_code_expire_seconds: i64,
+    /// `ROTATE_REFRESH_TOKEN`.
+    pub rotate_refresh_token: bool,
+    /// `REFRESH_TOKEN_GRACE_PERIOD_SECONDS`.
+    pub refresh_token_grace_period_seconds: i64,
+    /// Accept PKCE `plain` (`"plain"` in `ALLOWED_CODE_CHALLENGE_METHODS`); S256 always.
+    pub allow_plain_pkce: bool,
+    /// `REQUEST_APPROVAL_PROMPT`: `force` or `auto`.
+    pub request_approval_prompt: String,
+    /// `SCOPES`: name → description shown on the consent page.
+    pub scopes: BTreeMap<String, String>,
+    /// `DEFAULT_SCOPES`: granted when a request names none; unset means every scope.
+    pub default_scopes: Option<Vec<String>>,
+}
+
+impl Default for OAuth2Config {
+    fn default() -> Self {
+        Self {
+            access_token_expire_seconds: 36_000,
+            refresh_token_expire_seconds: None,
+            authorization_code_expire_seconds: 60,
+            rotate_refresh_token: true,
+            refresh_token_grace_period_seconds: 0,
+            allow_plain_pkce: false,
+            request_approval_prompt: "force".into(),
+            scopes: [("read", "Reading scope"), ("write", "Writing scope")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            default_scopes: None,
+        }
+    }
+}
+
+impl OAuth2Config {
+    /// The grant engine's settings; errors name the key.
+    pub fn grant_settings(&self) -> anyhow::Result<GrantSettings> {
+        let positive = |key: &str, seconds: i64| {
+            if seconds > 0 {
+                Ok(Duration::seconds(seconds))
+            } else {
+                bail!("oauth2.{key}: must be a positive number of seconds")
+            }
+        };
+        let mut descriptions = BTreeMap::new();
+        for (name, description) in &self.scopes {
+            let scope = Scope::parse(name).map_err(|e| anyhow::anyhow!("oauth2.scopes: {e}"))?;
+            descriptions.insert(scope, description.clone());
+        }
+        let defaults: ScopeSet = match &self.default_scopes {
+            Some(names) => names
+                .iter()
+                .map(|name| match Scope::parse(name) {
+                    Ok(scope) if descriptions.contains_key(&scope) => Ok(scope),
+                    _ => Err(anyhow::anyhow!(
+                        "oauth2.default_scopes: {name:?} is not one of oauth2.scopes"
+                    )),
+                })
+                .collect::<anyhow::Result<_>>()?,
+            None => descriptions.keys().cloned().collect(),
+        };
+        let approval_prompt = match self.request_approval_prompt.as_str() {
+            "force" => ApprovalPrompt::Force,
+            "auto" => ApprovalPrompt::Auto,
+            other => bail!("oauth2.request_approval_prompt: expected force or auto, got {other:?}"),
+        };
+        if self.refresh_token_grace_period_seconds < 0 {
+            bail!("oauth2.refresh_token_grace_period_seconds: must not be negative");
+        }
+        Ok(GrantSettings {
+            access_token_lifetime: positive(
+                "access_token_expire_seconds",
+                self.access_token_expire_seconds,
+            )?,
+            refresh_token_lifetime: self
+                .refresh_token_expire_seconds
+                .map(|s| positive("refresh_token_expire_seconds", s))
+                .transpose()?,
+            authorization_code_lifetime: positive(
+                "authorization_code_expire_seconds",
+                self.authorization_code_expire_seconds,
+            )?,
+            rotate_refresh_tokens: self.rotate_refresh_token,
+            refresh_token_grace_period: Duration::seconds(self.refresh_token_grace_period_seconds),
+            allow_plain_pkce: self.allow_plain_pkce,
+            scopes: ScopeCatalog::new(descriptions, defaults),
+            approval_prompt,
+        })
+    }
+}
+
 /// `[log]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -187,6 +292,7 @@ impl Config {
         if self.passwords.iterations == 0 {
             bail!("passwords.iterations: must be at least 1");
         }
+        self.oauth2.grant_settings()?;
         if let Some(issuer) = &self.server.issuer {
             let parsed =
                 url::Url::parse(issuer).map_err(|e| anyhow::anyhow!("server.issuer: {e}"))?;

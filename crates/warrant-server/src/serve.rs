@@ -9,6 +9,8 @@ use crate::config::Config;
 use crate::context::Context;
 
 pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
+    // Resolved now so a missing or weak key stops the server before it listens (and dev mode
+    // writes its key file); sealing uses it from the API-token and client-sync work on.
     let (_secret_key, _sealing_key) = crate::secret_key::resolve(&config)?;
     let context = Context::open(&config, !args.no_migrate).await?;
     let body_limit = config.server.max_body_bytes.bytes();
@@ -25,6 +27,10 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     };
     let state = warrant_http::AppState {
         store: context.store.clone(),
+        generators: context.generators.clone(),
+        hasher: context.hasher,
+        settings: config.oauth2.grant_settings()?,
+        max_body_bytes: config.server.max_body_bytes,
     };
     let issuer = config.issuer();
     let database = crate::context::redact_url(&config.database.url);

@@ -1,0 +1,213 @@
+//! `POST /o/token/`, `/o/revoke_token/`, `/o/introspect/`: form bodies in, JSON out; all
+//! decisions are the grant engine's.
+
+use rocket::data::Data;
+use rocket::http::{ContentType, Status};
+use rocket::serde::json::{Value, json};
+use rocket::{Route, State, post, routes};
+use time::OffsetDateTime;
+use warrant_grants::{Introspection, OAuthError, TokenRequest, TokenResponse, TokenTypeHint};
+use warrant_model::{RedirectUri, RedirectUriPolicy, ScopeSet};
+
+use crate::AppState;
+use crate::form::{AuthorizationHeader, BodyError, FormParams, client_credentials};
+use crate::oauth_response::OAuthJson;
+
+pub(crate) fn routes() -> Vec<Route> {
+    routes![token, revoke, introspect]
+}
+
+/// A 413 for oversized bodies, otherwise the OAuth answer.
+pub enum Answer {
+    /// The body exceeded `server.max_body_bytes`.
+    TooLarge(Status),
+    /// Everything else.
+    OAuth(OAuthJson),
+}
+
+impl<'r> rocket::response::Responder<'r, 'static> for Answer {
+    fn respond_to(self, request: &'r rocket::Request<'_>) -> rocket::response::Result<'static> {
+        match self {
+            Self::TooLarge(status) => Err(status),
+            Self::OAuth(json) => json.respond_to(request),
+        }
+    }
+}
+
+impl From<OAuthError> for Answer {
+    fn from(error: OAuthError) -> Self {
+        Self::OAuth(error.into())
+    }
+}
+
+async fn read_form(
+    state: &AppState,
+    content_type: Option<&ContentType>,
+    data: Data<'_>,
+) -> Result<FormParams, Answer> {
+    FormParams::read(content_type, data, state.max_body_bytes)
+        .await
+        .map_err(|error| match error {
+            BodyError::TooLarge => Answer::TooLarge(Status::PayloadTooLarge),
+            BodyError::Invalid(error) => error.into(),
+        })
+}
+
+#[post("/o/token", data = "<data>")]
+async fn token(
+    state: &State<AppState>,
+    content_type: Option<&ContentType>,
+    auth: AuthorizationHeader,
+    data: Data<'_>,
+) -> Answer {
+    let form = match read_form(state, content_type, data).await {
+        Ok(form) => form,
+        Err(answer) => return answer,
+    };
+    let outcome = async {
+        let client = client_credentials(&auth, &form)?;
+        let request = token_request(&form)?;
+        state
+            .engine()
+            .token(&client, request, OffsetDateTime::now_utc())
+            .await
+    };
+    match outcome.await {
+        Ok(response) => Answer::OAuth(OAuthJson::ok(token_json(response))),
+        Err(error) => error.into(),
+    }
+}
+
+fn scope(form: &FormParams) -> Result<Option<ScopeSet>, OAuthError> {
+    form.get("scope")
+        .map(|text| {
+            ScopeSet::parse(text).map_err(|_| OAuthError::InvalidScope("malformed scope".into()))
+        })
+        .transpose()
+}
+
+fn token_request(form: &FormParams) -> Result<TokenRequest, OAuthError> {
+    let missing = |name: &str| {
+        form.secret(name)
+            .ok_or_else(|| OAuthError::InvalidRequest(format!("{name} is missing")))
+    };
+    match form.require("grant_type")? {
+        "authorization_code" => Ok(TokenRequest::AuthorizationCode {
+            code: missing("code")?,
+            redirect_uri: form
+                .get("redirect_uri")
+                .map(|uri| {
+                    RedirectUri::parse(
+                        uri,
+                        RedirectUriPolicy {
+                            allow_insecure_http: true,
+                        },
+                    )
+                    .map_err(|_| {
+                        OAuthError::InvalidGrant(
+                            "redirect_uri does not match the authorization request".into(),
+                        )
+                    })
+                })
+                .transpose()?,
+            code_verifier: form.get("code_verifier").map(str::to_owned),
+        }),
+        "password" => Ok(TokenRequest::Password {
+            username: form.require("username")?.to_owned(),
+            password: missing("password")?,
+            scope: scope(form)?,
+        }),
+        "client_credentials" => Ok(TokenRequest::ClientCredentials {
+            scope: scope(form)?,
+        }),
+        "refresh_token" => Ok(TokenRequest::RefreshToken {
+            refresh_token: missing("refresh_token")?,
+            scope: scope(form)?,
+        }),
+        other => Err(OAuthError::UnsupportedGrantType(format!(
+            "grant_type {other:?} is not supported"
+        ))),
+    }
+}
+
+fn token_json(response: TokenResponse) -> Value {
+    let mut body = json!({
+        "access_token": response.access_token.expose(),
+        "token_type": response.token_type,
+        "expires_in": response.expires_in,
+        "scope": response.scope.to_string(),
+    });
+    if let Some(refresh) = &response.refresh_token {
+        body["refresh_token"] = Value::from(refresh.expose().as_str());
+    }
+    body
+}
+
+fn hint(form: &FormParams) -> Option<TokenTypeHint> {
+    form.get("token_type_hint").and_then(TokenTypeHint::parse)
+}
+
+#[post("/o/revoke_token", data = "<data>")]
+async fn revoke(
+    state: &State<AppState>,
+    content_type: Option<&ContentType>,
+    auth: AuthorizationHeader,
+    data: Data<'_>,
+) -> Answer {
+    let form = match read_form(state, content_type, data).await {
+        Ok(form) => form,
+        Err(answer) => return answer,
+    };
+    let outcome = async {
+        let client = client_credentials(&auth, &form)?;
+        let token = form
+            .secret("token")
+            .ok_or_else(|| OAuthError::InvalidRequest("token is missing".into()))?;
+        state
+            .engine()
+            .revoke(&client, &token, hint(&form), OffsetDateTime::now_utc())
+            .await
+    };
+    match outcome.await {
+        Ok(()) => Answer::OAuth(OAuthJson::ok(json!({}))),
+        Err(error) => error.into(),
+    }
+}
+
+#[post("/o/introspect", data = "<data>")]
+async fn introspect(
+    state: &State<AppState>,
+    content_type: Option<&ContentType>,
+    auth: AuthorizationHeader,
+    data: Data<'_>,
+) -> Answer {
+    let form = match read_form(state, content_type, data).await {
+        Ok(form) => form,
+        Err(answer) => return answer,
+    };
+    let outcome = async {
+        let client = client_credentials(&auth, &form)?;
+        let engine = state.engine();
+        engine.authenticate_client(&client).await?;
+        let token = form
+            .secret("token")
+            .ok_or_else(|| OAuthError::InvalidRequest("token is missing".into()))?;
+        engine
+            .introspect(&token, hint(&form), OffsetDateTime::now_utc())
+            .await
+    };
+    match outcome.await {
+        Ok(Introspection::Inactive) => Answer::OAuth(OAuthJson::ok(json!({ "active": false }))),
+        Ok(Introspection::Active(token)) => Answer::OAuth(OAuthJson::ok(json!({
+            "active": true,
+            "scope": token.scope.to_string(),
+            "client_id": token.client_id,
+            "username": token.username,
+            "sub": token.sub.map(|id| id.to_string()),
+            "token_type": token.token_type,
+            "exp": token.exp,
+            "iat": token.iat,
+        }))),
+        Err(error) => error.into(),
+    }
+}
