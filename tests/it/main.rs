@@ -6,6 +6,7 @@
 mod cli;
 mod serve;
 mod support;
+mod token_endpoint;
 
 /// Instantiates each listed test once per database.
 macro_rules! on_both_databases {
@@ -41,6 +42,16 @@ mod cli_suite {
         public_app_has_no_secret,
         bad_application_input_is_a_one_line_error,
         unknown_application_is_a_one_line_error,
+    );
+}
+
+mod token_endpoint_suite {
+    on_both_databases!(token_endpoint:
+        client_credentials_with_basic_or_post_authentication,
+        failed_client_authentication_is_401_with_a_challenge,
+        password_grant_refresh_rotation_and_reuse,
+        revocation_then_introspection_is_inactive,
+        malformed_requests_are_400_never_500,
     );
 }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -232,6 +232,58 @@ impl Server {
     pub async fn get(&self, path: &str) -> (u16, String) {
         get(&format!("{}{path}", self.base_url)).await.unwrap()
     }
+
+    /// `POST path` with a form body (sent as given, so tests can send malformed ones) and
+    /// optional HTTP Basic credentials.
+    pub async fn post_form(&self, path: &str, body: &str, basic: Option<(&str, &str)>) -> Reply {
+        let mut headers = vec![(
+            "Content-Type",
+            "application/x-www-form-urlencoded".to_owned(),
+        )];
+        if let Some((id, secret)) = basic {
+            headers.push(("Authorization", basic_header(id, secret)));
+        }
+        self.request("POST", path, &headers, body.as_bytes().to_vec())
+            .await
+    }
+
+    /// Any request; the answer with its headers.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> Reply {
+        let mut builder = hyper::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base_url));
+        for (name, value) in headers {
+            builder = builder.header(*name, value);
+        }
+        let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+        let response = client
+            .request(builder.body(Full::new(Bytes::from(body))).unwrap())
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    v.to_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        let body = text(&response.into_body().collect().await.unwrap().to_bytes());
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
 }
 
 impl Drop for Server {
@@ -239,6 +291,53 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// A header's value (names are case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Asserts an OAuth error answer: status, `error` code, no-store.
+    pub fn assert_oauth_error(&self, status: u16, code: &str) {
+        assert_eq!(
+            (self.status, self.json()["error"].as_str()),
+            (status, Some(code)),
+            "{self:?}"
+        );
+        assert_eq!(self.header("cache-control"), Some("no-store"));
+    }
+}
+
+/// `Basic base64(urlencode(id):urlencode(secret))`, as RFC 6749 §2.3.1 asks.
+pub fn basic_header(id: &str, secret: &str) -> String {
+    use base64::Engine;
+    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            encode(id),
+            encode(secret)
+        ))
+    )
 }
 
 fn free_port() -> u16 {
