@@ -200,13 +200,13 @@ mod tests {
     fn basic_credentials_are_form_decoded() {
         let form = FormParams::default();
         let Ok(ClientCredentials::Secret { client_id, secret }) =
-            client_credentials(&header(&basic_of("my%20id", "s%3Acret+x")), &form)
+            client_credentials(&header(&basic_of("my%2Did", "s%3Acret+x")), &form)
         else {
             panic!("expected secret credentials")
         };
         assert_eq!(
             (client_id.as_str(), secret.expose().as_str()),
-            ("my id", "s:cret x")
+            ("my-id", "s:cret x")
         );
     }
 
