@@ -413,3 +413,41 @@ pub async fn usage_errors_are_one_line_with_status_2(env: &TestEnv) {
     let help = env.run(&["app", "create", "--help"], None);
     assert!(help.status.success() && text(&help.stdout).contains("--redirect-uri"));
 }
+
+pub async fn cleartokens_reports_what_it_deleted(env: &TestEnv) {
+    let nothing = env.run(&["cleartokens"], None);
+    assert!(nothing.status.success(), "{}", text(&nothing.stderr));
+    assert!(
+        text(&nothing.stdout).starts_with("deleted 0 rows: 0 authorization codes,"),
+        "{}",
+        text(&nothing.stdout)
+    );
+
+    // Tokens that live one second, issued over HTTP, then cleared.
+    let setup = crate::token_endpoint::Setup::start_with(
+        env,
+        &[("WARRANT_OAUTH2__ACCESS_TOKEN_EXPIRE_SECONDS", "1")],
+    )
+    .await;
+    for _ in 0..3 {
+        assert_eq!(
+            setup.token("grant_type=client_credentials").await.status,
+            200
+        );
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let mut command = env.command(&["cleartokens", "--batch-size", "2"]);
+    command.env("WARRANT_OAUTH2__ACCESS_TOKEN_EXPIRE_SECONDS", "1");
+    let cleared = crate::support::run_with_stdin(command, None);
+    assert!(cleared.status.success(), "{}", text(&cleared.stderr));
+    assert!(
+        text(&cleared.stdout).contains(" 3 access tokens"),
+        "{}",
+        text(&cleared.stdout)
+    );
+    assert!(
+        text(&cleared.stderr).contains("deleted so far"),
+        "batches show progress: {}",
+        text(&cleared.stderr)
+    );
+}

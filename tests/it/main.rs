@@ -42,6 +42,7 @@ mod cli_suite {
         public_app_has_no_secret,
         bad_application_input_is_a_one_line_error,
         unknown_application_is_a_one_line_error,
+        cleartokens_reports_what_it_deleted,
     );
 }
 

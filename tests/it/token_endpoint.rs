@@ -15,6 +15,11 @@ pub struct Setup {
 
 impl Setup {
     pub async fn start(env: &TestEnv) -> Self {
+        Self::start_with(env, &[]).await
+    }
+
+    /// As [`Setup::start`], with extra environment for the server.
+    pub async fn start_with(env: &TestEnv, server_env: &[(&str, &str)]) -> Self {
         let user = env.run(
             &[
                 "user",
@@ -47,8 +52,10 @@ impl Setup {
             None,
         );
         let created: Value = serde_json::from_slice(&app.stdout).unwrap();
+        let mut serve = env.command(&["serve"]);
+        serve.envs(server_env.iter().copied());
         Self {
-            server: Server::start(env.command(&["serve"])).await,
+            server: Server::start(serve).await,
             client_id: created["client_id"].as_str().unwrap().to_owned(),
             secret: created["client_secret"].as_str().unwrap().to_owned(),
         }

@@ -9,6 +9,7 @@
 //!   ([`ClientCredentials`]), refresh-token rotation and reuse detection;
 //! - [`Engine::revoke`] (RFC 7009) and [`Engine::introspect`] (RFC 7662);
 //! - [`Engine::authenticate_user`]: username or email plus password;
+//! - [`clear_expired`]: deleting expired rows in batches;
 //! - management operations every frontend shares (CLI, admin API, pages):
 //!   [`register_application`], [`rotate_client_secret`], [`create_user`], [`set_password`],
 //!   with Django OAuth Toolkit's rules.
@@ -20,6 +21,7 @@
 
 mod applications;
 mod authorize;
+mod cleanup;
 mod client_auth;
 mod engine;
 mod error;
@@ -38,6 +40,7 @@ pub use applications::{
 pub use authorize::{
     ApprovalPrompt, AuthorizationParams, AuthorizationRejection, AuthorizationRequest, ResponseType,
 };
+pub use cleanup::{Cleared, clear_expired};
 pub use client_auth::ClientCredentials;
 pub use engine::Engine;
 pub use error::GrantsError;

@@ -24,6 +24,12 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate,
+    /// Delete expired codes, tokens, sessions and device authorizations (cron-friendly).
+    Cleartokens {
+        /// Rows per delete statement (default: oauth2.clear_expired_tokens_batch_size).
+        #[arg(long)]
+        batch_size: Option<u32>,
+    },
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),

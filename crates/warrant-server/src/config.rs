@@ -18,19 +18,6 @@ use warrant_model::{Scope, ScopeSet, Secret};
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "warrant.toml";
 
-/// Top-level sections an environment variable may set; other `WARRANT_*` variables (such
-/// as `WARRANT_TEST_POSTGRES_URL`) are not configuration.
-const SECTIONS: &[&str] = &[
-    "dev",
-    "secret_key",
-    "server",
-    "database",
-    "passwords",
-    "redirect_uris",
-    "generators",
-    "log",
-];
-
 /// Warrant's configuration.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -153,6 +140,10 @@ pub struct OAuth2Config {
     pub scopes: BTreeMap<String, String>,
     /// `DEFAULT_SCOPES`: granted when a request names none; unset means every scope.
     pub default_scopes: Option<Vec<String>>,
+    /// `CLEAR_EXPIRED_TOKENS_BATCH_SIZE`: rows per delete statement of `cleartokens`.
+    pub clear_expired_tokens_batch_size: u32,
+    /// How often `serve` deletes expired rows itself, in seconds; 0 turns it off.
+    pub clear_expired_tokens_interval_seconds: u64,
 }
 
 impl Default for OAuth2Config {
@@ -170,6 +161,8 @@ impl Default for OAuth2Config {
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
             default_scopes: None,
+            clear_expired_tokens_batch_size: 10_000,
+            clear_expired_tokens_interval_seconds: 3_600,
         }
     }
 }
@@ -206,6 +199,9 @@ impl OAuth2Config {
             "auto" => ApprovalPrompt::Auto,
             other => bail!("oauth2.request_approval_prompt: expected force or auto, got {other:?}"),
         };
+        if self.clear_expired_tokens_batch_size == 0 {
+            bail!("oauth2.clear_expired_tokens_batch_size: must be at least 1");
+        }
         if self.refresh_token_grace_period_seconds < 0 {
             bail!("oauth2.refresh_token_grace_period_seconds: must not be negative");
         }
@@ -256,12 +252,15 @@ impl Config {
             Some(path) => path.to_path_buf(),
             None => PathBuf::from(DEFAULT_CONFIG_FILE),
         };
+        // Only variables naming a top-level key are configuration; others with the prefix
+        // (such as WARRANT_TEST_POSTGRES_URL) are not. The keys come from `Config` itself.
+        let sections = top_level_keys();
         let env = Env::prefixed("WARRANT_")
-            .filter(|key| {
+            .filter(move |key| {
                 let key = key.as_str().to_ascii_lowercase();
-                SECTIONS
-                    .iter()
-                    .any(|section| key.split("__").next() == Some(section))
+                key.split("__")
+                    .next()
+                    .is_some_and(|section| sections.contains(section))
             })
             .split("__");
         let config: Config = Figment::new()
@@ -318,6 +317,14 @@ impl Config {
     }
 }
 
+/// The names of `Config`'s fields.
+fn top_level_keys() -> std::collections::BTreeSet<String> {
+    match serde_json::to_value(Config::default()) {
+        Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
+        _ => std::collections::BTreeSet::new(),
+    }
+}
+
 /// Figment's error for every failed key, on one line, naming key and source.
 fn one_line(error: &figment::Error) -> String {
     let messages: Vec<String> = error
@@ -336,4 +343,27 @@ fn one_line(error: &figment::Error) -> String {
         })
         .collect();
     format!("invalid configuration: {}", messages.join("; ")).replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_section_can_be_set_from_the_environment() {
+        let keys = top_level_keys();
+        for section in [
+            "dev",
+            "secret_key",
+            "server",
+            "database",
+            "passwords",
+            "redirect_uris",
+            "oauth2",
+            "generators",
+            "log",
+        ] {
+            assert!(keys.contains(section), "{section}");
+        }
+    }
 }

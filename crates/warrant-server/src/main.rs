@@ -8,6 +8,7 @@
 #![allow(clippy::print_stdout, reason = "the CLI's output is its interface")]
 
 mod apps;
+mod cleartokens;
 mod cli;
 mod config;
 mod context;
@@ -66,6 +67,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }),
+        Command::Cleartokens { batch_size } => {
+            runtime.block_on(cleartokens::run(&config, batch_size))
+        }
         Command::User(command) => runtime.block_on(users::run(&config, command)),
         Command::App(command) => runtime.block_on(apps::run(&config, command)),
         Command::Config(ConfigCommand::Show) => {

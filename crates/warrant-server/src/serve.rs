@@ -32,6 +32,11 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         settings: config.oauth2.grant_settings()?,
         max_body_bytes: config.server.max_body_bytes,
     };
+    crate::cleartokens::spawn_periodic(
+        context.store.clone(),
+        config.oauth2.clear_expired_tokens_interval_seconds,
+        config.oauth2.clear_expired_tokens_batch_size,
+    );
     let issuer = config.issuer();
     let database = crate::context::redact_url(&config.database.url);
     let rocket = warrant_http::build(rocket_config, state).attach(AdHoc::on_liftoff("log", move |rocket| {

@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod applications;
+mod cleanup;
 mod connect;
 mod error;
 mod postgres;
@@ -29,6 +30,7 @@ mod users;
 use async_trait::async_trait;
 
 pub use applications::ApplicationStore;
+pub use cleanup::{CleanupStore, Expired};
 pub use connect::{ConnectOptions, connect};
 pub use error::{StoreError, Unique};
 pub use postgres::PgStore;
@@ -44,8 +46,8 @@ pub use users::UserStore;
 /// Everything needed to call a store's methods: `use warrant_storage::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        ApiTokenStore, ApplicationStore, ConsentStore, DeviceStore, OutboxStore, SessionStore,
-        SigningKeyStore, Store, TokenStore, UpstreamStore, UserStore,
+        ApiTokenStore, ApplicationStore, CleanupStore, ConsentStore, DeviceStore, OutboxStore,
+        SessionStore, SigningKeyStore, Store, TokenStore, UpstreamStore, UserStore,
     };
 }
 
@@ -91,6 +93,7 @@ pub trait Store:
     + OutboxStore
     + SigningKeyStore
     + DeviceStore
+    + CleanupStore
     + Send
     + Sync
 {

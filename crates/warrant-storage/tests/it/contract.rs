@@ -888,3 +888,118 @@ pub async fn closed_store_reports_unavailable(db: &TestDb) {
         .await;
     assert!(matches!(lookup, Err(StoreError::Unavailable(_))));
 }
+
+pub async fn expired_rows_are_deleted_in_batches(db: &TestDb) {
+    use warrant_storage::Expired;
+    let s = db.store();
+    let u = user(s, "u").await;
+    let app = application(s, "client", None).await;
+    let start = now();
+    let past = start - Duration::seconds(10);
+    let mut expired_code = new_code(&app, &u, secret().1);
+    expired_code.expires_at = past;
+    s.create_authorization_code(&expired_code).await.unwrap();
+    let live_code = secret().1;
+    s.create_authorization_code(&new_code(&app, &u, live_code))
+        .await
+        .unwrap();
+
+    let (expired_access, kept_refresh) = token_pair(s, &app, Some(&u), None).await;
+    let expired = NewAccessToken {
+        token_hash: secret().1,
+        expires_at: past,
+        ..new_access_like(&expired_access)
+    };
+    let expired_access = s.create_access_token(&expired).await.unwrap();
+    let (live_access, revoked_refresh) = token_pair(s, &app, Some(&u), None).await;
+    s.revoke_refresh_token(revoked_refresh.id, start)
+        .await
+        .unwrap();
+    s.rotate_refresh_token(kept_refresh.id, start)
+        .await
+        .unwrap();
+    let session = |hash, expires_at| NewSession {
+        key_hash: hash,
+        user_id: u.id,
+        auth_time: start,
+        created_at: start,
+        expires_at,
+    };
+    let live_session = secret().1;
+    s.create_session(&session(secret().1, past)).await.unwrap();
+    s.create_session(&session(live_session, start + Duration::hours(1)))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        s.delete_expired(Expired::Sessions, start, 1).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        s.delete_expired(Expired::Sessions, start, 1).await.unwrap(),
+        0
+    );
+    assert!(
+        s.live_session(&live_session, start)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        s.delete_expired(Expired::AuthorizationCodes, start, 100)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(matches!(
+        s.redeem_authorization_code(&live_code, start)
+            .await
+            .unwrap(),
+        CodeRedemption::Redeemed(_)
+    ));
+    assert_eq!(
+        s.delete_expired(Expired::RefreshTokens, start, 100)
+            .await
+            .unwrap(),
+        1,
+        "only the revoked one"
+    );
+    assert_eq!(
+        s.refresh_token_by_hash(&revoked_refresh.token_hash)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        s.refresh_token_by_hash(&kept_refresh.token_hash)
+            .await
+            .unwrap()
+            .is_some(),
+        "rotated tokens stay for reuse detection"
+    );
+    // The revoked refresh token's access token was revoked with it but has not expired: it stays.
+    assert_eq!(
+        s.delete_expired(Expired::AccessTokens, start, 100)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.access_token_by_hash(&expired_access.token_hash)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        s.access_token_by_hash(&live_access.token_hash)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        s.delete_expired(Expired::DeviceAuthorizations, start, 100)
+            .await
+            .unwrap(),
+        0
+    );
+}

@@ -57,5 +57,6 @@ contract_suite!(
     signing_keys_crud,
     device_authorizations_are_decided_and_consumed_once,
     no_raw_secret_reaches_the_database,
+    expired_rows_are_deleted_in_batches,
     closed_store_reports_unavailable,
 );

@@ -1,0 +1,97 @@
+//! Deleting expired rows in bounded batches (`warrant cleartokens`).
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::Result;
+use crate::time_utc::stored_time;
+
+/// The kinds of rows that expire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expired {
+    /// Authorization codes past their expiry (used or not).
+    AuthorizationCodes,
+    /// Access tokens past their expiry (revoked or not).
+    AccessTokens,
+    /// Refresh tokens that expired or were revoked. Rotated ones stay until they expire,
+    /// so that their reuse is still detected.
+    RefreshTokens,
+    /// Browser sessions past their expiry.
+    Sessions,
+    /// Device authorizations past their expiry.
+    DeviceAuthorizations,
+}
+
+impl Expired {
+    /// Every kind, in a safe deletion order.
+    pub const ALL: [Expired; 5] = [
+        Self::AuthorizationCodes,
+        Self::RefreshTokens,
+        Self::AccessTokens,
+        Self::Sessions,
+        Self::DeviceAuthorizations,
+    ];
+
+    /// A name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::AuthorizationCodes => "authorization codes",
+            Self::AccessTokens => "access tokens",
+            Self::RefreshTokens => "refresh tokens",
+            Self::Sessions => "sessions",
+            Self::DeviceAuthorizations => "device authorizations",
+        }
+    }
+
+    fn delete_batch_sql(self) -> &'static str {
+        match self {
+            Self::AuthorizationCodes => {
+                "DELETE FROM authorization_codes WHERE id IN (SELECT id FROM authorization_codes WHERE expires_at < $1 LIMIT $2)"
+            }
+            Self::AccessTokens => {
+                "DELETE FROM access_tokens WHERE id IN (SELECT id FROM access_tokens WHERE expires_at < $1 LIMIT $2)"
+            }
+            Self::RefreshTokens => {
+                "DELETE FROM refresh_tokens WHERE id IN (SELECT id FROM refresh_tokens
+                 WHERE expires_at < $1 OR revoked_at IS NOT NULL LIMIT $2)"
+            }
+            Self::Sessions => {
+                "DELETE FROM sessions WHERE key_hash IN (SELECT key_hash FROM sessions WHERE expires_at < $1 LIMIT $2)"
+            }
+            Self::DeviceAuthorizations => {
+                "DELETE FROM device_authorizations WHERE id IN (SELECT id FROM device_authorizations WHERE expires_at < $1 LIMIT $2)"
+            }
+        }
+    }
+}
+
+/// Clean-up of expired rows.
+#[async_trait]
+pub trait CleanupStore: Send + Sync {
+    /// Deletes at most `limit` expired rows of one kind; returns how many.
+    async fn delete_expired(&self, kind: Expired, now: OffsetDateTime, limit: u32) -> Result<u64>;
+}
+
+macro_rules! impl_cleanup_store {
+    ($store:ty) => {
+        #[async_trait]
+        impl CleanupStore for $store {
+            async fn delete_expired(
+                &self,
+                kind: Expired,
+                now: OffsetDateTime,
+                limit: u32,
+            ) -> Result<u64> {
+                let done = sqlx::query(kind.delete_batch_sql())
+                    .bind(stored_time(now))
+                    .bind(i64::from(limit))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+        }
+    };
+}
+
+impl_cleanup_store!(crate::SqliteStore);
+impl_cleanup_store!(crate::PgStore);
