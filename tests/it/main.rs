@@ -60,6 +60,7 @@ mod serve_suite {
     on_both_databases!(serve:
         serve_answers_health_and_readiness,
         unknown_paths_get_a_json_404,
+        demo_prints_commands_that_work_as_pasted,
     );
 }
 

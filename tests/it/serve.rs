@@ -86,3 +86,46 @@ pub async fn dev_mode_generates_the_secret_key_once(env: &TestEnv) {
         "the key is generated once"
     );
 }
+
+pub async fn demo_prints_commands_that_work_as_pasted(env: &TestEnv) {
+    let printed = env.dir.join("demo.out");
+    let mut command = env.command(&["serve", "--demo"]);
+    command
+        .env_remove("WARRANT_SECRET_KEY")
+        .stdout(std::fs::File::create(&printed).unwrap());
+    let _server = Server::start_with_stdout(command).await;
+    let text = std::fs::read_to_string(&printed).unwrap();
+    assert!(text.contains("user:                demo / "), "{text}");
+    let script: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("curl ") || l.starts_with("TOKEN="))
+        .collect();
+    assert_eq!(script.len(), 6, "{text}");
+    let output = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(script.join("\n"))
+        .output()
+        .unwrap();
+    let out = crate::support::text(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{out} {}",
+        crate::support::text(&output.stderr)
+    );
+    let replies: Vec<Value> = serde_json::Deserializer::from_str(&out)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(replies.len(), 5, "{out}");
+    assert_eq!(replies[0]["token_type"], "Bearer", "client credentials");
+    assert!(replies[1]["refresh_token"].is_string(), "password grant");
+    assert_eq!(
+        (
+            replies[2]["active"].as_bool(),
+            replies[2]["username"].as_str()
+        ),
+        (Some(true), Some("demo"))
+    );
+    assert_eq!(replies[3], serde_json::json!({}), "revocation");
+    assert_eq!(replies[4], serde_json::json!({"active": false}));
+}

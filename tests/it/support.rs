@@ -203,10 +203,15 @@ impl Server {
     /// Starts `command` (a `warrant serve …`) on a free port and waits until `/healthz`
     /// answers; panics with the server's output if it exits first.
     pub async fn start(mut command: Command) -> Self {
+        command.stdout(Stdio::null());
+        Self::start_with_stdout(command).await
+    }
+
+    /// As [`Server::start`], leaving the command's standard output as configured.
+    pub async fn start_with_stdout(mut command: Command) -> Self {
         let port = free_port();
         command
             .env("WARRANT_SERVER__PORT", port.to_string())
-            .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let child = command.spawn().unwrap();
         let mut server = Self {

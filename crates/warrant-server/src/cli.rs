@@ -46,6 +46,9 @@ pub struct ServeArgs {
     /// Do not apply migrations on start.
     #[arg(long)]
     pub no_migrate: bool,
+    /// Seed a demo user and clients and print commands to try them (implies --dev).
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,6 +12,7 @@ mod cleartokens;
 mod cli;
 mod config;
 mod context;
+mod demo;
 mod secret_key;
 mod serve;
 mod users;
@@ -49,7 +50,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = Config::load(cli.config.as_deref())?;
-    config.dev |= cli.dev;
+    config.dev |= cli.dev || matches!(&cli.command, Command::Serve(args) if args.demo);
     let default_level = if matches!(cli.command, Command::Serve(_)) {
         config.log.level.as_str()
     } else {

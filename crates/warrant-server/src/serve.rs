@@ -13,6 +13,9 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     // writes its key file); sealing uses it from the API-token and client-sync work on.
     let (_secret_key, _sealing_key) = crate::secret_key::resolve(&config)?;
     let context = Context::open(&config, !args.no_migrate).await?;
+    if args.demo {
+        println!("{}", crate::demo::seed(&context, &config.issuer()).await?);
+    }
     let body_limit = config.server.max_body_bytes.bytes();
     let rocket_config = rocket::Config {
         address: config.server.address,

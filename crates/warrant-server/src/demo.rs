@@ -1,0 +1,118 @@
+//! `warrant serve --demo`: a demo user and two demo clients, and commands to try them.
+
+use time::OffsetDateTime;
+use warrant_generators::{hash_token, random_urlsafe};
+use warrant_model::{
+    ClientId, ClientType, Email, GrantType, GrantTypes, NewApplication, RedirectUri,
+    RedirectUriPolicy, Secret, Username,
+};
+use warrant_storage::Store;
+
+use crate::context::Context;
+
+const USERNAME: &str = "demo";
+const CONFIDENTIAL: &str = "demo-confidential";
+const PUBLIC: &str = "demo-public";
+const REDIRECT: &str = "http://127.0.0.1:9000/callback";
+
+/// Seeds the demo data (again: each start sets a fresh password and client secret, since
+/// only their hashes are stored) and returns what to print.
+pub async fn seed(context: &Context, base_url: &str) -> anyhow::Result<String> {
+    let now = OffsetDateTime::now_utc();
+    let password = random_urlsafe(12)?;
+    let username = Username::parse(USERNAME)?;
+    match context.store.user_by_username(&username).await? {
+        Some(_) => {
+            warrant_grants::set_password(&*context.store, &context.hasher, &username, &password)
+                .await?;
+        }
+        None => {
+            let account = warrant_grants::NewAccount {
+                username,
+                email: Some(Email::parse("demo@example.com")?),
+                password: Some(password.clone()),
+                first_name: "Demo".into(),
+                last_name: "User".into(),
+                is_staff: false,
+                is_superuser: false,
+            };
+            warrant_grants::create_user(&*context.store, &context.hasher, account, now).await?;
+        }
+    }
+    let secret = random_urlsafe(48)?;
+    upsert_client(
+        &*context.store,
+        CONFIDENTIAL,
+        ClientType::Confidential,
+        &GrantType::ALL,
+        Some(&secret),
+        now,
+    )
+    .await?;
+    let public_grants = [GrantType::AuthorizationCode, GrantType::RefreshToken];
+    upsert_client(
+        &*context.store,
+        PUBLIC,
+        ClientType::Public,
+        &public_grants,
+        None,
+        now,
+    )
+    .await?;
+    Ok(instructions(base_url, password.expose(), secret.expose()))
+}
+
+async fn upsert_client(
+    store: &dyn Store,
+    client_id: &str,
+    client_type: ClientType,
+    grants: &[GrantType],
+    secret: Option<&Secret<String>>,
+    now: OffsetDateTime,
+) -> anyhow::Result<()> {
+    let client_id = ClientId::parse(client_id)?;
+    let secret_hash = secret.map(|s| hash_token(s.expose()));
+    if let Some(mut existing) = store.application_by_client_id(&client_id).await? {
+        existing.client_secret = secret_hash;
+        store.update_application(&existing, now).await?;
+        return Ok(());
+    }
+    let application = NewApplication {
+        client_id,
+        client_secret: secret_hash,
+        client_type,
+        grant_types: GrantTypes::new(grants.iter().copied())?,
+        redirect_uris: vec![RedirectUri::parse(REDIRECT, RedirectUriPolicy::default())?],
+        post_logout_redirect_uris: vec![],
+        allowed_origins: vec![],
+        name: format!("Warrant demo ({client_type})"),
+        owner: None,
+        skip_authorization: false,
+        pkce_required: client_type == ClientType::Public,
+        algorithm: None,
+    };
+    store.create_application(&application, now).await?;
+    Ok(())
+}
+
+fn instructions(base: &str, password: &str, secret: &str) -> String {
+    let token = format!("{base}/o/token/");
+    let extract = r#"sed -E 's/.*"access_token":"([^"]+)".*/\1/'"#;
+    format!(
+        "\
+Demo data is ready (the password and the client secret change at every --demo start).
+  user:                {USERNAME} / {password}
+  confidential client: {CONFIDENTIAL} / {secret} (every grant)
+  public PKCE client:  {PUBLIC} (authorization_code + refresh_token, redirect {REDIRECT})
+
+Try it (paste into a shell while the server runs):
+
+curl -s -u {CONFIDENTIAL}:{secret} -d grant_type=client_credentials {token}
+curl -s -u {CONFIDENTIAL}:{secret} -d grant_type=password -d username={USERNAME} -d password={password} {token}
+TOKEN=$(curl -s -u {CONFIDENTIAL}:{secret} -d grant_type=password -d username={USERNAME} -d password={password} {token} | {extract})
+curl -s -u {CONFIDENTIAL}:{secret} -d token=$TOKEN {base}/o/introspect/
+curl -s -u {CONFIDENTIAL}:{secret} -d token=$TOKEN {base}/o/revoke_token/
+curl -s -u {CONFIDENTIAL}:{secret} -d token=$TOKEN {base}/o/introspect/
+"
+    )
+}
