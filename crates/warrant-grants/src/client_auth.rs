@@ -57,4 +57,19 @@ impl Engine<'_> {
             _ => Err(failed()),
         }
     }
+
+    /// Authenticates a caller of the introspection endpoint: only confidential clients
+    /// (resource servers), since a public client's id proves nothing (RFC 7662 §2.1).
+    pub async fn authenticate_resource_server(
+        &self,
+        credentials: &ClientCredentials,
+    ) -> Result<Application, OAuthError> {
+        let application = self.authenticate_client(credentials).await?;
+        if application.client_type == ClientType::Public {
+            return Err(OAuthError::InvalidClient(
+                "introspection needs a confidential client".into(),
+            ));
+        }
+        Ok(application)
+    }
 }

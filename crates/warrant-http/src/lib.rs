@@ -11,14 +11,19 @@
 
 #![forbid(unsafe_code)]
 
+mod accounts;
+mod authorize;
 mod form;
 mod health;
+mod html;
 mod oauth;
 mod oauth_response;
+mod session;
 
 use std::sync::Arc;
 
 use rocket::serde::json::{Json, Value, json};
+use rocket::shield::{Frame, Shield};
 use rocket::{Build, Request, Rocket, catch, catchers, http::Status};
 use warrant_generators::{Generators, PasswordHasher};
 use warrant_grants::{Engine, GrantSettings};
@@ -38,6 +43,8 @@ pub struct AppState {
     pub settings: GrantSettings,
     /// Largest accepted request body, in bytes (larger ones get 413).
     pub max_body_bytes: u64,
+    /// Mark cookies `Secure` (the issuer is https).
+    pub secure_cookies: bool,
 }
 
 impl AppState {
@@ -58,6 +65,9 @@ pub fn build(config: rocket::Config, state: AppState) -> Rocket<Build> {
         .manage(state)
         .mount("/", health::routes())
         .mount("/", oauth::routes())
+        .mount("/", authorize::routes())
+        .mount("/", accounts::routes())
+        .attach(Shield::default().enable(Frame::Deny))
         .register("/", catchers![json_error])
 }
 

@@ -188,7 +188,7 @@ async fn introspect(
     let outcome = async {
         let client = client_credentials(&auth, &form)?;
         let engine = state.engine();
-        engine.authenticate_client(&client).await?;
+        engine.authenticate_resource_server(&client).await?;
         let token = form
             .secret("token")
             .ok_or_else(|| OAuthError::InvalidRequest("token is missing".into()))?;

@@ -34,6 +34,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         hasher: context.hasher,
         settings: config.oauth2.grant_settings()?,
         max_body_bytes: config.server.max_body_bytes,
+        secure_cookies: config.issuer().starts_with("https://"),
     };
     crate::cleartokens::spawn_periodic(
         context.store.clone(),

@@ -119,3 +119,26 @@ async fn expired_unknown_and_orphaned_tokens_are_inactive() {
         Introspection::Inactive
     );
 }
+
+#[tokio::test]
+async fn only_confidential_clients_may_introspect() {
+    use warrant_grants::OAuthError;
+    use warrant_model::{ClientType, GrantType};
+    let world = World::new().await;
+    let confidential = world.confidential().await;
+    let public = world
+        .client(ClientType::Public, &[GrantType::AuthorizationCode])
+        .await;
+    assert!(
+        world
+            .engine()
+            .authenticate_resource_server(&confidential.credentials)
+            .await
+            .is_ok()
+    );
+    let refused = world
+        .engine()
+        .authenticate_resource_server(&public.credentials)
+        .await;
+    assert!(matches!(refused, Err(OAuthError::InvalidClient(_))));
+}

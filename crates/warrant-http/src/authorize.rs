@@ -1,0 +1,240 @@
+//! `GET/POST /o/authorize/`: login if needed, the consent page, and the answer to the
+//! client. Every decision is the grant engine's; this module renders it.
+
+use rocket::data::Data;
+use rocket::http::{ContentType, CookieJar, Status};
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::{Route, State, get, post, routes};
+use time::OffsetDateTime;
+use warrant_grants::{
+    AuthorizationParams, AuthorizationRejection, AuthorizationRequest, OAuthError,
+};
+use warrant_model::User;
+
+use crate::AppState;
+use crate::accounts::{PageOrRedirect, read_page_form};
+use crate::form::FormParams;
+use crate::html::{Page, SeeOther, escape, hidden};
+use crate::session::{CurrentUser, csrf_token, csrf_valid};
+
+pub(crate) fn routes() -> Vec<Route> {
+    routes![authorize_page, authorize_decision]
+}
+
+/// The request's raw query string.
+pub struct RawQuery(String);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for RawQuery {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
+        Outcome::Success(Self(
+            request
+                .uri()
+                .query()
+                .map(|q| q.as_str().to_owned())
+                .unwrap_or_default(),
+        ))
+    }
+}
+
+const PARAMS: [&str; 9] = [
+    "client_id",
+    "response_type",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "nonce",
+    "approval_prompt",
+];
+
+fn params(form: &FormParams) -> AuthorizationParams {
+    let get = |name: &str| form.get(name).map(str::to_owned);
+    AuthorizationParams {
+        client_id: get("client_id"),
+        response_type: get("response_type"),
+        redirect_uri: get("redirect_uri"),
+        scope: get("scope"),
+        state: get("state"),
+        code_challenge: get("code_challenge"),
+        code_challenge_method: get("code_challenge_method"),
+        nonce: get("nonce"),
+        approval_prompt: get("approval_prompt"),
+    }
+}
+
+fn error_page(error: &OAuthError) -> PageOrRedirect {
+    let message = error
+        .description()
+        .unwrap_or("The authorization request is invalid.");
+    PageOrRedirect::Page(Page::error(
+        Status::BadRequest,
+        &format!("{}: {message}", error.code()),
+    ))
+}
+
+/// Validates the request; errors become a page (untrusted client or redirect URI) or a
+/// redirect back to the client.
+async fn validate(
+    state: &AppState,
+    form: &FormParams,
+) -> Result<AuthorizationRequest, PageOrRedirect> {
+    state
+        .engine()
+        .validate_authorization(&params(form))
+        .await
+        .map_err(|rejection| match rejection {
+            AuthorizationRejection::ShowError(error) => error_page(&error),
+            AuthorizationRejection::Redirect { location, .. } => {
+                PageOrRedirect::Redirect(SeeOther(location))
+            }
+        })
+}
+
+#[get("/o/authorize")]
+async fn authorize_page(
+    state: &State<AppState>,
+    cookies: &CookieJar<'_>,
+    user: CurrentUser,
+    query: RawQuery,
+) -> PageOrRedirect {
+    // Repeated parameters (RFC 6749 §3.1) make the request ambiguous: refuse, never redirect.
+    let form = match FormParams::parse(query.0.as_bytes()) {
+        Ok(form) => form,
+        Err(error) => return error_page(&error),
+    };
+    let request = match validate(state, &form).await {
+        Ok(request) => request,
+        Err(answer) => return answer,
+    };
+    let Some((user, auth_time)) = user.0 else {
+        let next = format!("/o/authorize/?{}", query.0);
+        let login = format!(
+            "/accounts/login/?{}",
+            url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("next", &next)
+                .finish()
+        );
+        return PageOrRedirect::Redirect(SeeOther(login));
+    };
+    let engine = state.engine();
+    match engine.needs_consent(&request, &user).await {
+        Ok(false) => answer(state, &request, &user, auth_time, true).await,
+        Ok(true) => match csrf_token(state, cookies) {
+            Ok(csrf) => consent_page(state, &request, &user, &form, &csrf),
+            Err(status) => status.into(),
+        },
+        Err(error) => error_page(&error),
+    }
+}
+
+async fn answer(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    user: &User,
+    auth_time: OffsetDateTime,
+    allow: bool,
+) -> PageOrRedirect {
+    let engine = state.engine();
+    if !allow {
+        return PageOrRedirect::Redirect(SeeOther(engine.deny(request)));
+    }
+    match engine
+        .approve(request, user, auth_time, OffsetDateTime::now_utc())
+        .await
+    {
+        Ok(location) => PageOrRedirect::Redirect(SeeOther(location)),
+        Err(error) => error_page(&error),
+    }
+}
+
+fn consent_page(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    user: &User,
+    form: &FormParams,
+    csrf: &str,
+) -> PageOrRedirect {
+    let scopes: String = request
+        .scope
+        .iter()
+        .map(|scope| {
+            let description = state
+                .settings
+                .scopes
+                .description(scope)
+                .unwrap_or(scope.as_str());
+            format!("<li>{}</li>", escape(description))
+        })
+        .collect();
+    let fields: String = PARAMS
+        .iter()
+        .filter_map(|name| form.get(name).map(|value| hidden(name, value)))
+        .collect();
+    let body = format!(
+        r#"<p><strong>{app}</strong> wants to access your account (<strong>{user}</strong>) with these permissions:</p>
+<ul>{scopes}</ul>
+<form method="post" action="/o/authorize/">{csrf}{fields}
+<button type="submit" name="allow" value="yes">Authorize</button><button type="submit" name="allow" value="no">Cancel</button></form>"#,
+        app = escape(&request.application.name),
+        user = escape(user.username.as_str()),
+        csrf = hidden("csrf_token", csrf),
+    );
+    let page =
+        Page::new(Status::Ok, "Authorize", body).allow_form_action(form_action_source(request));
+    PageOrRedirect::Page(page)
+}
+
+/// The CSP source that lets the consent form's answer redirect to the client.
+fn form_action_source(request: &AuthorizationRequest) -> String {
+    match url::Url::parse(request.redirect_uri.as_str()) {
+        Ok(url) if url.origin().is_tuple() => url.origin().ascii_serialization(),
+        Ok(url) => format!("{}:", url.scheme()),
+        Err(_) => String::new(),
+    }
+}
+
+#[post("/o/authorize", data = "<data>")]
+async fn authorize_decision(
+    state: &State<AppState>,
+    cookies: &CookieJar<'_>,
+    user: CurrentUser,
+    content_type: Option<&ContentType>,
+    data: Data<'_>,
+) -> PageOrRedirect {
+    let form = match read_page_form(state, content_type, data).await {
+        Ok(form) => form,
+        Err(status) => return status.into(),
+    };
+    if !csrf_valid(cookies, form.get("csrf_token")) {
+        return Status::Forbidden.into();
+    }
+    let request = match validate(state, &form).await {
+        Ok(request) => request,
+        Err(answer) => return answer,
+    };
+    let Some((user, auth_time)) = user.0 else {
+        return Page::error(
+            Status::Unauthorized,
+            "Your session ended. Start again from the application.",
+        )
+        .into_answer();
+    };
+    answer(
+        state,
+        &request,
+        &user,
+        auth_time,
+        form.get("allow") == Some("yes"),
+    )
+    .await
+}
+
+impl Page {
+    fn into_answer(self) -> PageOrRedirect {
+        PageOrRedirect::Page(self)
+    }
+}

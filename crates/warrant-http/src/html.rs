@@ -1,0 +1,128 @@
+//! Plain, accessible HTML pages that work without JavaScript, and their headers.
+
+use rocket::http::{ContentType, Header, Status};
+use rocket::response::{self, Responder};
+use rocket::{Request, Response};
+
+/// Escapes text for HTML content and attribute values.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A hidden form field.
+pub(crate) fn hidden(name: &str, value: &str) -> String {
+    format!(
+        r#"<input type="hidden" name="{}" value="{}">"#,
+        escape(name),
+        escape(value)
+    )
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;line-height:1.5}\
+label{display:block;margin-top:1rem}input[type=text],input[type=password]{width:100%;padding:.4rem;font-size:1rem}\
+button{margin-top:1rem;margin-right:.5rem;padding:.5rem 1rem;font-size:1rem}.error{color:#a00}";
+
+/// An HTML page, sent with a restrictive Content-Security-Policy, `no-store` (it may hold
+/// a CSRF token) and, through Rocket's shield, `X-Frame-Options: DENY`.
+pub struct Page {
+    status: Status,
+    title: String,
+    body: String,
+    form_action: Option<String>,
+}
+
+impl Page {
+    /// A page; `body` is trusted HTML (escape what goes into it).
+    pub(crate) fn new(status: Status, title: &str, body: String) -> Self {
+        Self {
+            status,
+            title: title.to_owned(),
+            body,
+            form_action: None,
+        }
+    }
+
+    /// Allows this page's forms to end up at `source` too (the consent form's answer
+    /// redirects to the client).
+    pub(crate) fn allow_form_action(mut self, source: String) -> Self {
+        self.form_action = Some(source);
+        self
+    }
+
+    /// An error page; it never redirects.
+    pub(crate) fn error(status: Status, message: &str) -> Self {
+        Self::new(
+            status,
+            "Error",
+            format!(r#"<p class="error" role="alert">{}</p>"#, escape(message)),
+        )
+    }
+}
+
+impl<'r> Responder<'r, 'static> for Page {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let html = format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+             <title>{title} · Warrant</title><style>{STYLE}</style></head><body><main><h1>{title}</h1>{body}</main></body></html>",
+            title = escape(&self.title),
+            body = self.body,
+        );
+        let mut csp = String::from(
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+        );
+        if let Some(source) = &self.form_action {
+            csp.push_str(&format!("; form-action 'self' {source}"));
+        }
+        Response::build()
+            .status(self.status)
+            .header(ContentType::HTML)
+            .header(Header::new("Content-Security-Policy", csp))
+            .header(Header::new("Cache-Control", "no-store"))
+            .header(Header::new("Referrer-Policy", "no-referrer"))
+            .sized_body(html.len(), std::io::Cursor::new(html))
+            .ok()
+    }
+}
+
+/// A `303 See Other` to any absolute or relative URI (including a native app's private-use
+/// scheme), set verbatim: the URI was built by Warrant from a registered redirect URI.
+pub struct SeeOther(pub String);
+
+impl<'r> Responder<'r, 'static> for SeeOther {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        Response::build()
+            .status(Status::SeeOther)
+            .header(Header::new("Location", self.0))
+            .header(Header::new("Cache-Control", "no-store"))
+            .ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_covers_markup_and_attributes() {
+        assert_eq!(
+            escape(r#"<a href="x" onclick='y'>&"#),
+            "&lt;a href=&quot;x&quot; onclick=&#x27;y&#x27;&gt;&amp;"
+        );
+        assert_eq!(
+            hidden("state", "\"><script>"),
+            r#"<input type="hidden" name="state" value="&quot;&gt;&lt;script&gt;">"#
+        );
+    }
+}
