@@ -3,6 +3,7 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
+mod browser;
 mod cli;
 mod serve;
 mod support;
@@ -53,6 +54,16 @@ mod token_endpoint_suite {
         password_grant_refresh_rotation_and_reuse,
         revocation_then_introspection_is_inactive,
         malformed_requests_are_400_never_500,
+    );
+}
+
+mod browser_suite {
+    on_both_databases!(browser:
+        authorization_code_flow_like_a_browser,
+        pkce_failure_and_denial,
+        forms_without_csrf_token_are_403,
+        open_redirects_are_refused,
+        wrong_password_shows_the_form_again,
     );
 }
 

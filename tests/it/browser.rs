@@ -1,0 +1,481 @@
+//! The authorization-code flow driven like a browser: cookies kept, forms submitted with
+//! their hidden fields (CSRF token included), redirects inspected rather than followed.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::support::{Reply, Server, TestEnv};
+
+const PASSWORD: &str = "correct-horse-battery";
+const REDIRECT: &str = "http://127.0.0.1:9000/callback";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// A cookie-keeping client.
+struct Browser<'a> {
+    server: &'a Server,
+    cookies: BTreeMap<String, String>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(server: &'a Server) -> Self {
+        Self {
+            server,
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    async fn send(&mut self, method: &str, path: &str, form: Option<&[(String, String)]>) -> Reply {
+        let mut headers = Vec::new();
+        if !self.cookies.is_empty() {
+            let cookie = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            headers.push(("Cookie", cookie));
+        }
+        let body = match form {
+            Some(fields) => {
+                headers.push((
+                    "Content-Type",
+                    "application/x-www-form-urlencoded".to_owned(),
+                ));
+                url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(fields)
+                    .finish()
+                    .into_bytes()
+            }
+            None => Vec::new(),
+        };
+        let reply = self.server.request(method, path, &headers, body).await;
+        for (name, value) in &reply.headers {
+            if name.eq_ignore_ascii_case("set-cookie") {
+                let pair = value.split(';').next().unwrap_or_default();
+                if let Some((k, v)) = pair.split_once('=') {
+                    if v.is_empty() || value.contains("Max-Age=0") {
+                        self.cookies.remove(k);
+                    } else {
+                        self.cookies.insert(k.to_owned(), v.to_owned());
+                    }
+                }
+            }
+        }
+        reply
+    }
+
+    async fn get(&mut self, path: &str) -> Reply {
+        self.send("GET", path, None).await
+    }
+
+    /// Submits the page's form: its hidden fields plus `extra`.
+    async fn submit(&mut self, page: &Reply, action: &str, extra: &[(&str, &str)]) -> Reply {
+        let mut fields = hidden_fields(&page.body);
+        fields.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        self.send("POST", action, Some(&fields)).await
+    }
+
+    /// Logs in through the login page reached by following `redirect`.
+    async fn log_in_via(&mut self, redirect: &Reply, password: &str) -> Reply {
+        assert_eq!(redirect.status, 303, "{redirect:?}");
+        let login_page = self.get(location(redirect)).await;
+        assert_eq!(login_page.status, 200, "{login_page:?}");
+        self.submit(
+            &login_page,
+            "/accounts/login/",
+            &[("username", "alice"), ("password", password)],
+        )
+        .await
+    }
+}
+
+fn location(reply: &Reply) -> &str {
+    reply
+        .header("location")
+        .unwrap_or_else(|| panic!("no Location: {reply:?}"))
+}
+
+/// `name`/`value` of every `<input type="hidden">`, unescaped.
+fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    let unescape = |s: &str| {
+        s.replace("&quot;", "\"")
+            .replace("&#x27;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    };
+    html.split(r#"<input type="hidden" name=""#)
+        .skip(1)
+        .filter_map(|rest| {
+            let (name, rest) = rest.split_once(r#"" value=""#)?;
+            let (value, _) = rest.split_once('"')?;
+            Some((unescape(name), unescape(value)))
+        })
+        .collect()
+}
+
+fn query_of(location: &str) -> BTreeMap<String, String> {
+    let url = url::Url::parse(location).unwrap();
+    url.query_pairs().into_owned().collect()
+}
+
+struct Setup {
+    server: Server,
+    public_client: String,
+    resource_server: (String, String),
+}
+
+async fn setup(env: &TestEnv) -> Setup {
+    let user = env.run(
+        &["user", "create", "--username", "alice", "--password-stdin"],
+        Some(PASSWORD),
+    );
+    assert!(user.status.success());
+    let create = |args: &[&str]| -> Value {
+        let mut all = vec!["app", "create", "--json"];
+        all.extend_from_slice(args);
+        serde_json::from_slice(&env.run(&all, None).stdout).unwrap()
+    };
+    let public = create(&[
+        "--name",
+        "Photo App",
+        "--client-type",
+        "public",
+        "--grant",
+        "authorization_code",
+        "--grant",
+        "refresh_token",
+        "--redirect-uri",
+        REDIRECT,
+    ]);
+    let rs = create(&[
+        "--name",
+        "API",
+        "--client-type",
+        "confidential",
+        "--grant",
+        "client_credentials",
+    ]);
+    Setup {
+        server: Server::start(env.command(&["serve"])).await,
+        public_client: public["client_id"].as_str().unwrap().to_owned(),
+        resource_server: (
+            rs["client_id"].as_str().unwrap().to_owned(),
+            rs["client_secret"].as_str().unwrap().to_owned(),
+        ),
+    }
+}
+
+impl Setup {
+    fn authorize_path(&self, extra: &str) -> String {
+        format!(
+            "/o/authorize/?client_id={}&response_type=code&scope=read&state=xyz%20123&redirect_uri={}&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}",
+            self.public_client,
+            url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>(),
+        )
+    }
+
+    async fn introspect(&self, token: &str) -> Value {
+        let (id, secret) = &self.resource_server;
+        self.server
+            .post_form(
+                "/o/introspect/",
+                &format!("token={token}"),
+                Some((id, secret)),
+            )
+            .await
+            .json()
+    }
+
+    /// Logs alice in and returns the consent page.
+    async fn consent_page(&self, browser: &mut Browser<'_>) -> Reply {
+        let path = self.authorize_path("");
+        let to_login = browser.get(&path).await;
+        assert!(
+            location(&to_login).starts_with("/accounts/login/?next="),
+            "{to_login:?}"
+        );
+        let logged_in = browser.log_in_via(&to_login, PASSWORD).await;
+        assert_eq!(
+            (logged_in.status, location(&logged_in)),
+            (303, path.as_str()),
+            "back to the request"
+        );
+        browser.get(&path).await
+    }
+}
+
+pub async fn authorization_code_flow_like_a_browser(env: &TestEnv) {
+    let setup = setup(env).await;
+    let mut browser = Browser::new(&setup.server);
+    let consent = setup.consent_page(&mut browser).await;
+    assert_eq!(consent.status, 200, "{consent:?}");
+    assert!(
+        consent.body.contains("Photo App") && consent.body.contains("Reading scope"),
+        "{}",
+        consent.body
+    );
+    assert_eq!(consent.header("x-frame-options"), Some("DENY"));
+    assert!(
+        consent
+            .header("content-security-policy")
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+
+    let approved = browser
+        .submit(&consent, "/o/authorize/", &[("allow", "yes")])
+        .await;
+    assert_eq!(approved.status, 303, "{approved:?}");
+    assert!(location(&approved).starts_with(&format!("{REDIRECT}?")));
+    let answer = query_of(location(&approved));
+    assert_eq!(
+        answer.get("state").map(String::as_str),
+        Some("xyz 123"),
+        "state is echoed"
+    );
+    let code = answer["code"].clone();
+
+    let exchange = |verifier: &str| {
+        format!(
+            "grant_type=authorization_code&client_id={}&code={code}&code_verifier={verifier}&redirect_uri={}",
+            setup.public_client,
+            url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+        )
+    };
+    let tokens = setup
+        .server
+        .post_form("/o/token/", &exchange(VERIFIER), None)
+        .await;
+    assert_eq!(tokens.status, 200, "{tokens:?}");
+    let tokens = tokens.json();
+    assert_eq!(
+        setup
+            .introspect(tokens["access_token"].as_str().unwrap())
+            .await["username"],
+        "alice"
+    );
+
+    let refresh = format!(
+        "grant_type=refresh_token&client_id={}&refresh_token={}",
+        setup.public_client,
+        tokens["refresh_token"].as_str().unwrap()
+    );
+    let refreshed = setup.server.post_form("/o/token/", &refresh, None).await;
+    assert_eq!(refreshed.status, 200, "{refreshed:?}");
+    let refreshed = refreshed.json();
+    let revoke = format!(
+        "client_id={}&token={}",
+        setup.public_client,
+        refreshed["refresh_token"].as_str().unwrap()
+    );
+    assert_eq!(
+        setup
+            .server
+            .post_form("/o/revoke_token/", &revoke, None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        setup
+            .introspect(refreshed["access_token"].as_str().unwrap())
+            .await,
+        serde_json::json!({"active": false})
+    );
+
+    let reused = setup
+        .server
+        .post_form("/o/token/", &exchange(VERIFIER), None)
+        .await;
+    reused.assert_oauth_error(400, "invalid_grant");
+}
+
+pub async fn pkce_failure_and_denial(env: &TestEnv) {
+    let setup = setup(env).await;
+    let mut browser = Browser::new(&setup.server);
+    let consent = setup.consent_page(&mut browser).await;
+    let approved = browser
+        .submit(&consent, "/o/authorize/", &[("allow", "yes")])
+        .await;
+    let code = query_of(location(&approved))["code"].clone();
+    let wrong_verifier = format!(
+        "grant_type=authorization_code&client_id={}&code={code}&code_verifier={}",
+        setup.public_client,
+        "x".repeat(43)
+    );
+    setup
+        .server
+        .post_form("/o/token/", &wrong_verifier, None)
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    let no_verifier = format!(
+        "grant_type=authorization_code&client_id={}&code={code}",
+        setup.public_client
+    );
+    setup
+        .server
+        .post_form("/o/token/", &no_verifier, None)
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+
+    let consent = browser.get(&setup.authorize_path("")).await;
+    let denied = browser
+        .submit(&consent, "/o/authorize/", &[("allow", "no")])
+        .await;
+    let answer = query_of(location(&denied));
+    assert_eq!(
+        (answer["error"].as_str(), answer["state"].as_str()),
+        ("access_denied", "xyz 123")
+    );
+    assert!(!answer.contains_key("code"));
+
+    let no_challenge = browser
+        .get(
+            &setup
+                .authorize_path("")
+                .replace("code_challenge=", "ignored="),
+        )
+        .await;
+    let answer = query_of(location(&no_challenge));
+    assert_eq!(
+        answer["error"], "invalid_request",
+        "public clients must use PKCE"
+    );
+}
+
+pub async fn forms_without_csrf_token_are_403(env: &TestEnv) {
+    let setup = setup(env).await;
+    let mut browser = Browser::new(&setup.server);
+    let login_page = browser.get("/accounts/login/").await;
+    let mut fields: Vec<(String, String)> = vec![
+        ("username".into(), "alice".into()),
+        ("password".into(), PASSWORD.into()),
+    ];
+    let forged = browser
+        .send("POST", "/accounts/login/", Some(&fields))
+        .await;
+    assert_eq!(forged.status, 403, "no token");
+    fields.push(("csrf_token".into(), "guessed".into()));
+    assert_eq!(
+        browser
+            .send("POST", "/accounts/login/", Some(&fields))
+            .await
+            .status,
+        403,
+        "wrong token"
+    );
+    assert!(!login_page.body.is_empty());
+
+    let consent = setup.consent_page(&mut browser).await;
+    let without: Vec<(String, String)> = hidden_fields(&consent.body)
+        .into_iter()
+        .filter(|(k, _)| k != "csrf_token")
+        .collect();
+    let mut fields = without.clone();
+    fields.push(("allow".into(), "yes".into()));
+    let forged = browser.send("POST", "/o/authorize/", Some(&fields)).await;
+    assert_eq!(forged.status, 403, "{forged:?}");
+    assert!(forged.header("location").is_none());
+}
+
+pub async fn open_redirects_are_refused(env: &TestEnv) {
+    let setup = setup(env).await;
+    let mut browser = Browser::new(&setup.server);
+    for next in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let login_page = browser
+            .get(&format!(
+                "/accounts/login/?next={}",
+                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            ))
+            .await;
+        assert!(
+            !login_page.body.contains("evil.example"),
+            "unsafe next is dropped from the form"
+        );
+        let logged_in = browser
+            .submit(
+                &login_page,
+                "/accounts/login/",
+                &[
+                    ("username", "alice"),
+                    ("password", PASSWORD),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_eq!(
+            (logged_in.status, location(&logged_in)),
+            (303, "/accounts/login/"),
+            "{next}"
+        );
+    }
+    let evil = url::form_urlencoded::byte_serialize(b"https://evil.example/cb").collect::<String>();
+    let unknown_client =
+        format!("/o/authorize/?client_id=nope&response_type=code&redirect_uri={evil}");
+    let mismatched = setup.authorize_path("").replace(
+        &url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>(),
+        &evil,
+    );
+    let repeated = format!(
+        "{}&client_id={}",
+        setup.authorize_path(""),
+        setup.public_client
+    );
+    for path in [unknown_client, mismatched, repeated] {
+        let reply = browser.get(&path).await;
+        assert_eq!(reply.status, 400, "{path}: {reply:?}");
+        assert!(
+            reply.header("location").is_none(),
+            "never redirects to an unverified URI"
+        );
+        assert!(reply.body.contains("role=\"alert\""));
+    }
+}
+
+pub async fn wrong_password_shows_the_form_again(env: &TestEnv) {
+    let setup = setup(env).await;
+    let mut browser = Browser::new(&setup.server);
+    let to_login = browser.get(&setup.authorize_path("")).await;
+    let retry = browser.log_in_via(&to_login, "not-the-password").await;
+    assert_eq!(retry.status, 200);
+    assert!(
+        retry
+            .body
+            .contains("Please enter a correct username or email and password.")
+    );
+    assert!(!browser.cookies.contains_key("warrant_session"));
+    let logged_in = browser
+        .submit(
+            &retry,
+            "/accounts/login/",
+            &[("username", "alice"), ("password", PASSWORD)],
+        )
+        .await;
+    assert!(
+        location(&logged_in).starts_with("/o/authorize/"),
+        "next survives the retry"
+    );
+
+    let home = browser.get("/accounts/login/").await;
+    assert!(
+        home.body
+            .contains("You are logged in as <strong>alice</strong>")
+    );
+    let logged_out = browser.submit(&home, "/accounts/logout/", &[]).await;
+    assert_eq!(logged_out.status, 303);
+    assert!(
+        location(&browser.get(&setup.authorize_path("")).await).starts_with("/accounts/login/"),
+        "the session ended"
+    );
+}
