@@ -93,10 +93,11 @@ pub async fn demo_prints_commands_that_work_as_pasted(env: &TestEnv) {
     command
         .env_remove("WARRANT_SECRET_KEY")
         .stdout(std::fs::File::create(&printed).unwrap());
-    let _server = Server::start_with_stdout(command).await;
+    let server = Server::start_with_stdout(command).await;
     let text = std::fs::read_to_string(&printed).unwrap();
     assert!(text.contains("user:                demo / "), "{text}");
-    let script: Vec<&str> = text
+    let (pasteable, browser) = text.split_once("In a browser").unwrap();
+    let script: Vec<&str> = pasteable
         .lines()
         .filter(|l| l.starts_with("curl ") || l.starts_with("TOKEN="))
         .collect();
@@ -128,4 +129,13 @@ pub async fn demo_prints_commands_that_work_as_pasted(env: &TestEnv) {
     );
     assert_eq!(replies[3], serde_json::json!({}), "revocation");
     assert_eq!(replies[4], serde_json::json!({"active": false}));
+
+    // The printed authorize URL starts the browser flow: first the login page.
+    let authorize = browser
+        .lines()
+        .find(|l| l.contains("/o/authorize/?"))
+        .unwrap();
+    let path = &authorize[authorize.find("/o/authorize/").unwrap()..];
+    let (status, body) = server.get(path).await;
+    assert_eq!(status, 303, "{body}");
 }

@@ -14,6 +14,8 @@ const USERNAME: &str = "demo";
 const CONFIDENTIAL: &str = "demo-confidential";
 const PUBLIC: &str = "demo-public";
 const REDIRECT: &str = "http://127.0.0.1:9000/callback";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// Seeds the demo data (again: each start sets a fresh password and client secret, since
 /// only their hashes are stored) and returns what to print.
@@ -113,6 +115,13 @@ TOKEN=$(curl -s -u {CONFIDENTIAL}:{secret} -d grant_type=password -d username={U
 curl -s -u {CONFIDENTIAL}:{secret} -d token=$TOKEN {base}/o/introspect/
 curl -s -u {CONFIDENTIAL}:{secret} -d token=$TOKEN {base}/o/revoke_token/
 curl -s -u {CONFIDENTIAL}:{secret} -d token=$TOKEN {base}/o/introspect/
-"
+
+In a browser, log in as {USERNAME} and authorize the public client (PKCE, RFC 7636's example verifier):
+{base}/o/authorize/?client_id={PUBLIC}&response_type=code&scope=read&state=demo&redirect_uri={redirect}&code_challenge={CHALLENGE}&code_challenge_method=S256
+The browser then lands on {REDIRECT}?code=…; exchange the code:
+CODE=paste-the-code-here
+curl -s -d grant_type=authorization_code -d client_id={PUBLIC} -d code=$CODE -d code_verifier={VERIFIER} -d redirect_uri={REDIRECT} {token}
+",
+        redirect = url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>(),
     )
 }
