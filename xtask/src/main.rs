@@ -1,5 +1,6 @@
 //! Repository automation, run as `cargo xtask <task>` so nothing depends on shell tricks.
 //!
+//! - `bench`: load-test a release server on loopback; writes docs/benchmarks.md.
 //! - `ci`: rustfmt check, clippy with `-D warnings`, every test (PostgreSQL ones too when
 //!   `WARRANT_TEST_POSTGRES_URL` is set; otherwise they are left out and the run says so).
 
@@ -14,11 +15,17 @@ use anyhow::{Context, bail};
 /// PostgreSQL half in a `postgres` module.
 const POSTGRES_TESTS: &str = "test(/(^|::)postgres::/)";
 
+mod bench;
+
 fn main() -> anyhow::Result<()> {
-    let task = std::env::args().nth(1);
-    match task.as_deref() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
         Some("ci") => ci(),
-        _ => bail!("usage: cargo xtask ci"),
+        Some("bench") => {
+            let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+            bench::run(&root, &bench::Options::parse(&args[1..])?)
+        }
+        _ => bail!("usage: cargo xtask ci | bench [--seconds N] [--connections N]"),
     }
 }
 
@@ -96,7 +103,7 @@ fn has_nextest() -> bool {
         .is_ok_and(|out| out.status.success())
 }
 
-fn run(program: &str, args: &[&str]) -> anyhow::Result<()> {
+pub(crate) fn run(program: &str, args: &[&str]) -> anyhow::Result<()> {
     println!("$ {program} {}", args.join(" "));
     let status = Command::new(program)
         .args(args)
