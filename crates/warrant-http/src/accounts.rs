@@ -80,17 +80,24 @@ fn login_page(
     ))
 }
 
+/// Reads a page's form and checks its CSRF token: 413, 400 or 403 otherwise.
 pub(crate) async fn read_page_form(
     state: &AppState,
+    cookies: &CookieJar<'_>,
     content_type: Option<&ContentType>,
     data: Data<'_>,
 ) -> Result<FormParams, Status> {
-    FormParams::read(content_type, data, state.max_body_bytes)
+    let form = FormParams::read(content_type, data, state.max_body_bytes)
         .await
         .map_err(|error| match error {
             BodyError::TooLarge => Status::PayloadTooLarge,
             BodyError::Invalid(_) => Status::BadRequest,
-        })
+        })?;
+    if csrf_valid(cookies, form.get("csrf_token")) {
+        Ok(form)
+    } else {
+        Err(Status::Forbidden)
+    }
 }
 
 #[post("/accounts/login", data = "<data>")]
@@ -100,13 +107,10 @@ async fn login(
     content_type: Option<&ContentType>,
     data: Data<'_>,
 ) -> PageOrRedirect {
-    let form = match read_page_form(state, content_type, data).await {
+    let form = match read_page_form(state, cookies, content_type, data).await {
         Ok(form) => form,
         Err(status) => return status.into(),
     };
-    if !csrf_valid(cookies, form.get("csrf_token")) {
-        return Status::Forbidden.into();
-    }
     let next = safe_next(form.get("next"));
     let (Some(login), Some(password)) = (form.get("username"), form.secret("password")) else {
         return retry(state, cookies, next);
@@ -159,13 +163,10 @@ async fn logout(
     content_type: Option<&ContentType>,
     data: Data<'_>,
 ) -> PageOrRedirect {
-    let form = match read_page_form(state, content_type, data).await {
+    let form = match read_page_form(state, cookies, content_type, data).await {
         Ok(form) => form,
         Err(status) => return status.into(),
     };
-    if !csrf_valid(cookies, form.get("csrf_token")) {
-        return Status::Forbidden.into();
-    }
     log_out(state, cookies).await;
     PageOrRedirect::Redirect(SeeOther(
         safe_next(form.get("next")).unwrap_or(HOME).to_owned(),

@@ -15,7 +15,7 @@ use crate::AppState;
 use crate::accounts::{PageOrRedirect, read_page_form};
 use crate::form::FormParams;
 use crate::html::{Page, SeeOther, escape, hidden};
-use crate::session::{CurrentUser, csrf_token, csrf_valid};
+use crate::session::{CurrentUser, csrf_token};
 
 pub(crate) fn routes() -> Vec<Route> {
     routes![authorize_page, authorize_decision]
@@ -205,13 +205,10 @@ async fn authorize_decision(
     content_type: Option<&ContentType>,
     data: Data<'_>,
 ) -> PageOrRedirect {
-    let form = match read_page_form(state, content_type, data).await {
+    let form = match read_page_form(state, cookies, content_type, data).await {
         Ok(form) => form,
         Err(status) => return status.into(),
     };
-    if !csrf_valid(cookies, form.get("csrf_token")) {
-        return Status::Forbidden.into();
-    }
     let request = match validate(state, &form).await {
         Ok(request) => request,
         Err(answer) => return answer,
