@@ -548,9 +548,27 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
     let pbkdf2 = pbkdf2_cost()?;
     let report = report(&results, pbkdf2, options);
     println!("{report}");
-    std::fs::write(root.join("docs/benchmarks.md"), report)?;
+    write_report(&root.join("docs/benchmarks.md"), &report)?;
     println!("written to docs/benchmarks.md");
     Ok(())
+}
+
+const START: &str = "<!-- bench:start -->";
+const END: &str = "<!-- bench:end -->";
+
+/// Replaces the measured block of docs/benchmarks.md, keeping the analysis around it.
+fn write_report(path: &Path, report: &str) -> anyhow::Result<()> {
+    let block = format!("{START}\n{report}{END}");
+    let existing = std::fs::read_to_string(path).unwrap_or_default();
+    let updated = match (existing.find(START), existing.find(END)) {
+        (Some(start), Some(end)) if start < end => format!(
+            "{}{block}{}",
+            &existing[..start],
+            &existing[end + END.len()..]
+        ),
+        _ => format!("# Benchmarks\n\n{block}\n"),
+    };
+    Ok(std::fs::write(path, updated)?)
 }
 
 fn report(results: &[Measured], pbkdf2: Duration, options: &Options) -> String {
@@ -568,7 +586,7 @@ fn report(results: &[Measured], pbkdf2: Duration, options: &Options) -> String {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
     let mut out = format!(
-        "# Benchmarks\n\nMeasured by `cargo xtask bench` on {date}, commit `{commit}`, on {machine}. A release `warrant serve` \
+        "Measured by `cargo xtask bench` on {date}, commit `{commit}`, on {machine}. A release `warrant serve` \
          on loopback; the load generator (hyper, {connections} keep-alive connections, {seconds} s per scenario) runs in the \
          same machine and shares its cores. SQLite is the default durable setup (WAL, synchronous=NORMAL).\n\n\
          | scenario | requests/s | p50 | p99 | errors |\n|---|---:|---:|---:|---:|\n",

@@ -161,7 +161,7 @@ macro_rules! impl_application_store {
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING ", columns!());
                 let row: ApplicationRow = bind_fields!(sqlx::query_as(sql), app)
                     .bind(stored_time(now))
-                    .fetch_one(&self.pool)
+                    .fetch_one(&self.writer)
                     .await?;
                 row.try_into()
             }
@@ -199,13 +199,13 @@ macro_rules! impl_application_store {
                 let row: Option<ApplicationRow> = bind_fields!(sqlx::query_as(sql), app)
                     .bind(stored_time(now))
                     .bind(app.id.0)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&self.writer)
                     .await?;
                 row.ok_or(StoreError::NotFound)?.try_into()
             }
 
             async fn delete_application(&self, id: ApplicationId) -> Result<bool> {
-                let done = sqlx::query("DELETE FROM applications WHERE id = $1").bind(id.0).execute(&self.pool).await?;
+                let done = sqlx::query("DELETE FROM applications WHERE id = $1").bind(id.0).execute(&self.writer).await?;
                 Ok(done.rows_affected() == 1)
             }
         }

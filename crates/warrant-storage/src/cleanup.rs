@@ -85,7 +85,7 @@ macro_rules! impl_cleanup_store {
                 let done = sqlx::query(kind.delete_batch_sql())
                     .bind(stored_time(now))
                     .bind(i64::from(limit))
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                 Ok(done.rows_affected())
             }

@@ -358,7 +358,7 @@ macro_rules! impl_record_stores {
                 .bind(consent.application_id.0)
                 .bind(consent.scope.to_string())
                 .bind(stored_time(consent.granted_at))
-                .fetch_one(&self.pool)
+                .fetch_one(&self.writer)
                 .await?;
                 row.try_into()
             }
@@ -378,7 +378,7 @@ macro_rules! impl_record_stores {
                 let done = sqlx::query("DELETE FROM consents WHERE user_id = $1 AND application_id = $2")
                     .bind(user.0)
                     .bind(application.0)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -396,7 +396,7 @@ macro_rules! impl_record_stores {
                 .bind(stored_time(session.auth_time))
                 .bind(stored_time(session.created_at))
                 .bind(stored_time(session.expires_at))
-                .fetch_one(&self.pool)
+                .fetch_one(&self.writer)
                 .await?;
                 row.try_into()
             }
@@ -415,12 +415,12 @@ macro_rules! impl_record_stores {
 
             async fn delete_session(&self, key_hash: &TokenHash) -> Result<bool> {
                 let done =
-                    sqlx::query("DELETE FROM sessions WHERE key_hash = $1").bind(key_hash.to_hex()).execute(&self.pool).await?;
+                    sqlx::query("DELETE FROM sessions WHERE key_hash = $1").bind(key_hash.to_hex()).execute(&self.writer).await?;
                 Ok(done.rows_affected() == 1)
             }
 
             async fn delete_sessions_of_user(&self, user: UserId) -> Result<u64> {
-                let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.0).execute(&self.pool).await?;
+                let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.0).execute(&self.writer).await?;
                 Ok(done.rows_affected())
             }
         }
@@ -438,7 +438,7 @@ macro_rules! impl_record_stores {
                 .bind(token.token_hash.to_hex())
                 .bind(token.sealed_token.as_bytes())
                 .bind(stored_time(token.created_at))
-                .fetch_one(&self.pool)
+                .fetch_one(&self.writer)
                 .await?;
                 row.try_into()
             }
@@ -477,7 +477,7 @@ macro_rules! impl_record_stores {
                     .bind(stored_opt(c.access_token_expires_at))
                     .bind(&c.extra_data)
                     .bind(stored_time(c.created_at))
-                    .fetch_one(&self.pool)
+                    .fetch_one(&self.writer)
                     .await?;
                 row.try_into()
             }
@@ -515,7 +515,7 @@ macro_rules! impl_record_stores {
                 .bind(refresh_token.map(Sealed::as_bytes))
                 .bind(stored_opt(expires_at))
                 .bind(stored_time(now))
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -524,7 +524,7 @@ macro_rules! impl_record_stores {
                 let done = sqlx::query("DELETE FROM upstream_connections WHERE id = $1 AND user_id = $2")
                     .bind(id)
                     .bind(user.0)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -548,7 +548,7 @@ macro_rules! impl_record_stores {
                     .bind(event.user_id.0)
                     .bind(event.payload.as_bytes())
                     .bind(stored_time(event.created_at))
-                    .fetch_one(&self.pool)
+                    .fetch_one(&self.writer)
                     .await?;
                 Ok(row.into())
             }
@@ -567,7 +567,7 @@ macro_rules! impl_record_stores {
                 )
                 .bind(id)
                 .bind(stored_time(now))
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -588,7 +588,7 @@ macro_rules! impl_record_stores {
                 .bind(error)
                 .bind(stored_opt(retry_at))
                 .bind(stored_time(now))
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -607,7 +607,7 @@ macro_rules! impl_record_stores {
                 .bind(&key.public_jwk)
                 .bind(stored_time(key.created_at))
                 .bind(stored_opt(key.retired_at))
-                .fetch_one(&self.pool)
+                .fetch_one(&self.writer)
                 .await?;
                 row.try_into()
             }
@@ -626,7 +626,7 @@ macro_rules! impl_record_stores {
                 let done = sqlx::query("UPDATE signing_keys SET retired_at = $2 WHERE kid = $1 AND retired_at IS NULL")
                     .bind(kid)
                     .bind(stored_time(now))
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -646,7 +646,7 @@ macro_rules! impl_record_stores {
                     .bind(d.interval_seconds)
                     .bind(stored_time(d.created_at))
                     .bind(stored_time(d.expires_at))
-                    .fetch_one(&self.pool)
+                    .fetch_one(&self.writer)
                     .await?;
                 row.try_into()
             }
@@ -674,7 +674,7 @@ macro_rules! impl_record_stores {
                 .bind(id)
                 .bind(status.as_str())
                 .bind(user)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -683,7 +683,7 @@ macro_rules! impl_record_stores {
                 let done =
                     sqlx::query("UPDATE device_authorizations SET status = 'consumed' WHERE id = $1 AND status = 'approved'")
                         .bind(id)
-                        .execute(&self.pool)
+                        .execute(&self.writer)
                         .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -692,7 +692,7 @@ macro_rules! impl_record_stores {
                 sqlx::query("UPDATE device_authorizations SET last_polled_at = $2 WHERE id = $1")
                     .bind(id)
                     .bind(stored_time(now))
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                 Ok(())
             }

@@ -12,9 +12,15 @@ use crate::{Backend, ConnectOptions, Result, Store};
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// A [`Store`] on an SQLite database (`sqlite://warrant.db`, created if missing).
+///
+/// SQLite allows one writer at a time, and a connection that finds the database locked
+/// sleeps in growing steps before retrying. So writes go through a pool of exactly one
+/// connection, where they queue without sleeping, while reads use the other pool in
+/// parallel (WAL lets them run beside the writer).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
+    pub(crate) writer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -26,19 +32,32 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect.clone())
+            .await?;
+        if in_memory {
+            // Every connection to an in-memory database is a database of its own.
+            return Ok(Self {
+                pool: writer.clone(),
+                writer,
+            });
+        }
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect)
             .await?;
-        Ok(Self { pool })
+        Ok(Self { pool, writer })
     }
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn migrate(&self) -> Result<()> {
-        Ok(MIGRATOR.run(&self.pool).await?)
+        Ok(MIGRATOR.run(&self.writer).await?)
     }
 
     async fn ping(&self) -> Result<()> {
@@ -52,5 +71,6 @@ impl Store for SqliteStore {
 
     async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 }

@@ -226,7 +226,7 @@ macro_rules! impl_token_store {
                     .bind(stored_time(code.auth_time))
                     .bind(stored_time(code.created_at))
                     .bind(stored_time(code.expires_at))
-                    .fetch_one(&self.pool)
+                    .fetch_one(&self.writer)
                     .await?;
                 row.try_into()
             }
@@ -237,14 +237,14 @@ macro_rules! impl_token_store {
                 let redeemed: Option<CodeRow> = sqlx::query_as(redeem)
                     .bind(code_hash.to_hex())
                     .bind(stored_time(now))
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&self.writer)
                     .await?;
                 if let Some(row) = redeemed {
                     return Ok(CodeRedemption::Redeemed(row.try_into()?));
                 }
                 let lookup = concat!("SELECT ", code_columns!(), " FROM authorization_codes WHERE code_hash = $1");
                 let used: Option<CodeRow> =
-                    sqlx::query_as(lookup).bind(code_hash.to_hex()).fetch_optional(&self.pool).await?;
+                    sqlx::query_as(lookup).bind(code_hash.to_hex()).fetch_optional(&self.writer).await?;
                 match used {
                     Some(row) => Ok(CodeRedemption::AlreadyUsed(row.try_into()?)),
                     None => Ok(CodeRedemption::Unknown),
@@ -264,7 +264,7 @@ macro_rules! impl_token_store {
                     .bind(token.authorization_code_id)
                     .bind(stored_time(token.created_at))
                     .bind(stored_time(token.expires_at))
-                    .fetch_one(&self.pool)
+                    .fetch_one(&self.writer)
                     .await?;
                 row.try_into()
             }
@@ -289,7 +289,7 @@ macro_rules! impl_token_store {
                     .bind(token.access_token_id)
                     .bind(stored_time(token.created_at))
                     .bind(stored_opt(token.expires_at))
-                    .fetch_one(&self.pool)
+                    .fetch_one(&self.writer)
                     .await?;
                 row.try_into()
             }
@@ -308,7 +308,7 @@ macro_rules! impl_token_store {
                 )
                 .bind(id)
                 .bind(stored_time(now))
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -317,13 +317,13 @@ macro_rules! impl_token_store {
                 let done = sqlx::query("UPDATE access_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
                     .bind(id)
                     .bind(stored_time(now))
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                 Ok(done.rows_affected() == 1)
             }
 
             async fn revoke_refresh_token(&self, id: i64, now: OffsetDateTime) -> Result<bool> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writer.begin().await?;
                 let done = sqlx::query("UPDATE refresh_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
                     .bind(id)
                     .bind(stored_time(now))
@@ -342,7 +342,7 @@ macro_rules! impl_token_store {
             }
 
             async fn revoke_family(&self, family: &FamilyId, now: OffsetDateTime) -> Result<u64> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writer.begin().await?;
                 let mut revoked = 0;
                 for sql in [
                     "UPDATE access_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
@@ -356,7 +356,7 @@ macro_rules! impl_token_store {
             }
 
             async fn revoke_tokens_from_code(&self, code_id: i64, now: OffsetDateTime) -> Result<u64> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writer.begin().await?;
                 let mut revoked = 0;
                 // Both statements select the family through access_tokens.authorization_code_id,
                 // which revocation does not change, so their order does not matter.

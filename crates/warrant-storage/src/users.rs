@@ -103,7 +103,7 @@ macro_rules! impl_user_store {
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ", columns!());
                 let row: UserRow = bind_fields!(sqlx::query_as(sql), user)
                     .bind(stored_time(user.date_joined))
-                    .fetch_one(&self.pool)
+                    .fetch_one(&self.writer)
                     .await?;
                 row.try_into()
             }
@@ -145,13 +145,13 @@ macro_rules! impl_user_store {
                 let row: Option<UserRow> = bind_fields!(sqlx::query_as(sql), user)
                     .bind(stored_opt(user.last_login))
                     .bind(user.id.0)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&self.writer)
                     .await?;
                 row.ok_or(StoreError::NotFound)?.try_into()
             }
 
             async fn delete_user(&self, id: UserId) -> Result<bool> {
-                let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id.0).execute(&self.pool).await?;
+                let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id.0).execute(&self.writer).await?;
                 Ok(done.rows_affected() == 1)
             }
         }
