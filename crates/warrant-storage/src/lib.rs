@@ -40,7 +40,7 @@ pub use records::{
 };
 pub use sqlite::SqliteStore;
 pub use time_utc::stored_time;
-pub use tokens::{CodeRedemption, TokenStore};
+pub use tokens::{CodeRedemption, DescribedAccessToken, TokenStore};
 pub use users::UserStore;
 
 /// Everything needed to call a store's methods: `use warrant_storage::prelude::*;`.

@@ -3,9 +3,9 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use warrant_model::{
-    AccessToken, ApplicationId, AuthorizationCode, CodeChallenge, CodeChallengeMethod, FamilyId,
-    NewAccessToken, NewAuthorizationCode, NewRefreshToken, RedirectUri, RedirectUriPolicy,
-    RefreshToken, ScopeSet, TokenHash, UserId,
+    AccessToken, ApplicationId, AuthorizationCode, ClientId, CodeChallenge, CodeChallengeMethod,
+    FamilyId, NewAccessToken, NewAuthorizationCode, NewRefreshToken, RedirectUri,
+    RedirectUriPolicy, RefreshToken, ScopeSet, TokenHash, UserId, Username,
 };
 
 use crate::error::corrupt;
@@ -42,6 +42,12 @@ pub trait TokenStore: Send + Sync {
     async fn create_access_token(&self, token: &NewAccessToken) -> Result<AccessToken>;
     /// The access token with this hash, revoked or expired ones included.
     async fn access_token_by_hash(&self, token_hash: &TokenHash) -> Result<Option<AccessToken>>;
+    /// The access token with this hash together with what introspection reports about it,
+    /// in one query: its client's id and its user's name and active flag.
+    async fn describe_access_token(
+        &self,
+        token_hash: &TokenHash,
+    ) -> Result<Option<DescribedAccessToken>>;
     /// Stores a new refresh token.
     async fn create_refresh_token(&self, token: &NewRefreshToken) -> Result<RefreshToken>;
     /// The refresh token with this hash, rotated or revoked ones included.
@@ -148,6 +154,42 @@ impl TryFrom<AccessRow> for AccessToken {
             created_at: row.created_at,
             expires_at: row.expires_at,
             revoked_at: row.revoked_at,
+        })
+    }
+}
+
+/// An access token with its client's id and its user's name and active flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DescribedAccessToken {
+    /// The token.
+    pub token: AccessToken,
+    /// Its client's id.
+    pub client_id: ClientId,
+    /// Its user's name and whether the user is active; `None` without a user.
+    pub user: Option<(Username, bool)>,
+}
+
+#[derive(sqlx::FromRow)]
+struct DescribedRow {
+    #[sqlx(flatten)]
+    token: AccessRow,
+    client_id: String,
+    username: Option<String>,
+    user_active: Option<bool>,
+}
+
+impl TryFrom<DescribedRow> for DescribedAccessToken {
+    type Error = StoreError;
+
+    fn try_from(row: DescribedRow) -> Result<Self> {
+        let user = match (row.username, row.user_active) {
+            (Some(name), Some(active)) => Some((Username::parse(&name).map_err(corrupt)?, active)),
+            _ => None,
+        };
+        Ok(DescribedAccessToken {
+            token: row.token.try_into()?,
+            client_id: ClientId::parse(&row.client_id).map_err(corrupt)?,
+            user,
         })
     }
 }
@@ -274,6 +316,15 @@ macro_rules! impl_token_store {
                 let row: Option<AccessRow> =
                     sqlx::query_as(sql).bind(token_hash.to_hex()).fetch_optional(&self.pool).await?;
                 row.map(AccessToken::try_from).transpose()
+            }
+
+            async fn describe_access_token(&self, token_hash: &TokenHash) -> Result<Option<DescribedAccessToken>> {
+                let sql = "SELECT t.id, t.token_hash, t.application_id, t.user_id, t.scope, t.family, t.authorization_code_id,
+                     t.created_at, t.expires_at, t.revoked_at, a.client_id, u.username, u.is_active AS user_active
+                     FROM access_tokens t JOIN applications a ON a.id = t.application_id
+                     LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1";
+                let row: Option<DescribedRow> = sqlx::query_as(sql).bind(token_hash.to_hex()).fetch_optional(&self.pool).await?;
+                row.map(DescribedAccessToken::try_from).transpose()
             }
 
             async fn create_refresh_token(&self, token: &NewRefreshToken) -> Result<RefreshToken> {

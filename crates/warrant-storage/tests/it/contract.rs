@@ -1003,3 +1003,36 @@ pub async fn expired_rows_are_deleted_in_batches(db: &TestDb) {
         0
     );
 }
+
+pub async fn access_tokens_are_described_in_one_query(db: &TestDb) {
+    let s = db.store();
+    let mut u = user(s, "described").await;
+    let app = application(s, "client", None).await;
+    let (with_user, _) = token_pair(s, &app, Some(&u), None).await;
+    let (without_user, _) = token_pair(s, &app, None, None).await;
+    let described = s
+        .describe_access_token(&with_user.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(described.token, with_user);
+    assert_eq!(described.client_id, app.client_id);
+    assert_eq!(described.user, Some((u.username.clone(), true)));
+    assert_eq!(
+        s.describe_access_token(&without_user.token_hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .user,
+        None
+    );
+    u.is_active = false;
+    s.update_user(&u).await.unwrap();
+    let deactivated = s
+        .describe_access_token(&with_user.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(deactivated.user, Some((u.username.clone(), false)));
+    assert_eq!(s.describe_access_token(&secret().1).await.unwrap(), None);
+}

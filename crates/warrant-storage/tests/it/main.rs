@@ -58,5 +58,6 @@ contract_suite!(
     device_authorizations_are_decided_and_consumed_once,
     no_raw_secret_reaches_the_database,
     expired_rows_are_deleted_in_batches,
+    access_tokens_are_described_in_one_query,
     closed_store_reports_unavailable,
 );
