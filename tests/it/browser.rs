@@ -479,3 +479,111 @@ pub async fn wrong_password_shows_the_form_again(env: &TestEnv) {
         "the session ended"
     );
 }
+
+/// `oauth2`'s HTTP client interface over hyper.
+async fn oauth2_http(request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, std::io::Error> {
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::Bytes;
+    let (parts, body) = request.into_parts();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<Bytes>>();
+    let response = client
+        .request(hyper::Request::from_parts(
+            parts,
+            Full::new(Bytes::from(body)),
+        ))
+        .await
+        .map_err(std::io::Error::other)?;
+    let (parts, body) = response.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map_err(std::io::Error::other)?
+        .to_bytes();
+    Ok(hyper::Response::from_parts(parts, body.to_vec()))
+}
+
+/// A client library no one here wrote accepts Warrant's answers: the `oauth2` crate builds
+/// the authorization request (PKCE, state), exchanges the code and refreshes.
+pub async fn the_oauth2_crate_completes_the_code_flow(env: &TestEnv) {
+    use oauth2::basic::BasicClient;
+    use oauth2::{
+        AuthUrl, AuthorizationCode, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl, Scope,
+        TokenResponse, TokenUrl,
+    };
+    let setup = setup(env).await;
+    let base = &setup.server.base_url;
+    let client = BasicClient::new(ClientId::new(setup.public_client.clone()))
+        .set_auth_uri(AuthUrl::new(format!("{base}/o/authorize/")).unwrap())
+        .set_token_uri(TokenUrl::new(format!("{base}/o/token/")).unwrap())
+        .set_redirect_uri(RedirectUrl::new(REDIRECT.to_owned()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (authorize_url, state) = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scope(Scope::new("read".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+
+    // The user's part, in the browser.
+    let path = format!(
+        "{}?{}",
+        authorize_url.path(),
+        authorize_url.query().unwrap()
+    );
+    let mut browser = Browser::new(&setup.server);
+    let to_login = browser.get(&path).await;
+    browser.log_in_via(&to_login, PASSWORD).await;
+    let consent = browser.get(&path).await;
+    let approved = browser
+        .submit(&consent, "/o/authorize/", &[("allow", "yes")])
+        .await;
+    let answer = query_of(location(&approved));
+    assert_eq!(
+        answer.get("state"),
+        Some(state.secret()),
+        "the library's state comes back"
+    );
+
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(answer["code"].clone()))
+        .set_pkce_verifier(verifier)
+        .request_async(&oauth2_http)
+        .await
+        .unwrap_or_else(|e| panic!("code exchange refused: {e:?}"));
+    assert_eq!(
+        tokens
+            .scopes()
+            .map(|s| s.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+        Some(vec!["read".to_owned()])
+    );
+    assert!(tokens.expires_in().is_some());
+    assert_eq!(
+        setup.introspect(tokens.access_token().secret()).await["active"],
+        true
+    );
+
+    let refreshed = client
+        .exchange_refresh_token(tokens.refresh_token().unwrap())
+        .request_async(&oauth2_http)
+        .await
+        .unwrap_or_else(|e| panic!("refresh refused: {e:?}"));
+    // The library revokes only over https (RevocationUrl refuses http), so this step is a
+    // plain form post.
+    let revoke = format!(
+        "client_id={}&token={}",
+        setup.public_client,
+        refreshed.refresh_token().unwrap().secret()
+    );
+    assert_eq!(
+        setup
+            .server
+            .post_form("/o/revoke_token/", &revoke, None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        setup.introspect(refreshed.access_token().secret()).await,
+        serde_json::json!({"active": false})
+    );
+}

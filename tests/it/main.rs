@@ -64,6 +64,7 @@ mod browser_suite {
         forms_without_csrf_token_are_403,
         open_redirects_are_refused,
         wrong_password_shows_the_form_again,
+        the_oauth2_crate_completes_the_code_flow,
     );
 }
 
