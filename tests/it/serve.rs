@@ -39,6 +39,14 @@ pub async fn readiness_fails_with_503_when_the_database_is_gone(env: &TestEnv) {
         serde_json::from_str::<Value>(&body).unwrap()["database"],
         "unreachable"
     );
+    let token = server
+        .post_form(
+            "/o/token/",
+            "grant_type=client_credentials&client_id=any&client_secret=x",
+            None,
+        )
+        .await;
+    token.assert_oauth_error(503, "temporarily_unavailable");
     assert_eq!(
         server.get("/healthz").await.0,
         200,

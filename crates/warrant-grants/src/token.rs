@@ -20,7 +20,7 @@ pub enum TokenRequest {
         /// Must repeat the authorization request's `redirect_uri`.
         redirect_uri: Option<RedirectUri>,
         /// PKCE verifier.
-        code_verifier: Option<String>,
+        code_verifier: Option<Secret<String>>,
     },
     /// `grant_type=password`.
     Password {
@@ -82,7 +82,7 @@ impl Engine<'_> {
                     &application,
                     &code,
                     redirect_uri.as_ref(),
-                    code_verifier.as_deref(),
+                    code_verifier.as_ref().map(|v| v.expose().as_str()),
                     now,
                 )
                 .await

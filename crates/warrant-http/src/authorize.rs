@@ -214,11 +214,10 @@ async fn authorize_decision(
         Err(answer) => return answer,
     };
     let Some((user, auth_time)) = user.0 else {
-        return Page::error(
+        return PageOrRedirect::Page(Page::error(
             Status::Unauthorized,
             "Your session ended. Start again from the application.",
-        )
-        .into_answer();
+        ));
     };
     answer(
         state,
@@ -228,10 +227,4 @@ async fn authorize_decision(
         form.get("allow") == Some("yes"),
     )
     .await
-}
-
-impl Page {
-    fn into_answer(self) -> PageOrRedirect {
-        PageOrRedirect::Page(self)
-    }
 }

@@ -14,8 +14,15 @@ use warrant_model::{ClientId, Secret};
 
 /// A parsed form body: each parameter at most once. Empty values count as absent (RFC 6749
 /// §3.1).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct FormParams(BTreeMap<String, String>);
+
+/// Names only: the values include passwords, client secrets and tokens.
+impl std::fmt::Debug for FormParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
 
 /// Why a body could not be read.
 pub enum BodyError {
@@ -194,6 +201,19 @@ mod tests {
             (Some("password"), None, Some(" y"))
         );
         assert!(FormParams::parse(&[0xff, 0xfe]).is_err());
+    }
+
+    #[test]
+    fn debug_shows_parameter_names_only() {
+        let form =
+            FormParams::parse(b"username=alice&password=hunter2&client_secret=s3cr3t").unwrap();
+        let printed = format!("{form:?}");
+        assert!(
+            printed.contains("password")
+                && !printed.contains("hunter2")
+                && !printed.contains("s3cr3t"),
+            "{printed}"
+        );
     }
 
     #[test]

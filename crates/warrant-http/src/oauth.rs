@@ -110,7 +110,7 @@ fn token_request(form: &FormParams) -> Result<TokenRequest, OAuthError> {
                     })
                 })
                 .transpose()?,
-            code_verifier: form.get("code_verifier").map(str::to_owned),
+            code_verifier: form.secret("code_verifier"),
         }),
         "password" => Ok(TokenRequest::Password {
             username: form.require("username")?.to_owned(),

@@ -73,3 +73,42 @@ impl<'r> Responder<'r, 'static> for OAuthJson {
         response.ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_has_its_status_and_only_client_failures_challenge() {
+        let cases = [
+            (
+                OAuthError::InvalidClient(String::new()),
+                Status::Unauthorized,
+            ),
+            (
+                OAuthError::TemporarilyUnavailable,
+                Status::ServiceUnavailable,
+            ),
+            (OAuthError::ServerError, Status::InternalServerError),
+            (OAuthError::InvalidGrant(String::new()), Status::BadRequest),
+            (
+                OAuthError::InvalidRequest(String::new()),
+                Status::BadRequest,
+            ),
+            (
+                OAuthError::UnsupportedGrantType(String::new()),
+                Status::BadRequest,
+            ),
+        ];
+        for (error, status) in cases {
+            assert_eq!(status_of(&error), status, "{error:?}");
+            let answer = OAuthJson::from(error.clone());
+            assert_eq!(
+                answer.www_authenticate.is_some(),
+                status == Status::Unauthorized,
+                "{error:?}"
+            );
+            assert_eq!(answer.body["error"], error.code());
+        }
+    }
+}

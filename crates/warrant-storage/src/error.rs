@@ -101,10 +101,15 @@ fn unique_rule(text: &str) -> Unique {
     .map_or(Unique::Other, |(_, rule)| rule)
 }
 
-/// SQLite busy/locked, PostgreSQL connection and shutdown classes (08, 57P).
+/// SQLite busy/locked; PostgreSQL connection exceptions (08), insufficient resources such
+/// as too many connections (53), shutdown (57P), and a database that does not exist (3D000,
+/// e.g. dropped or not yet created): the service is down, not the request wrong.
 fn is_transient(code: Option<&str>) -> bool {
     code.is_some_and(|c| {
-        matches!(c, "5" | "6" | "261" | "517") || c.starts_with("08") || c.starts_with("57P")
+        matches!(c, "5" | "6" | "261" | "517" | "3D000")
+            || c.starts_with("08")
+            || c.starts_with("53")
+            || c.starts_with("57P")
     })
 }
 

@@ -57,8 +57,6 @@ pub trait TokenStore: Send + Sync {
     async fn rotate_refresh_token(&self, id: i64, now: OffsetDateTime) -> Result<bool>;
     /// Revokes an access token; `false` if it was already revoked or does not exist.
     async fn revoke_access_token(&self, id: i64, now: OffsetDateTime) -> Result<bool>;
-    /// Revokes a refresh token and the access token issued with it (RFC 7009 §2.1).
-    async fn revoke_refresh_token(&self, id: i64, now: OffsetDateTime) -> Result<bool>;
     /// Revokes every token of a grant family; returns how many were live.
     async fn revoke_family(&self, family: &FamilyId, now: OffsetDateTime) -> Result<u64>;
     /// Revokes every token issued, directly or by refresh, from an authorization code.
@@ -370,25 +368,6 @@ macro_rules! impl_token_store {
                     .bind(stored_time(now))
                     .execute(&self.writer)
                     .await?;
-                Ok(done.rows_affected() == 1)
-            }
-
-            async fn revoke_refresh_token(&self, id: i64, now: OffsetDateTime) -> Result<bool> {
-                let mut tx = self.writer.begin().await?;
-                let done = sqlx::query("UPDATE refresh_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-                    .bind(id)
-                    .bind(stored_time(now))
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(
-                    "UPDATE access_tokens SET revoked_at = $2 WHERE revoked_at IS NULL
-                     AND id = (SELECT access_token_id FROM refresh_tokens WHERE id = $1)",
-                )
-                .bind(id)
-                .bind(stored_time(now))
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
                 Ok(done.rows_affected() == 1)
             }
 

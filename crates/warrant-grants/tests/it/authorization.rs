@@ -264,7 +264,7 @@ async fn approving_answers_with_a_code_that_exchanges_once() {
     let exchange = |verifier: &str| TokenRequest::AuthorizationCode {
         code: secret(&code),
         redirect_uri: Some(RedirectUri::parse(REDIRECT, RedirectUriPolicy::default()).unwrap()),
-        code_verifier: Some(verifier.to_owned()),
+        code_verifier: Some(secret(verifier)),
     };
     let response = engine
         .token(&client.credentials, exchange(VERIFIER), now())

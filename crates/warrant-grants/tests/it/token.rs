@@ -296,7 +296,7 @@ fn exchange(code: &str, redirect_uri: Option<&str>, verifier: Option<&str>) -> T
     TokenRequest::AuthorizationCode {
         code: secret(code),
         redirect_uri: redirect_uri.map(redirect),
-        code_verifier: verifier.map(str::to_owned),
+        code_verifier: verifier.map(secret),
     }
 }
 

@@ -286,14 +286,14 @@ pub async fn racing_refresh_rotations_have_exactly_one_winner(db: &TestDb) {
     }
 }
 
-pub async fn revoking_a_refresh_token_revokes_its_access_token(db: &TestDb) {
+pub async fn revoking_a_family_revokes_its_tokens_once(db: &TestDb) {
     let s = db.store();
     let app = application(s, "client", None).await;
     let (access, refresh) = token_pair(s, &app, None, None).await;
     let (other_access, _) = token_pair(s, &app, None, None).await;
     let at = now();
-    assert!(s.revoke_refresh_token(refresh.id, at).await.unwrap());
-    assert!(!s.revoke_refresh_token(refresh.id, at).await.unwrap());
+    assert_eq!(s.revoke_family(&refresh.family, at).await.unwrap(), 2);
+    assert_eq!(s.revoke_family(&refresh.family, at).await.unwrap(), 0);
     let refresh = s
         .refresh_token_by_hash(&refresh.token_hash)
         .await
@@ -912,7 +912,7 @@ pub async fn expired_rows_are_deleted_in_batches(db: &TestDb) {
     };
     let expired_access = s.create_access_token(&expired).await.unwrap();
     let (live_access, revoked_refresh) = token_pair(s, &app, Some(&u), None).await;
-    s.revoke_refresh_token(revoked_refresh.id, start)
+    s.revoke_family(&revoked_refresh.family, start)
         .await
         .unwrap();
     s.rotate_refresh_token(kept_refresh.id, start)

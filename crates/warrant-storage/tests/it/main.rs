@@ -46,7 +46,7 @@ contract_suite!(
     authorization_code_is_redeemed_once,
     racing_redemptions_have_exactly_one_winner,
     racing_refresh_rotations_have_exactly_one_winner,
-    revoking_a_refresh_token_revokes_its_access_token,
+    revoking_a_family_revokes_its_tokens_once,
     code_reuse_revokes_the_whole_family,
     deleting_a_user_cascades_to_everything_they_own,
     consents_crud,
