@@ -1,11 +1,13 @@
 //! The SQLite backend: one file, WAL journal, foreign keys on.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use tokio::task::AbortHandle;
 
 use crate::{Backend, ConnectOptions, Result, Store};
 
@@ -17,10 +19,60 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 /// sleeps in growing steps before retrying. So writes go through a pool of exactly one
 /// connection, where they queue without sleeping, while reads use the other pool in
 /// parallel (WAL lets them run beside the writer).
+///
+/// Under steady load some reader is always inside a transaction, and SQLite's automatic
+/// checkpoint then never finds the moment it needs to start the write-ahead log over: the
+/// log grows without bound (gigabytes in a minute of load) and every read searches more
+/// of it. So a background task checkpoints four times a second: the bulk beside the
+/// writer, then a `RESTART` through the writer, which holds writes back only for the last
+/// moment's pages. The task stops with the last clone of the store.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
     pub(crate) writer: SqlitePool,
+    checkpointer: Option<Arc<Checkpointer>>,
+}
+
+/// How often the write-ahead log is checkpointed and started over. Longer intervals
+/// measured more tokens/s but a p99 latency of about 100 ms, the length of the restart.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(250);
+
+/// The largest the write-ahead log file stays after it starts over (by default SQLite
+/// keeps the largest size it ever reached).
+const JOURNAL_SIZE_LIMIT_BYTES: &str = "67108864";
+
+/// Aborts the checkpoint task when the last clone of the store is dropped.
+#[derive(Debug)]
+struct Checkpointer(AbortHandle);
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Checkpointer {
+    fn spawn(readers: SqlitePool, writer: SqlitePool) -> Self {
+        let task = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(CHECKPOINT_INTERVAL);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let checkpoint = async {
+                    sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                        .execute(&readers)
+                        .await?;
+                    sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+                        .execute(&writer)
+                        .await
+                };
+                if let Err(error) = checkpoint.await {
+                    tracing::warn!(%error, "SQLite checkpoint failed");
+                }
+            }
+        });
+        Self(task.abort_handle())
+    }
 }
 
 impl SqliteStore {
@@ -31,7 +83,8 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(Duration::from_secs(5))
+            .pragma("journal_size_limit", JOURNAL_SIZE_LIMIT_BYTES);
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
@@ -43,6 +96,7 @@ impl SqliteStore {
             return Ok(Self {
                 pool: writer.clone(),
                 writer,
+                checkpointer: None,
             });
         }
         let pool = SqlitePoolOptions::new()
@@ -50,7 +104,12 @@ impl SqliteStore {
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect)
             .await?;
-        Ok(Self { pool, writer })
+        let checkpointer = Some(Arc::new(Checkpointer::spawn(pool.clone(), writer.clone())));
+        Ok(Self {
+            pool,
+            writer,
+            checkpointer,
+        })
     }
 }
 
@@ -70,6 +129,9 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.0.abort();
+        }
         self.pool.close().await;
         self.writer.close().await;
     }

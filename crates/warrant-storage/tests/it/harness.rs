@@ -67,6 +67,14 @@ impl TestDb {
         })
     }
 
+    /// The write-ahead log file of an SQLite test database.
+    pub fn sqlite_wal(&self) -> Option<std::path::PathBuf> {
+        match &self.location {
+            Location::SqliteDir(dir) => Some(dir.join("warrant.db-wal")),
+            Location::Postgres { .. } => None,
+        }
+    }
+
     pub fn store(&self) -> &dyn Store {
         &*self.store
     }

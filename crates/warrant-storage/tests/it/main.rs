@@ -10,6 +10,7 @@
 mod contract;
 mod fixtures;
 mod harness;
+mod sqlite_wal;
 
 macro_rules! contract_suite {
     ($($name:ident),* $(,)?) => {
