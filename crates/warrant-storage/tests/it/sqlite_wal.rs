@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use time::Duration;
 use warrant_generators::{family_id, hash_token, random_urlsafe};
 use warrant_model::NewAccessToken;
-use warrant_storage::prelude::*;
 
 use crate::fixtures::{application, now, scope};
 use crate::harness::TestDb;
