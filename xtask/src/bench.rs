@@ -7,21 +7,21 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use base64::Engine as _;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper::client::conn::http1::{SendRequest, handshake};
+use hyper_util::rt::TokioIo;
 
 const PASSWORD: &str = "bench-password-123";
 const REDIRECT: &str = "http://127.0.0.1:9/cb";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const FORM: &str = "application/x-www-form-urlencoded";
 
 /// Bench settings from the command line.
 pub struct Options {
@@ -49,7 +49,12 @@ impl Options {
     }
 }
 
-type HttpClient = Client<HttpConnector, Full<Bytes>>;
+/// One keep-alive HTTP/1.1 connection of the load generator, reopened if the server
+/// closes it. Each simulated client owns one, as a browser or `wrk` connection would.
+struct Conn {
+    address: String,
+    sender: Option<SendRequest<Full<Bytes>>>,
+}
 
 struct Reply {
     status: u16,
@@ -58,39 +63,63 @@ struct Reply {
     body: Bytes,
 }
 
-async fn send(
-    client: &HttpClient,
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> anyhow::Result<Reply> {
-    let mut request = hyper::Request::builder().method(method).uri(url);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
+impl Conn {
+    fn new(address: &str) -> Self {
+        Self {
+            address: address.to_owned(),
+            sender: None,
+        }
     }
-    let response = client
-        .request(request.body(Full::new(Bytes::from(body.to_owned())))?)
-        .await?;
-    let status = response.status().as_u16();
-    let location = response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let cookies = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
-        .collect();
-    let body = response.into_body().collect().await?.to_bytes();
-    Ok(Reply {
-        status,
-        location,
-        cookies,
-        body,
-    })
+
+    async fn sender(&mut self) -> anyhow::Result<&mut SendRequest<Full<Bytes>>> {
+        if self.sender.as_ref().is_none_or(|s| s.is_closed()) {
+            let stream = tokio::net::TcpStream::connect(&self.address).await?;
+            stream.set_nodelay(true)?;
+            let (sender, connection) = handshake(TokioIo::new(stream)).await?;
+            tokio::task::spawn_local(connection);
+            self.sender = Some(sender);
+        }
+        self.sender.as_mut().context("no connection")
+    }
+
+    async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> anyhow::Result<Reply> {
+        let mut request = hyper::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("Host", self.address.as_str());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(Full::new(Bytes::from(body.to_owned())))?;
+        let sender = self.sender().await?;
+        sender.ready().await?;
+        let response = sender.send_request(request).await?;
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let cookies = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+            .collect();
+        let body = response.into_body().collect().await?.to_bytes();
+        Ok(Reply {
+            status,
+            location,
+            cookies,
+            body,
+        })
+    }
 }
 
 /// One scenario's result.
@@ -103,23 +132,23 @@ struct Measured {
     errors: usize,
 }
 
-/// Runs `step` in `connections` concurrent loops for `seconds`.
-async fn measure<F, Fut>(name: &str, options: &Options, step: F) -> Measured
+/// Runs `step` on `connections` connections at once, each in a loop, for `seconds`. The
+/// generator runs on one thread (as `wrk -t1` would), leaving the other core to the server.
+async fn measure<F>(name: &str, address: &str, options: &Options, step: F) -> Measured
 where
-    F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = bool> + Send,
+    F: AsyncFn(&mut Conn) -> bool + 'static,
 {
-    let step = Arc::new(step);
+    let step = Rc::new(step);
     let deadline = Instant::now() + Duration::from_secs(options.seconds);
     let start = Instant::now();
-    let tasks: Vec<_> = (0..options.connections)
+    let loops: Vec<_> = (0..options.connections)
         .map(|_| {
-            let step = step.clone();
-            tokio::spawn(async move {
+            let (step, mut conn) = (step.clone(), Conn::new(address));
+            tokio::task::spawn_local(async move {
                 let (mut latencies, mut errors) = (Vec::new(), 0usize);
                 while Instant::now() < deadline {
                     let began = Instant::now();
-                    if step().await {
+                    if step(&mut conn).await {
                         latencies.push(began.elapsed());
                     } else {
                         errors += 1;
@@ -130,8 +159,8 @@ where
         })
         .collect();
     let (mut latencies, mut errors) = (Vec::new(), 0);
-    for task in tasks {
-        if let Ok((l, e)) = task.await {
+    for done in loops {
+        if let Ok((l, e)) = done.await {
             latencies.extend(l);
             errors += e;
         }
@@ -156,7 +185,6 @@ where
 
 struct Server {
     child: Child,
-    base: String,
 }
 
 impl Drop for Server {
@@ -282,16 +310,13 @@ async fn bench_backend(
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
         .spawn()?;
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let client: HttpClient = Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(options.connections)
-        .build_http();
+    let address = format!("127.0.0.1:{port}");
+    let server = Server { child };
+    let mut conn = Conn::new(&address);
     let mut ready = false;
     for _ in 0..100 {
-        if send(&client, "GET", &format!("{}/healthz", server.base), &[], "")
+        if conn
+            .send("GET", "/healthz", &[], "")
             .await
             .is_ok_and(|r| r.status == 200)
         {
@@ -303,140 +328,104 @@ async fn bench_backend(
     if !ready {
         bail!("warrant serve did not start");
     }
-    let form = "application/x-www-form-urlencoded";
-    let token_url = format!("{}/o/token/", server.base);
+    let client_headers = [("Content-Type", FORM), ("Authorization", basic.as_str())];
+    let client_headers: Rc<[(&str, String)]> = client_headers
+        .iter()
+        .map(|(name, value)| (*name, (*value).to_owned()))
+        .collect();
+    let post = |path: &'static str, body: String| {
+        let headers = client_headers.clone();
+        async move |conn: &mut Conn| {
+            let headers: Vec<(&str, &str)> =
+                headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            conn.send("POST", path, &headers, &body)
+                .await
+                .is_ok_and(|r| r.status == 200)
+        }
+    };
     let mut results = Vec::new();
 
-    let (c, u, b) = (client.clone(), token_url.clone(), basic.clone());
     results.push(
         measure(
             &format!("{label}: client_credentials token"),
+            &address,
             options,
-            move || {
-                let (c, u, b) = (c.clone(), u.clone(), b.clone());
-                async move {
-                    send(
-                        &c,
-                        "POST",
-                        &u,
-                        &[("Content-Type", form), ("Authorization", &b)],
-                        "grant_type=client_credentials",
-                    )
-                    .await
-                    .is_ok_and(|r| r.status == 200)
-                }
-            },
+            post("/o/token/", "grant_type=client_credentials".to_owned()),
         )
         .await,
     );
 
-    let issued = send(
-        &client,
-        "POST",
-        &token_url,
-        &[("Content-Type", form), ("Authorization", &basic)],
-        "grant_type=client_credentials",
-    )
-    .await?;
+    let headers: Vec<(&str, &str)> = client_headers
+        .iter()
+        .map(|(n, v)| (*n, v.as_str()))
+        .collect();
+    let issued = conn
+        .send(
+            "POST",
+            "/o/token/",
+            &headers,
+            "grant_type=client_credentials",
+        )
+        .await?;
     let token: serde_json::Value = serde_json::from_slice(&issued.body)?;
     let introspect_body = format!(
         "token={}",
         token["access_token"].as_str().context("access_token")?
     );
-    let (c, u, b) = (
-        client.clone(),
-        format!("{}/o/introspect/", server.base),
-        basic.clone(),
-    );
     results.push(
         measure(
             &format!("{label}: introspection (valid token)"),
+            &address,
             options,
-            move || {
-                let (c, u, b, body) = (c.clone(), u.clone(), b.clone(), introspect_body.clone());
-                async move {
-                    send(
-                        &c,
-                        "POST",
-                        &u,
-                        &[("Content-Type", form), ("Authorization", &b)],
-                        &body,
-                    )
-                    .await
-                    .is_ok_and(|r| r.status == 200)
-                }
-            },
+            post("/o/introspect/", introspect_body),
         )
         .await,
     );
 
-    let password_body = format!("grant_type=password&username={username}&password={PASSWORD}");
-    let (c, u, b) = (client.clone(), token_url.clone(), basic.clone());
     results.push(
         measure(
             &format!("{label}: password grant (PBKDF2 600k)"),
+            &address,
             options,
-            move || {
-                let (c, u, b, body) = (c.clone(), u.clone(), b.clone(), password_body.clone());
-                async move {
-                    send(
-                        &c,
-                        "POST",
-                        &u,
-                        &[("Content-Type", form), ("Authorization", &b)],
-                        &body,
-                    )
-                    .await
-                    .is_ok_and(|r| r.status == 200)
-                }
-            },
+            post(
+                "/o/token/",
+                format!("grant_type=password&username={username}&password={PASSWORD}"),
+            ),
         )
         .await,
     );
 
-    let session = log_in(&client, &server.base, &username).await?;
+    let session = log_in(&mut conn, &username).await?;
     let authorize = format!(
-        "{}/o/authorize/?client_id={client_id}&response_type=code&scope=read&code_challenge={CHALLENGE}&code_challenge_method=S256",
-        server.base
+        "/o/authorize/?client_id={client_id}&response_type=code&scope=read&code_challenge={CHALLENGE}&code_challenge_method=S256"
     );
-    let (c, u, b) = (client.clone(), token_url.clone(), basic.clone());
+    let headers = client_headers.clone();
     results.push(
         measure(
             &format!("{label}: authorization code (authorize + exchange)"),
+            &address,
             options,
-            move || {
-                let (c, u, b, authorize, session) = (
-                    c.clone(),
-                    u.clone(),
-                    b.clone(),
-                    authorize.clone(),
-                    session.clone(),
-                );
-                async move {
-                    let Ok(answer) = send(&c, "GET", &authorize, &[("Cookie", &session)], "").await
-                    else {
-                        return false;
-                    };
-                    let Some(code) = answer
-                        .location
-                        .as_deref()
-                        .and_then(|l| l.split("code=").nth(1))
-                    else {
-                        return false;
-                    };
-                    let body = format!(
-                        "grant_type=authorization_code&code={code}&code_verifier={VERIFIER}"
-                    );
-                    send(
-                        &c,
-                        "POST",
-                        &u,
-                        &[("Content-Type", form), ("Authorization", &b)],
-                        &body,
-                    )
+            async move |conn: &mut Conn| {
+                let Ok(answer) = conn
+                    .send("GET", &authorize, &[("Cookie", &session)], "")
+                    .await
+                else {
+                    return false;
+                };
+                let Some(code) = answer
+                    .location
+                    .as_deref()
+                    .and_then(|l| l.split("code=").nth(1))
+                else {
+                    return false;
+                };
+                let body =
+                    format!("grant_type=authorization_code&code={code}&code_verifier={VERIFIER}");
+                let headers: Vec<(&str, &str)> =
+                    headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+                conn.send("POST", "/o/token/", &headers, &body)
                     .await
                     .is_ok_and(|r| r.status == 200)
-                }
             },
         )
         .await,
@@ -447,8 +436,8 @@ async fn bench_backend(
 }
 
 /// Logs the bench user in; returns the `Cookie` header value.
-async fn log_in(client: &HttpClient, base: &str, username: &str) -> anyhow::Result<String> {
-    let page = send(client, "GET", &format!("{base}/accounts/login/"), &[], "").await?;
+async fn log_in(conn: &mut Conn, username: &str) -> anyhow::Result<String> {
+    let page = conn.send("GET", "/accounts/login/", &[], "").await?;
     let html = String::from_utf8_lossy(&page.body);
     let csrf = html
         .split(r#"name="csrf_token" value=""#)
@@ -463,17 +452,14 @@ async fn log_in(client: &HttpClient, base: &str, username: &str) -> anyhow::Resu
             ("password", PASSWORD),
         ])
         .finish();
-    let reply = send(
-        client,
-        "POST",
-        &format!("{base}/accounts/login/"),
-        &[
-            ("Content-Type", "application/x-www-form-urlencoded"),
-            ("Cookie", &cookie),
-        ],
-        &body,
-    )
-    .await?;
+    let reply = conn
+        .send(
+            "POST",
+            "/accounts/login/",
+            &[("Content-Type", FORM), ("Cookie", &cookie)],
+            &body,
+        )
+        .await?;
     if reply.status != 303 {
         bail!("bench login failed: {}", reply.status);
     }
@@ -533,16 +519,21 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
         ],
     )?;
     let binary = root.join("target/release/warrant");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let local = tokio::task::LocalSet::new();
     let scratch: PathBuf =
         std::env::temp_dir().join(format!("warrant-bench-db-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let sqlite = format!("sqlite://{}", scratch.join("bench.db").display());
-    let mut results = runtime.block_on(bench_backend("SQLite", &binary, &sqlite, options))?;
+    let mut results =
+        local.block_on(&runtime, bench_backend("SQLite", &binary, &sqlite, options))?;
     if let Ok(url) = std::env::var("WARRANT_BENCH_POSTGRES_URL") {
-        results.extend(runtime.block_on(bench_backend("PostgreSQL", &binary, &url, options))?);
+        results.extend(local.block_on(
+            &runtime,
+            bench_backend("PostgreSQL", &binary, &url, options),
+        )?);
     }
     let _ = std::fs::remove_dir_all(&scratch);
     let pbkdf2 = pbkdf2_cost()?;
@@ -587,7 +578,7 @@ fn report(results: &[Measured], pbkdf2: Duration, options: &Options) -> String {
         .unwrap_or_default();
     let mut out = format!(
         "Measured by `cargo xtask bench` on {date}, commit `{commit}`, on {machine}. A release `warrant serve` \
-         on loopback; the load generator (hyper, {connections} keep-alive connections, {seconds} s per scenario) runs in the \
+         on loopback; the load generator (hyper on one thread, {connections} keep-alive connections, {seconds} s per scenario) runs in the \
          same machine and shares its cores. SQLite is the default durable setup (WAL, synchronous=NORMAL).\n\n\
          | scenario | requests/s | p50 | p99 | errors |\n|---|---:|---:|---:|---:|\n",
         machine = machine(),
