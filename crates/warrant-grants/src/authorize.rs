@@ -103,8 +103,8 @@ impl Engine<'_> {
         let client_id = ClientId::parse(client_id)
             .map_err(|_| show(OAuthError::InvalidClient("unknown client".into())))?;
         let application = self
-            .store
-            .application_by_client_id(&client_id)
+            .clients
+            .application(self.store, &client_id)
             .await
             .map_err(|e| show(e.into()))?
             .ok_or_else(|| show(OAuthError::InvalidClient("unknown client".into())))?;

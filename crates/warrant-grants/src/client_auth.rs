@@ -39,8 +39,8 @@ impl Engine<'_> {
             | ClientCredentials::IdOnly { client_id } => client_id,
         };
         let application = self
-            .store
-            .application_by_client_id(client_id)
+            .clients
+            .application(self.store, client_id)
             .await?
             .ok_or_else(failed)?;
         match (

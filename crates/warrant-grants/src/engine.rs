@@ -1,7 +1,7 @@
 use warrant_generators::{Generators, PasswordHasher};
 use warrant_storage::Store;
 
-use crate::GrantSettings;
+use crate::{ClientCache, GrantSettings};
 
 /// What the flows work with, borrowed from the caller (the HTTP frontend, a test, another
 /// framework's frontend). Every flow takes the current time as an argument.
@@ -9,6 +9,8 @@ use crate::GrantSettings;
 pub struct Engine<'a> {
     /// The database.
     pub store: &'a dyn Store,
+    /// Applications recently read, shared by every request.
+    pub clients: &'a ClientCache,
     /// Token and secret generators.
     pub generators: &'a Generators,
     /// User password hashing.

@@ -23,6 +23,7 @@ mod applications;
 mod authorize;
 mod cleanup;
 mod client_auth;
+mod client_cache;
 mod engine;
 mod error;
 mod introspect;
@@ -42,6 +43,7 @@ pub use authorize::{
 };
 pub use cleanup::{Cleared, clear_expired};
 pub use client_auth::ClientCredentials;
+pub use client_cache::ClientCache;
 pub use engine::Engine;
 pub use error::GrantsError;
 pub use introspect::{ActiveToken, Introspection};

@@ -26,7 +26,7 @@ use rocket::serde::json::{Json, Value, json};
 use rocket::shield::{Frame, Shield};
 use rocket::{Build, Request, Rocket, catch, catchers, http::Status};
 use warrant_generators::{Generators, PasswordHasher};
-use warrant_grants::{Engine, GrantSettings};
+use warrant_grants::{ClientCache, Engine, GrantSettings};
 use warrant_storage::Store;
 
 pub use oauth_response::status_of;
@@ -35,6 +35,8 @@ pub use oauth_response::status_of;
 pub struct AppState {
     /// The database.
     pub store: Arc<dyn Store>,
+    /// Applications recently read (`oauth2.client_cache_seconds`).
+    pub clients: ClientCache,
     /// Token and secret generators.
     pub generators: Generators,
     /// User password hashing.
@@ -52,6 +54,7 @@ impl AppState {
     pub fn engine(&self) -> Engine<'_> {
         Engine {
             store: &*self.store,
+            clients: &self.clients,
             generators: &self.generators,
             hasher: &self.hasher,
             settings: &self.settings,

@@ -144,6 +144,10 @@ pub struct OAuth2Config {
     pub clear_expired_tokens_batch_size: u32,
     /// How often `serve` deletes expired rows itself, in seconds; 0 turns it off.
     pub clear_expired_tokens_interval_seconds: u64,
+    /// How long a running server keeps an application it read, in seconds (no DOT
+    /// equivalent); a change from outside the process (the CLI, another instance) is seen
+    /// within this time. 0 reads the application on every request.
+    pub client_cache_seconds: u64,
 }
 
 impl Default for OAuth2Config {
@@ -163,6 +167,7 @@ impl Default for OAuth2Config {
             default_scopes: None,
             clear_expired_tokens_batch_size: 10_000,
             clear_expired_tokens_interval_seconds: 3_600,
+            client_cache_seconds: 5,
         }
     }
 }

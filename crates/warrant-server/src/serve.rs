@@ -30,6 +30,9 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     };
     let state = warrant_http::AppState {
         store: context.store.clone(),
+        clients: warrant_grants::ClientCache::new(std::time::Duration::from_secs(
+            config.oauth2.client_cache_seconds,
+        )),
         generators: context.generators.clone(),
         hasher: context.hasher,
         settings: config.oauth2.grant_settings()?,

@@ -5,6 +5,7 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 mod authorization;
+mod client_cache;
 mod introspection;
 mod management;
 mod revocation;

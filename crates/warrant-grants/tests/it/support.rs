@@ -3,8 +3,8 @@
 use time::OffsetDateTime;
 use warrant_generators::{Generators, GeneratorsConfig, PasswordHasher, Registry};
 use warrant_grants::{
-    ApplicationRegistration, ClientCredentials, Engine, GrantSettings, NewAccount, create_user,
-    register_application,
+    ApplicationRegistration, ClientCache, ClientCredentials, Engine, GrantSettings, NewAccount,
+    create_user, register_application,
 };
 use warrant_model::{
     Application, ClientType, GrantType, GrantTypes, RedirectUri, RedirectUriPolicy, ScopeSet,
@@ -69,6 +69,7 @@ pub fn scope(text: &str) -> ScopeSet {
 /// A world to run flows in: store, generators, a cheap password hasher, settings.
 pub struct World {
     pub store: SqliteStore,
+    pub clients: ClientCache,
     pub generators: Generators,
     pub hasher: PasswordHasher,
     pub settings: GrantSettings,
@@ -91,6 +92,8 @@ impl World {
     pub async fn with_settings(settings: GrantSettings) -> Self {
         Self {
             store: store().await,
+            // Off: tests change applications between requests and must see it at once.
+            clients: ClientCache::new(std::time::Duration::ZERO),
             generators: generators(),
             hasher: PasswordHasher::new(1000).unwrap(),
             settings,
@@ -100,6 +103,7 @@ impl World {
     pub fn engine(&self) -> Engine<'_> {
         Engine {
             store: &self.store,
+            clients: &self.clients,
             generators: &self.generators,
             hasher: &self.hasher,
             settings: &self.settings,
