@@ -76,7 +76,7 @@ async fn an_unknown_client_id_is_not_remembered() {
 
     let again = NewApplication {
         client_id: app.client_id.clone(),
-        client_secret: app.client_secret.clone(),
+        client_secret: app.client_secret,
         client_type: app.client_type,
         grant_types: app.grant_types.clone(),
         redirect_uris: app.redirect_uris.clone(),
