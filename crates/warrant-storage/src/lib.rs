@@ -23,6 +23,7 @@ mod error;
 mod postgres;
 mod records;
 mod sqlite;
+mod sqlite_batch;
 mod time_utc;
 mod tokens;
 mod users;

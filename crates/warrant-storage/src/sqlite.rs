@@ -9,6 +9,9 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tokio::task::AbortHandle;
 
+use warrant_model::{AccessToken, NewAccessToken};
+
+use crate::sqlite_batch::AccessTokenBatcher;
 use crate::{Backend, ConnectOptions, Result, Store};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -30,6 +33,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
     pub(crate) writer: SqlitePool,
+    access_tokens: AccessTokenBatcher,
     checkpointer: Option<Arc<Checkpointer>>,
 }
 
@@ -95,6 +99,7 @@ impl SqliteStore {
             // Every connection to an in-memory database is a database of its own.
             return Ok(Self {
                 pool: writer.clone(),
+                access_tokens: AccessTokenBatcher::spawn(writer.clone()),
                 writer,
                 checkpointer: None,
             });
@@ -107,9 +112,14 @@ impl SqliteStore {
         let checkpointer = Some(Arc::new(Checkpointer::spawn(pool.clone(), writer.clone())));
         Ok(Self {
             pool,
+            access_tokens: AccessTokenBatcher::spawn(writer.clone()),
             writer,
             checkpointer,
         })
+    }
+
+    pub(crate) async fn insert_access_token(&self, token: &NewAccessToken) -> Result<AccessToken> {
+        self.access_tokens.insert(token).await
     }
 }
 

@@ -1,5 +1,7 @@
 //! Authorization codes, access tokens and refresh tokens.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use warrant_model::{
@@ -124,7 +126,7 @@ impl TryFrom<CodeRow> for AuthorizationCode {
 }
 
 #[derive(sqlx::FromRow)]
-struct AccessRow {
+pub(crate) struct AccessRow {
     id: i64,
     token_hash: String,
     application_id: i64,
@@ -239,6 +241,51 @@ macro_rules! access_columns {
     created_at, expires_at, revoked_at"
     };
 }
+/// The start of an access-token insert, before its `VALUES` rows.
+macro_rules! insert_access_tokens {
+    () => {
+        "INSERT INTO access_tokens (token_hash, application_id, user_id, scope, family,
+         authorization_code_id, created_at, expires_at) VALUES "
+    };
+}
+
+/// Binds a [`NewAccessToken`]'s eight values, in [`insert_access_tokens`]'s column order.
+macro_rules! bind_access_token {
+    ($query:expr, $token:expr) => {
+        $query
+            .bind($token.token_hash.to_hex())
+            .bind($token.application_id.0)
+            .bind($token.user_id.map(|u| u.0))
+            .bind($token.scope.to_string())
+            .bind($token.family.as_str())
+            .bind($token.authorization_code_id)
+            .bind(stored_time($token.created_at))
+            .bind(stored_time($token.expires_at))
+    };
+}
+
+/// Inserts one access token (PostgreSQL always; SQLite when no other waits to be written).
+macro_rules! impl_insert_access_token {
+    ($store:ty, $pool:ty) => {
+        impl $store {
+            pub(crate) async fn insert_one_access_token(
+                writer: &$pool,
+                token: &NewAccessToken,
+            ) -> Result<AccessToken> {
+                let sql = concat!(
+                    insert_access_tokens!(),
+                    "($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
+                    access_columns!()
+                );
+                let row: AccessRow = bind_access_token!(sqlx::query_as(sql), token)
+                    .fetch_one(writer)
+                    .await?;
+                row.try_into()
+            }
+        }
+    };
+}
+
 macro_rules! refresh_columns {
     () => {
         "id, token_hash, application_id, user_id, scope, family, access_token_id, \
@@ -292,21 +339,7 @@ macro_rules! impl_token_store {
             }
 
             async fn create_access_token(&self, token: &NewAccessToken) -> Result<AccessToken> {
-                let sql = concat!("INSERT INTO access_tokens (token_hash, application_id, user_id, scope, family,
-                     authorization_code_id, created_at, expires_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ", access_columns!());
-                let row: AccessRow = sqlx::query_as(sql)
-                    .bind(token.token_hash.to_hex())
-                    .bind(token.application_id.0)
-                    .bind(token.user_id.map(|u| u.0))
-                    .bind(token.scope.to_string())
-                    .bind(token.family.as_str())
-                    .bind(token.authorization_code_id)
-                    .bind(stored_time(token.created_at))
-                    .bind(stored_time(token.expires_at))
-                    .fetch_one(&self.writer)
-                    .await?;
-                row.try_into()
+                self.insert_access_token(token).await
             }
 
             async fn access_token_by_hash(&self, token_hash: &TokenHash) -> Result<Option<AccessToken>> {
@@ -416,3 +449,37 @@ macro_rules! impl_token_store {
 
 impl_token_store!(crate::SqliteStore);
 impl_token_store!(crate::PgStore);
+impl_insert_access_token!(crate::SqliteStore, sqlx::SqlitePool);
+impl_insert_access_token!(crate::PgStore, sqlx::PgPool);
+
+impl crate::PgStore {
+    async fn insert_access_token(&self, token: &NewAccessToken) -> Result<AccessToken> {
+        Self::insert_one_access_token(&self.writer, token).await
+    }
+}
+
+/// Inserts several access tokens in one SQLite statement, answering by token hash.
+pub(crate) async fn insert_access_token_rows(
+    writer: &sqlx::SqlitePool,
+    tokens: &[&NewAccessToken],
+) -> Result<HashMap<String, AccessRow>> {
+    let mut sql = String::from(insert_access_tokens!());
+    for n in 0..tokens.len() {
+        let first = n * 8;
+        if n > 0 {
+            sql.push_str(", ");
+        }
+        let placeholders: Vec<String> = (first + 1..=first + 8).map(|p| format!("${p}")).collect();
+        sql.push_str(&format!("({})", placeholders.join(", ")));
+    }
+    sql.push_str(concat!(" RETURNING ", access_columns!()));
+    let mut query = sqlx::query_as::<_, AccessRow>(sqlx::AssertSqlSafe(sql));
+    for token in tokens {
+        query = bind_access_token!(query, token);
+    }
+    let rows = query.fetch_all(writer).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.token_hash.clone(), row))
+        .collect())
+}

@@ -1036,3 +1036,57 @@ pub async fn access_tokens_are_described_in_one_query(db: &TestDb) {
     assert_eq!(deactivated.user, Some((u.username.clone(), false)));
     assert_eq!(s.describe_access_token(&secret().1).await.unwrap(), None);
 }
+
+pub async fn concurrent_access_tokens_each_get_their_own_answer(db: &TestDb) {
+    let first = application(db.store(), "first", None).await;
+    let second = application(db.store(), "second", None).await;
+    let new_token = |application_id| NewAccessToken {
+        token_hash: secret().1,
+        application_id,
+        user_id: None,
+        scope: scope("read"),
+        family: warrant_generators::family_id().unwrap(),
+        authorization_code_id: None,
+        created_at: now(),
+        expires_at: now() + Duration::hours(1),
+    };
+    let taken = new_token(first.id);
+    db.store().create_access_token(&taken).await.unwrap();
+
+    // Written at once, so that SQLite's writer batches them; one repeats a taken hash.
+    let mut tokens: Vec<NewAccessToken> = (0..120)
+        .map(|n| new_token(if n % 2 == 0 { first.id } else { second.id }))
+        .collect();
+    tokens[60] = NewAccessToken {
+        family: warrant_generators::family_id().unwrap(),
+        ..taken.clone()
+    };
+    let writes: Vec<_> = tokens
+        .iter()
+        .cloned()
+        .map(|token| {
+            let store = db.store.clone();
+            tokio::spawn(async move { store.create_access_token(&token).await })
+        })
+        .collect();
+    let mut ids = std::collections::HashSet::new();
+    for (n, (token, write)) in tokens.iter().zip(writes).enumerate() {
+        let written = write.await.unwrap();
+        if n == 60 {
+            assert_eq!(conflict(written), Unique::TokenHash);
+            continue;
+        }
+        let written = written.unwrap();
+        assert_eq!(
+            (written.token_hash, written.application_id, &written.family),
+            (token.token_hash, token.application_id, &token.family)
+        );
+        assert!(ids.insert(written.id));
+        let stored = db
+            .store()
+            .access_token_by_hash(&token.token_hash)
+            .await
+            .unwrap();
+        assert_eq!(stored, Some(written));
+    }
+}

@@ -61,4 +61,5 @@ contract_suite!(
     expired_rows_are_deleted_in_batches,
     access_tokens_are_described_in_one_query,
     closed_store_reports_unavailable,
+    concurrent_access_tokens_each_get_their_own_answer,
 );
