@@ -5,6 +5,7 @@
 
 mod browser;
 mod cli;
+mod profile;
 mod serve;
 mod support;
 mod token_endpoint;
@@ -54,6 +55,13 @@ mod token_endpoint_suite {
         password_grant_refresh_rotation_and_reuse,
         revocation_then_introspection_is_inactive,
         malformed_requests_are_400_never_500,
+    );
+}
+
+mod profile_suite {
+    on_both_databases!(profile:
+        the_profile_has_ocs_authentications_shape,
+        profile_refusals_follow_rfc_6750,
     );
 }
 

@@ -9,6 +9,8 @@
 //!   ([`ClientCredentials`]), refresh-token rotation and reuse detection;
 //! - [`Engine::revoke`] (RFC 7009) and [`Engine::introspect`] (RFC 7662);
 //! - [`Engine::authenticate_user`]: username or email plus password;
+//! - [`Engine::authenticate_bearer`]: an access token presented to a resource (RFC 6750),
+//!   and [`api_token_of`], the user's API token for the profile;
 //! - [`clear_expired`]: deleting expired rows in batches;
 //! - management operations every frontend shares (CLI, admin API, pages):
 //!   [`register_application`], [`rotate_client_secret`], [`create_user`], [`set_password`],
@@ -19,8 +21,10 @@
 
 #![forbid(unsafe_code)]
 
+mod api_tokens;
 mod applications;
 mod authorize;
+mod bearer;
 mod cleanup;
 mod client_auth;
 mod client_cache;
@@ -35,12 +39,14 @@ mod settings;
 mod token;
 mod users;
 
+pub use api_tokens::{API_TOKEN_PURPOSE, api_token_of};
 pub use applications::{
     ApplicationRegistration, delete_application, register_application, rotate_client_secret,
 };
 pub use authorize::{
     ApprovalPrompt, AuthorizationParams, AuthorizationRejection, AuthorizationRequest, ResponseType,
 };
+pub use bearer::Bearer;
 pub use cleanup::{Cleared, clear_expired};
 pub use client_auth::ClientCredentials;
 pub use client_cache::ClientCache;

@@ -3,7 +3,7 @@ use warrant_generators::GeneratorError;
 use warrant_storage::StoreError;
 
 /// An OAuth protocol error: one variant per error code of RFC 6749 §4.1.2.1 / §5.2,
-/// RFC 7009 §2.2.1 and RFC 8628 §3.5, each with the description sent to the client.
+/// RFC 6750 §3.1, RFC 7009 §2.2.1 and RFC 8628 §3.5, each with the description sent to the client.
 ///
 /// The HTTP status, JSON body and `WWW-Authenticate` header for each code are decided in
 /// one place in `warrant-http`. Internal failures become [`OAuthError::ServerError`] or
@@ -39,6 +39,13 @@ pub enum OAuthError {
     /// `unsupported_token_type` (RFC 7009).
     #[error("unsupported_token_type: {0}")]
     UnsupportedTokenType(String),
+    /// `invalid_token` (RFC 6750): a bearer token that is unknown, expired, revoked, or
+    /// does not speak for a user where one is needed.
+    #[error("invalid_token: {0}")]
+    InvalidToken(String),
+    /// `insufficient_scope` (RFC 6750): the token lacks a scope the resource needs.
+    #[error("insufficient_scope: {0}")]
+    InsufficientScope(String),
     /// `server_error`: an internal failure (logged, not described to the client).
     #[error("server_error")]
     ServerError,
@@ -60,6 +67,8 @@ impl OAuthError {
             Self::InvalidScope(_) => "invalid_scope",
             Self::AccessDenied(_) => "access_denied",
             Self::UnsupportedTokenType(_) => "unsupported_token_type",
+            Self::InvalidToken(_) => "invalid_token",
+            Self::InsufficientScope(_) => "insufficient_scope",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
         }
@@ -76,7 +85,9 @@ impl OAuthError {
             | Self::UnsupportedResponseType(d)
             | Self::InvalidScope(d)
             | Self::AccessDenied(d)
-            | Self::UnsupportedTokenType(d) => Some(d),
+            | Self::UnsupportedTokenType(d)
+            | Self::InvalidToken(d)
+            | Self::InsufficientScope(d) => Some(d),
             Self::ServerError | Self::TemporarilyUnavailable => None,
         }
     }
@@ -105,5 +116,18 @@ impl From<GeneratorError> for OAuthError {
     fn from(error: GeneratorError) -> Self {
         tracing::error!(%error, "generator failure");
         Self::ServerError
+    }
+}
+
+impl From<crate::GrantsError> for OAuthError {
+    fn from(error: crate::GrantsError) -> Self {
+        match error {
+            crate::GrantsError::Store(error) => error.into(),
+            crate::GrantsError::Generator(error) => error.into(),
+            other => {
+                tracing::error!(error = %other, "grant engine failure");
+                Self::ServerError
+            }
+        }
     }
 }

@@ -18,6 +18,7 @@ mod health;
 mod html;
 mod oauth;
 mod oauth_response;
+mod profile;
 mod session;
 
 use std::sync::Arc;
@@ -25,7 +26,7 @@ use std::sync::Arc;
 use rocket::serde::json::{Json, Value, json};
 use rocket::shield::{Frame, Shield};
 use rocket::{Build, Request, Rocket, catch, catchers, http::Status};
-use warrant_generators::{Generators, PasswordHasher};
+use warrant_generators::{Generators, PasswordHasher, SealingKey};
 use warrant_grants::{ClientCache, Engine, GrantSettings};
 use warrant_storage::Store;
 
@@ -41,6 +42,8 @@ pub struct AppState {
     pub generators: Generators,
     /// User password hashing.
     pub hasher: PasswordHasher,
+    /// Seals values that must be read back (API tokens), derived from `secret_key`.
+    pub sealing: SealingKey,
     /// Lifetimes, rotation, scopes.
     pub settings: GrantSettings,
     /// Largest accepted request body, in bytes (larger ones get 413).
@@ -70,6 +73,7 @@ pub fn build(config: rocket::Config, state: AppState) -> Rocket<Build> {
         .mount("/", oauth::routes())
         .mount("/", authorize::routes())
         .mount("/", accounts::routes())
+        .mount("/", profile::routes())
         .attach(Shield::default().enable(Frame::Deny))
         .register("/", catchers![json_error])
 }

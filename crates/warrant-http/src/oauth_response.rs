@@ -11,7 +11,7 @@ use warrant_grants::OAuthError;
 pub struct OAuthJson {
     status: Status,
     body: Value,
-    www_authenticate: Option<&'static str>,
+    www_authenticate: Option<String>,
 }
 
 impl OAuthJson {
@@ -23,7 +23,23 @@ impl OAuthJson {
             www_authenticate: None,
         }
     }
+
+    /// A protected resource asked for without any bearer token: 401 with a bare challenge
+    /// and no error code (RFC 6750 §3.1).
+    pub fn bearer_token_required() -> Self {
+        Self {
+            status: Status::Unauthorized,
+            body: json!({
+                "error": "unauthorized",
+                "error_description": "a bearer access token is required",
+            }),
+            www_authenticate: Some(format!("Bearer realm=\"{REALM}\"")),
+        }
+    }
 }
+
+/// The realm of every `WWW-Authenticate` challenge.
+const REALM: &str = "warrant";
 
 impl From<OAuthError> for OAuthJson {
     fn from(error: OAuthError) -> Self {
@@ -32,9 +48,7 @@ impl From<OAuthError> for OAuthJson {
         if let Some(description) = error.description() {
             body["error_description"] = Value::from(description);
         }
-        // RFC 6749 §5.2: a failed client authentication is a 401 with a challenge.
-        let www_authenticate =
-            (status == Status::Unauthorized).then_some(r#"Basic realm="warrant""#);
+        let www_authenticate = challenge(&error);
         Self {
             status,
             body,
@@ -43,10 +57,28 @@ impl From<OAuthError> for OAuthJson {
     }
 }
 
+/// The `WWW-Authenticate` challenge an error carries: a failed client authentication asks
+/// for Basic credentials (RFC 6749 §5.2); a refused bearer token names its error
+/// (RFC 6750 §3). Descriptions are ours and never contain a quote.
+fn challenge(error: &OAuthError) -> Option<String> {
+    match error {
+        OAuthError::InvalidClient(_) => Some(format!("Basic realm=\"{REALM}\"")),
+        OAuthError::InvalidToken(description) | OAuthError::InsufficientScope(description) => {
+            Some(format!(
+                "Bearer realm=\"{REALM}\", error=\"{}\", error_description=\"{}\"",
+                error.code(),
+                description.replace('"', "'")
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// The HTTP status of each OAuth error.
 pub fn status_of(error: &OAuthError) -> Status {
     match error {
-        OAuthError::InvalidClient(_) => Status::Unauthorized,
+        OAuthError::InvalidClient(_) | OAuthError::InvalidToken(_) => Status::Unauthorized,
+        OAuthError::InsufficientScope(_) => Status::Forbidden,
         OAuthError::ServerError => Status::InternalServerError,
         OAuthError::TemporarilyUnavailable => Status::ServiceUnavailable,
         OAuthError::InvalidRequest(_)
@@ -79,7 +111,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_error_has_its_status_and_only_client_failures_challenge() {
+    fn each_error_has_its_status_and_only_authentication_failures_challenge() {
         let cases = [
             (
                 OAuthError::InvalidClient(String::new()),
@@ -99,13 +131,21 @@ mod tests {
                 OAuthError::UnsupportedGrantType(String::new()),
                 Status::BadRequest,
             ),
+            (
+                OAuthError::InvalidToken(String::new()),
+                Status::Unauthorized,
+            ),
+            (
+                OAuthError::InsufficientScope(String::new()),
+                Status::Forbidden,
+            ),
         ];
         for (error, status) in cases {
             assert_eq!(status_of(&error), status, "{error:?}");
             let answer = OAuthJson::from(error.clone());
             assert_eq!(
                 answer.www_authenticate.is_some(),
-                status == Status::Unauthorized,
+                matches!(status, Status::Unauthorized | Status::Forbidden),
                 "{error:?}"
             );
             assert_eq!(answer.body["error"], error.code());

@@ -9,9 +9,9 @@ use crate::config::Config;
 use crate::context::Context;
 
 pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
-    // Resolved now so a missing or weak key stops the server before it listens (and dev mode
-    // writes its key file); sealing uses it from the API-token and client-sync work on.
-    let (_secret_key, _sealing_key) = crate::secret_key::resolve(&config)?;
+    // Resolved before anything else so a missing or weak key stops the server before it
+    // listens (and dev mode writes its key file).
+    let (_secret_key, sealing) = crate::secret_key::resolve(&config)?;
     let context = Context::open(&config, !args.no_migrate).await?;
     if args.demo {
         println!("{}", crate::demo::seed(&context, &config.issuer()).await?);
@@ -35,6 +35,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         )),
         generators: context.generators.clone(),
         hasher: context.hasher,
+        sealing,
         settings: config.oauth2.grant_settings()?,
         max_body_bytes: config.server.max_body_bytes,
         secure_cookies: config.issuer().starts_with("https://"),

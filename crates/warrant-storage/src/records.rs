@@ -46,6 +46,9 @@ pub trait SessionStore: Send + Sync {
 pub trait ApiTokenStore: Send + Sync {
     /// Sets the user's API token, replacing any previous one.
     async fn replace_api_token(&self, token: &ApiToken) -> Result<ApiToken>;
+    /// Stores `token` unless the user has one already; returns the user's token either way,
+    /// so that two first requests at once agree on one.
+    async fn keep_first_api_token(&self, token: &ApiToken) -> Result<ApiToken>;
     /// The user's API token.
     async fn api_token_of_user(&self, user: UserId) -> Result<Option<ApiToken>>;
     /// The API token with this hash.
@@ -440,6 +443,25 @@ macro_rules! impl_record_stores {
                 .bind(stored_time(token.created_at))
                 .fetch_one(&self.writer)
                 .await?;
+                row.try_into()
+            }
+
+            async fn keep_first_api_token(&self, token: &ApiToken) -> Result<ApiToken> {
+                sqlx::query(
+                    "INSERT INTO api_tokens (user_id, token_hash, sealed_token, created_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (user_id) DO NOTHING",
+                )
+                .bind(token.user_id.0)
+                .bind(token.token_hash.to_hex())
+                .bind(token.sealed_token.as_bytes())
+                .bind(stored_time(token.created_at))
+                .execute(&self.writer)
+                .await?;
+                let row: ApiTokenRow =
+                    sqlx::query_as("SELECT user_id, token_hash, sealed_token, created_at FROM api_tokens WHERE user_id = $1")
+                        .bind(token.user_id.0)
+                        .fetch_one(&self.writer)
+                        .await?;
                 row.try_into()
             }
 

@@ -5,6 +5,7 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 mod authorization;
+mod bearer;
 mod client_cache;
 mod introspection;
 mod management;

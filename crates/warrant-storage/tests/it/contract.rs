@@ -1090,3 +1090,33 @@ pub async fn concurrent_access_tokens_each_get_their_own_answer(db: &TestDb) {
         assert_eq!(stored, Some(written));
     }
 }
+
+pub async fn the_first_api_token_is_kept(db: &TestDb) {
+    let s = db.store();
+    let alice = user(s, "alice").await;
+    let key = sealing_key();
+    let token = |value: &str| ApiToken {
+        user_id: alice.id,
+        token_hash: hash_token(value),
+        sealed_token: key
+            .seal_str("api_token", &Secret::new(value.to_owned()))
+            .unwrap(),
+        created_at: now(),
+    };
+    let first = s
+        .keep_first_api_token(&token("first-token-value"))
+        .await
+        .unwrap();
+    assert_eq!(first.token_hash, hash_token("first-token-value"));
+    let again = s
+        .keep_first_api_token(&token("later-token-value"))
+        .await
+        .unwrap();
+    assert_eq!(again, first);
+    assert_eq!(
+        s.api_token_by_hash(&hash_token("later-token-value"))
+            .await
+            .unwrap(),
+        None
+    );
+}

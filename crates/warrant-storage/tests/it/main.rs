@@ -62,4 +62,5 @@ contract_suite!(
     access_tokens_are_described_in_one_query,
     closed_store_reports_unavailable,
     concurrent_access_tokens_each_get_their_own_answer,
+    the_first_api_token_is_kept,
 );

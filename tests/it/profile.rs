@@ -1,0 +1,110 @@
+//! `GET /api/profile/` as ocs-authentication's client apps call it: a password grant with
+//! the client's credentials in the body, then the profile with the new bearer token.
+
+use crate::support::{Reply, TestEnv};
+use crate::token_endpoint::Setup;
+
+const PASSWORD: &str = "correct-horse-battery";
+
+async fn profile(setup: &Setup, authorization: Option<String>) -> Reply {
+    let headers: Vec<(&str, String)> = authorization
+        .into_iter()
+        .map(|value| ("Authorization", value))
+        .collect();
+    setup
+        .server
+        .request("GET", "/api/profile/", &headers, Vec::new())
+        .await
+}
+
+async fn password_grant_token(setup: &Setup) -> String {
+    let body = format!(
+        "grant_type=password&username=alice&password={PASSWORD}&client_id={}&client_secret={}",
+        setup.client_id, setup.secret
+    );
+    let reply = setup.server.post_form("/o/token/", &body, None).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    reply.json()["access_token"].as_str().unwrap().to_owned()
+}
+
+pub async fn the_profile_has_ocs_authentications_shape(env: &TestEnv) {
+    let setup = Setup::start(env).await;
+    let token = password_grant_token(&setup).await;
+    let reply = profile(&setup, Some(format!("Bearer {token}"))).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    let body = reply.json();
+    for (field, expected) in [
+        ("username", "alice"),
+        ("email", "alice@example.com"),
+        ("first_name", ""),
+        ("last_name", ""),
+    ] {
+        assert_eq!(body[field], expected, "{field}");
+    }
+    assert_eq!(body["is_staff"], false);
+    assert_eq!(body["is_superuser"], false);
+    assert_eq!(body["profile"]["staff_view"], false);
+    let api_token = body["tokens"]["api_token"].as_str().unwrap().to_owned();
+    assert_eq!(api_token.len(), 40);
+
+    // The API token is the user's, not the access token's: a new login sees the same one.
+    let again = password_grant_token(&setup).await;
+    let reply = profile(&setup, Some(format!("Bearer {again}"))).await;
+    assert_eq!(reply.json()["tokens"]["api_token"], api_token.as_str());
+}
+
+pub async fn profile_refusals_follow_rfc_6750(env: &TestEnv) {
+    let setup = Setup::start(env).await;
+    let bare_challenge = r#"Bearer realm="warrant""#;
+
+    let missing = profile(&setup, None).await;
+    assert_eq!(missing.status, 401, "{missing:?}");
+    assert_eq!(missing.header("www-authenticate"), Some(bare_challenge));
+    let other_scheme = profile(&setup, Some("Basic YWxpY2U6c2VjcmV0".into())).await;
+    assert_eq!(other_scheme.status, 401);
+    assert_eq!(
+        other_scheme.header("www-authenticate"),
+        Some(bare_challenge)
+    );
+
+    let unknown = profile(&setup, Some("Bearer never-issued".into())).await;
+    unknown.assert_oauth_error(401, "invalid_token");
+    assert!(
+        unknown
+            .header("www-authenticate")
+            .is_some_and(|c| c.starts_with(r#"Bearer realm="warrant", error="invalid_token""#)),
+        "{unknown:?}"
+    );
+
+    profile(&setup, Some("Bearer".into()))
+        .await
+        .assert_oauth_error(400, "invalid_request");
+    profile(&setup, Some("Bearer two words".into()))
+        .await
+        .assert_oauth_error(400, "invalid_request");
+
+    let machine = setup.token("grant_type=client_credentials").await;
+    let machine = machine.json()["access_token"].as_str().unwrap().to_owned();
+    let refused = profile(&setup, Some(format!("Bearer {machine}"))).await;
+    refused.assert_oauth_error(403, "insufficient_scope");
+    assert!(
+        refused
+            .header("www-authenticate")
+            .is_some_and(|c| c.contains(r#"error="insufficient_scope""#))
+    );
+
+    let token = password_grant_token(&setup).await;
+    let revoked = setup
+        .server
+        .post_form(
+            "/o/revoke_token/",
+            &format!("token={token}"),
+            Some((&setup.client_id, &setup.secret)),
+        )
+        .await;
+    assert_eq!(revoked.status, 200);
+    profile(&setup, Some(format!("Bearer {token}")))
+        .await
+        .assert_oauth_error(401, "invalid_token");
+}
