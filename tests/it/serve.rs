@@ -109,7 +109,7 @@ pub async fn demo_prints_commands_that_work_as_pasted(env: &TestEnv) {
         .lines()
         .filter(|l| l.starts_with("curl ") || l.starts_with("TOKEN="))
         .collect();
-    assert_eq!(script.len(), 6, "{text}");
+    assert_eq!(script.len(), 7, "{text}");
     let output = std::process::Command::new("bash")
         .arg("-c")
         .arg(script.join("\n"))
@@ -125,7 +125,7 @@ pub async fn demo_prints_commands_that_work_as_pasted(env: &TestEnv) {
         .into_iter()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(replies.len(), 5, "{out}");
+    assert_eq!(replies.len(), 6, "{out}");
     assert_eq!(replies[0]["token_type"], "Bearer", "client credentials");
     assert!(replies[1]["refresh_token"].is_string(), "password grant");
     assert_eq!(
@@ -135,8 +135,10 @@ pub async fn demo_prints_commands_that_work_as_pasted(env: &TestEnv) {
         ),
         (Some(true), Some("demo"))
     );
-    assert_eq!(replies[3], serde_json::json!({}), "revocation");
-    assert_eq!(replies[4], serde_json::json!({"active": false}));
+    assert_eq!(replies[3]["username"], "demo", "profile");
+    assert!(replies[3]["tokens"]["api_token"].is_string(), "profile");
+    assert_eq!(replies[4], serde_json::json!({}), "revocation");
+    assert_eq!(replies[5], serde_json::json!({"active": false}));
 
     // The printed authorize URL starts the browser flow: first the login page.
     let authorize = browser

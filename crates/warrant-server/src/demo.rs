@@ -113,6 +113,7 @@ curl -s -u {CONFIDENTIAL}:{secret} -d grant_type=client_credentials {token}
 curl -s -u {CONFIDENTIAL}:{secret} -d grant_type=password -d username={USERNAME} -d password={password} {token}
 TOKEN=$(curl -s -u {CONFIDENTIAL}:{secret} -d grant_type=password -d username={USERNAME} -d password={password} {token} | {extract})
 curl -s -u {CONFIDENTIAL}:{secret} -d token=$TOKEN {base}/o/introspect/
+curl -s -H \"Authorization: Bearer $TOKEN\" {base}/api/profile/
 curl -s -u {CONFIDENTIAL}:{secret} -d token=$TOKEN {base}/o/revoke_token/
 curl -s -u {CONFIDENTIAL}:{secret} -d token=$TOKEN {base}/o/introspect/
 
