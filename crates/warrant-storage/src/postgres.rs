@@ -1,8 +1,10 @@
 //! The PostgreSQL backend, for several instances sharing one database.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
-use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgPool};
 
 use crate::{Backend, ConnectOptions, Result, Store};
 
@@ -16,12 +18,27 @@ pub struct PgStore {
     pub(crate) writer: PgPool,
 }
 
+/// How long a pooled connection may sit unused before it is pinged on its next use.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
+
 impl PgStore {
     /// Connects to the database at `url`.
     pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
+            // By default every acquisition pings the server first: a round trip per
+            // statement. A connection in steady use is known to be alive; one that sat idle
+            // (through a server restart or a firewall's timeout) is checked.
+            .test_before_acquire(false)
+            .before_acquire(|connection, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > IDLE_BEFORE_PING {
+                        connection.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect(url)
             .await?;
         Ok(Self {

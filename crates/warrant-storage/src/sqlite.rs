@@ -58,7 +58,8 @@ impl Drop for Checkpointer {
 impl Checkpointer {
     fn spawn(readers: SqlitePool, writer: SqlitePool) -> Self {
         let task = tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(CHECKPOINT_INTERVAL);
+            let first = tokio::time::Instant::now() + CHECKPOINT_INTERVAL;
+            let mut ticks = tokio::time::interval_at(first, CHECKPOINT_INTERVAL);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticks.tick().await;
@@ -70,8 +71,11 @@ impl Checkpointer {
                         .execute(&writer)
                         .await
                 };
-                if let Err(error) = checkpoint.await {
-                    tracing::warn!(%error, "SQLite checkpoint failed");
+                match checkpoint.await {
+                    Ok(_) => {}
+                    // The store is closing.
+                    Err(sqlx::Error::PoolClosed) => return,
+                    Err(error) => tracing::warn!(%error, "SQLite checkpoint failed"),
                 }
             }
         });
@@ -90,7 +94,10 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5))
             .pragma("journal_size_limit", JOURNAL_SIZE_LIMIT_BYTES);
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        // No ping before each use (sqlx's default): a file has no server to lose, and the
+        // ping is one more hand-off to the connection's thread per statement.
         let writer = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(1)
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect.clone())
@@ -105,6 +112,7 @@ impl SqliteStore {
             });
         }
         let pool = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect)
