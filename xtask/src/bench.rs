@@ -27,6 +27,7 @@ const FORM: &str = "application/x-www-form-urlencoded";
 pub struct Options {
     pub seconds: u64,
     pub connections: usize,
+    pub rounds: usize,
 }
 
 impl Options {
@@ -34,6 +35,7 @@ impl Options {
         let mut options = Self {
             seconds: 10,
             connections: 16,
+            rounds: 3,
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
@@ -42,6 +44,7 @@ impl Options {
             match arg.as_str() {
                 "--seconds" => options.seconds = value()?,
                 "--connections" => options.connections = usize::try_from(value()?)?,
+                "--rounds" => options.rounds = usize::try_from(value()?)?.max(1),
                 other => bail!("unknown bench option {other}"),
             }
         }
@@ -122,23 +125,47 @@ impl Conn {
     }
 }
 
-/// One scenario's result.
+/// One scenario's result: its median round, and the rates of the slowest and fastest.
 struct Measured {
     name: String,
-    requests: usize,
-    elapsed: Duration,
+    rate: f64,
+    slowest: f64,
+    fastest: f64,
     p50: Duration,
     p99: Duration,
     errors: usize,
 }
 
-/// Runs `step` on `connections` connections at once, each in a loop, for `seconds`. The
-/// generator runs on one thread (as `wrk -t1` would), leaving the other core to the server.
+/// Runs a scenario `rounds` times and keeps the median round: on a shared virtual machine
+/// one round can differ from the next by a fifth.
 async fn measure<F>(name: &str, address: &str, options: &Options, step: F) -> Measured
 where
     F: AsyncFn(&mut Conn) -> bool + 'static,
 {
     let step = Rc::new(step);
+    let mut rounds = Vec::with_capacity(options.rounds);
+    for _ in 0..options.rounds {
+        rounds.push(measure_once(name, address, options, step.clone()).await);
+    }
+    rounds.sort_by(|a, b| a.rate.total_cmp(&b.rate));
+    let (slowest, fastest) = (
+        rounds.first().map_or(0.0, |r| r.rate),
+        rounds.last().map_or(0.0, |r| r.rate),
+    );
+    let median = rounds.swap_remove(rounds.len() / 2);
+    Measured {
+        slowest,
+        fastest,
+        ..median
+    }
+}
+
+/// Runs `step` on `connections` connections at once, each in a loop, for `seconds`. The
+/// generator runs on one thread (as `wrk -t1` would), leaving the other core to the server.
+async fn measure_once<F>(name: &str, address: &str, options: &Options, step: Rc<F>) -> Measured
+where
+    F: AsyncFn(&mut Conn) -> bool + 'static,
+{
     let deadline = Instant::now() + Duration::from_secs(options.seconds);
     let start = Instant::now();
     let loops: Vec<_> = (0..options.connections)
@@ -173,10 +200,12 @@ where
             .copied()
             .unwrap_or_default()
     };
+    let rate = latencies.len() as f64 / elapsed.as_secs_f64();
     Measured {
         name: name.to_owned(),
-        requests: latencies.len(),
-        elapsed,
+        rate,
+        slowest: rate,
+        fastest: rate,
         p50: at(0.50),
         p99: at(0.99),
         errors,
@@ -578,18 +607,22 @@ fn report(results: &[Measured], pbkdf2: Duration, options: &Options) -> String {
         .unwrap_or_default();
     let mut out = format!(
         "Measured by `cargo xtask bench` on {date}, commit `{commit}`, on {machine}. A release `warrant serve` \
-         on loopback; the load generator (hyper on one thread, {connections} keep-alive connections, {seconds} s per scenario) runs in the \
-         same machine and shares its cores. SQLite is the default durable setup (WAL, synchronous=NORMAL).\n\n\
-         | scenario | requests/s | p50 | p99 | errors |\n|---|---:|---:|---:|---:|\n",
+         on loopback; the load generator (hyper on one thread, {connections} keep-alive connections, {seconds} s per round) runs in the \
+         same machine and shares its cores. Each scenario ran {rounds} rounds; the table shows the median round \
+         and the range of all rounds. SQLite is the default durable setup (WAL, synchronous=NORMAL).\n\n\
+         | scenario | requests/s (median) | range | p50 | p99 | errors |\n|---|---:|---:|---:|---:|---:|\n",
         machine = machine(),
         connections = options.connections,
         seconds = options.seconds,
+        rounds = options.rounds,
     );
     for m in results {
-        let rate = m.requests as f64 / m.elapsed.as_secs_f64();
         out.push_str(&format!(
-            "| {} | {rate:.0} | {:.2} ms | {:.2} ms | {} |\n",
+            "| {} | {:.0} | {:.0}–{:.0} | {:.2} ms | {:.2} ms | {} |\n",
             m.name,
+            m.rate,
+            m.slowest,
+            m.fastest,
             m.p50.as_secs_f64() * 1000.0,
             m.p99.as_secs_f64() * 1000.0,
             m.errors
