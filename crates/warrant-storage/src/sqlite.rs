@@ -92,7 +92,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
-            .pragma("journal_size_limit", JOURNAL_SIZE_LIMIT_BYTES);
+            .pragma("journal_size_limit", JOURNAL_SIZE_LIMIT_BYTES)
+            // The checkpoint task does this work; left on, SQLite would also copy pages
+            // and sync inside the writer's commits once the log passes 1,000 pages.
+            .pragma("wal_autocheckpoint", "0");
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         // No ping before each use (sqlx's default): a file has no server to lose, and the
         // ping is one more hand-off to the connection's thread per statement.
