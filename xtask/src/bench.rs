@@ -272,7 +272,6 @@ async fn bench_backend(
             "bench-secret-key-0123456789abcdefghijklmnop".to_owned(),
         ),
         ("WARRANT_SERVER__PORT", port.to_string()),
-        ("WARRANT_DATABASE__MAX_CONNECTIONS", "16".to_owned()),
         ("WARRANT_LOG__LEVEL", "warn".to_owned()),
     ]
     .into_iter()
@@ -607,7 +606,7 @@ fn report(results: &[Measured], pbkdf2: Duration, options: &Options) -> String {
         .unwrap_or_default();
     let mut out = format!(
         "Measured by `cargo xtask bench` on {date}, commit `{commit}`, on {machine}. A release `warrant serve` \
-         on loopback; the load generator (hyper on one thread, {connections} keep-alive connections, {seconds} s per round) runs in the \
+         with default settings on loopback; the load generator (hyper on one thread, {connections} keep-alive connections, {seconds} s per round) runs in the \
          same machine and shares its cores. Each scenario ran {rounds} rounds; the table shows the median round \
          and the range of all rounds. SQLite is the default durable setup (WAL, synchronous=NORMAL).\n\n\
          | scenario | requests/s (median) | range | p50 | p99 | errors |\n|---|---:|---:|---:|---:|---:|\n",

@@ -77,7 +77,7 @@ impl Default for ServerConfig {
 pub struct DatabaseConfig {
     /// `sqlite://PATH` (created if missing) or `postgres://user@host/db`.
     pub url: String,
-    /// Most open connections per instance.
+    /// Most open connections per instance (default: twice the CPU cores).
     pub max_connections: u32,
     /// Seconds a request waits for a free connection before answering 503.
     pub acquire_timeout_seconds: u64,
@@ -87,7 +87,7 @@ impl Default for DatabaseConfig {
     fn default() -> Self {
         Self {
             url: "sqlite://warrant.db".into(),
-            max_connections: 10,
+            max_connections: warrant_storage::default_max_connections(),
             acquire_timeout_seconds: 5,
         }
     }

@@ -32,7 +32,7 @@ use async_trait::async_trait;
 
 pub use applications::ApplicationStore;
 pub use cleanup::{CleanupStore, Expired};
-pub use connect::{ConnectOptions, connect};
+pub use connect::{ConnectOptions, connect, default_max_connections};
 pub use error::{StoreError, Unique};
 pub use postgres::PgStore;
 pub use records::{

@@ -463,16 +463,13 @@ pub(crate) async fn insert_access_token_rows(
     writer: &sqlx::SqlitePool,
     tokens: &[&NewAccessToken],
 ) -> Result<HashMap<String, AccessRow>> {
-    let mut sql = String::from(insert_access_tokens!());
-    for n in 0..tokens.len() {
-        let first = n * 8;
-        if n > 0 {
-            sql.push_str(", ");
-        }
-        let placeholders: Vec<String> = (first + 1..=first + 8).map(|p| format!("${p}")).collect();
-        sql.push_str(&format!("({})", placeholders.join(", ")));
-    }
-    sql.push_str(concat!(" RETURNING ", access_columns!()));
+    // Only placeholders vary, never input: one prepared statement per batch size.
+    let sql = format!(
+        "{}{}{}",
+        insert_access_tokens!(),
+        vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; tokens.len()].join(", "),
+        concat!(" RETURNING ", access_columns!())
+    );
     let mut query = sqlx::query_as::<_, AccessRow>(sqlx::AssertSqlSafe(sql));
     for token in tokens {
         query = bind_access_token!(query, token);
