@@ -118,4 +118,12 @@ mod postgres {
         };
         crate::serve::readiness_fails_with_503_when_the_database_is_gone(&env).await;
     }
+
+    #[tokio::test]
+    async fn the_pool_recovers_after_postgresql_drops_its_connections() {
+        let Some(env) = crate::support::TestEnv::postgres().await else {
+            return;
+        };
+        crate::serve::the_pool_recovers_after_postgresql_drops_its_connections(&env).await;
+    }
 }

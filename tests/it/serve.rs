@@ -54,6 +54,40 @@ pub async fn readiness_fails_with_503_when_the_database_is_gone(env: &TestEnv) {
     );
 }
 
+/// After PostgreSQL drops every connection (a restart), each broken pooled connection
+/// fails one request with 503 and is replaced; then every request succeeds again.
+pub async fn the_pool_recovers_after_postgresql_drops_its_connections(env: &TestEnv) {
+    let pool_size = 3;
+    let mut command = env.command(&["serve"]);
+    command.env("WARRANT_DATABASE__MAX_CONNECTIONS", pool_size.to_string());
+    let server = Server::start(command).await;
+    let ask = || {
+        server.post_form(
+            "/o/token/",
+            "grant_type=client_credentials&client_id=nobody&client_secret=x",
+            None,
+        )
+    };
+    for _ in 0..pool_size * 2 {
+        assert_eq!(ask().await.status, 401);
+    }
+    env.terminate_postgres_connections().await;
+    let mut unavailable = 0;
+    for _ in 0..pool_size * 4 {
+        match ask().await.status {
+            503 => unavailable += 1,
+            status => assert_eq!(status, 401),
+        }
+    }
+    assert!(
+        (1..=pool_size).contains(&unavailable),
+        "{unavailable} requests failed"
+    );
+    for _ in 0..pool_size * 2 {
+        assert_eq!(ask().await.status, 401, "the pool did not recover");
+    }
+}
+
 pub async fn serve_without_secret_key_fails_unless_dev_mode(env: &TestEnv) {
     let mut command = env.command(&["serve"]);
     command.env_remove("WARRANT_SECRET_KEY");

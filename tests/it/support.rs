@@ -102,6 +102,19 @@ impl TestEnv {
         run_with_stdin(self.command(args), stdin)
     }
 
+    /// Ends every server connection to the PostgreSQL database, as a server restart does.
+    pub async fn terminate_postgres_connections(&self) {
+        if let Database::Postgres { admin_url, name } = &self.database {
+            admin_execute(
+                admin_url,
+                &format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+                ),
+            )
+            .await;
+        }
+    }
+
     /// Drops the PostgreSQL database now, connections and all (to simulate an outage).
     pub async fn drop_postgres_database(&self) {
         if let Database::Postgres { admin_url, name } = &self.database {
