@@ -41,15 +41,7 @@ async fn a_live_token_speaks_for_its_user_and_client() {
     assert_eq!(bearer.client_id, client.application.client_id);
     assert_eq!(bearer.token.user_id, Some(alice.id));
 
-    let machine = world
-        .engine()
-        .token(
-            &client.credentials,
-            TokenRequest::ClientCredentials { scope: None },
-            now(),
-        )
-        .await
-        .unwrap();
+    let machine = world.client_credentials_token(&client).await;
     let bearer = world
         .engine()
         .authenticate_bearer(&machine.access_token, now())

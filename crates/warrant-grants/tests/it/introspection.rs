@@ -58,15 +58,7 @@ async fn an_access_token_describes_its_grant() {
 async fn client_credentials_tokens_have_no_user() {
     let world = World::new().await;
     let client = world.confidential().await;
-    let response = world
-        .engine()
-        .token(
-            &client.credentials,
-            TokenRequest::ClientCredentials { scope: None },
-            now(),
-        )
-        .await
-        .unwrap();
+    let response = world.client_credentials_token(&client).await;
     let Introspection::Active(token) = world
         .engine()
         .introspect(&response.access_token, None, now())

@@ -4,7 +4,7 @@ use time::OffsetDateTime;
 use warrant_generators::{Generators, GeneratorsConfig, PasswordHasher, Registry};
 use warrant_grants::{
     ApplicationRegistration, ClientCache, ClientCredentials, Engine, GrantSettings, NewAccount,
-    create_user, register_application,
+    TokenRequest, TokenResponse, create_user, register_application,
 };
 use warrant_model::{
     Application, ClientType, GrantType, GrantTypes, RedirectUri, RedirectUriPolicy, ScopeSet,
@@ -152,6 +152,18 @@ impl World {
             .update_application(application, now())
             .await
             .unwrap();
+    }
+
+    /// A `client_credentials` token for `client`, with the default scopes.
+    pub async fn client_credentials_token(&self, client: &Client) -> TokenResponse {
+        self.engine()
+            .token(
+                &client.credentials,
+                TokenRequest::ClientCredentials { scope: None },
+                now(),
+            )
+            .await
+            .unwrap()
     }
 
     /// A confidential client allowed every token-endpoint grant.

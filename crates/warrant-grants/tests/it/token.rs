@@ -84,15 +84,7 @@ async fn client_authentication_failures_are_invalid_client() {
 async fn client_credentials_issues_an_access_token_only() {
     let world = World::new().await;
     let client = world.confidential().await;
-    let response = world
-        .engine()
-        .token(
-            &client.credentials,
-            TokenRequest::ClientCredentials { scope: None },
-            now(),
-        )
-        .await
-        .unwrap();
+    let response = world.client_credentials_token(&client).await;
     assert_eq!(
         (response.token_type, response.expires_in),
         ("Bearer", 36_000)

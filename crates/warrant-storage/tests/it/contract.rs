@@ -401,6 +401,18 @@ fn sealing_key() -> SealingKey {
     SealingKey::derive(&Secret::new("contract-test-secret-key-0123456789".into())).unwrap()
 }
 
+/// An API token for `user_id` with the raw `value`, hashed and sealed under `key`.
+fn api_token(key: &SealingKey, user_id: UserId, value: &str) -> ApiToken {
+    ApiToken {
+        user_id,
+        token_hash: hash_token(value),
+        sealed_token: key
+            .seal_str("api_token", &Secret::new(value.to_owned()))
+            .unwrap(),
+        created_at: now(),
+    }
+}
+
 pub async fn deleting_a_user_cascades_to_everything_they_own(db: &TestDb) {
     let s = db.store();
     let u = user(s, "leaving").await;
@@ -540,14 +552,7 @@ pub async fn api_tokens_are_replaced_and_unique(db: &TestDb) {
     let s = db.store();
     let (alice, bob) = (user(s, "alice").await, user(s, "bob").await);
     let key = sealing_key();
-    let token = |user_id, value: &str| ApiToken {
-        user_id,
-        token_hash: hash_token(value),
-        sealed_token: key
-            .seal_str("api_token", &Secret::new(value.to_owned()))
-            .unwrap(),
-        created_at: now(),
-    };
+    let token = |user_id, value: &str| api_token(&key, user_id, value);
     let first = s
         .replace_api_token(&token(alice.id, "first-token-value"))
         .await
@@ -1095,14 +1100,7 @@ pub async fn the_first_api_token_is_kept(db: &TestDb) {
     let s = db.store();
     let alice = user(s, "alice").await;
     let key = sealing_key();
-    let token = |value: &str| ApiToken {
-        user_id: alice.id,
-        token_hash: hash_token(value),
-        sealed_token: key
-            .seal_str("api_token", &Secret::new(value.to_owned()))
-            .unwrap(),
-        created_at: now(),
-    };
+    let token = |value: &str| api_token(&key, alice.id, value);
     let first = s
         .keep_first_api_token(&token("first-token-value"))
         .await
