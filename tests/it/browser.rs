@@ -193,6 +193,21 @@ impl Setup {
             .json()
     }
 
+    /// The public client revokes its refresh token (`none` authentication); the grant's
+    /// access token then introspects as inactive.
+    async fn revoke_grant(&self, refresh_token: &str, access_token: &str) {
+        let revoke = format!("client_id={}&token={refresh_token}", self.public_client);
+        let revoked = self
+            .server
+            .post_form("/o/revoke_token/", &revoke, None)
+            .await;
+        assert_eq!(revoked.status, 200, "{revoked:?}");
+        assert_eq!(
+            self.introspect(access_token).await,
+            serde_json::json!({"active": false})
+        );
+    }
+
     /// Logs alice in and returns the consent page.
     async fn consent_page(&self, browser: &mut Browser<'_>) -> Reply {
         let path = self.authorize_path("");
@@ -270,25 +285,12 @@ pub async fn authorization_code_flow_like_a_browser(env: &TestEnv) {
     let refreshed = setup.server.post_form("/o/token/", &refresh, None).await;
     assert_eq!(refreshed.status, 200, "{refreshed:?}");
     let refreshed = refreshed.json();
-    let revoke = format!(
-        "client_id={}&token={}",
-        setup.public_client,
-        refreshed["refresh_token"].as_str().unwrap()
-    );
-    assert_eq!(
-        setup
-            .server
-            .post_form("/o/revoke_token/", &revoke, None)
-            .await
-            .status,
-        200
-    );
-    assert_eq!(
-        setup
-            .introspect(refreshed["access_token"].as_str().unwrap())
-            .await,
-        serde_json::json!({"active": false})
-    );
+    setup
+        .revoke_grant(
+            refreshed["refresh_token"].as_str().unwrap(),
+            refreshed["access_token"].as_str().unwrap(),
+        )
+        .await;
 
     let reused = setup
         .server
@@ -569,21 +571,10 @@ pub async fn the_oauth2_crate_completes_the_code_flow(env: &TestEnv) {
         .unwrap_or_else(|e| panic!("refresh refused: {e:?}"));
     // The library revokes only over https (RevocationUrl refuses http), so this step is a
     // plain form post.
-    let revoke = format!(
-        "client_id={}&token={}",
-        setup.public_client,
-        refreshed.refresh_token().unwrap().secret()
-    );
-    assert_eq!(
-        setup
-            .server
-            .post_form("/o/revoke_token/", &revoke, None)
-            .await
-            .status,
-        200
-    );
-    assert_eq!(
-        setup.introspect(refreshed.access_token().secret()).await,
-        serde_json::json!({"active": false})
-    );
+    setup
+        .revoke_grant(
+            refreshed.refresh_token().unwrap().secret(),
+            refreshed.access_token().secret(),
+        )
+        .await;
 }

@@ -534,18 +534,7 @@ fn machine() -> String {
 }
 
 pub fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
-    crate::run(
-        "cargo",
-        &[
-            "build",
-            "--release",
-            "--locked",
-            "-p",
-            "warrant-server",
-            "--bin",
-            "warrant",
-        ],
-    )?;
+    crate::build_warrant(&["--release"])?;
     let binary = root.join("target/release/warrant");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -44,17 +44,7 @@ fn ci() -> anyhow::Result<()> {
         ],
     )?;
     // The end-to-end tests start the real binary.
-    run(
-        "cargo",
-        &[
-            "build",
-            "--locked",
-            "-p",
-            "warrant-server",
-            "--bin",
-            "warrant",
-        ],
-    )?;
+    build_warrant(&[])?;
     let postgres = std::env::var_os("WARRANT_TEST_POSTGRES_URL").is_some();
     if has_nextest() {
         let mut args = vec![
@@ -101,6 +91,20 @@ fn has_nextest() -> bool {
         .args(["nextest", "--version"])
         .output()
         .is_ok_and(|out| out.status.success())
+}
+
+/// Builds the `warrant` binary with the locked dependencies and `extra` cargo flags.
+pub(crate) fn build_warrant(extra: &[&str]) -> anyhow::Result<()> {
+    let mut args = vec![
+        "build",
+        "--locked",
+        "-p",
+        "warrant-server",
+        "--bin",
+        "warrant",
+    ];
+    args.extend_from_slice(extra);
+    run("cargo", &args)
 }
 
 pub(crate) fn run(program: &str, args: &[&str]) -> anyhow::Result<()> {

@@ -87,6 +87,12 @@ impl FormParams {
     pub fn secret(&self, name: &str) -> Option<Secret<String>> {
         self.get(name).map(|value| Secret::new(value.to_owned()))
     }
+
+    /// A required parameter that must not appear in logs.
+    pub fn require_secret(&self, name: &str) -> Result<Secret<String>, OAuthError> {
+        self.require(name)
+            .map(|value| Secret::new(value.to_owned()))
+    }
 }
 
 fn invalid(description: &str) -> BodyError {

@@ -6,7 +6,9 @@ use rocket::http::{ContentType, Status};
 use rocket::serde::json::{Value, json};
 use rocket::{Route, State, post, routes};
 use time::OffsetDateTime;
-use warrant_grants::{Introspection, OAuthError, TokenRequest, TokenResponse, TokenTypeHint};
+use warrant_grants::{
+    ClientCredentials, Introspection, OAuthError, TokenRequest, TokenResponse, TokenTypeHint,
+};
 use warrant_model::{RedirectUri, RedirectUriPolicy, ScopeSet};
 
 use crate::AppState;
@@ -53,6 +55,29 @@ async fn read_form(
         })
 }
 
+/// Reads the form and the client's credentials, then runs `endpoint`: a 413 for an
+/// oversized body, otherwise the endpoint's JSON or its OAuth error.
+async fn answer(
+    state: &AppState,
+    content_type: Option<&ContentType>,
+    auth: &AuthorizationHeader,
+    data: Data<'_>,
+    endpoint: impl AsyncFnOnce(ClientCredentials, FormParams) -> Result<Value, OAuthError>,
+) -> Answer {
+    let form = match read_form(state, content_type, data).await {
+        Ok(form) => form,
+        Err(answer) => return answer,
+    };
+    let outcome = match client_credentials(auth, &form) {
+        Ok(client) => endpoint(client, form).await,
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok(body) => Answer::OAuth(OAuthJson::ok(body)),
+        Err(error) => error.into(),
+    }
+}
+
 #[post("/o/token", data = "<data>")]
 async fn token(
     state: &State<AppState>,
@@ -60,22 +85,15 @@ async fn token(
     auth: AuthorizationHeader,
     data: Data<'_>,
 ) -> Answer {
-    let form = match read_form(state, content_type, data).await {
-        Ok(form) => form,
-        Err(answer) => return answer,
-    };
-    let outcome = async {
-        let client = client_credentials(&auth, &form)?;
+    answer(state, content_type, &auth, data, async |client, form| {
         let request = token_request(&form)?;
-        state
+        let response = state
             .engine()
             .token(&client, request, OffsetDateTime::now_utc())
-            .await
-    };
-    match outcome.await {
-        Ok(response) => Answer::OAuth(OAuthJson::ok(token_json(response))),
-        Err(error) => error.into(),
-    }
+            .await?;
+        Ok(token_json(response))
+    })
+    .await
 }
 
 fn scope(form: &FormParams) -> Result<Option<ScopeSet>, OAuthError> {
@@ -87,13 +105,9 @@ fn scope(form: &FormParams) -> Result<Option<ScopeSet>, OAuthError> {
 }
 
 fn token_request(form: &FormParams) -> Result<TokenRequest, OAuthError> {
-    let missing = |name: &str| {
-        form.secret(name)
-            .ok_or_else(|| OAuthError::InvalidRequest(format!("{name} is missing")))
-    };
     match form.require("grant_type")? {
         "authorization_code" => Ok(TokenRequest::AuthorizationCode {
-            code: missing("code")?,
+            code: form.require_secret("code")?,
             redirect_uri: form
                 .get("redirect_uri")
                 .map(|uri| {
@@ -114,14 +128,14 @@ fn token_request(form: &FormParams) -> Result<TokenRequest, OAuthError> {
         }),
         "password" => Ok(TokenRequest::Password {
             username: form.require("username")?.to_owned(),
-            password: missing("password")?,
+            password: form.require_secret("password")?,
             scope: scope(form)?,
         }),
         "client_credentials" => Ok(TokenRequest::ClientCredentials {
             scope: scope(form)?,
         }),
         "refresh_token" => Ok(TokenRequest::RefreshToken {
-            refresh_token: missing("refresh_token")?,
+            refresh_token: form.require_secret("refresh_token")?,
             scope: scope(form)?,
         }),
         other => Err(OAuthError::UnsupportedGrantType(format!(
@@ -154,24 +168,15 @@ async fn revoke(
     auth: AuthorizationHeader,
     data: Data<'_>,
 ) -> Answer {
-    let form = match read_form(state, content_type, data).await {
-        Ok(form) => form,
-        Err(answer) => return answer,
-    };
-    let outcome = async {
-        let client = client_credentials(&auth, &form)?;
-        let token = form
-            .secret("token")
-            .ok_or_else(|| OAuthError::InvalidRequest("token is missing".into()))?;
+    answer(state, content_type, &auth, data, async |client, form| {
+        let token = form.require_secret("token")?;
         state
             .engine()
             .revoke(&client, &token, hint(&form), OffsetDateTime::now_utc())
-            .await
-    };
-    match outcome.await {
-        Ok(()) => Answer::OAuth(OAuthJson::ok(json!({}))),
-        Err(error) => error.into(),
-    }
+            .await?;
+        Ok(json!({}))
+    })
+    .await
 }
 
 #[post("/o/introspect", data = "<data>")]
@@ -181,33 +186,26 @@ async fn introspect(
     auth: AuthorizationHeader,
     data: Data<'_>,
 ) -> Answer {
-    let form = match read_form(state, content_type, data).await {
-        Ok(form) => form,
-        Err(answer) => return answer,
-    };
-    let outcome = async {
-        let client = client_credentials(&auth, &form)?;
+    answer(state, content_type, &auth, data, async |client, form| {
         let engine = state.engine();
         engine.authenticate_resource_server(&client).await?;
-        let token = form
-            .secret("token")
-            .ok_or_else(|| OAuthError::InvalidRequest("token is missing".into()))?;
-        engine
+        let token = form.require_secret("token")?;
+        let introspection = engine
             .introspect(&token, hint(&form), OffsetDateTime::now_utc())
-            .await
-    };
-    match outcome.await {
-        Ok(Introspection::Inactive) => Answer::OAuth(OAuthJson::ok(json!({ "active": false }))),
-        Ok(Introspection::Active(token)) => Answer::OAuth(OAuthJson::ok(json!({
-            "active": true,
-            "scope": token.scope.to_string(),
-            "client_id": token.client_id,
-            "username": token.username,
-            "sub": token.sub.map(|id| id.to_string()),
-            "token_type": token.token_type,
-            "exp": token.exp,
-            "iat": token.iat,
-        }))),
-        Err(error) => error.into(),
-    }
+            .await?;
+        Ok(match introspection {
+            Introspection::Inactive => json!({ "active": false }),
+            Introspection::Active(token) => json!({
+                "active": true,
+                "scope": token.scope.to_string(),
+                "client_id": token.client_id,
+                "username": token.username,
+                "sub": token.sub.map(|id| id.to_string()),
+                "token_type": token.token_type,
+                "exp": token.exp,
+                "iat": token.iat,
+            }),
+        })
+    })
+    .await
 }
