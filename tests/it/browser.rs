@@ -13,29 +13,39 @@ const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// A cookie-keeping client.
-struct Browser<'a> {
+pub struct Browser<'a> {
     server: &'a Server,
     cookies: BTreeMap<String, String>,
 }
 
 impl<'a> Browser<'a> {
-    fn new(server: &'a Server) -> Self {
+    pub fn new(server: &'a Server) -> Self {
         Self {
             server,
             cookies: BTreeMap::new(),
         }
     }
 
-    async fn send(&mut self, method: &str, path: &str, form: Option<&[(String, String)]>) -> Reply {
+    /// The `Cookie` header this browser sends (to any server on the same host).
+    pub fn cookie_header(&self) -> (&'static str, String) {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        ("Cookie", cookie)
+    }
+
+    pub async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        form: Option<&[(String, String)]>,
+    ) -> Reply {
         let mut headers = Vec::new();
         if !self.cookies.is_empty() {
-            let cookie = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ");
-            headers.push(("Cookie", cookie));
+            headers.push(self.cookie_header());
         }
         let body = match form {
             Some(fields) => {
@@ -66,7 +76,7 @@ impl<'a> Browser<'a> {
         reply
     }
 
-    async fn get(&mut self, path: &str) -> Reply {
+    pub async fn get(&mut self, path: &str) -> Reply {
         self.send("GET", path, None).await
     }
 
@@ -79,6 +89,19 @@ impl<'a> Browser<'a> {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
         );
         self.send("POST", action, Some(&fields)).await
+    }
+
+    /// Logs in on the login page.
+    pub async fn log_in(&mut self, username: &str, password: &str) {
+        let login_page = self.get("/accounts/login/").await;
+        let reply = self
+            .submit(
+                &login_page,
+                "/accounts/login/",
+                &[("username", username), ("password", password)],
+            )
+            .await;
+        assert_eq!(reply.status, 303, "{reply:?}");
     }
 
     /// Logs in through the login page reached by following `redirect`.

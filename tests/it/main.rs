@@ -5,6 +5,7 @@
 
 mod browser;
 mod cli;
+mod guards;
 mod profile;
 mod serve;
 mod support;
@@ -48,6 +49,20 @@ mod cli_suite {
     );
 }
 
+mod guards_suite {
+    on_both_databases!(guards:
+        bearer_token_accepts_live_tokens_only,
+        read_write_scope_follows_the_method,
+        resource_scope_follows_the_method,
+        token_has_scope_needs_every_scope,
+        session_user_or_scoped_token,
+        writes_are_for_staff_reads_for_anyone,
+        introspection_checks_tokens_remotely,
+        introspection_answers_are_cached_and_outages_are_503,
+        introspection_with_wrong_credentials_is_503,
+    );
+}
+
 mod token_endpoint_suite {
     on_both_databases!(token_endpoint:
         client_credentials_with_basic_or_post_authentication,
@@ -62,6 +77,8 @@ mod profile_suite {
     on_both_databases!(profile:
         the_profile_has_ocs_authentications_shape,
         profile_refusals_follow_rfc_6750,
+        api_tokens_and_sessions_reach_the_profile,
+        revoking_the_api_token_replaces_it,
     );
 }
 

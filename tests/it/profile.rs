@@ -1,6 +1,7 @@
 //! `GET /api/profile/` as ocs-authentication's client apps call it: a password grant with
 //! the client's credentials in the body, then the profile with the new bearer token.
 
+use crate::browser::Browser;
 use crate::support::{Reply, TestEnv};
 use crate::token_endpoint::Setup;
 
@@ -107,4 +108,119 @@ pub async fn profile_refusals_follow_rfc_6750(env: &TestEnv) {
     profile(&setup, Some(format!("Bearer {token}")))
         .await
         .assert_oauth_error(401, "invalid_token");
+}
+
+pub async fn api_tokens_and_sessions_reach_the_profile(env: &TestEnv) {
+    let setup = Setup::start(env).await;
+    let bearer = password_grant_token(&setup).await;
+    let api_token = profile(&setup, Some(format!("Bearer {bearer}")))
+        .await
+        .json()["tokens"]["api_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // `Authorization: Token <key>`, as Django REST framework reads it.
+    let by_token = profile(&setup, Some(format!("Token {api_token}"))).await;
+    assert_eq!(by_token.status, 200, "{by_token:?}");
+    assert_eq!(by_token.json()["username"], "alice");
+    profile(&setup, Some("Token never-issued".into()))
+        .await
+        .assert_oauth_error(401, "invalid_token");
+    profile(&setup, Some("Token".into()))
+        .await
+        .assert_oauth_error(400, "invalid_request");
+
+    // The logged-in user of a browser session.
+    let mut browser = Browser::new(&setup.server);
+    browser.log_in("alice", PASSWORD).await;
+    let by_session = browser.get("/api/profile/").await;
+    assert_eq!(by_session.status, 200, "{by_session:?}");
+    assert_eq!(by_session.json()["tokens"]["api_token"], api_token.as_str());
+}
+
+pub async fn revoking_the_api_token_replaces_it(env: &TestEnv) {
+    let setup = Setup::start(env).await;
+    let bearer = password_grant_token(&setup).await;
+    let old = profile(&setup, Some(format!("Bearer {bearer}")))
+        .await
+        .json()["tokens"]["api_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let revoke = |authorization: String| {
+        let server = &setup.server;
+        async move {
+            server
+                .request(
+                    "POST",
+                    "/api/revoke_api_token/",
+                    &[("Authorization", authorization)],
+                    Vec::new(),
+                )
+                .await
+        }
+    };
+    let reply = revoke(format!("Token {old}")).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    let new = reply.json()["tokens"]["api_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(new, old);
+    assert_eq!(new.len(), 40);
+
+    // The old token is refused everywhere at once; the new one works and is the profile's.
+    profile(&setup, Some(format!("Token {old}")))
+        .await
+        .assert_oauth_error(401, "invalid_token");
+    revoke(format!("Token {old}"))
+        .await
+        .assert_oauth_error(401, "invalid_token");
+    let reply = profile(&setup, Some(format!("Token {new}"))).await;
+    assert_eq!(reply.json()["tokens"]["api_token"], new.as_str());
+
+    // A bearer token of the user may replace it too; no credentials may not.
+    let reply = revoke(format!("Bearer {bearer}")).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let none = setup
+        .server
+        .request("POST", "/api/revoke_api_token/", &[], Vec::new())
+        .await;
+    assert_eq!(none.status, 401, "{none:?}");
+
+    // By session, only from this site.
+    let mut browser = Browser::new(&setup.server);
+    browser.log_in("alice", PASSWORD).await;
+    let cross_site = setup
+        .server
+        .request(
+            "POST",
+            "/api/revoke_api_token/",
+            &[
+                browser.cookie_header(),
+                ("Origin", "https://evil.example".to_owned()),
+            ],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(
+        (cross_site.status, cross_site.json()["error"].as_str()),
+        (403, Some("forbidden"))
+    );
+    let same_site = setup
+        .server
+        .request(
+            "POST",
+            "/api/revoke_api_token/",
+            &[
+                browser.cookie_header(),
+                ("Sec-Fetch-Site", "same-origin".to_owned()),
+            ],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(same_site.status, 200, "{same_site:?}");
 }

@@ -14,17 +14,23 @@ use sqlx::{AssertSqlSafe, PgPool};
 /// A secret key the tests configure explicitly.
 pub const SECRET_KEY: &str = "e2e-test-secret-key-0123456789abcdefghij";
 
-/// The `warrant` binary of this build (`cargo xtask ci` builds it before the tests).
-pub fn warrant_binary() -> PathBuf {
+/// A binary of this build (`cargo xtask ci` builds `warrant` and `music-api` before the
+/// tests).
+pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    // target/<profile>/deps/it-<hash> -> target/<profile>/warrant
-    let binary = exe.parent().and_then(Path::parent).unwrap().join("warrant");
+    // target/<profile>/deps/it-<hash> -> target/<profile>/<name>
+    let binary = exe.parent().and_then(Path::parent).unwrap().join(name);
     assert!(
         binary.exists(),
-        "{} is missing: run `cargo build -p warrant-server` first",
+        "{} is missing: run `cargo build -p warrant-server -p warrant-example-music-api` first",
         binary.display()
     );
     binary
+}
+
+/// The `warrant` binary of this build.
+pub fn warrant_binary() -> PathBuf {
+    binary("warrant")
 }
 
 enum Database {
@@ -221,10 +227,16 @@ impl Server {
     }
 
     /// As [`Server::start`], leaving the command's standard output as configured.
-    pub async fn start_with_stdout(mut command: Command) -> Self {
+    pub async fn start_with_stdout(command: Command) -> Self {
+        Self::start_on_port_from(command, "WARRANT_SERVER__PORT").await
+    }
+
+    /// Starts a server that takes its port from the environment variable `port_variable`
+    /// and answers `GET /healthz`.
+    pub async fn start_on_port_from(mut command: Command, port_variable: &str) -> Self {
         let port = free_port();
         command
-            .env("WARRANT_SERVER__PORT", port.to_string())
+            .env(port_variable, port.to_string())
             .stderr(Stdio::piped());
         let child = command.spawn().unwrap();
         let mut server = Self {
@@ -236,14 +248,14 @@ impl Server {
                 let mut stderr = String::new();
                 std::io::Read::read_to_string(server.child.stderr.as_mut().unwrap(), &mut stderr)
                     .unwrap();
-                panic!("warrant serve exited with {status}: {stderr}");
+                panic!("the server exited with {status}: {stderr}");
             }
             if get(&format!("{}/healthz", server.base_url)).await.is_ok() {
                 return server;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("warrant serve did not answer /healthz within 30 s");
+        panic!("the server did not answer /healthz within 30 s");
     }
 
     /// `GET path` → status and body.

@@ -534,7 +534,7 @@ fn machine() -> String {
 }
 
 pub fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
-    crate::build_warrant(&["--release"])?;
+    crate::build_binaries(&["--release"])?;
     let binary = root.join("target/release/warrant");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

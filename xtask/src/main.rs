@@ -43,8 +43,8 @@ fn ci() -> anyhow::Result<()> {
             "warnings",
         ],
     )?;
-    // The end-to-end tests start the real binary.
-    build_warrant(&[])?;
+    // The end-to-end tests start the real binaries.
+    build_binaries(&[])?;
     let postgres = std::env::var_os("WARRANT_TEST_POSTGRES_URL").is_some();
     if has_nextest() {
         let mut args = vec![
@@ -93,15 +93,17 @@ fn has_nextest() -> bool {
         .is_ok_and(|out| out.status.success())
 }
 
-/// Builds the `warrant` binary with the locked dependencies and `extra` cargo flags.
-pub(crate) fn build_warrant(extra: &[&str]) -> anyhow::Result<()> {
+/// Builds the binaries the end-to-end tests and the bench start (`warrant` and the example
+/// `music-api`) with the locked dependencies and `extra` cargo flags.
+pub(crate) fn build_binaries(extra: &[&str]) -> anyhow::Result<()> {
     let mut args = vec![
         "build",
         "--locked",
         "-p",
         "warrant-server",
-        "--bin",
-        "warrant",
+        "-p",
+        "warrant-example-music-api",
+        "--bins",
     ];
     args.extend_from_slice(extra);
     run("cargo", &args)

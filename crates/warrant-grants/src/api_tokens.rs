@@ -3,10 +3,10 @@
 
 use time::OffsetDateTime;
 use warrant_generators::{SealingKey, hash_token, random_urlsafe};
-use warrant_model::{ApiToken, Secret, UserId};
+use warrant_model::{ApiToken, Secret, User, UserId};
 use warrant_storage::Store;
 
-use crate::GrantsError;
+use crate::{GrantsError, OAuthError};
 
 /// The purpose API tokens are sealed under (associated data of the AES-GCM seal).
 pub const API_TOKEN_PURPOSE: &str = "api_token";
@@ -25,15 +25,56 @@ pub async fn api_token_of(
     let stored = match store.api_token_of_user(user).await? {
         Some(stored) => stored,
         None => {
-            let fresh = random_urlsafe(API_TOKEN_BYTES)?;
-            let token = ApiToken {
-                user_id: user,
-                token_hash: hash_token(fresh.expose()),
-                sealed_token: sealing.seal_str(API_TOKEN_PURPOSE, &fresh)?,
-                created_at: now,
-            };
-            store.keep_first_api_token(&token).await?
+            let (fresh, token) = new_api_token(sealing, user, now)?;
+            let kept = store.keep_first_api_token(&token).await?;
+            if kept.token_hash == token.token_hash {
+                return Ok(fresh);
+            }
+            kept
         }
     };
     Ok(sealing.open_str(API_TOKEN_PURPOSE, &stored.sealed_token)?)
+}
+
+/// Gives the user a new API token; the old one stops working at once.
+pub async fn replace_api_token(
+    store: &dyn Store,
+    sealing: &SealingKey,
+    user: UserId,
+    now: OffsetDateTime,
+) -> Result<Secret<String>, GrantsError> {
+    let (fresh, token) = new_api_token(sealing, user, now)?;
+    store.replace_api_token(&token).await?;
+    Ok(fresh)
+}
+
+/// The active user whose API token `token` is (`Authorization: Token <key>`).
+pub async fn user_of_api_token(
+    store: &dyn Store,
+    token: &Secret<String>,
+) -> Result<User, OAuthError> {
+    let invalid = || OAuthError::InvalidToken("the API token is unknown or replaced".into());
+    let stored = store
+        .api_token_by_hash(&hash_token(token.expose()))
+        .await?
+        .ok_or_else(invalid)?;
+    match store.user_by_id(stored.user_id).await? {
+        Some(user) if user.is_active => Ok(user),
+        _ => Err(invalid()),
+    }
+}
+
+fn new_api_token(
+    sealing: &SealingKey,
+    user: UserId,
+    now: OffsetDateTime,
+) -> Result<(Secret<String>, ApiToken), GrantsError> {
+    let fresh = random_urlsafe(API_TOKEN_BYTES)?;
+    let token = ApiToken {
+        user_id: user,
+        token_hash: hash_token(fresh.expose()),
+        sealed_token: sealing.seal_str(API_TOKEN_PURPOSE, &fresh)?,
+        created_at: now,
+    };
+    Ok((fresh, token))
 }

@@ -3,6 +3,7 @@
 use time::OffsetDateTime;
 use warrant_generators::hash_token;
 use warrant_model::{AccessToken, ClientId, Secret, User};
+use warrant_storage::Store;
 
 use crate::{Engine, OAuthError};
 
@@ -18,35 +19,44 @@ pub struct Bearer {
 }
 
 impl Engine<'_> {
-    /// Checks a bearer token: known, unexpired, unrevoked, and if it has a user, that user
-    /// still exists and is active. Every refusal is `invalid_token`.
+    /// [`authenticate_bearer`] on this engine's store.
     pub async fn authenticate_bearer(
         &self,
         token: &Secret<String>,
         now: OffsetDateTime,
     ) -> Result<Bearer, OAuthError> {
-        let invalid =
-            || OAuthError::InvalidToken("the access token is unknown, expired or revoked".into());
-        let described = self
-            .store
-            .describe_access_token(&hash_token(token.expose()))
-            .await?
-            .ok_or_else(invalid)?;
-        let token = described.token;
-        if token.revoked_at.is_some() || token.expires_at <= now {
-            return Err(invalid());
-        }
-        let user = match token.user_id {
-            None => None,
-            Some(id) => match self.store.user_by_id(id).await? {
-                Some(user) if user.is_active => Some(user),
-                _ => return Err(invalid()),
-            },
-        };
-        Ok(Bearer {
-            token,
-            client_id: described.client_id,
-            user,
-        })
+        authenticate_bearer(self.store, token, now).await
     }
+}
+
+/// Checks a bearer token: known, unexpired, unrevoked, and if it has a user, that user
+/// still exists and is active. Every refusal is `invalid_token`. Resource servers sharing
+/// Warrant's database call this without the rest of an [`Engine`].
+pub async fn authenticate_bearer(
+    store: &dyn Store,
+    token: &Secret<String>,
+    now: OffsetDateTime,
+) -> Result<Bearer, OAuthError> {
+    let invalid =
+        || OAuthError::InvalidToken("the access token is unknown, expired or revoked".into());
+    let described = store
+        .describe_access_token(&hash_token(token.expose()))
+        .await?
+        .ok_or_else(invalid)?;
+    let token = described.token;
+    if token.revoked_at.is_some() || token.expires_at <= now {
+        return Err(invalid());
+    }
+    let user = match token.user_id {
+        None => None,
+        Some(id) => match store.user_by_id(id).await? {
+            Some(user) if user.is_active => Some(user),
+            _ => return Err(invalid()),
+        },
+    };
+    Ok(Bearer {
+        token,
+        client_id: described.client_id,
+        user,
+    })
 }

@@ -9,8 +9,8 @@
 //!   ([`ClientCredentials`]), refresh-token rotation and reuse detection;
 //! - [`Engine::revoke`] (RFC 7009) and [`Engine::introspect`] (RFC 7662);
 //! - [`Engine::authenticate_user`]: username or email plus password;
-//! - [`Engine::authenticate_bearer`]: an access token presented to a resource (RFC 6750),
-//!   and [`api_token_of`], the user's API token for the profile;
+//! - [`authenticate_bearer`]: an access token presented to a resource (RFC 6750),
+//!   and [`api_token_of`], [`replace_api_token`], [`user_of_api_token`]: users' API tokens;
 //! - [`clear_expired`]: deleting expired rows in batches;
 //! - management operations every frontend shares (CLI, admin API, pages):
 //!   [`register_application`], [`rotate_client_secret`], [`create_user`], [`set_password`],
@@ -39,14 +39,14 @@ mod settings;
 mod token;
 mod users;
 
-pub use api_tokens::{API_TOKEN_PURPOSE, api_token_of};
+pub use api_tokens::{API_TOKEN_PURPOSE, api_token_of, replace_api_token, user_of_api_token};
 pub use applications::{
     ApplicationRegistration, delete_application, register_application, rotate_client_secret,
 };
 pub use authorize::{
     ApprovalPrompt, AuthorizationParams, AuthorizationRejection, AuthorizationRequest, ResponseType,
 };
-pub use bearer::Bearer;
+pub use bearer::{Bearer, authenticate_bearer};
 pub use cleanup::{Cleared, clear_expired};
 pub use client_auth::ClientCredentials;
 pub use client_cache::ClientCache;

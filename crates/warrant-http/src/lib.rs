@@ -1,10 +1,9 @@
 //! Warrant's Rocket frontend: it translates HTTP into calls of `warrant-grants` and
 //! `warrant-storage` and their outcomes back into HTTP.
 //!
-//! So far: the token, revocation and introspection endpoints (`POST /o/token/`,
-//! `/o/revoke_token/`, `/o/introspect/`), liveness (`GET /healthz`) and readiness
-//! (`GET /readyz`), and JSON bodies for every error status. The authorization endpoint,
-//! login and consent pages, guards, sessions and CSRF protection come next.
+//! Two users: the Warrant server, which [`build`]s its Rocket application here (the OAuth
+//! endpoints, the login and consent pages, `/api/profile/`, health), and any other Rocket
+//! API, which protects its routes with the request guards of [`guards`].
 //!
 //! This crate must not hold business rules: if a frontend for another framework would have
 //! to copy logic out of here, that logic belongs in `warrant-grants`.
@@ -12,8 +11,11 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod api_user;
 mod authorize;
+mod error;
 mod form;
+pub mod guards;
 mod health;
 mod html;
 mod oauth;
@@ -23,13 +25,16 @@ mod session;
 
 use std::sync::Arc;
 
-use rocket::serde::json::{Json, Value, json};
 use rocket::shield::{Frame, Shield};
 use rocket::{Build, Request, Rocket, catch, catchers, http::Status};
 use warrant_generators::{Generators, PasswordHasher, SealingKey};
 use warrant_grants::{ClientCache, Engine, GrantSettings};
 use warrant_storage::Store;
 
+use crate::guards::ResourceServer;
+use crate::oauth_response::OAuthJson;
+
+pub use error::HttpError;
 pub use oauth_response::status_of;
 
 /// What every request handler can reach.
@@ -67,6 +72,7 @@ impl AppState {
 
 /// Builds the Rocket application on `config` (address, port, limits).
 pub fn build(config: rocket::Config, state: AppState) -> Rocket<Build> {
+    let store = Arc::clone(&state.store);
     rocket::custom(config)
         .manage(state)
         .mount("/", health::routes())
@@ -75,15 +81,12 @@ pub fn build(config: rocket::Config, state: AppState) -> Rocket<Build> {
         .mount("/", accounts::routes())
         .mount("/", profile::routes())
         .attach(Shield::default().enable(Frame::Deny))
+        .attach(ResourceServer::database(store).fairing())
         .register("/", catchers![json_error])
 }
 
 /// Every status without a handler-made body gets a small JSON one, never an HTML page.
 #[catch(default)]
-fn json_error(status: Status, _request: &Request<'_>) -> (Status, Json<Value>) {
-    let reason = status.reason().unwrap_or("error");
-    (
-        status,
-        Json(json!({ "error": reason.to_lowercase().replace(' ', "_") })),
-    )
+fn json_error(status: Status, _request: &Request<'_>) -> OAuthJson {
+    OAuthJson::status(status)
 }

@@ -36,6 +36,30 @@ impl OAuthJson {
             www_authenticate: Some(format!("Bearer realm=\"{REALM}\"")),
         }
     }
+
+    /// A refusal that is not about the token: 403 `forbidden` with a description.
+    pub fn forbidden(description: &str) -> Self {
+        Self {
+            status: Status::Forbidden,
+            body: json!({ "error": "forbidden", "error_description": description }),
+            www_authenticate: None,
+        }
+    }
+
+    /// A bare error answer for `status`: `{"error": "<reason in snake case>"}`.
+    pub fn status(status: Status) -> Self {
+        let reason = status.reason().unwrap_or("error");
+        Self {
+            status,
+            body: json!({ "error": reason.to_lowercase().replace(' ', "_") }),
+            www_authenticate: None,
+        }
+    }
+
+    /// The answer's status.
+    pub fn status_code(&self) -> Status {
+        self.status
+    }
 }
 
 /// The realm of every `WWW-Authenticate` challenge.

@@ -1,62 +1,42 @@
-//! `GET /api/profile/`: the bearer token's user in ocs-authentication's JSON shape, which
-//! its client apps read after a password grant to create or update their local user.
+//! `GET /api/profile/`: the caller's profile in ocs-authentication's JSON shape, which its
+//! client apps read after a password grant to create or update their local user; and
+//! `POST /api/revoke_api_token/`, which replaces the caller's API token.
 
 use rocket::serde::json::{Value, json};
-use rocket::{Route, State, get, routes};
+use rocket::{Route, State, get, post, routes};
 use time::OffsetDateTime;
-use warrant_grants::{OAuthError, api_token_of};
+use warrant_grants::{OAuthError, api_token_of, replace_api_token};
 use warrant_model::{Secret, User};
 
 use crate::AppState;
-use crate::form::AuthorizationHeader;
+use crate::api_user::ApiUser;
 use crate::oauth_response::OAuthJson;
 
 pub(crate) fn routes() -> Vec<Route> {
-    routes![profile]
+    routes![profile, revoke_api_token]
 }
 
 #[get("/api/profile")]
-async fn profile(state: &State<AppState>, auth: AuthorizationHeader) -> OAuthJson {
-    let Some(token) = (match bearer_token(&auth) {
-        Ok(token) => token,
-        Err(error) => return error.into(),
-    }) else {
-        return OAuthJson::bearer_token_required();
-    };
+async fn profile(state: &State<AppState>, caller: ApiUser) -> OAuthJson {
     let now = OffsetDateTime::now_utc();
-    let bearer = match state.engine().authenticate_bearer(&token, now).await {
-        Ok(bearer) => bearer,
-        Err(error) => return error.into(),
-    };
-    let Some(user) = bearer.user else {
-        return OAuthError::InsufficientScope(
-            "this token was issued to a client, not granted by a user".into(),
-        )
-        .into();
-    };
-    match api_token_of(&*state.store, &state.sealing, user.id, now).await {
-        Ok(api_token) => OAuthJson::ok(profile_json(&user, &api_token)),
+    match api_token_of(&*state.store, &state.sealing, caller.user.id, now).await {
+        Ok(api_token) => OAuthJson::ok(profile_json(&caller.user, &api_token)),
         Err(error) => OAuthError::from(error).into(),
     }
 }
 
-/// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1); `None` when the request
-/// carries no bearer credentials at all.
-fn bearer_token(auth: &AuthorizationHeader) -> Result<Option<Secret<String>>, OAuthError> {
-    let Some(value) = auth.0.as_deref() else {
-        return Ok(None);
-    };
-    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Ok(None);
+/// ocs-authentication's `RevokeApiTokenApiView`: the old token stops working at once; the
+/// answer carries the new one.
+#[post("/api/revoke_api_token")]
+async fn revoke_api_token(state: &State<AppState>, caller: ApiUser) -> OAuthJson {
+    let now = OffsetDateTime::now_utc();
+    match replace_api_token(&*state.store, &state.sealing, caller.user.id, now).await {
+        Ok(api_token) => OAuthJson::ok(json!({
+            "message": "API token revoked.",
+            "tokens": { "api_token": api_token.expose() },
+        })),
+        Err(error) => OAuthError::from(error).into(),
     }
-    let token = token.trim();
-    if token.is_empty() || token.contains(char::is_whitespace) {
-        return Err(OAuthError::InvalidRequest(
-            "the Authorization header must be `Bearer <token>`".into(),
-        ));
-    }
-    Ok(Some(Secret::new(token.to_owned())))
 }
 
 /// The fields ocs-authentication's `get_profile` reads, named as it names them.
@@ -71,28 +51,4 @@ fn profile_json(user: &User, api_token: &Secret<String>) -> Value {
         "tokens": { "api_token": api_token.expose() },
         "profile": { "staff_view": false },
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parsed(value: Option<&str>) -> Result<Option<String>, OAuthError> {
-        bearer_token(&AuthorizationHeader(value.map(str::to_owned)))
-            .map(|token| token.map(|t| t.expose().clone()))
-    }
-
-    #[test]
-    fn bearer_credentials_are_read_from_the_authorization_header() {
-        assert_eq!(parsed(None), Ok(None));
-        assert_eq!(parsed(Some("Basic abc")), Ok(None));
-        assert_eq!(parsed(Some("Bearer abc")), Ok(Some("abc".into())));
-        assert_eq!(parsed(Some("bearer abc")), Ok(Some("abc".into())));
-        for malformed in ["Bearer", "Bearer ", "Bearer a b"] {
-            assert!(
-                matches!(parsed(Some(malformed)), Err(OAuthError::InvalidRequest(_))),
-                "{malformed}"
-            );
-        }
-    }
 }

@@ -14,6 +14,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 use time::{Duration, OffsetDateTime};
 use warrant_generators::{constant_time_eq, hash_token, random_urlsafe};
 use warrant_model::{NewSession, Secret, User};
+use warrant_storage::{Store, StoreError};
 
 use crate::AppState;
 
@@ -34,32 +35,57 @@ impl<'r> FromRequest<'r> for CurrentUser {
         let Some(state) = request.rocket().state::<AppState>() else {
             return Outcome::Error((Status::InternalServerError, ()));
         };
-        let Some(cookie) = request.cookies().get(SESSION_COOKIE) else {
+        let Some(key) = session_key(request.cookies()) else {
             return Outcome::Success(Self(None));
         };
-        let now = OffsetDateTime::now_utc();
-        let session = match state
-            .store
-            .live_session(&hash_token(cookie.value()), now)
-            .await
-        {
-            Ok(session) => session,
+        match session_user(&*state.store, key, OffsetDateTime::now_utc()).await {
+            Ok(found) => Outcome::Success(Self(found)),
             Err(error) => {
                 tracing::warn!(%error, "session lookup failed");
-                return Outcome::Error((Status::ServiceUnavailable, ()));
+                Outcome::Error((Status::ServiceUnavailable, ()))
             }
-        };
-        let Some(session) = session else {
-            return Outcome::Success(Self(None));
-        };
-        match state.store.user_by_id(session.user_id).await {
-            Ok(Some(user)) if user.is_active => {
-                Outcome::Success(Self(Some((user, session.auth_time))))
-            }
-            Ok(_) => Outcome::Success(Self(None)),
-            Err(_) => Outcome::Error((Status::ServiceUnavailable, ())),
         }
     }
+}
+
+/// The active user of the live session whose cookie value is `key`, and when they
+/// authenticated.
+pub(crate) async fn session_user(
+    store: &dyn Store,
+    key: &str,
+    now: OffsetDateTime,
+) -> Result<Option<(User, OffsetDateTime)>, StoreError> {
+    let Some(session) = store.live_session(&hash_token(key), now).await? else {
+        return Ok(None);
+    };
+    Ok(store
+        .user_by_id(session.user_id)
+        .await?
+        .filter(|user| user.is_active)
+        .map(|user| (user, session.auth_time)))
+}
+
+/// The session cookie's value, if the request has one.
+pub(crate) fn session_key<'a>(cookies: &'a CookieJar<'_>) -> Option<&'a str> {
+    cookies.get(SESSION_COOKIE).map(|cookie| cookie.value())
+}
+
+/// Whether a request a browser may have sent from another site came from this one, for
+/// unsafe methods authenticated by the session cookie (the check of Go's
+/// `CrossOriginProtection`): `Sec-Fetch-Site` when the browser sends it, else `Origin`
+/// against `Host`. A request with neither did not come from a current browser's cross-site
+/// form, and older browsers do not send the SameSite=Lax cookie on cross-site POSTs.
+pub(crate) fn same_origin(request: &Request<'_>) -> bool {
+    let headers = request.headers();
+    if let Some(site) = headers.get_one("Sec-Fetch-Site") {
+        return matches!(site, "same-origin" | "none");
+    }
+    let Some(origin) = headers.get_one("Origin") else {
+        return true;
+    };
+    let host = headers.get_one("Host");
+    let origin_host = origin.split_once("://").map(|(_, authority)| authority);
+    origin_host.is_some() && origin_host == host
 }
 
 /// Starts a session for `user` and sets its cookie.

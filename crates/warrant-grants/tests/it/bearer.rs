@@ -2,7 +2,9 @@
 
 use time::Duration;
 use warrant_generators::SealingKey;
-use warrant_grants::{OAuthError, TokenRequest, api_token_of};
+use warrant_grants::{
+    OAuthError, TokenRequest, api_token_of, replace_api_token, user_of_api_token,
+};
 use warrant_model::Secret;
 use warrant_storage::prelude::*;
 
@@ -114,4 +116,40 @@ async fn a_users_api_token_is_made_once_and_sealed() {
             .await
             .is_err()
     );
+}
+
+#[tokio::test]
+async fn an_api_token_speaks_for_its_active_user_until_replaced() {
+    let world = World::new().await;
+    let mut alice = world.user("alice").await;
+    let sealing = SealingKey::derive(&secret("a-test-secret-key-of-32-characters!")).unwrap();
+    let first = api_token_of(&world.store, &sealing, alice.id, now())
+        .await
+        .unwrap();
+    let user = user_of_api_token(&world.store, &first).await.unwrap();
+    assert_eq!(user.id, alice.id);
+
+    let second = replace_api_token(&world.store, &sealing, alice.id, now())
+        .await
+        .unwrap();
+    assert_ne!(second.expose(), first.expose());
+    assert!(is_invalid_token(
+        user_of_api_token(&world.store, &first).await
+    ));
+    assert_eq!(
+        api_token_of(&world.store, &sealing, alice.id, now())
+            .await
+            .unwrap()
+            .expose(),
+        second.expose()
+    );
+
+    alice.is_active = false;
+    world.store.update_user(&alice).await.unwrap();
+    assert!(is_invalid_token(
+        user_of_api_token(&world.store, &second).await
+    ));
+    assert!(is_invalid_token(
+        user_of_api_token(&world.store, &secret("never-issued")).await
+    ));
 }

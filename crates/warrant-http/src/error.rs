@@ -1,0 +1,9 @@
+use thiserror::Error;
+
+/// Setting up this crate's parts failed.
+#[derive(Debug, Error)]
+pub enum HttpError {
+    /// The introspection endpoint given to a resource server cannot be used.
+    #[error("unusable introspection endpoint {0}")]
+    IntrospectionEndpoint(String),
+}

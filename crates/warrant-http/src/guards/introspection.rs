@@ -1,0 +1,257 @@
+//! Checking tokens remotely through an introspection endpoint (RFC 7662), for resource
+//! servers that do not share Warrant's database (Django OAuth Toolkit's
+//! `RESOURCE_SERVER_INTROSPECTION_URL` and `RESOURCE_SERVER_TOKEN_CACHING_SECONDS`).
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use rocket::serde::json::Value;
+use time::OffsetDateTime;
+use url::Url;
+use url::form_urlencoded::{Serializer, byte_serialize};
+use warrant_generators::hash_token;
+use warrant_grants::OAuthError;
+use warrant_model::{ClientId, ScopeSet, Secret, TokenHash, Username};
+
+use super::{BearerToken, Refusal};
+use crate::HttpError;
+
+/// At most this many answers are cached; past it, stale ones go, then all of them.
+const CAPACITY: usize = 10_000;
+
+/// A client of an introspection endpoint that caches answers for a short time.
+///
+/// A token revoked at Warrant is still accepted here for up to the cache time (default
+/// 10 s; zero turns caching off). A live token is never cached past its expiry.
+pub struct IntrospectionClient {
+    endpoint: hyper::Uri,
+    authorization: Secret<String>,
+    timeout: Duration,
+    cache_time: Duration,
+    cache: Mutex<HashMap<TokenHash, Cached>>,
+    http: Client<HttpConnector, Full<Bytes>>,
+}
+
+struct Cached {
+    answer: Option<BearerToken>,
+    until: Instant,
+}
+
+impl IntrospectionClient {
+    /// A client of `endpoint` (for example `http://warrant.internal/o/introspect/`) that
+    /// authenticates as the confidential application `client_id` with HTTP Basic.
+    ///
+    /// Only `http` endpoints can be reached for now (a private network or loopback):
+    /// Warrant has no TLS client yet.
+    pub fn new(
+        endpoint: &Url,
+        client_id: &ClientId,
+        client_secret: &Secret<String>,
+    ) -> Result<Self, HttpError> {
+        if endpoint.scheme() != "http" {
+            return Err(HttpError::IntrospectionEndpoint(format!(
+                "{endpoint}: only http:// endpoints are supported"
+            )));
+        }
+        let endpoint = endpoint
+            .as_str()
+            .parse()
+            .map_err(|_| HttpError::IntrospectionEndpoint(endpoint.to_string()))?;
+        let encode = |s: &str| byte_serialize(s.as_bytes()).collect::<String>();
+        let credentials = format!(
+            "{}:{}",
+            encode(client_id.as_str()),
+            encode(client_secret.expose())
+        );
+        Ok(Self {
+            endpoint,
+            authorization: Secret::new(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(credentials)
+            )),
+            timeout: Duration::from_secs(5),
+            cache_time: Duration::from_secs(10),
+            cache: Mutex::new(HashMap::new()),
+            http: Client::builder(TokioExecutor::new()).build_http(),
+        })
+    }
+
+    /// Caches each answer for `time` (zero: ask the endpoint for every request).
+    pub fn cache_for(mut self, time: Duration) -> Self {
+        self.cache_time = time;
+        self
+    }
+
+    /// Gives up on the endpoint after `timeout` (default 5 s), answering 503.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Checks `token`, from the cache when a recent answer is there.
+    pub(super) async fn check(
+        &self,
+        token: &Secret<String>,
+        now: OffsetDateTime,
+    ) -> Result<BearerToken, Refusal> {
+        let hash = hash_token(token.expose());
+        let answer = match self.cached(&hash) {
+            Some(answer) => answer,
+            None => {
+                let answer = self.introspect(token, now).await?;
+                self.keep(hash, &answer, now);
+                answer
+            }
+        };
+        answer.ok_or_else(|| {
+            Refusal::Token(OAuthError::InvalidToken(
+                "the access token is unknown, expired or revoked".into(),
+            ))
+        })
+    }
+
+    /// Asks the endpoint; `None` for an inactive token.
+    async fn introspect(
+        &self,
+        token: &Secret<String>,
+        now: OffsetDateTime,
+    ) -> Result<Option<BearerToken>, Refusal> {
+        let unavailable = |what: &str| {
+            tracing::warn!(endpoint = %self.endpoint, "token introspection failed: {what}");
+            Refusal::Token(OAuthError::TemporarilyUnavailable)
+        };
+        let body = Serializer::new(String::new())
+            .append_pair("token", token.expose())
+            .append_pair("token_type_hint", "access_token")
+            .finish();
+        let request = hyper::Request::post(self.endpoint.clone())
+            .header(AUTHORIZATION, self.authorization.expose().as_str())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|_| unavailable("the request could not be built"))?;
+        let exchange = async {
+            let response = self
+                .http
+                .request(request)
+                .await
+                .map_err(|error| error.to_string())?;
+            let status = response.status();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|error| error.to_string())?
+                .to_bytes();
+            Ok::<_, String>((status, body))
+        };
+        let (status, body) = tokio::time::timeout(self.timeout, exchange)
+            .await
+            .map_err(|_| unavailable("timed out"))?
+            .map_err(|error| unavailable(&error))?;
+        if !status.is_success() {
+            return Err(unavailable(&format!("status {status}")));
+        }
+        let answer: Value =
+            serde_json::from_slice(&body).map_err(|_| unavailable("the answer is not JSON"))?;
+        Ok(bearer_from(&answer, now))
+    }
+
+    fn cached(&self, hash: &TokenHash) -> Option<Option<BearerToken>> {
+        let cache = self.cache();
+        let cached = cache.get(hash)?;
+        (cached.until > Instant::now()).then(|| cached.answer.clone())
+    }
+
+    fn keep(&self, hash: TokenHash, answer: &Option<BearerToken>, now: OffsetDateTime) {
+        let mut time = self.cache_time;
+        if let Some(token) = answer {
+            let left = (token.expires_at - now).max(time::Duration::ZERO);
+            time = time.min(left.unsigned_abs());
+        }
+        if time.is_zero() {
+            return;
+        }
+        let mut cache = self.cache();
+        if cache.len() >= CAPACITY {
+            let now = Instant::now();
+            cache.retain(|_, cached| cached.until > now);
+            if cache.len() >= CAPACITY {
+                cache.clear();
+            }
+        }
+        let until = Instant::now() + time;
+        cache.insert(
+            hash,
+            Cached {
+                answer: answer.clone(),
+                until,
+            },
+        );
+    }
+
+    fn cache(&self) -> MutexGuard<'_, HashMap<TokenHash, Cached>> {
+        // The map holds no invariant a panicking holder could have broken halfway.
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The live access token an introspection answer describes; `None` unless it is active,
+/// unexpired and an access token (an active refresh token is not a bearer credential).
+fn bearer_from(answer: &Value, now: OffsetDateTime) -> Option<BearerToken> {
+    if answer["active"] != Value::Bool(true) {
+        return None;
+    }
+    let is_access_token = answer["token_type"]
+        .as_str()
+        .is_none_or(|kind| kind.eq_ignore_ascii_case("bearer"));
+    let expires_at = OffsetDateTime::from_unix_timestamp(answer["exp"].as_i64()?).ok()?;
+    if !is_access_token || expires_at <= now {
+        return None;
+    }
+    Some(BearerToken {
+        client_id: ClientId::parse(answer["client_id"].as_str()?).ok()?,
+        scopes: ScopeSet::parse(answer["scope"].as_str().unwrap_or_default()).ok()?,
+        expires_at,
+        username: match answer["username"].as_str() {
+            Some(name) => Some(Username::parse(name).ok()?),
+            None => None,
+        },
+        user: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use rocket::serde::json::json;
+
+    use super::*;
+
+    #[test]
+    fn only_live_access_tokens_become_bearer_tokens() {
+        let now = OffsetDateTime::now_utc();
+        let exp = now.unix_timestamp() + 60;
+        let live = json!({"active": true, "client_id": "app", "scope": "read write",
+                          "username": "alice", "exp": exp, "token_type": "Bearer"});
+        let token = bearer_from(&live, now).unwrap();
+        assert!(token.has_scopes(["read", "write"]));
+        assert_eq!(token.username.unwrap().as_str(), "alice");
+
+        let mut refresh = live.clone();
+        refresh["token_type"] = json!("refresh_token");
+        let mut expired = live.clone();
+        expired["exp"] = json!(now.unix_timestamp() - 1);
+        let mut no_expiry = live.clone();
+        no_expiry["exp"] = Value::Null;
+        for inactive in [json!({"active": false}), refresh, expired, no_expiry] {
+            assert_eq!(bearer_from(&inactive, now), None, "{inactive}");
+        }
+    }
+}

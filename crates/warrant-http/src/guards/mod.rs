@@ -1,0 +1,240 @@
+//! Request guards that protect a Rocket API with Warrant's access tokens (RFC 6750): the
+//! Rocket equivalents of Django OAuth Toolkit's permission classes and of
+//! ocs-authentication's `IsAdminOrReadOnly`. They work in any Rocket application, not only
+//! in the Warrant server.
+//!
+//! Attach a [`ResourceServer`] (it says how tokens are checked: against Warrant's database,
+//! or remotely through its introspection endpoint) and take a guard as a handler argument:
+//!
+//! ```no_run
+//! use rocket::{get, routes};
+//! use warrant_http::guards::{ResourceServer, TokenHasResourceScope};
+//!
+//! warrant_http::required_scopes!(Music = ["music"]);
+//!
+//! #[get("/songs")]
+//! fn songs(_access: TokenHasResourceScope<Music>) -> &'static str {
+//!     "music:read was granted"
+//! }
+//!
+//! # async fn launch(store: std::sync::Arc<dyn warrant_storage::Store>) {
+//! rocket::build()
+//!     .attach(ResourceServer::database(store).fairing())
+//!     .mount("/", routes![songs]);
+//! # }
+//! ```
+//!
+//! A refused request answers as RFC 6750 §3 says: 401 with `WWW-Authenticate: Bearer` (and
+//! `error="invalid_token"` when a token was sent but is not live), 403 `insufficient_scope`
+//! when the token lacks a scope, 400 `invalid_request` for a malformed `Authorization`
+//! header, 503 when the token cannot be checked. The fairing registers the catchers that
+//! write these answers, for statuses 400, 401, 403, 500 and 503.
+//!
+//! `OPTIONS` requests (CORS preflight) pass the permission guards unauthenticated.
+
+pub(crate) mod bearer;
+mod introspection;
+mod permissions;
+
+use std::sync::Arc;
+
+use rocket::fairing::AdHoc;
+use rocket::http::{Method, Status};
+use rocket::request::{Outcome, Request};
+use rocket::{Catcher, catch, catchers};
+use time::OffsetDateTime;
+use warrant_grants::{OAuthError, authenticate_bearer};
+use warrant_model::{Secret, User};
+use warrant_storage::Store;
+
+use crate::oauth_response::OAuthJson;
+use crate::session::{same_origin, session_key, session_user};
+
+pub use bearer::BearerToken;
+pub use introspection::IntrospectionClient;
+pub use permissions::{
+    IsAdminOrReadOnly, IsAuthenticatedOrTokenHasScope, NoScopes, RequiredScopes,
+    TokenHasReadWriteScope, TokenHasResourceScope, TokenHasScope,
+};
+
+/// How the guards of one Rocket application check tokens, and Django OAuth Toolkit's
+/// `READ_SCOPE` / `WRITE_SCOPE` for [`TokenHasReadWriteScope`].
+pub struct ResourceServer {
+    source: TokenSource,
+    read_scope: String,
+    write_scope: String,
+}
+
+enum TokenSource {
+    /// Warrant's own database: a revoked token is refused at once, and Warrant's session
+    /// cookie authenticates users for [`IsAuthenticatedOrTokenHasScope`] and
+    /// [`IsAdminOrReadOnly`].
+    Database(Arc<dyn Store>),
+    /// Warrant's introspection endpoint (RFC 7662), with a short cache.
+    Introspection(Box<IntrospectionClient>),
+}
+
+impl ResourceServer {
+    /// Checks tokens against Warrant's database.
+    pub fn database(store: Arc<dyn Store>) -> Self {
+        Self::new(TokenSource::Database(store))
+    }
+
+    /// Checks tokens through an introspection endpoint.
+    pub fn introspection(client: IntrospectionClient) -> Self {
+        Self::new(TokenSource::Introspection(Box::new(client)))
+    }
+
+    fn new(source: TokenSource) -> Self {
+        Self {
+            source,
+            read_scope: "read".to_owned(),
+            write_scope: "write".to_owned(),
+        }
+    }
+
+    /// The scopes [`TokenHasReadWriteScope`] requires for safe and for other methods
+    /// (default `read` and `write`).
+    pub fn with_read_write_scopes(mut self, read: &str, write: &str) -> Self {
+        read.clone_into(&mut self.read_scope);
+        write.clone_into(&mut self.write_scope);
+        self
+    }
+
+    /// A fairing that makes this the application's resource server and registers the
+    /// catchers that answer refusals.
+    pub fn fairing(self) -> AdHoc {
+        AdHoc::on_ignite("Warrant resource server", |rocket| async move {
+            rocket.manage(self).register("/", catchers())
+        })
+    }
+
+    /// Checks a bearer token.
+    async fn check(&self, token: &Secret<String>) -> Result<BearerToken, Refusal> {
+        let now = OffsetDateTime::now_utc();
+        match &self.source {
+            TokenSource::Database(store) => authenticate_bearer(&**store, token, now)
+                .await
+                .map(BearerToken::from)
+                .map_err(Refusal::Token),
+            TokenSource::Introspection(client) => client.check(token, now).await,
+        }
+    }
+
+    /// The user of Warrant's session cookie (database mode only: a remote resource server
+    /// cannot see Warrant's sessions). A write it authenticates must come from this site.
+    pub(crate) async fn session_user(
+        &self,
+        request: &Request<'_>,
+    ) -> Result<Option<User>, Refusal> {
+        let (TokenSource::Database(store), Some(key)) =
+            (&self.source, session_key(request.cookies()))
+        else {
+            return Ok(None);
+        };
+        let user = session_user(&**store, key, OffsetDateTime::now_utc())
+            .await
+            .map_err(|error| Refusal::Token(error.into()))?;
+        match user {
+            Some(_) if !is_safe(request.method()) && !same_origin(request) => {
+                Err(Refusal::CrossSite)
+            }
+            user => Ok(user.map(|(user, _)| user)),
+        }
+    }
+}
+
+/// Why a guard refused a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// No credentials at all: 401 with a bare `Bearer` challenge (RFC 6750 §3.1).
+    CredentialsRequired,
+    /// The token, or the attempt to check it, failed: `invalid_request`, `invalid_token`,
+    /// `insufficient_scope` or `temporarily_unavailable`.
+    Token(OAuthError),
+    /// A write authenticated by the session cookie came from another site (403).
+    CrossSite,
+    /// A write that only staff users may make (403).
+    NotStaff,
+}
+
+impl Refusal {
+    fn into_answer(self) -> OAuthJson {
+        match self {
+            Self::CredentialsRequired => OAuthJson::bearer_token_required(),
+            Self::Token(error) => error.into(),
+            Self::CrossSite => OAuthJson::forbidden("a cross-site request may not use the session"),
+            Self::NotStaff => OAuthJson::forbidden("only staff users may do this"),
+        }
+    }
+}
+
+/// The refusal of this request, kept for the catcher that answers it.
+struct RequestRefusal(Option<Refusal>);
+
+/// Fails the guard with `refusal`, which the catchers then write out.
+pub(crate) fn refuse<T>(request: &Request<'_>, refusal: Refusal) -> Outcome<T, Refusal> {
+    let status = refusal.clone().into_answer().status_code();
+    let kept = request.local_cache(|| RequestRefusal(Some(refusal)));
+    Outcome::Error((
+        status,
+        kept.0.clone().unwrap_or(Refusal::CredentialsRequired),
+    ))
+}
+
+/// The resource server attached to this application.
+pub(crate) fn resource_server<'r>(request: &'r Request<'_>) -> Result<&'r ResourceServer, Refusal> {
+    request.rocket().state::<ResourceServer>().ok_or_else(|| {
+        tracing::error!("a Warrant guard is used but ResourceServer::fairing() is not attached");
+        Refusal::Token(OAuthError::ServerError)
+    })
+}
+
+/// Whether the method cannot change anything (RFC 9110 §9.2.1, as Django REST framework's
+/// `SAFE_METHODS`).
+pub(crate) fn is_safe(method: Method) -> bool {
+    matches!(method, Method::Get | Method::Head | Method::Options)
+}
+
+/// The catchers that write guard refusals; statuses without a refusal get a small JSON body.
+pub fn catchers() -> Vec<Catcher> {
+    catchers![
+        bad_request,
+        unauthorized,
+        forbidden,
+        internal_error,
+        unavailable
+    ]
+}
+
+fn answer(status: Status, request: &Request<'_>) -> OAuthJson {
+    match &request.local_cache(|| RequestRefusal(None)).0 {
+        Some(refusal) => refusal.clone().into_answer(),
+        None => OAuthJson::status(status),
+    }
+}
+
+#[catch(400)]
+fn bad_request(request: &Request<'_>) -> OAuthJson {
+    answer(Status::BadRequest, request)
+}
+
+#[catch(401)]
+fn unauthorized(request: &Request<'_>) -> OAuthJson {
+    answer(Status::Unauthorized, request)
+}
+
+#[catch(403)]
+fn forbidden(request: &Request<'_>) -> OAuthJson {
+    answer(Status::Forbidden, request)
+}
+
+#[catch(503)]
+fn unavailable(request: &Request<'_>) -> OAuthJson {
+    answer(Status::ServiceUnavailable, request)
+}
+
+#[catch(500)]
+fn internal_error(request: &Request<'_>) -> OAuthJson {
+    answer(Status::InternalServerError, request)
+}

@@ -1,0 +1,200 @@
+//! An example API protected by Warrant's request guards: each guard protects one route
+//! here, and the end-to-end tests in `tests/it/guards.rs` show what each accepts and
+//! refuses.
+//!
+//! Rocket reads its own settings (`ROCKET_PORT`, `ROCKET_ADDRESS`, …). Tokens are checked
+//! against Warrant's database when `MUSIC_API_DATABASE_URL` is set, otherwise through
+//! Warrant's introspection endpoint: `MUSIC_API_INTROSPECTION_URL`,
+//! `MUSIC_API_CLIENT_ID`, `MUSIC_API_CLIENT_SECRET` (a confidential application of the
+//! Warrant server) and `MUSIC_API_CACHE_SECONDS` (default 10).
+
+#![forbid(unsafe_code)]
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::Context;
+use rocket::http::Status;
+use rocket::serde::json::{Json, Value, json};
+use rocket::{State, get, options, post, put, routes};
+use url::Url;
+use warrant_http::guards::{
+    BearerToken, IntrospectionClient, IsAdminOrReadOnly, IsAuthenticatedOrTokenHasScope,
+    ResourceServer, TokenHasReadWriteScope, TokenHasResourceScope, TokenHasScope,
+};
+use warrant_http::required_scopes;
+use warrant_model::{ClientId, Secret};
+use warrant_storage::{ConnectOptions, connect};
+
+required_scopes!(Music = ["music"]);
+required_scopes!(Stats = ["read", "stats"]);
+required_scopes!(Playlists = ["playlists"]);
+
+/// The API's data, kept in memory: this is an example of the guards, not of storage.
+#[derive(Default)]
+struct Library {
+    albums: Mutex<Vec<String>>,
+    songs: Mutex<Vec<String>>,
+    charts: Mutex<Vec<String>>,
+}
+
+fn listed(list: &Mutex<Vec<String>>) -> Json<Value> {
+    let list = list
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    Json(json!(*list))
+}
+
+fn added(list: &Mutex<Vec<String>>, title: &str) -> (Status, Json<Value>) {
+    list.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(title.to_owned());
+    (Status::Created, Json(json!({ "title": title })))
+}
+
+/// Liveness, for whoever starts the API.
+#[get("/healthz")]
+fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Any live token: what it says about itself.
+#[get("/whoami")]
+fn whoami(token: BearerToken) -> Json<Value> {
+    Json(json!({
+        "client_id": token.client_id.as_str(),
+        "username": token.username.as_ref().map(|name| name.as_str()),
+        "scopes": token.scopes,
+    }))
+}
+
+/// `read` to list, `write` to add (`TokenHasReadWriteScope`).
+#[get("/albums")]
+fn albums(_access: TokenHasReadWriteScope, library: &State<Library>) -> Json<Value> {
+    listed(&library.albums)
+}
+
+#[post("/albums", data = "<title>")]
+fn add_album(
+    _access: TokenHasReadWriteScope,
+    library: &State<Library>,
+    title: &str,
+) -> (Status, Json<Value>) {
+    added(&library.albums, title)
+}
+
+/// A CORS preflight passes the guard without a token.
+#[options("/albums")]
+fn albums_preflight(_access: TokenHasReadWriteScope) -> Status {
+    Status::NoContent
+}
+
+/// `music:read` to list, `music:write` to add (`TokenHasResourceScope`).
+#[get("/songs")]
+fn songs(_access: TokenHasResourceScope<Music>, library: &State<Library>) -> Json<Value> {
+    listed(&library.songs)
+}
+
+#[post("/songs", data = "<title>")]
+fn add_song(
+    _access: TokenHasResourceScope<Music>,
+    library: &State<Library>,
+    title: &str,
+) -> (Status, Json<Value>) {
+    added(&library.songs, title)
+}
+
+/// Both `read` and `stats` (`TokenHasScope`).
+#[get("/stats")]
+fn stats(_access: TokenHasScope<Stats>, library: &State<Library>) -> Json<Value> {
+    let count = |list: &Mutex<Vec<String>>| {
+        list.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    };
+    Json(json!({ "albums": count(&library.albums), "songs": count(&library.songs) }))
+}
+
+/// A user logged in to Warrant, or a token with `playlists`
+/// (`IsAuthenticatedOrTokenHasScope`).
+#[get("/playlists")]
+fn playlists(access: IsAuthenticatedOrTokenHasScope<Playlists>) -> Json<Value> {
+    let user = access.user.as_ref().map(|user| user.username.as_str());
+    let via = if access.token.is_some() {
+        "token"
+    } else {
+        "session"
+    };
+    Json(json!({ "owner": user, "authenticated_by": via, "playlists": [] }))
+}
+
+/// Anyone reads the charts; only staff change them (`IsAdminOrReadOnly`).
+#[get("/charts")]
+fn charts(_access: IsAdminOrReadOnly, library: &State<Library>) -> Json<Value> {
+    listed(&library.charts)
+}
+
+#[put("/charts", data = "<title>")]
+fn set_charts(
+    _access: IsAdminOrReadOnly,
+    library: &State<Library>,
+    title: &str,
+) -> (Status, Json<Value>) {
+    library
+        .charts
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clear();
+    added(&library.charts, title)
+}
+
+fn env(name: &str) -> anyhow::Result<String> {
+    std::env::var(name).with_context(|| format!("{name} is not set"))
+}
+
+/// The resource server the environment describes.
+async fn resource_server() -> anyhow::Result<ResourceServer> {
+    if let Ok(url) = std::env::var("MUSIC_API_DATABASE_URL") {
+        let store = connect(&url, &ConnectOptions::default())
+            .await
+            .with_context(|| format!("connecting to {url}"))?;
+        return Ok(ResourceServer::database(store));
+    }
+    let endpoint =
+        Url::parse(&env("MUSIC_API_INTROSPECTION_URL")?).context("MUSIC_API_INTROSPECTION_URL")?;
+    let client_id = ClientId::parse(&env("MUSIC_API_CLIENT_ID")?).context("MUSIC_API_CLIENT_ID")?;
+    let secret = Secret::new(env("MUSIC_API_CLIENT_SECRET")?);
+    let cache_seconds = match std::env::var("MUSIC_API_CACHE_SECONDS") {
+        Ok(seconds) => seconds.parse().context("MUSIC_API_CACHE_SECONDS")?,
+        Err(_) => 10,
+    };
+    let client = IntrospectionClient::new(&endpoint, &client_id, &secret)?
+        .cache_for(Duration::from_secs(cache_seconds));
+    Ok(ResourceServer::introspection(client))
+}
+
+#[rocket::main]
+async fn main() -> anyhow::Result<()> {
+    rocket::build()
+        .attach(resource_server().await?.fairing())
+        .manage(Library::default())
+        .mount(
+            "/",
+            routes![
+                healthz,
+                whoami,
+                albums,
+                add_album,
+                albums_preflight,
+                songs,
+                add_song,
+                stats,
+                playlists,
+                charts,
+                set_charts
+            ],
+        )
+        .launch()
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,481 @@
+//! The request guards, through the example API `music-api` (examples/music-api): each route
+//! there is protected by one guard, and these tests say what each accepts and refuses.
+//! The API checks tokens against Warrant's database, or through its introspection endpoint.
+
+use std::process::Command;
+
+use crate::browser::Browser;
+use crate::support::{Reply, Server, TestEnv, binary};
+use crate::token_endpoint::Setup;
+
+const PASSWORD: &str = "correct-horse-battery";
+const BARE_CHALLENGE: &str = r#"Bearer realm="warrant""#;
+
+/// The scopes the example API asks for, offered by the Warrant server.
+const SCOPES_CONFIG: &str = r#"
+[oauth2.scopes]
+read = "Reading scope"
+write = "Writing scope"
+"music:read" = "Listen to music"
+"music:write" = "Add songs"
+stats = "Statistics"
+playlists = "Playlists"
+"#;
+
+/// A Warrant server with alice, the staff user boss and a confidential client, and the
+/// example API in front of it.
+struct Apis {
+    warrant: Setup,
+    music: Server,
+}
+
+impl Apis {
+    /// The API checks tokens against the server's database.
+    async fn on_database(env: &TestEnv) -> Self {
+        let warrant = start_warrant(env).await;
+        let mut api = Command::new(binary("music-api"));
+        api.env("MUSIC_API_DATABASE_URL", &env.database_url);
+        Self::with_api(warrant, api).await
+    }
+
+    /// The API checks tokens through introspection, caching answers `cache_seconds`.
+    async fn on_introspection(env: &TestEnv, cache_seconds: u32) -> Self {
+        let warrant = start_warrant(env).await;
+        let mut api = Command::new(binary("music-api"));
+        api.env(
+            "MUSIC_API_INTROSPECTION_URL",
+            format!("{}/o/introspect/", warrant.server.base_url),
+        )
+        .env("MUSIC_API_CLIENT_ID", &warrant.client_id)
+        .env("MUSIC_API_CLIENT_SECRET", &warrant.secret)
+        .env("MUSIC_API_CACHE_SECONDS", cache_seconds.to_string());
+        Self::with_api(warrant, api).await
+    }
+
+    async fn with_api(warrant: Setup, mut api: Command) -> Self {
+        api.env("ROCKET_ADDRESS", "127.0.0.1")
+            .env("ROCKET_LOG_LEVEL", "off")
+            .stdout(std::process::Stdio::null());
+        Self {
+            music: Server::start_on_port_from(api, "ROCKET_PORT").await,
+            warrant,
+        }
+    }
+
+    /// An access token of `username` with `scope`, from the password grant.
+    async fn token(&self, username: &str, scope: &str) -> String {
+        self.tokens(username, scope).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn tokens(&self, username: &str, scope: &str) -> serde_json::Value {
+        let reply = self
+            .warrant
+            .token(&format!(
+                "grant_type=password&username={username}&password={PASSWORD}&scope={scope}"
+            ))
+            .await;
+        assert_eq!(reply.status, 200, "{reply:?}");
+        reply.json()
+    }
+
+    /// `method path` on the API with `Authorization: Bearer <token>` when a token is given.
+    async fn call(&self, method: &str, path: &str, token: Option<&str>) -> Reply {
+        let headers: Vec<(&str, String)> = token
+            .map(|token| ("Authorization", format!("Bearer {token}")))
+            .into_iter()
+            .collect();
+        self.music
+            .request(method, path, &headers, b"Blue Train".to_vec())
+            .await
+    }
+
+    async fn revoke(&self, token: &str) {
+        let reply = self
+            .warrant
+            .server
+            .post_form(
+                "/o/revoke_token/",
+                &format!("token={token}"),
+                Some((&self.warrant.client_id, &self.warrant.secret)),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{reply:?}");
+    }
+}
+
+async fn start_warrant(env: &TestEnv) -> Setup {
+    std::fs::write(env.dir.join("warrant.toml"), SCOPES_CONFIG).unwrap();
+    let boss = env.run(
+        &[
+            "user",
+            "create",
+            "--username",
+            "boss",
+            "--staff",
+            "--password-stdin",
+        ],
+        Some(PASSWORD),
+    );
+    assert!(boss.status.success(), "{boss:?}");
+    Setup::start(env).await
+}
+
+/// Asserts a 401 or 403 refusal: the status, the JSON `error` and the challenge.
+fn assert_refused(reply: &Reply, status: u16, error: &str, challenge: Option<&str>) {
+    assert_eq!(
+        (reply.status, reply.json()["error"].as_str()),
+        (status, Some(error)),
+        "{reply:?}"
+    );
+    let sent = reply.header("www-authenticate");
+    match challenge {
+        Some(expected) => assert!(
+            sent.is_some_and(|sent| sent.starts_with(expected)),
+            "{sent:?} does not start with {expected:?}"
+        ),
+        None => assert_eq!(sent, None),
+    }
+}
+
+fn invalid_token_challenge() -> &'static str {
+    r#"Bearer realm="warrant", error="invalid_token""#
+}
+
+fn insufficient_scope_challenge() -> &'static str {
+    r#"Bearer realm="warrant", error="insufficient_scope""#
+}
+
+pub async fn bearer_token_accepts_live_tokens_only(env: &TestEnv) {
+    let apis = Apis::on_database(env).await;
+    let token = apis.token("alice", "read").await;
+
+    let reply = apis.call("GET", "/whoami", Some(&token)).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let body = reply.json();
+    assert_eq!(body["username"], "alice");
+    assert_eq!(body["client_id"], apis.warrant.client_id.as_str());
+    assert_eq!(body["scopes"], "read");
+
+    let machine = apis
+        .warrant
+        .token("grant_type=client_credentials&scope=read")
+        .await
+        .json();
+    let reply = apis
+        .call("GET", "/whoami", machine["access_token"].as_str())
+        .await;
+    assert_eq!(
+        (reply.status, &reply.json()["username"]),
+        (200, &serde_json::Value::Null)
+    );
+
+    let none = apis.call("GET", "/whoami", None).await;
+    assert_refused(&none, 401, "unauthorized", Some(BARE_CHALLENGE));
+    assert_eq!(none.header("www-authenticate"), Some(BARE_CHALLENGE));
+    let unknown = apis.call("GET", "/whoami", Some("never-issued")).await;
+    assert_refused(
+        &unknown,
+        401,
+        "invalid_token",
+        Some(invalid_token_challenge()),
+    );
+    let malformed = apis
+        .music
+        .request(
+            "GET",
+            "/whoami",
+            &[("Authorization", "Bearer a b".to_owned())],
+            Vec::new(),
+        )
+        .await;
+    malformed.assert_oauth_error(400, "invalid_request");
+
+    apis.revoke(&token).await;
+    let revoked = apis.call("GET", "/whoami", Some(&token)).await;
+    assert_refused(
+        &revoked,
+        401,
+        "invalid_token",
+        Some(invalid_token_challenge()),
+    );
+}
+
+pub async fn read_write_scope_follows_the_method(env: &TestEnv) {
+    let apis = Apis::on_database(env).await;
+    let reader = apis.token("alice", "read").await;
+    let writer = apis.token("alice", "read+write").await;
+
+    assert_eq!(apis.call("GET", "/albums", Some(&reader)).await.status, 200);
+    let refused = apis.call("POST", "/albums", Some(&reader)).await;
+    assert_refused(
+        &refused,
+        403,
+        "insufficient_scope",
+        Some(insufficient_scope_challenge()),
+    );
+    assert!(
+        refused.json()["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("write")
+    );
+    assert_eq!(
+        apis.call("POST", "/albums", Some(&writer)).await.status,
+        201
+    );
+    let listed = apis.call("GET", "/albums", Some(&writer)).await;
+    assert_eq!(listed.json(), serde_json::json!(["Blue Train"]));
+
+    let write_only = apis.token("alice", "write").await;
+    let refused = apis.call("GET", "/albums", Some(&write_only)).await;
+    assert_refused(
+        &refused,
+        403,
+        "insufficient_scope",
+        Some(insufficient_scope_challenge()),
+    );
+
+    // A CORS preflight carries no credentials and passes.
+    assert_eq!(apis.call("OPTIONS", "/albums", None).await.status, 204);
+    let none = apis.call("POST", "/albums", None).await;
+    assert_refused(&none, 401, "unauthorized", Some(BARE_CHALLENGE));
+}
+
+pub async fn resource_scope_follows_the_method(env: &TestEnv) {
+    let apis = Apis::on_database(env).await;
+    let listener = apis.token("alice", "music:read").await;
+    let editor = apis.token("alice", "music:write").await;
+
+    assert_eq!(
+        apis.call("GET", "/songs", Some(&listener)).await.status,
+        200
+    );
+    let refused = apis.call("POST", "/songs", Some(&listener)).await;
+    assert_refused(
+        &refused,
+        403,
+        "insufficient_scope",
+        Some(insufficient_scope_challenge()),
+    );
+    assert!(
+        refused.json()["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("music:write")
+    );
+    assert_eq!(apis.call("POST", "/songs", Some(&editor)).await.status, 201);
+    // Writing does not imply reading, as in Django OAuth Toolkit.
+    let refused = apis.call("GET", "/songs", Some(&editor)).await;
+    assert_refused(
+        &refused,
+        403,
+        "insufficient_scope",
+        Some(insufficient_scope_challenge()),
+    );
+    let plain_read = apis.token("alice", "read").await;
+    let refused = apis.call("GET", "/songs", Some(&plain_read)).await;
+    assert_eq!(refused.status, 403);
+}
+
+pub async fn token_has_scope_needs_every_scope(env: &TestEnv) {
+    let apis = Apis::on_database(env).await;
+    let read_only = apis.token("alice", "read").await;
+    let both = apis.token("alice", "read+stats").await;
+
+    let refused = apis.call("GET", "/stats", Some(&read_only)).await;
+    assert_refused(
+        &refused,
+        403,
+        "insufficient_scope",
+        Some(insufficient_scope_challenge()),
+    );
+    let reply = apis.call("GET", "/stats", Some(&both)).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(reply.json()["albums"], 0);
+}
+
+pub async fn session_user_or_scoped_token(env: &TestEnv) {
+    let apis = Apis::on_database(env).await;
+    let none = apis.call("GET", "/playlists", None).await;
+    assert_refused(&none, 401, "unauthorized", Some(BARE_CHALLENGE));
+
+    let unscoped = apis.token("alice", "read").await;
+    let refused = apis.call("GET", "/playlists", Some(&unscoped)).await;
+    assert_refused(
+        &refused,
+        403,
+        "insufficient_scope",
+        Some(insufficient_scope_challenge()),
+    );
+
+    let scoped = apis.token("alice", "playlists").await;
+    let reply = apis.call("GET", "/playlists", Some(&scoped)).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(reply.json()["authenticated_by"], "token");
+    assert_eq!(reply.json()["owner"], "alice");
+
+    // Logged in to Warrant: the session cookie is enough, on the same host.
+    let mut browser = Browser::new(&apis.warrant.server);
+    browser.log_in("alice", PASSWORD).await;
+    let reply = apis
+        .music
+        .request("GET", "/playlists", &[browser.cookie_header()], Vec::new())
+        .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(reply.json()["authenticated_by"], "session");
+    assert_eq!(reply.json()["owner"], "alice");
+
+    // A token that is sent decides, even beside a session.
+    let reply = apis
+        .music
+        .request(
+            "GET",
+            "/playlists",
+            &[
+                browser.cookie_header(),
+                ("Authorization", format!("Bearer {unscoped}")),
+            ],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(reply.status, 403, "{reply:?}");
+}
+
+pub async fn writes_are_for_staff_reads_for_anyone(env: &TestEnv) {
+    let apis = Apis::on_database(env).await;
+    assert_eq!(apis.call("GET", "/charts", None).await.status, 200);
+    let bad = apis.call("GET", "/charts", Some("never-issued")).await;
+    assert_refused(&bad, 401, "invalid_token", Some(invalid_token_challenge()));
+
+    let none = apis.call("PUT", "/charts", None).await;
+    assert_refused(&none, 401, "unauthorized", Some(BARE_CHALLENGE));
+    let alice = apis.token("alice", "read").await;
+    let refused = apis.call("PUT", "/charts", Some(&alice)).await;
+    assert_refused(&refused, 403, "forbidden", None);
+    let machine = apis
+        .warrant
+        .token("grant_type=client_credentials")
+        .await
+        .json();
+    let refused = apis
+        .call("PUT", "/charts", machine["access_token"].as_str())
+        .await;
+    assert_refused(&refused, 403, "forbidden", None);
+
+    let boss = apis.token("boss", "read").await;
+    assert_eq!(apis.call("PUT", "/charts", Some(&boss)).await.status, 201);
+    let charts = apis.call("GET", "/charts", None).await;
+    assert_eq!(charts.json(), serde_json::json!(["Blue Train"]));
+
+    // boss's session writes from this site, not from another one.
+    let mut browser = Browser::new(&apis.warrant.server);
+    browser.log_in("boss", PASSWORD).await;
+    let music = &apis.music;
+    let put_from = |origin: String| {
+        let headers = [browser.cookie_header(), ("Origin", origin)];
+        async move {
+            music
+                .request("PUT", "/charts", &headers, b"Kind of Blue".to_vec())
+                .await
+        }
+    };
+    assert_eq!(put_from(music.base_url.clone()).await.status, 201);
+    let cross_site = put_from("https://evil.example".to_owned()).await;
+    assert_refused(&cross_site, 403, "forbidden", None);
+}
+
+pub async fn introspection_checks_tokens_remotely(env: &TestEnv) {
+    let apis = Apis::on_introspection(env, 0).await;
+    let tokens = apis.tokens("alice", "read+music:read").await;
+    let token = tokens["access_token"].as_str().unwrap();
+
+    let reply = apis.call("GET", "/whoami", Some(token)).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(reply.json()["username"], "alice");
+    assert_eq!(apis.call("GET", "/songs", Some(token)).await.status, 200);
+    let refused = apis.call("POST", "/songs", Some(token)).await;
+    assert_refused(
+        &refused,
+        403,
+        "insufficient_scope",
+        Some(insufficient_scope_challenge()),
+    );
+
+    // A refresh token is active at the introspection endpoint but is no bearer credential.
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let refused = apis.call("GET", "/whoami", Some(refresh)).await;
+    assert_refused(
+        &refused,
+        401,
+        "invalid_token",
+        Some(invalid_token_challenge()),
+    );
+
+    // Without a cache, a revocation is seen by the next request.
+    apis.revoke(token).await;
+    let revoked = apis.call("GET", "/whoami", Some(token)).await;
+    assert_refused(
+        &revoked,
+        401,
+        "invalid_token",
+        Some(invalid_token_challenge()),
+    );
+
+    // A remote API cannot see Warrant's sessions.
+    let mut browser = Browser::new(&apis.warrant.server);
+    browser.log_in("alice", PASSWORD).await;
+    let reply = apis
+        .music
+        .request("GET", "/playlists", &[browser.cookie_header()], Vec::new())
+        .await;
+    assert_refused(&reply, 401, "unauthorized", Some(BARE_CHALLENGE));
+}
+
+pub async fn introspection_answers_are_cached_and_outages_are_503(env: &TestEnv) {
+    let apis = Apis::on_introspection(env, 600).await;
+    let token = apis.token("alice", "read").await;
+    assert_eq!(apis.call("GET", "/whoami", Some(&token)).await.status, 200);
+
+    // Within the cache time, the API keeps its answer: the bound documented for revocation.
+    apis.revoke(&token).await;
+    assert_eq!(apis.call("GET", "/whoami", Some(&token)).await.status, 200);
+
+    // A token never seen needs the endpoint; with Warrant down, the answer is 503.
+    let Apis { warrant, music } = apis;
+    let fresh = {
+        let reply = warrant
+            .token(&format!(
+                "grant_type=password&username=alice&password={PASSWORD}&scope=read"
+            ))
+            .await;
+        reply.json()["access_token"].as_str().unwrap().to_owned()
+    };
+    drop(warrant);
+    let reply = music
+        .request(
+            "GET",
+            "/whoami",
+            &[("Authorization", format!("Bearer {fresh}"))],
+            Vec::new(),
+        )
+        .await;
+    reply.assert_oauth_error(503, "temporarily_unavailable");
+}
+
+pub async fn introspection_with_wrong_credentials_is_503(env: &TestEnv) {
+    let warrant = start_warrant(env).await;
+    let mut api = Command::new(binary("music-api"));
+    api.env(
+        "MUSIC_API_INTROSPECTION_URL",
+        format!("{}/o/introspect/", warrant.server.base_url),
+    )
+    .env("MUSIC_API_CLIENT_ID", &warrant.client_id)
+    .env("MUSIC_API_CLIENT_SECRET", "not-the-secret");
+    let apis = Apis::with_api(warrant, api).await;
+    let token = apis.token("alice", "read").await;
+    let reply = apis.call("GET", "/whoami", Some(&token)).await;
+    reply.assert_oauth_error(503, "temporarily_unavailable");
+}
