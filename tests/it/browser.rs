@@ -81,7 +81,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Submits the page's form: its hidden fields plus `extra`.
-    async fn submit(&mut self, page: &Reply, action: &str, extra: &[(&str, &str)]) -> Reply {
+    pub async fn submit(&mut self, page: &Reply, action: &str, extra: &[(&str, &str)]) -> Reply {
         let mut fields = hidden_fields(&page.body);
         fields.extend(
             extra

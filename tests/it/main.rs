@@ -3,6 +3,7 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
+mod applications;
 mod browser;
 mod cli;
 mod guards;
@@ -46,6 +47,15 @@ mod cli_suite {
         bad_application_input_is_a_one_line_error,
         unknown_application_is_a_one_line_error,
         cleartokens_reports_what_it_deleted,
+    );
+}
+
+mod applications_suite {
+    on_both_databases!(applications:
+        each_user_sees_and_changes_only_their_applications,
+        invalid_applications_are_refused_with_their_reasons,
+        changes_and_deletion_take_effect_at_once,
+        authorized_tokens_are_listed_and_revoked_by_their_user,
     );
 }
 

@@ -3,8 +3,8 @@
 use time::OffsetDateTime;
 use warrant_generators::{Generators, hash_token};
 use warrant_model::{
-    Application, ClientId, ClientType, GrantType, GrantTypes, NewApplication, Origin, RedirectUri,
-    Secret, SigningAlgorithm, UserId,
+    Application, ApplicationId, ClientId, ClientType, GrantType, GrantTypes, NewApplication,
+    Origin, RedirectUri, Secret, SigningAlgorithm, UserId,
 };
 use warrant_storage::{Store, StoreError, Unique};
 
@@ -79,23 +79,75 @@ pub async fn register_application(
 }
 
 fn check_registration(registration: &ApplicationRegistration) -> Result<(), GrantsError> {
-    if registration.name.trim().is_empty() || registration.name.chars().count() > 255 {
+    check_application(
+        &registration.name,
+        registration.client_type,
+        &registration.grant_types,
+        &registration.redirect_uris,
+    )
+}
+
+/// Django OAuth Toolkit's rules for an application, at registration and at every change.
+fn check_application(
+    name: &str,
+    client_type: ClientType,
+    grant_types: &GrantTypes,
+    redirect_uris: &[RedirectUri],
+) -> Result<(), GrantsError> {
+    if name.trim().is_empty() || name.chars().count() > 255 {
         return Err(GrantsError::InvalidName);
     }
     let redirects = [GrantType::AuthorizationCode, GrantType::Implicit]
         .into_iter()
-        .any(|grant| registration.grant_types.allows(grant));
-    if redirects && registration.redirect_uris.is_empty() {
+        .any(|grant| grant_types.allows(grant));
+    if redirects && redirect_uris.is_empty() {
         return Err(GrantsError::RedirectUriRequired);
     }
-    if registration.client_type == ClientType::Public
-        && registration
-            .grant_types
-            .allows(GrantType::ClientCredentials)
-    {
+    if client_type == ClientType::Public && grant_types.allows(GrantType::ClientCredentials) {
         return Err(GrantsError::PublicClientCredentials);
     }
     Ok(())
+}
+
+/// What an application's owner may change after registration (Django OAuth Toolkit's
+/// `ApplicationUpdate` form); the client id, type and secret stay.
+#[derive(Debug, Clone)]
+pub struct ApplicationChanges {
+    /// Shown on the consent page.
+    pub name: String,
+    /// Allowed grants.
+    pub grant_types: GrantTypes,
+    /// Redirection endpoints.
+    pub redirect_uris: Vec<RedirectUri>,
+    /// Post-logout redirection endpoints.
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    /// CORS origins.
+    pub allowed_origins: Vec<Origin>,
+    /// Require PKCE (always on for public clients).
+    pub pkce_required: bool,
+}
+
+/// Applies `changes` to `application` under the registration rules.
+pub async fn update_application(
+    store: &dyn Store,
+    mut application: Application,
+    changes: ApplicationChanges,
+    now: OffsetDateTime,
+) -> Result<Application, GrantsError> {
+    check_application(
+        &changes.name,
+        application.client_type,
+        &changes.grant_types,
+        &changes.redirect_uris,
+    )?;
+    application.name = changes.name;
+    application.grant_types = changes.grant_types;
+    application.redirect_uris = changes.redirect_uris;
+    application.post_logout_redirect_uris = changes.post_logout_redirect_uris;
+    application.allowed_origins = changes.allowed_origins;
+    application.pkce_required =
+        changes.pkce_required || application.client_type == ClientType::Public;
+    Ok(store.update_application(&application, now).await?)
 }
 
 /// Replaces a confidential application's secret; the old one stops working at once.
@@ -130,4 +182,17 @@ async fn find(store: &dyn Store, client_id: &ClientId) -> Result<Application, Gr
         .application_by_client_id(client_id)
         .await?
         .ok_or_else(|| GrantsError::UnknownClient(client_id.clone()))
+}
+
+/// The application `id` if `owner` registered it; another user's application is `None`,
+/// exactly as a missing one, so its existence does not leak.
+pub async fn owned_application(
+    store: &dyn Store,
+    owner: UserId,
+    id: ApplicationId,
+) -> Result<Option<Application>, GrantsError> {
+    Ok(store
+        .application_by_id(id)
+        .await?
+        .filter(|application| application.owner == Some(owner)))
 }

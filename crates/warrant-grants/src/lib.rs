@@ -11,9 +11,11 @@
 //! - [`Engine::authenticate_user`]: username or email plus password;
 //! - [`authenticate_bearer`]: an access token presented to a resource (RFC 6750),
 //!   and [`api_token_of`], [`replace_api_token`], [`user_of_api_token`]: users' API tokens;
+//! - [`authorized_tokens`], [`revoke_authorized_token`]: the grants a user can see and
+//!   revoke;
 //! - [`clear_expired`]: deleting expired rows in batches;
 //! - management operations every frontend shares (CLI, admin API, pages):
-//!   [`register_application`], [`rotate_client_secret`], [`create_user`], [`set_password`],
+//!   [`register_application`], [`update_application`], [`rotate_client_secret`], [`create_user`], [`set_password`],
 //!   with Django OAuth Toolkit's rules.
 //!
 //! This crate must not know about HTTP, Rocket, cookies or configuration files: callers
@@ -24,6 +26,7 @@
 mod api_tokens;
 mod applications;
 mod authorize;
+mod authorized;
 mod bearer;
 mod cleanup;
 mod client_auth;
@@ -41,11 +44,13 @@ mod users;
 
 pub use api_tokens::{API_TOKEN_PURPOSE, api_token_of, replace_api_token, user_of_api_token};
 pub use applications::{
-    ApplicationRegistration, delete_application, register_application, rotate_client_secret,
+    ApplicationChanges, ApplicationRegistration, delete_application, owned_application,
+    register_application, rotate_client_secret, update_application,
 };
 pub use authorize::{
     ApprovalPrompt, AuthorizationParams, AuthorizationRejection, AuthorizationRequest, ResponseType,
 };
+pub use authorized::{AuthorizedToken, authorized_tokens, revoke_authorized_token};
 pub use bearer::{Bearer, authenticate_bearer};
 pub use cleanup::{Cleared, clear_expired};
 pub use client_auth::ClientCredentials;

@@ -12,7 +12,9 @@
 
 mod accounts;
 mod api_user;
+mod applications;
 mod authorize;
+mod authorized_tokens;
 mod error;
 mod form;
 pub mod guards;
@@ -20,6 +22,7 @@ mod health;
 mod html;
 mod oauth;
 mod oauth_response;
+mod pages;
 mod profile;
 mod session;
 
@@ -29,6 +32,7 @@ use rocket::shield::{Frame, Shield};
 use rocket::{Build, Request, Rocket, catch, catchers, http::Status};
 use warrant_generators::{Generators, PasswordHasher, SealingKey};
 use warrant_grants::{ClientCache, Engine, GrantSettings};
+use warrant_model::RedirectUriPolicy;
 use warrant_storage::Store;
 
 use crate::guards::ResourceServer;
@@ -53,6 +57,8 @@ pub struct AppState {
     pub settings: GrantSettings,
     /// Largest accepted request body, in bytes (larger ones get 413).
     pub max_body_bytes: u64,
+    /// What redirect URIs applications may register.
+    pub redirect_policy: RedirectUriPolicy,
     /// Mark cookies `Secure` (the issuer is https).
     pub secure_cookies: bool,
 }
@@ -80,6 +86,8 @@ pub fn build(config: rocket::Config, state: AppState) -> Rocket<Build> {
         .mount("/", authorize::routes())
         .mount("/", accounts::routes())
         .mount("/", profile::routes())
+        .mount("/", applications::routes())
+        .mount("/", authorized_tokens::routes())
         .attach(Shield::default().enable(Frame::Deny))
         .attach(ResourceServer::database(store).fairing())
         .register("/", catchers![json_error])

@@ -38,6 +38,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         sealing,
         settings: config.oauth2.grant_settings()?,
         max_body_bytes: config.server.max_body_bytes,
+        redirect_policy: context.redirect_policy,
         secure_cookies: config.issuer().starts_with("https://"),
     };
     crate::cleartokens::spawn_periodic(

@@ -299,3 +299,57 @@ async fn setting_a_password_ends_the_users_sessions() {
     .await;
     assert!(matches!(short, Err(GrantsError::PasswordTooShort(_))));
 }
+
+#[tokio::test]
+async fn updates_follow_the_registration_rules_and_keep_pkce_for_public_clients() {
+    let store = store().await;
+    let (app, _) = register_application(
+        &store,
+        &generators(),
+        registration(ClientType::Public, CODE, &["com.example:/cb"]),
+        now(),
+    )
+    .await
+    .unwrap();
+    let changes = |grants: &[GrantType], redirects: Vec<_>| ApplicationChanges {
+        name: "Renamed".into(),
+        grant_types: warrant_model::GrantTypes::new(grants.iter().copied()).unwrap(),
+        redirect_uris: redirects,
+        post_logout_redirect_uris: Vec::new(),
+        allowed_origins: Vec::new(),
+        pkce_required: false,
+    };
+    let refused = [
+        (
+            changes(CODE, Vec::new()),
+            "the authorization_code and implicit grants need at least one redirect URI",
+        ),
+        (
+            changes(&[GrantType::ClientCredentials], Vec::new()),
+            "a public client cannot use the client_credentials grant",
+        ),
+    ];
+    for (change, reason) in refused {
+        let error = update_application(&store, app.clone(), change, now())
+            .await
+            .unwrap_err();
+        assert_eq!(error.to_string(), reason);
+    }
+    let unchanged = store.application_by_id(app.id).await.unwrap().unwrap();
+    assert_eq!(unchanged.name, "App");
+
+    let updated = update_application(
+        &store,
+        app.clone(),
+        changes(CODE, app.redirect_uris.clone()),
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(updated.name, "Renamed");
+    assert!(updated.pkce_required, "public clients always need PKCE");
+    assert_eq!(
+        store.application_by_id(app.id).await.unwrap(),
+        Some(updated)
+    );
+}

@@ -1,0 +1,219 @@
+//! The application form: what the user typed, parsed into [`ApplicationChanges`] with a
+//! message per invalid field, and shown again with those messages.
+
+use warrant_grants::ApplicationChanges;
+use warrant_model::{
+    Application, ClientType, GrantType, GrantTypes, Origin, RedirectUri, RedirectUriPolicy,
+};
+
+use crate::form::FormParams;
+use crate::html::{escape, hidden};
+
+/// Connect).
+const GRANTS: [(GrantType, &str); 5] = [
+    (GrantType::AuthorizationCode, "Authorization code"),
+    (GrantType::RefreshToken, "Refresh token"),
+    (GrantType::ClientCredentials, "Client credentials"),
+    (GrantType::Password, "Resource owner password"),
+    (GrantType::Implicit, "Implicit (legacy)"),
+];
+
+#[derive(Default)]
+pub(super) struct ApplicationForm {
+    name: String,
+    pub(super) client_type: Option<ClientType>,
+    grants: Vec<GrantType>,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    allowed_origins: String,
+    pkce_required: bool,
+}
+
+impl ApplicationForm {
+    /// An empty registration form, with the usual grants of a web application ticked.
+    pub(super) fn for_registration() -> Self {
+        Self {
+            grants: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+            ..Self::default()
+        }
+    }
+
+    pub(super) fn read(form: &FormParams) -> Self {
+        let text = |name| form.get(name).unwrap_or_default().to_owned();
+        Self {
+            name: text("name"),
+            client_type: form
+                .get("client_type")
+                .and_then(|t| ClientType::parse(t).ok()),
+            grants: GRANTS
+                .iter()
+                .map(|(grant, _)| *grant)
+                .filter(|grant| form.get(&format!("grant_{}", grant.as_str())).is_some())
+                .collect(),
+            redirect_uris: text("redirect_uris"),
+            post_logout_redirect_uris: text("post_logout_redirect_uris"),
+            allowed_origins: text("allowed_origins"),
+            pkce_required: form.get("pkce_required").is_some(),
+        }
+    }
+
+    pub(super) fn of(application: &Application) -> Self {
+        let lines = |uris: &[RedirectUri]| {
+            uris.iter()
+                .map(RedirectUri::as_str)
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        Self {
+            name: application.name.clone(),
+            client_type: Some(application.client_type),
+            grants: application.grant_types.iter().collect(),
+            redirect_uris: lines(&application.redirect_uris),
+            post_logout_redirect_uris: lines(&application.post_logout_redirect_uris),
+            allowed_origins: application
+                .allowed_origins
+                .iter()
+                .map(Origin::as_str)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            pkce_required: application.pkce_required,
+        }
+    }
+
+    /// The changes this form asks for, or a message per invalid field.
+    pub(super) fn changes(
+        &self,
+        policy: RedirectUriPolicy,
+    ) -> Result<ApplicationChanges, Vec<String>> {
+        let mut errors = Vec::new();
+        let mut uris = |text: &str, field: &str| -> Vec<RedirectUri> {
+            text.split_whitespace()
+                .filter_map(|uri| {
+                    RedirectUri::parse(uri, policy)
+                        .map_err(|error| errors.push(format!("{field}: {error}")))
+                        .ok()
+                })
+                .collect()
+        };
+        let redirect_uris = uris(&self.redirect_uris, "Redirect URIs");
+        let post_logout_redirect_uris =
+            uris(&self.post_logout_redirect_uris, "Post-logout redirect URIs");
+        let allowed_origins = self
+            .allowed_origins
+            .split_whitespace()
+            .filter_map(|origin| {
+                Origin::parse(origin)
+                    .map_err(|_| {
+                        errors.push(format!(
+                            "Allowed origins: {origin} is not an origin like https://app.example"
+                        ))
+                    })
+                    .ok()
+            })
+            .collect();
+        let grant_types = GrantTypes::new(self.grants.iter().copied())
+            .map_err(|_| errors.push("Choose at least one grant type.".to_owned()))
+            .ok();
+        match grant_types {
+            Some(grant_types) if errors.is_empty() => Ok(ApplicationChanges {
+                name: self.name.trim().to_owned(),
+                grant_types,
+                redirect_uris,
+                post_logout_redirect_uris,
+                allowed_origins,
+                pkce_required: self.pkce_required,
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    /// The form's HTML; the client type is chosen at registration only.
+    pub(super) fn html(
+        &self,
+        action: &str,
+        csrf: &str,
+        errors: &[String],
+        registering: bool,
+    ) -> String {
+        let mut html = String::new();
+        if !errors.is_empty() {
+            html.push_str(r#"<div class="error" role="alert"><p>Please correct these:</p><ul>"#);
+            for error in errors {
+                html.push_str(&format!("<li>{}</li>", escape(error)));
+            }
+            html.push_str("</ul></div>");
+        }
+        html.push_str(&format!(
+            r#"<form method="post" action="{action}">{csrf}
+<label for="name">Name</label><input type="text" id="name" name="name" value="{name}" required maxlength="255">"#,
+            csrf = hidden("csrf_token", csrf),
+            name = escape(&self.name),
+        ));
+        if registering {
+            html.push_str("<fieldset><legend>Client type</legend>");
+            for (client_type, label) in [
+                (
+                    ClientType::Confidential,
+                    "Confidential: a server that can keep a secret",
+                ),
+                (
+                    ClientType::Public,
+                    "Public: a browser or native app (PKCE, no secret)",
+                ),
+            ] {
+                let value = client_type.as_str();
+                let checked = if self.client_type.unwrap_or(ClientType::Confidential) == client_type
+                {
+                    " checked"
+                } else {
+                    ""
+                };
+                html.push_str(&format!(
+                    r#"<label><input type="radio" name="client_type" value="{value}"{checked}> {label}</label>"#
+                ));
+            }
+            html.push_str("</fieldset>");
+        }
+        html.push_str("<fieldset><legend>Grant types</legend>");
+        for (grant, label) in GRANTS {
+            let name = format!("grant_{}", grant.as_str());
+            let checked = if self.grants.contains(&grant) {
+                " checked"
+            } else {
+                ""
+            };
+            html.push_str(&format!(
+                r#"<label><input type="checkbox" name="{name}" value="on"{checked}> {label}</label>"#
+            ));
+        }
+        html.push_str("</fieldset>");
+        for (field, label, value) in [
+            (
+                "redirect_uris",
+                "Redirect URIs (one per line)",
+                &self.redirect_uris,
+            ),
+            (
+                "post_logout_redirect_uris",
+                "Post-logout redirect URIs (one per line)",
+                &self.post_logout_redirect_uris,
+            ),
+            (
+                "allowed_origins",
+                "Allowed origins for browser calls (CORS, one per line)",
+                &self.allowed_origins,
+            ),
+        ] {
+            html.push_str(&format!(
+                r#"<label for="{field}">{label}</label><textarea id="{field}" name="{field}" rows="3">{}</textarea>"#,
+                escape(value)
+            ));
+        }
+        let pkce = if self.pkce_required { " checked" } else { "" };
+        html.push_str(&format!(
+            r#"<label><input type="checkbox" name="pkce_required" value="on"{pkce}> Require PKCE (always on for public clients)</label>
+<button type="submit">Save</button> <a href="/o/applications/">Cancel</a></form>"#
+        ));
+        html
+    }
+}

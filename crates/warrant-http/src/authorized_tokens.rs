@@ -1,0 +1,134 @@
+//! `/o/authorized-tokens/…`: the applications the logged-in user has authorized, with
+//! their live tokens, and revoking them (Django OAuth Toolkit's `AuthorizedTokensListView`
+//! and `AuthorizedTokenDeleteView`).
+
+use rocket::data::Data;
+use rocket::http::uri::Origin as RequestUri;
+use rocket::http::{ContentType, CookieJar, Status};
+use rocket::{Route, State, get, post, routes};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use warrant_grants::{authorized_tokens, revoke_authorized_token};
+
+use crate::AppState;
+use crate::accounts::{PageOrRedirect, read_page_form};
+use crate::html::{Page, SeeOther, escape, hidden};
+use crate::pages::{answer, logged_in, unavailable};
+use crate::session::{CurrentUser, csrf_token};
+
+pub(crate) fn routes() -> Vec<Route> {
+    routes![list, revoke_page, revoke]
+}
+
+#[get("/o/authorized-tokens")]
+async fn list(
+    state: &State<AppState>,
+    cookies: &CookieJar<'_>,
+    user: CurrentUser,
+    uri: &RequestUri<'_>,
+) -> PageOrRedirect {
+    answer(async {
+        let user = logged_in(user, uri)?;
+        let now = OffsetDateTime::now_utc();
+        let tokens = authorized_tokens(&*state.store, user.id, now)
+            .await
+            .map_err(unavailable)?;
+        let csrf = csrf_token(state, cookies)?;
+        let mut body = String::new();
+        if tokens.is_empty() {
+            body.push_str("<p>You have not authorized any application.</p>");
+        } else {
+            body.push_str(
+                "<table><thead><tr><th scope=\"col\">Application</th><th scope=\"col\">Scopes</th><th scope=\"col\">Expires</th><th scope=\"col\"></th></tr></thead><tbody>",
+            );
+            for authorized in &tokens {
+                let token = &authorized.token;
+                body.push_str(&format!(
+                    r#"<tr><td>{name}</td><td>{scopes}</td><td>{expires}</td><td><form method="post" action="/o/authorized-tokens/{id}/delete/">{csrf}<button type="submit">Revoke</button></form></td></tr>"#,
+                    name = escape(&authorized.application.name),
+                    scopes = escape(&token.scope.to_string()),
+                    expires = token.expires_at.format(&Rfc3339).unwrap_or_default(),
+                    id = token.id,
+                    csrf = hidden("csrf_token", &csrf),
+                ));
+            }
+            body.push_str("</tbody></table>");
+        }
+        Ok(PageOrRedirect::Page(Page::new(
+            Status::Ok,
+            "Authorized applications",
+            body,
+        )))
+    }
+    .await)
+}
+
+#[get("/o/authorized-tokens/<id>/delete")]
+async fn revoke_page(
+    state: &State<AppState>,
+    cookies: &CookieJar<'_>,
+    user: CurrentUser,
+    uri: &RequestUri<'_>,
+    id: i64,
+) -> PageOrRedirect {
+    answer(async {
+        let user = logged_in(user, uri)?;
+        let now = OffsetDateTime::now_utc();
+        let tokens = authorized_tokens(&*state.store, user.id, now)
+            .await
+            .map_err(unavailable)?;
+        let authorized = tokens
+            .iter()
+            .find(|authorized| authorized.token.id == id)
+            .ok_or_else(no_such_token)?;
+        let csrf = csrf_token(state, cookies)?;
+        let body = format!(
+            r#"<p>Revoke the access of <strong>{name}</strong>? It will have to ask you again.</p>
+<form method="post" action="/o/authorized-tokens/{id}/delete/">{csrf}<button type="submit">Revoke</button> <a href="/o/authorized-tokens/">Cancel</a></form>"#,
+            name = escape(&authorized.application.name),
+            csrf = hidden("csrf_token", &csrf),
+        );
+        Ok(PageOrRedirect::Page(Page::new(
+            Status::Ok,
+            "Revoke access",
+            body,
+        )))
+    }
+    .await)
+}
+
+#[post("/o/authorized-tokens/<id>/delete", data = "<data>")]
+async fn revoke(
+    state: &State<AppState>,
+    cookies: &CookieJar<'_>,
+    user: CurrentUser,
+    uri: &RequestUri<'_>,
+    id: i64,
+    content_type: Option<&ContentType>,
+    data: Data<'_>,
+) -> PageOrRedirect {
+    answer(
+        async {
+            let user = logged_in(user, uri)?;
+            read_page_form(state, cookies, content_type, data).await?;
+            let now = OffsetDateTime::now_utc();
+            let revoked = revoke_authorized_token(&*state.store, user.id, id, now)
+                .await
+                .map_err(unavailable)?;
+            if !revoked {
+                return Err(no_such_token());
+            }
+            Ok(PageOrRedirect::Redirect(SeeOther(
+                "/o/authorized-tokens/".to_owned(),
+            )))
+        }
+        .await,
+    )
+}
+
+fn no_such_token() -> PageOrRedirect {
+    PageOrRedirect::Page(Page::error(
+        Status::NotFound,
+        "There is no such authorization.",
+    ))
+}
