@@ -6,6 +6,7 @@
 mod applications;
 mod browser;
 mod cli;
+mod cors;
 mod guards;
 mod profile;
 mod serve;
@@ -56,6 +57,13 @@ mod applications_suite {
         invalid_applications_are_refused_with_their_reasons,
         changes_and_deletion_take_effect_at_once,
         authorized_tokens_are_listed_and_revoked_by_their_user,
+    );
+}
+
+mod cors_suite {
+    on_both_databases!(cors:
+        preflights_are_answered_for_allowed_origins_only,
+        answers_are_readable_by_the_clients_own_origins,
     );
 }
 

@@ -25,6 +25,15 @@ pub enum ClientCredentials {
     },
 }
 
+impl ClientCredentials {
+    /// The client id, however the client authenticates.
+    pub fn client_id(&self) -> &ClientId {
+        match self {
+            Self::Secret { client_id, .. } | Self::IdOnly { client_id } => client_id,
+        }
+    }
+}
+
 impl Engine<'_> {
     /// Authenticates the client: a confidential client must present its secret, a public
     /// client must not (it has none). Every failure is `invalid_client`, worded alike so
@@ -34,10 +43,7 @@ impl Engine<'_> {
         credentials: &ClientCredentials,
     ) -> Result<Application, OAuthError> {
         let failed = || OAuthError::InvalidClient("client authentication failed".into());
-        let client_id = match credentials {
-            ClientCredentials::Secret { client_id, .. }
-            | ClientCredentials::IdOnly { client_id } => client_id,
-        };
+        let client_id = credentials.client_id();
         let application = self
             .clients
             .application(self.store, client_id)

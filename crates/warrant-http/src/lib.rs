@@ -15,6 +15,7 @@ mod api_user;
 mod applications;
 mod authorize;
 mod authorized_tokens;
+mod cors;
 mod error;
 mod form;
 pub mod guards;
@@ -31,8 +32,8 @@ use std::sync::Arc;
 use rocket::shield::{Frame, Shield};
 use rocket::{Build, Request, Rocket, catch, catchers, http::Status};
 use warrant_generators::{Generators, PasswordHasher, SealingKey};
-use warrant_grants::{ClientCache, Engine, GrantSettings};
-use warrant_model::RedirectUriPolicy;
+use warrant_grants::{AllowedOrigins, ClientCache, Engine, GrantSettings};
+use warrant_model::{ClientId, RedirectUriPolicy};
 use warrant_storage::Store;
 
 use crate::guards::ResourceServer;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Applications recently read (`oauth2.client_cache_seconds`).
     pub clients: ClientCache,
+    /// The origins applications allow, for CORS preflights (same time to live).
+    pub origins: AllowedOrigins,
     /// Token and secret generators.
     pub generators: Generators,
     /// User password hashing.
@@ -64,6 +67,13 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Drops what the caches hold about an application registered, changed or deleted
+    /// through this server, so the next request sees the change.
+    pub fn application_changed(&self, client_id: &ClientId) {
+        self.clients.forget(client_id);
+        self.origins.forget();
+    }
+
     /// The grant engine over this state.
     pub fn engine(&self) -> Engine<'_> {
         Engine {
@@ -83,6 +93,7 @@ pub fn build(config: rocket::Config, state: AppState) -> Rocket<Build> {
         .manage(state)
         .mount("/", health::routes())
         .mount("/", oauth::routes())
+        .mount("/", cors::routes())
         .mount("/", authorize::routes())
         .mount("/", accounts::routes())
         .mount("/", profile::routes())

@@ -12,6 +12,7 @@ use warrant_grants::{
 use warrant_model::{RedirectUri, RedirectUriPolicy, ScopeSet};
 
 use crate::AppState;
+use crate::cors::{RequestOrigin, client_allows};
 use crate::form::{AuthorizationHeader, BodyError, FormParams, client_credentials};
 use crate::oauth_response::OAuthJson;
 
@@ -57,25 +58,39 @@ async fn read_form(
 
 /// Reads the form and the client's credentials, then runs `endpoint`: a 413 for an
 /// oversized body, otherwise the endpoint's JSON or its OAuth error.
+/// A browser origin the client allows gets the answer, errors included (CORS).
 async fn answer(
     state: &AppState,
-    content_type: Option<&ContentType>,
-    auth: &AuthorizationHeader,
-    data: Data<'_>,
+    request: EndpointRequest<'_, '_>,
     endpoint: impl AsyncFnOnce(ClientCredentials, FormParams) -> Result<Value, OAuthError>,
 ) -> Answer {
-    let form = match read_form(state, content_type, data).await {
+    let form = match read_form(state, request.content_type, request.data).await {
         Ok(form) => form,
         Err(answer) => return answer,
     };
-    let outcome = match client_credentials(auth, &form) {
-        Ok(client) => endpoint(client, form).await,
-        Err(error) => Err(error),
+    let client = match client_credentials(&request.auth, &form) {
+        Ok(client) => client,
+        Err(error) => return error.into(),
     };
-    match outcome {
-        Ok(body) => Answer::OAuth(OAuthJson::ok(body)),
+    let client_id = client.client_id().clone();
+    let json = match endpoint(client, form).await {
+        Ok(body) => OAuthJson::ok(body),
         Err(error) => error.into(),
+    };
+    match request.origin.0 {
+        Some(origin) if client_allows(state, &client_id, &origin).await => {
+            Answer::OAuth(json.allow_origin(origin))
+        }
+        _ => Answer::OAuth(json),
     }
+}
+
+/// What the three endpoints read from a request.
+struct EndpointRequest<'r, 'd> {
+    content_type: Option<&'r ContentType>,
+    auth: AuthorizationHeader,
+    origin: RequestOrigin,
+    data: Data<'d>,
 }
 
 #[post("/o/token", data = "<data>")]
@@ -83,9 +98,16 @@ async fn token(
     state: &State<AppState>,
     content_type: Option<&ContentType>,
     auth: AuthorizationHeader,
+    origin: RequestOrigin,
     data: Data<'_>,
 ) -> Answer {
-    answer(state, content_type, &auth, data, async |client, form| {
+    let request = EndpointRequest {
+        content_type,
+        auth,
+        origin,
+        data,
+    };
+    answer(state, request, async |client, form| {
         let request = token_request(&form)?;
         let response = state
             .engine()
@@ -166,9 +188,16 @@ async fn revoke(
     state: &State<AppState>,
     content_type: Option<&ContentType>,
     auth: AuthorizationHeader,
+    origin: RequestOrigin,
     data: Data<'_>,
 ) -> Answer {
-    answer(state, content_type, &auth, data, async |client, form| {
+    let request = EndpointRequest {
+        content_type,
+        auth,
+        origin,
+        data,
+    };
+    answer(state, request, async |client, form| {
         let token = form.require_secret("token")?;
         state
             .engine()
@@ -184,9 +213,16 @@ async fn introspect(
     state: &State<AppState>,
     content_type: Option<&ContentType>,
     auth: AuthorizationHeader,
+    origin: RequestOrigin,
     data: Data<'_>,
 ) -> Answer {
-    answer(state, content_type, &auth, data, async |client, form| {
+    let request = EndpointRequest {
+        content_type,
+        auth,
+        origin,
+        data,
+    };
+    answer(state, request, async |client, form| {
         let engine = state.engine();
         engine.authenticate_resource_server(&client).await?;
         let token = form.require_secret("token")?;

@@ -6,12 +6,14 @@ use rocket::response::{self, Responder};
 use rocket::serde::json::{Json, Value, json};
 use rocket::{Request, Response};
 use warrant_grants::OAuthError;
+use warrant_model::Origin;
 
 /// A JSON answer of the token, revocation or introspection endpoint.
 pub struct OAuthJson {
     status: Status,
     body: Value,
     www_authenticate: Option<String>,
+    allow_origin: Option<Origin>,
 }
 
 impl OAuthJson {
@@ -21,6 +23,7 @@ impl OAuthJson {
             status: Status::Ok,
             body,
             www_authenticate: None,
+            allow_origin: None,
         }
     }
 
@@ -34,6 +37,7 @@ impl OAuthJson {
                 "error_description": "a bearer access token is required",
             }),
             www_authenticate: Some(format!("Bearer realm=\"{REALM}\"")),
+            allow_origin: None,
         }
     }
 
@@ -43,6 +47,7 @@ impl OAuthJson {
             status: Status::Forbidden,
             body: json!({ "error": "forbidden", "error_description": description }),
             www_authenticate: None,
+            allow_origin: None,
         }
     }
 
@@ -53,7 +58,14 @@ impl OAuthJson {
             status,
             body: json!({ "error": reason.to_lowercase().replace(' ', "_") }),
             www_authenticate: None,
+            allow_origin: None,
         }
+    }
+
+    /// Lets a browser page of `origin` read this answer (CORS).
+    pub fn allow_origin(mut self, origin: Origin) -> Self {
+        self.allow_origin = Some(origin);
+        self
     }
 
     /// The answer's status.
@@ -77,6 +89,7 @@ impl From<OAuthError> for OAuthJson {
             status,
             body,
             www_authenticate,
+            allow_origin: None,
         }
     }
 }
@@ -125,6 +138,14 @@ impl<'r> Responder<'r, 'static> for OAuthJson {
             .header(Header::new("Pragma", "no-cache"));
         if let Some(challenge) = self.www_authenticate {
             response.header(Header::new("WWW-Authenticate", challenge));
+        }
+        if let Some(origin) = self.allow_origin {
+            response
+                .header(Header::new(
+                    "Access-Control-Allow-Origin",
+                    origin.as_str().to_owned(),
+                ))
+                .header(Header::new("Vary", "Origin"));
         }
         response.ok()
     }

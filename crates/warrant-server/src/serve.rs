@@ -28,11 +28,11 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         cli_colors: false,
         ..rocket::Config::default()
     };
+    let cache_time = std::time::Duration::from_secs(config.oauth2.client_cache_seconds);
     let state = warrant_http::AppState {
         store: context.store.clone(),
-        clients: warrant_grants::ClientCache::new(std::time::Duration::from_secs(
-            config.oauth2.client_cache_seconds,
-        )),
+        clients: warrant_grants::ClientCache::new(cache_time),
+        origins: warrant_grants::AllowedOrigins::new(cache_time),
         generators: context.generators.clone(),
         hasher: context.hasher,
         sealing,

@@ -38,6 +38,8 @@ pub trait ApplicationStore: Send + Sync {
     ) -> Result<Application>;
     /// Deletes an application and, by cascade, its codes, tokens and consents.
     async fn delete_application(&self, id: ApplicationId) -> Result<bool>;
+    /// Every origin some application allows (CORS), each once.
+    async fn allowed_origins(&self) -> Result<Vec<Origin>>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -207,6 +209,20 @@ macro_rules! impl_application_store {
             async fn delete_application(&self, id: ApplicationId) -> Result<bool> {
                 let done = sqlx::query("DELETE FROM applications WHERE id = $1").bind(id.0).execute(&self.writer).await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn allowed_origins(&self) -> Result<Vec<Origin>> {
+                let rows: Vec<(String,)> =
+                    sqlx::query_as("SELECT allowed_origins FROM applications WHERE allowed_origins <> ''")
+                        .fetch_all(&self.pool)
+                        .await?;
+                let mut origins = Vec::new();
+                for (text,) in rows {
+                    origins.extend(split(&text, Origin::parse)?);
+                }
+                origins.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+                origins.dedup();
+                Ok(origins)
             }
         }
     };

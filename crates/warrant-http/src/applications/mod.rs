@@ -173,11 +173,14 @@ async fn register(
             };
             let now = OffsetDateTime::now_utc();
             match register_application(&*state.store, &state.generators, registration, now).await {
-                Ok((application, secret)) => Ok(form_page(
-                    "Application registered",
-                    details(&application, secret.as_ref()),
-                    Status::Created,
-                )),
+                Ok((application, secret)) => {
+                    state.application_changed(&application.client_id);
+                    Ok(form_page(
+                        "Application registered",
+                        details(&application, secret.as_ref()),
+                        Status::Created,
+                    ))
+                }
                 Err(GrantsError::Store(error)) => Err(unavailable(error)),
                 Err(GrantsError::Generator(error)) => Err(unavailable(error)),
                 Err(rule) => refuse(&[rule.to_string()]),
@@ -268,7 +271,7 @@ async fn update(
             let now = OffsetDateTime::now_utc();
             match update_application(&*state.store, application, changes, now).await {
                 Ok(_) => {
-                    state.clients.forget(&client_id);
+                    state.application_changed(&client_id);
                     Ok(PageOrRedirect::Redirect(SeeOther(format!(
                         "/o/applications/{id}/"
                     ))))
@@ -322,7 +325,7 @@ async fn delete(
             delete_application(&*state.store, &application.client_id)
                 .await
                 .map_err(unavailable)?;
-            state.clients.forget(&application.client_id);
+            state.application_changed(&application.client_id);
             Ok(PageOrRedirect::Redirect(SeeOther(
                 "/o/applications/".to_owned(),
             )))

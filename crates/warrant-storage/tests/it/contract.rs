@@ -6,8 +6,8 @@ use time::{Duration, OffsetDateTime};
 use warrant_generators::{SealingKey, hash_token};
 use warrant_model::{
     ApiToken, Consent, DeviceStatus, Email, NewAccessToken, NewDeviceAuthorization, NewOutboxEvent,
-    NewSession, NewUpstreamConnection, ProviderKey, Sealed, Secret, SigningAlgorithm, SigningKey,
-    UserId, Username,
+    NewSession, NewUpstreamConnection, Origin, ProviderKey, Sealed, Secret, SigningAlgorithm,
+    SigningKey, UserId, Username,
 };
 use warrant_storage::prelude::*;
 use warrant_storage::{CodeRedemption, DeviceDecision, Page, StoreError, Unique, stored_time};
@@ -1116,5 +1116,27 @@ pub async fn the_first_api_token_is_kept(db: &TestDb) {
             .await
             .unwrap(),
         None
+    );
+}
+
+pub async fn allowed_origins_are_listed_once_each(db: &TestDb) {
+    let s = db.store();
+    assert_eq!(s.allowed_origins().await.unwrap(), Vec::new());
+    let first = application(s, "client-one", None).await;
+    application(s, "client-two", None).await;
+    let mut without = new_application("client-none", None);
+    without.allowed_origins = Vec::new();
+    s.create_application(&without, now()).await.unwrap();
+    let mut several = first.clone();
+    several
+        .allowed_origins
+        .push(Origin::parse("http://127.0.0.1:3000").unwrap());
+    s.update_application(&several, now()).await.unwrap();
+    assert_eq!(
+        s.allowed_origins().await.unwrap(),
+        vec![
+            Origin::parse("http://127.0.0.1:3000").unwrap(),
+            Origin::parse("https://app.example.com").unwrap(),
+        ]
     );
 }

@@ -63,4 +63,5 @@ contract_suite!(
     closed_store_reports_unavailable,
     concurrent_access_tokens_each_get_their_own_answer,
     the_first_api_token_is_kept,
+    allowed_origins_are_listed_once_each,
 );
