@@ -3,6 +3,7 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
+mod admin;
 mod applications;
 mod browser;
 mod cli;
@@ -48,6 +49,15 @@ mod cli_suite {
         bad_application_input_is_a_one_line_error,
         unknown_application_is_a_one_line_error,
         cleartokens_reports_what_it_deleted,
+    );
+}
+
+mod admin_suite {
+    on_both_databases!(admin:
+        only_staff_get_in,
+        applications_are_managed,
+        users_are_managed,
+        tokens_are_listed_and_revoked,
     );
 }
 

@@ -3,7 +3,7 @@
 
 use time::OffsetDateTime;
 use warrant_model::{AccessToken, Application, UserId};
-use warrant_storage::Store;
+use warrant_storage::{AccessTokenFilter, Page, Store};
 
 use crate::GrantsError;
 
@@ -16,14 +16,24 @@ pub struct AuthorizedToken {
     pub application: Application,
 }
 
-/// The user's live access tokens, newest first, each with its application.
+/// How many live tokens [`authorized_tokens`] returns at most.
+const SHOWN_AT_MOST: u32 = 1_000;
+
+/// The user's live access tokens, oldest first, each with its application.
 pub async fn authorized_tokens(
     store: &dyn Store,
     user: UserId,
     now: OffsetDateTime,
 ) -> Result<Vec<AuthorizedToken>, GrantsError> {
+    let of_user = AccessTokenFilter {
+        user: Some(user),
+        application: None,
+    };
     let mut authorized = Vec::new();
-    for token in store.live_access_tokens_of_user(user, now).await? {
+    for token in store
+        .live_access_tokens(of_user, now, Page::first(SHOWN_AT_MOST))
+        .await?
+    {
         if let Some(application) = store.application_by_id(token.application_id).await? {
             authorized.push(AuthorizedToken { token, application });
         }
@@ -31,20 +41,45 @@ pub async fn authorized_tokens(
     Ok(authorized)
 }
 
-/// Revokes the user's live access token `token_id` with its whole grant (refresh tokens
-/// included, or the application could mint a new one) and forgets the consent, so the
-/// application must ask again. `false` when the user has no such live token.
+/// Revokes the user's live access token `token_id` with its whole grant and forgets the
+/// consent, so the application must ask again. `false` when the user has no such live
+/// token.
 pub async fn revoke_authorized_token(
     store: &dyn Store,
     user: UserId,
     token_id: i64,
     now: OffsetDateTime,
 ) -> Result<bool, GrantsError> {
-    let live = store.live_access_tokens_of_user(user, now).await?;
-    let Some(token) = live.into_iter().find(|token| token.id == token_id) else {
+    let owned = store
+        .access_token_by_id(token_id)
+        .await?
+        .is_some_and(|token| token.user_id == Some(user));
+    if !owned {
         return Ok(false);
-    };
-    store.revoke_family(&token.family, now).await?;
-    store.delete_consent(user, token.application_id).await?;
-    Ok(true)
+    }
+    match revoke_token_grant(store, token_id, now).await? {
+        Some(token) => {
+            store.delete_consent(user, token.application_id).await?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+/// Revokes the live access token `token_id` with every token of its grant (refresh tokens
+/// included, or the application could mint a new one). `None` when there is no such live
+/// token.
+pub async fn revoke_token_grant(
+    store: &dyn Store,
+    token_id: i64,
+    now: OffsetDateTime,
+) -> Result<Option<AccessToken>, GrantsError> {
+    let live = store
+        .access_token_by_id(token_id)
+        .await?
+        .filter(|token| token.revoked_at.is_none() && token.expires_at > now);
+    if let Some(token) = &live {
+        store.revoke_family(&token.family, now).await?;
+    }
+    Ok(live)
 }

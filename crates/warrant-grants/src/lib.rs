@@ -15,7 +15,7 @@
 //!   revoke;
 //! - [`clear_expired`]: deleting expired rows in batches;
 //! - management operations every frontend shares (CLI, admin API, pages):
-//!   [`register_application`], [`update_application`], [`rotate_client_secret`], [`create_user`], [`set_password`],
+//!   [`register_application`], [`update_application`], [`rotate_client_secret`], [`create_user`], [`set_password`], [`update_account`],
 //!   with Django OAuth Toolkit's rules.
 //!
 //! This crate must not know about HTTP, Rocket, cookies or configuration files: callers
@@ -51,7 +51,9 @@ pub use applications::{
 pub use authorize::{
     ApprovalPrompt, AuthorizationParams, AuthorizationRejection, AuthorizationRequest, ResponseType,
 };
-pub use authorized::{AuthorizedToken, authorized_tokens, revoke_authorized_token};
+pub use authorized::{
+    AuthorizedToken, authorized_tokens, revoke_authorized_token, revoke_token_grant,
+};
 pub use bearer::{Bearer, authenticate_bearer};
 pub use cleanup::{Cleared, clear_expired};
 pub use client_auth::ClientCredentials;
@@ -65,4 +67,6 @@ pub use origins::AllowedOrigins;
 pub use revoke::TokenTypeHint;
 pub use settings::{GrantSettings, ScopeCatalog};
 pub use token::TokenRequest;
-pub use users::{MIN_PASSWORD_LENGTH, NewAccount, create_user, set_password};
+pub use users::{
+    AccountChanges, MIN_PASSWORD_LENGTH, NewAccount, create_user, set_password, update_account,
+};

@@ -83,6 +83,52 @@ pub async fn set_password(
     Ok(user)
 }
 
+/// Changes to a user account; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AccountChanges {
+    /// A new email, or `Some(None)` to remove it.
+    pub email: Option<Option<Email>>,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// A new password (at least [`MIN_PASSWORD_LENGTH`] characters).
+    pub password: Option<Secret<String>>,
+    /// Whether the account can log in and its tokens work.
+    pub is_active: Option<bool>,
+    /// Staff flag.
+    pub is_staff: Option<bool>,
+    /// Superuser flag.
+    pub is_superuser: Option<bool>,
+}
+
+/// Applies `changes` to `user`. A new password or a deactivation ends the user's sessions
+/// (and an inactive user's tokens are refused from the next request on).
+pub async fn update_account(
+    store: &dyn Store,
+    hasher: &PasswordHasher,
+    mut user: User,
+    changes: AccountChanges,
+) -> Result<User, GrantsError> {
+    let new_password = changes.password.is_some();
+    if let Some(password) = &changes.password {
+        user.password = Some(hash_password(hasher, password)?);
+    }
+    if let Some(email) = changes.email {
+        user.email = email;
+    }
+    user.first_name = changes.first_name.unwrap_or(user.first_name);
+    user.last_name = changes.last_name.unwrap_or(user.last_name);
+    user.is_active = changes.is_active.unwrap_or(user.is_active);
+    user.is_staff = changes.is_staff.unwrap_or(user.is_staff);
+    user.is_superuser = changes.is_superuser.unwrap_or(user.is_superuser);
+    let user = store.update_user(&user).await?;
+    if new_password || !user.is_active {
+        store.delete_sessions_of_user(user.id).await?;
+    }
+    Ok(user)
+}
+
 impl crate::Engine<'_> {
     /// The active user whose username, or else email address, is `login` and whose password
     /// is `password`; `None` otherwise. Unknown logins cost as much time as wrong passwords.

@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod admin;
 mod api_user;
 mod applications;
 mod authorize;
@@ -99,6 +100,7 @@ pub fn build(config: rocket::Config, state: AppState) -> Rocket<Build> {
         .mount("/", profile::routes())
         .mount("/", applications::routes())
         .mount("/", authorized_tokens::routes())
+        .mount("/", admin::routes())
         .attach(Shield::default().enable(Frame::Deny))
         .attach(ResourceServer::database(store).fairing())
         .register("/", catchers![json_error])

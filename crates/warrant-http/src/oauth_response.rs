@@ -17,6 +17,16 @@ pub struct OAuthJson {
 }
 
 impl OAuthJson {
+    /// An answer with any status.
+    pub fn new(status: Status, body: Value) -> Self {
+        Self {
+            status,
+            body,
+            www_authenticate: None,
+            allow_origin: None,
+        }
+    }
+
     /// A 200 answer.
     pub fn ok(body: Value) -> Self {
         Self {

@@ -7,7 +7,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use warrant_grants::{NewAccount, create_user, set_password};
 use warrant_model::{Email, Secret, Username};
-use warrant_storage::Page;
+use warrant_storage::{Page, UserFilter};
 
 use crate::cli::{UserCommand, UserCreateArgs};
 use crate::config::Config;
@@ -65,7 +65,10 @@ async fn list(context: &Context, json: bool) -> anyhow::Result<()> {
     let mut page = Page::first(500);
     let mut rows = Vec::new();
     loop {
-        let users = context.store.list_users(page).await?;
+        let users = context
+            .store
+            .list_users(UserFilter::default(), page)
+            .await?;
         let Some(last) = users.last() else { break };
         page.after = Some(last.id.0);
         rows.extend(users);

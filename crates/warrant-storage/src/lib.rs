@@ -41,8 +41,8 @@ pub use records::{
 };
 pub use sqlite::SqliteStore;
 pub use time_utc::stored_time;
-pub use tokens::{CodeRedemption, DescribedAccessToken, TokenStore};
-pub use users::UserStore;
+pub use tokens::{AccessTokenFilter, CodeRedemption, DescribedAccessToken, TokenStore};
+pub use users::{UserFilter, UserStore};
 
 /// Everything needed to call a store's methods: `use warrant_storage::prelude::*;`.
 pub mod prelude {

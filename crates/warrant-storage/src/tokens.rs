@@ -12,7 +12,7 @@ use warrant_model::{
 
 use crate::error::corrupt;
 use crate::time_utc::{stored_opt, stored_time};
-use crate::{Result, StoreError};
+use crate::{Page, Result, StoreError};
 
 /// The outcome of redeeming an authorization code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,12 +63,24 @@ pub trait TokenStore: Send + Sync {
     async fn revoke_family(&self, family: &FamilyId, now: OffsetDateTime) -> Result<u64>;
     /// Revokes every token issued, directly or by refresh, from an authorization code.
     async fn revoke_tokens_from_code(&self, code_id: i64, now: OffsetDateTime) -> Result<u64>;
-    /// Live (unrevoked, unexpired) access tokens a user granted, newest first.
-    async fn live_access_tokens_of_user(
+    /// Live (unrevoked, unexpired) access tokens matching `filter`, ordered by id.
+    async fn live_access_tokens(
         &self,
-        user: UserId,
+        filter: AccessTokenFilter,
         now: OffsetDateTime,
+        page: Page,
     ) -> Result<Vec<AccessToken>>;
+    /// The access token with database id `id`, revoked or expired ones included.
+    async fn access_token_by_id(&self, id: i64) -> Result<Option<AccessToken>>;
+}
+
+/// Which access tokens to list; `None` matches any.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AccessTokenFilter {
+    /// Only the tokens this user granted.
+    pub user: Option<UserId>,
+    /// Only the tokens of this application.
+    pub application: Option<ApplicationId>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -436,12 +448,25 @@ macro_rules! impl_token_store {
                 Ok(revoked)
             }
 
-            async fn live_access_tokens_of_user(&self, user: UserId, now: OffsetDateTime) -> Result<Vec<AccessToken>> {
+            async fn live_access_tokens(&self, filter: AccessTokenFilter, now: OffsetDateTime, page: Page) -> Result<Vec<AccessToken>> {
                 let sql = concat!("SELECT ", access_columns!(), " FROM access_tokens
-                     WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY id DESC");
-                let rows: Vec<AccessRow> =
-                    sqlx::query_as(sql).bind(user.0).bind(stored_time(now)).fetch_all(&self.pool).await?;
+                     WHERE id > $1 AND ($2 IS NULL OR user_id = $2) AND ($3 IS NULL OR application_id = $3)
+                     AND revoked_at IS NULL AND expires_at > $4 ORDER BY id LIMIT $5");
+                let rows: Vec<AccessRow> = sqlx::query_as(sql)
+                    .bind(page.after.unwrap_or(0))
+                    .bind(filter.user.map(|u| u.0))
+                    .bind(filter.application.map(|a| a.0))
+                    .bind(stored_time(now))
+                    .bind(i64::from(page.limit))
+                    .fetch_all(&self.pool)
+                    .await?;
                 rows.into_iter().map(AccessToken::try_from).collect()
+            }
+
+            async fn access_token_by_id(&self, id: i64) -> Result<Option<AccessToken>> {
+                let sql = concat!("SELECT ", access_columns!(), " FROM access_tokens WHERE id = $1");
+                let row: Option<AccessRow> = sqlx::query_as(sql).bind(id).fetch_optional(&self.pool).await?;
+                row.map(AccessToken::try_from).transpose()
             }
         }
     };

@@ -19,12 +19,21 @@ pub trait UserStore: Send + Sync {
     async fn user_by_username(&self, username: &Username) -> Result<Option<User>>;
     /// The user with `email`.
     async fn user_by_email(&self, email: &Email) -> Result<Option<User>>;
-    /// Users ordered by id.
-    async fn list_users(&self, page: Page) -> Result<Vec<User>>;
+    /// Users matching `filter`, ordered by id.
+    async fn list_users(&self, filter: UserFilter, page: Page) -> Result<Vec<User>>;
     /// Writes every field of `user` but `id` and `date_joined`.
     async fn update_user(&self, user: &User) -> Result<User>;
     /// Deletes a user and, by cascade, everything that belongs to them.
     async fn delete_user(&self, id: UserId) -> Result<bool>;
+}
+
+/// Which users to list; `None` matches any.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    /// Only active (or only inactive) users.
+    pub is_active: Option<bool>,
+    /// Only staff (or only non-staff) users.
+    pub is_staff: Option<bool>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -128,10 +137,13 @@ macro_rules! impl_user_store {
                 row.map(User::try_from).transpose()
             }
 
-            async fn list_users(&self, page: Page) -> Result<Vec<User>> {
-                let sql = concat!("SELECT ", columns!(), " FROM users WHERE id > $1 ORDER BY id LIMIT $2");
+            async fn list_users(&self, filter: UserFilter, page: Page) -> Result<Vec<User>> {
+                let sql = concat!("SELECT ", columns!(), " FROM users WHERE id > $1
+                     AND ($2 IS NULL OR is_active = $2) AND ($3 IS NULL OR is_staff = $3) ORDER BY id LIMIT $4");
                 let rows: Vec<UserRow> = sqlx::query_as(sql)
                     .bind(page.after.unwrap_or(0))
+                    .bind(filter.is_active)
+                    .bind(filter.is_staff)
                     .bind(i64::from(page.limit))
                     .fetch_all(&self.pool)
                     .await?;

@@ -353,3 +353,63 @@ async fn updates_follow_the_registration_rules_and_keep_pkce_for_public_clients(
         Some(updated)
     );
 }
+
+#[tokio::test]
+async fn account_changes_end_sessions_only_for_a_new_password_or_a_deactivation() {
+    let store = store().await;
+    let hasher = PasswordHasher::new(1000).unwrap();
+    let user = create_user(
+        &store,
+        &hasher,
+        account("alice", Some("first-password")),
+        now(),
+    )
+    .await
+    .unwrap();
+    let key_hash = warrant_generators::hash_token("session-key");
+    let log_in = || NewSession {
+        key_hash,
+        user_id: user.id,
+        auth_time: now(),
+        created_at: now(),
+        expires_at: now() + time::Duration::hours(1),
+    };
+    store.create_session(&log_in()).await.unwrap();
+
+    let renamed = AccountChanges {
+        first_name: Some("Alice".into()),
+        email: Some(None),
+        ..AccountChanges::default()
+    };
+    let changed = update_account(&store, &hasher, user.clone(), renamed)
+        .await
+        .unwrap();
+    assert_eq!(
+        (changed.first_name.as_str(), changed.email.clone()),
+        ("Alice", None)
+    );
+    assert!(
+        store
+            .live_session(&key_hash, now())
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    let deactivated = AccountChanges {
+        is_active: Some(false),
+        ..AccountChanges::default()
+    };
+    let changed = update_account(&store, &hasher, changed, deactivated)
+        .await
+        .unwrap();
+    assert!(!changed.is_active);
+    assert_eq!(store.live_session(&key_hash, now()).await.unwrap(), None);
+
+    let short = AccountChanges {
+        password: Some(Secret::new("short".into())),
+        ..AccountChanges::default()
+    };
+    let refused = update_account(&store, &hasher, changed, short).await;
+    assert!(matches!(refused, Err(GrantsError::PasswordTooShort(_))));
+}

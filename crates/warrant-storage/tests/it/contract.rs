@@ -10,7 +10,10 @@ use warrant_model::{
     SigningKey, UserId, Username,
 };
 use warrant_storage::prelude::*;
-use warrant_storage::{CodeRedemption, DeviceDecision, Page, StoreError, Unique, stored_time};
+use warrant_storage::{
+    AccessTokenFilter, CodeRedemption, DeviceDecision, Page, StoreError, Unique, UserFilter,
+    stored_time,
+};
 
 use crate::fixtures::*;
 use crate::harness::TestDb;
@@ -58,15 +61,19 @@ pub async fn users_crud(db: &TestDb) {
         None
     );
 
+    let everyone = UserFilter::default();
     assert_eq!(
-        s.list_users(Page::first(10)).await.unwrap(),
+        s.list_users(everyone, Page::first(10)).await.unwrap(),
         vec![alice.clone(), bob.clone()]
     );
     let second_page = s
-        .list_users(Page {
-            after: Some(alice.id.0),
-            limit: 10,
-        })
+        .list_users(
+            everyone,
+            Page {
+                after: Some(alice.id.0),
+                limit: 10,
+            },
+        )
         .await
         .unwrap();
     assert_eq!(second_page, vec![bob.clone()]);
@@ -80,6 +87,22 @@ pub async fn users_crud(db: &TestDb) {
         Some(warrant_model::PasswordHash::parse("pbkdf2_sha256$1$salt$aGFzaA==").unwrap());
     assert_eq!(s.update_user(&changed).await.unwrap(), changed);
     assert_eq!(s.user_by_id(alice.id).await.unwrap(), Some(changed.clone()));
+    let staff = UserFilter {
+        is_staff: Some(true),
+        ..UserFilter::default()
+    };
+    assert_eq!(
+        s.list_users(staff, Page::first(10)).await.unwrap(),
+        vec![changed.clone()]
+    );
+    let inactive = UserFilter {
+        is_active: Some(false),
+        ..UserFilter::default()
+    };
+    assert_eq!(
+        s.list_users(inactive, Page::first(10)).await.unwrap(),
+        Vec::new()
+    );
 
     assert!(s.delete_user(alice.id).await.unwrap());
     assert!(!s.delete_user(alice.id).await.unwrap());
@@ -371,17 +394,28 @@ pub async fn code_reuse_revokes_the_whole_family(db: &TestDb) {
             .revoked_at
             .is_none()
     );
+    let of_user = AccessTokenFilter {
+        user: Some(u.id),
+        application: None,
+    };
     assert_eq!(
-        s.live_access_tokens_of_user(u.id, now()).await.unwrap(),
+        s.live_access_tokens(of_user, now(), Page::first(10))
+            .await
+            .unwrap(),
         vec![unrelated.clone()]
+    );
+    assert_eq!(
+        s.access_token_by_id(unrelated.id).await.unwrap(),
+        Some(unrelated.clone())
     );
     assert_eq!(s.revoke_family(&unrelated.family, now()).await.unwrap(), 2);
     assert!(
-        s.live_access_tokens_of_user(u.id, now())
+        s.live_access_tokens(of_user, now(), Page::first(10))
             .await
             .unwrap()
             .is_empty()
     );
+    assert_eq!(s.access_token_by_id(i64::MAX).await.unwrap(), None);
 }
 
 fn new_access_like(token: &warrant_model::AccessToken) -> NewAccessToken {

@@ -1,0 +1,189 @@
+//! `/api/admin/applications…`: every application, whoever owns it.
+
+use rocket::http::Status;
+use rocket::serde::json::{Error as JsonError, Json, Value, json};
+use rocket::{Route, State, delete, get, patch, post, routes};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use warrant_grants::{
+    ApplicationChanges, ApplicationRegistration, delete_application, register_application,
+    rotate_client_secret, update_application,
+};
+use warrant_model::{Application, ApplicationId, GrantType, Origin, RedirectUri, UserId};
+
+use super::body::{self, ApplicationPatch, NewApplicationBody};
+use super::{Admin, Paging, grants_error, invalid, listed, not_found, store_error};
+use crate::AppState;
+use crate::oauth_response::OAuthJson;
+
+pub(super) fn routes() -> Vec<Route> {
+    routes![list, create, show, change, remove, rotate_secret]
+}
+
+/// An application as the admin API shows it (never its secret).
+pub(super) fn application_json(application: &Application) -> Value {
+    let time = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+    json!({
+        "id": application.id.0,
+        "client_id": application.client_id.as_str(),
+        "name": application.name,
+        "client_type": application.client_type.as_str(),
+        "grant_types": application.grant_types.iter().map(GrantType::as_str).collect::<Vec<_>>(),
+        "redirect_uris": application.redirect_uris.iter().map(RedirectUri::as_str).collect::<Vec<_>>(),
+        "post_logout_redirect_uris": application.post_logout_redirect_uris.iter().map(RedirectUri::as_str).collect::<Vec<_>>(),
+        "allowed_origins": application.allowed_origins.iter().map(Origin::as_str).collect::<Vec<_>>(),
+        "owner": application.owner.map(|owner| owner.0),
+        "skip_authorization": application.skip_authorization,
+        "pkce_required": application.pkce_required,
+        "created_at": time(application.created_at),
+        "updated_at": time(application.updated_at),
+    })
+}
+
+async fn find(state: &AppState, id: i64) -> Result<Application, OAuthJson> {
+    state
+        .store
+        .application_by_id(ApplicationId(id))
+        .await
+        .map_err(store_error)?
+        .ok_or_else(not_found)
+}
+
+#[get("/api/admin/applications?<owner>&<paging..>")]
+async fn list(
+    _admin: Admin,
+    state: &State<AppState>,
+    owner: Option<i64>,
+    paging: Paging,
+) -> Result<OAuthJson, OAuthJson> {
+    let page = paging.page();
+    let applications = state
+        .store
+        .list_applications(owner.map(UserId), page)
+        .await
+        .map_err(store_error)?;
+    Ok(listed(&applications, page, |a| a.id.0, application_json))
+}
+
+#[post("/api/admin/applications", data = "<body>")]
+async fn create(
+    _admin: Admin,
+    state: &State<AppState>,
+    body: Result<Json<NewApplicationBody>, JsonError<'_>>,
+) -> Result<OAuthJson, OAuthJson> {
+    let body = body::json(body)?;
+    let policy = state.redirect_policy;
+    let owner = match body.owner {
+        Some(id) => Some(
+            state
+                .store
+                .user_by_id(UserId(id))
+                .await
+                .map_err(store_error)?
+                .ok_or_else(|| invalid(format!("owner: no user has id {id}")))?
+                .id,
+        ),
+        None => None,
+    };
+    let registration = ApplicationRegistration {
+        name: body.name,
+        client_type: body::client_type(&body.client_type)?,
+        grant_types: body::grant_types(&body.grant_types)?,
+        redirect_uris: body::redirect_uris("redirect_uris", &body.redirect_uris, policy)?,
+        post_logout_redirect_uris: body::redirect_uris(
+            "post_logout_redirect_uris",
+            &body.post_logout_redirect_uris,
+            policy,
+        )?,
+        allowed_origins: body::origins(&body.allowed_origins)?,
+        owner,
+        skip_authorization: body.skip_authorization,
+        pkce_required: body.pkce_required,
+        algorithm: None,
+    };
+    let now = OffsetDateTime::now_utc();
+    let (application, secret) =
+        register_application(&*state.store, &state.generators, registration, now)
+            .await
+            .map_err(grants_error)?;
+    state.application_changed(&application.client_id);
+    let mut created = application_json(&application);
+    created["client_secret"] = json!(secret.as_ref().map(|secret| secret.expose()));
+    Ok(OAuthJson::new(Status::Created, created))
+}
+
+#[get("/api/admin/applications/<id>")]
+async fn show(_admin: Admin, state: &State<AppState>, id: i64) -> Result<OAuthJson, OAuthJson> {
+    Ok(OAuthJson::ok(application_json(&find(state, id).await?)))
+}
+
+#[patch("/api/admin/applications/<id>", data = "<body>")]
+async fn change(
+    _admin: Admin,
+    state: &State<AppState>,
+    id: i64,
+    body: Result<Json<ApplicationPatch>, JsonError<'_>>,
+) -> Result<OAuthJson, OAuthJson> {
+    let patch = body::json(body)?;
+    let mut application = find(state, id).await?;
+    let policy = state.redirect_policy;
+    let changes = ApplicationChanges {
+        name: patch.name.unwrap_or_else(|| application.name.clone()),
+        grant_types: match &patch.grant_types {
+            Some(grants) => body::grant_types(grants)?,
+            None => application.grant_types.clone(),
+        },
+        redirect_uris: match &patch.redirect_uris {
+            Some(uris) => body::redirect_uris("redirect_uris", uris, policy)?,
+            None => application.redirect_uris.clone(),
+        },
+        post_logout_redirect_uris: match &patch.post_logout_redirect_uris {
+            Some(uris) => body::redirect_uris("post_logout_redirect_uris", uris, policy)?,
+            None => application.post_logout_redirect_uris.clone(),
+        },
+        allowed_origins: match &patch.allowed_origins {
+            Some(origins) => body::origins(origins)?,
+            None => application.allowed_origins.clone(),
+        },
+        pkce_required: patch.pkce_required.unwrap_or(application.pkce_required),
+    };
+    if let Some(skip) = patch.skip_authorization {
+        application.skip_authorization = skip;
+    }
+    let now = OffsetDateTime::now_utc();
+    let updated = update_application(&*state.store, application, changes, now)
+        .await
+        .map_err(grants_error)?;
+    state.application_changed(&updated.client_id);
+    Ok(OAuthJson::ok(application_json(&updated)))
+}
+
+#[delete("/api/admin/applications/<id>")]
+async fn remove(_admin: Admin, state: &State<AppState>, id: i64) -> Result<Status, OAuthJson> {
+    let application = find(state, id).await?;
+    delete_application(&*state.store, &application.client_id)
+        .await
+        .map_err(grants_error)?;
+    state.application_changed(&application.client_id);
+    Ok(Status::NoContent)
+}
+
+#[post("/api/admin/applications/<id>/rotate_secret")]
+async fn rotate_secret(
+    _admin: Admin,
+    state: &State<AppState>,
+    id: i64,
+) -> Result<OAuthJson, OAuthJson> {
+    let application = find(state, id).await?;
+    let now = OffsetDateTime::now_utc();
+    let secret = rotate_client_secret(
+        &*state.store,
+        &state.generators,
+        &application.client_id,
+        now,
+    )
+    .await
+    .map_err(grants_error)?;
+    state.application_changed(&application.client_id);
+    Ok(OAuthJson::ok(json!({ "client_secret": secret.expose() })))
+}

@@ -1,0 +1,136 @@
+//! The admin API's request bodies, and their parsing into domain types: each invalid field
+//! is a 400 that names it.
+
+use rocket::serde::json::{Error as JsonError, Json};
+use serde::Deserialize;
+use warrant_model::{
+    ClientType, Email, GrantType, GrantTypes, Origin, RedirectUri, RedirectUriPolicy, Secret,
+    Username,
+};
+
+use super::invalid;
+use crate::oauth_response::OAuthJson;
+
+/// A JSON body, or the 400 that says why it is not one.
+pub(super) fn json<T>(body: Result<Json<T>, JsonError<'_>>) -> Result<T, OAuthJson> {
+    body.map(Json::into_inner).map_err(|error| {
+        invalid(match error {
+            JsonError::Io(_) => "the body could not be read".to_owned(),
+            JsonError::Parse(_, error) => format!("the body is not the expected JSON: {error}"),
+        })
+    })
+}
+
+/// `POST /api/admin/applications`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NewApplicationBody {
+    pub(super) name: String,
+    pub(super) client_type: String,
+    pub(super) grant_types: Vec<String>,
+    #[serde(default)]
+    pub(super) redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub(super) post_logout_redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub(super) allowed_origins: Vec<String>,
+    pub(super) owner: Option<i64>,
+    #[serde(default)]
+    pub(super) skip_authorization: bool,
+    #[serde(default)]
+    pub(super) pkce_required: bool,
+}
+
+/// `PATCH /api/admin/applications/<id>`: absent fields stay as they are.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ApplicationPatch {
+    pub(super) name: Option<String>,
+    pub(super) grant_types: Option<Vec<String>>,
+    pub(super) redirect_uris: Option<Vec<String>>,
+    pub(super) post_logout_redirect_uris: Option<Vec<String>>,
+    pub(super) allowed_origins: Option<Vec<String>>,
+    pub(super) skip_authorization: Option<bool>,
+    pub(super) pkce_required: Option<bool>,
+}
+
+/// `POST /api/admin/users`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NewUserBody {
+    pub(super) username: String,
+    pub(super) email: Option<String>,
+    pub(super) password: Option<String>,
+    #[serde(default)]
+    pub(super) first_name: String,
+    #[serde(default)]
+    pub(super) last_name: String,
+    #[serde(default)]
+    pub(super) is_staff: bool,
+    #[serde(default)]
+    pub(super) is_superuser: bool,
+}
+
+/// `PATCH /api/admin/users/<id>`: absent fields stay; `"email": ""` removes the email.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct UserPatch {
+    pub(super) email: Option<String>,
+    pub(super) first_name: Option<String>,
+    pub(super) last_name: Option<String>,
+    pub(super) password: Option<String>,
+    pub(super) is_active: Option<bool>,
+    pub(super) is_staff: Option<bool>,
+    pub(super) is_superuser: Option<bool>,
+}
+
+pub(super) fn client_type(value: &str) -> Result<ClientType, OAuthJson> {
+    ClientType::parse(value).map_err(|error| invalid(format!("client_type: {error}")))
+}
+
+pub(super) fn grant_types(values: &[String]) -> Result<GrantTypes, OAuthJson> {
+    let grants = values
+        .iter()
+        .map(|value| GrantType::parse(value))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| invalid(format!("grant_types: {error}")))?;
+    GrantTypes::new(grants).map_err(|error| invalid(format!("grant_types: {error}")))
+}
+
+pub(super) fn redirect_uris(
+    field: &str,
+    values: &[String],
+    policy: RedirectUriPolicy,
+) -> Result<Vec<RedirectUri>, OAuthJson> {
+    values
+        .iter()
+        .map(|value| RedirectUri::parse(value, policy))
+        .collect::<Result<_, _>>()
+        .map_err(|error| invalid(format!("{field}: {error}")))
+}
+
+pub(super) fn origins(values: &[String]) -> Result<Vec<Origin>, OAuthJson> {
+    values
+        .iter()
+        .map(|value| Origin::parse(value))
+        .collect::<Result<_, _>>()
+        .map_err(|error| invalid(format!("allowed_origins: {error}")))
+}
+
+pub(super) fn username(value: &str) -> Result<Username, OAuthJson> {
+    Username::parse(value).map_err(|error| invalid(format!("username: {error}")))
+}
+
+/// An email, `""` meaning none.
+pub(super) fn email(value: Option<&str>) -> Result<Option<Email>, OAuthJson> {
+    match value {
+        None | Some("") => Ok(None),
+        Some(value) => Email::parse(value)
+            .map(Some)
+            .map_err(|error| invalid(format!("email: {error}"))),
+    }
+}
+
+pub(super) fn password(value: Option<String>) -> Option<Secret<String>> {
+    value.map(Secret::new)
+}

@@ -1,0 +1,142 @@
+//! The admin JSON API under `/api/admin/`: applications, users and tokens, for staff users
+//! (by session) or a staff user's bearer token with the `admin` scope. Its OpenAPI 3.1
+//! document (`GET /api/admin/openapi.json`) is built from the operation table in
+//! [`openapi`], which a test holds equal to the mounted routes.
+
+mod applications;
+mod body;
+mod openapi;
+mod tokens;
+mod users;
+
+use rocket::http::Status;
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::serde::json::{Value, json};
+use rocket::{FromForm, Route};
+use warrant_grants::{GrantsError, OAuthError};
+use warrant_model::User;
+use warrant_storage::{Page, StoreError};
+
+use crate::guards::bearer::checked_bearer;
+use crate::guards::{Refusal, is_safe, refuse, resource_server};
+use crate::oauth_response::OAuthJson;
+
+/// Every admin route, the OpenAPI document's included.
+pub(crate) fn routes() -> Vec<Route> {
+    let mut routes = applications::routes();
+    routes.extend(users::routes());
+    routes.extend(tokens::routes());
+    routes.extend(openapi::routes());
+    routes
+}
+
+/// The scope a bearer token needs for the admin API.
+const ADMIN_SCOPE: &str = "admin";
+
+/// A staff user is calling the admin API; changes they make are logged with their name.
+pub(crate) struct Admin;
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Admin {
+    type Error = Refusal;
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Refusal> {
+        match admin(request).await {
+            Ok(user) => {
+                if !is_safe(request.method()) {
+                    tracing::info!(admin = %user.username.as_str(), method = %request.method(), uri = %request.uri(), "admin API change");
+                }
+                Outcome::Success(Self)
+            }
+            Err(refusal) => refuse(request, refusal),
+        }
+    }
+}
+
+async fn admin(request: &Request<'_>) -> Result<User, Refusal> {
+    let user = if let Some(token) = checked_bearer(request).await? {
+        if !token.has_scopes([ADMIN_SCOPE]) {
+            return Err(Refusal::Token(OAuthError::InsufficientScope(format!(
+                "the admin API needs the scope {ADMIN_SCOPE}"
+            ))));
+        }
+        token.user.ok_or(Refusal::NotStaff)?
+    } else {
+        resource_server(request)?
+            .session_user(request)
+            .await?
+            .ok_or(Refusal::CredentialsRequired)?
+    };
+    if user.is_staff {
+        Ok(user)
+    } else {
+        Err(Refusal::NotStaff)
+    }
+}
+
+/// `?after=<id>&limit=<n>`: keyset pagination.
+#[derive(FromForm)]
+pub(crate) struct Paging {
+    after: Option<i64>,
+    limit: Option<u32>,
+}
+
+/// Rows per page unless `limit` says otherwise, and the most `limit` may ask.
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 500;
+
+impl Paging {
+    fn page(&self) -> Page {
+        Page {
+            after: self.after,
+            limit: self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT),
+        }
+    }
+}
+
+/// A page of `items` in the API's list shape: `next_after` is the `after` of the next
+/// page, or `null` on the last one.
+fn listed<T>(
+    items: &[T],
+    page: Page,
+    id: impl Fn(&T) -> i64,
+    json: impl Fn(&T) -> Value,
+) -> OAuthJson {
+    let next_after = (items.len() == page.limit as usize)
+        .then(|| items.last().map(&id))
+        .flatten();
+    OAuthJson::ok(json!({
+        "items": items.iter().map(json).collect::<Vec<_>>(),
+        "next_after": next_after,
+    }))
+}
+
+/// 404 with a JSON body.
+fn not_found() -> OAuthJson {
+    OAuthJson::new(Status::NotFound, json!({ "error": "not_found" }))
+}
+
+/// 400 `invalid_request` naming what is wrong.
+fn invalid(description: impl Into<String>) -> OAuthJson {
+    OAuthError::InvalidRequest(description.into()).into()
+}
+
+/// A store failure: 409 for a taken unique value, otherwise 503/500 (logged).
+fn store_error(error: StoreError) -> OAuthJson {
+    match error {
+        StoreError::Conflict(unique) => OAuthJson::new(
+            Status::Conflict,
+            json!({ "error": "conflict", "error_description": format!("{unique} is already taken") }),
+        ),
+        other => OAuthError::from(other).into(),
+    }
+}
+
+/// A grants failure: a broken rule is 400, the rest as [`store_error`].
+fn grants_error(error: GrantsError) -> OAuthJson {
+    match error {
+        GrantsError::Store(error) => store_error(error),
+        GrantsError::Generator(error) => OAuthError::from(error).into(),
+        rule => invalid(rule.to_string()),
+    }
+}

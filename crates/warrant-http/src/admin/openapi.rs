@@ -1,0 +1,427 @@
+//! The admin API's OpenAPI 3.1 document, built from [`OPERATIONS`], one entry per mounted
+//! route; a test below holds the two equal, so neither can drift from the other.
+
+use rocket::serde::json::{Json, Value, json};
+use rocket::{Route, get, routes};
+use serde_json::Map;
+
+pub(super) fn routes() -> Vec<Route> {
+    routes![document]
+}
+
+/// One operation of the admin API.
+struct Operation {
+    method: &'static str,
+    /// The path, parameters written `{name}` (always integer ids).
+    path: &'static str,
+    summary: &'static str,
+    /// Query parameters: name, JSON type, description.
+    query: &'static [(&'static str, &'static str, &'static str)],
+    /// The request body's schema.
+    body: Option<&'static str>,
+    /// The success status and its body's schema.
+    success: (u16, Option<&'static str>),
+}
+
+const PAGING: [(&str, &str, &str); 2] = [
+    ("after", "integer", "the `next_after` of the previous page"),
+    ("limit", "integer", "rows per page, 1 to 500 (default 50)"),
+];
+
+const APPLICATION_FILTERS: [(&str, &str, &str); 3] = [
+    ("owner", "integer", "only this user's applications"),
+    PAGING[0],
+    PAGING[1],
+];
+
+const USER_FILTERS: [(&str, &str, &str); 4] = [
+    (
+        "is_active",
+        "boolean",
+        "only active (true) or inactive (false) users",
+    ),
+    (
+        "is_staff",
+        "boolean",
+        "only staff (true) or other (false) users",
+    ),
+    PAGING[0],
+    PAGING[1],
+];
+
+const TOKEN_FILTERS: [(&str, &str, &str); 4] = [
+    ("user", "integer", "only tokens this user granted"),
+    ("application", "integer", "only tokens of this application"),
+    PAGING[0],
+    PAGING[1],
+];
+
+const OPERATIONS: &[Operation] = &[
+    Operation {
+        method: "get",
+        path: "/api/admin/applications",
+        summary: "List applications",
+        query: &APPLICATION_FILTERS,
+        body: None,
+        success: (200, Some("ApplicationList")),
+    },
+    Operation {
+        method: "post",
+        path: "/api/admin/applications",
+        summary: "Register an application; the answer holds its client secret, shown this once",
+        query: &[],
+        body: Some("NewApplication"),
+        success: (201, Some("CreatedApplication")),
+    },
+    Operation {
+        method: "get",
+        path: "/api/admin/applications/{id}",
+        summary: "Show an application",
+        query: &[],
+        body: None,
+        success: (200, Some("Application")),
+    },
+    Operation {
+        method: "patch",
+        path: "/api/admin/applications/{id}",
+        summary: "Change an application; absent fields stay",
+        query: &[],
+        body: Some("ApplicationPatch"),
+        success: (200, Some("Application")),
+    },
+    Operation {
+        method: "delete",
+        path: "/api/admin/applications/{id}",
+        summary: "Delete an application with its codes, tokens and consents",
+        query: &[],
+        body: None,
+        success: (204, None),
+    },
+    Operation {
+        method: "post",
+        path: "/api/admin/applications/{id}/rotate_secret",
+        summary: "Replace a confidential application's secret; the old one stops working at once",
+        query: &[],
+        body: None,
+        success: (200, Some("ClientSecret")),
+    },
+    Operation {
+        method: "get",
+        path: "/api/admin/users",
+        summary: "List users",
+        query: &USER_FILTERS,
+        body: None,
+        success: (200, Some("UserList")),
+    },
+    Operation {
+        method: "post",
+        path: "/api/admin/users",
+        summary: "Create a user",
+        query: &[],
+        body: Some("NewUser"),
+        success: (201, Some("User")),
+    },
+    Operation {
+        method: "get",
+        path: "/api/admin/users/{id}",
+        summary: "Show a user",
+        query: &[],
+        body: None,
+        success: (200, Some("User")),
+    },
+    Operation {
+        method: "patch",
+        path: "/api/admin/users/{id}",
+        summary: "Change a user; a new password or a deactivation ends their sessions",
+        query: &[],
+        body: Some("UserPatch"),
+        success: (200, Some("User")),
+    },
+    Operation {
+        method: "delete",
+        path: "/api/admin/users/{id}",
+        summary: "Delete a user with everything they own",
+        query: &[],
+        body: None,
+        success: (204, None),
+    },
+    Operation {
+        method: "post",
+        path: "/api/admin/users/{id}/activate",
+        summary: "Let a user log in again",
+        query: &[],
+        body: None,
+        success: (200, Some("User")),
+    },
+    Operation {
+        method: "post",
+        path: "/api/admin/users/{id}/deactivate",
+        summary: "Stop a user: sessions end, tokens are refused",
+        query: &[],
+        body: None,
+        success: (200, Some("User")),
+    },
+    Operation {
+        method: "get",
+        path: "/api/admin/tokens",
+        summary: "List live access tokens",
+        query: &TOKEN_FILTERS,
+        body: None,
+        success: (200, Some("TokenList")),
+    },
+    Operation {
+        method: "delete",
+        path: "/api/admin/tokens/{id}",
+        summary: "Revoke an access token with its whole grant (refresh tokens too)",
+        query: &[],
+        body: None,
+        success: (204, None),
+    },
+    Operation {
+        method: "get",
+        path: "/api/admin/openapi.json",
+        summary: "This document",
+        query: &[],
+        body: None,
+        success: (200, None),
+    },
+];
+
+#[get("/api/admin/openapi.json")]
+fn document() -> Json<Value> {
+    Json(openapi())
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn json_content(schema: &str) -> Value {
+    json!({ "application/json": { "schema": schema_ref(schema) } })
+}
+
+fn operation(op: &Operation) -> Value {
+    let mut parameters: Vec<Value> = op
+        .path
+        .split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "integer" } }))
+        .collect();
+    parameters.extend(op.query.iter().map(|(name, kind, description)| {
+        json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": kind } })
+    }));
+    let mut responses = Map::new();
+    let (status, schema) = op.success;
+    let mut success = json!({ "description": "success" });
+    if let Some(schema) = schema {
+        success["content"] = json_content(schema);
+    } else if status == 200 {
+        success["content"] = json!({ "application/json": {} });
+    }
+    responses.insert(status.to_string(), success);
+    let public = op.path.ends_with("openapi.json");
+    let errors: &[(&str, &str)] = if public {
+        &[]
+    } else {
+        &[
+            ("400", "invalid request (the description names the field)"),
+            ("401", "no credentials, or an invalid token"),
+            (
+                "403",
+                "not a staff user, or a token without the admin scope",
+            ),
+            ("404", "no such object"),
+            ("409", "a unique value is taken"),
+            ("503", "the database is unavailable"),
+        ]
+    };
+    for (code, description) in errors {
+        responses.insert(
+            (*code).to_owned(),
+            json!({ "description": description, "content": json_content("Error") }),
+        );
+    }
+    let mut value = json!({
+        "summary": op.summary,
+        "operationId": format!("{}{}", op.method, op.path.replace(['/', '{', '}', '.'], "_")),
+        "parameters": parameters,
+        "responses": responses,
+    });
+    if let Some(body) = op.body {
+        value["requestBody"] = json!({ "required": true, "content": json_content(body) });
+    }
+    if !public {
+        value["security"] = json!([{ "session": [] }, { "bearer": ["admin"] }]);
+    }
+    value
+}
+
+/// The whole document.
+pub(super) fn openapi() -> Value {
+    let mut paths = Map::new();
+    for op in OPERATIONS {
+        let path = paths.entry(op.path).or_insert_with(|| json!({}));
+        path[op.method] = operation(op);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Warrant admin API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Applications, users and tokens, for staff users: by session, or a staff user's bearer token with the `admin` scope.",
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "session": { "type": "apiKey", "in": "cookie", "name": "warrant_session" },
+                "bearer": { "type": "http", "scheme": "bearer" },
+            },
+            "schemas": schemas(),
+        },
+    })
+}
+
+fn list_of(item: &str) -> Value {
+    json!({
+        "type": "object",
+        "required": ["items", "next_after"],
+        "properties": {
+            "items": { "type": "array", "items": schema_ref(item) },
+            "next_after": { "type": ["integer", "null"], "description": "`after` for the next page; null on the last" },
+        },
+    })
+}
+
+fn strings() -> Value {
+    json!({ "type": "array", "items": { "type": "string" } })
+}
+
+fn schemas() -> Value {
+    let grant_types = json!({ "type": "array", "minItems": 1, "items": { "type": "string", "enum": ["authorization_code", "implicit", "password", "client_credentials", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"] } });
+    let client_type = json!({ "type": "string", "enum": ["confidential", "public"] });
+    let timestamp = json!({ "type": "string", "format": "date-time" });
+    let application = json!({
+        "type": "object",
+        "properties": {
+            "id": { "type": "integer" }, "client_id": { "type": "string" }, "name": { "type": "string" },
+            "client_type": client_type, "grant_types": grant_types, "redirect_uris": strings(),
+            "post_logout_redirect_uris": strings(), "allowed_origins": strings(),
+            "owner": { "type": ["integer", "null"] }, "skip_authorization": { "type": "boolean" },
+            "pkce_required": { "type": "boolean" }, "created_at": timestamp, "updated_at": timestamp,
+        },
+    });
+    let mut created = application.clone();
+    created["properties"]["client_secret"] = json!({ "type": ["string", "null"], "description": "shown this once; null for public clients" });
+    json!({
+        "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "string" }, "error_description": { "type": "string" } } },
+        "Application": application,
+        "CreatedApplication": created,
+        "ApplicationList": list_of("Application"),
+        "NewApplication": {
+            "type": "object", "additionalProperties": false, "required": ["name", "client_type", "grant_types"],
+            "properties": {
+                "name": { "type": "string" }, "client_type": client_type, "grant_types": grant_types,
+                "redirect_uris": strings(), "post_logout_redirect_uris": strings(), "allowed_origins": strings(),
+                "owner": { "type": ["integer", "null"] }, "skip_authorization": { "type": "boolean" }, "pkce_required": { "type": "boolean" },
+            },
+        },
+        "ApplicationPatch": {
+            "type": "object", "additionalProperties": false,
+            "properties": {
+                "name": { "type": "string" }, "grant_types": grant_types, "redirect_uris": strings(),
+                "post_logout_redirect_uris": strings(), "allowed_origins": strings(),
+                "skip_authorization": { "type": "boolean" }, "pkce_required": { "type": "boolean" },
+            },
+        },
+        "ClientSecret": { "type": "object", "required": ["client_secret"], "properties": { "client_secret": { "type": "string" } } },
+        "User": {
+            "type": "object",
+            "properties": {
+                "id": { "type": "integer" }, "username": { "type": "string" }, "email": { "type": ["string", "null"] },
+                "first_name": { "type": "string" }, "last_name": { "type": "string" }, "is_active": { "type": "boolean" },
+                "is_staff": { "type": "boolean" }, "is_superuser": { "type": "boolean" }, "has_password": { "type": "boolean" },
+                "date_joined": timestamp, "last_login": { "type": ["string", "null"], "format": "date-time" },
+            },
+        },
+        "UserList": list_of("User"),
+        "NewUser": {
+            "type": "object", "additionalProperties": false, "required": ["username"],
+            "properties": {
+                "username": { "type": "string" }, "email": { "type": ["string", "null"] }, "password": { "type": ["string", "null"], "minLength": 8 },
+                "first_name": { "type": "string" }, "last_name": { "type": "string" }, "is_staff": { "type": "boolean" }, "is_superuser": { "type": "boolean" },
+            },
+        },
+        "UserPatch": {
+            "type": "object", "additionalProperties": false,
+            "properties": {
+                "email": { "type": "string", "description": "\"\" removes it" }, "first_name": { "type": "string" }, "last_name": { "type": "string" },
+                "password": { "type": "string", "minLength": 8 }, "is_active": { "type": "boolean" }, "is_staff": { "type": "boolean" }, "is_superuser": { "type": "boolean" },
+            },
+        },
+        "Token": {
+            "type": "object",
+            "properties": {
+                "id": { "type": "integer" }, "application": { "type": "integer" }, "user": { "type": ["integer", "null"] },
+                "scope": { "type": "string" }, "created_at": timestamp, "expires_at": timestamp,
+            },
+        },
+        "TokenList": list_of("Token"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// `/a/<id>?<q>` as OpenAPI writes it: `/a/{id}`.
+    fn openapi_path(rocket_path: &str) -> String {
+        rocket_path.replace('<', "{").replace('>', "}")
+    }
+
+    #[test]
+    fn every_route_is_documented_and_every_documented_route_exists() {
+        let mounted: BTreeSet<(String, String)> = crate::admin::routes()
+            .iter()
+            .map(|route| {
+                (
+                    openapi_path(route.uri.path()),
+                    route.method.as_str().to_lowercase(),
+                )
+            })
+            .collect();
+        let document = openapi();
+        let documented: BTreeSet<(String, String)> = document["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(path, methods)| {
+                methods
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .map(move |method| (path.clone(), method.clone()))
+            })
+            .collect();
+        assert_eq!(mounted, documented);
+        assert_eq!(
+            mounted.len(),
+            OPERATIONS.len(),
+            "an operation is listed twice"
+        );
+    }
+
+    #[test]
+    fn every_schema_referred_to_exists() {
+        let document = openapi().to_string();
+        let schemas = openapi()["components"]["schemas"].clone();
+        for reference in document.split("#/components/schemas/").skip(1) {
+            let name = reference.split('"').next().unwrap();
+            assert!(
+                schemas.get(name).is_some(),
+                "{name} is referred to but missing"
+            );
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! `/api/admin/tokens…`: live access tokens by user and application, and revoking them.
+
+use rocket::http::Status;
+use rocket::serde::json::{Value, json};
+use rocket::{Route, State, delete, get, routes};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use warrant_grants::revoke_token_grant;
+use warrant_model::{AccessToken, ApplicationId, UserId};
+use warrant_storage::AccessTokenFilter;
+
+use super::{Admin, Paging, grants_error, listed, not_found, store_error};
+use crate::AppState;
+use crate::oauth_response::OAuthJson;
+
+pub(super) fn routes() -> Vec<Route> {
+    routes![list, revoke]
+}
+
+/// A token as the admin API shows it (its hash never leaves the database).
+fn token_json(token: &AccessToken) -> Value {
+    let time = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+    json!({
+        "id": token.id,
+        "application": token.application_id.0,
+        "user": token.user_id.map(|user| user.0),
+        "scope": token.scope,
+        "created_at": time(token.created_at),
+        "expires_at": time(token.expires_at),
+    })
+}
+
+#[get("/api/admin/tokens?<user>&<application>&<paging..>")]
+async fn list(
+    _admin: Admin,
+    state: &State<AppState>,
+    user: Option<i64>,
+    application: Option<i64>,
+    paging: Paging,
+) -> Result<OAuthJson, OAuthJson> {
+    let page = paging.page();
+    let filter = AccessTokenFilter {
+        user: user.map(UserId),
+        application: application.map(ApplicationId),
+    };
+    let tokens = state
+        .store
+        .live_access_tokens(filter, OffsetDateTime::now_utc(), page)
+        .await
+        .map_err(store_error)?;
+    Ok(listed(&tokens, page, |t| t.id, token_json))
+}
+
+/// Revokes the token with the rest of its grant (refresh tokens included).
+#[delete("/api/admin/tokens/<id>")]
+async fn revoke(_admin: Admin, state: &State<AppState>, id: i64) -> Result<Status, OAuthJson> {
+    let now = OffsetDateTime::now_utc();
+    match revoke_token_grant(&*state.store, id, now).await {
+        Ok(Some(_)) => Ok(Status::NoContent),
+        Ok(None) => Err(not_found()),
+        Err(error) => Err(grants_error(error)),
+    }
+}

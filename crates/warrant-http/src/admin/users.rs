@@ -1,0 +1,164 @@
+//! `/api/admin/users…`: create, read, change, (de)activate and delete users.
+
+use rocket::http::Status;
+use rocket::serde::json::{Error as JsonError, Json, Value, json};
+use rocket::{Route, State, delete, get, patch, post, routes};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use warrant_grants::{AccountChanges, NewAccount, create_user, update_account};
+use warrant_model::{User, UserId};
+use warrant_storage::UserFilter;
+
+use super::body::{self, NewUserBody, UserPatch};
+use super::{Admin, Paging, grants_error, listed, not_found, store_error};
+use crate::AppState;
+use crate::oauth_response::OAuthJson;
+
+pub(super) fn routes() -> Vec<Route> {
+    routes![list, create, show, change, remove, activate, deactivate]
+}
+
+/// A user as the admin API shows it (never the password hash).
+fn user_json(user: &User) -> Value {
+    let time = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+    json!({
+        "id": user.id.0,
+        "username": user.username.as_str(),
+        "email": user.email.as_ref().map(|email| email.as_str()),
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "is_active": user.is_active,
+        "is_staff": user.is_staff,
+        "is_superuser": user.is_superuser,
+        "has_password": user.password.is_some(),
+        "date_joined": time(user.date_joined),
+        "last_login": user.last_login.map(time),
+    })
+}
+
+async fn find(state: &AppState, id: i64) -> Result<User, OAuthJson> {
+    state
+        .store
+        .user_by_id(UserId(id))
+        .await
+        .map_err(store_error)?
+        .ok_or_else(not_found)
+}
+
+#[get("/api/admin/users?<is_active>&<is_staff>&<paging..>")]
+async fn list(
+    _admin: Admin,
+    state: &State<AppState>,
+    is_active: Option<bool>,
+    is_staff: Option<bool>,
+    paging: Paging,
+) -> Result<OAuthJson, OAuthJson> {
+    let page = paging.page();
+    let filter = UserFilter {
+        is_active,
+        is_staff,
+    };
+    let users = state
+        .store
+        .list_users(filter, page)
+        .await
+        .map_err(store_error)?;
+    Ok(listed(&users, page, |u| u.id.0, user_json))
+}
+
+#[post("/api/admin/users", data = "<body>")]
+async fn create(
+    _admin: Admin,
+    state: &State<AppState>,
+    body: Result<Json<NewUserBody>, JsonError<'_>>,
+) -> Result<OAuthJson, OAuthJson> {
+    let body = body::json(body)?;
+    let account = NewAccount {
+        username: body::username(&body.username)?,
+        email: body::email(body.email.as_deref())?,
+        password: body::password(body.password),
+        first_name: body.first_name,
+        last_name: body.last_name,
+        is_staff: body.is_staff,
+        is_superuser: body.is_superuser,
+    };
+    let now = OffsetDateTime::now_utc();
+    let user = create_user(&*state.store, &state.hasher, account, now)
+        .await
+        .map_err(grants_error)?;
+    Ok(OAuthJson::new(Status::Created, user_json(&user)))
+}
+
+#[get("/api/admin/users/<id>")]
+async fn show(_admin: Admin, state: &State<AppState>, id: i64) -> Result<OAuthJson, OAuthJson> {
+    Ok(OAuthJson::ok(user_json(&find(state, id).await?)))
+}
+
+async fn apply(state: &AppState, id: i64, changes: AccountChanges) -> Result<OAuthJson, OAuthJson> {
+    let user = find(state, id).await?;
+    let user = update_account(&*state.store, &state.hasher, user, changes)
+        .await
+        .map_err(grants_error)?;
+    Ok(OAuthJson::ok(user_json(&user)))
+}
+
+#[patch("/api/admin/users/<id>", data = "<body>")]
+async fn change(
+    _admin: Admin,
+    state: &State<AppState>,
+    id: i64,
+    body: Result<Json<UserPatch>, JsonError<'_>>,
+) -> Result<OAuthJson, OAuthJson> {
+    let patch = body::json(body)?;
+    let email = match patch.email.as_deref() {
+        Some(email) => Some(body::email(Some(email))?),
+        None => None,
+    };
+    let changes = AccountChanges {
+        email,
+        first_name: patch.first_name,
+        last_name: patch.last_name,
+        password: body::password(patch.password),
+        is_active: patch.is_active,
+        is_staff: patch.is_staff,
+        is_superuser: patch.is_superuser,
+    };
+    apply(state, id, changes).await
+}
+
+#[post("/api/admin/users/<id>/activate")]
+async fn activate(_admin: Admin, state: &State<AppState>, id: i64) -> Result<OAuthJson, OAuthJson> {
+    let changes = AccountChanges {
+        is_active: Some(true),
+        ..AccountChanges::default()
+    };
+    apply(state, id, changes).await
+}
+
+/// The user can no longer log in; their sessions end and their tokens are refused.
+#[post("/api/admin/users/<id>/deactivate")]
+async fn deactivate(
+    _admin: Admin,
+    state: &State<AppState>,
+    id: i64,
+) -> Result<OAuthJson, OAuthJson> {
+    let changes = AccountChanges {
+        is_active: Some(false),
+        ..AccountChanges::default()
+    };
+    apply(state, id, changes).await
+}
+
+#[delete("/api/admin/users/<id>")]
+async fn remove(_admin: Admin, state: &State<AppState>, id: i64) -> Result<Status, OAuthJson> {
+    let deleted = state
+        .store
+        .delete_user(UserId(id))
+        .await
+        .map_err(store_error)?;
+    if deleted {
+        Ok(Status::NoContent)
+    } else {
+        Err(not_found())
+    }
+}

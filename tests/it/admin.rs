@@ -1,0 +1,538 @@
+//! The admin JSON API over HTTP: only staff (by session, or a bearer token with the
+//! `admin` scope) get in; applications, users and tokens are managed through it; its
+//! OpenAPI document is served.
+
+use serde_json::{Value, json};
+
+use crate::browser::Browser;
+use crate::support::{Reply, TestEnv};
+use crate::token_endpoint::Setup;
+
+const PASSWORD: &str = "correct-horse-battery";
+
+/// [`Setup`] (alice and the application "Backend") plus the staff user root, with the
+/// `admin` scope on offer.
+async fn setup(env: &TestEnv) -> Setup {
+    std::fs::write(
+        env.dir.join("warrant.toml"),
+        "[oauth2.scopes]\nread = \"Read\"\nwrite = \"Write\"\nadmin = \"Administer Warrant\"\n",
+    )
+    .unwrap();
+    let root = env.run(
+        &[
+            "user",
+            "create",
+            "--username",
+            "root",
+            "--staff",
+            "--password-stdin",
+        ],
+        Some(PASSWORD),
+    );
+    assert!(root.status.success(), "{root:?}");
+    Setup::start(env).await
+}
+
+async fn token_of(setup: &Setup, username: &str, scope: &str) -> String {
+    let reply = setup
+        .token(&format!(
+            "grant_type=password&username={username}&password={PASSWORD}&scope={scope}"
+        ))
+        .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    reply.json()["access_token"].as_str().unwrap().to_owned()
+}
+
+/// An admin API client with a bearer token.
+struct Api<'a> {
+    setup: &'a Setup,
+    token: String,
+}
+
+impl Api<'_> {
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
+        let mut headers = vec![("Authorization", format!("Bearer {}", self.token))];
+        if body.is_some() {
+            headers.push(("Content-Type", "application/json".to_owned()));
+        }
+        let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        self.setup
+            .server
+            .request(method, path, &headers, body)
+            .await
+    }
+
+    async fn ok(&self, method: &str, path: &str, body: Option<Value>, status: u16) -> Value {
+        let reply = self.call(method, path, body).await;
+        assert_eq!(reply.status, status, "{method} {path}: {reply:?}");
+        if reply.body.is_empty() {
+            Value::Null
+        } else {
+            reply.json()
+        }
+    }
+
+    async fn user_id(&self, username: &str) -> i64 {
+        let users = self
+            .ok("GET", "/api/admin/users?limit=500", None, 200)
+            .await;
+        users["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|user| user["username"] == username)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    }
+}
+
+async fn root_api(setup: &Setup) -> Api<'_> {
+    Api {
+        token: token_of(setup, "root", "admin").await,
+        setup,
+    }
+}
+
+fn assert_error(reply: &Reply, status: u16, error: &str) {
+    assert_eq!(
+        (reply.status, reply.json()["error"].as_str()),
+        (status, Some(error)),
+        "{reply:?}"
+    );
+}
+
+pub async fn only_staff_get_in(env: &TestEnv) {
+    let setup = setup(env).await;
+    let document = setup.server.get("/api/admin/openapi.json").await;
+    assert_eq!(document.0, 200);
+    let document: Value = serde_json::from_str(&document.1).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+
+    // alice is no staff: every documented operation refuses her token with 403.
+    let alice = Api {
+        token: token_of(&setup, "alice", "admin").await,
+        setup: &setup,
+    };
+    let mut operations = 0;
+    for (path, methods) in document["paths"].as_object().unwrap() {
+        if path.ends_with("openapi.json") {
+            continue;
+        }
+        for method in methods.as_object().unwrap().keys() {
+            let path = path.replace("{id}", "1");
+            let body = (method == "post" || method == "patch").then(|| json!({}));
+            let reply = alice.call(&method.to_uppercase(), &path, body).await;
+            assert_error(&reply, 403, "forbidden");
+            operations += 1;
+        }
+    }
+    assert_eq!(operations, 15);
+
+    let none = setup
+        .server
+        .request("GET", "/api/admin/users", &[], Vec::new())
+        .await;
+    assert_eq!(none.status, 401);
+    assert_eq!(
+        none.header("www-authenticate"),
+        Some(r#"Bearer realm="warrant""#)
+    );
+    let bad = Api {
+        token: "never-issued".into(),
+        setup: &setup,
+    };
+    assert_error(
+        &bad.call("GET", "/api/admin/users", None).await,
+        401,
+        "invalid_token",
+    );
+    let unscoped = Api {
+        token: token_of(&setup, "root", "read").await,
+        setup: &setup,
+    };
+    assert_error(
+        &unscoped.call("GET", "/api/admin/users", None).await,
+        403,
+        "insufficient_scope",
+    );
+    let machine = setup
+        .token("grant_type=client_credentials&scope=admin")
+        .await
+        .json();
+    let machine = Api {
+        token: machine["access_token"].as_str().unwrap().into(),
+        setup: &setup,
+    };
+    assert_error(
+        &machine.call("GET", "/api/admin/users", None).await,
+        403,
+        "forbidden",
+    );
+
+    // Sessions: staff only, and writes only from this site.
+    let mut alice_browser = Browser::new(&setup.server);
+    alice_browser.log_in("alice", PASSWORD).await;
+    assert_error(
+        &alice_browser.get("/api/admin/users").await,
+        403,
+        "forbidden",
+    );
+    let mut root_browser = Browser::new(&setup.server);
+    root_browser.log_in("root", PASSWORD).await;
+    assert_eq!(root_browser.get("/api/admin/users").await.status, 200);
+    let cross_site = setup
+        .server
+        .request(
+            "POST",
+            "/api/admin/users",
+            &[
+                root_browser.cookie_header(),
+                ("Origin", "https://evil.example".to_owned()),
+                ("Content-Type", "application/json".to_owned()),
+            ],
+            json!({"username": "mallory"}).to_string().into_bytes(),
+        )
+        .await;
+    assert_error(&cross_site, 403, "forbidden");
+}
+
+pub async fn applications_are_managed(env: &TestEnv) {
+    let setup = setup(env).await;
+    let api = root_api(&setup).await;
+    let alice = api.user_id("alice").await;
+
+    let created = api
+        .ok(
+            "POST",
+            "/api/admin/applications",
+            Some(json!({
+                "name": "Reports", "client_type": "confidential",
+                "grant_types": ["client_credentials"], "owner": alice,
+                "allowed_origins": ["https://reports.example"],
+            })),
+            201,
+        )
+        .await;
+    let id = created["id"].as_i64().unwrap();
+    let client_id = created["client_id"].as_str().unwrap().to_owned();
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    let machine_token = |secret: String| {
+        let (setup, client_id) = (&setup, client_id.clone());
+        async move {
+            setup
+                .server
+                .post_form(
+                    "/o/token/",
+                    "grant_type=client_credentials",
+                    Some((&client_id, &secret)),
+                )
+                .await
+        }
+    };
+    assert_eq!(machine_token(secret.clone()).await.status, 200);
+    let shown = api
+        .ok("GET", &format!("/api/admin/applications/{id}"), None, 200)
+        .await;
+    assert_eq!(shown["owner"], alice);
+    assert!(shown.get("client_secret").is_none());
+
+    // Filtering and pagination.
+    let owned = api
+        .ok(
+            "GET",
+            &format!("/api/admin/applications?owner={alice}"),
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(owned["items"].as_array().unwrap().len(), 1);
+    let first = api
+        .ok("GET", "/api/admin/applications?limit=1", None, 200)
+        .await;
+    let after = first["next_after"].as_i64().unwrap();
+    let second = api
+        .ok(
+            "GET",
+            &format!("/api/admin/applications?limit=1&after={after}"),
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(second["items"][0]["id"], id);
+
+    // Invalid input names the field; nothing changes.
+    for (body, field) in [
+        (
+            json!({"redirect_uris": ["http://reports.example/cb"]}),
+            "redirect_uris",
+        ),
+        (json!({"grant_types": ["telepathy"]}), "grant_types"),
+        (
+            json!({"grant_types": ["authorization_code"]}),
+            "redirect URI",
+        ),
+        (json!({"colour": "red"}), "unknown field"),
+    ] {
+        let reply = api
+            .call(
+                "PATCH",
+                &format!("/api/admin/applications/{id}"),
+                Some(body),
+            )
+            .await;
+        assert_error(&reply, 400, "invalid_request");
+        assert!(
+            reply.json()["error_description"]
+                .as_str()
+                .unwrap()
+                .contains(field),
+            "{reply:?}"
+        );
+    }
+    let no_owner = api
+        .call("POST", "/api/admin/applications", Some(json!({"name": "X", "client_type": "public", "grant_types": ["password"], "owner": 999_999})))
+        .await;
+    assert_error(&no_owner, 400, "invalid_request");
+    assert_error(
+        &api.call("GET", "/api/admin/applications/999999", None)
+            .await,
+        404,
+        "not_found",
+    );
+
+    // A change is seen by the next token request, despite the application cache.
+    let changed = api
+        .ok(
+            "PATCH",
+            &format!("/api/admin/applications/{id}"),
+            Some(json!({"grant_types": ["password"], "skip_authorization": true})),
+            200,
+        )
+        .await;
+    assert_eq!(changed["skip_authorization"], true);
+    machine_token(secret.clone())
+        .await
+        .assert_oauth_error(400, "unauthorized_client");
+    api.ok(
+        "PATCH",
+        &format!("/api/admin/applications/{id}"),
+        Some(json!({"grant_types": ["client_credentials"]})),
+        200,
+    )
+    .await;
+
+    let rotated = api
+        .ok(
+            "POST",
+            &format!("/api/admin/applications/{id}/rotate_secret"),
+            None,
+            200,
+        )
+        .await;
+    let new_secret = rotated["client_secret"].as_str().unwrap().to_owned();
+    machine_token(secret)
+        .await
+        .assert_oauth_error(401, "invalid_client");
+    assert_eq!(machine_token(new_secret.clone()).await.status, 200);
+
+    api.ok(
+        "DELETE",
+        &format!("/api/admin/applications/{id}"),
+        None,
+        204,
+    )
+    .await;
+    assert_error(
+        &api.call("GET", &format!("/api/admin/applications/{id}"), None)
+            .await,
+        404,
+        "not_found",
+    );
+    machine_token(new_secret)
+        .await
+        .assert_oauth_error(401, "invalid_client");
+}
+
+pub async fn users_are_managed(env: &TestEnv) {
+    let setup = setup(env).await;
+    let api = root_api(&setup).await;
+    let created = api
+        .ok(
+            "POST",
+            "/api/admin/users",
+            Some(json!({"username": "carol", "email": "carol@example.com", "password": PASSWORD})),
+            201,
+        )
+        .await;
+    let carol = created["id"].as_i64().unwrap();
+    assert_eq!(created["has_password"], true);
+    assert!(created.get("password").is_none());
+    let taken = api
+        .call(
+            "POST",
+            "/api/admin/users",
+            Some(json!({"username": "carol"})),
+        )
+        .await;
+    assert_error(&taken, 409, "conflict");
+    let short = api
+        .call(
+            "POST",
+            "/api/admin/users",
+            Some(json!({"username": "dave", "password": "short"})),
+        )
+        .await;
+    assert_error(&short, 400, "invalid_request");
+    let bad_name = api
+        .call(
+            "POST",
+            "/api/admin/users",
+            Some(json!({"username": "no spaces"})),
+        )
+        .await;
+    assert_error(&bad_name, 400, "invalid_request");
+
+    let staff = api
+        .ok("GET", "/api/admin/users?is_staff=true", None, 200)
+        .await;
+    let names: Vec<&str> = staff["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["root"]);
+
+    let changed = api
+        .ok(
+            "PATCH",
+            &format!("/api/admin/users/{carol}"),
+            Some(json!({"first_name": "Carol", "email": ""})),
+            200,
+        )
+        .await;
+    assert_eq!(
+        (changed["first_name"].as_str(), &changed["email"]),
+        (Some("Carol"), &Value::Null)
+    );
+
+    // Deactivated: her token is refused and she cannot log in; activated: both work again.
+    let token = token_of(&setup, "carol", "read").await;
+    let profile = |token: String| {
+        let setup = &setup;
+        async move {
+            setup
+                .server
+                .request(
+                    "GET",
+                    "/api/profile/",
+                    &[("Authorization", format!("Bearer {token}"))],
+                    Vec::new(),
+                )
+                .await
+        }
+    };
+    assert_eq!(profile(token.clone()).await.status, 200);
+    let deactivated = api
+        .ok(
+            "POST",
+            &format!("/api/admin/users/{carol}/deactivate"),
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(deactivated["is_active"], false);
+    profile(token.clone())
+        .await
+        .assert_oauth_error(401, "invalid_token");
+    let login = setup
+        .token(&format!(
+            "grant_type=password&username=carol&password={PASSWORD}"
+        ))
+        .await;
+    login.assert_oauth_error(400, "invalid_grant");
+    api.ok(
+        "POST",
+        &format!("/api/admin/users/{carol}/activate"),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(profile(token).await.status, 200);
+
+    api.ok("DELETE", &format!("/api/admin/users/{carol}"), None, 204)
+        .await;
+    assert_error(
+        &api.call("DELETE", &format!("/api/admin/users/{carol}"), None)
+            .await,
+        404,
+        "not_found",
+    );
+    assert_error(
+        &api.call("GET", &format!("/api/admin/users/{carol}"), None)
+            .await,
+        404,
+        "not_found",
+    );
+}
+
+pub async fn tokens_are_listed_and_revoked(env: &TestEnv) {
+    let setup = setup(env).await;
+    let api = root_api(&setup).await;
+    let alice = api.user_id("alice").await;
+    let tokens = setup.password_tokens().await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+
+    let listed = api
+        .ok("GET", &format!("/api/admin/tokens?user={alice}"), None, 200)
+        .await;
+    let items = listed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{listed}");
+    assert_eq!(items[0]["user"], alice);
+    assert!(!listed.to_string().contains(access));
+    let id = items[0]["id"].as_i64().unwrap();
+    let of_application = items[0]["application"].as_i64().unwrap();
+    let by_application = api
+        .ok(
+            "GET",
+            &format!("/api/admin/tokens?application={of_application}"),
+            None,
+            200,
+        )
+        .await;
+    assert!(
+        by_application["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == id)
+    );
+
+    api.ok("DELETE", &format!("/api/admin/tokens/{id}"), None, 204)
+        .await;
+    let introspected = setup
+        .server
+        .post_form(
+            "/o/introspect/",
+            &format!("token={access}"),
+            Some((&setup.client_id, &setup.secret)),
+        )
+        .await;
+    assert_eq!(introspected.json(), json!({"active": false}));
+    setup
+        .token(&format!("grant_type=refresh_token&refresh_token={refresh}"))
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    let listed = api
+        .ok("GET", &format!("/api/admin/tokens?user={alice}"), None, 200)
+        .await;
+    assert_eq!(listed["items"], json!([]));
+    assert_error(
+        &api.call("DELETE", &format!("/api/admin/tokens/{id}"), None)
+            .await,
+        404,
+        "not_found",
+    );
+}
