@@ -512,15 +512,7 @@ pub async fn tokens_are_listed_and_revoked(env: &TestEnv) {
 
     api.ok("DELETE", &format!("/api/admin/tokens/{id}"), None, 204)
         .await;
-    let introspected = setup
-        .server
-        .post_form(
-            "/o/introspect/",
-            &format!("token={access}"),
-            Some((&setup.client_id, &setup.secret)),
-        )
-        .await;
-    assert_eq!(introspected.json(), json!({"active": false}));
+    assert_eq!(setup.introspect(access).await, json!({"active": false}));
     setup
         .token(&format!("grant_type=refresh_token&refresh_token={refresh}"))
         .await

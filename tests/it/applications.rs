@@ -302,15 +302,7 @@ pub async fn authorized_tokens_are_listed_and_revoked_by_their_user(env: &TestEn
     assert_eq!(bob.get(&action).await.status, 404);
     let bobs_form = bob.get("/o/applications/register/").await;
     assert_eq!(bob.submit(&bobs_form, &action, &[]).await.status, 404);
-    let live = setup
-        .server
-        .post_form(
-            "/o/introspect/",
-            &format!("token={access}"),
-            Some((&setup.client_id, &setup.secret)),
-        )
-        .await;
-    assert_eq!(live.json()["active"], true);
+    assert_eq!(setup.introspect(access).await["active"], true);
 
     let confirm = alice.get(&action).await;
     assert!(confirm.body.contains("Backend"));
@@ -323,15 +315,10 @@ pub async fn authorized_tokens_are_listed_and_revoked_by_their_user(env: &TestEn
             .body
             .contains("You have not authorized any application.")
     );
-    let dead = setup
-        .server
-        .post_form(
-            "/o/introspect/",
-            &format!("token={access}"),
-            Some((&setup.client_id, &setup.secret)),
-        )
-        .await;
-    assert_eq!(dead.json(), serde_json::json!({"active": false}));
+    assert_eq!(
+        setup.introspect(access).await,
+        serde_json::json!({"active": false})
+    );
     // The refresh token went with it: the application cannot mint a new access token.
     setup
         .token(&format!("grant_type=refresh_token&refresh_token={refresh}"))

@@ -123,29 +123,55 @@ async fn start_warrant(env: &TestEnv) -> Setup {
     Setup::start(env).await
 }
 
-/// Asserts a 401 or 403 refusal: the status, the JSON `error` and the challenge.
-fn assert_refused(reply: &Reply, status: u16, error: &str, challenge: Option<&str>) {
+/// Asserts a 403 `forbidden` refusal, which carries no challenge: not a token problem.
+fn assert_forbidden(reply: &Reply) {
+    assert_eq!(
+        (reply.status, reply.json()["error"].as_str()),
+        (403, Some("forbidden")),
+        "{reply:?}"
+    );
+    assert_eq!(reply.header("www-authenticate"), None);
+}
+
+/// Asserts an RFC 6750 refusal: status, `error` and the challenge naming it.
+fn assert_challenged(reply: &Reply, status: u16, error: &str) {
     assert_eq!(
         (reply.status, reply.json()["error"].as_str()),
         (status, Some(error)),
         "{reply:?}"
     );
+    let expected = format!(r#"Bearer realm="warrant", error="{error}""#);
     let sent = reply.header("www-authenticate");
-    match challenge {
-        Some(expected) => assert!(
-            sent.is_some_and(|sent| sent.starts_with(expected)),
-            "{sent:?} does not start with {expected:?}"
-        ),
-        None => assert_eq!(sent, None),
+    assert!(
+        sent.is_some_and(|sent| sent.starts_with(&expected)),
+        "{sent:?} does not start with {expected:?}"
+    );
+}
+
+/// No credentials: 401 with a bare challenge (RFC 6750 §3.1).
+fn assert_credentials_required(reply: &Reply) {
+    assert_eq!(
+        (reply.status, reply.json()["error"].as_str()),
+        (401, Some("unauthorized")),
+        "{reply:?}"
+    );
+    assert_eq!(reply.header("www-authenticate"), Some(BARE_CHALLENGE));
+}
+
+fn assert_invalid_token(reply: &Reply) {
+    assert_challenged(reply, 401, "invalid_token");
+}
+
+/// 403 `insufficient_scope`, whose description names the `missing` scope when given.
+fn assert_insufficient_scope(reply: &Reply, missing: Option<&str>) {
+    assert_challenged(reply, 403, "insufficient_scope");
+    if let Some(missing) = missing {
+        let description = reply.json()["error_description"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(description.contains(missing), "{description}");
     }
-}
-
-fn invalid_token_challenge() -> &'static str {
-    r#"Bearer realm="warrant", error="invalid_token""#
-}
-
-fn insufficient_scope_challenge() -> &'static str {
-    r#"Bearer realm="warrant", error="insufficient_scope""#
 }
 
 pub async fn bearer_token_accepts_live_tokens_only(env: &TestEnv) {
@@ -173,15 +199,9 @@ pub async fn bearer_token_accepts_live_tokens_only(env: &TestEnv) {
     );
 
     let none = apis.call("GET", "/whoami", None).await;
-    assert_refused(&none, 401, "unauthorized", Some(BARE_CHALLENGE));
-    assert_eq!(none.header("www-authenticate"), Some(BARE_CHALLENGE));
+    assert_credentials_required(&none);
     let unknown = apis.call("GET", "/whoami", Some("never-issued")).await;
-    assert_refused(
-        &unknown,
-        401,
-        "invalid_token",
-        Some(invalid_token_challenge()),
-    );
+    assert_invalid_token(&unknown);
     let malformed = apis
         .music
         .request(
@@ -195,12 +215,7 @@ pub async fn bearer_token_accepts_live_tokens_only(env: &TestEnv) {
 
     apis.revoke(&token).await;
     let revoked = apis.call("GET", "/whoami", Some(&token)).await;
-    assert_refused(
-        &revoked,
-        401,
-        "invalid_token",
-        Some(invalid_token_challenge()),
-    );
+    assert_invalid_token(&revoked);
 }
 
 pub async fn read_write_scope_follows_the_method(env: &TestEnv) {
@@ -210,18 +225,7 @@ pub async fn read_write_scope_follows_the_method(env: &TestEnv) {
 
     assert_eq!(apis.call("GET", "/albums", Some(&reader)).await.status, 200);
     let refused = apis.call("POST", "/albums", Some(&reader)).await;
-    assert_refused(
-        &refused,
-        403,
-        "insufficient_scope",
-        Some(insufficient_scope_challenge()),
-    );
-    assert!(
-        refused.json()["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("write")
-    );
+    assert_insufficient_scope(&refused, Some("write"));
     assert_eq!(
         apis.call("POST", "/albums", Some(&writer)).await.status,
         201
@@ -231,17 +235,12 @@ pub async fn read_write_scope_follows_the_method(env: &TestEnv) {
 
     let write_only = apis.token("alice", "write").await;
     let refused = apis.call("GET", "/albums", Some(&write_only)).await;
-    assert_refused(
-        &refused,
-        403,
-        "insufficient_scope",
-        Some(insufficient_scope_challenge()),
-    );
+    assert_insufficient_scope(&refused, None);
 
     // A CORS preflight carries no credentials and passes.
     assert_eq!(apis.call("OPTIONS", "/albums", None).await.status, 204);
     let none = apis.call("POST", "/albums", None).await;
-    assert_refused(&none, 401, "unauthorized", Some(BARE_CHALLENGE));
+    assert_credentials_required(&none);
 }
 
 pub async fn resource_scope_follows_the_method(env: &TestEnv) {
@@ -254,27 +253,11 @@ pub async fn resource_scope_follows_the_method(env: &TestEnv) {
         200
     );
     let refused = apis.call("POST", "/songs", Some(&listener)).await;
-    assert_refused(
-        &refused,
-        403,
-        "insufficient_scope",
-        Some(insufficient_scope_challenge()),
-    );
-    assert!(
-        refused.json()["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("music:write")
-    );
+    assert_insufficient_scope(&refused, Some("music:write"));
     assert_eq!(apis.call("POST", "/songs", Some(&editor)).await.status, 201);
     // Writing does not imply reading, as in Django OAuth Toolkit.
     let refused = apis.call("GET", "/songs", Some(&editor)).await;
-    assert_refused(
-        &refused,
-        403,
-        "insufficient_scope",
-        Some(insufficient_scope_challenge()),
-    );
+    assert_insufficient_scope(&refused, None);
     let plain_read = apis.token("alice", "read").await;
     let refused = apis.call("GET", "/songs", Some(&plain_read)).await;
     assert_eq!(refused.status, 403);
@@ -286,12 +269,7 @@ pub async fn token_has_scope_needs_every_scope(env: &TestEnv) {
     let both = apis.token("alice", "read+stats").await;
 
     let refused = apis.call("GET", "/stats", Some(&read_only)).await;
-    assert_refused(
-        &refused,
-        403,
-        "insufficient_scope",
-        Some(insufficient_scope_challenge()),
-    );
+    assert_insufficient_scope(&refused, None);
     let reply = apis.call("GET", "/stats", Some(&both)).await;
     assert_eq!(reply.status, 200, "{reply:?}");
     assert_eq!(reply.json()["albums"], 0);
@@ -300,16 +278,11 @@ pub async fn token_has_scope_needs_every_scope(env: &TestEnv) {
 pub async fn session_user_or_scoped_token(env: &TestEnv) {
     let apis = Apis::on_database(env).await;
     let none = apis.call("GET", "/playlists", None).await;
-    assert_refused(&none, 401, "unauthorized", Some(BARE_CHALLENGE));
+    assert_credentials_required(&none);
 
     let unscoped = apis.token("alice", "read").await;
     let refused = apis.call("GET", "/playlists", Some(&unscoped)).await;
-    assert_refused(
-        &refused,
-        403,
-        "insufficient_scope",
-        Some(insufficient_scope_challenge()),
-    );
+    assert_insufficient_scope(&refused, None);
 
     let scoped = apis.token("alice", "playlists").await;
     let reply = apis.call("GET", "/playlists", Some(&scoped)).await;
@@ -348,13 +321,13 @@ pub async fn writes_are_for_staff_reads_for_anyone(env: &TestEnv) {
     let apis = Apis::on_database(env).await;
     assert_eq!(apis.call("GET", "/charts", None).await.status, 200);
     let bad = apis.call("GET", "/charts", Some("never-issued")).await;
-    assert_refused(&bad, 401, "invalid_token", Some(invalid_token_challenge()));
+    assert_invalid_token(&bad);
 
     let none = apis.call("PUT", "/charts", None).await;
-    assert_refused(&none, 401, "unauthorized", Some(BARE_CHALLENGE));
+    assert_credentials_required(&none);
     let alice = apis.token("alice", "read").await;
     let refused = apis.call("PUT", "/charts", Some(&alice)).await;
-    assert_refused(&refused, 403, "forbidden", None);
+    assert_forbidden(&refused);
     let machine = apis
         .warrant
         .token("grant_type=client_credentials")
@@ -363,7 +336,7 @@ pub async fn writes_are_for_staff_reads_for_anyone(env: &TestEnv) {
     let refused = apis
         .call("PUT", "/charts", machine["access_token"].as_str())
         .await;
-    assert_refused(&refused, 403, "forbidden", None);
+    assert_forbidden(&refused);
 
     let boss = apis.token("boss", "read").await;
     assert_eq!(apis.call("PUT", "/charts", Some(&boss)).await.status, 201);
@@ -384,7 +357,7 @@ pub async fn writes_are_for_staff_reads_for_anyone(env: &TestEnv) {
     };
     assert_eq!(put_from(music.base_url.clone()).await.status, 201);
     let cross_site = put_from("https://evil.example".to_owned()).await;
-    assert_refused(&cross_site, 403, "forbidden", None);
+    assert_forbidden(&cross_site);
 }
 
 pub async fn introspection_checks_tokens_remotely(env: &TestEnv) {
@@ -397,32 +370,17 @@ pub async fn introspection_checks_tokens_remotely(env: &TestEnv) {
     assert_eq!(reply.json()["username"], "alice");
     assert_eq!(apis.call("GET", "/songs", Some(token)).await.status, 200);
     let refused = apis.call("POST", "/songs", Some(token)).await;
-    assert_refused(
-        &refused,
-        403,
-        "insufficient_scope",
-        Some(insufficient_scope_challenge()),
-    );
+    assert_insufficient_scope(&refused, None);
 
     // A refresh token is active at the introspection endpoint but is no bearer credential.
     let refresh = tokens["refresh_token"].as_str().unwrap();
     let refused = apis.call("GET", "/whoami", Some(refresh)).await;
-    assert_refused(
-        &refused,
-        401,
-        "invalid_token",
-        Some(invalid_token_challenge()),
-    );
+    assert_invalid_token(&refused);
 
     // Without a cache, a revocation is seen by the next request.
     apis.revoke(token).await;
     let revoked = apis.call("GET", "/whoami", Some(token)).await;
-    assert_refused(
-        &revoked,
-        401,
-        "invalid_token",
-        Some(invalid_token_challenge()),
-    );
+    assert_invalid_token(&revoked);
 
     // A remote API cannot see Warrant's sessions.
     let mut browser = Browser::new(&apis.warrant.server);
@@ -431,7 +389,7 @@ pub async fn introspection_checks_tokens_remotely(env: &TestEnv) {
         .music
         .request("GET", "/playlists", &[browser.cookie_header()], Vec::new())
         .await;
-    assert_refused(&reply, 401, "unauthorized", Some(BARE_CHALLENGE));
+    assert_credentials_required(&reply);
 }
 
 pub async fn introspection_answers_are_cached_and_outages_are_503(env: &TestEnv) {

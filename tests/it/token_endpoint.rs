@@ -69,7 +69,8 @@ impl Setup {
         self.server.post_form("/o/token/", body, self.basic()).await
     }
 
-    async fn introspect(&self, token: &str) -> Value {
+    /// The introspection of `token`, asked by this client.
+    pub async fn introspect(&self, token: &str) -> Value {
         let reply = self
             .server
             .post_form("/o/introspect/", &format!("token={token}"), self.basic())

@@ -31,7 +31,10 @@ pub(crate) fn hidden(name: &str, value: &str) -> String {
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;line-height:1.5}\
 label{display:block;margin-top:1rem}input[type=text],input[type=password]{width:100%;padding:.4rem;font-size:1rem}\
-button{margin-top:1rem;margin-right:.5rem;padding:.5rem 1rem;font-size:1rem}.error{color:#a00}";
+button{margin-top:1rem;margin-right:.5rem;padding:.5rem 1rem;font-size:1rem}.error{color:#a00}\
+textarea{width:100%;padding:.4rem;font:inherit}fieldset{margin-top:1rem}fieldset label{margin-top:.25rem}\
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem;border-bottom:1px solid #ddd}td button{margin:0}\
+dt{font-weight:bold;margin-top:.5rem}dd{margin-left:0}code{word-break:break-all}";
 
 /// An HTML page, sent with a restrictive Content-Security-Policy, `no-store` (it may hold
 /// a CSRF token) and, through Rocket's shield, `X-Frame-Options: DENY`.

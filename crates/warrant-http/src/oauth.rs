@@ -3,6 +3,8 @@
 
 use rocket::data::Data;
 use rocket::http::{ContentType, Status};
+use rocket::outcome::try_outcome;
+use rocket::request::{FromRequest, Outcome};
 use rocket::serde::json::{Value, json};
 use rocket::{Route, State, post, routes};
 use time::OffsetDateTime;
@@ -61,14 +63,15 @@ async fn read_form(
 /// A browser origin the client allows gets the answer, errors included (CORS).
 async fn answer(
     state: &AppState,
-    request: EndpointRequest<'_, '_>,
+    headers: EndpointHeaders<'_>,
+    data: Data<'_>,
     endpoint: impl AsyncFnOnce(ClientCredentials, FormParams) -> Result<Value, OAuthError>,
 ) -> Answer {
-    let form = match read_form(state, request.content_type, request.data).await {
+    let form = match read_form(state, headers.content_type, data).await {
         Ok(form) => form,
         Err(answer) => return answer,
     };
-    let client = match client_credentials(&request.auth, &form) {
+    let client = match client_credentials(&headers.auth, &form) {
         Ok(client) => client,
         Err(error) => return error.into(),
     };
@@ -77,7 +80,7 @@ async fn answer(
         Ok(body) => OAuthJson::ok(body),
         Err(error) => error.into(),
     };
-    match request.origin.0 {
+    match headers.origin.0 {
         Some(origin) if client_allows(state, &client_id, &origin).await => {
             Answer::OAuth(json.allow_origin(origin))
         }
@@ -85,29 +88,31 @@ async fn answer(
     }
 }
 
-/// What the three endpoints read from a request.
-struct EndpointRequest<'r, 'd> {
+/// What the three endpoints read from a request's headers.
+struct EndpointHeaders<'r> {
     content_type: Option<&'r ContentType>,
     auth: AuthorizationHeader,
     origin: RequestOrigin,
-    data: Data<'d>,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for EndpointHeaders<'r> {
+    type Error = ();
+
+    async fn from_request(request: &'r rocket::Request<'_>) -> Outcome<Self, ()> {
+        let auth = try_outcome!(request.guard::<AuthorizationHeader>().await);
+        let origin = try_outcome!(request.guard::<RequestOrigin>().await);
+        Outcome::Success(Self {
+            content_type: request.content_type(),
+            auth,
+            origin,
+        })
+    }
 }
 
 #[post("/o/token", data = "<data>")]
-async fn token(
-    state: &State<AppState>,
-    content_type: Option<&ContentType>,
-    auth: AuthorizationHeader,
-    origin: RequestOrigin,
-    data: Data<'_>,
-) -> Answer {
-    let request = EndpointRequest {
-        content_type,
-        auth,
-        origin,
-        data,
-    };
-    answer(state, request, async |client, form| {
+async fn token(state: &State<AppState>, headers: EndpointHeaders<'_>, data: Data<'_>) -> Answer {
+    answer(state, headers, data, async |client, form| {
         let request = token_request(&form)?;
         let response = state
             .engine()
@@ -184,20 +189,8 @@ fn hint(form: &FormParams) -> Option<TokenTypeHint> {
 }
 
 #[post("/o/revoke_token", data = "<data>")]
-async fn revoke(
-    state: &State<AppState>,
-    content_type: Option<&ContentType>,
-    auth: AuthorizationHeader,
-    origin: RequestOrigin,
-    data: Data<'_>,
-) -> Answer {
-    let request = EndpointRequest {
-        content_type,
-        auth,
-        origin,
-        data,
-    };
-    answer(state, request, async |client, form| {
+async fn revoke(state: &State<AppState>, headers: EndpointHeaders<'_>, data: Data<'_>) -> Answer {
+    answer(state, headers, data, async |client, form| {
         let token = form.require_secret("token")?;
         state
             .engine()
@@ -211,18 +204,10 @@ async fn revoke(
 #[post("/o/introspect", data = "<data>")]
 async fn introspect(
     state: &State<AppState>,
-    content_type: Option<&ContentType>,
-    auth: AuthorizationHeader,
-    origin: RequestOrigin,
+    headers: EndpointHeaders<'_>,
     data: Data<'_>,
 ) -> Answer {
-    let request = EndpointRequest {
-        content_type,
-        auth,
-        origin,
-        data,
-    };
-    answer(state, request, async |client, form| {
+    answer(state, headers, data, async |client, form| {
         let engine = state.engine();
         engine.authenticate_resource_server(&client).await?;
         let token = form.require_secret("token")?;
