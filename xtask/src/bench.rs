@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: a release `warrant serve` on loopback, driven by a load generator in
-//! this process (hyper, keep-alive connections), one scenario at a time. Prints requests/s
-//! and p50/p99 latency and writes the table to docs/benchmarks.md.
+//! this process (hyper, keep-alive connections), one scenario at a time; and the example
+//! resource server `music-api` in front of it, to measure the request guards. Prints
+//! requests/s and p50/p99 latency and writes the table to docs/benchmarks.md.
 //!
 //! SQLite always; PostgreSQL too when `WARRANT_BENCH_POSTGRES_URL` names a database the
 //! bench may write to (it adds a user and an application with random names).
@@ -340,22 +341,7 @@ async fn bench_backend(
         .spawn()?;
     let address = format!("127.0.0.1:{port}");
     let server = Server { child };
-    let mut conn = Conn::new(&address);
-    let mut ready = false;
-    for _ in 0..100 {
-        if conn
-            .send("GET", "/healthz", &[], "")
-            .await
-            .is_ok_and(|r| r.status == 200)
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    if !ready {
-        bail!("warrant serve did not start");
-    }
+    let mut conn = wait_ready(&address, "warrant serve").await?;
     let client_headers = [("Content-Type", FORM), ("Authorization", basic.as_str())];
     let client_headers: Rc<[(&str, String)]> = client_headers
         .iter()
@@ -410,6 +396,58 @@ async fn bench_backend(
         .await,
     );
 
+    let bearer = format!(
+        "Bearer {}",
+        token["access_token"].as_str().context("access_token")?
+    );
+    let api_port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let api_address = format!("127.0.0.1:{api_port}");
+    let modes = [
+        (
+            "guard checks the database",
+            vec![("MUSIC_API_DATABASE_URL", database_url.to_owned())],
+        ),
+        (
+            "guard asks introspection, 10 s cache",
+            vec![
+                (
+                    "MUSIC_API_INTROSPECTION_URL",
+                    format!("http://{address}/o/introspect/"),
+                ),
+                ("MUSIC_API_CLIENT_ID", client_id.clone()),
+                ("MUSIC_API_CLIENT_SECRET", secret.clone()),
+            ],
+        ),
+    ];
+    for (mode, api_env) in modes {
+        let api = Server {
+            child: Command::new(binary.with_file_name("music-api"))
+                .envs(api_env)
+                .env("ROCKET_PORT", api_port.to_string())
+                .env("ROCKET_LOG_LEVEL", "off")
+                .stdout(Stdio::null())
+                .spawn()?,
+        };
+        wait_ready(&api_address, "music-api").await?;
+        let bearer = bearer.clone();
+        results.push(
+            measure(
+                &format!("{label}: protected resource, {mode}"),
+                &api_address,
+                options,
+                async move |conn: &mut Conn| {
+                    conn.send("GET", "/whoami", &[("Authorization", &bearer)], "")
+                        .await
+                        .is_ok_and(|r| r.status == 200)
+                },
+            )
+            .await,
+        );
+        drop(api);
+    }
+
     results.push(
         measure(
             &format!("{label}: password grant (PBKDF2 600k)"),
@@ -461,6 +499,22 @@ async fn bench_backend(
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(results)
+}
+
+/// A connection to `address` once it answers `GET /healthz`.
+async fn wait_ready(address: &str, what: &str) -> anyhow::Result<Conn> {
+    let mut conn = Conn::new(address);
+    for _ in 0..100 {
+        if conn
+            .send("GET", "/healthz", &[], "")
+            .await
+            .is_ok_and(|r| r.status == 200)
+        {
+            return Ok(conn);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("{what} did not start")
 }
 
 /// Logs the bench user in; returns the `Cookie` header value.

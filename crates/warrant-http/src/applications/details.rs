@@ -4,6 +4,7 @@ use warrant_model::{Application, GrantType, Origin, RedirectUri, Secret};
 
 use crate::html::escape;
 
+/// The application's settings, with its new secret when it was just registered.
 pub(super) fn details(application: &Application, secret: Option<&Secret<String>>) -> String {
     let mut html = String::new();
     if let Some(secret) = secret {

@@ -9,6 +9,7 @@ use warrant_model::{
 use crate::form::FormParams;
 use crate::html::{escape, hidden};
 
+/// The grants a user may pick, with their labels (the device grant comes with OpenID
 /// Connect).
 const GRANTS: [(GrantType, &str); 5] = [
     (GrantType::AuthorizationCode, "Authorization code"),
@@ -18,6 +19,7 @@ const GRANTS: [(GrantType, &str); 5] = [
     (GrantType::Implicit, "Implicit (legacy)"),
 ];
 
+/// The application form as submitted, kept to show it again with its errors.
 #[derive(Default)]
 pub(super) struct ApplicationForm {
     name: String,

@@ -42,7 +42,6 @@ pub(crate) fn routes() -> Vec<Route> {
 /// Applications per list page.
 const PAGE_SIZE: u32 = 50;
 
-/// The grants a user may pick, with their labels (the device grant comes with OpenID
 fn not_found() -> PageOrRedirect {
     PageOrRedirect::Page(Page::error(
         Status::NotFound,
@@ -111,7 +110,7 @@ async fn list(
     )
 }
 
-/// The application form as submitted, kept to show it again with its errors.
+/// An HTML page answering a management request.
 fn form_page(title: &str, body: String, status: Status) -> PageOrRedirect {
     PageOrRedirect::Page(Page::new(status, title, body))
 }
@@ -190,7 +189,6 @@ async fn register(
     )
 }
 
-/// The application's settings, with its new secret when it was just registered.
 #[get("/o/applications/<id>")]
 async fn detail(
     state: &State<AppState>,
