@@ -177,7 +177,46 @@ pub(crate) fn safe_next(next: Option<&str>) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    use rocket::http::Header;
+    use rocket::local::blocking::Client;
+
     use super::*;
+
+    #[test]
+    fn session_writes_must_come_from_this_site() {
+        let client = Client::untracked(rocket::build()).unwrap();
+        let judged = |headers: &[(&'static str, &'static str)]| {
+            let mut request = client.post("/api/revoke_api_token/");
+            for (name, value) in headers {
+                request.add_header(Header::new(*name, *value));
+            }
+            same_origin(request.inner())
+        };
+        let host = ("Host", "warrant.example");
+        for allowed in [
+            vec![host],
+            vec![host, ("Sec-Fetch-Site", "same-origin")],
+            vec![host, ("Sec-Fetch-Site", "none")],
+            vec![host, ("Origin", "https://warrant.example")],
+        ] {
+            assert!(judged(&allowed), "{allowed:?}");
+        }
+        for refused in [
+            vec![host, ("Sec-Fetch-Site", "cross-site")],
+            vec![host, ("Sec-Fetch-Site", "same-site")],
+            // Sec-Fetch-Site decides when sent, whatever Origin says.
+            vec![
+                host,
+                ("Sec-Fetch-Site", "cross-site"),
+                ("Origin", "https://warrant.example"),
+            ],
+            vec![host, ("Origin", "https://evil.example")],
+            vec![host, ("Origin", "null")],
+            vec![("Origin", "https://warrant.example")],
+        ] {
+            assert!(!judged(&refused), "{refused:?}");
+        }
+    }
 
     #[test]
     fn next_is_followed_only_to_local_paths() {
