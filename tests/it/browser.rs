@@ -9,8 +9,8 @@ use crate::support::{Reply, Server, TestEnv};
 
 const PASSWORD: &str = "correct-horse-battery";
 const REDIRECT: &str = "http://127.0.0.1:9000/callback";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// A cookie-keeping client.
 pub struct Browser<'a> {
@@ -118,7 +118,7 @@ impl<'a> Browser<'a> {
     }
 }
 
-fn location(reply: &Reply) -> &str {
+pub fn location(reply: &Reply) -> &str {
     reply
         .header("location")
         .unwrap_or_else(|| panic!("no Location: {reply:?}"))
@@ -143,7 +143,7 @@ fn hidden_fields(html: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn query_of(location: &str) -> BTreeMap<String, String> {
+pub fn query_of(location: &str) -> BTreeMap<String, String> {
     let url = url::Url::parse(location).unwrap();
     url.query_pairs().into_owned().collect()
 }

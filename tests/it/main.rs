@@ -74,6 +74,7 @@ mod cors_suite {
     on_both_databases!(cors:
         preflights_are_answered_for_allowed_origins_only,
         answers_are_readable_by_the_clients_own_origins,
+        a_browser_app_exchanges_its_code_from_its_own_origin_only,
     );
 }
 

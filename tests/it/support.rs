@@ -370,7 +370,7 @@ pub fn basic_header(id: &str, secret: &str) -> String {
     )
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
