@@ -94,14 +94,6 @@ async fn root_api(setup: &Setup) -> Api<'_> {
     }
 }
 
-fn assert_error(reply: &Reply, status: u16, error: &str) {
-    assert_eq!(
-        (reply.status, reply.json()["error"].as_str()),
-        (status, Some(error)),
-        "{reply:?}"
-    );
-}
-
 pub async fn only_staff_get_in(env: &TestEnv) {
     let setup = setup(env).await;
     let document = setup.server.get("/api/admin/openapi.json").await;
@@ -123,7 +115,7 @@ pub async fn only_staff_get_in(env: &TestEnv) {
             let path = path.replace("{id}", "1");
             let body = (method == "post" || method == "patch").then(|| json!({}));
             let reply = alice.call(&method.to_uppercase(), &path, body).await;
-            assert_error(&reply, 403, "forbidden");
+            reply.assert_oauth_error(403, "forbidden");
             operations += 1;
         }
     }
@@ -142,20 +134,17 @@ pub async fn only_staff_get_in(env: &TestEnv) {
         token: "never-issued".into(),
         setup: &setup,
     };
-    assert_error(
-        &bad.call("GET", "/api/admin/users", None).await,
-        401,
-        "invalid_token",
-    );
+    bad.call("GET", "/api/admin/users", None)
+        .await
+        .assert_oauth_error(401, "invalid_token");
     let unscoped = Api {
         token: token_of(&setup, "root", "read").await,
         setup: &setup,
     };
-    assert_error(
-        &unscoped.call("GET", "/api/admin/users", None).await,
-        403,
-        "insufficient_scope",
-    );
+    unscoped
+        .call("GET", "/api/admin/users", None)
+        .await
+        .assert_oauth_error(403, "insufficient_scope");
     let machine = setup
         .token("grant_type=client_credentials&scope=admin")
         .await
@@ -164,20 +153,18 @@ pub async fn only_staff_get_in(env: &TestEnv) {
         token: machine["access_token"].as_str().unwrap().into(),
         setup: &setup,
     };
-    assert_error(
-        &machine.call("GET", "/api/admin/users", None).await,
-        403,
-        "forbidden",
-    );
+    machine
+        .call("GET", "/api/admin/users", None)
+        .await
+        .assert_oauth_error(403, "forbidden");
 
     // Sessions: staff only, and writes only from this site.
     let mut alice_browser = Browser::new(&setup.server);
     alice_browser.log_in("alice", PASSWORD).await;
-    assert_error(
-        &alice_browser.get("/api/admin/users").await,
-        403,
-        "forbidden",
-    );
+    alice_browser
+        .get("/api/admin/users")
+        .await
+        .assert_oauth_error(403, "forbidden");
     let mut root_browser = Browser::new(&setup.server);
     root_browser.log_in("root", PASSWORD).await;
     assert_eq!(root_browser.get("/api/admin/users").await.status, 200);
@@ -194,7 +181,7 @@ pub async fn only_staff_get_in(env: &TestEnv) {
             json!({"username": "mallory"}).to_string().into_bytes(),
         )
         .await;
-    assert_error(&cross_site, 403, "forbidden");
+    cross_site.assert_oauth_error(403, "forbidden");
 }
 
 pub async fn applications_are_managed(env: &TestEnv) {
@@ -281,7 +268,7 @@ pub async fn applications_are_managed(env: &TestEnv) {
                 Some(body),
             )
             .await;
-        assert_error(&reply, 400, "invalid_request");
+        reply.assert_oauth_error(400, "invalid_request");
         assert!(
             reply.json()["error_description"]
                 .as_str()
@@ -293,13 +280,27 @@ pub async fn applications_are_managed(env: &TestEnv) {
     let no_owner = api
         .call("POST", "/api/admin/applications", Some(json!({"name": "X", "client_type": "public", "grant_types": ["password"], "owner": 999_999})))
         .await;
-    assert_error(&no_owner, 400, "invalid_request");
-    assert_error(
-        &api.call("GET", "/api/admin/applications/999999", None)
-            .await,
-        404,
-        "not_found",
-    );
+    no_owner.assert_oauth_error(400, "invalid_request");
+    let public = api
+        .ok(
+            "POST",
+            "/api/admin/applications",
+            Some(json!({"name": "SPA", "client_type": "public", "grant_types": ["password"]})),
+            201,
+        )
+        .await;
+    assert_eq!(public["client_secret"], Value::Null);
+    let no_secret = api
+        .call(
+            "POST",
+            &format!("/api/admin/applications/{}/rotate_secret", public["id"]),
+            None,
+        )
+        .await;
+    no_secret.assert_oauth_error(400, "invalid_request");
+    api.call("GET", "/api/admin/applications/999999", None)
+        .await
+        .assert_oauth_error(404, "not_found");
 
     // A change is seen by the next token request, despite the application cache.
     let changed = api
@@ -343,12 +344,9 @@ pub async fn applications_are_managed(env: &TestEnv) {
         204,
     )
     .await;
-    assert_error(
-        &api.call("GET", &format!("/api/admin/applications/{id}"), None)
-            .await,
-        404,
-        "not_found",
-    );
+    api.call("GET", &format!("/api/admin/applications/{id}"), None)
+        .await
+        .assert_oauth_error(404, "not_found");
     machine_token(new_secret)
         .await
         .assert_oauth_error(401, "invalid_client");
@@ -375,7 +373,7 @@ pub async fn users_are_managed(env: &TestEnv) {
             Some(json!({"username": "carol"})),
         )
         .await;
-    assert_error(&taken, 409, "conflict");
+    taken.assert_oauth_error(409, "conflict");
     let short = api
         .call(
             "POST",
@@ -383,7 +381,7 @@ pub async fn users_are_managed(env: &TestEnv) {
             Some(json!({"username": "dave", "password": "short"})),
         )
         .await;
-    assert_error(&short, 400, "invalid_request");
+    short.assert_oauth_error(400, "invalid_request");
     let bad_name = api
         .call(
             "POST",
@@ -391,7 +389,7 @@ pub async fn users_are_managed(env: &TestEnv) {
             Some(json!({"username": "no spaces"})),
         )
         .await;
-    assert_error(&bad_name, 400, "invalid_request");
+    bad_name.assert_oauth_error(400, "invalid_request");
 
     let staff = api
         .ok("GET", "/api/admin/users?is_staff=true", None, 200)
@@ -404,6 +402,15 @@ pub async fn users_are_managed(env: &TestEnv) {
         .collect();
     assert_eq!(names, ["root"]);
 
+    let bad_email = api
+        .call(
+            "PATCH",
+            &format!("/api/admin/users/{carol}"),
+            Some(json!({"email": "not-an-email"})),
+        )
+        .await;
+    bad_email.assert_oauth_error(400, "invalid_request");
+    assert!(bad_email.body.contains("email"), "{bad_email:?}");
     let changed = api
         .ok(
             "PATCH",
@@ -463,18 +470,12 @@ pub async fn users_are_managed(env: &TestEnv) {
 
     api.ok("DELETE", &format!("/api/admin/users/{carol}"), None, 204)
         .await;
-    assert_error(
-        &api.call("DELETE", &format!("/api/admin/users/{carol}"), None)
-            .await,
-        404,
-        "not_found",
-    );
-    assert_error(
-        &api.call("GET", &format!("/api/admin/users/{carol}"), None)
-            .await,
-        404,
-        "not_found",
-    );
+    api.call("DELETE", &format!("/api/admin/users/{carol}"), None)
+        .await
+        .assert_oauth_error(404, "not_found");
+    api.call("GET", &format!("/api/admin/users/{carol}"), None)
+        .await
+        .assert_oauth_error(404, "not_found");
 }
 
 pub async fn tokens_are_listed_and_revoked(env: &TestEnv) {
@@ -521,10 +522,7 @@ pub async fn tokens_are_listed_and_revoked(env: &TestEnv) {
         .ok("GET", &format!("/api/admin/tokens?user={alice}"), None, 200)
         .await;
     assert_eq!(listed["items"], json!([]));
-    assert_error(
-        &api.call("DELETE", &format!("/api/admin/tokens/{id}"), None)
-            .await,
-        404,
-        "not_found",
-    );
+    api.call("DELETE", &format!("/api/admin/tokens/{id}"), None)
+        .await
+        .assert_oauth_error(404, "not_found");
 }

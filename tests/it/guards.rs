@@ -40,6 +40,12 @@ impl Apis {
 
     /// The API checks tokens through introspection, caching answers `cache_seconds`.
     async fn on_introspection(env: &TestEnv, cache_seconds: u32) -> Self {
+        Self::introspecting(env, cache_seconds, None).await
+    }
+
+    /// As [`Apis::on_introspection`]; the API authenticates with `secret` when given,
+    /// else with the client's real secret.
+    async fn introspecting(env: &TestEnv, cache_seconds: u32, secret: Option<&str>) -> Self {
         let warrant = start_warrant(env).await;
         let mut api = Command::new(binary("music-api"));
         api.env(
@@ -47,7 +53,7 @@ impl Apis {
             format!("{}/o/introspect/", warrant.server.base_url),
         )
         .env("MUSIC_API_CLIENT_ID", &warrant.client_id)
-        .env("MUSIC_API_CLIENT_SECRET", &warrant.secret)
+        .env("MUSIC_API_CLIENT_SECRET", secret.unwrap_or(&warrant.secret))
         .env("MUSIC_API_CACHE_SECONDS", cache_seconds.to_string());
         Self::with_api(warrant, api).await
     }
@@ -125,21 +131,13 @@ async fn start_warrant(env: &TestEnv) -> Setup {
 
 /// Asserts a 403 `forbidden` refusal, which carries no challenge: not a token problem.
 fn assert_forbidden(reply: &Reply) {
-    assert_eq!(
-        (reply.status, reply.json()["error"].as_str()),
-        (403, Some("forbidden")),
-        "{reply:?}"
-    );
+    reply.assert_oauth_error(403, "forbidden");
     assert_eq!(reply.header("www-authenticate"), None);
 }
 
 /// Asserts an RFC 6750 refusal: status, `error` and the challenge naming it.
 fn assert_challenged(reply: &Reply, status: u16, error: &str) {
-    assert_eq!(
-        (reply.status, reply.json()["error"].as_str()),
-        (status, Some(error)),
-        "{reply:?}"
-    );
+    reply.assert_oauth_error(status, error);
     let expected = format!(r#"Bearer realm="warrant", error="{error}""#);
     let sent = reply.header("www-authenticate");
     assert!(
@@ -150,11 +148,7 @@ fn assert_challenged(reply: &Reply, status: u16, error: &str) {
 
 /// No credentials: 401 with a bare challenge (RFC 6750 §3.1).
 fn assert_credentials_required(reply: &Reply) {
-    assert_eq!(
-        (reply.status, reply.json()["error"].as_str()),
-        (401, Some("unauthorized")),
-        "{reply:?}"
-    );
+    reply.assert_oauth_error(401, "unauthorized");
     assert_eq!(reply.header("www-authenticate"), Some(BARE_CHALLENGE));
 }
 
@@ -424,15 +418,7 @@ pub async fn introspection_answers_are_cached_and_outages_are_503(env: &TestEnv)
 }
 
 pub async fn introspection_with_wrong_credentials_is_503(env: &TestEnv) {
-    let warrant = start_warrant(env).await;
-    let mut api = Command::new(binary("music-api"));
-    api.env(
-        "MUSIC_API_INTROSPECTION_URL",
-        format!("{}/o/introspect/", warrant.server.base_url),
-    )
-    .env("MUSIC_API_CLIENT_ID", &warrant.client_id)
-    .env("MUSIC_API_CLIENT_SECRET", "not-the-secret");
-    let apis = Apis::with_api(warrant, api).await;
+    let apis = Apis::introspecting(env, 0, Some("not-the-secret")).await;
     let token = apis.token("alice", "read").await;
     let reply = apis.call("GET", "/whoami", Some(&token)).await;
     reply.assert_oauth_error(503, "temporarily_unavailable");

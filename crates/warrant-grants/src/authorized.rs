@@ -1,8 +1,10 @@
 //! What a user has authorized: the live grants they can see and revoke (Django OAuth
 //! Toolkit's authorized-tokens pages).
 
+use std::collections::HashMap;
+
 use time::OffsetDateTime;
-use warrant_model::{AccessToken, Application, UserId};
+use warrant_model::{AccessToken, Application, ApplicationId, UserId};
 use warrant_storage::{AccessTokenFilter, Page, Store};
 
 use crate::GrantsError;
@@ -29,16 +31,43 @@ pub async fn authorized_tokens(
         user: Some(user),
         application: None,
     };
-    let mut authorized = Vec::new();
-    for token in store
+    let tokens = store
         .live_access_tokens(of_user, now, Page::first(SHOWN_AT_MOST))
-        .await?
-    {
-        if let Some(application) = store.application_by_id(token.application_id).await? {
-            authorized.push(AuthorizedToken { token, application });
-        }
+        .await?;
+    // Most of a user's tokens belong to a few applications: read each once.
+    let mut applications: HashMap<ApplicationId, Application> = HashMap::new();
+    let mut authorized = Vec::with_capacity(tokens.len());
+    for token in tokens {
+        let application = match applications.get(&token.application_id) {
+            Some(application) => application.clone(),
+            None => match store.application_by_id(token.application_id).await? {
+                Some(application) => {
+                    applications.insert(application.id, application.clone());
+                    application
+                }
+                None => continue,
+            },
+        };
+        authorized.push(AuthorizedToken { token, application });
     }
     Ok(authorized)
+}
+
+/// The user's live access token `token_id` with its application; `None` when the user has
+/// no such live token.
+pub async fn authorized_token(
+    store: &dyn Store,
+    user: UserId,
+    token_id: i64,
+    now: OffsetDateTime,
+) -> Result<Option<AuthorizedToken>, GrantsError> {
+    let Some(token) = users_live_token(store, user, token_id, now).await? else {
+        return Ok(None);
+    };
+    Ok(store
+        .application_by_id(token.application_id)
+        .await?
+        .map(|application| AuthorizedToken { token, application }))
 }
 
 /// Revokes the user's live access token `token_id` with its whole grant and forgets the
@@ -50,20 +79,12 @@ pub async fn revoke_authorized_token(
     token_id: i64,
     now: OffsetDateTime,
 ) -> Result<bool, GrantsError> {
-    let owned = store
-        .access_token_by_id(token_id)
-        .await?
-        .is_some_and(|token| token.user_id == Some(user));
-    if !owned {
+    let Some(token) = users_live_token(store, user, token_id, now).await? else {
         return Ok(false);
-    }
-    match revoke_token_grant(store, token_id, now).await? {
-        Some(token) => {
-            store.delete_consent(user, token.application_id).await?;
-            Ok(true)
-        }
-        None => Ok(false),
-    }
+    };
+    store.revoke_family(&token.family, now).await?;
+    store.delete_consent(user, token.application_id).await?;
+    Ok(true)
 }
 
 /// Revokes the live access token `token_id` with every token of its grant (refresh tokens
@@ -74,12 +95,31 @@ pub async fn revoke_token_grant(
     token_id: i64,
     now: OffsetDateTime,
 ) -> Result<Option<AccessToken>, GrantsError> {
-    let live = store
-        .access_token_by_id(token_id)
-        .await?
-        .filter(|token| token.revoked_at.is_none() && token.expires_at > now);
+    let live = live_token(store, token_id, now).await?;
     if let Some(token) = &live {
         store.revoke_family(&token.family, now).await?;
     }
     Ok(live)
+}
+
+async fn live_token(
+    store: &dyn Store,
+    token_id: i64,
+    now: OffsetDateTime,
+) -> Result<Option<AccessToken>, GrantsError> {
+    Ok(store
+        .access_token_by_id(token_id)
+        .await?
+        .filter(|token| token.revoked_at.is_none() && token.expires_at > now))
+}
+
+async fn users_live_token(
+    store: &dyn Store,
+    user: UserId,
+    token_id: i64,
+    now: OffsetDateTime,
+) -> Result<Option<AccessToken>, GrantsError> {
+    Ok(live_token(store, token_id, now)
+        .await?
+        .filter(|token| token.user_id == Some(user)))
 }

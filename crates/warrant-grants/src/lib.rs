@@ -52,7 +52,8 @@ pub use authorize::{
     ApprovalPrompt, AuthorizationParams, AuthorizationRejection, AuthorizationRequest, ResponseType,
 };
 pub use authorized::{
-    AuthorizedToken, authorized_tokens, revoke_authorized_token, revoke_token_grant,
+    AuthorizedToken, authorized_token, authorized_tokens, revoke_authorized_token,
+    revoke_token_grant,
 };
 pub use bearer::{Bearer, authenticate_bearer};
 pub use cleanup::{Cleared, clear_expired};

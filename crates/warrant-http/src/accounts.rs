@@ -1,9 +1,9 @@
 //! `/accounts/login/` (username or email) and `/accounts/logout/`.
 
-use rocket::data::Data;
-use rocket::http::{ContentType, CookieJar, Status};
+use rocket::data::{self, Data, FromData};
+use rocket::http::{CookieJar, Status};
 use rocket::response::Responder;
-use rocket::{Route, State, get, post, routes};
+use rocket::{Request, Route, State, get, post, routes};
 
 use crate::AppState;
 use crate::form::{BodyError, FormParams};
@@ -80,35 +80,41 @@ fn login_page(
     ))
 }
 
-/// Reads a page's form and checks its CSRF token: 413, 400 or 403 otherwise.
-pub(crate) async fn read_page_form(
-    state: &AppState,
-    cookies: &CookieJar<'_>,
-    content_type: Option<&ContentType>,
-    data: Data<'_>,
-) -> Result<FormParams, Status> {
-    let form = FormParams::read(content_type, data, state.max_body_bytes)
-        .await
-        .map_err(|error| match error {
-            BodyError::TooLarge => Status::PayloadTooLarge,
-            BodyError::Invalid(_) => Status::BadRequest,
-        })?;
-    if csrf_valid(cookies, form.get("csrf_token")) {
-        Ok(form)
-    } else {
-        Err(Status::Forbidden)
+/// A page's form whose CSRF token matches the browser's cookie. As `Result<PageForm,
+/// Status>` a handler gets 413, 400 or 403 instead, to answer with an error page.
+pub(crate) struct PageForm(pub(crate) FormParams);
+
+#[rocket::async_trait]
+impl<'r> FromData<'r> for PageForm {
+    type Error = Status;
+
+    async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        let refuse = |status| data::Outcome::Error((status, status));
+        let Some(state) = request.rocket().state::<AppState>() else {
+            return refuse(Status::InternalServerError);
+        };
+        let form = match FormParams::read(request.content_type(), data, state.max_body_bytes).await
+        {
+            Ok(form) => form,
+            Err(BodyError::TooLarge) => return refuse(Status::PayloadTooLarge),
+            Err(BodyError::Invalid(_)) => return refuse(Status::BadRequest),
+        };
+        if csrf_valid(request.cookies(), form.get("csrf_token")) {
+            data::Outcome::Success(Self(form))
+        } else {
+            refuse(Status::Forbidden)
+        }
     }
 }
 
-#[post("/accounts/login", data = "<data>")]
+#[post("/accounts/login", data = "<form>")]
 async fn login(
     state: &State<AppState>,
     cookies: &CookieJar<'_>,
-    content_type: Option<&ContentType>,
-    data: Data<'_>,
+    form: Result<PageForm, Status>,
 ) -> PageOrRedirect {
-    let form = match read_page_form(state, cookies, content_type, data).await {
-        Ok(form) => form,
+    let form = match form {
+        Ok(PageForm(form)) => form,
         Err(status) => return status.into(),
     };
     let next = safe_next(form.get("next"));
@@ -156,15 +162,14 @@ fn logout_page(state: &State<AppState>, cookies: &CookieJar<'_>) -> PageOrRedire
     }
 }
 
-#[post("/accounts/logout", data = "<data>")]
+#[post("/accounts/logout", data = "<form>")]
 async fn logout(
     state: &State<AppState>,
     cookies: &CookieJar<'_>,
-    content_type: Option<&ContentType>,
-    data: Data<'_>,
+    form: Result<PageForm, Status>,
 ) -> PageOrRedirect {
-    let form = match read_page_form(state, cookies, content_type, data).await {
-        Ok(form) => form,
+    let form = match form {
+        Ok(PageForm(form)) => form,
         Err(status) => return status.into(),
     };
     log_out(state, cookies).await;

@@ -1,8 +1,7 @@
 //! `GET/POST /o/authorize/`: login if needed, the consent page, and the answer to the
 //! client. Every decision is the grant engine's; this module renders it.
 
-use rocket::data::Data;
-use rocket::http::{ContentType, CookieJar, Status};
+use rocket::http::{CookieJar, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::{Route, State, get, post, routes};
 use time::OffsetDateTime;
@@ -12,9 +11,10 @@ use warrant_grants::{
 use warrant_model::User;
 
 use crate::AppState;
-use crate::accounts::{PageOrRedirect, read_page_form};
+use crate::accounts::{PageForm, PageOrRedirect};
 use crate::form::FormParams;
 use crate::html::{Page, SeeOther, escape, hidden};
+use crate::pages::login_redirect;
 use crate::session::{CurrentUser, csrf_token};
 
 pub(crate) fn routes() -> Vec<Route> {
@@ -111,14 +111,7 @@ async fn authorize_page(
         Err(answer) => return answer,
     };
     let Some((user, auth_time)) = user.0 else {
-        let next = format!("/o/authorize/?{}", query.0);
-        let login = format!(
-            "/accounts/login/?{}",
-            url::form_urlencoded::Serializer::new(String::new())
-                .append_pair("next", &next)
-                .finish()
-        );
-        return PageOrRedirect::Redirect(SeeOther(login));
+        return login_redirect(&format!("/o/authorize/?{}", query.0));
     };
     let engine = state.engine();
     match engine.needs_consent(&request, &user).await {
@@ -197,16 +190,14 @@ fn form_action_source(request: &AuthorizationRequest) -> String {
     }
 }
 
-#[post("/o/authorize", data = "<data>")]
+#[post("/o/authorize", data = "<form>")]
 async fn authorize_decision(
     state: &State<AppState>,
-    cookies: &CookieJar<'_>,
     user: CurrentUser,
-    content_type: Option<&ContentType>,
-    data: Data<'_>,
+    form: Result<PageForm, Status>,
 ) -> PageOrRedirect {
-    let form = match read_page_form(state, cookies, content_type, data).await {
-        Ok(form) => form,
+    let form = match form {
+        Ok(PageForm(form)) => form,
         Err(status) => return status.into(),
     };
     let request = match validate(state, &form).await {

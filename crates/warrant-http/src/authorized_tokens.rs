@@ -2,16 +2,15 @@
 //! their live tokens, and revoking them (Django OAuth Toolkit's `AuthorizedTokensListView`
 //! and `AuthorizedTokenDeleteView`).
 
-use rocket::data::Data;
 use rocket::http::uri::Origin as RequestUri;
-use rocket::http::{ContentType, CookieJar, Status};
+use rocket::http::{CookieJar, Status};
 use rocket::{Route, State, get, post, routes};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use warrant_grants::{authorized_tokens, revoke_authorized_token};
+use warrant_grants::{authorized_token, authorized_tokens, revoke_authorized_token};
 
 use crate::AppState;
-use crate::accounts::{PageOrRedirect, read_page_form};
+use crate::accounts::{PageForm, PageOrRedirect};
 use crate::html::{Page, SeeOther, escape, hidden};
 use crate::pages::{answer, logged_in, unavailable};
 use crate::session::{CurrentUser, csrf_token};
@@ -74,12 +73,9 @@ async fn revoke_page(
     answer(async {
         let user = logged_in(user, uri)?;
         let now = OffsetDateTime::now_utc();
-        let tokens = authorized_tokens(&*state.store, user.id, now)
+        let authorized = authorized_token(&*state.store, user.id, id, now)
             .await
-            .map_err(unavailable)?;
-        let authorized = tokens
-            .iter()
-            .find(|authorized| authorized.token.id == id)
+            .map_err(unavailable)?
             .ok_or_else(no_such_token)?;
         let csrf = csrf_token(state, cookies)?;
         let body = format!(
@@ -97,20 +93,18 @@ async fn revoke_page(
     .await)
 }
 
-#[post("/o/authorized-tokens/<id>/delete", data = "<data>")]
+#[post("/o/authorized-tokens/<id>/delete", data = "<form>")]
 async fn revoke(
     state: &State<AppState>,
-    cookies: &CookieJar<'_>,
     user: CurrentUser,
     uri: &RequestUri<'_>,
     id: i64,
-    content_type: Option<&ContentType>,
-    data: Data<'_>,
+    form: Result<PageForm, Status>,
 ) -> PageOrRedirect {
     answer(
         async {
             let user = logged_in(user, uri)?;
-            read_page_form(state, cookies, content_type, data).await?;
+            form?;
             let now = OffsetDateTime::now_utc();
             let revoked = revoke_authorized_token(&*state.store, user.id, id, now)
                 .await

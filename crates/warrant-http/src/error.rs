@@ -4,6 +4,6 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum HttpError {
     /// The introspection endpoint given to a resource server cannot be used.
-    #[error("unusable introspection endpoint {0}")]
+    #[error("unusable introspection endpoint: {0}")]
     IntrospectionEndpoint(String),
 }

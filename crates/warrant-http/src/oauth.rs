@@ -75,13 +75,17 @@ async fn answer(
         Ok(client) => client,
         Err(error) => return error.into(),
     };
-    let client_id = client.client_id().clone();
+    // Only a browser's cross-origin request needs its client remembered for CORS.
+    let cors = headers
+        .origin
+        .0
+        .map(|origin| (origin, client.client_id().clone()));
     let json = match endpoint(client, form).await {
         Ok(body) => OAuthJson::ok(body),
         Err(error) => error.into(),
     };
-    match headers.origin.0 {
-        Some(origin) if client_allows(state, &client_id, &origin).await => {
+    match cors {
+        Some((origin, client_id)) if client_allows(state, &client_id, &origin).await => {
             Answer::OAuth(json.allow_origin(origin))
         }
         _ => Answer::OAuth(json),

@@ -77,11 +77,6 @@ impl OAuthJson {
         self.allow_origin = Some(origin);
         self
     }
-
-    /// The answer's status.
-    pub fn status_code(&self) -> Status {
-        self.status
-    }
 }
 
 /// The realm of every `WWW-Authenticate` challenge.

@@ -20,14 +20,16 @@ pub(crate) fn answer(result: Answer) -> PageOrRedirect {
 pub(crate) fn logged_in(user: CurrentUser, uri: &RequestUri<'_>) -> Result<User, PageOrRedirect> {
     match user.0 {
         Some((user, _)) => Ok(user),
-        None => {
-            let next: String =
-                url::form_urlencoded::byte_serialize(uri.to_string().as_bytes()).collect();
-            Err(PageOrRedirect::Redirect(SeeOther(format!(
-                "/accounts/login/?next={next}"
-            ))))
-        }
+        None => Err(login_redirect(&uri.to_string())),
     }
+}
+
+/// A redirect to the login page, which sends the user on to `next` afterwards.
+pub(crate) fn login_redirect(next: &str) -> PageOrRedirect {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("next", next)
+        .finish();
+    PageOrRedirect::Redirect(SeeOther(format!("/accounts/login/?{query}")))
 }
 
 /// A storage failure as the page the user sees.

@@ -10,7 +10,7 @@
 
 #![forbid(unsafe_code)]
 
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -38,17 +38,17 @@ struct Library {
     charts: Mutex<Vec<String>>,
 }
 
+/// A list of the library; a panicking holder cannot leave a `Vec` half-changed.
+fn lock(list: &Mutex<Vec<String>>) -> MutexGuard<'_, Vec<String>> {
+    list.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 fn listed(list: &Mutex<Vec<String>>) -> Json<Value> {
-    let list = list
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    Json(json!(*list))
+    Json(json!(*lock(list)))
 }
 
 fn added(list: &Mutex<Vec<String>>, title: &str) -> (Status, Json<Value>) {
-    list.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .push(title.to_owned());
+    lock(list).push(title.to_owned());
     (Status::Created, Json(json!({ "title": title })))
 }
 
@@ -107,11 +107,7 @@ fn add_song(
 /// Both `read` and `stats` (`TokenHasScope`).
 #[get("/stats")]
 fn stats(_access: TokenHasScope<Stats>, library: &State<Library>) -> Json<Value> {
-    let count = |list: &Mutex<Vec<String>>| {
-        list.lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .len()
-    };
+    let count = |list: &Mutex<Vec<String>>| lock(list).len();
     Json(json!({ "albums": count(&library.albums), "songs": count(&library.songs) }))
 }
 
@@ -140,11 +136,7 @@ fn set_charts(
     library: &State<Library>,
     title: &str,
 ) -> (Status, Json<Value>) {
-    library
-        .charts
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clear();
+    lock(&library.charts).clear();
     added(&library.charts, title)
 }
 

@@ -6,7 +6,7 @@ use warrant_generators::{
     Generator, GeneratorError, Generators, GeneratorsConfig, PasswordHasher, Registry, verify_token,
 };
 use warrant_grants::*;
-use warrant_model::{ClientId, ClientType, GrantType, NewSession, Secret, Username};
+use warrant_model::{ClientId, ClientType, GrantType, NewSession, Secret, TokenHash, Username};
 use warrant_storage::prelude::*;
 use warrant_storage::{StoreError, Unique};
 
@@ -244,24 +244,7 @@ async fn users_get_django_password_hashes_and_unique_names() {
 #[tokio::test]
 async fn setting_a_password_ends_the_users_sessions() {
     let store = store().await;
-    let hasher = PasswordHasher::new(1000).unwrap();
-    let user = create_user(
-        &store,
-        &hasher,
-        account("alice", Some("first-password")),
-        now(),
-    )
-    .await
-    .unwrap();
-    let key_hash = warrant_generators::hash_token("session-key");
-    let session = NewSession {
-        key_hash,
-        user_id: user.id,
-        auth_time: now(),
-        created_at: now(),
-        expires_at: now() + time::Duration::hours(1),
-    };
-    store.create_session(&session).await.unwrap();
+    let (hasher, user, key_hash) = alice_logged_in(&store).await;
 
     let changed = set_password(
         &store,
@@ -357,24 +340,7 @@ async fn updates_follow_the_registration_rules_and_keep_pkce_for_public_clients(
 #[tokio::test]
 async fn account_changes_end_sessions_only_for_a_new_password_or_a_deactivation() {
     let store = store().await;
-    let hasher = PasswordHasher::new(1000).unwrap();
-    let user = create_user(
-        &store,
-        &hasher,
-        account("alice", Some("first-password")),
-        now(),
-    )
-    .await
-    .unwrap();
-    let key_hash = warrant_generators::hash_token("session-key");
-    let log_in = || NewSession {
-        key_hash,
-        user_id: user.id,
-        auth_time: now(),
-        created_at: now(),
-        expires_at: now() + time::Duration::hours(1),
-    };
-    store.create_session(&log_in()).await.unwrap();
+    let (hasher, user, key_hash) = alice_logged_in(&store).await;
 
     let renamed = AccountChanges {
         first_name: Some("Alice".into()),
@@ -412,4 +378,35 @@ async fn account_changes_end_sessions_only_for_a_new_password_or_a_deactivation(
     };
     let refused = update_account(&store, &hasher, changed, short).await;
     assert!(matches!(refused, Err(GrantsError::PasswordTooShort(_))));
+}
+
+/// alice, with the password `first-password` and a live session (its key's hash).
+async fn alice_logged_in(
+    store: &warrant_storage::SqliteStore,
+) -> (PasswordHasher, warrant_model::User, TokenHash) {
+    let hasher = PasswordHasher::new(1000).unwrap();
+    let user = create_user(
+        store,
+        &hasher,
+        account("alice", Some("first-password")),
+        now(),
+    )
+    .await
+    .unwrap();
+    let key_hash = log_in(store, &user).await;
+    (hasher, user, key_hash)
+}
+
+/// Starts an hour-long session for `user`; returns its key's hash.
+async fn log_in(store: &warrant_storage::SqliteStore, user: &warrant_model::User) -> TokenHash {
+    let key_hash = warrant_generators::hash_token("session-key");
+    let session = NewSession {
+        key_hash,
+        user_id: user.id,
+        auth_time: now(),
+        created_at: now(),
+        expires_at: now() + time::Duration::hours(1),
+    };
+    store.create_session(&session).await.unwrap();
+    key_hash
 }

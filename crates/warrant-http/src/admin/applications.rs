@@ -4,7 +4,6 @@ use rocket::http::Status;
 use rocket::serde::json::{Error as JsonError, Json, Value, json};
 use rocket::{Route, State, delete, get, patch, post, routes};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use warrant_grants::{
     ApplicationChanges, ApplicationRegistration, delete_application, register_application,
     rotate_client_secret, update_application,
@@ -12,7 +11,7 @@ use warrant_grants::{
 use warrant_model::{Application, ApplicationId, GrantType, Origin, RedirectUri, UserId};
 
 use super::body::{self, ApplicationPatch, NewApplicationBody};
-use super::{Admin, Paging, grants_error, invalid, listed, not_found, store_error};
+use super::{Admin, Paging, grants_error, invalid, listed, not_found, store_error, timestamp};
 use crate::AppState;
 use crate::oauth_response::OAuthJson;
 
@@ -22,7 +21,6 @@ pub(super) fn routes() -> Vec<Route> {
 
 /// An application as the admin API shows it (never its secret).
 pub(super) fn application_json(application: &Application) -> Value {
-    let time = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     json!({
         "id": application.id.0,
         "client_id": application.client_id.as_str(),
@@ -35,8 +33,8 @@ pub(super) fn application_json(application: &Application) -> Value {
         "owner": application.owner.map(|owner| owner.0),
         "skip_authorization": application.skip_authorization,
         "pkce_required": application.pkce_required,
-        "created_at": time(application.created_at),
-        "updated_at": time(application.updated_at),
+        "created_at": timestamp(application.created_at),
+        "updated_at": timestamp(application.updated_at),
     })
 }
 

@@ -13,6 +13,8 @@ use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::serde::json::{Value, json};
 use rocket::{FromForm, Route};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use warrant_grants::{GrantsError, OAuthError};
 use warrant_model::User;
 use warrant_storage::{Page, StoreError};
@@ -109,6 +111,11 @@ fn listed<T>(
         "items": items.iter().map(json).collect::<Vec<_>>(),
         "next_after": next_after,
     }))
+}
+
+/// A time as the admin API writes it (RFC 3339, UTC).
+fn timestamp(time: OffsetDateTime) -> String {
+    time.format(&Rfc3339).unwrap_or_default()
 }
 
 /// 404 with a JSON body.

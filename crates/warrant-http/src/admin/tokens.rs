@@ -4,12 +4,11 @@ use rocket::http::Status;
 use rocket::serde::json::{Value, json};
 use rocket::{Route, State, delete, get, routes};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use warrant_grants::revoke_token_grant;
 use warrant_model::{AccessToken, ApplicationId, UserId};
 use warrant_storage::AccessTokenFilter;
 
-use super::{Admin, Paging, grants_error, listed, not_found, store_error};
+use super::{Admin, Paging, grants_error, listed, not_found, store_error, timestamp};
 use crate::AppState;
 use crate::oauth_response::OAuthJson;
 
@@ -19,14 +18,13 @@ pub(super) fn routes() -> Vec<Route> {
 
 /// A token as the admin API shows it (its hash never leaves the database).
 fn token_json(token: &AccessToken) -> Value {
-    let time = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     json!({
         "id": token.id,
         "application": token.application_id.0,
         "user": token.user_id.map(|user| user.0),
         "scope": token.scope,
-        "created_at": time(token.created_at),
-        "expires_at": time(token.expires_at),
+        "created_at": timestamp(token.created_at),
+        "expires_at": timestamp(token.expires_at),
     })
 }
 

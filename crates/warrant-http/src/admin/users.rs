@@ -4,13 +4,12 @@ use rocket::http::Status;
 use rocket::serde::json::{Error as JsonError, Json, Value, json};
 use rocket::{Route, State, delete, get, patch, post, routes};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use warrant_grants::{AccountChanges, NewAccount, create_user, update_account};
 use warrant_model::{User, UserId};
 use warrant_storage::UserFilter;
 
 use super::body::{self, NewUserBody, UserPatch};
-use super::{Admin, Paging, grants_error, listed, not_found, store_error};
+use super::{Admin, Paging, grants_error, listed, not_found, store_error, timestamp};
 use crate::AppState;
 use crate::oauth_response::OAuthJson;
 
@@ -20,7 +19,6 @@ pub(super) fn routes() -> Vec<Route> {
 
 /// A user as the admin API shows it (never the password hash).
 fn user_json(user: &User) -> Value {
-    let time = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     json!({
         "id": user.id.0,
         "username": user.username.as_str(),
@@ -31,8 +29,8 @@ fn user_json(user: &User) -> Value {
         "is_staff": user.is_staff,
         "is_superuser": user.is_superuser,
         "has_password": user.password.is_some(),
-        "date_joined": time(user.date_joined),
-        "last_login": user.last_login.map(time),
+        "date_joined": timestamp(user.date_joined),
+        "last_login": user.last_login.map(timestamp),
     })
 }
 

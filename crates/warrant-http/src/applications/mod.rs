@@ -6,9 +6,8 @@
 mod details;
 mod form;
 
-use rocket::data::Data;
 use rocket::http::uri::Origin as RequestUri;
-use rocket::http::{ContentType, CookieJar, Status};
+use rocket::http::{CookieJar, Status};
 use rocket::{Route, State, get, post, routes};
 use time::OffsetDateTime;
 use warrant_grants::{
@@ -19,7 +18,7 @@ use warrant_model::{Application, ApplicationId, ClientType, User};
 use warrant_storage::Page as StorePage;
 
 use crate::AppState;
-use crate::accounts::{PageOrRedirect, read_page_form};
+use crate::accounts::{PageForm, PageOrRedirect};
 use crate::html::{Page, SeeOther, escape, hidden};
 use crate::pages::{Answer, answer, logged_in, unavailable};
 use crate::session::{CurrentUser, csrf_token};
@@ -131,19 +130,18 @@ fn register_page(
     })())
 }
 
-#[post("/o/applications/register", data = "<data>")]
+#[post("/o/applications/register", data = "<form>")]
 async fn register(
     state: &State<AppState>,
     cookies: &CookieJar<'_>,
     user: CurrentUser,
     uri: &RequestUri<'_>,
-    content_type: Option<&ContentType>,
-    data: Data<'_>,
+    form: Result<PageForm, Status>,
 ) -> PageOrRedirect {
     answer(
         async {
             let user = logged_in(user, uri)?;
-            let submitted = read_page_form(state, cookies, content_type, data).await?;
+            let submitted = form?.0;
             let form = ApplicationForm::read(&submitted);
             let refuse = |errors: &[String]| -> Answer {
                 let csrf = csrf_token(state, cookies)?;
@@ -235,20 +233,19 @@ async fn update_page(
     )
 }
 
-#[post("/o/applications/<id>/update", data = "<data>")]
+#[post("/o/applications/<id>/update", data = "<form>")]
 async fn update(
     state: &State<AppState>,
     cookies: &CookieJar<'_>,
     user: CurrentUser,
     uri: &RequestUri<'_>,
     id: i64,
-    content_type: Option<&ContentType>,
-    data: Data<'_>,
+    form: Result<PageForm, Status>,
 ) -> PageOrRedirect {
     answer(
         async {
             let user = logged_in(user, uri)?;
-            let submitted = read_page_form(state, cookies, content_type, data).await?;
+            let submitted = form?.0;
             let application = own(state, &user, id).await?;
             let form = ApplicationForm::read(&submitted);
             let title = format!("Edit {}", application.name);
@@ -305,20 +302,18 @@ async fn delete_page(
     .await)
 }
 
-#[post("/o/applications/<id>/delete", data = "<data>")]
+#[post("/o/applications/<id>/delete", data = "<form>")]
 async fn delete(
     state: &State<AppState>,
-    cookies: &CookieJar<'_>,
     user: CurrentUser,
     uri: &RequestUri<'_>,
     id: i64,
-    content_type: Option<&ContentType>,
-    data: Data<'_>,
+    form: Result<PageForm, Status>,
 ) -> PageOrRedirect {
     answer(
         async {
             let user = logged_in(user, uri)?;
-            read_page_form(state, cookies, content_type, data).await?;
+            form?;
             let application = own(state, &user, id).await?;
             delete_application(&*state.store, &application.client_id)
                 .await

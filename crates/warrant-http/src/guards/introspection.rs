@@ -61,6 +61,12 @@ impl IntrospectionClient {
                 "{endpoint}: only http:// endpoints are supported"
             )));
         }
+        // The endpoint is logged when it fails: it must hold no credentials.
+        if !endpoint.username().is_empty() || endpoint.password().is_some() {
+            return Err(HttpError::IntrospectionEndpoint(
+                "the URL must not carry credentials: pass the client's id and secret".into(),
+            ));
+        }
         let endpoint = endpoint
             .as_str()
             .parse()
@@ -233,6 +239,24 @@ mod tests {
     use rocket::serde::json::json;
 
     use super::*;
+
+    #[test]
+    fn only_plain_http_endpoints_without_credentials_are_accepted() {
+        let client_id = ClientId::parse("resource-server").unwrap();
+        let secret = Secret::new("secret".to_owned());
+        let new =
+            |url: &str| IntrospectionClient::new(&Url::parse(url).unwrap(), &client_id, &secret);
+        assert!(new("http://warrant.internal/o/introspect/").is_ok());
+        for refused in [
+            "https://warrant.example/o/introspect/",
+            "http://user:pass@warrant.internal/o/introspect/",
+        ] {
+            assert!(
+                matches!(new(refused), Err(HttpError::IntrospectionEndpoint(_))),
+                "{refused}"
+            );
+        }
+    }
 
     #[test]
     fn only_live_access_tokens_become_bearer_tokens() {

@@ -47,7 +47,7 @@ use warrant_grants::{OAuthError, authenticate_bearer};
 use warrant_model::{Secret, User};
 use warrant_storage::Store;
 
-use crate::oauth_response::OAuthJson;
+use crate::oauth_response::{OAuthJson, status_of};
 use crate::session::{same_origin, session_key, session_user};
 
 pub use bearer::BearerToken;
@@ -159,6 +159,14 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    fn status(&self) -> Status {
+        match self {
+            Self::CredentialsRequired => Status::Unauthorized,
+            Self::Token(error) => status_of(error),
+            Self::CrossSite | Self::NotStaff => Status::Forbidden,
+        }
+    }
+
     fn into_answer(self) -> OAuthJson {
         match self {
             Self::CredentialsRequired => OAuthJson::bearer_token_required(),
@@ -174,12 +182,8 @@ struct RequestRefusal(Option<Refusal>);
 
 /// Fails the guard with `refusal`, which the catchers then write out.
 pub(crate) fn refuse<T>(request: &Request<'_>, refusal: Refusal) -> Outcome<T, Refusal> {
-    let status = refusal.clone().into_answer().status_code();
-    let kept = request.local_cache(|| RequestRefusal(Some(refusal)));
-    Outcome::Error((
-        status,
-        kept.0.clone().unwrap_or(Refusal::CredentialsRequired),
-    ))
+    request.local_cache(|| RequestRefusal(Some(refusal.clone())));
+    Outcome::Error((refusal.status(), refusal))
 }
 
 /// The resource server attached to this application.
