@@ -505,29 +505,6 @@ pub async fn wrong_password_shows_the_form_again(env: &TestEnv) {
     );
 }
 
-/// `oauth2`'s HTTP client interface over hyper.
-async fn oauth2_http(request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, std::io::Error> {
-    use http_body_util::{BodyExt, Full};
-    use hyper::body::Bytes;
-    let (parts, body) = request.into_parts();
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<Full<Bytes>>();
-    let response = client
-        .request(hyper::Request::from_parts(
-            parts,
-            Full::new(Bytes::from(body)),
-        ))
-        .await
-        .map_err(std::io::Error::other)?;
-    let (parts, body) = response.into_parts();
-    let body = body
-        .collect()
-        .await
-        .map_err(std::io::Error::other)?
-        .to_bytes();
-    Ok(hyper::Response::from_parts(parts, body.to_vec()))
-}
-
 /// A client library no one here wrote accepts Warrant's answers: the `oauth2` crate builds
 /// the authorization request (PKCE, state), exchanges the code and refreshes.
 pub async fn the_oauth2_crate_completes_the_code_flow(env: &TestEnv) {
@@ -572,7 +549,7 @@ pub async fn the_oauth2_crate_completes_the_code_flow(env: &TestEnv) {
     let tokens = client
         .exchange_code(AuthorizationCode::new(answer["code"].clone()))
         .set_pkce_verifier(verifier)
-        .request_async(&oauth2_http)
+        .request_async(&crate::support::oauth2_http)
         .await
         .unwrap_or_else(|e| panic!("code exchange refused: {e:?}"));
     assert_eq!(
@@ -589,7 +566,7 @@ pub async fn the_oauth2_crate_completes_the_code_flow(env: &TestEnv) {
 
     let refreshed = client
         .exchange_refresh_token(tokens.refresh_token().unwrap())
-        .request_async(&oauth2_http)
+        .request_async(&crate::support::oauth2_http)
         .await
         .unwrap_or_else(|e| panic!("refresh refused: {e:?}"));
     // The library revokes only over https (RevocationUrl refuses http), so this step is a

@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod cors;
 mod guards;
+mod oidc;
 mod profile;
 mod serve;
 mod support;
@@ -67,6 +68,15 @@ mod applications_suite {
         invalid_applications_are_refused_with_their_reasons,
         changes_and_deletion_take_effect_at_once,
         authorized_tokens_are_listed_and_revoked_by_their_user,
+    );
+}
+
+mod oidc_suite {
+    on_both_databases!(oidc:
+        the_openidconnect_crate_signs_in_with_each_algorithm,
+        id_tokens_that_must_not_verify_are_refused,
+        discovery_jwks_and_userinfo_over_http,
+        userinfo_needs_the_openid_scope,
     );
 }
 

@@ -385,3 +385,28 @@ async fn get(url: &str) -> Result<(u16, String), hyper_util::client::legacy::Err
     let body = response.into_body().collect().await.unwrap().to_bytes();
     Ok((status, text(&body)))
 }
+
+/// `oauth2`'s HTTP client interface over hyper.
+pub async fn oauth2_http(
+    request: oauth2::HttpRequest,
+) -> Result<oauth2::HttpResponse, std::io::Error> {
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::Bytes;
+    let (parts, body) = request.into_parts();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<Bytes>>();
+    let response = client
+        .request(hyper::Request::from_parts(
+            parts,
+            Full::new(Bytes::from(body)),
+        ))
+        .await
+        .map_err(std::io::Error::other)?;
+    let (parts, body) = response.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map_err(std::io::Error::other)?
+        .to_bytes();
+    Ok(hyper::Response::from_parts(parts, body.to_vec()))
+}

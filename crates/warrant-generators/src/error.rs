@@ -41,6 +41,9 @@ pub enum GeneratorError {
     /// A sealed value did not open: wrong key, wrong purpose or tampered with.
     #[error("a sealed value could not be opened (wrong secret_key or tampered data)")]
     Unseal,
+    /// A signing key could not be loaded or used.
+    #[error("signing key: {0}")]
+    SigningKey(String),
     /// A password could not be hashed (iteration count out of range).
     #[error("password hashing: {0}")]
     Password(&'static str),

@@ -33,7 +33,8 @@
 //!
 //! The crypto helpers: [`hash_token`] (SHA-256, for high-entropy values),
 //! [`constant_time_eq`], [`PasswordHasher`] (PBKDF2-HMAC-SHA256 in Django's format) and
-//! [`SealingKey`] (AES-256-GCM for values that must be read back).
+//! [`SealingKey`] (AES-256-GCM for values that must be read back), and
+//! [`SigningKeyPair`] (JWS signing with RS256, ES256 or EdDSA keys, [`generate_signing_key`]).
 //!
 //! This crate must not know about storage or HTTP.
 
@@ -46,6 +47,7 @@ mod password;
 mod random;
 mod registry;
 mod seal;
+mod signing;
 
 pub use error::GeneratorError;
 pub use hashing::{constant_time_eq, hash_token, sha256_base64url, verify_token};
@@ -56,3 +58,4 @@ pub use registry::{
     TokenGenerator,
 };
 pub use seal::SealingKey;
+pub use signing::{SigningKeyPair, generate_signing_key, half_hash};

@@ -264,6 +264,7 @@ impl Engine<'_> {
                     authorization_code_id: None,
                     // RFC 6749 §4.2.2: the implicit grant never issues refresh tokens.
                     refresh: false,
+                    openid: None,
                 };
                 let response = self.issue_tokens(issue, now).await?;
                 answer.push(("access_token", response.access_token.expose().clone()));

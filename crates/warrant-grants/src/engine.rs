@@ -1,7 +1,7 @@
 use warrant_generators::{Generators, PasswordHasher};
 use warrant_storage::Store;
 
-use crate::{ClientCache, GrantSettings};
+use crate::{ClientCache, GrantSettings, KeyRing};
 
 /// What the flows work with, borrowed from the caller (the HTTP frontend, a test, another
 /// framework's frontend). Every flow takes the current time as an argument.
@@ -17,4 +17,6 @@ pub struct Engine<'a> {
     pub hasher: &'a PasswordHasher,
     /// Lifetimes, rotation, scopes.
     pub settings: &'a GrantSettings,
+    /// The keys that sign ID tokens.
+    pub keys: &'a KeyRing,
 }

@@ -6,6 +6,7 @@ use warrant_model::{
     Application, FamilyId, GrantType, NewAccessToken, NewRefreshToken, ScopeSet, Secret, User,
 };
 
+use crate::oidc::{IdTokenFacts, is_openid};
 use crate::{Engine, OAuthError};
 
 /// A successful token response (RFC 6749 §5.1). The values exist only here: the store
@@ -22,6 +23,17 @@ pub struct TokenResponse {
     pub refresh_token: Option<Secret<String>>,
     /// The granted scopes.
     pub scope: ScopeSet,
+    /// An OpenID Connect ID token, when `openid` was granted to a user.
+    pub id_token: Option<Secret<String>>,
+}
+
+/// What an ID token issued with the tokens says about the authentication.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Authentication {
+    /// The authorization request's `nonce`.
+    pub nonce: Option<String>,
+    /// When the user authenticated, if known.
+    pub auth_time: Option<OffsetDateTime>,
 }
 
 /// What to issue.
@@ -34,6 +46,8 @@ pub(crate) struct Issue<'a> {
     pub authorization_code_id: Option<i64>,
     /// Issue a refresh token (when the application also allows `refresh_token`).
     pub refresh: bool,
+    /// Issue an ID token too, when `openid` is granted to a user.
+    pub openid: Option<Authentication>,
 }
 
 impl Engine<'_> {
@@ -95,12 +109,31 @@ impl Engine<'_> {
         } else {
             None
         };
+        let id_token = match (issue.openid, issue.user) {
+            (Some(authentication), Some(user)) if is_openid(&issue.scope) => Some(
+                self.id_token(
+                    IdTokenFacts {
+                        application: issue.application,
+                        user,
+                        scope: &issue.scope,
+                        nonce: authentication.nonce.as_deref(),
+                        auth_time: authentication.auth_time,
+                        access_token: Some(&access_token),
+                        code: None,
+                    },
+                    now,
+                )
+                .await?,
+            ),
+            _ => None,
+        };
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer",
             expires_in: self.settings.access_token_lifetime.whole_seconds(),
             refresh_token,
             scope: issue.scope,
+            id_token,
         })
     }
 

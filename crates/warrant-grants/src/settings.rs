@@ -37,6 +37,24 @@ impl ScopeCatalog {
         &self.defaults
     }
 
+    /// The catalog with OpenID Connect's scopes (`openid`, `profile`, `email`) added where
+    /// the operator did not describe them; they are never granted by default.
+    pub fn with_openid_scopes(mut self) -> Self {
+        for (name, description) in crate::oidc::OIDC_SCOPES {
+            if let Ok(scope) = Scope::parse(name) {
+                self.descriptions
+                    .entry(scope)
+                    .or_insert_with(|| description.to_owned());
+            }
+        }
+        self
+    }
+
+    /// Every scope on offer, in name order.
+    pub fn names(&self) -> impl Iterator<Item = &Scope> {
+        self.descriptions.keys()
+    }
+
     /// The description of `scope`.
     pub fn description(&self, scope: &Scope) -> Option<&str> {
         self.descriptions.get(scope).map(String::as_str)
@@ -87,6 +105,11 @@ pub struct GrantSettings {
     /// `REQUEST_APPROVAL_PROMPT` (default `force`): consent-page behaviour when the request
     /// does not say.
     pub approval_prompt: crate::ApprovalPrompt,
+    /// The issuer identifier (`iss` of ID tokens and JWT access tokens, the discovery
+    /// document's `issuer`): an https URL without query or fragment.
+    pub issuer: String,
+    /// `ID_TOKEN_EXPIRE_SECONDS` (default 36000).
+    pub id_token_lifetime: Duration,
 }
 
 impl Default for GrantSettings {
@@ -100,6 +123,8 @@ impl Default for GrantSettings {
             allow_plain_pkce: false,
             scopes: ScopeCatalog::default(),
             approval_prompt: crate::ApprovalPrompt::Force,
+            issuer: "http://127.0.0.1:8000".to_owned(),
+            id_token_lifetime: Duration::seconds(36_000),
         }
     }
 }

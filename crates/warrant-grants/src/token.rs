@@ -7,7 +7,7 @@ use warrant_model::{
 };
 use warrant_storage::CodeRedemption;
 
-use crate::issue::Issue;
+use crate::issue::{Authentication, Issue};
 use crate::{ClientCredentials, Engine, OAuthError, TokenResponse, pkce};
 
 /// A token request, parsed from the form body by the frontend.
@@ -104,6 +104,11 @@ impl Engine<'_> {
                     family: None,
                     authorization_code_id: None,
                     refresh: true,
+                    // The user authenticated with this very request.
+                    openid: Some(Authentication {
+                        nonce: None,
+                        auth_time: Some(now),
+                    }),
                 };
                 self.issue_tokens(issue, now).await
             }
@@ -122,6 +127,7 @@ impl Engine<'_> {
                     family: None,
                     authorization_code_id: None,
                     refresh: false,
+                    openid: None,
                 };
                 self.issue_tokens(issue, now).await
             }
@@ -192,6 +198,10 @@ impl Engine<'_> {
             family: None,
             authorization_code_id: Some(code.id),
             refresh: true,
+            openid: Some(Authentication {
+                nonce: code.nonce.clone(),
+                auth_time: Some(code.auth_time),
+            }),
         };
         self.issue_tokens(issue, now).await
     }
@@ -244,6 +254,9 @@ impl Engine<'_> {
             family: Some(token.family.clone()),
             authorization_code_id: None,
             refresh: self.settings.rotate_refresh_tokens,
+            // OIDC Core §12.2: a refreshed ID token; the original nonce and authentication
+            // time are not kept with the refresh token.
+            openid: Some(Authentication::default()),
         };
         let mut response = self.issue_tokens(issue, now).await?;
         if !self.settings.rotate_refresh_tokens {

@@ -1,4 +1,4 @@
-//! CORS on the token, revocation and introspection endpoints, so that a browser app (a
+//! CORS on the token, revocation, introspection and userinfo endpoints, so that a browser app (a
 //! public client with PKCE) can call them: each application lists the origins it allows.
 //!
 //! A preflight names no client, so it is answered for any origin some application allows;
@@ -48,7 +48,10 @@ pub(crate) async fn client_allows(state: &AppState, client_id: &ClientId, origin
 }
 
 /// The answer to a preflight: 204, with the CORS headers when the origin is allowed.
-pub struct Preflight(Option<Origin>);
+pub struct Preflight {
+    origin: Option<Origin>,
+    methods: &'static str,
+}
 
 impl<'r> Responder<'r, 'static> for Preflight {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
@@ -56,13 +59,13 @@ impl<'r> Responder<'r, 'static> for Preflight {
         response
             .status(Status::NoContent)
             .header(Header::new("Vary", "Origin"));
-        if let Some(origin) = self.0 {
+        if let Some(origin) = self.origin {
             response
                 .header(Header::new(
                     "Access-Control-Allow-Origin",
                     origin.as_str().to_owned(),
                 ))
-                .header(Header::new("Access-Control-Allow-Methods", "POST"))
+                .header(Header::new("Access-Control-Allow-Methods", self.methods))
                 .header(Header::new(
                     "Access-Control-Allow-Headers",
                     "Authorization, Content-Type",
@@ -73,31 +76,40 @@ impl<'r> Responder<'r, 'static> for Preflight {
     }
 }
 
-async fn preflight(state: &AppState, origin: RequestOrigin) -> Preflight {
-    let Some(origin) = origin.0 else {
-        return Preflight(None);
+/// Answers a preflight of an endpoint taking `methods`.
+pub(crate) async fn preflight(
+    state: &AppState,
+    origin: RequestOrigin,
+    methods: &'static str,
+) -> Preflight {
+    let allowed = match origin.0 {
+        None => None,
+        Some(origin) => match state.origins.allows(&*state.store, &origin).await {
+            Ok(true) => Some(origin),
+            Ok(false) => None,
+            Err(error) => {
+                tracing::warn!(%error, "CORS: could not read the allowed origins");
+                None
+            }
+        },
     };
-    match state.origins.allows(&*state.store, &origin).await {
-        Ok(true) => Preflight(Some(origin)),
-        Ok(false) => Preflight(None),
-        Err(error) => {
-            tracing::warn!(%error, "CORS: could not read the allowed origins");
-            Preflight(None)
-        }
+    Preflight {
+        origin: allowed,
+        methods,
     }
 }
 
 #[options("/o/token")]
 async fn token_preflight(state: &State<AppState>, origin: RequestOrigin) -> Preflight {
-    preflight(state, origin).await
+    preflight(state, origin, "POST").await
 }
 
 #[options("/o/revoke_token")]
 async fn revoke_preflight(state: &State<AppState>, origin: RequestOrigin) -> Preflight {
-    preflight(state, origin).await
+    preflight(state, origin, "POST").await
 }
 
 #[options("/o/introspect")]
 async fn introspect_preflight(state: &State<AppState>, origin: RequestOrigin) -> Preflight {
-    preflight(state, origin).await
+    preflight(state, origin, "POST").await
 }

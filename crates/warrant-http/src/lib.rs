@@ -24,6 +24,7 @@ mod health;
 mod html;
 mod oauth;
 mod oauth_response;
+mod oidc;
 mod pages;
 mod profile;
 mod session;
@@ -33,7 +34,7 @@ use std::sync::Arc;
 use rocket::shield::{Frame, Shield};
 use rocket::{Build, Request, Rocket, catch, catchers, http::Status};
 use warrant_generators::{Generators, PasswordHasher, SealingKey};
-use warrant_grants::{AllowedOrigins, ClientCache, Engine, GrantSettings};
+use warrant_grants::{AllowedOrigins, ClientCache, Engine, GrantSettings, KeyRing};
 use warrant_model::{ClientId, RedirectUriPolicy};
 use warrant_storage::Store;
 
@@ -57,8 +58,10 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     /// Seals values that must be read back (API tokens), derived from `secret_key`.
     pub sealing: SealingKey,
-    /// Lifetimes, rotation, scopes.
+    /// Lifetimes, rotation, scopes, the issuer.
     pub settings: GrantSettings,
+    /// The keys that sign ID tokens, published as the JWKS.
+    pub keys: KeyRing,
     /// Largest accepted request body, in bytes (larger ones get 413).
     pub max_body_bytes: u64,
     /// What redirect URIs applications may register.
@@ -83,6 +86,7 @@ impl AppState {
             generators: &self.generators,
             hasher: &self.hasher,
             settings: &self.settings,
+            keys: &self.keys,
         }
     }
 }
@@ -94,6 +98,7 @@ pub fn build(config: rocket::Config, state: AppState) -> Rocket<Build> {
         .manage(state)
         .mount("/", health::routes())
         .mount("/", oauth::routes())
+        .mount("/", oidc::routes())
         .mount("/", cors::routes())
         .mount("/", authorize::routes())
         .mount("/", accounts::routes())

@@ -185,6 +185,9 @@ fn token_json(response: TokenResponse) -> Value {
     if let Some(refresh) = &response.refresh_token {
         body["refresh_token"] = Value::from(refresh.expose().as_str());
     }
+    if let Some(id_token) = &response.id_token {
+        body["id_token"] = Value::from(id_token.expose().as_str());
+    }
     body
 }
 
@@ -222,6 +225,7 @@ async fn introspect(
             Introspection::Inactive => json!({ "active": false }),
             Introspection::Active(token) => json!({
                 "active": true,
+                "iss": state.settings.issuer,
                 "scope": token.scope.to_string(),
                 "client_id": token.client_id,
                 "username": token.username,

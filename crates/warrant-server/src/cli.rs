@@ -36,9 +36,29 @@ pub enum Command {
     /// Manage applications (OAuth clients).
     #[command(subcommand)]
     App(AppCommand),
+    /// Manage the keys that sign ID tokens (published at /o/.well-known/jwks.json).
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List signing keys, newest first.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a new signing key for an algorithm and retire the previous one (it stays
+    /// published until every token it signed has expired).
+    Rotate {
+        /// RS256, ES256 or EdDSA.
+        #[arg(long, default_value = "RS256")]
+        algorithm: String,
+    },
 }
 
 #[derive(Debug, Args)]

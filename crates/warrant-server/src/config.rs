@@ -39,6 +39,8 @@ pub struct Config {
     pub redirect_uris: RedirectUrisConfig,
     /// Grant behaviour: lifetimes, rotation, PKCE, scopes.
     pub oauth2: OAuth2Config,
+    /// OpenID Connect: ID tokens and signing keys.
+    pub oidc: OidcConfig,
     /// Which generator makes client ids, secrets and tokens.
     pub generators: GeneratorsConfig,
     /// Logging.
@@ -173,8 +175,8 @@ impl Default for OAuth2Config {
 }
 
 impl OAuth2Config {
-    /// The grant engine's settings; errors name the key.
-    pub fn grant_settings(&self) -> anyhow::Result<GrantSettings> {
+    /// The grant engine's settings, with the `[oidc]` ones and `issuer`; errors name the key.
+    fn grant_settings(&self, oidc: &OidcConfig, issuer: String) -> anyhow::Result<GrantSettings> {
         let positive = |key: &str, seconds: i64| {
             if seconds > 0 {
                 Ok(Duration::seconds(seconds))
@@ -226,9 +228,33 @@ impl OAuth2Config {
             rotate_refresh_tokens: self.rotate_refresh_token,
             refresh_token_grace_period: Duration::seconds(self.refresh_token_grace_period_seconds),
             allow_plain_pkce: self.allow_plain_pkce,
-            scopes: ScopeCatalog::new(descriptions, defaults),
+            scopes: ScopeCatalog::new(descriptions, defaults).with_openid_scopes(),
             approval_prompt,
+            issuer,
+            id_token_lifetime: positive("id_token_expire_seconds", oidc.id_token_expire_seconds)
+                .map_err(|e| anyhow::anyhow!(e.to_string().replace("oauth2.", "oidc.")))?,
         })
+    }
+}
+
+/// `[oidc]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OidcConfig {
+    /// `ID_TOKEN_EXPIRE_SECONDS`.
+    pub id_token_expire_seconds: i64,
+    /// How long a running server keeps the signing keys it read, in seconds; a rotation
+    /// from outside the process (`warrant keys rotate`, another instance) is used within
+    /// this time.
+    pub keys_cache_seconds: u64,
+}
+
+impl Default for OidcConfig {
+    fn default() -> Self {
+        Self {
+            id_token_expire_seconds: 36_000,
+            keys_cache_seconds: 60,
+        }
     }
 }
 
@@ -296,7 +322,7 @@ impl Config {
         if self.passwords.iterations == 0 {
             bail!("passwords.iterations: must be at least 1");
         }
-        self.oauth2.grant_settings()?;
+        self.grant_settings()?;
         if let Some(issuer) = &self.server.issuer {
             let parsed =
                 url::Url::parse(issuer).map_err(|e| anyhow::anyhow!("server.issuer: {e}"))?;
@@ -308,6 +334,11 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The grant engine's settings; errors name the key.
+    pub fn grant_settings(&self) -> anyhow::Result<GrantSettings> {
+        self.oauth2.grant_settings(&self.oidc, self.issuer())
     }
 
     /// The issuer identifier: configured, or derived from the listener.
@@ -365,6 +396,7 @@ mod tests {
             "passwords",
             "redirect_uris",
             "oauth2",
+            "oidc",
             "generators",
             "log",
         ] {

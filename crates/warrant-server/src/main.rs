@@ -13,6 +13,7 @@ mod cli;
 mod config;
 mod context;
 mod demo;
+mod keys;
 mod secret_key;
 mod serve;
 mod users;
@@ -78,6 +79,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(command) => runtime.block_on(users::run(&config, command)),
         Command::App(command) => runtime.block_on(apps::run(&config, command)),
+        Command::Keys(command) => runtime.block_on(keys::run(&config, command)),
         Command::Config(ConfigCommand::Show) => {
             print!("{}", toml::to_string_pretty(&config)?);
             Ok(())

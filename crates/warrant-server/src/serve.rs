@@ -11,8 +11,19 @@ use crate::context::Context;
 pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     // Resolved before anything else so a missing or weak key stops the server before it
     // listens (and dev mode writes its key file).
-    let (_secret_key, sealing) = crate::secret_key::resolve(&config)?;
+    let (secret_key, sealing) = crate::secret_key::resolve(&config)?;
+    let settings = config.grant_settings()?;
     let context = Context::open(&config, !args.no_migrate).await?;
+    let created = warrant_grants::ensure_signing_keys(
+        &*context.store,
+        &sealing,
+        &crate::keys::ALGORITHMS,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await?;
+    for key in created {
+        tracing::info!(kid = %key.kid, algorithm = %key.algorithm, "signing key created");
+    }
     if args.demo {
         println!("{}", crate::demo::seed(&context, &config.issuer()).await?);
     }
@@ -36,7 +47,8 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         generators: context.generators.clone(),
         hasher: context.hasher,
         sealing,
-        settings: config.oauth2.grant_settings()?,
+        keys: crate::keys::key_ring(&config, &secret_key, &settings)?,
+        settings,
         max_body_bytes: config.server.max_body_bytes,
         redirect_policy: context.redirect_policy,
         secure_cookies: config.issuer().starts_with("https://"),

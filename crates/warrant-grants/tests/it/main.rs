@@ -9,6 +9,7 @@ mod bearer;
 mod client_cache;
 mod introspection;
 mod management;
+mod oidc;
 mod revocation;
 mod support;
 mod token;

@@ -1,10 +1,10 @@
 //! A store, generators and settings for engine tests, and builders for the usual cast.
 
 use time::OffsetDateTime;
-use warrant_generators::{Generators, GeneratorsConfig, PasswordHasher, Registry};
+use warrant_generators::{Generators, GeneratorsConfig, PasswordHasher, Registry, SealingKey};
 use warrant_grants::{
-    ApplicationRegistration, ClientCache, ClientCredentials, Engine, GrantSettings, NewAccount,
-    TokenRequest, TokenResponse, create_user, register_application,
+    ApplicationRegistration, ClientCache, ClientCredentials, Engine, GrantSettings, KeyRing,
+    NewAccount, TokenRequest, TokenResponse, create_user, register_application,
 };
 use warrant_model::{
     Application, ClientType, GrantType, GrantTypes, RedirectUri, RedirectUriPolicy, ScopeSet,
@@ -73,6 +73,15 @@ pub struct World {
     pub generators: Generators,
     pub hasher: PasswordHasher,
     pub settings: GrantSettings,
+    pub keys: KeyRing,
+}
+
+/// The sealing key of test worlds.
+pub fn sealing() -> SealingKey {
+    SealingKey::derive(&secret(
+        "a test secret key of at least thirty-two characters",
+    ))
+    .unwrap()
 }
 
 pub const PASSWORD: &str = "correct-horse-battery";
@@ -96,6 +105,12 @@ impl World {
             clients: ClientCache::new(std::time::Duration::ZERO),
             generators: generators(),
             hasher: PasswordHasher::new(1000).unwrap(),
+            // Off, like the client cache: rotations must be seen at once.
+            keys: KeyRing::new(
+                sealing(),
+                std::time::Duration::ZERO,
+                settings.id_token_lifetime,
+            ),
             settings,
         }
     }
@@ -107,6 +122,7 @@ impl World {
             generators: &self.generators,
             hasher: &self.hasher,
             settings: &self.settings,
+            keys: &self.keys,
         }
     }
 

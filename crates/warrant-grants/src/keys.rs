@@ -1,0 +1,198 @@
+//! Signing keys: made and rotated in the store (private keys sealed), and the [`KeyRing`]
+//! a running server signs with and publishes as its JWKS.
+//!
+//! The newest unretired key of an algorithm signs. Every instance sharing a database reads
+//! the same rows, so they agree on it (within the ring's time to live after a rotation);
+//! retired keys stay published until every token they signed has expired.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use warrant_generators::{SealingKey, SigningKeyPair, generate_signing_key};
+use warrant_model::{SigningAlgorithm, SigningKey};
+use warrant_storage::Store;
+
+use crate::GrantsError;
+
+/// The sealing purpose of private signing keys.
+const SIGNING_KEY_PURPOSE: &str = "signing key";
+
+/// Makes and stores a key for each of `algorithms` that has no unretired one; returns the
+/// new keys.
+pub async fn ensure_signing_keys(
+    store: &dyn Store,
+    sealing: &SealingKey,
+    algorithms: &[SigningAlgorithm],
+    now: OffsetDateTime,
+) -> Result<Vec<SigningKey>, GrantsError> {
+    let existing = store.signing_keys().await?;
+    let mut created = Vec::new();
+    for &algorithm in algorithms {
+        let has_active = existing
+            .iter()
+            .any(|key| key.algorithm == algorithm && key.retired_at.is_none());
+        if !has_active {
+            created.push(create_signing_key(store, sealing, algorithm, now).await?);
+        }
+    }
+    Ok(created)
+}
+
+/// Makes a new key for `algorithm` and retires the ones it replaces; returns the new key.
+pub async fn rotate_signing_key(
+    store: &dyn Store,
+    sealing: &SealingKey,
+    algorithm: SigningAlgorithm,
+    now: OffsetDateTime,
+) -> Result<SigningKey, GrantsError> {
+    let new = create_signing_key(store, sealing, algorithm, now).await?;
+    for old in store.signing_keys().await? {
+        if old.algorithm == algorithm && old.retired_at.is_none() && old.kid != new.kid {
+            store.retire_signing_key(&old.kid, now).await?;
+        }
+    }
+    Ok(new)
+}
+
+async fn create_signing_key(
+    store: &dyn Store,
+    sealing: &SealingKey,
+    algorithm: SigningAlgorithm,
+    now: OffsetDateTime,
+) -> Result<SigningKey, GrantsError> {
+    let pkcs8 = generate_signing_key(algorithm)?;
+    let pair = SigningKeyPair::from_pkcs8(algorithm, pkcs8.expose())?;
+    let key = SigningKey {
+        kid: pair.kid().to_owned(),
+        algorithm,
+        private_key: sealing.seal(SIGNING_KEY_PURPOSE, pkcs8.expose())?,
+        public_jwk: pair.public_jwk().to_string(),
+        created_at: now,
+        retired_at: None,
+    };
+    Ok(store.create_signing_key(&key).await?)
+}
+
+/// The keys in use: one signer per algorithm and the published public keys.
+#[derive(Debug)]
+pub struct KeySet {
+    signers: Vec<SigningKeyPair>,
+    jwks: Value,
+}
+
+impl KeySet {
+    /// The key that signs with `algorithm`, if there is one.
+    pub fn signer(&self, algorithm: SigningAlgorithm) -> Option<&SigningKeyPair> {
+        self.signers.iter().find(|s| s.algorithm() == algorithm)
+    }
+
+    /// The JWK Set (RFC 7517 §5) served to relying parties and resource servers.
+    pub fn jwks(&self) -> &Value {
+        &self.jwks
+    }
+
+    fn from_stored(
+        keys: Vec<SigningKey>,
+        sealing: &SealingKey,
+        published_after_retirement: time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<Self, GrantsError> {
+        let mut signers: Vec<SigningKeyPair> = Vec::new();
+        let mut published = Vec::new();
+        // Newest first, so the first unretired key of an algorithm signs.
+        for key in keys {
+            let publish = key
+                .retired_at
+                .is_none_or(|retired| retired + published_after_retirement > now);
+            if !publish {
+                continue;
+            }
+            if key.retired_at.is_none() && !signers.iter().any(|s| s.algorithm() == key.algorithm) {
+                let pkcs8 = sealing.open(SIGNING_KEY_PURPOSE, &key.private_key)?;
+                signers.push(SigningKeyPair::from_pkcs8(key.algorithm, pkcs8.expose())?);
+            }
+            match serde_json::from_str::<Value>(&key.public_jwk) {
+                Ok(jwk) => published.push(jwk),
+                Err(error) => {
+                    tracing::error!(kid = %key.kid, %error, "stored public JWK is not JSON")
+                }
+            }
+        }
+        Ok(Self {
+            signers,
+            jwks: json!({ "keys": published }),
+        })
+    }
+}
+
+/// The signing keys a running server uses, re-read from the store after a time to live so
+/// that a rotation elsewhere (the CLI, another instance) reaches it.
+pub struct KeyRing {
+    sealing: SealingKey,
+    time_to_live: Duration,
+    published_after_retirement: time::Duration,
+    loaded: Mutex<Option<(Instant, Arc<KeySet>)>>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRing")
+            .field("time_to_live", &self.time_to_live)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyRing {
+    /// A ring opening private keys with `sealing`, re-reading them every `time_to_live`,
+    /// and publishing a retired key for `published_after_retirement` (the longest lifetime
+    /// of a token it may have signed).
+    pub fn new(
+        sealing: SealingKey,
+        time_to_live: Duration,
+        published_after_retirement: time::Duration,
+    ) -> Self {
+        Self {
+            sealing,
+            time_to_live,
+            published_after_retirement,
+            loaded: Mutex::new(None),
+        }
+    }
+
+    /// The current keys.
+    pub async fn current(
+        &self,
+        store: &dyn Store,
+        now: OffsetDateTime,
+    ) -> Result<Arc<KeySet>, GrantsError> {
+        if let Some(fresh) = self.fresh() {
+            return Ok(fresh);
+        }
+        let keys = KeySet::from_stored(
+            store.signing_keys().await?,
+            &self.sealing,
+            self.published_after_retirement,
+            now,
+        )?;
+        let keys = Arc::new(keys);
+        if let Ok(mut loaded) = self.loaded.lock() {
+            *loaded = Some((Instant::now(), Arc::clone(&keys)));
+        }
+        Ok(keys)
+    }
+
+    /// Drops the loaded keys, after a rotation through this process.
+    pub fn forget(&self) {
+        if let Ok(mut loaded) = self.loaded.lock() {
+            *loaded = None;
+        }
+    }
+
+    fn fresh(&self) -> Option<Arc<KeySet>> {
+        let loaded = self.loaded.lock().ok()?;
+        let (read_at, keys) = loaded.as_ref()?;
+        (read_at.elapsed() < self.time_to_live).then(|| Arc::clone(keys))
+    }
+}

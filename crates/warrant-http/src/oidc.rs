@@ -1,0 +1,238 @@
+//! OpenID Connect's and RFC 8414's public documents and the userinfo endpoint:
+//! `/.well-known/openid-configuration` (also under `/o/`, where Django OAuth Toolkit serves
+//! it), `/.well-known/oauth-authorization-server`, `/o/.well-known/jwks.json`, and
+//! `GET`/`POST /o/userinfo/`.
+//!
+//! The metadata lists exactly what this server implements; a unit test keeps every
+//! endpoint it names mounted.
+
+use rocket::http::Header;
+use rocket::request::Request;
+use rocket::response::{self, Responder};
+use rocket::serde::json::{Value, json};
+use rocket::{Response, Route, State, get, options, post, routes};
+use time::OffsetDateTime;
+use warrant_grants::{GrantSettings, OAuthError, userinfo};
+use warrant_model::{GrantType, SigningAlgorithm};
+
+use crate::AppState;
+use crate::cors::{RequestOrigin, client_allows};
+use crate::guards::BearerToken;
+use crate::oauth_response::OAuthJson;
+
+pub(crate) fn routes() -> Vec<Route> {
+    routes![
+        openid_configuration,
+        openid_configuration_dot,
+        authorization_server_metadata,
+        jwks,
+        userinfo_get,
+        userinfo_post,
+        userinfo_preflight
+    ]
+}
+
+/// The endpoints the metadata names, relative to the issuer.
+const ENDPOINTS: [(&str, &str); 6] = [
+    ("authorization_endpoint", "/o/authorize/"),
+    ("token_endpoint", "/o/token/"),
+    ("userinfo_endpoint", "/o/userinfo/"),
+    ("jwks_uri", "/o/.well-known/jwks.json"),
+    ("revocation_endpoint", "/o/revoke_token/"),
+    ("introspection_endpoint", "/o/introspect/"),
+];
+
+/// Client authentication at the token and revocation endpoints.
+const CLIENT_AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
+
+/// Claims an ID token or the userinfo endpoint may carry.
+const CLAIMS: [&str; 14] = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "at_hash",
+    "name",
+    "given_name",
+    "family_name",
+    "preferred_username",
+    "email",
+    "email_verified",
+];
+
+/// The grants the token endpoint serves today.
+const GRANT_TYPES: [GrantType; 5] = [
+    GrantType::AuthorizationCode,
+    GrantType::Implicit,
+    GrantType::Password,
+    GrantType::ClientCredentials,
+    GrantType::RefreshToken,
+];
+
+/// Every ID-token algorithm an application may choose.
+const SIGNING_ALGORITHMS: [SigningAlgorithm; 3] = [
+    SigningAlgorithm::RS256,
+    SigningAlgorithm::ES256,
+    SigningAlgorithm::EdDSA,
+];
+
+/// The authorization server's metadata (RFC 8414 §2, OpenID Connect Discovery §3).
+fn metadata(settings: &GrantSettings) -> Value {
+    let issuer = settings.issuer.as_str();
+    let mut document = json!({
+        "issuer": issuer,
+        "scopes_supported": settings.scopes.names().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "response_types_supported": ["code", "token"],
+        "response_modes_supported": ["query", "fragment"],
+        "grant_types_supported": GRANT_TYPES.map(GrantType::as_str),
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": SIGNING_ALGORITHMS.map(SigningAlgorithm::as_str),
+        "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "code_challenge_methods_supported": if settings.allow_plain_pkce {
+            vec!["S256", "plain"]
+        } else {
+            vec!["S256"]
+        },
+        "claims_supported": CLAIMS,
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+    });
+    for (name, path) in ENDPOINTS {
+        document[name] = Value::from(format!("{issuer}{path}"));
+    }
+    document
+}
+
+/// A public JSON document any origin may read, cacheable for a minute.
+pub struct PublicDocument(Value);
+
+impl<'r> Responder<'r, 'static> for PublicDocument {
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        Response::build_from(rocket::serde::json::Json(self.0).respond_to(request)?)
+            .header(Header::new("Cache-Control", "public, max-age=60"))
+            .header(Header::new("Access-Control-Allow-Origin", "*"))
+            .ok()
+    }
+}
+
+#[get("/.well-known/openid-configuration")]
+fn openid_configuration(state: &State<AppState>) -> PublicDocument {
+    PublicDocument(metadata(&state.settings))
+}
+
+#[get("/o/.well-known/openid-configuration")]
+fn openid_configuration_dot(state: &State<AppState>) -> PublicDocument {
+    PublicDocument(metadata(&state.settings))
+}
+
+#[get("/.well-known/oauth-authorization-server")]
+fn authorization_server_metadata(state: &State<AppState>) -> PublicDocument {
+    PublicDocument(metadata(&state.settings))
+}
+
+#[get("/o/.well-known/jwks.json")]
+async fn jwks(state: &State<AppState>) -> Result<PublicDocument, OAuthJson> {
+    let keys = state
+        .keys
+        .current(&*state.store, OffsetDateTime::now_utc())
+        .await
+        .map_err(|error| OAuthJson::from(OAuthError::from(error)))?;
+    Ok(PublicDocument(keys.jwks().clone()))
+}
+
+/// The claims of the bearer token's user; readable by the origins its client allows.
+async fn answer_userinfo(
+    state: &AppState,
+    bearer: BearerToken,
+    origin: RequestOrigin,
+) -> OAuthJson {
+    let answer = match userinfo(bearer.user.as_ref(), &bearer.scopes) {
+        Ok(claims) => OAuthJson::ok(Value::Object(claims)),
+        Err(error) => error.into(),
+    };
+    match origin.0 {
+        Some(origin) if client_allows(state, &bearer.client_id, &origin).await => {
+            answer.allow_origin(origin)
+        }
+        _ => answer,
+    }
+}
+
+#[get("/o/userinfo")]
+async fn userinfo_get(
+    state: &State<AppState>,
+    bearer: BearerToken,
+    origin: RequestOrigin,
+) -> OAuthJson {
+    answer_userinfo(state, bearer, origin).await
+}
+
+#[post("/o/userinfo")]
+async fn userinfo_post(
+    state: &State<AppState>,
+    bearer: BearerToken,
+    origin: RequestOrigin,
+) -> OAuthJson {
+    answer_userinfo(state, bearer, origin).await
+}
+
+#[options("/o/userinfo")]
+async fn userinfo_preflight(
+    state: &State<AppState>,
+    origin: RequestOrigin,
+) -> crate::cors::Preflight {
+    crate::cors::preflight(state, origin, "GET, POST").await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_endpoint_the_metadata_names_is_mounted() {
+        let mounted: Vec<String> = crate::oauth::routes()
+            .into_iter()
+            .chain(routes())
+            .chain(crate::authorize::routes())
+            .map(|route| route.uri.path().to_string())
+            .collect();
+        let settings = GrantSettings::default();
+        let document = metadata(&settings);
+        for (name, path) in ENDPOINTS {
+            let url = document[name].as_str().unwrap();
+            assert_eq!(url, format!("{}{path}", settings.issuer));
+            assert!(
+                mounted
+                    .iter()
+                    .any(|route| route == path.trim_end_matches('/')),
+                "{name}: {path} is not mounted"
+            );
+        }
+    }
+
+    #[test]
+    fn the_metadata_names_the_grants_served_and_no_request_objects() {
+        let document = metadata(&GrantSettings::default());
+        assert_eq!(
+            document["grant_types_supported"],
+            json!([
+                "authorization_code",
+                "implicit",
+                "password",
+                "client_credentials",
+                "refresh_token"
+            ])
+        );
+        assert_eq!(
+            document["code_challenge_methods_supported"],
+            json!(["S256"])
+        );
+        assert_eq!(document["request_uri_parameter_supported"], false);
+    }
+}

@@ -1,0 +1,91 @@
+//! `warrant keys list|rotate`, and the key ring `serve` signs with.
+
+use serde_json::json;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use warrant_generators::SealingKey;
+use warrant_grants::{GrantSettings, KeyRing, rotate_signing_key};
+use warrant_model::{Secret, SigningAlgorithm, SigningKey};
+
+use crate::cli::KeysCommand;
+use crate::config::Config;
+use crate::context::Context;
+
+/// Every algorithm a server keeps a signing key for.
+pub const ALGORITHMS: [SigningAlgorithm; 3] = [
+    SigningAlgorithm::RS256,
+    SigningAlgorithm::ES256,
+    SigningAlgorithm::EdDSA,
+];
+
+/// The key ring of a running server: keys re-read every `oidc.keys_cache_seconds`, a
+/// retired key published as long as a token it signed may live.
+pub fn key_ring(
+    config: &Config,
+    secret_key: &Secret<String>,
+    settings: &GrantSettings,
+) -> anyhow::Result<KeyRing> {
+    Ok(KeyRing::new(
+        SealingKey::derive(secret_key)?,
+        std::time::Duration::from_secs(config.oidc.keys_cache_seconds),
+        settings
+            .id_token_lifetime
+            .max(settings.access_token_lifetime),
+    ))
+}
+
+pub async fn run(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
+    let (_, sealing) = crate::secret_key::resolve(config)?;
+    let context = Context::open(config, true).await?;
+    let result = match command {
+        KeysCommand::List { json } => list(&context, json).await,
+        KeysCommand::Rotate { algorithm } => {
+            let algorithm = SigningAlgorithm::parse(&algorithm)?;
+            let key = rotate_signing_key(
+                &*context.store,
+                &sealing,
+                algorithm,
+                OffsetDateTime::now_utc(),
+            )
+            .await?;
+            println!(
+                "new {} signing key {}; the previous one stays published until its tokens expire",
+                key.algorithm, key.kid
+            );
+            Ok(())
+        }
+    };
+    context.store.close().await;
+    result
+}
+
+async fn list(context: &Context, json: bool) -> anyhow::Result<()> {
+    let keys = context.store.signing_keys().await?;
+    let time = |at: OffsetDateTime| at.format(&Rfc3339).unwrap_or_else(|_| at.to_string());
+    if json {
+        let described: Vec<_> = keys
+            .iter()
+            .map(|key: &SigningKey| {
+                json!({
+                    "kid": key.kid,
+                    "algorithm": key.algorithm.as_str(),
+                    "created_at": time(key.created_at),
+                    "retired_at": key.retired_at.map(time),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&described)?);
+        return Ok(());
+    }
+    println!("{:<44} {:<6} {:<21} RETIRED", "KID", "ALG", "CREATED");
+    for key in keys {
+        println!(
+            "{:<44} {:<6} {:<21} {}",
+            key.kid,
+            key.algorithm.as_str(),
+            time(key.created_at),
+            key.retired_at.map(time).unwrap_or_else(|| "-".into())
+        );
+    }
+    Ok(())
+}

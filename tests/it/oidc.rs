@@ -1,0 +1,424 @@
+//! OpenID Connect against the real binary, checked by a relying-party library no one here
+//! wrote: the `openidconnect` crate discovers the provider (strictly: the issuer must
+//! match), runs the code flow with PKCE and a nonce, validates ID tokens against the JWKS
+//! and calls userinfo. Then the ID tokens it must refuse.
+
+use std::str::FromStr;
+
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet,
+    CoreJwsSigningAlgorithm, CoreProviderMetadata, CoreUserInfoClaims,
+};
+use openidconnect::{
+    AccessTokenHash, AuthorizationCode, ClientId, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
+};
+use serde_json::Value;
+
+use crate::browser::{Browser, location, query_of};
+use crate::support::{Server, TestEnv, oauth2_http};
+
+const PASSWORD: &str = "correct-horse-battery";
+const REDIRECT: &str = "http://127.0.0.1:9000/callback";
+
+struct Setup {
+    server: Server,
+    /// Public clients by ID-token algorithm: RS256 (the default), ES256, EdDSA.
+    clients: Vec<(CoreJwsSigningAlgorithm, String)>,
+}
+
+async fn setup(env: &TestEnv) -> Setup {
+    let user = env.run(
+        &[
+            "user",
+            "create",
+            "--username",
+            "alice",
+            "--email",
+            "alice@example.com",
+            "--password-stdin",
+        ],
+        Some(PASSWORD),
+    );
+    assert!(user.status.success(), "{user:?}");
+    let mut clients = Vec::new();
+    for (algorithm, flag) in [
+        (CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, None),
+        (CoreJwsSigningAlgorithm::EcdsaP256Sha256, Some("ES256")),
+        (CoreJwsSigningAlgorithm::EdDsa, Some("EdDSA")),
+    ] {
+        let mut args = vec![
+            "app",
+            "create",
+            "--json",
+            "--name",
+            "Photo App",
+            "--client-type",
+            "public",
+            "--grant",
+            "authorization_code",
+            "--redirect-uri",
+            REDIRECT,
+        ];
+        if let Some(flag) = flag {
+            args.extend(["--algorithm", flag]);
+        }
+        let created: Value = serde_json::from_slice(&env.run(&args, None).stdout).unwrap();
+        clients.push((algorithm, created["client_id"].as_str().unwrap().to_owned()));
+    }
+    let mut command = env.command(&["serve"]);
+    // Rotations through the CLI are seen at once.
+    command.env("WARRANT_OIDC__KEYS_CACHE_SECONDS", "0");
+    Setup {
+        server: Server::start(command).await,
+        clients,
+    }
+}
+
+/// What a relying party holds after discovery.
+struct RelyingParty {
+    metadata: CoreProviderMetadata,
+    client_id: String,
+}
+
+impl RelyingParty {
+    async fn discover(server: &Server, client_id: &str) -> Self {
+        let issuer = IssuerUrl::new(server.base_url.clone()).unwrap();
+        let metadata = CoreProviderMetadata::discover_async(issuer, &oauth2_http)
+            .await
+            .unwrap_or_else(|e| panic!("discovery failed: {e:?}"));
+        Self {
+            metadata,
+            client_id: client_id.to_owned(),
+        }
+    }
+
+    fn client(
+        &self,
+    ) -> CoreClient<
+        openidconnect::EndpointSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointMaybeSet,
+        openidconnect::EndpointMaybeSet,
+    > {
+        CoreClient::from_provider_metadata(
+            self.metadata.clone(),
+            ClientId::new(self.client_id.clone()),
+            None,
+        )
+        .set_redirect_uri(RedirectUrl::new(REDIRECT.to_owned()).unwrap())
+    }
+}
+
+/// One login with the code flow: the ID token (unverified), the access token and the nonce.
+struct SignIn {
+    id_token: CoreIdToken,
+    access_token: openidconnect::AccessToken,
+    nonce: Nonce,
+}
+
+async fn sign_in(server: &Server, rp: &RelyingParty) -> SignIn {
+    let client = rp.client();
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, state, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("profile".into()))
+        .add_scope(Scope::new("email".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    assert!(url.as_str().starts_with(&server.base_url), "{url}");
+
+    let mut browser = Browser::new(server);
+    browser.log_in("alice", PASSWORD).await;
+    let path = format!("{}?{}", url.path(), url.query().unwrap());
+    let consent = browser.get(&path).await;
+    assert_eq!(consent.status, 200, "{consent:?}");
+    let approved = browser
+        .submit(&consent, "/o/authorize/", &[("allow", "yes")])
+        .await;
+    let answer = query_of(location(&approved));
+    assert_eq!(answer.get("state"), Some(state.secret()));
+
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(answer["code"].clone()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&oauth2_http)
+        .await
+        .unwrap_or_else(|e| panic!("code exchange refused: {e:?}"));
+    SignIn {
+        id_token: tokens.id_token().expect("an ID token").clone(),
+        access_token: tokens.access_token().clone(),
+        nonce,
+    }
+}
+
+pub async fn the_openidconnect_crate_signs_in_with_each_algorithm(env: &TestEnv) {
+    let setup = setup(env).await;
+    for (algorithm, client_id) in &setup.clients {
+        let rp = RelyingParty::discover(&setup.server, client_id).await;
+        let first = sign_in(&setup.server, &rp).await;
+        let client = rp.client();
+        let verifier = client
+            .id_token_verifier()
+            .set_allowed_algs([algorithm.clone()]);
+        let claims = first
+            .id_token
+            .claims(&verifier, &first.nonce)
+            .unwrap_or_else(|e| panic!("{algorithm:?}: the ID token does not verify: {e:?}"));
+        assert_eq!(claims.issuer().as_str(), setup.server.base_url);
+        assert_eq!(
+            claims.preferred_username().map(|u| u.as_str()),
+            Some("alice")
+        );
+        assert_eq!(
+            claims.email().map(|e| e.as_str()),
+            Some("alice@example.com")
+        );
+        assert!(claims.auth_time().is_some());
+
+        // at_hash binds the access token to the ID token.
+        let signing_alg = first.id_token.signing_alg().unwrap();
+        let key = first.id_token.signing_key(&verifier).unwrap();
+        let expected = AccessTokenHash::from_token(&first.access_token, signing_alg, key).unwrap();
+        assert_eq!(claims.access_token_hash(), Some(&expected), "{algorithm:?}");
+
+        let info: CoreUserInfoClaims = client
+            .user_info(first.access_token.clone(), Some(claims.subject().clone()))
+            .unwrap()
+            .request_async(&oauth2_http)
+            .await
+            .unwrap_or_else(|e| panic!("userinfo refused: {e:?}"));
+        assert_eq!(info.subject(), claims.subject());
+        assert_eq!(info.preferred_username().map(|u| u.as_str()), Some("alice"));
+        assert_ne!(
+            claims.subject().as_str(),
+            "alice",
+            "sub is not the username"
+        );
+    }
+}
+
+/// The JWT with another subject in its claims, or with its signature's bytes changed.
+fn tampered(token: &CoreIdToken, part: usize) -> CoreIdToken {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let text = token.to_string();
+    let mut parts: Vec<String> = text.split('.').map(str::to_owned).collect();
+    let mut bytes = URL_SAFE_NO_PAD.decode(&parts[part]).unwrap();
+    if part == 1 {
+        let mut claims: Value = serde_json::from_slice(&bytes).unwrap();
+        claims["sub"] = Value::from("1000");
+        bytes = serde_json::to_vec(&claims).unwrap();
+    } else {
+        bytes[10] ^= 1;
+    }
+    parts[part] = URL_SAFE_NO_PAD.encode(bytes);
+    CoreIdToken::from_str(&parts.join(".")).unwrap()
+}
+
+pub async fn id_tokens_that_must_not_verify_are_refused(env: &TestEnv) {
+    let setup = setup(env).await;
+    let (_, client_id) = &setup.clients[0];
+    let rp = RelyingParty::discover(&setup.server, client_id).await;
+    let first = sign_in(&setup.server, &rp).await;
+    let client = rp.client();
+    let verifier = client.id_token_verifier();
+    first
+        .id_token
+        .claims(&verifier, &first.nonce)
+        .expect("the untouched token verifies");
+
+    let wrong_nonce = first
+        .id_token
+        .claims(&verifier, &Nonce::new("another-nonce".into()));
+    assert!(wrong_nonce.is_err(), "wrong nonce accepted");
+
+    let other_audience = CoreIdTokenVerifier::new_public_client(
+        ClientId::new("someone-else".into()),
+        rp.metadata.issuer().clone(),
+        rp.metadata.jwks().clone(),
+    );
+    assert!(
+        first
+            .id_token
+            .claims(&other_audience, &first.nonce)
+            .is_err(),
+        "wrong audience accepted"
+    );
+
+    let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
+    let later = client.id_token_verifier().set_time_fn(move || tomorrow);
+    assert!(
+        first.id_token.claims(&later, &first.nonce).is_err(),
+        "expired token accepted"
+    );
+
+    for part in [1, 2] {
+        assert!(
+            tampered(&first.id_token, part)
+                .claims(&verifier, &first.nonce)
+                .is_err(),
+            "token with part {part} tampered with accepted"
+        );
+    }
+
+    // A key the relying party has not seen: the provider rotates, the RP's JWKS (from
+    // discovery) lacks the new kid until it fetches the JWKS again.
+    let rotated = env.run(&["keys", "rotate", "--algorithm", "RS256"], None);
+    assert!(rotated.status.success(), "{rotated:?}");
+    let after_rotation = sign_in(&setup.server, &rp).await;
+    assert!(
+        after_rotation
+            .id_token
+            .claims(&verifier, &after_rotation.nonce)
+            .is_err(),
+        "unknown kid accepted"
+    );
+    let fresh_jwks = CoreJsonWebKeySet::fetch_async(rp.metadata.jwks_uri(), &oauth2_http)
+        .await
+        .unwrap();
+    let refreshed = CoreIdTokenVerifier::new_public_client(
+        ClientId::new(client_id.clone()),
+        rp.metadata.issuer().clone(),
+        fresh_jwks,
+    );
+    after_rotation
+        .id_token
+        .claims(&refreshed, &after_rotation.nonce)
+        .expect("the new key is published");
+    first
+        .id_token
+        .claims(&refreshed, &first.nonce)
+        .expect("the retired key stays published while its tokens live");
+}
+
+pub async fn discovery_jwks_and_userinfo_over_http(env: &TestEnv) {
+    let setup = setup(env).await;
+    let server = &setup.server;
+    let (status, root) = server.get("/.well-known/openid-configuration").await;
+    assert_eq!(status, 200);
+    let document: Value = serde_json::from_str(&root).unwrap();
+    for path in [
+        "/o/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+    ] {
+        let (status, body) = server.get(path).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).unwrap(),
+            document,
+            "{path}"
+        );
+    }
+    assert_eq!(document["issuer"], server.base_url);
+    assert_eq!(
+        document["userinfo_endpoint"],
+        format!("{}/o/userinfo/", server.base_url)
+    );
+    assert!(
+        document["scopes_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("openid"))
+    );
+
+    let jwks = server
+        .request("GET", "/o/.well-known/jwks.json", &[], vec![])
+        .await;
+    assert_eq!(jwks.status, 200);
+    assert_eq!(jwks.header("access-control-allow-origin"), Some("*"));
+    let keys = jwks.json()["keys"].as_array().unwrap().clone();
+    let algorithms: Vec<&str> = keys.iter().map(|k| k["alg"].as_str().unwrap()).collect();
+    assert_eq!(algorithms.len(), 3, "{algorithms:?}");
+    for algorithm in ["RS256", "ES256", "EdDSA"] {
+        assert!(algorithms.contains(&algorithm), "{algorithm}");
+    }
+    for private in ["d", "p", "q", "dp", "dq", "qi"] {
+        assert!(keys.iter().all(|k| k.get(private).is_none()), "{private}");
+    }
+    let listed: Value =
+        serde_json::from_slice(&env.run(&["keys", "list", "--json"], None).stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 3);
+
+    // Userinfo: a bearer token with openid, by GET and POST.
+    let rp = RelyingParty::discover(server, &setup.clients[0].1).await;
+    let first = sign_in(server, &rp).await;
+    let bearer = format!("Bearer {}", first.access_token.secret());
+    for method in ["GET", "POST"] {
+        let reply = server
+            .request(
+                method,
+                "/o/userinfo/",
+                &[("Authorization", bearer.clone())],
+                vec![],
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{method}: {reply:?}");
+        assert_eq!(reply.json()["preferred_username"], "alice");
+    }
+    let anonymous = server.request("GET", "/o/userinfo/", &[], vec![]).await;
+    assert_eq!(anonymous.status, 401);
+    assert!(
+        anonymous
+            .header("www-authenticate")
+            .is_some_and(|c| c.starts_with("Bearer")),
+        "{anonymous:?}"
+    );
+    let unknown = server
+        .request(
+            "GET",
+            "/o/userinfo/",
+            &[("Authorization", "Bearer not-a-token".to_owned())],
+            vec![],
+        )
+        .await;
+    unknown.assert_oauth_error(401, "invalid_token");
+}
+
+pub async fn userinfo_needs_the_openid_scope(env: &TestEnv) {
+    let setup = setup(env).await;
+    let server = &setup.server;
+    let mut browser = Browser::new(server);
+    browser.log_in("alice", PASSWORD).await;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let path = format!(
+        "/o/authorize/?response_type=code&client_id={}&redirect_uri={}&scope=profile&code_challenge={}&code_challenge_method=S256",
+        setup.clients[0].1,
+        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>(),
+        challenge.as_str()
+    );
+    let consent = browser.get(&path).await;
+    let approved = browser
+        .submit(&consent, "/o/authorize/", &[("allow", "yes")])
+        .await;
+    let code = query_of(location(&approved))["code"].clone();
+    let body = format!(
+        "grant_type=authorization_code&code={code}&redirect_uri={}&client_id={}&code_verifier={}",
+        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>(),
+        setup.clients[0].1,
+        verifier.secret()
+    );
+    let tokens = server.post_form("/o/token/", &body, None).await;
+    assert_eq!(tokens.status, 200, "{tokens:?}");
+    assert!(
+        tokens.json().get("id_token").is_none(),
+        "no openid, no ID token"
+    );
+    let access_token = tokens.json()["access_token"].as_str().unwrap().to_owned();
+    let reply = server
+        .request(
+            "GET",
+            "/o/userinfo/",
+            &[("Authorization", format!("Bearer {access_token}"))],
+            vec![],
+        )
+        .await;
+    reply.assert_oauth_error(403, "insufficient_scope");
+}
