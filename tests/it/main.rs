@@ -77,6 +77,8 @@ mod oidc_suite {
         id_tokens_that_must_not_verify_are_refused,
         discovery_jwks_and_userinfo_over_http,
         userinfo_needs_the_openid_scope,
+        implicit_and_hybrid_id_tokens_verify,
+        prompt_max_age_and_login_hint,
     );
 }
 

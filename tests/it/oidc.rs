@@ -25,6 +25,9 @@ struct Setup {
     server: Server,
     /// Public clients by ID-token algorithm: RS256 (the default), ES256, EdDSA.
     clients: Vec<(CoreJwsSigningAlgorithm, String)>,
+    /// A public client also allowed the implicit grant (ID tokens from the authorization
+    /// endpoint).
+    front_channel: String,
 }
 
 async fn setup(env: &TestEnv) -> Setup {
@@ -41,12 +44,7 @@ async fn setup(env: &TestEnv) -> Setup {
         Some(PASSWORD),
     );
     assert!(user.status.success(), "{user:?}");
-    let mut clients = Vec::new();
-    for (algorithm, flag) in [
-        (CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, None),
-        (CoreJwsSigningAlgorithm::EcdsaP256Sha256, Some("ES256")),
-        (CoreJwsSigningAlgorithm::EdDsa, Some("EdDSA")),
-    ] {
+    let create = |extra: &[&str]| -> String {
         let mut args = vec![
             "app",
             "create",
@@ -60,18 +58,29 @@ async fn setup(env: &TestEnv) -> Setup {
             "--redirect-uri",
             REDIRECT,
         ];
-        if let Some(flag) = flag {
-            args.extend(["--algorithm", flag]);
-        }
+        args.extend_from_slice(extra);
         let created: Value = serde_json::from_slice(&env.run(&args, None).stdout).unwrap();
-        clients.push((algorithm, created["client_id"].as_str().unwrap().to_owned()));
-    }
+        created["client_id"].as_str().unwrap().to_owned()
+    };
+    let clients = vec![
+        (CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, create(&[])),
+        (
+            CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+            create(&["--algorithm", "ES256"]),
+        ),
+        (
+            CoreJwsSigningAlgorithm::EdDsa,
+            create(&["--algorithm", "EdDSA"]),
+        ),
+    ];
+    let front_channel = create(&["--grant", "implicit"]);
     let mut command = env.command(&["serve"]);
     // Rotations through the CLI are seen at once.
     command.env("WARRANT_OIDC__KEYS_CACHE_SECONDS", "0");
     Setup {
         server: Server::start(command).await,
         clients,
+        front_channel,
     }
 }
 
@@ -421,4 +430,165 @@ pub async fn userinfo_needs_the_openid_scope(env: &TestEnv) {
         )
         .await;
     reply.assert_oauth_error(403, "insufficient_scope");
+}
+
+/// Approves `url` (an authorization request) in a logged-in browser; the answer's fragment.
+async fn approve_in_browser(
+    server: &Server,
+    url: &url::Url,
+) -> std::collections::BTreeMap<String, String> {
+    let mut browser = Browser::new(server);
+    browser.log_in("alice", PASSWORD).await;
+    let consent = browser
+        .get(&format!("{}?{}", url.path(), url.query().unwrap()))
+        .await;
+    assert_eq!(consent.status, 200, "{consent:?}");
+    let approved = browser
+        .submit(&consent, "/o/authorize/", &[("allow", "yes")])
+        .await;
+    let answer = url::Url::parse(location(&approved)).unwrap();
+    assert_eq!(answer.query(), None, "tokens never go in the query");
+    url::form_urlencoded::parse(answer.fragment().unwrap().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+pub async fn implicit_and_hybrid_id_tokens_verify(env: &TestEnv) {
+    use openidconnect::core::CoreResponseType;
+    use openidconnect::{AccessToken, AuthorizationCodeHash};
+    let setup = setup(env).await;
+    let rp = RelyingParty::discover(&setup.server, &setup.front_channel).await;
+    let client = rp.client();
+    let verifier = client.id_token_verifier();
+
+    // Implicit: `id_token token`.
+    let (url, state, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::Implicit(true),
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("profile".into()))
+        .url();
+    let answer = approve_in_browser(&setup.server, &url).await;
+    assert_eq!(answer.get("state"), Some(state.secret()));
+    let id_token = CoreIdToken::from_str(&answer["id_token"]).unwrap();
+    let claims = id_token
+        .claims(&verifier, &nonce)
+        .unwrap_or_else(|e| panic!("implicit ID token refused: {e:?}"));
+    assert_eq!(
+        claims.preferred_username().map(|u| u.as_str()),
+        Some("alice")
+    );
+    let access_token = AccessToken::new(answer["access_token"].clone());
+    let expected = AccessTokenHash::from_token(
+        &access_token,
+        id_token.signing_alg().unwrap(),
+        id_token.signing_key(&verifier).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims.access_token_hash(), Some(&expected));
+
+    // Hybrid: `code id_token`, then the code is exchanged as usual.
+    let (challenge, pkce_verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, _, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::Hybrid(vec![CoreResponseType::Code, CoreResponseType::IdToken]),
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .set_pkce_challenge(challenge)
+        .url();
+    let answer = approve_in_browser(&setup.server, &url).await;
+    let id_token = CoreIdToken::from_str(&answer["id_token"]).unwrap();
+    let claims = id_token
+        .claims(&verifier, &nonce)
+        .unwrap_or_else(|e| panic!("hybrid ID token refused: {e:?}"));
+    let code = AuthorizationCode::new(answer["code"].clone());
+    let expected = AuthorizationCodeHash::from_code(
+        &code,
+        id_token.signing_alg().unwrap(),
+        id_token.signing_key(&verifier).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims.code_hash(), Some(&expected));
+    let tokens = client
+        .exchange_code(code)
+        .unwrap()
+        .set_pkce_verifier(pkce_verifier)
+        .request_async(&oauth2_http)
+        .await
+        .unwrap_or_else(|e| panic!("hybrid code exchange refused: {e:?}"));
+    tokens
+        .id_token()
+        .unwrap()
+        .claims(&verifier, &nonce)
+        .expect("the token endpoint's ID token carries the same nonce");
+}
+
+pub async fn prompt_max_age_and_login_hint(env: &TestEnv) {
+    let setup = setup(env).await;
+    let server = &setup.server;
+    let client_id = &setup.clients[0].1;
+    let (challenge, _) = PkceCodeChallenge::new_random_sha256();
+    let authorize = |extra: &str| {
+        format!(
+            "/o/authorize/?response_type=code&client_id={client_id}&redirect_uri={}&scope=openid&state=s1&code_challenge={}&code_challenge_method=S256{extra}",
+            url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>(),
+            challenge.as_str()
+        )
+    };
+    let mut browser = Browser::new(server);
+    let error_of = |reply: &crate::support::Reply| {
+        let answer = query_of(location(reply));
+        assert_eq!(answer.get("state").map(String::as_str), Some("s1"));
+        answer.get("error").cloned()
+    };
+
+    let not_logged_in = browser.get(&authorize("&prompt=none")).await;
+    assert_eq!(not_logged_in.status, 303);
+    assert_eq!(error_of(&not_logged_in).as_deref(), Some("login_required"));
+
+    let hinted = browser
+        .get(&authorize("&login_hint=alice%40example.com"))
+        .await;
+    let login_page = browser.get(location(&hinted)).await;
+    assert!(
+        login_page.body.contains(r#"value="alice@example.com""#),
+        "login_hint fills in the username"
+    );
+
+    browser.log_in("alice", PASSWORD).await;
+    let no_consent_yet = browser.get(&authorize("&prompt=none")).await;
+    assert_eq!(
+        error_of(&no_consent_yet).as_deref(),
+        Some("consent_required")
+    );
+
+    for extra in ["&prompt=login", "&max_age=0"] {
+        let again = browser.get(&authorize(extra)).await;
+        assert_eq!(again.status, 303, "{extra}");
+        let to = location(&again).to_owned();
+        assert!(to.starts_with("/accounts/login/"), "{extra}: {to}");
+        let page = browser.get(&to).await;
+        assert!(page.body.contains("Log in again to continue."), "{extra}");
+        let logged_in = browser
+            .submit(
+                &page,
+                "/accounts/login/",
+                &[("username", "alice"), ("password", PASSWORD)],
+            )
+            .await;
+        let back = location(&logged_in).to_owned();
+        assert!(
+            !back.contains("prompt=login") && !back.contains("max_age"),
+            "{back}"
+        );
+        let consent = browser.get(&back).await;
+        assert_eq!(
+            consent.status, 200,
+            "{extra}: no loop back to the login page"
+        );
+        assert!(consent.body.contains("Authorize"), "{extra}");
+    }
 }

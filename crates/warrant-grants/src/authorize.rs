@@ -1,5 +1,6 @@
-//! The authorization endpoint (RFC 6749 §4.1.1, §4.2.1): validating a request, deciding
-//! whether to ask for consent, and answering with a code, a token or an error.
+//! The authorization endpoint (RFC 6749 §4.1.1, §4.2.1; OIDC Core §3.1.2, §3.2.2, §3.3.2):
+//! validating a request, deciding whether the user must log in or consent, and answering
+//! with a code, tokens, an ID token or an error.
 
 use time::OffsetDateTime;
 use url::Url;
@@ -9,7 +10,8 @@ use warrant_model::{
     NewAuthorizationCode, RedirectUri, RedirectUriPolicy, ScopeSet, User,
 };
 
-use crate::issue::Issue;
+use crate::issue::{Authentication, Issue};
+use crate::oidc::{IdTokenFacts, OPENID, is_openid};
 use crate::{Engine, OAuthError};
 
 /// The authorization request's parameters as received (query or form), before validation.
@@ -33,6 +35,13 @@ pub struct AuthorizationParams {
     pub nonce: Option<String>,
     /// Django OAuth Toolkit's `approval_prompt`: `force` or `auto`.
     pub approval_prompt: Option<String>,
+    /// OpenID Connect `prompt`: `none`, or any of `login`, `consent`, `select_account`.
+    pub prompt: Option<String>,
+    /// OpenID Connect `max_age`: seconds since the user's login after which they must log
+    /// in again.
+    pub max_age: Option<String>,
+    /// OpenID Connect `login_hint`: the username to suggest on the login page.
+    pub login_hint: Option<String>,
 }
 
 /// What the client asked for.
@@ -42,6 +51,95 @@ pub enum ResponseType {
     Code,
     /// `token`: the implicit grant.
     Token,
+    /// `id_token`: OpenID Connect's implicit flow, an ID token only.
+    IdToken,
+    /// `id_token token`: OpenID Connect's implicit flow with an access token.
+    IdTokenToken,
+    /// `code id_token`: OpenID Connect's hybrid flow.
+    CodeIdToken,
+}
+
+impl ResponseType {
+    /// Parses a `response_type` (its values in any order).
+    fn parse(text: &str) -> Option<Self> {
+        let mut values: Vec<&str> = text.split(' ').collect();
+        values.sort_unstable();
+        match values.as_slice() {
+            ["code"] => Some(Self::Code),
+            ["token"] => Some(Self::Token),
+            ["id_token"] => Some(Self::IdToken),
+            ["id_token", "token"] => Some(Self::IdTokenToken),
+            ["code", "id_token"] => Some(Self::CodeIdToken),
+            _ => None,
+        }
+    }
+
+    /// The grant the application must allow.
+    fn grant(self) -> GrantType {
+        match self {
+            Self::Code | Self::CodeIdToken => GrantType::AuthorizationCode,
+            Self::Token | Self::IdToken | Self::IdTokenToken => GrantType::Implicit,
+        }
+    }
+
+    /// Whether the answer carries an ID token.
+    pub fn has_id_token(self) -> bool {
+        matches!(self, Self::IdToken | Self::IdTokenToken | Self::CodeIdToken)
+    }
+
+    /// Whether the answer goes in the fragment: whenever it carries a token (OAuth 2.0
+    /// Multiple Response Types §2.1), never in the query where servers log it.
+    fn in_fragment(self) -> bool {
+        self != Self::Code
+    }
+}
+
+/// OpenID Connect's `prompt` (OIDC Core §3.1.2.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Prompt {
+    /// `none`: never show a page; fail with `login_required` or `consent_required`.
+    pub none: bool,
+    /// `login`: the user must log in again.
+    pub login: bool,
+    /// `consent`: the consent page is shown even when it could be skipped.
+    pub consent: bool,
+}
+
+impl Prompt {
+    fn parse(text: &str) -> Result<Self, OAuthError> {
+        let mut prompt = Self::default();
+        for value in text.split(' ') {
+            match value {
+                "none" => prompt.none = true,
+                "login" => prompt.login = true,
+                "consent" => prompt.consent = true,
+                // One account per session: there is nothing to select.
+                "select_account" => {}
+                other => {
+                    return Err(OAuthError::InvalidRequest(format!(
+                        "prompt value {other:?} is not supported"
+                    )));
+                }
+            }
+        }
+        if prompt.none && text.split(' ').count() > 1 {
+            return Err(OAuthError::InvalidRequest(
+                "prompt=none cannot be combined with other values".into(),
+            ));
+        }
+        Ok(prompt)
+    }
+}
+
+/// What the authorization endpoint does next for a valid request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStep {
+    /// Send the user to the login page (no session, `prompt=login`, or `max_age` passed).
+    LogIn,
+    /// Show the consent page.
+    Consent,
+    /// Answer the client at once.
+    Answer,
 }
 
 /// Whether to show the consent page when a previous consent already covers the request.
@@ -72,6 +170,27 @@ pub struct AuthorizationRequest {
     pub nonce: Option<String>,
     /// Consent-page behaviour.
     pub approval_prompt: ApprovalPrompt,
+    /// OpenID Connect `prompt`.
+    pub prompt: Prompt,
+    /// OpenID Connect `max_age`.
+    pub max_age: Option<time::Duration>,
+    /// OpenID Connect `login_hint`.
+    pub login_hint: Option<String>,
+}
+
+impl AuthorizationRequest {
+    /// `error` sent back to the client, with `state`.
+    pub fn refuse(&self, error: OAuthError) -> AuthorizationRejection {
+        AuthorizationRejection::Redirect {
+            location: error_location(
+                &self.redirect_uri,
+                &error,
+                self.state.as_deref(),
+                self.response_type.in_fragment(),
+            ),
+            error,
+        }
+    }
 }
 
 /// Why an authorization request failed, and so how to answer.
@@ -111,30 +230,29 @@ impl Engine<'_> {
         let redirect_uri =
             registered_redirect(&application, params.redirect_uri.as_deref()).map_err(show)?;
 
-        // From here on errors go back to the client; the fragment carries implicit answers.
-        let implicit = params.response_type.as_deref() == Some("token");
+        // From here on errors go back to the client; the fragment carries answers with
+        // tokens, and so errors to requests for them.
+        let fragment = params
+            .response_type
+            .as_deref()
+            .is_some_and(|text| text.split(' ').any(|v| v == "token" || v == "id_token"));
         let redirect = |error: OAuthError| AuthorizationRejection::Redirect {
-            location: error_location(&redirect_uri, &error, params.state.as_deref(), implicit),
+            location: error_location(&redirect_uri, &error, params.state.as_deref(), fragment),
             error,
         };
         let response_type = match params.response_type.as_deref() {
-            Some("code") => ResponseType::Code,
-            Some("token") => ResponseType::Token,
-            Some(other) => {
-                return Err(redirect(OAuthError::UnsupportedResponseType(format!(
-                    "response_type {other:?} is not supported"
-                ))));
-            }
+            Some(text) => ResponseType::parse(text).ok_or_else(|| {
+                redirect(OAuthError::UnsupportedResponseType(format!(
+                    "response_type {text:?} is not supported"
+                )))
+            })?,
             None => {
                 return Err(redirect(OAuthError::InvalidRequest(
                     "response_type is missing".into(),
                 )));
             }
         };
-        let grant = match response_type {
-            ResponseType::Code => GrantType::AuthorizationCode,
-            ResponseType::Token => GrantType::Implicit,
-        };
+        let grant = response_type.grant();
         if !application.grant_types.allows(grant) {
             return Err(redirect(OAuthError::UnauthorizedClient(format!(
                 "this client may not use the {grant} grant"
@@ -148,11 +266,40 @@ impl Engine<'_> {
             None => None,
         };
         let scope = self.grantable_scope(requested.as_ref()).map_err(redirect)?;
-        let code_challenge = match response_type {
-            ResponseType::Code => self
+        if response_type.has_id_token() {
+            if !is_openid(&scope) {
+                return Err(redirect(OAuthError::InvalidRequest(format!(
+                    "an ID token needs the {OPENID} scope"
+                ))));
+            }
+            // OIDC Core §3.2.2.1, §3.3.2.11: it binds a front-channel ID token to the session.
+            if params.nonce.is_none() {
+                return Err(redirect(OAuthError::InvalidRequest(
+                    "nonce is required when an ID token is returned from this endpoint".into(),
+                )));
+            }
+        }
+        let code_challenge = match response_type.grant() {
+            GrantType::AuthorizationCode => self
                 .code_challenge(&application, params)
                 .map_err(redirect)?,
-            ResponseType::Token => None,
+            _ => None,
+        };
+        let prompt = match params.prompt.as_deref() {
+            Some(text) => Prompt::parse(text).map_err(redirect)?,
+            None => Prompt::default(),
+        };
+        let max_age = match params.max_age.as_deref() {
+            Some(text) => Some(
+                text.parse::<u32>()
+                    .map(|seconds| time::Duration::seconds(i64::from(seconds)))
+                    .map_err(|_| {
+                        redirect(OAuthError::InvalidRequest(
+                            "max_age must be a number of seconds".into(),
+                        ))
+                    })?,
+            ),
+            None => None,
         };
         let approval_prompt = match params.approval_prompt.as_deref() {
             Some("auto") => ApprovalPrompt::Auto,
@@ -173,7 +320,47 @@ impl Engine<'_> {
             code_challenge,
             nonce: params.nonce.clone(),
             approval_prompt,
+            prompt,
+            max_age,
+            login_hint: params.login_hint.clone(),
         })
+    }
+
+    /// What to do with a valid request, given the browser's session (its user and when
+    /// they logged in): log in, ask for consent, or answer. With `prompt=none` the first
+    /// two are `login_required` and `consent_required` errors back to the client.
+    pub async fn next_step(
+        &self,
+        request: &AuthorizationRequest,
+        session: Option<(&User, OffsetDateTime)>,
+        now: OffsetDateTime,
+    ) -> Result<NextStep, AuthorizationRejection> {
+        let recent_enough = |auth_time: OffsetDateTime| {
+            request
+                .max_age
+                .is_none_or(|max_age| now - auth_time <= max_age)
+        };
+        let user = match session {
+            Some((user, auth_time)) if !request.prompt.login && recent_enough(auth_time) => user,
+            _ if request.prompt.none => {
+                return Err(request.refuse(OAuthError::LoginRequired(
+                    "the user is not logged in".into(),
+                )));
+            }
+            _ => return Ok(NextStep::LogIn),
+        };
+        let ask = request.prompt.consent
+            || self
+                .needs_consent(request, user)
+                .await
+                .map_err(|e| request.refuse(e))?;
+        match (ask, request.prompt.none) {
+            (false, _) => Ok(NextStep::Answer),
+            (true, false) => Ok(NextStep::Consent),
+            (true, true) => Err(request.refuse(OAuthError::ConsentRequired(
+                "the user has not consented to this request".into(),
+            ))),
+        }
     }
 
     fn code_challenge(
@@ -225,8 +412,9 @@ impl Engine<'_> {
         Ok(true)
     }
 
-    /// The user approved: remembers the consent and answers with a code (in the query) or,
-    /// for the implicit grant, an access token (in the fragment). Returns the `Location`.
+    /// The user approved: remembers the consent and answers with what the response type
+    /// asks for: a code (in the query), or tokens, an ID token, a code and an ID token (in
+    /// the fragment). Returns the `Location`.
     pub async fn approve(
         &self,
         request: &AuthorizationRequest,
@@ -236,26 +424,35 @@ impl Engine<'_> {
     ) -> Result<String, OAuthError> {
         self.remember_consent(request, user, now).await?;
         let mut answer: Vec<(&str, String)> = Vec::new();
+        let mut code = None;
+        if matches!(
+            request.response_type,
+            ResponseType::Code | ResponseType::CodeIdToken
+        ) {
+            let value = random_urlsafe(32)?;
+            self.store
+                .create_authorization_code(&NewAuthorizationCode {
+                    code_hash: hash_token(value.expose()),
+                    application_id: request.application.id,
+                    user_id: user.id,
+                    redirect_uri: request.redirect_uri.clone(),
+                    scope: request.scope.clone(),
+                    code_challenge: request.code_challenge.clone(),
+                    nonce: request.nonce.clone(),
+                    auth_time,
+                    created_at: now,
+                    expires_at: now + self.settings.authorization_code_lifetime,
+                })
+                .await?;
+            answer.push(("code", value.expose().clone()));
+            code = Some(value);
+        }
+        let authentication = Authentication {
+            nonce: request.nonce.clone(),
+            auth_time: Some(auth_time),
+        };
         match request.response_type {
-            ResponseType::Code => {
-                let code = random_urlsafe(32)?;
-                self.store
-                    .create_authorization_code(&NewAuthorizationCode {
-                        code_hash: hash_token(code.expose()),
-                        application_id: request.application.id,
-                        user_id: user.id,
-                        redirect_uri: request.redirect_uri.clone(),
-                        scope: request.scope.clone(),
-                        code_challenge: request.code_challenge.clone(),
-                        nonce: request.nonce.clone(),
-                        auth_time,
-                        created_at: now,
-                        expires_at: now + self.settings.authorization_code_lifetime,
-                    })
-                    .await?;
-                answer.push(("code", code.expose().clone()));
-            }
-            ResponseType::Token => {
+            ResponseType::Token | ResponseType::IdTokenToken => {
                 let issue = Issue {
                     application: &request.application,
                     user: Some(user),
@@ -264,14 +461,36 @@ impl Engine<'_> {
                     authorization_code_id: None,
                     // RFC 6749 §4.2.2: the implicit grant never issues refresh tokens.
                     refresh: false,
-                    openid: None,
+                    openid: (request.response_type == ResponseType::IdTokenToken)
+                        .then_some(authentication),
                 };
                 let response = self.issue_tokens(issue, now).await?;
                 answer.push(("access_token", response.access_token.expose().clone()));
                 answer.push(("token_type", response.token_type.to_owned()));
                 answer.push(("expires_in", response.expires_in.to_string()));
                 answer.push(("scope", response.scope.to_string()));
+                if let Some(id_token) = response.id_token {
+                    answer.push(("id_token", id_token.expose().clone()));
+                }
             }
+            ResponseType::IdToken | ResponseType::CodeIdToken => {
+                let id_token = self
+                    .id_token(
+                        IdTokenFacts {
+                            application: &request.application,
+                            user,
+                            scope: &request.scope,
+                            nonce: request.nonce.as_deref(),
+                            auth_time: Some(auth_time),
+                            access_token: None,
+                            code: code.as_ref(),
+                        },
+                        now,
+                    )
+                    .await?;
+                answer.push(("id_token", id_token.expose().clone()));
+            }
+            ResponseType::Code => {}
         }
         if let Some(state) = &request.state {
             answer.push(("state", state.clone()));
@@ -279,7 +498,7 @@ impl Engine<'_> {
         Ok(location(
             &request.redirect_uri,
             &answer,
-            request.response_type == ResponseType::Token,
+            request.response_type.in_fragment(),
         ))
     }
 
@@ -290,7 +509,7 @@ impl Engine<'_> {
             &request.redirect_uri,
             &error,
             request.state.as_deref(),
-            request.response_type == ResponseType::Token,
+            request.response_type.in_fragment(),
         )
     }
 

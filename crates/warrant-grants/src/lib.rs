@@ -51,7 +51,8 @@ pub use applications::{
     register_application, rotate_client_secret, update_application,
 };
 pub use authorize::{
-    ApprovalPrompt, AuthorizationParams, AuthorizationRejection, AuthorizationRequest, ResponseType,
+    ApprovalPrompt, AuthorizationParams, AuthorizationRejection, AuthorizationRequest, NextStep,
+    Prompt, ResponseType,
 };
 pub use authorized::{
     AuthorizedToken, authorized_token, authorized_tokens, revoke_authorized_token,

@@ -3,7 +3,7 @@ use warrant_generators::GeneratorError;
 use warrant_storage::StoreError;
 
 /// An OAuth protocol error: one variant per error code of RFC 6749 §4.1.2.1 / §5.2,
-/// RFC 6750 §3.1, RFC 7009 §2.2.1 and RFC 8628 §3.5, each with the description sent to the client.
+/// RFC 6750 §3.1, RFC 7009 §2.2.1, RFC 8628 §3.5 and OIDC Core §3.1.2.6, each with the description sent to the client.
 ///
 /// The HTTP status, JSON body and `WWW-Authenticate` header for each code are decided in
 /// one place in `warrant-http`. Internal failures become [`OAuthError::ServerError`] or
@@ -36,6 +36,12 @@ pub enum OAuthError {
     /// `access_denied`: the resource owner refused.
     #[error("access_denied: {0}")]
     AccessDenied(String),
+    /// `login_required` (OIDC Core §3.1.2.6): `prompt=none`, and the user must log in.
+    #[error("login_required: {0}")]
+    LoginRequired(String),
+    /// `consent_required` (OIDC Core §3.1.2.6): `prompt=none`, and the user must consent.
+    #[error("consent_required: {0}")]
+    ConsentRequired(String),
     /// `unsupported_token_type` (RFC 7009).
     #[error("unsupported_token_type: {0}")]
     UnsupportedTokenType(String),
@@ -66,6 +72,8 @@ impl OAuthError {
             Self::UnsupportedResponseType(_) => "unsupported_response_type",
             Self::InvalidScope(_) => "invalid_scope",
             Self::AccessDenied(_) => "access_denied",
+            Self::LoginRequired(_) => "login_required",
+            Self::ConsentRequired(_) => "consent_required",
             Self::UnsupportedTokenType(_) => "unsupported_token_type",
             Self::InvalidToken(_) => "invalid_token",
             Self::InsufficientScope(_) => "insufficient_scope",
@@ -85,6 +93,8 @@ impl OAuthError {
             | Self::UnsupportedResponseType(d)
             | Self::InvalidScope(d)
             | Self::AccessDenied(d)
+            | Self::LoginRequired(d)
+            | Self::ConsentRequired(d)
             | Self::UnsupportedTokenType(d)
             | Self::InvalidToken(d)
             | Self::InsufficientScope(d) => Some(d),

@@ -40,13 +40,22 @@ impl From<Status> for PageOrRedirect {
     }
 }
 
-fn login_form(csrf: &str, next: Option<&str>, error: Option<&str>) -> String {
-    let error = error
+/// The login form; `message` above it, `username` filled in.
+fn login_form(
+    csrf: &str,
+    next: Option<&str>,
+    message: Option<&str>,
+    username: Option<&str>,
+) -> String {
+    let message = message
         .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, escape(e)))
         .unwrap_or_default();
+    let username = username
+        .map(|u| format!(r#" value="{}""#, escape(u)))
+        .unwrap_or_default();
     format!(
-        r#"{error}<form method="post" action="/accounts/login/">{csrf}{next}
-<label for="username">Username or email</label><input type="text" id="username" name="username" autocomplete="username" required autofocus>
+        r#"{message}<form method="post" action="/accounts/login/">{csrf}{next}
+<label for="username">Username or email</label><input type="text" id="username" name="username"{username} autocomplete="username" required autofocus>
 <label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>
 <button type="submit">Log in</button></form>"#,
         csrf = hidden("csrf_token", csrf),
@@ -54,17 +63,30 @@ fn login_form(csrf: &str, next: Option<&str>, error: Option<&str>) -> String {
     )
 }
 
-#[get("/accounts/login?<next>")]
+/// The login form, or who is logged in. A logged-in user sent here with somewhere to go
+/// next must log in again (OpenID Connect's `prompt=login`, `max_age`).
+#[get("/accounts/login?<next>&<login_hint>")]
 fn login_page(
     state: &State<AppState>,
     cookies: &CookieJar<'_>,
     user: CurrentUser,
     next: Option<&str>,
+    login_hint: Option<&str>,
 ) -> PageOrRedirect {
     let csrf = match csrf_token(state, cookies) {
         Ok(csrf) => csrf,
         Err(status) => return status.into(),
     };
+    let next = safe_next(next);
+    if let (Some((user, _)), Some(_)) = (&user.0, next) {
+        let form = login_form(
+            &csrf,
+            next,
+            Some("Log in again to continue."),
+            Some(login_hint.unwrap_or(user.username.as_str())),
+        );
+        return PageOrRedirect::Page(Page::new(Status::Ok, "Log in", form));
+    }
     if let Some((user, _)) = user.0 {
         let body = format!(
             r#"<p>You are logged in as <strong>{}</strong>.</p><form method="post" action="/accounts/logout/">{}<button type="submit">Log out</button></form>"#,
@@ -76,7 +98,7 @@ fn login_page(
     PageOrRedirect::Page(Page::new(
         Status::Ok,
         "Log in",
-        login_form(&csrf, safe_next(next), None),
+        login_form(&csrf, next, None, login_hint),
     ))
 }
 
@@ -119,14 +141,14 @@ async fn login(
     };
     let next = safe_next(form.get("next"));
     let (Some(login), Some(password)) = (form.get("username"), form.secret("password")) else {
-        return retry(state, cookies, next);
+        return retry(state, cookies, next, form.get("username"));
     };
     match state.engine().authenticate_user(login, &password).await {
         Ok(Some(user)) => match log_in(state, cookies, &user).await {
             Ok(()) => PageOrRedirect::Redirect(SeeOther(next.unwrap_or(HOME).to_owned())),
             Err(status) => status.into(),
         },
-        Ok(None) => retry(state, cookies, next),
+        Ok(None) => retry(state, cookies, next, Some(login)),
         Err(error) => {
             tracing::warn!(%error, "login failed on storage");
             Status::ServiceUnavailable.into()
@@ -134,14 +156,19 @@ async fn login(
     }
 }
 
-fn retry(state: &AppState, cookies: &CookieJar<'_>, next: Option<&str>) -> PageOrRedirect {
+fn retry(
+    state: &AppState,
+    cookies: &CookieJar<'_>,
+    next: Option<&str>,
+    username: Option<&str>,
+) -> PageOrRedirect {
     match csrf_token(state, cookies) {
         Ok(csrf) => {
             let message = "Please enter a correct username or email and password.";
             PageOrRedirect::Page(Page::new(
                 Status::Ok,
                 "Log in",
-                login_form(&csrf, next, Some(message)),
+                login_form(&csrf, next, Some(message), username),
             ))
         }
         Err(status) => status.into(),

@@ -6,7 +6,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 use rocket::{Route, State, get, post, routes};
 use time::OffsetDateTime;
 use warrant_grants::{
-    AuthorizationParams, AuthorizationRejection, AuthorizationRequest, OAuthError,
+    AuthorizationParams, AuthorizationRejection, AuthorizationRequest, NextStep, OAuthError,
 };
 use warrant_model::User;
 
@@ -39,7 +39,7 @@ impl<'r> FromRequest<'r> for RawQuery {
     }
 }
 
-const PARAMS: [&str; 9] = [
+const PARAMS: [&str; 12] = [
     "client_id",
     "response_type",
     "redirect_uri",
@@ -49,6 +49,9 @@ const PARAMS: [&str; 9] = [
     "code_challenge_method",
     "nonce",
     "approval_prompt",
+    "prompt",
+    "max_age",
+    "login_hint",
 ];
 
 fn params(form: &FormParams) -> AuthorizationParams {
@@ -63,6 +66,9 @@ fn params(form: &FormParams) -> AuthorizationParams {
         code_challenge_method: get("code_challenge_method"),
         nonce: get("nonce"),
         approval_prompt: get("approval_prompt"),
+        prompt: get("prompt"),
+        max_age: get("max_age"),
+        login_hint: get("login_hint"),
     }
 }
 
@@ -110,18 +116,53 @@ async fn authorize_page(
         Ok(request) => request,
         Err(answer) => return answer,
     };
-    let Some((user, auth_time)) = user.0 else {
-        return login_redirect(&format!("/o/authorize/?{}", query.0));
-    };
-    let engine = state.engine();
-    match engine.needs_consent(&request, &user).await {
-        Ok(false) => answer(state, &request, &user, auth_time, true).await,
-        Ok(true) => match csrf_token(state, cookies) {
-            Ok(csrf) => consent_page(state, &request, &user, &form, &csrf),
+    let session = user.0.as_ref().map(|(user, auth_time)| (user, *auth_time));
+    let step = state
+        .engine()
+        .next_step(&request, session, OffsetDateTime::now_utc())
+        .await;
+    match (step, session) {
+        (Err(AuthorizationRejection::Redirect { location, .. }), _) => {
+            PageOrRedirect::Redirect(SeeOther(location))
+        }
+        (Err(AuthorizationRejection::ShowError(error)), _) => error_page(&error),
+        (Ok(NextStep::Answer), Some((user, auth_time))) => {
+            answer(state, &request, user, auth_time, true).await
+        }
+        (Ok(NextStep::Consent), Some((user, _))) => match csrf_token(state, cookies) {
+            Ok(csrf) => consent_page(state, &request, user, &form, &csrf),
             Err(status) => status.into(),
         },
-        Err(error) => error_page(&error),
+        _ => login_redirect(&after_login(&query.0, &form), request.login_hint.as_deref()),
     }
+}
+
+/// The authorization request to come back to after logging in: the same parameters, but
+/// without `prompt=login` and `max_age`, which the login has just satisfied (else
+/// `max_age=0` would send the user back to the login page for ever).
+fn after_login(raw_query: &str, form: &FormParams) -> String {
+    let satisfied_by_login = form.get("max_age").is_some()
+        || form
+            .get("prompt")
+            .is_some_and(|prompt| prompt.split(' ').any(|v| v == "login"));
+    if !satisfied_by_login {
+        return format!("/o/authorize/?{raw_query}");
+    }
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in form.iter() {
+        if name == "max_age" {
+            continue;
+        }
+        if name == "prompt" {
+            let rest: Vec<&str> = value.split(' ').filter(|v| *v != "login").collect();
+            if !rest.is_empty() {
+                query.append_pair(name, &rest.join(" "));
+            }
+        } else {
+            query.append_pair(name, value);
+        }
+    }
+    format!("/o/authorize/?{}", query.finish())
 }
 
 async fn answer(

@@ -77,6 +77,11 @@ impl FormParams {
         self.0.get(name).map(String::as_str)
     }
 
+    /// Every parameter, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// A required parameter's value.
     pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
         self.get(name)

@@ -130,6 +130,8 @@ pub fn status_of(error: &OAuthError) -> Status {
         | OAuthError::UnsupportedResponseType(_)
         | OAuthError::InvalidScope(_)
         | OAuthError::AccessDenied(_)
+        | OAuthError::LoginRequired(_)
+        | OAuthError::ConsentRequired(_)
         | OAuthError::UnsupportedTokenType(_) => Status::BadRequest,
     }
 }

@@ -46,7 +46,7 @@ const ENDPOINTS: [(&str, &str); 6] = [
 const CLIENT_AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
 
 /// Claims an ID token or the userinfo endpoint may carry.
-const CLAIMS: [&str; 14] = [
+const CLAIMS: [&str; 15] = [
     "iss",
     "sub",
     "aud",
@@ -55,6 +55,7 @@ const CLAIMS: [&str; 14] = [
     "auth_time",
     "nonce",
     "at_hash",
+    "c_hash",
     "name",
     "given_name",
     "family_name",
@@ -85,7 +86,8 @@ fn metadata(settings: &GrantSettings) -> Value {
     let mut document = json!({
         "issuer": issuer,
         "scopes_supported": settings.scopes.names().map(|s| s.as_str()).collect::<Vec<_>>(),
-        "response_types_supported": ["code", "token"],
+        "response_types_supported": ["code", "token", "id_token", "id_token token", "code id_token"],
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "response_modes_supported": ["query", "fragment"],
         "grant_types_supported": GRANT_TYPES.map(GrantType::as_str),
         "subject_types_supported": ["public"],

@@ -20,15 +20,19 @@ pub(crate) fn answer(result: Answer) -> PageOrRedirect {
 pub(crate) fn logged_in(user: CurrentUser, uri: &RequestUri<'_>) -> Result<User, PageOrRedirect> {
     match user.0 {
         Some((user, _)) => Ok(user),
-        None => Err(login_redirect(&uri.to_string())),
+        None => Err(login_redirect(&uri.to_string(), None)),
     }
 }
 
-/// A redirect to the login page, which sends the user on to `next` afterwards.
-pub(crate) fn login_redirect(next: &str) -> PageOrRedirect {
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("next", next)
-        .finish();
+/// A redirect to the login page, which sends the user on to `next` afterwards and
+/// suggests `login_hint` as the username.
+pub(crate) fn login_redirect(next: &str, login_hint: Option<&str>) -> PageOrRedirect {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("next", next);
+    if let Some(hint) = login_hint {
+        query.append_pair("login_hint", hint);
+    }
+    let query = query.finish();
     PageOrRedirect::Redirect(SeeOther(format!("/accounts/login/?{query}")))
 }
 

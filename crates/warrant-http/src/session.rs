@@ -94,6 +94,9 @@ pub(crate) async fn log_in(
     cookies: &CookieJar<'_>,
     user: &User,
 ) -> Result<(), Status> {
+    // Logging in again (OpenID Connect's prompt=login, max_age) replaces the browser's
+    // session instead of leaving the old one valid.
+    log_out(state, cookies).await;
     let key = random_urlsafe(32).map_err(|_| Status::InternalServerError)?;
     let now = OffsetDateTime::now_utc();
     let session = NewSession {

@@ -340,3 +340,257 @@ async fn keys_sealed_under_another_secret_key_do_not_open() {
         warrant_grants::KeyRing::new(other, std::time::Duration::ZERO, time::Duration::hours(1));
     assert!(ring.current(&world.store, now()).await.is_err());
 }
+
+/// An authorization request of `client` for `response_type`, with `openid`, a nonce and
+/// PKCE.
+fn oidc_params(client: &Client, response_type: &str) -> AuthorizationParams {
+    AuthorizationParams {
+        client_id: Some(client.application.client_id.to_string()),
+        response_type: Some(response_type.into()),
+        redirect_uri: Some(REDIRECT.into()),
+        scope: Some("openid profile".into()),
+        state: Some("af0ifjsldkj".into()),
+        nonce: Some("n-0S6_WzA2Mj".into()),
+        code_challenge: Some(CHALLENGE.into()),
+        code_challenge_method: Some("S256".into()),
+        ..AuthorizationParams::default()
+    }
+}
+
+/// The fragment's parameters of a `Location` (and that there is no query answer).
+fn fragment(location: &str) -> std::collections::BTreeMap<String, String> {
+    let url = url::Url::parse(location).unwrap();
+    assert_eq!(url.query(), None, "{location}");
+    url::form_urlencoded::parse(url.fragment().unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+async fn front_channel_client(world: &World) -> Client {
+    use warrant_model::GrantType::*;
+    world
+        .client(
+            warrant_model::ClientType::Confidential,
+            &[AuthorizationCode, Implicit],
+        )
+        .await
+}
+
+#[tokio::test]
+async fn id_tokens_come_from_the_authorization_endpoint_for_each_oidc_response_type() {
+    let world = oidc_world().await;
+    let client = front_channel_client(&world).await;
+    let alice = world.user("alice").await;
+    let engine = world.engine();
+    let auth_time = now() - time::Duration::minutes(1);
+    let approve = async |response_type: &str| {
+        let request = engine
+            .validate_authorization(&oidc_params(&client, response_type))
+            .await
+            .unwrap();
+        fragment(
+            &engine
+                .approve(&request, &alice, auth_time, now())
+                .await
+                .unwrap(),
+        )
+    };
+
+    let answer = approve("id_token").await;
+    assert_eq!(answer["state"], "af0ifjsldkj");
+    assert!(!answer.contains_key("access_token") && !answer.contains_key("code"));
+    let (_, claims) = decode(&answer["id_token"]);
+    assert_eq!(claims["nonce"], "n-0S6_WzA2Mj");
+    assert_eq!(claims["auth_time"], auth_time.unix_timestamp());
+    assert_eq!(
+        claims["preferred_username"], "alice",
+        "no userinfo call: claims inline"
+    );
+    assert_eq!(claims.get("at_hash"), None);
+
+    let answer = approve("token id_token").await;
+    let (header, claims) = decode(&answer["id_token"]);
+    let algorithm = SigningAlgorithm::parse(header["alg"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        claims["at_hash"],
+        warrant_generators::half_hash(algorithm, &answer["access_token"])
+    );
+    assert_eq!(answer["token_type"], "Bearer");
+    assert!(!answer.contains_key("refresh_token"));
+
+    let answer = approve("code id_token").await;
+    let (_, claims) = decode(&answer["id_token"]);
+    assert_eq!(
+        claims["c_hash"],
+        warrant_generators::half_hash(algorithm, &answer["code"])
+    );
+    assert!(!answer.contains_key("access_token"));
+    let tokens = engine
+        .token(
+            &client.credentials,
+            TokenRequest::AuthorizationCode {
+                code: secret(&answer["code"]),
+                redirect_uri: Some(
+                    RedirectUri::parse(REDIRECT, RedirectUriPolicy::default()).unwrap(),
+                ),
+                code_verifier: Some(secret(VERIFIER)),
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    let (_, claims) = decode(tokens.id_token.unwrap().expose());
+    assert_eq!(
+        claims["nonce"], "n-0S6_WzA2Mj",
+        "the hybrid code keeps the nonce"
+    );
+}
+
+#[tokio::test]
+async fn front_channel_id_tokens_need_openid_a_nonce_and_an_allowed_grant() {
+    let world = oidc_world().await;
+    let client = front_channel_client(&world).await;
+    let code_only = world.confidential().await;
+    let cases = [
+        (
+            AuthorizationParams {
+                nonce: None,
+                ..oidc_params(&client, "id_token")
+            },
+            "invalid_request",
+        ),
+        (
+            AuthorizationParams {
+                nonce: None,
+                ..oidc_params(&client, "code id_token")
+            },
+            "invalid_request",
+        ),
+        (
+            AuthorizationParams {
+                scope: Some("profile".into()),
+                ..oidc_params(&client, "id_token token")
+            },
+            "invalid_request",
+        ),
+        (
+            oidc_params(&client, "code token"),
+            "unsupported_response_type",
+        ),
+        (
+            oidc_params(&client, "id_token id_token"),
+            "unsupported_response_type",
+        ),
+        (oidc_params(&code_only, "id_token"), "unauthorized_client"),
+    ];
+    for (params, code) in cases {
+        match world.engine().validate_authorization(&params).await {
+            Err(warrant_grants::AuthorizationRejection::Redirect { location, error }) => {
+                assert_eq!(error.code(), code, "{params:?}");
+                let answer = fragment(&location);
+                assert_eq!(answer["error"], code, "errors go in the fragment");
+                assert_eq!(answer["state"], "af0ifjsldkj");
+            }
+            other => panic!("{params:?}: {other:?}"),
+        }
+    }
+    // A pure OAuth implicit request still works without a nonce.
+    let plain = AuthorizationParams {
+        nonce: None,
+        scope: Some("read".into()),
+        ..oidc_params(&client, "token")
+    };
+    assert!(world.engine().validate_authorization(&plain).await.is_ok());
+}
+
+#[tokio::test]
+async fn prompt_and_max_age_decide_whether_to_log_in_or_ask() {
+    use warrant_grants::{AuthorizationRejection, NextStep};
+    let world = oidc_world().await;
+    let client = world.confidential().await;
+    let alice = world.user("alice").await;
+    let engine = world.engine();
+    let step = async |params: AuthorizationParams, auth_time: Option<time::OffsetDateTime>| {
+        let request = engine.validate_authorization(&params).await.unwrap();
+        let session = auth_time.map(|at| (&alice, at));
+        engine.next_step(&request, session, now()).await
+    };
+    let with = |prompt: Option<&str>, max_age: Option<&str>| AuthorizationParams {
+        prompt: prompt.map(str::to_owned),
+        max_age: max_age.map(str::to_owned),
+        ..oidc_params(&client, "code")
+    };
+    let just_now = Some(now());
+    let two_minutes_ago = Some(now() - time::Duration::minutes(2));
+
+    assert_eq!(step(with(None, None), None).await, Ok(NextStep::LogIn));
+    assert_eq!(
+        step(with(None, None), just_now).await,
+        Ok(NextStep::Consent)
+    );
+    assert_eq!(
+        step(with(Some("login"), None), just_now).await,
+        Ok(NextStep::LogIn)
+    );
+    assert_eq!(
+        step(with(None, Some("60")), two_minutes_ago).await,
+        Ok(NextStep::LogIn)
+    );
+    assert_eq!(
+        step(with(None, Some("600")), two_minutes_ago).await,
+        Ok(NextStep::Consent)
+    );
+    let refused = |outcome: Result<NextStep, AuthorizationRejection>| match outcome {
+        Err(AuthorizationRejection::Redirect { location, error }) => {
+            assert!(location.starts_with(&format!("{REDIRECT}?")), "{location}");
+            assert!(location.contains("state=af0ifjsldkj"), "{location}");
+            error.code()
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        refused(step(with(Some("none"), None), None).await),
+        "login_required"
+    );
+    assert_eq!(
+        refused(step(with(Some("none"), Some("60")), two_minutes_ago).await),
+        "login_required"
+    );
+    assert_eq!(
+        refused(step(with(Some("none"), None), just_now).await),
+        "consent_required"
+    );
+
+    let mut trusted = client.application.clone();
+    trusted.skip_authorization = true;
+    world.store_update(&trusted).await;
+    assert_eq!(
+        step(with(Some("none"), None), just_now).await,
+        Ok(NextStep::Answer)
+    );
+    assert_eq!(step(with(None, None), just_now).await, Ok(NextStep::Answer));
+    assert_eq!(
+        step(with(Some("consent"), None), just_now).await,
+        Ok(NextStep::Consent),
+        "prompt=consent asks even a trusted client's user"
+    );
+    assert_eq!(
+        step(with(Some("select_account login"), None), just_now).await,
+        Ok(NextStep::LogIn)
+    );
+
+    for (prompt, max_age) in [
+        (Some("none login"), None),
+        (Some("sometimes"), None),
+        (None, Some("-1")),
+        (None, Some("soon")),
+    ] {
+        let outcome = engine.validate_authorization(&with(prompt, max_age)).await;
+        match outcome {
+            Err(AuthorizationRejection::Redirect { error, .. }) => {
+                assert_eq!(error.code(), "invalid_request", "{prompt:?} {max_age:?}")
+            }
+            other => panic!("{prompt:?} {max_age:?}: {other:?}"),
+        }
+    }
+}
