@@ -79,6 +79,7 @@ mod oidc_suite {
         userinfo_needs_the_openid_scope,
         implicit_and_hybrid_id_tokens_verify,
         prompt_max_age_and_login_hint,
+        rp_initiated_logout,
     );
 }
 

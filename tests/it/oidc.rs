@@ -20,6 +20,7 @@ use crate::support::{Server, TestEnv, oauth2_http};
 
 const PASSWORD: &str = "correct-horse-battery";
 const REDIRECT: &str = "http://127.0.0.1:9000/callback";
+const AFTER_LOGOUT: &str = "http://127.0.0.1:9000/bye";
 
 struct Setup {
     server: Server,
@@ -57,6 +58,8 @@ async fn setup(env: &TestEnv) -> Setup {
             "authorization_code",
             "--redirect-uri",
             REDIRECT,
+            "--post-logout-redirect-uri",
+            AFTER_LOGOUT,
         ];
         args.extend_from_slice(extra);
         let created: Value = serde_json::from_slice(&env.run(&args, None).stdout).unwrap();
@@ -129,6 +132,12 @@ struct SignIn {
 }
 
 async fn sign_in(server: &Server, rp: &RelyingParty) -> SignIn {
+    let mut browser = Browser::new(server);
+    sign_in_with(&mut browser, rp).await
+}
+
+/// [`sign_in`] in `browser`, which logs in first.
+async fn sign_in_with(browser: &mut Browser<'_>, rp: &RelyingParty) -> SignIn {
     let client = rp.client();
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state, nonce) = client
@@ -141,9 +150,6 @@ async fn sign_in(server: &Server, rp: &RelyingParty) -> SignIn {
         .add_scope(Scope::new("email".into()))
         .set_pkce_challenge(challenge)
         .url();
-    assert!(url.as_str().starts_with(&server.base_url), "{url}");
-
-    let mut browser = Browser::new(server);
     browser.log_in("alice", PASSWORD).await;
     let path = format!("{}?{}", url.path(), url.query().unwrap());
     let consent = browser.get(&path).await;
@@ -591,4 +597,81 @@ pub async fn prompt_max_age_and_login_hint(env: &TestEnv) {
         );
         assert!(consent.body.contains("Authorize"), "{extra}");
     }
+}
+
+pub async fn rp_initiated_logout(env: &TestEnv) {
+    use openidconnect::{LogoutRequest, PostLogoutRedirectUrl, ProviderMetadataWithLogout};
+    let setup = setup(env).await;
+    let server = &setup.server;
+    let client_id = &setup.clients[0].1;
+    let rp = RelyingParty::discover(server, client_id).await;
+    let issuer = IssuerUrl::new(server.base_url.clone()).unwrap();
+    let with_logout = ProviderMetadataWithLogout::discover_async(issuer, &oauth2_http)
+        .await
+        .unwrap();
+    let end_session = with_logout
+        .additional_metadata()
+        .end_session_endpoint
+        .clone()
+        .expect("the metadata names the end-session endpoint");
+    let logout_path = |url: url::Url| format!("{}?{}", url.path(), url.query().unwrap_or_default());
+
+    // With an ID token as hint: logged out at once, sent back with the state.
+    let mut browser = Browser::new(server);
+    let first = sign_in_with(&mut browser, &rp).await;
+    let url = LogoutRequest::from(end_session.clone())
+        .set_id_token_hint(&first.id_token)
+        .set_post_logout_redirect_uri(PostLogoutRedirectUrl::new(AFTER_LOGOUT.into()).unwrap())
+        .set_state(CsrfToken::new("bye-1".into()))
+        .http_get_url();
+    let reply = browser.get(&logout_path(url)).await;
+    assert_eq!(reply.status, 303, "{reply:?}");
+    assert_eq!(location(&reply), format!("{AFTER_LOGOUT}?state=bye-1"));
+    let home = browser.get("/accounts/login/").await;
+    assert!(
+        !home.body.contains("You are logged in"),
+        "the session ended"
+    );
+
+    // Without a hint the user confirms first.
+    browser.log_in("alice", PASSWORD).await;
+    let url = LogoutRequest::from(end_session.clone())
+        .set_client_id(ClientId::new(client_id.clone()))
+        .set_post_logout_redirect_uri(PostLogoutRedirectUrl::new(AFTER_LOGOUT.into()).unwrap())
+        .http_get_url();
+    let confirm = browser.get(&logout_path(url)).await;
+    assert_eq!(confirm.status, 200);
+    assert!(
+        confirm
+            .body
+            .contains("Log out from <strong>Photo App</strong>?")
+    );
+    assert!(
+        browser
+            .get("/accounts/login/")
+            .await
+            .body
+            .contains("You are logged in"),
+        "not logged out before confirming"
+    );
+    let done = browser.submit(&confirm, "/o/logout/", &[]).await;
+    assert_eq!(location(&done), AFTER_LOGOUT);
+    assert!(
+        !browser
+            .get("/accounts/login/")
+            .await
+            .body
+            .contains("You are logged in")
+    );
+
+    // An unregistered destination is never redirected to.
+    let url = LogoutRequest::from(end_session)
+        .set_id_token_hint(&first.id_token)
+        .set_post_logout_redirect_uri(
+            PostLogoutRedirectUrl::new("https://evil.example/".into()).unwrap(),
+        )
+        .http_get_url();
+    let reply = browser.get(&logout_path(url)).await;
+    assert_eq!(reply.status, 400);
+    assert!(reply.header("location").is_none());
 }

@@ -58,4 +58,4 @@ pub use registry::{
     TokenGenerator,
 };
 pub use seal::SealingKey;
-pub use signing::{SigningKeyPair, generate_signing_key, half_hash};
+pub use signing::{SigningKeyPair, generate_signing_key, half_hash, jwt_key_id, verify_jwt};

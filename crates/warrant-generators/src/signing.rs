@@ -8,8 +8,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::SystemRandom;
 use ring::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RSA_PKCS1_SHA256,
-    RsaKeyPair, RsaPublicKeyComponents,
+    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, ED25519, EcdsaKeyPair,
+    Ed25519KeyPair, KeyPair, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair,
+    RsaPublicKeyComponents, UnparsedPublicKey,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -189,6 +190,51 @@ pub fn half_hash(algorithm: SigningAlgorithm, value: &str) -> String {
     URL_SAFE_NO_PAD.encode(&bytes[..bytes.len() / 2])
 }
 
+/// The `kid` in a compact JWS's header, if it has one.
+pub fn jwt_key_id(jwt: &str) -> Option<String> {
+    let header = jwt.split('.').next()?;
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+    header["kid"].as_str().map(str::to_owned)
+}
+
+/// The claims of a compact JWS whose signature the public `jwk` (as published in the
+/// JWKS, with its `alg`) verifies; `None` for anything else.
+pub fn verify_jwt(jwk: &Value, jwt: &str) -> Option<Value> {
+    let (input, signature) = jwt.rsplit_once('.')?;
+    let (header, claims) = input.split_once('.')?;
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+    let algorithm = SigningAlgorithm::parse(jwk["alg"].as_str()?).ok()?;
+    // The header must name the key's own algorithm: no "none", no algorithm confusion.
+    if header["alg"].as_str() != Some(algorithm.as_str()) {
+        return None;
+    }
+    let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+    let member = |name: &str| URL_SAFE_NO_PAD.decode(jwk[name].as_str()?).ok();
+    let verified = match algorithm {
+        SigningAlgorithm::RS256 => RsaPublicKeyComponents {
+            n: member("n")?,
+            e: member("e")?,
+        }
+        .verify(&RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &signature)
+        .is_ok(),
+        SigningAlgorithm::ES256 => {
+            let mut point = vec![4];
+            point.extend(member("x")?);
+            point.extend(member("y")?);
+            UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point)
+                .verify(input.as_bytes(), &signature)
+                .is_ok()
+        }
+        SigningAlgorithm::EdDSA => UnparsedPublicKey::new(&ED25519, member("x")?)
+            .verify(input.as_bytes(), &signature)
+            .is_ok(),
+    };
+    if !verified {
+        return None;
+    }
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).ok()?).ok()
+}
+
 fn base64_json(value: &impl Serialize) -> Result<String, GeneratorError> {
     let json = serde_json::to_vec(value).map_err(|e| GeneratorError::SigningKey(e.to_string()))?;
     Ok(URL_SAFE_NO_PAD.encode(json))
@@ -214,41 +260,10 @@ fn thumbprint(jwk: &Value) -> Result<String, GeneratorError> {
 
 #[cfg(test)]
 mod tests {
-    use ring::signature::{
-        ECDSA_P256_SHA256_FIXED, ED25519, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey,
-        VerificationAlgorithm,
-    };
-
     use super::*;
 
     fn verify(key: &SigningKeyPair, jwt: &str) -> bool {
-        let jwk = key.public_jwk();
-        let field = |name: &str| URL_SAFE_NO_PAD.decode(jwk[name].as_str().unwrap()).unwrap();
-        let Some((input, signature)) = jwt.rsplit_once('.') else {
-            return false;
-        };
-        let signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
-        let (algorithm, public): (&dyn VerificationAlgorithm, Vec<u8>) = match key.algorithm() {
-            SigningAlgorithm::RS256 => {
-                let components = RsaPublicKeyComponents {
-                    n: field("n"),
-                    e: field("e"),
-                };
-                return components
-                    .verify(&RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &signature)
-                    .is_ok();
-            }
-            SigningAlgorithm::ES256 => {
-                let mut point = vec![4];
-                point.extend(field("x"));
-                point.extend(field("y"));
-                (&ECDSA_P256_SHA256_FIXED, point)
-            }
-            SigningAlgorithm::EdDSA => (&ED25519, field("x")),
-        };
-        UnparsedPublicKey::new(algorithm, public)
-            .verify(input.as_bytes(), &signature)
-            .is_ok()
+        verify_jwt(key.public_jwk(), jwt).is_some()
     }
 
     #[test]
@@ -271,7 +286,8 @@ mod tests {
             assert_eq!(header["alg"], algorithm.as_str());
             assert_eq!(header["kid"], key.kid());
             assert_eq!(key.public_jwk()["kid"], key.kid());
-            assert!(verify(&key, &jwt), "{algorithm}");
+            assert_eq!(verify_jwt(key.public_jwk(), &jwt).unwrap()["sub"], "42");
+            assert_eq!(jwt_key_id(&jwt).as_deref(), Some(key.kid()));
 
             let tampered = jwt.replacen(".eyJzdWIiOiI0MiJ9.", ".eyJzdWIiOiI0MyJ9.", 1);
             assert_ne!(tampered, jwt);
@@ -279,6 +295,20 @@ mod tests {
             let reloaded = SigningKeyPair::from_pkcs8(algorithm, pkcs8.expose()).unwrap();
             assert_eq!(reloaded.kid(), key.kid(), "the kid is a thumbprint");
         }
+    }
+
+    #[test]
+    fn a_jwt_naming_another_algorithm_or_key_does_not_verify() {
+        let pkcs8 = generate_signing_key(SigningAlgorithm::ES256).unwrap();
+        let key = SigningKeyPair::from_pkcs8(SigningAlgorithm::ES256, pkcs8.expose()).unwrap();
+        let jwt = key.sign_jwt("JWT", &json!({"sub": "42"})).unwrap();
+        let (_, rest) = jwt.split_once('.').unwrap();
+        let unsigned = format!("{}.{rest}", URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#));
+        assert!(!verify(&key, &unsigned), "alg none");
+        let other = generate_signing_key(SigningAlgorithm::ES256).unwrap();
+        let other = SigningKeyPair::from_pkcs8(SigningAlgorithm::ES256, other.expose()).unwrap();
+        assert!(!verify(&other, &jwt), "another key");
+        assert!(!verify(&key, "not.a.jwt"));
     }
 
     #[test]

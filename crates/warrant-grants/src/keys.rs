@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use warrant_generators::{SealingKey, SigningKeyPair, generate_signing_key};
+use warrant_generators::{
+    SealingKey, SigningKeyPair, generate_signing_key, jwt_key_id, verify_jwt,
+};
 use warrant_model::{SigningAlgorithm, SigningKey};
 use warrant_storage::Store;
 
@@ -91,6 +93,17 @@ impl KeySet {
     /// The JWK Set (RFC 7517 §5) served to relying parties and resource servers.
     pub fn jwks(&self) -> &Value {
         &self.jwks
+    }
+
+    /// The claims of a JWT signed by one of the published keys; `None` when no published
+    /// key verifies it.
+    pub fn verify(&self, jwt: &str) -> Option<Value> {
+        let kid = jwt_key_id(jwt)?;
+        let jwk = self.jwks["keys"]
+            .as_array()?
+            .iter()
+            .find(|jwk| jwk["kid"].as_str() == Some(kid.as_str()))?;
+        verify_jwt(jwk, jwt)
     }
 
     fn from_stored(

@@ -8,6 +8,7 @@
 //!   `client_credentials` and `refresh_token` grants, with client authentication
 //!   ([`ClientCredentials`]), refresh-token rotation and reuse detection;
 //! - [`Engine::revoke`] (RFC 7009) and [`Engine::introspect`] (RFC 7662);
+//! - [`Engine::validate_logout`]: OpenID Connect RP-initiated logout;
 //! - [`Engine::authenticate_user`]: username or email plus password;
 //! - [`authenticate_bearer`]: an access token presented to a resource (RFC 6750),
 //!   and [`api_token_of`], [`replace_api_token`], [`user_of_api_token`]: users' API tokens;
@@ -36,6 +37,7 @@ mod error;
 mod introspect;
 mod issue;
 mod keys;
+mod logout;
 mod oauth_error;
 mod oidc;
 mod origins;
@@ -67,6 +69,7 @@ pub use error::GrantsError;
 pub use introspect::{ActiveToken, Introspection};
 pub use issue::TokenResponse;
 pub use keys::{KeyRing, KeySet, ensure_signing_keys, rotate_signing_key};
+pub use logout::{LogoutParams, LogoutRequest};
 pub use oauth_error::OAuthError;
 pub use oidc::{OIDC_SCOPES, OPENID, id_token_algorithm, subject, user_claims, userinfo};
 pub use origins::AllowedOrigins;

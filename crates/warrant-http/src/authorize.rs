@@ -13,7 +13,7 @@ use warrant_model::User;
 use crate::AppState;
 use crate::accounts::{PageForm, PageOrRedirect};
 use crate::form::FormParams;
-use crate::html::{Page, SeeOther, escape, hidden};
+use crate::html::{Page, SeeOther, escape, form_action_source, hidden};
 use crate::pages::login_redirect;
 use crate::session::{CurrentUser, csrf_token};
 
@@ -22,7 +22,7 @@ pub(crate) fn routes() -> Vec<Route> {
 }
 
 /// The request's raw query string.
-pub struct RawQuery(String);
+pub struct RawQuery(pub(crate) String);
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for RawQuery {
@@ -217,18 +217,9 @@ fn consent_page(
         user = escape(user.username.as_str()),
         csrf = hidden("csrf_token", csrf),
     );
-    let page =
-        Page::new(Status::Ok, "Authorize", body).allow_form_action(form_action_source(request));
+    let page = Page::new(Status::Ok, "Authorize", body)
+        .allow_form_action(form_action_source(request.redirect_uri.as_str()));
     PageOrRedirect::Page(page)
-}
-
-/// The CSP source that lets the consent form's answer redirect to the client.
-fn form_action_source(request: &AuthorizationRequest) -> String {
-    match url::Url::parse(request.redirect_uri.as_str()) {
-        Ok(url) if url.origin().is_tuple() => url.origin().ascii_serialization(),
-        Ok(url) => format!("{}:", url.scheme()),
-        Err(_) => String::new(),
-    }
 }
 
 #[post("/o/authorize", data = "<form>")]

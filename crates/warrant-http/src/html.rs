@@ -20,6 +20,16 @@ pub(crate) fn escape(text: &str) -> String {
     out
 }
 
+/// The CSP `form-action` source that lets a form's answer redirect to `uri` (a client's
+/// redirect URI, which may use a custom scheme).
+pub(crate) fn form_action_source(uri: &str) -> String {
+    match url::Url::parse(uri) {
+        Ok(url) if url.origin().is_tuple() => url.origin().ascii_serialization(),
+        Ok(url) => format!("{}:", url.scheme()),
+        Err(_) => String::new(),
+    }
+}
+
 /// A hidden form field.
 pub(crate) fn hidden(name: &str, value: &str) -> String {
     format!(

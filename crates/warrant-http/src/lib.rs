@@ -22,6 +22,7 @@ mod form;
 pub mod guards;
 mod health;
 mod html;
+mod logout;
 mod oauth;
 mod oauth_response;
 mod oidc;
@@ -102,6 +103,7 @@ pub fn build(config: rocket::Config, state: AppState) -> Rocket<Build> {
         .mount("/", cors::routes())
         .mount("/", authorize::routes())
         .mount("/", accounts::routes())
+        .mount("/", logout::routes())
         .mount("/", profile::routes())
         .mount("/", applications::routes())
         .mount("/", authorized_tokens::routes())

@@ -33,13 +33,14 @@ pub(crate) fn routes() -> Vec<Route> {
 }
 
 /// The endpoints the metadata names, relative to the issuer.
-const ENDPOINTS: [(&str, &str); 6] = [
+const ENDPOINTS: [(&str, &str); 7] = [
     ("authorization_endpoint", "/o/authorize/"),
     ("token_endpoint", "/o/token/"),
     ("userinfo_endpoint", "/o/userinfo/"),
     ("jwks_uri", "/o/.well-known/jwks.json"),
     ("revocation_endpoint", "/o/revoke_token/"),
     ("introspection_endpoint", "/o/introspect/"),
+    ("end_session_endpoint", "/o/logout/"),
 ];
 
 /// Client authentication at the token and revocation endpoints.
@@ -202,6 +203,7 @@ mod tests {
             .into_iter()
             .chain(routes())
             .chain(crate::authorize::routes())
+            .chain(crate::logout::routes())
             .map(|route| route.uri.path().to_string())
             .collect();
         let settings = GrantSettings::default();

@@ -594,3 +594,114 @@ async fn prompt_and_max_age_decide_whether_to_log_in_or_ask() {
         }
     }
 }
+
+#[tokio::test]
+async fn logout_requests_are_checked_and_the_hint_spares_its_user_a_confirmation() {
+    use warrant_grants::LogoutParams;
+    let world = oidc_world().await;
+    let mut client = world.confidential().await;
+    client.application.post_logout_redirect_uris = vec![
+        RedirectUri::parse("https://app.example.com/bye", RedirectUriPolicy::default()).unwrap(),
+    ];
+    world.store_update(&client.application).await;
+    let alice = world.user("alice").await;
+    let bob = world.user("bob").await;
+    let id_token = code_flow(&world, &client, &alice, "openid", None)
+        .await
+        .id_token
+        .unwrap()
+        .expose()
+        .clone();
+    let engine = world.engine();
+    let hinted = LogoutParams {
+        id_token_hint: Some(id_token.clone()),
+        post_logout_redirect_uri: Some("https://app.example.com/bye".into()),
+        state: Some("st 1".into()),
+        ..LogoutParams::default()
+    };
+
+    let request = engine.validate_logout(&hinted, now()).await.unwrap();
+    assert_eq!(
+        request.redirect.as_deref(),
+        Some("https://app.example.com/bye?state=st+1")
+    );
+    assert!(!request.needs_confirmation(&alice), "the hint names alice");
+    assert!(request.needs_confirmation(&bob));
+    let much_later = now() + time::Duration::days(30);
+    assert!(
+        engine.validate_logout(&hinted, much_later).await.is_ok(),
+        "an expired ID token is still a hint"
+    );
+
+    let by_client = LogoutParams {
+        client_id: Some(client.application.client_id.to_string()),
+        post_logout_redirect_uri: Some("https://app.example.com/bye".into()),
+        ..LogoutParams::default()
+    };
+    let request = engine.validate_logout(&by_client, now()).await.unwrap();
+    assert!(
+        request.needs_confirmation(&alice),
+        "no proof of whose session it is"
+    );
+    let bare = engine
+        .validate_logout(&LogoutParams::default(), now())
+        .await
+        .unwrap();
+    assert_eq!(bare.redirect, None);
+
+    let (header, claims) = {
+        let mut parts = id_token.split('.');
+        (
+            parts.next().unwrap().to_owned(),
+            parts.next().unwrap().to_owned(),
+        )
+    };
+    let forged = format!("{header}.{claims}.{}", URL_SAFE_NO_PAD.encode([0u8; 64]));
+    let other_client = world.confidential().await;
+    let refused = [
+        LogoutParams {
+            post_logout_redirect_uri: Some("https://app.example.com/bye".into()),
+            ..LogoutParams::default()
+        },
+        LogoutParams {
+            post_logout_redirect_uri: Some("https://evil.example.com/".into()),
+            ..hinted.clone()
+        },
+        LogoutParams {
+            id_token_hint: Some(forged),
+            ..hinted.clone()
+        },
+        LogoutParams {
+            id_token_hint: Some("not-a-jwt".into()),
+            ..hinted.clone()
+        },
+        LogoutParams {
+            client_id: Some(other_client.application.client_id.to_string()),
+            ..hinted.clone()
+        },
+        LogoutParams {
+            client_id: Some("unknown".into()),
+            ..by_client.clone()
+        },
+    ];
+    for params in refused {
+        let outcome = engine.validate_logout(&params, now()).await;
+        assert!(
+            matches!(outcome, Err(OAuthError::InvalidRequest(_))),
+            "{params:?}: {outcome:?}"
+        );
+    }
+
+    let elsewhere = GrantSettings {
+        issuer: "https://another.example.com".into(),
+        ..world.settings.clone()
+    };
+    let other_issuer = warrant_grants::Engine {
+        settings: &elsewhere,
+        ..engine
+    };
+    assert!(
+        other_issuer.validate_logout(&hinted, now()).await.is_err(),
+        "an ID token of another issuer is no hint"
+    );
+}

@@ -1,0 +1,129 @@
+//! `GET/POST /o/logout/`: OpenID Connect RP-initiated logout. The checks are the grant
+//! engine's (`validate_logout`); this module asks for confirmation when needed, ends the
+//! session and sends the browser on.
+
+use rocket::http::{CookieJar, Status};
+use rocket::{Route, State, get, post, routes};
+use time::OffsetDateTime;
+use warrant_grants::{LogoutParams, LogoutRequest, OAuthError};
+
+use crate::AppState;
+use crate::accounts::{PageForm, PageOrRedirect};
+use crate::authorize::RawQuery;
+use crate::form::FormParams;
+use crate::html::{Page, SeeOther, escape, form_action_source, hidden};
+use crate::session::{CurrentUser, csrf_token, log_out};
+
+pub(crate) fn routes() -> Vec<Route> {
+    routes![logout_page, logout_confirmed]
+}
+
+const PARAMS: [&str; 4] = [
+    "id_token_hint",
+    "client_id",
+    "post_logout_redirect_uri",
+    "state",
+];
+
+async fn validate(state: &AppState, form: &FormParams) -> Result<LogoutRequest, PageOrRedirect> {
+    let get = |name: &str| form.get(name).map(str::to_owned);
+    let params = LogoutParams {
+        id_token_hint: get("id_token_hint"),
+        client_id: get("client_id"),
+        post_logout_redirect_uri: get("post_logout_redirect_uri"),
+        state: get("state"),
+    };
+    state
+        .engine()
+        .validate_logout(&params, OffsetDateTime::now_utc())
+        .await
+        .map_err(|error| refused(&error))
+}
+
+fn refused(error: &OAuthError) -> PageOrRedirect {
+    let status = match error {
+        OAuthError::TemporarilyUnavailable => Status::ServiceUnavailable,
+        OAuthError::ServerError => Status::InternalServerError,
+        _ => Status::BadRequest,
+    };
+    let message = error.description().unwrap_or("The logout request failed.");
+    PageOrRedirect::Page(Page::error(status, &format!("{}: {message}", error.code())))
+}
+
+/// Ends the session, then goes where the relying party asked, or says it is done.
+async fn logged_out(
+    state: &AppState,
+    cookies: &CookieJar<'_>,
+    request: LogoutRequest,
+) -> PageOrRedirect {
+    log_out(state, cookies).await;
+    match request.redirect {
+        Some(location) => PageOrRedirect::Redirect(SeeOther(location)),
+        None => PageOrRedirect::Page(Page::new(
+            Status::Ok,
+            "Logged out",
+            "<p>You are logged out.</p>".into(),
+        )),
+    }
+}
+
+#[get("/o/logout")]
+async fn logout_page(
+    state: &State<AppState>,
+    cookies: &CookieJar<'_>,
+    user: CurrentUser,
+    query: RawQuery,
+) -> PageOrRedirect {
+    let form = match FormParams::parse(query.0.as_bytes()) {
+        Ok(form) => form,
+        Err(error) => return refused(&error),
+    };
+    let request = match validate(state, &form).await {
+        Ok(request) => request,
+        Err(page) => return page,
+    };
+    let user = match user.0 {
+        Some((user, _)) if request.needs_confirmation(&user) => user,
+        _ => return logged_out(state, cookies, request).await,
+    };
+    let csrf = match csrf_token(state, cookies) {
+        Ok(csrf) => csrf,
+        Err(status) => return status.into(),
+    };
+    let fields: String = PARAMS
+        .iter()
+        .filter_map(|name| form.get(name).map(|value| hidden(name, value)))
+        .collect();
+    let from = request
+        .application
+        .as_ref()
+        .map(|app| format!(" from <strong>{}</strong>", escape(&app.name)))
+        .unwrap_or_default();
+    let body = format!(
+        r#"<p>You are logged in as <strong>{user}</strong>. Log out{from}?</p>
+<form method="post" action="/o/logout/">{csrf}{fields}<button type="submit">Log out</button></form>"#,
+        user = escape(user.username.as_str()),
+        csrf = hidden("csrf_token", &csrf),
+    );
+    let mut page = Page::new(Status::Ok, "Log out", body);
+    if let Some(location) = &request.redirect {
+        page = page.allow_form_action(form_action_source(location));
+    }
+    PageOrRedirect::Page(page)
+}
+
+#[post("/o/logout", data = "<form>")]
+async fn logout_confirmed(
+    state: &State<AppState>,
+    cookies: &CookieJar<'_>,
+    form: Result<PageForm, Status>,
+) -> PageOrRedirect {
+    let form = match form {
+        Ok(PageForm(form)) => form,
+        Err(status) => return status.into(),
+    };
+    match validate(state, &form).await {
+        Ok(request) => logged_out(state, cookies, request).await,
+        Err(page) => page,
+    }
+}
