@@ -80,6 +80,7 @@ mod oidc_suite {
         implicit_and_hybrid_id_tokens_verify,
         prompt_max_age_and_login_hint,
         rp_initiated_logout,
+        jwt_access_tokens_verify_offline_and_revoke_online,
     );
 }
 

@@ -675,3 +675,156 @@ pub async fn rp_initiated_logout(env: &TestEnv) {
     assert_eq!(reply.status, 400);
     assert!(reply.header("location").is_none());
 }
+
+/// JWT access tokens (RFC 9068, `generators.access_token.kind = "jwt"`), checked by a JOSE
+/// library no one here wrote against the published JWKS; revocation still works online.
+pub async fn jwt_access_tokens_verify_offline_and_revoke_online(env: &TestEnv) {
+    use jsonwebtoken::jwk::JwkSet;
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+    let user = env.run(
+        &["user", "create", "--username", "alice", "--password-stdin"],
+        Some(PASSWORD),
+    );
+    assert!(user.status.success());
+    let created: Value = serde_json::from_slice(
+        &env.run(
+            &[
+                "app",
+                "create",
+                "--json",
+                "--name",
+                "API client",
+                "--client-type",
+                "confidential",
+                "--grant",
+                "password",
+                "--grant",
+                "client_credentials",
+            ],
+            None,
+        )
+        .stdout,
+    )
+    .unwrap();
+    let id = created["client_id"].as_str().unwrap().to_owned();
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+
+    for (name, algorithm) in [
+        ("RS256", Algorithm::RS256),
+        ("ES256", Algorithm::ES256),
+        ("EdDSA", Algorithm::EdDSA),
+    ] {
+        let mut command = env.command(&["serve"]);
+        command
+            .env("WARRANT_GENERATORS__ACCESS_TOKEN__KIND", "jwt")
+            .env("WARRANT_GENERATORS__ACCESS_TOKEN__ALGORITHM", name)
+            .env(
+                "WARRANT_GENERATORS__ACCESS_TOKEN__AUDIENCE",
+                "https://music.example.com",
+            );
+        let server = Server::start(command).await;
+        let issued = server
+            .post_form(
+                "/o/token/",
+                &format!("grant_type=password&username=alice&password={PASSWORD}&scope=read"),
+                Some((&id, &secret)),
+            )
+            .await;
+        assert_eq!(issued.status, 200, "{issued:?}");
+        let token = issued.json()["access_token"].as_str().unwrap().to_owned();
+
+        let header = decode_header(&token).unwrap();
+        assert_eq!(header.typ.as_deref(), Some("at+jwt"), "{name}");
+        assert_eq!(header.alg, algorithm);
+        let (_, jwks) = server.get("/o/.well-known/jwks.json").await;
+        let jwks: JwkSet = serde_json::from_str(&jwks).unwrap();
+        let jwk = jwks
+            .find(header.kid.as_deref().unwrap())
+            .expect("the kid is published");
+        let key = DecodingKey::from_jwk(jwk).unwrap();
+        let mut validation = Validation::new(algorithm);
+        validation.set_issuer(&[&server.base_url]);
+        validation.set_audience(&["https://music.example.com"]);
+        let claims = decode::<Value>(&token, &key, &validation)
+            .unwrap_or_else(|e| panic!("{name}: the JWT does not verify: {e:?}"))
+            .claims;
+        assert_eq!(claims["client_id"], id.as_str());
+        assert_eq!(claims["scope"], "read");
+        let introspected = server
+            .post_form(
+                "/o/introspect/",
+                &format!("token={token}"),
+                Some((&id, &secret)),
+            )
+            .await
+            .json();
+        assert_eq!(introspected["active"], true);
+        assert_eq!(claims["sub"], introspected["sub"], "the user's stable id");
+
+        let mut other_audience = Validation::new(algorithm);
+        other_audience.set_audience(&["https://elsewhere.example.com"]);
+        assert!(
+            decode::<Value>(&token, &key, &other_audience).is_err(),
+            "{name}: audience"
+        );
+        let (head, rest) = token.split_once('.').unwrap();
+        let (_, signature) = rest.split_once('.').unwrap();
+        let forged_claims = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            serde_json::to_vec(
+                &serde_json::json!({"sub": "1", "aud": "https://music.example.com"}),
+            )
+            .unwrap(),
+        );
+        let forged = format!("{head}.{forged_claims}.{signature}");
+        assert!(
+            decode::<Value>(&forged, &key, &validation).is_err(),
+            "{name}: forged"
+        );
+
+        // Offline checks cannot see a revocation; introspection and Warrant's own
+        // endpoints do.
+        let revoked = server
+            .post_form(
+                "/o/revoke_token/",
+                &format!("token={token}"),
+                Some((&id, &secret)),
+            )
+            .await;
+        assert_eq!(revoked.status, 200);
+        let introspected = server
+            .post_form(
+                "/o/introspect/",
+                &format!("token={token}"),
+                Some((&id, &secret)),
+            )
+            .await
+            .json();
+        assert_eq!(introspected["active"], false, "{name}");
+        let profile = server
+            .request(
+                "GET",
+                "/api/profile/",
+                &[("Authorization", format!("Bearer {token}"))],
+                vec![],
+            )
+            .await;
+        profile.assert_oauth_error(401, "invalid_token");
+
+        let machine = server
+            .post_form(
+                "/o/token/",
+                "grant_type=client_credentials",
+                Some((&id, &secret)),
+            )
+            .await
+            .json();
+        let token = machine["access_token"].as_str().unwrap();
+        let claims = decode::<Value>(token, &key, &validation).unwrap().claims;
+        assert_eq!(
+            claims["sub"],
+            id.as_str(),
+            "{name}: no user, the client is the subject"
+        );
+    }
+}

@@ -5,8 +5,10 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use warrant_model::SigningAlgorithm;
+
 use crate::random::{random_bytes, random_string};
-use crate::{Generator, GeneratorError, Params, Registry};
+use crate::{Generator, GeneratorError, Params, Registry, TokenContext, TokenGenerator};
 
 /// Django OAuth Toolkit's default alphabet (oauthlib's `UNICODE_ASCII_CHARACTER_SET`).
 const DEFAULT_ALPHABET: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -18,6 +20,68 @@ pub(crate) fn register(registry: &mut Registry) {
     registry.register("opaque", |params| {
         Ok(Arc::new(Opaque::from_params(params)?))
     });
+    registry.register_token("jwt", |params| {
+        Ok(Arc::new(JwtAccessToken::from_params(params)?))
+    });
+}
+
+/// `kind = "jwt"`: JWT access tokens (RFC 9068), signed with the server's key for
+/// `algorithm` (default RS256), for `audience` (default: the issuer). Resource servers
+/// can check them offline against the JWKS; Warrant stores their hash like any token, so
+/// revocation and introspection work as for opaque ones.
+struct JwtAccessToken {
+    algorithm: SigningAlgorithm,
+    audience: Option<String>,
+}
+
+/// Random bits in each token's `jti`, which makes every token unguessable and unique.
+const JTI_BYTES: usize = 32;
+
+impl JwtAccessToken {
+    fn from_params(params: &Params<'_>) -> Result<Self, GeneratorError> {
+        params.allow_only(&["algorithm", "audience"])?;
+        let algorithm = match params.string("algorithm")? {
+            Some(name) => SigningAlgorithm::parse(&name)
+                .map_err(|_| params.error("algorithm", "expected RS256, ES256 or EdDSA"))?,
+            None => SigningAlgorithm::RS256,
+        };
+        Ok(Self {
+            algorithm,
+            audience: params.string("audience")?,
+        })
+    }
+}
+
+impl TokenGenerator for JwtAccessToken {
+    fn generate_token(&self, context: &TokenContext<'_>) -> Result<String, GeneratorError> {
+        let signer = context
+            .signer
+            .filter(|signer| signer.algorithm() == self.algorithm)
+            .ok_or_else(|| {
+                GeneratorError::SigningKey(format!("no {} key to sign with", self.algorithm))
+            })?;
+        // RFC 9068 §2.2: without a resource owner, `sub` names the client.
+        let subject = context.subject.unwrap_or(context.client_id.as_str());
+        let claims = serde_json::json!({
+            "iss": context.issuer,
+            "sub": subject,
+            "aud": self.audience.as_deref().unwrap_or(context.issuer),
+            "client_id": context.client_id.as_str(),
+            "scope": context.scope.to_string(),
+            "iat": context.issued_at.unix_timestamp(),
+            "exp": context.expires_at.unix_timestamp(),
+            "jti": URL_SAFE_NO_PAD.encode(random_bytes(JTI_BYTES)?),
+        });
+        signer.sign_jwt("at+jwt", &claims)
+    }
+
+    fn signing_algorithm(&self) -> Option<SigningAlgorithm> {
+        Some(self.algorithm)
+    }
+
+    fn entropy_bits(&self) -> Option<u32> {
+        u32::try_from(JTI_BYTES * 8).ok()
+    }
 }
 
 /// `kind = "random"`: `length` characters (default 40) from `alphabet` (default letters and
@@ -125,7 +189,10 @@ mod tests {
             scope: &scope,
             issued_at: now,
             expires_at: now,
+            issuer: "https://auth.example.com",
+            signer: None,
         };
+        assert_eq!(generators.access_token_signing_algorithm(), None);
         let token = generators.new_access_token(&context).unwrap();
         assert_eq!(token.expose().len(), 43, "32 bytes of base64url");
         assert_ne!(
@@ -155,6 +222,65 @@ mod tests {
         assert!(
             error_of(r#"{"access_token": {"kind": "opaque", "bytes": 8}}"#)
                 .starts_with("generators.access_token.bytes:")
+        );
+    }
+
+    #[test]
+    fn jwt_access_tokens_carry_rfc_9068_claims_signed_by_the_given_key() {
+        use crate::{SigningKeyPair, generate_signing_key, verify_jwt};
+        use warrant_model::SigningAlgorithm;
+        let generators =
+            build(r#"{"access_token": {"kind": "jwt", "algorithm": "ES256", "audience": "https://api.example.com"}}"#)
+                .unwrap();
+        assert_eq!(
+            generators.access_token_signing_algorithm(),
+            Some(SigningAlgorithm::ES256)
+        );
+        let pkcs8 = generate_signing_key(SigningAlgorithm::ES256).unwrap();
+        let key = SigningKeyPair::from_pkcs8(SigningAlgorithm::ES256, pkcs8.expose()).unwrap();
+        let client = ClientId::parse("photo-app").unwrap();
+        let scope = ScopeSet::parse("read write").unwrap();
+        let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let context = TokenContext {
+            client_id: &client,
+            subject: None,
+            scope: &scope,
+            issued_at: now,
+            expires_at: now + time::Duration::hours(1),
+            issuer: "https://auth.example.com",
+            signer: Some(&key),
+        };
+        let token = generators.new_access_token(&context).unwrap();
+        let claims = verify_jwt(key.public_jwk(), token.expose()).unwrap();
+        assert_eq!(claims["iss"], "https://auth.example.com");
+        assert_eq!(claims["aud"], "https://api.example.com");
+        assert_eq!(claims["sub"], "photo-app", "no user: the client");
+        assert_eq!(claims["client_id"], "photo-app");
+        assert_eq!(claims["scope"], "read write");
+        assert_eq!(claims["exp"], 1_800_003_600);
+        assert_eq!(claims["jti"].as_str().unwrap().len(), 43);
+        let again = generators.new_access_token(&context).unwrap();
+        assert_ne!(
+            again.expose(),
+            token.expose(),
+            "jti makes each token unique"
+        );
+
+        let unsigned = TokenContext {
+            signer: None,
+            ..context
+        };
+        assert!(matches!(
+            generators.new_access_token(&unsigned),
+            Err(GeneratorError::SigningKey(_))
+        ));
+        assert!(
+            error_of(r#"{"refresh_token": {"kind": "jwt"}}"#)
+                .starts_with("generators.refresh_token.kind:")
+        );
+        assert!(
+            error_of(r#"{"access_token": {"kind": "jwt", "algorithm": "HS256"}}"#)
+                .starts_with("generators.access_token.algorithm:")
         );
     }
 

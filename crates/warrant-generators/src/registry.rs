@@ -2,9 +2,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use warrant_model::{ClientId, ScopeSet, Secret, Timestamp};
+use warrant_model::{ClientId, ScopeSet, Secret, SigningAlgorithm, Timestamp};
 
-use crate::GeneratorError;
+use crate::{GeneratorError, SigningKeyPair};
 
 /// Makes values that need no context: client ids, client secrets, opaque tokens.
 pub trait Generator: Send + Sync {
@@ -31,12 +31,22 @@ pub struct TokenContext<'a> {
     pub issued_at: Timestamp,
     /// Expiry.
     pub expires_at: Timestamp,
+    /// The issuer identifier (`iss`).
+    pub issuer: &'a str,
+    /// The key to sign with, for a generator that asked for one
+    /// ([`TokenGenerator::signing_algorithm`]).
+    pub signer: Option<&'a SigningKeyPair>,
 }
 
 /// Makes access or refresh tokens, possibly from claims.
 pub trait TokenGenerator: Send + Sync {
     /// A fresh token for `context`.
     fn generate_token(&self, context: &TokenContext<'_>) -> Result<String, GeneratorError>;
+
+    /// The algorithm of the signing key this generator needs in its context, if it signs.
+    fn signing_algorithm(&self) -> Option<SigningAlgorithm> {
+        None
+    }
 
     /// See [`Generator::entropy_bits`].
     fn entropy_bits(&self) -> Option<u32> {
@@ -222,6 +232,15 @@ impl Registry {
         ]
         .into_iter()
         .find(|(_, bits)| bits.is_some_and(|b| b < MIN_SECRET_BITS));
+        if refresh_token.signing_algorithm().is_some() {
+            return Err(GeneratorError::BadParameter {
+                key: "generators.refresh_token.kind".into(),
+                reason: format!(
+                    "{:?} makes signed access tokens; refresh tokens stay opaque",
+                    config.refresh_token.kind
+                ),
+            });
+        }
         if let Some((key, Some(bits))) = weak {
             return Err(GeneratorError::BadParameter {
                 key: key.to_owned(),
@@ -327,6 +346,11 @@ impl Generators {
     /// A fresh client secret, to show once and store hashed.
     pub fn new_client_secret(&self) -> Result<Secret<String>, GeneratorError> {
         self.client_secret.generate().map(Secret::new)
+    }
+
+    /// The algorithm of the key the access-token generator signs with, if it signs.
+    pub fn access_token_signing_algorithm(&self) -> Option<SigningAlgorithm> {
+        self.access_token.signing_algorithm()
     }
 
     /// A fresh access token.

@@ -6,7 +6,7 @@ use warrant_model::{
     Application, FamilyId, GrantType, NewAccessToken, NewRefreshToken, ScopeSet, Secret, User,
 };
 
-use crate::oidc::{IdTokenFacts, is_openid};
+use crate::oidc::{IdTokenFacts, is_openid, subject};
 use crate::{Engine, OAuthError};
 
 /// A successful token response (RFC 6749 §5.1). The values exist only here: the store
@@ -57,13 +57,27 @@ impl Engine<'_> {
         now: OffsetDateTime,
     ) -> Result<TokenResponse, OAuthError> {
         let expires_at = now + self.settings.access_token_lifetime;
-        let subject = issue.user.map(|u| u.id.to_string());
+        let subject = issue.user.map(subject);
+        // Only a signing generator (JWT access tokens) needs the keys.
+        let keys;
+        let signer = match self.generators.access_token_signing_algorithm() {
+            Some(algorithm) => {
+                keys = self.keys.current(self.store, now).await?;
+                Some(keys.signer(algorithm).ok_or_else(|| {
+                    tracing::error!(%algorithm, "no signing key for access tokens");
+                    OAuthError::ServerError
+                })?)
+            }
+            None => None,
+        };
         let context = TokenContext {
             client_id: &issue.application.client_id,
             subject: subject.as_deref(),
             scope: &issue.scope,
             issued_at: now,
             expires_at,
+            issuer: &self.settings.issuer,
+            signer,
         };
         let access_token = self.generators.new_access_token(&context)?;
         let family = match issue.family {
