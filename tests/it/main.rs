@@ -8,6 +8,7 @@ mod applications;
 mod browser;
 mod cli;
 mod cors;
+mod device;
 mod guards;
 mod oidc;
 mod profile;
@@ -81,6 +82,13 @@ mod oidc_suite {
         prompt_max_age_and_login_hint,
         rp_initiated_logout,
         jwt_access_tokens_verify_offline_and_revoke_online,
+    );
+}
+
+mod device_suite {
+    on_both_databases!(device:
+        the_oauth2_crate_completes_the_device_flow,
+        polling_answers_follow_rfc_8628,
     );
 }
 

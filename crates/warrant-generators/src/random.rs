@@ -1,7 +1,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::{SecureRandom, SystemRandom};
-use warrant_model::{FamilyId, Secret};
+use warrant_model::{FamilyId, Secret, UserCode};
 
 use crate::GeneratorError;
 
@@ -22,6 +22,12 @@ pub fn random_urlsafe(n: usize) -> Result<Secret<String>, GeneratorError> {
 /// A fresh identifier for a grant family (128 random bits; not a secret).
 pub fn family_id() -> Result<FamilyId, GeneratorError> {
     Ok(FamilyId::new(URL_SAFE_NO_PAD.encode(random_bytes(16)?)))
+}
+
+/// A fresh device flow user code.
+pub fn user_code() -> Result<UserCode, GeneratorError> {
+    let letters = random_string(UserCode::ALPHABET.as_bytes(), UserCode::LENGTH)?;
+    UserCode::parse(&letters).map_err(|_| GeneratorError::Random)
 }
 
 /// `length` characters drawn uniformly from an ASCII `alphabet` (rejection sampling, so

@@ -422,7 +422,8 @@ impl Engine<'_> {
         auth_time: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<String, OAuthError> {
-        self.remember_consent(request, user, now).await?;
+        self.add_consent(user, &request.application, &request.scope, now)
+            .await?;
         let mut answer: Vec<(&str, String)> = Vec::new();
         let mut code = None;
         if matches!(
@@ -513,25 +514,22 @@ impl Engine<'_> {
         )
     }
 
-    async fn remember_consent(
+    /// Adds `scope` to what `user` has consented to for `application`.
+    pub(crate) async fn add_consent(
         &self,
-        request: &AuthorizationRequest,
         user: &User,
+        application: &Application,
+        scope: &ScopeSet,
         now: OffsetDateTime,
     ) -> Result<(), OAuthError> {
-        let previous = self.store.consent(user.id, request.application.id).await?;
+        let previous = self.store.consent(user.id, application.id).await?;
         let scope = match previous {
-            Some(consent) => consent
-                .scope
-                .iter()
-                .chain(request.scope.iter())
-                .cloned()
-                .collect(),
-            None => request.scope.clone(),
+            Some(consent) => consent.scope.iter().chain(scope.iter()).cloned().collect(),
+            None => scope.clone(),
         };
         let consent = Consent {
             user_id: user.id,
-            application_id: request.application.id,
+            application_id: application.id,
             scope,
             granted_at: now,
         };

@@ -42,6 +42,15 @@ pub enum OAuthError {
     /// `consent_required` (OIDC Core §3.1.2.6): `prompt=none`, and the user must consent.
     #[error("consent_required: {0}")]
     ConsentRequired(String),
+    /// `authorization_pending` (RFC 8628 §3.5): the user has not decided yet.
+    #[error("authorization_pending: {0}")]
+    AuthorizationPending(String),
+    /// `slow_down` (RFC 8628 §3.5): polled faster than the interval.
+    #[error("slow_down: {0}")]
+    SlowDown(String),
+    /// `expired_token` (RFC 8628 §3.5): the device code expired.
+    #[error("expired_token: {0}")]
+    ExpiredToken(String),
     /// `unsupported_token_type` (RFC 7009).
     #[error("unsupported_token_type: {0}")]
     UnsupportedTokenType(String),
@@ -73,6 +82,9 @@ impl OAuthError {
             Self::InvalidScope(_) => "invalid_scope",
             Self::AccessDenied(_) => "access_denied",
             Self::LoginRequired(_) => "login_required",
+            Self::AuthorizationPending(_) => "authorization_pending",
+            Self::SlowDown(_) => "slow_down",
+            Self::ExpiredToken(_) => "expired_token",
             Self::ConsentRequired(_) => "consent_required",
             Self::UnsupportedTokenType(_) => "unsupported_token_type",
             Self::InvalidToken(_) => "invalid_token",
@@ -94,6 +106,9 @@ impl OAuthError {
             | Self::InvalidScope(d)
             | Self::AccessDenied(d)
             | Self::LoginRequired(d)
+            | Self::AuthorizationPending(d)
+            | Self::SlowDown(d)
+            | Self::ExpiredToken(d)
             | Self::ConsentRequired(d)
             | Self::UnsupportedTokenType(d)
             | Self::InvalidToken(d)

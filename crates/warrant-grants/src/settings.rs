@@ -110,6 +110,11 @@ pub struct GrantSettings {
     pub issuer: String,
     /// `ID_TOKEN_EXPIRE_SECONDS` (default 36000).
     pub id_token_lifetime: Duration,
+    /// How long a device authorization waits for the user (RFC 8628 `expires_in`, default
+    /// 600 s).
+    pub device_code_lifetime: Duration,
+    /// The least time between a device's polls (RFC 8628 `interval`, default 5 s).
+    pub device_poll_interval: Duration,
 }
 
 impl Default for GrantSettings {
@@ -125,6 +130,8 @@ impl Default for GrantSettings {
             approval_prompt: crate::ApprovalPrompt::Force,
             issuer: "http://127.0.0.1:8000".to_owned(),
             id_token_lifetime: Duration::seconds(36_000),
+            device_code_lifetime: Duration::seconds(600),
+            device_poll_interval: Duration::seconds(5),
         }
     }
 }

@@ -43,6 +43,11 @@ pub enum TokenRequest {
         /// Requested scopes: the original ones or fewer.
         scope: Option<ScopeSet>,
     },
+    /// `grant_type=urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4).
+    DeviceCode {
+        /// The device code from the device authorization endpoint.
+        device_code: Secret<String>,
+    },
 }
 
 impl TokenRequest {
@@ -52,6 +57,7 @@ impl TokenRequest {
             Self::Password { .. } => GrantType::Password,
             Self::ClientCredentials { .. } => GrantType::ClientCredentials,
             Self::RefreshToken { .. } => GrantType::RefreshToken,
+            Self::DeviceCode { .. } => GrantType::DeviceCode,
         }
     }
 }
@@ -136,6 +142,10 @@ impl Engine<'_> {
                 scope,
             } => {
                 self.refresh(&application, &refresh_token, scope.as_ref(), now)
+                    .await
+            }
+            TokenRequest::DeviceCode { device_code } => {
+                self.redeem_device_code(&application, &device_code, now)
                     .await
             }
         }
@@ -295,7 +305,7 @@ impl Engine<'_> {
     }
 
     /// The user a grant acts for, if it still exists and is active.
-    async fn active_user(
+    pub(crate) async fn active_user(
         &self,
         user_id: Option<warrant_model::UserId>,
     ) -> Result<Option<User>, OAuthError> {

@@ -17,6 +17,7 @@ mod applications;
 mod authorize;
 mod authorized_tokens;
 mod cors;
+mod device;
 mod error;
 mod form;
 pub mod guards;
@@ -104,6 +105,7 @@ pub fn build(config: rocket::Config, state: AppState) -> Rocket<Build> {
         .mount("/", authorize::routes())
         .mount("/", accounts::routes())
         .mount("/", logout::routes())
+        .mount("/", device::routes())
         .mount("/", profile::routes())
         .mount("/", applications::routes())
         .mount("/", authorized_tokens::routes())

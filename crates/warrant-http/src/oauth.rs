@@ -19,7 +19,7 @@ use crate::form::{AuthorizationHeader, BodyError, FormParams, client_credentials
 use crate::oauth_response::OAuthJson;
 
 pub(crate) fn routes() -> Vec<Route> {
-    routes![token, revoke, introspect]
+    routes![token, revoke, introspect, device_authorization]
 }
 
 /// A 413 for oversized bodies, otherwise the OAuth answer.
@@ -169,6 +169,9 @@ fn token_request(form: &FormParams) -> Result<TokenRequest, OAuthError> {
             refresh_token: form.require_secret("refresh_token")?,
             scope: scope(form)?,
         }),
+        "urn:ietf:params:oauth:grant-type:device_code" => Ok(TokenRequest::DeviceCode {
+            device_code: form.require_secret("device_code")?,
+        }),
         other => Err(OAuthError::UnsupportedGrantType(format!(
             "grant_type {other:?} is not supported"
         ))),
@@ -193,6 +196,37 @@ fn token_json(response: TokenResponse) -> Value {
 
 fn hint(form: &FormParams) -> Option<TokenTypeHint> {
     form.get("token_type_hint").and_then(TokenTypeHint::parse)
+}
+
+/// RFC 8628 §3.1: a device asks for a device code and a user code.
+#[post("/o/device_authorization", data = "<data>")]
+async fn device_authorization(
+    state: &State<AppState>,
+    headers: EndpointHeaders<'_>,
+    data: Data<'_>,
+) -> Answer {
+    answer(state, headers, data, async |client, form| {
+        let codes = state
+            .engine()
+            .device_authorization(&client, scope(&form)?.as_ref(), OffsetDateTime::now_utc())
+            .await?;
+        let verification_uri = format!("{}/o/device/", state.settings.issuer);
+        let complete = format!(
+            "{verification_uri}?{}",
+            url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("user_code", &codes.user_code.display())
+                .finish()
+        );
+        Ok(json!({
+            "device_code": codes.device_code.expose(),
+            "user_code": codes.user_code.display(),
+            "verification_uri": verification_uri,
+            "verification_uri_complete": complete,
+            "expires_in": codes.expires_in,
+            "interval": codes.interval,
+        }))
+    })
+    .await
 }
 
 #[post("/o/revoke_token", data = "<data>")]

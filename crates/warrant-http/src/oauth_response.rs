@@ -131,6 +131,9 @@ pub fn status_of(error: &OAuthError) -> Status {
         | OAuthError::InvalidScope(_)
         | OAuthError::AccessDenied(_)
         | OAuthError::LoginRequired(_)
+        | OAuthError::AuthorizationPending(_)
+        | OAuthError::SlowDown(_)
+        | OAuthError::ExpiredToken(_)
         | OAuthError::ConsentRequired(_)
         | OAuthError::UnsupportedTokenType(_) => Status::BadRequest,
     }

@@ -33,7 +33,7 @@ pub(crate) fn routes() -> Vec<Route> {
 }
 
 /// The endpoints the metadata names, relative to the issuer.
-const ENDPOINTS: [(&str, &str); 7] = [
+const ENDPOINTS: [(&str, &str); 8] = [
     ("authorization_endpoint", "/o/authorize/"),
     ("token_endpoint", "/o/token/"),
     ("userinfo_endpoint", "/o/userinfo/"),
@@ -41,6 +41,7 @@ const ENDPOINTS: [(&str, &str); 7] = [
     ("revocation_endpoint", "/o/revoke_token/"),
     ("introspection_endpoint", "/o/introspect/"),
     ("end_session_endpoint", "/o/logout/"),
+    ("device_authorization_endpoint", "/o/device_authorization/"),
 ];
 
 /// Client authentication at the token and revocation endpoints.
@@ -66,13 +67,7 @@ const CLAIMS: [&str; 15] = [
 ];
 
 /// The grants the token endpoint serves today.
-const GRANT_TYPES: [GrantType; 5] = [
-    GrantType::AuthorizationCode,
-    GrantType::Implicit,
-    GrantType::Password,
-    GrantType::ClientCredentials,
-    GrantType::RefreshToken,
-];
+const GRANT_TYPES: [GrantType; 6] = GrantType::ALL;
 
 /// Every ID-token algorithm an application may choose.
 const SIGNING_ALGORITHMS: [SigningAlgorithm; 3] = [
@@ -230,7 +225,8 @@ mod tests {
                 "implicit",
                 "password",
                 "client_credentials",
-                "refresh_token"
+                "refresh_token",
+                "urn:ietf:params:oauth:grant-type:device_code"
             ])
         );
         assert_eq!(

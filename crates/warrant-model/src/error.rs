@@ -43,6 +43,9 @@ pub enum ModelError {
     /// A PKCE code challenge or method was malformed (RFC 7636 §4.2).
     #[error("invalid PKCE code challenge: {0}")]
     CodeChallenge(&'static str),
+    /// A device flow user code was not eight letters of its alphabet.
+    #[error("a user code is eight letters like BCDF-GHJK")]
+    UserCode,
     /// A stored hash was not in the expected format.
     #[error("malformed {0}")]
     Hash(&'static str),

@@ -30,7 +30,7 @@ pub use identity::{ApplicationId, ClientId, Email, UserId, Username};
 pub use records::{
     ApiToken, Consent, DeviceAuthorization, DeviceStatus, NewDeviceAuthorization, NewOutboxEvent,
     NewSession, NewUpstreamConnection, OutboxEvent, ProviderKey, Session, SigningKey,
-    UpstreamConnection,
+    UpstreamConnection, UserCode,
 };
 pub use redirect::{Origin, RedirectUri, RedirectUriPolicy};
 pub use scope::{Scope, ScopeSet};

@@ -229,6 +229,52 @@ impl DeviceStatus {
     }
 }
 
+/// A device flow user code (RFC 8628 §6.1): eight letters of an alphabet without vowels
+/// (no words) and without look-alikes, shown as `BCDF-GHJK`. What a user types is
+/// normalised: case, hyphens and spaces do not matter.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserCode(String);
+
+impl UserCode {
+    /// The letters a user code is drawn from: 20 consonants, so about 34.6 bits of
+    /// entropy in eight of them.
+    pub const ALPHABET: &'static str = "BCDFGHJKLMNPQRSTVWXZ";
+    /// Letters in a code.
+    pub const LENGTH: usize = 8;
+
+    /// Parses what a user typed (or a generator made).
+    pub fn parse(input: &str) -> Result<Self, ModelError> {
+        let letters: String = input
+            .chars()
+            .filter(|c| !matches!(c, '-' | ' '))
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        if letters.len() == Self::LENGTH && letters.chars().all(|c| Self::ALPHABET.contains(c)) {
+            Ok(Self(letters))
+        } else {
+            Err(ModelError::UserCode)
+        }
+    }
+
+    /// The normalised letters, which are hashed for storage.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The code as shown to the user: `BCDF-GHJK`.
+    pub fn display(&self) -> String {
+        let (first, second) = self.0.split_at(Self::LENGTH / 2);
+        format!("{first}-{second}")
+    }
+}
+
+/// A user code grants access while it is pending: never printed in logs.
+impl fmt::Debug for UserCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("UserCode([redacted])")
+    }
+}
+
 /// A device authorization request (RFC 8628 §3.1); both codes are stored only as hashes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceAuthorization {
@@ -273,4 +319,21 @@ pub struct NewDeviceAuthorization {
     pub created_at: Timestamp,
     /// Expiry.
     pub expires_at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_codes_are_normalised_and_checked() {
+        let code = UserCode::parse("bcdf-ghjk").unwrap();
+        assert_eq!(code.as_str(), "BCDFGHJK");
+        assert_eq!(code.display(), "BCDF-GHJK");
+        assert_eq!(UserCode::parse(" BCDF GHJK "), Ok(code));
+        for bad in ["BCDF-GHJ", "BCDF-GHJKL", "ABCD-EFGH", "BCDF-GHJ1", ""] {
+            assert_eq!(UserCode::parse(bad), Err(ModelError::UserCode), "{bad}");
+        }
+        assert!(!format!("{:?}", UserCode::parse("BCDFGHJK").unwrap()).contains("BCDF"));
+    }
 }

@@ -146,6 +146,10 @@ pub struct OAuth2Config {
     pub clear_expired_tokens_batch_size: u32,
     /// How often `serve` deletes expired rows itself, in seconds; 0 turns it off.
     pub clear_expired_tokens_interval_seconds: u64,
+    /// How long a device authorization (RFC 8628) waits for the user, in seconds.
+    pub device_code_expire_seconds: i64,
+    /// The least time between a device's polls of the token endpoint, in seconds.
+    pub device_polling_interval_seconds: i64,
     /// How long a running server keeps an application it read, in seconds (no DOT
     /// equivalent); a change from outside the process (the CLI, another instance) is seen
     /// within this time. 0 reads the application on every request.
@@ -170,6 +174,8 @@ impl Default for OAuth2Config {
             clear_expired_tokens_batch_size: 10_000,
             clear_expired_tokens_interval_seconds: 3_600,
             client_cache_seconds: 5,
+            device_code_expire_seconds: 600,
+            device_polling_interval_seconds: 5,
         }
     }
 }
@@ -231,6 +237,14 @@ impl OAuth2Config {
             scopes: ScopeCatalog::new(descriptions, defaults).with_openid_scopes(),
             approval_prompt,
             issuer,
+            device_code_lifetime: positive(
+                "device_code_expire_seconds",
+                self.device_code_expire_seconds,
+            )?,
+            device_poll_interval: positive(
+                "device_polling_interval_seconds",
+                self.device_polling_interval_seconds,
+            )?,
             id_token_lifetime: positive("id_token_expire_seconds", oidc.id_token_expire_seconds)
                 .map_err(|e| anyhow::anyhow!(e.to_string().replace("oauth2.", "oidc.")))?,
         })

@@ -7,6 +7,7 @@
 mod authorization;
 mod bearer;
 mod client_cache;
+mod device;
 mod introspection;
 mod management;
 mod oidc;

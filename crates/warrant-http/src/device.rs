@@ -1,0 +1,149 @@
+//! `/o/device/`: where a user enters the code a device shows (RFC 8628 §3.3) and approves or
+//! refuses its request. The rules are the grant engine's (`pending_device`,
+//! `decide_device`).
+
+use rocket::http::uri::Origin as RequestUri;
+use rocket::http::{CookieJar, Status};
+use rocket::{Route, State, get, post, routes};
+use time::OffsetDateTime;
+use warrant_grants::{DeviceCodeRejection, PendingDevice};
+
+use crate::AppState;
+use crate::accounts::{PageForm, PageOrRedirect};
+use crate::html::{Page, escape, hidden};
+use crate::pages::logged_in;
+use crate::session::{CurrentUser, csrf_token};
+
+pub(crate) fn routes() -> Vec<Route> {
+    routes![device_page, device_decision]
+}
+
+/// The form asking for the code, with `message` above it.
+fn code_form(csrf: &str, message: Option<&str>) -> Page {
+    let message = message
+        .map(|m| format!(r#"<p class="error" role="alert">{}</p>"#, escape(m)))
+        .unwrap_or_default();
+    let body = format!(
+        r#"{message}<p>Enter the code shown on your device.</p>
+<form method="post" action="/o/device/">{csrf}
+<label for="user_code">Code</label><input type="text" id="user_code" name="user_code" autocomplete="off" autocapitalize="characters" required autofocus>
+<button type="submit">Continue</button></form>"#,
+        csrf = hidden("csrf_token", csrf),
+    );
+    Page::new(Status::Ok, "Connect a device", body)
+}
+
+/// The question about a pending request.
+fn confirmation(state: &AppState, csrf: &str, typed: &str, pending: &PendingDevice) -> Page {
+    let scopes: String = pending
+        .device
+        .scope
+        .iter()
+        .map(|scope| {
+            let description = state
+                .settings
+                .scopes
+                .description(scope)
+                .unwrap_or(scope.as_str());
+            format!("<li>{}</li>", escape(description))
+        })
+        .collect();
+    let body = format!(
+        r#"<p>A device using <strong>{app}</strong> wants to access your account with these permissions:</p>
+<ul>{scopes}</ul>
+<form method="post" action="/o/device/">{csrf}{code}
+<button type="submit" name="decision" value="allow">Allow</button><button type="submit" name="decision" value="deny">Deny</button></form>"#,
+        app = escape(&pending.application.name),
+        csrf = hidden("csrf_token", csrf),
+        code = hidden("user_code", typed),
+    );
+    Page::new(Status::Ok, "Connect a device", body)
+}
+
+const UNKNOWN_CODE: &str = "That code is not valid or has expired. Check it on your device.";
+
+/// The confirmation for `typed`, or the code form again with an error.
+async fn confirm(state: &AppState, csrf: &str, typed: &str) -> PageOrRedirect {
+    match state
+        .engine()
+        .pending_device(typed, OffsetDateTime::now_utc())
+        .await
+    {
+        Ok(pending) => PageOrRedirect::Page(confirmation(state, csrf, typed, &pending)),
+        Err(DeviceCodeRejection::UnknownOrExpired) => {
+            PageOrRedirect::Page(code_form(csrf, Some(UNKNOWN_CODE)))
+        }
+        Err(DeviceCodeRejection::Unavailable(_)) => Status::ServiceUnavailable.into(),
+    }
+}
+
+#[get("/o/device?<user_code>")]
+async fn device_page(
+    state: &State<AppState>,
+    cookies: &CookieJar<'_>,
+    user: CurrentUser,
+    uri: &RequestUri<'_>,
+    user_code: Option<&str>,
+) -> PageOrRedirect {
+    if let Err(login) = logged_in(user, uri) {
+        return login;
+    }
+    let csrf = match csrf_token(state, cookies) {
+        Ok(csrf) => csrf,
+        Err(status) => return status.into(),
+    };
+    match user_code {
+        Some(typed) => confirm(state, &csrf, typed).await,
+        None => PageOrRedirect::Page(code_form(&csrf, None)),
+    }
+}
+
+#[post("/o/device", data = "<form>")]
+async fn device_decision(
+    state: &State<AppState>,
+    cookies: &CookieJar<'_>,
+    user: CurrentUser,
+    uri: &RequestUri<'_>,
+    form: Result<PageForm, Status>,
+) -> PageOrRedirect {
+    let form = match form {
+        Ok(PageForm(form)) => form,
+        Err(status) => return status.into(),
+    };
+    let user = match logged_in(user, uri) {
+        Ok(user) => user,
+        Err(login) => return login,
+    };
+    let csrf = match csrf_token(state, cookies) {
+        Ok(csrf) => csrf,
+        Err(status) => return status.into(),
+    };
+    let typed = form.get("user_code").unwrap_or_default();
+    let approve = match form.get("decision") {
+        None => return confirm(state, &csrf, typed).await,
+        Some("allow") => true,
+        Some("deny") => false,
+        Some(_) => return Status::BadRequest.into(),
+    };
+    let decided = state
+        .engine()
+        .decide_device(typed, &user, approve, OffsetDateTime::now_utc())
+        .await;
+    match decided {
+        Ok(pending) => {
+            let text = if approve {
+                format!(
+                    "<p><strong>{}</strong> is connected. You can go back to your device.</p>",
+                    escape(&pending.application.name)
+                )
+            } else {
+                "<p>The request was denied. You can go back to your device.</p>".to_owned()
+            };
+            PageOrRedirect::Page(Page::new(Status::Ok, "Connect a device", text))
+        }
+        Err(DeviceCodeRejection::UnknownOrExpired) => {
+            PageOrRedirect::Page(code_form(&csrf, Some(UNKNOWN_CODE)))
+        }
+        Err(DeviceCodeRejection::Unavailable(_)) => Status::ServiceUnavailable.into(),
+    }
+}
