@@ -82,6 +82,7 @@ mod oidc_suite {
         prompt_max_age_and_login_hint,
         rp_initiated_logout,
         jwt_access_tokens_verify_offline_and_revoke_online,
+        instances_sharing_a_database_agree_on_the_signing_key,
     );
 }
 

@@ -21,6 +21,8 @@ use crate::support::{Server, TestEnv, oauth2_http};
 const PASSWORD: &str = "correct-horse-battery";
 const REDIRECT: &str = "http://127.0.0.1:9000/callback";
 const AFTER_LOGOUT: &str = "http://127.0.0.1:9000/bye";
+/// The browser origin the relying parties allow (CORS on userinfo).
+const RP_ORIGIN: &str = "http://127.0.0.1:9000";
 
 struct Setup {
     server: Server,
@@ -60,6 +62,8 @@ async fn setup(env: &TestEnv) -> Setup {
             REDIRECT,
             "--post-logout-redirect-uri",
             AFTER_LOGOUT,
+            "--allowed-origin",
+            RP_ORIGIN,
         ];
         args.extend_from_slice(extra);
         let created: Value = serde_json::from_slice(&env.run(&args, None).stdout).unwrap();
@@ -377,6 +381,43 @@ pub async fn discovery_jwks_and_userinfo_over_http(env: &TestEnv) {
             .await;
         assert_eq!(reply.status, 200, "{method}: {reply:?}");
         assert_eq!(reply.json()["preferred_username"], "alice");
+    }
+    // Browser apps: the token's client allows its origin, and only that one.
+    for (origin, readable) in [(RP_ORIGIN, true), ("https://evil.example", false)] {
+        let reply = server
+            .request(
+                "GET",
+                "/o/userinfo/",
+                &[
+                    ("Authorization", bearer.clone()),
+                    ("Origin", origin.to_owned()),
+                ],
+                vec![],
+            )
+            .await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(
+            reply.header("access-control-allow-origin"),
+            readable.then_some(origin),
+            "{origin}"
+        );
+        let preflight = server
+            .request(
+                "OPTIONS",
+                "/o/userinfo/",
+                &[
+                    ("Origin", origin.to_owned()),
+                    ("Access-Control-Request-Method", "GET".to_owned()),
+                ],
+                vec![],
+            )
+            .await;
+        assert_eq!(preflight.status, 204);
+        assert_eq!(
+            preflight.header("access-control-allow-methods"),
+            readable.then_some("GET, POST"),
+            "{origin}"
+        );
     }
     let anonymous = server.request("GET", "/o/userinfo/", &[], vec![]).await;
     assert_eq!(anonymous.status, 401);
@@ -827,4 +868,89 @@ pub async fn jwt_access_tokens_verify_offline_and_revoke_online(env: &TestEnv) {
             "{name}: no user, the client is the subject"
         );
     }
+}
+
+/// The `kid` of the ID token `server` issues for a password grant with `openid`.
+async fn id_token_kid(server: &Server, id: &str, secret: &str) -> String {
+    let reply = server
+        .post_form(
+            "/o/token/",
+            &format!("grant_type=password&username=alice&password={PASSWORD}&scope=openid"),
+            Some((id, secret)),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let id_token = reply.json()["id_token"].as_str().unwrap().to_owned();
+    let header = id_token.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header).unwrap(),
+    )
+    .unwrap();
+    header["kid"].as_str().unwrap().to_owned()
+}
+
+/// The kids a server publishes, sorted.
+async fn published_kids(server: &Server) -> Vec<String> {
+    let (_, jwks) = server.get("/o/.well-known/jwks.json").await;
+    let jwks: Value = serde_json::from_str(&jwks).unwrap();
+    let mut kids: Vec<String> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect();
+    kids.sort();
+    kids
+}
+
+pub async fn instances_sharing_a_database_agree_on_the_signing_key(env: &TestEnv) {
+    let migrated = env.run(&["migrate"], None);
+    assert!(migrated.status.success());
+    let user = env.run(
+        &["user", "create", "--username", "alice", "--password-stdin"],
+        Some(PASSWORD),
+    );
+    assert!(user.status.success());
+    let created: Value = serde_json::from_slice(
+        &env.run(
+            &[
+                "app",
+                "create",
+                "--json",
+                "--name",
+                "RP",
+                "--client-type",
+                "confidential",
+                "--grant",
+                "password",
+            ],
+            None,
+        )
+        .stdout,
+    )
+    .unwrap();
+    let (id, secret) = (
+        created["client_id"].as_str().unwrap(),
+        created["client_secret"].as_str().unwrap(),
+    );
+    // Two instances start at once on a database without keys.
+    let instance = || {
+        let mut command = env.command(&["serve", "--no-migrate"]);
+        command.env("WARRANT_OIDC__KEYS_CACHE_SECONDS", "0");
+        Server::start(command)
+    };
+    let (first, second) = tokio::join!(instance(), instance());
+
+    let kid = id_token_kid(&first, id, secret).await;
+    assert_eq!(id_token_kid(&second, id, secret).await, kid);
+    assert_eq!(published_kids(&first).await, published_kids(&second).await);
+
+    let rotated = env.run(&["keys", "rotate", "--algorithm", "RS256"], None);
+    assert!(rotated.status.success(), "{rotated:?}");
+    let new_kid = id_token_kid(&first, id, secret).await;
+    assert_ne!(new_kid, kid, "the rotation reached the running instance");
+    assert_eq!(id_token_kid(&second, id, secret).await, new_kid);
+    let kids = published_kids(&second).await;
+    assert!(kids.contains(&kid) && kids.contains(&new_kid), "{kids:?}");
+    assert_eq!(published_kids(&first).await, kids);
 }
