@@ -22,31 +22,17 @@ struct Setup {
 
 /// The server with devices polling every `interval` seconds at most.
 async fn setup(env: &TestEnv, interval: &str) -> Setup {
-    let user = env.run(
-        &["user", "create", "--username", "alice", "--password-stdin"],
-        Some(PASSWORD),
-    );
-    assert!(user.status.success());
-    let created: Value = serde_json::from_slice(
-        &env.run(
-            &[
-                "app",
-                "create",
-                "--json",
-                "--name",
-                "Living-room TV",
-                "--client-type",
-                "public",
-                "--grant",
-                "device_code",
-                "--grant",
-                "refresh_token",
-            ],
-            None,
-        )
-        .stdout,
-    )
-    .unwrap();
+    env.create_user("alice", PASSWORD, &[]);
+    let created = env.create_app(&[
+        "--name",
+        "Living-room TV",
+        "--client-type",
+        "public",
+        "--grant",
+        "device_code",
+        "--grant",
+        "refresh_token",
+    ]);
     let mut command = env.command(&["serve"]);
     command.env("WARRANT_OAUTH2__DEVICE_POLLING_INTERVAL_SECONDS", interval);
     Setup {
@@ -124,15 +110,7 @@ pub async fn the_oauth2_crate_completes_the_device_flow(env: &TestEnv) {
     assert!(tokens.refresh_token().is_some());
     let profile = setup
         .server
-        .request(
-            "GET",
-            "/api/profile/",
-            &[(
-                "Authorization",
-                format!("Bearer {}", tokens.access_token().secret()),
-            )],
-            vec![],
-        )
+        .get_with_bearer("/api/profile/", tokens.access_token().secret())
         .await;
     assert_eq!(profile.status, 200);
     assert_eq!(profile.json()["username"], "alice");

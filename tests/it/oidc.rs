@@ -34,24 +34,9 @@ struct Setup {
 }
 
 async fn setup(env: &TestEnv) -> Setup {
-    let user = env.run(
-        &[
-            "user",
-            "create",
-            "--username",
-            "alice",
-            "--email",
-            "alice@example.com",
-            "--password-stdin",
-        ],
-        Some(PASSWORD),
-    );
-    assert!(user.status.success(), "{user:?}");
+    env.create_user("alice", PASSWORD, &["--email", "alice@example.com"]);
     let create = |extra: &[&str]| -> String {
         let mut args = vec![
-            "app",
-            "create",
-            "--json",
             "--name",
             "Photo App",
             "--client-type",
@@ -66,8 +51,10 @@ async fn setup(env: &TestEnv) -> Setup {
             RP_ORIGIN,
         ];
         args.extend_from_slice(extra);
-        let created: Value = serde_json::from_slice(&env.run(&args, None).stdout).unwrap();
-        created["client_id"].as_str().unwrap().to_owned()
+        env.create_app(&args)["client_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     };
     let clients = vec![
         (CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, create(&[])),
@@ -468,15 +455,10 @@ pub async fn userinfo_needs_the_openid_scope(env: &TestEnv) {
         "no openid, no ID token"
     );
     let access_token = tokens.json()["access_token"].as_str().unwrap().to_owned();
-    let reply = server
-        .request(
-            "GET",
-            "/o/userinfo/",
-            &[("Authorization", format!("Bearer {access_token}"))],
-            vec![],
-        )
-        .await;
-    reply.assert_oauth_error(403, "insufficient_scope");
+    server
+        .get_with_bearer("/o/userinfo/", &access_token)
+        .await
+        .assert_oauth_error(403, "insufficient_scope");
 }
 
 /// Approves `url` (an authorization request) in a logged-in browser; the answer's fragment.
@@ -722,31 +704,17 @@ pub async fn rp_initiated_logout(env: &TestEnv) {
 pub async fn jwt_access_tokens_verify_offline_and_revoke_online(env: &TestEnv) {
     use jsonwebtoken::jwk::JwkSet;
     use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
-    let user = env.run(
-        &["user", "create", "--username", "alice", "--password-stdin"],
-        Some(PASSWORD),
-    );
-    assert!(user.status.success());
-    let created: Value = serde_json::from_slice(
-        &env.run(
-            &[
-                "app",
-                "create",
-                "--json",
-                "--name",
-                "API client",
-                "--client-type",
-                "confidential",
-                "--grant",
-                "password",
-                "--grant",
-                "client_credentials",
-            ],
-            None,
-        )
-        .stdout,
-    )
-    .unwrap();
+    env.create_user("alice", PASSWORD, &[]);
+    let created = env.create_app(&[
+        "--name",
+        "API client",
+        "--client-type",
+        "confidential",
+        "--grant",
+        "password",
+        "--grant",
+        "client_credentials",
+    ]);
     let id = created["client_id"].as_str().unwrap().to_owned();
     let secret = created["client_secret"].as_str().unwrap().to_owned();
 
@@ -842,15 +810,10 @@ pub async fn jwt_access_tokens_verify_offline_and_revoke_online(env: &TestEnv) {
             .await
             .json();
         assert_eq!(introspected["active"], false, "{name}");
-        let profile = server
-            .request(
-                "GET",
-                "/api/profile/",
-                &[("Authorization", format!("Bearer {token}"))],
-                vec![],
-            )
-            .await;
-        profile.assert_oauth_error(401, "invalid_token");
+        server
+            .get_with_bearer("/api/profile/", &token)
+            .await
+            .assert_oauth_error(401, "invalid_token");
 
         let machine = server
             .post_form(
@@ -906,29 +869,15 @@ async fn published_kids(server: &Server) -> Vec<String> {
 pub async fn instances_sharing_a_database_agree_on_the_signing_key(env: &TestEnv) {
     let migrated = env.run(&["migrate"], None);
     assert!(migrated.status.success());
-    let user = env.run(
-        &["user", "create", "--username", "alice", "--password-stdin"],
-        Some(PASSWORD),
-    );
-    assert!(user.status.success());
-    let created: Value = serde_json::from_slice(
-        &env.run(
-            &[
-                "app",
-                "create",
-                "--json",
-                "--name",
-                "RP",
-                "--client-type",
-                "confidential",
-                "--grant",
-                "password",
-            ],
-            None,
-        )
-        .stdout,
-    )
-    .unwrap();
+    env.create_user("alice", PASSWORD, &[]);
+    let created = env.create_app(&[
+        "--name",
+        "RP",
+        "--client-type",
+        "confidential",
+        "--grant",
+        "password",
+    ]);
     let (id, secret) = (
         created["client_id"].as_str().unwrap(),
         created["client_secret"].as_str().unwrap(),

@@ -108,6 +108,23 @@ impl TestEnv {
         run_with_stdin(self.command(args), stdin)
     }
 
+    /// `warrant user create --username <username> extra… --password-stdin`.
+    pub fn create_user(&self, username: &str, password: &str, extra: &[&str]) {
+        let mut args = vec!["user", "create", "--username", username, "--password-stdin"];
+        args.extend_from_slice(extra);
+        let output = self.run(&args, Some(password));
+        assert!(output.status.success(), "{output:?}");
+    }
+
+    /// `warrant app create --json args…`: the application as printed, secret included.
+    pub fn create_app(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["app", "create", "--json"];
+        all.extend_from_slice(args);
+        let output = self.run(&all, None);
+        assert!(output.status.success(), "{output:?}");
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+
     /// Ends every server connection to the PostgreSQL database, as a server restart does.
     pub async fn terminate_postgres_connections(&self) {
         if let Database::Postgres { admin_url, name } = &self.database {
@@ -275,6 +292,12 @@ impl Server {
         }
         self.request("POST", path, &headers, body.as_bytes().to_vec())
             .await
+    }
+
+    /// `GET path` with `Authorization: Bearer <token>`.
+    pub async fn get_with_bearer(&self, path: &str, token: &str) -> Reply {
+        let headers = [("Authorization", format!("Bearer {token}"))];
+        self.request("GET", path, &headers, vec![]).await
     }
 
     /// Any request; the answer with its headers.

@@ -462,37 +462,69 @@ async fn bench_backend(
     );
 
     let session = log_in(&mut conn, &username).await?;
-    let authorize = format!(
-        "/o/authorize/?client_id={client_id}&response_type=code&scope=read&code_challenge={CHALLENGE}&code_challenge_method=S256"
-    );
-    let headers = client_headers.clone();
+    for (scenario, scope) in [
+        ("authorization code (authorize + exchange)", "read"),
+        (
+            "authorization code with openid (+ RS256 ID token)",
+            "openid",
+        ),
+    ] {
+        let authorize = format!(
+            "/o/authorize/?client_id={client_id}&response_type=code&scope={scope}&nonce=n-0S6&code_challenge={CHALLENGE}&code_challenge_method=S256"
+        );
+        let headers = client_headers.clone();
+        let session = session.clone();
+        results.push(
+            measure(
+                &format!("{label}: {scenario}"),
+                &address,
+                options,
+                async move |conn: &mut Conn| {
+                    let Ok(answer) = conn
+                        .send("GET", &authorize, &[("Cookie", &session)], "")
+                        .await
+                    else {
+                        return false;
+                    };
+                    let Some(code) = answer
+                        .location
+                        .as_deref()
+                        .and_then(|l| l.split("code=").nth(1))
+                    else {
+                        return false;
+                    };
+                    let body = format!(
+                        "grant_type=authorization_code&code={code}&code_verifier={VERIFIER}"
+                    );
+                    let headers: Vec<(&str, &str)> =
+                        headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+                    conn.send("POST", "/o/token/", &headers, &body)
+                        .await
+                        .is_ok_and(|r| r.status == 200)
+                },
+            )
+            .await,
+        );
+    }
+    drop(server);
+
+    // The same server making RFC 9068 JWT access tokens: each token is signed.
+    let server = Server {
+        child: Command::new(binary)
+            .arg("serve")
+            .current_dir(&dir)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .env("WARRANT_GENERATORS__ACCESS_TOKEN__KIND", "jwt")
+            .stdout(Stdio::null())
+            .spawn()?,
+    };
+    wait_ready(&address, "warrant serve (JWT access tokens)").await?;
     results.push(
         measure(
-            &format!("{label}: authorization code (authorize + exchange)"),
+            &format!("{label}: client_credentials token, JWT access tokens (RS256)"),
             &address,
             options,
-            async move |conn: &mut Conn| {
-                let Ok(answer) = conn
-                    .send("GET", &authorize, &[("Cookie", &session)], "")
-                    .await
-                else {
-                    return false;
-                };
-                let Some(code) = answer
-                    .location
-                    .as_deref()
-                    .and_then(|l| l.split("code=").nth(1))
-                else {
-                    return false;
-                };
-                let body =
-                    format!("grant_type=authorization_code&code={code}&code_verifier={VERIFIER}");
-                let headers: Vec<(&str, &str)> =
-                    headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
-                conn.send("POST", "/o/token/", &headers, &body)
-                    .await
-                    .is_ok_and(|r| r.status == 200)
-            },
+            post("/o/token/", "grant_type=client_credentials".to_owned()),
         )
         .await,
     );

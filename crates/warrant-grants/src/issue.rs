@@ -80,6 +80,25 @@ impl Engine<'_> {
             signer,
         };
         let access_token = self.generators.new_access_token(&context)?;
+        // Signed before anything is stored, so a missing key leaves no orphan tokens.
+        let id_token = match (issue.openid, issue.user) {
+            (Some(authentication), Some(user)) if is_openid(&issue.scope) => Some(
+                self.id_token(
+                    IdTokenFacts {
+                        application: issue.application,
+                        user,
+                        scope: &issue.scope,
+                        nonce: authentication.nonce.as_deref(),
+                        auth_time: authentication.auth_time,
+                        access_token: Some(&access_token),
+                        code: None,
+                    },
+                    now,
+                )
+                .await?,
+            ),
+            _ => None,
+        };
         let family = match issue.family {
             Some(family) => family,
             None => family_id()?,
@@ -122,24 +141,6 @@ impl Engine<'_> {
             Some(token)
         } else {
             None
-        };
-        let id_token = match (issue.openid, issue.user) {
-            (Some(authentication), Some(user)) if is_openid(&issue.scope) => Some(
-                self.id_token(
-                    IdTokenFacts {
-                        application: issue.application,
-                        user,
-                        scope: &issue.scope,
-                        nonce: authentication.nonce.as_deref(),
-                        auth_time: authentication.auth_time,
-                        access_token: Some(&access_token),
-                        code: None,
-                    },
-                    now,
-                )
-                .await?,
-            ),
-            _ => None,
         };
         Ok(TokenResponse {
             access_token,

@@ -5,16 +5,14 @@ use rocket::http::{CookieJar, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::{Route, State, get, post, routes};
 use time::OffsetDateTime;
-use warrant_grants::{
-    AuthorizationParams, AuthorizationRejection, AuthorizationRequest, NextStep, OAuthError,
-};
+use warrant_grants::{AuthorizationParams, AuthorizationRejection, AuthorizationRequest, NextStep};
 use warrant_model::User;
 
 use crate::AppState;
 use crate::accounts::{PageForm, PageOrRedirect};
 use crate::form::FormParams;
 use crate::html::{Page, SeeOther, escape, form_action_source, hidden};
-use crate::pages::login_redirect;
+use crate::pages::{login_redirect, oauth_error_page, scope_items};
 use crate::session::{CurrentUser, csrf_token};
 
 pub(crate) fn routes() -> Vec<Route> {
@@ -72,16 +70,6 @@ fn params(form: &FormParams) -> AuthorizationParams {
     }
 }
 
-fn error_page(error: &OAuthError) -> PageOrRedirect {
-    let message = error
-        .description()
-        .unwrap_or("The authorization request is invalid.");
-    PageOrRedirect::Page(Page::error(
-        Status::BadRequest,
-        &format!("{}: {message}", error.code()),
-    ))
-}
-
 /// Validates the request; errors become a page (untrusted client or redirect URI) or a
 /// redirect back to the client.
 async fn validate(
@@ -93,7 +81,7 @@ async fn validate(
         .validate_authorization(&params(form))
         .await
         .map_err(|rejection| match rejection {
-            AuthorizationRejection::ShowError(error) => error_page(&error),
+            AuthorizationRejection::ShowError(error) => oauth_error_page(&error),
             AuthorizationRejection::Redirect { location, .. } => {
                 PageOrRedirect::Redirect(SeeOther(location))
             }
@@ -110,7 +98,7 @@ async fn authorize_page(
     // Repeated parameters (RFC 6749 §3.1) make the request ambiguous: refuse, never redirect.
     let form = match FormParams::parse(query.0.as_bytes()) {
         Ok(form) => form,
-        Err(error) => return error_page(&error),
+        Err(error) => return oauth_error_page(&error),
     };
     let request = match validate(state, &form).await {
         Ok(request) => request,
@@ -125,7 +113,7 @@ async fn authorize_page(
         (Err(AuthorizationRejection::Redirect { location, .. }), _) => {
             PageOrRedirect::Redirect(SeeOther(location))
         }
-        (Err(AuthorizationRejection::ShowError(error)), _) => error_page(&error),
+        (Err(AuthorizationRejection::ShowError(error)), _) => oauth_error_page(&error),
         (Ok(NextStep::Answer), Some((user, auth_time))) => {
             answer(state, &request, user, auth_time, true).await
         }
@@ -181,7 +169,7 @@ async fn answer(
         .await
     {
         Ok(location) => PageOrRedirect::Redirect(SeeOther(location)),
-        Err(error) => error_page(&error),
+        Err(error) => oauth_error_page(&error),
     }
 }
 
@@ -192,18 +180,7 @@ fn consent_page(
     form: &FormParams,
     csrf: &str,
 ) -> PageOrRedirect {
-    let scopes: String = request
-        .scope
-        .iter()
-        .map(|scope| {
-            let description = state
-                .settings
-                .scopes
-                .description(scope)
-                .unwrap_or(scope.as_str());
-            format!("<li>{}</li>", escape(description))
-        })
-        .collect();
+    let scopes = scope_items(&state.settings, &request.scope);
     let fields: String = PARAMS
         .iter()
         .filter_map(|name| form.get(name).map(|value| hidden(name, value)))

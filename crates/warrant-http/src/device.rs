@@ -11,7 +11,7 @@ use warrant_grants::{DeviceCodeRejection, PendingDevice};
 use crate::AppState;
 use crate::accounts::{PageForm, PageOrRedirect};
 use crate::html::{Page, escape, hidden};
-use crate::pages::logged_in;
+use crate::pages::{logged_in, scope_items};
 use crate::session::{CurrentUser, csrf_token};
 
 pub(crate) fn routes() -> Vec<Route> {
@@ -35,19 +35,7 @@ fn code_form(csrf: &str, message: Option<&str>) -> Page {
 
 /// The question about a pending request.
 fn confirmation(state: &AppState, csrf: &str, typed: &str, pending: &PendingDevice) -> Page {
-    let scopes: String = pending
-        .device
-        .scope
-        .iter()
-        .map(|scope| {
-            let description = state
-                .settings
-                .scopes
-                .description(scope)
-                .unwrap_or(scope.as_str());
-            format!("<li>{}</li>", escape(description))
-        })
-        .collect();
+    let scopes = scope_items(&state.settings, &pending.device.scope);
     let body = format!(
         r#"<p>A device using <strong>{app}</strong> wants to access your account with these permissions:</p>
 <ul>{scopes}</ul>

@@ -5,13 +5,14 @@
 use rocket::http::{CookieJar, Status};
 use rocket::{Route, State, get, post, routes};
 use time::OffsetDateTime;
-use warrant_grants::{LogoutParams, LogoutRequest, OAuthError};
+use warrant_grants::{LogoutParams, LogoutRequest};
 
 use crate::AppState;
 use crate::accounts::{PageForm, PageOrRedirect};
 use crate::authorize::RawQuery;
 use crate::form::FormParams;
 use crate::html::{Page, SeeOther, escape, form_action_source, hidden};
+use crate::pages::oauth_error_page;
 use crate::session::{CurrentUser, csrf_token, log_out};
 
 pub(crate) fn routes() -> Vec<Route> {
@@ -37,17 +38,7 @@ async fn validate(state: &AppState, form: &FormParams) -> Result<LogoutRequest, 
         .engine()
         .validate_logout(&params, OffsetDateTime::now_utc())
         .await
-        .map_err(|error| refused(&error))
-}
-
-fn refused(error: &OAuthError) -> PageOrRedirect {
-    let status = match error {
-        OAuthError::TemporarilyUnavailable => Status::ServiceUnavailable,
-        OAuthError::ServerError => Status::InternalServerError,
-        _ => Status::BadRequest,
-    };
-    let message = error.description().unwrap_or("The logout request failed.");
-    PageOrRedirect::Page(Page::error(status, &format!("{}: {message}", error.code())))
+        .map_err(|error| oauth_error_page(&error))
 }
 
 /// Ends the session, then goes where the relying party asked, or says it is done.
@@ -76,7 +67,7 @@ async fn logout_page(
 ) -> PageOrRedirect {
     let form = match FormParams::parse(query.0.as_bytes()) {
         Ok(form) => form,
-        Err(error) => return refused(&error),
+        Err(error) => return oauth_error_page(&error),
     };
     let request = match validate(state, &form).await {
         Ok(request) => request,

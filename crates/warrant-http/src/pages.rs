@@ -3,10 +3,11 @@
 
 use rocket::http::Status;
 use rocket::http::uri::Origin as RequestUri;
-use warrant_model::User;
+use warrant_grants::{GrantSettings, OAuthError};
+use warrant_model::{ScopeSet, User};
 
 use crate::accounts::PageOrRedirect;
-use crate::html::SeeOther;
+use crate::html::{Page, SeeOther, escape};
 use crate::session::CurrentUser;
 
 /// A page handler's result: `?` turns a status or a login redirect into the answer.
@@ -34,6 +35,30 @@ pub(crate) fn login_redirect(next: &str, login_hint: Option<&str>) -> PageOrRedi
     }
     let query = query.finish();
     PageOrRedirect::Redirect(SeeOther(format!("/accounts/login/?{query}")))
+}
+
+/// An OAuth error shown to the user instead of being redirected to a client: 503 or 500
+/// for failures of ours, 400 for the request.
+pub(crate) fn oauth_error_page(error: &OAuthError) -> PageOrRedirect {
+    let status = match error {
+        OAuthError::TemporarilyUnavailable => Status::ServiceUnavailable,
+        OAuthError::ServerError => Status::InternalServerError,
+        _ => Status::BadRequest,
+    };
+    let message = error.description().unwrap_or("The request is invalid.");
+    PageOrRedirect::Page(Page::error(status, &format!("{}: {message}", error.code())))
+}
+
+/// The consent-style list of `scope`: each scope's description (its name when it has
+/// none), as `<li>` items.
+pub(crate) fn scope_items(settings: &GrantSettings, scope: &ScopeSet) -> String {
+    scope
+        .iter()
+        .map(|scope| {
+            let description = settings.scopes.description(scope).unwrap_or(scope.as_str());
+            format!("<li>{}</li>", escape(description))
+        })
+        .collect()
 }
 
 /// A storage failure as the page the user sees.

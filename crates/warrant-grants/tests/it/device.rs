@@ -16,6 +16,20 @@ async fn device_client(world: &World) -> Client {
         .await
 }
 
+/// The token endpoint's answer to `client` polling with `device_code` at `at`: the
+/// error code, or `"tokens"`.
+async fn poll_code(
+    world: &World,
+    client: &Client,
+    device_code: &Secret<String>,
+    at: time::OffsetDateTime,
+) -> &'static str {
+    match poll(world, client, device_code, at).await {
+        Ok(_) => "tokens",
+        Err(error) => error.code(),
+    }
+}
+
 async fn poll(
     world: &World,
     client: &Client,
@@ -53,34 +67,29 @@ async fn a_device_polls_until_the_user_approves_then_gets_tokens_once() {
     let shown = codes.user_code.display();
     assert_eq!(shown.len(), 9, "XXXX-XXXX: {shown}");
 
-    let code = |error: Result<TokenResponse, OAuthError>| error.map(|_| ()).unwrap_err().code();
     assert_eq!(
-        code(poll(&world, &client, &codes.device_code, start).await),
+        poll_code(&world, &client, &codes.device_code, start).await,
         "authorization_pending"
     );
     assert_eq!(
-        code(
-            poll(
-                &world,
-                &client,
-                &codes.device_code,
-                start + Duration::seconds(1)
-            )
-            .await
-        ),
+        poll_code(
+            &world,
+            &client,
+            &codes.device_code,
+            start + Duration::seconds(1)
+        )
+        .await,
         "slow_down",
         "polled within the interval"
     );
     assert_eq!(
-        code(
-            poll(
-                &world,
-                &client,
-                &codes.device_code,
-                start + Duration::seconds(7)
-            )
-            .await
-        ),
+        poll_code(
+            &world,
+            &client,
+            &codes.device_code,
+            start + Duration::seconds(7)
+        )
+        .await,
         "authorization_pending"
     );
 
@@ -113,11 +122,11 @@ async fn a_device_polls_until_the_user_approves_then_gets_tokens_once() {
     .unwrap();
     assert_eq!(tokens.scope, scope("read"));
     assert!(tokens.refresh_token.is_some());
-    let introspection = engine
+    let bearer = engine
         .authenticate_bearer(&tokens.access_token, now())
         .await
         .unwrap();
-    assert_eq!(introspection.user.map(|u| u.id), Some(alice.id));
+    assert_eq!(bearer.user.map(|u| u.id), Some(alice.id));
     let consent = world
         .store
         .consent(alice.id, client.application.id)
@@ -125,15 +134,13 @@ async fn a_device_polls_until_the_user_approves_then_gets_tokens_once() {
         .unwrap();
     assert_eq!(consent.map(|c| c.scope), Some(scope("read")));
     assert_eq!(
-        code(
-            poll(
-                &world,
-                &client,
-                &codes.device_code,
-                start + Duration::seconds(20)
-            )
-            .await
-        ),
+        poll_code(
+            &world,
+            &client,
+            &codes.device_code,
+            start + Duration::seconds(20)
+        )
+        .await,
         "invalid_grant",
         "a device code gives tokens once"
     );
@@ -146,7 +153,6 @@ async fn a_refusal_an_expiry_and_foreign_codes_end_the_polling() {
     let other = device_client(&world).await;
     let alice = world.user("alice").await;
     let start = now();
-    let code = |error: Result<TokenResponse, OAuthError>| error.map(|_| ()).unwrap_err().code();
     let engine = world.engine();
 
     let refused = codes(&world, &client, start).await;
@@ -155,14 +161,14 @@ async fn a_refusal_an_expiry_and_foreign_codes_end_the_polling() {
         .await
         .unwrap();
     assert_eq!(
-        code(poll(&world, &client, &refused.device_code, start).await),
+        poll_code(&world, &client, &refused.device_code, start).await,
         "access_denied"
     );
 
     let late = codes(&world, &client, start).await;
     let after_expiry = start + Duration::seconds(601);
     assert_eq!(
-        code(poll(&world, &client, &late.device_code, after_expiry).await),
+        poll_code(&world, &client, &late.device_code, after_expiry).await,
         "expired_token"
     );
     assert_eq!(
@@ -175,12 +181,12 @@ async fn a_refusal_an_expiry_and_foreign_codes_end_the_polling() {
 
     let theirs = codes(&world, &other, start).await;
     assert_eq!(
-        code(poll(&world, &client, &theirs.device_code, start).await),
+        poll_code(&world, &client, &theirs.device_code, start).await,
         "invalid_grant",
         "another client's device code"
     );
     assert_eq!(
-        code(poll(&world, &client, &secret("made-up"), start).await),
+        poll_code(&world, &client, &secret("made-up"), start).await,
         "invalid_grant"
     );
     for typed in ["BCDF-GHJK", "not a code", ""] {
