@@ -223,6 +223,21 @@ pub async fn applications_are_managed(env: &TestEnv) {
         .await;
     assert_eq!(shown["owner"], alice);
     assert!(shown.get("client_secret").is_none());
+    assert_eq!(
+        shown["algorithm"], "RS256",
+        "the default ID-token algorithm"
+    );
+    for (algorithm, expected) in [(json!("EdDSA"), "EdDSA"), (Value::Null, "RS256")] {
+        let changed = api
+            .ok(
+                "PATCH",
+                &format!("/api/admin/applications/{id}"),
+                Some(json!({ "algorithm": algorithm })),
+                200,
+            )
+            .await;
+        assert_eq!(changed["algorithm"], expected);
+    }
 
     // Filtering and pagination.
     let owned = api
@@ -260,6 +275,7 @@ pub async fn applications_are_managed(env: &TestEnv) {
             "redirect URI",
         ),
         (json!({"colour": "red"}), "unknown field"),
+        (json!({"algorithm": "HS256"}), "algorithm"),
     ] {
         let reply = api
             .call(
@@ -285,11 +301,12 @@ pub async fn applications_are_managed(env: &TestEnv) {
         .ok(
             "POST",
             "/api/admin/applications",
-            Some(json!({"name": "SPA", "client_type": "public", "grant_types": ["password"]})),
+            Some(json!({"name": "SPA", "client_type": "public", "grant_types": ["password"], "algorithm": "ES256"})),
             201,
         )
         .await;
     assert_eq!(public["client_secret"], Value::Null);
+    assert_eq!(public["algorithm"], "ES256");
     let no_secret = api
         .call(
             "POST",

@@ -239,13 +239,35 @@ pub async fn changes_and_deletion_take_effect_at_once(env: &TestEnv) {
             &[
                 ("name", "Billing v2"),
                 ("grant_authorization_code", "on"),
+                ("grant_urn:ietf:params:oauth:grant-type:device_code", "on"),
                 ("redirect_uris", "https://billing.example/cb"),
+                ("algorithm", "ES256"),
             ],
         )
         .await;
     assert_eq!(saved.status, 303, "{saved:?}");
     let detail = alice.get(&format!("/o/applications/{}/", app.id)).await;
     assert!(detail.body.contains("Billing v2"));
+    assert!(
+        detail
+            .body
+            .contains("<dt>ID-token algorithm</dt><dd>ES256</dd>"),
+        "{}",
+        detail.body
+    );
+    assert!(
+        detail
+            .body
+            .contains("urn:ietf:params:oauth:grant-type:device_code")
+    );
+    let edit_again = alice
+        .get(&format!("/o/applications/{}/update/", app.id))
+        .await;
+    assert!(
+        edit_again
+            .body
+            .contains(r#"<option value="ES256" selected>"#)
+    );
     // client_credentials was unticked: refused at once, despite the application cache.
     client_credentials(&setup, &app)
         .await

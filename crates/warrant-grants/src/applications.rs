@@ -125,6 +125,8 @@ pub struct ApplicationChanges {
     pub allowed_origins: Vec<Origin>,
     /// Require PKCE (always on for public clients).
     pub pkce_required: bool,
+    /// ID-token signing algorithm (`None`: RS256).
+    pub algorithm: Option<SigningAlgorithm>,
 }
 
 /// Applies `changes` to `application` under the registration rules.
@@ -147,6 +149,7 @@ pub async fn update_application(
     application.allowed_origins = changes.allowed_origins;
     application.pkce_required =
         changes.pkce_required || application.client_type == ClientType::Public;
+    application.algorithm = changes.algorithm;
     Ok(store.update_application(&application, now).await?)
 }
 

@@ -301,6 +301,7 @@ async fn updates_follow_the_registration_rules_and_keep_pkce_for_public_clients(
         post_logout_redirect_uris: Vec::new(),
         allowed_origins: Vec::new(),
         pkce_required: false,
+        algorithm: Some(warrant_model::SigningAlgorithm::EdDSA),
     };
     let refused = [
         (
@@ -331,6 +332,10 @@ async fn updates_follow_the_registration_rules_and_keep_pkce_for_public_clients(
     .unwrap();
     assert_eq!(updated.name, "Renamed");
     assert!(updated.pkce_required, "public clients always need PKCE");
+    assert_eq!(
+        updated.algorithm,
+        Some(warrant_model::SigningAlgorithm::EdDSA)
+    );
     assert_eq!(
         store.application_by_id(app.id).await.unwrap(),
         Some(updated)

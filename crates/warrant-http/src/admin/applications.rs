@@ -5,8 +5,8 @@ use rocket::serde::json::{Error as JsonError, Json, Value, json};
 use rocket::{Route, State, delete, get, patch, post, routes};
 use time::OffsetDateTime;
 use warrant_grants::{
-    ApplicationChanges, ApplicationRegistration, delete_application, register_application,
-    rotate_client_secret, update_application,
+    ApplicationChanges, ApplicationRegistration, delete_application, id_token_algorithm,
+    register_application, rotate_client_secret, update_application,
 };
 use warrant_model::{Application, ApplicationId, GrantType, Origin, RedirectUri, UserId};
 
@@ -33,6 +33,7 @@ pub(super) fn application_json(application: &Application) -> Value {
         "owner": application.owner.map(|owner| owner.0),
         "skip_authorization": application.skip_authorization,
         "pkce_required": application.pkce_required,
+        "algorithm": id_token_algorithm(application).as_str(),
         "created_at": timestamp(application.created_at),
         "updated_at": timestamp(application.updated_at),
     })
@@ -97,7 +98,7 @@ async fn create(
         owner,
         skip_authorization: body.skip_authorization,
         pkce_required: body.pkce_required,
-        algorithm: None,
+        algorithm: body::algorithm(body.algorithm.as_deref())?,
     };
     let now = OffsetDateTime::now_utc();
     let (application, secret) =
@@ -144,6 +145,10 @@ async fn change(
             None => application.allowed_origins.clone(),
         },
         pkce_required: patch.pkce_required.unwrap_or(application.pkce_required),
+        algorithm: match &patch.algorithm {
+            Some(name) => body::algorithm(name.as_deref())?,
+            None => application.algorithm,
+        },
     };
     if let Some(skip) = patch.skip_authorization {
         application.skip_authorization = skip;

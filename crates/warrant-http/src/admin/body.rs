@@ -5,7 +5,7 @@ use rocket::serde::json::{Error as JsonError, Json};
 use serde::Deserialize;
 use warrant_model::{
     ClientType, Email, GrantType, GrantTypes, Origin, RedirectUri, RedirectUriPolicy, Secret,
-    Username,
+    SigningAlgorithm, Username,
 };
 
 use super::invalid;
@@ -39,6 +39,9 @@ pub(super) struct NewApplicationBody {
     pub(super) skip_authorization: bool,
     #[serde(default)]
     pub(super) pkce_required: bool,
+    /// ID-token signing algorithm; absent or null: RS256.
+    #[serde(default)]
+    pub(super) algorithm: Option<String>,
 }
 
 /// `PATCH /api/admin/applications/<id>`: absent fields stay as they are.
@@ -52,6 +55,23 @@ pub(super) struct ApplicationPatch {
     pub(super) allowed_origins: Option<Vec<String>>,
     pub(super) skip_authorization: Option<bool>,
     pub(super) pkce_required: Option<bool>,
+    /// Absent: unchanged; null: back to RS256.
+    #[serde(default, deserialize_with = "present")]
+    pub(super) algorithm: Option<Option<String>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
+/// An ID-token algorithm name, or none (RS256).
+pub(super) fn algorithm(value: Option<&str>) -> Result<Option<SigningAlgorithm>, OAuthJson> {
+    value
+        .map(|name| SigningAlgorithm::parse(name).map_err(|e| invalid(format!("algorithm: {e}"))))
+        .transpose()
 }
 
 /// `POST /api/admin/users`.

@@ -300,6 +300,8 @@ fn schemas() -> Value {
     let grant_types = json!({ "type": "array", "minItems": 1, "items": { "type": "string", "enum": ["authorization_code", "implicit", "password", "client_credentials", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"] } });
     let client_type = json!({ "type": "string", "enum": ["confidential", "public"] });
     let timestamp = json!({ "type": "string", "format": "date-time" });
+    let algorithm = json!({ "type": "string", "enum": ["RS256", "ES256", "EdDSA"], "description": "ID-token signing algorithm" });
+    let algorithm_or_default = json!({ "type": ["string", "null"], "enum": ["RS256", "ES256", "EdDSA", null], "description": "ID-token signing algorithm; null: RS256" });
     let application = json!({
         "type": "object",
         "properties": {
@@ -307,7 +309,7 @@ fn schemas() -> Value {
             "client_type": client_type, "grant_types": grant_types, "redirect_uris": strings(),
             "post_logout_redirect_uris": strings(), "allowed_origins": strings(),
             "owner": { "type": ["integer", "null"] }, "skip_authorization": { "type": "boolean" },
-            "pkce_required": { "type": "boolean" }, "created_at": timestamp, "updated_at": timestamp,
+            "pkce_required": { "type": "boolean" }, "algorithm": algorithm, "created_at": timestamp, "updated_at": timestamp,
         },
     });
     let mut created = application.clone();
@@ -323,6 +325,7 @@ fn schemas() -> Value {
                 "name": { "type": "string" }, "client_type": client_type, "grant_types": grant_types,
                 "redirect_uris": strings(), "post_logout_redirect_uris": strings(), "allowed_origins": strings(),
                 "owner": { "type": ["integer", "null"] }, "skip_authorization": { "type": "boolean" }, "pkce_required": { "type": "boolean" },
+                "algorithm": algorithm_or_default,
             },
         },
         "ApplicationPatch": {
@@ -331,6 +334,7 @@ fn schemas() -> Value {
                 "name": { "type": "string" }, "grant_types": grant_types, "redirect_uris": strings(),
                 "post_logout_redirect_uris": strings(), "allowed_origins": strings(),
                 "skip_authorization": { "type": "boolean" }, "pkce_required": { "type": "boolean" },
+                "algorithm": algorithm_or_default,
             },
         },
         "ClientSecret": { "type": "object", "required": ["client_secret"], "properties": { "client_secret": { "type": "string" } } },

@@ -80,6 +80,12 @@ pub(super) fn details(application: &Application, secret: Option<&Secret<String>>
             }
             .to_owned(),
         ),
+        (
+            "ID-token algorithm",
+            warrant_grants::id_token_algorithm(application)
+                .as_str()
+                .to_owned(),
+        ),
     ];
     html.push_str("<dl>");
     for (term, value) in rows {

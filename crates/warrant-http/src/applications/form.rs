@@ -4,19 +4,33 @@
 use warrant_grants::ApplicationChanges;
 use warrant_model::{
     Application, ClientType, GrantType, GrantTypes, Origin, RedirectUri, RedirectUriPolicy,
+    SigningAlgorithm,
 };
 
 use crate::form::FormParams;
 use crate::html::{escape, hidden};
 
-/// The grants a user may pick, with their labels (the device grant comes with OpenID
-/// Connect).
-const GRANTS: [(GrantType, &str); 5] = [
+/// The grants a user may pick, with their labels.
+const GRANTS: [(GrantType, &str); 6] = [
     (GrantType::AuthorizationCode, "Authorization code"),
     (GrantType::RefreshToken, "Refresh token"),
     (GrantType::ClientCredentials, "Client credentials"),
     (GrantType::Password, "Resource owner password"),
     (GrantType::Implicit, "Implicit (legacy)"),
+    (
+        GrantType::DeviceCode,
+        "Device code (TVs, command-line tools)",
+    ),
+];
+
+/// The ID-token algorithms a user may pick; the first is the default.
+const ALGORITHMS: [(SigningAlgorithm, &str); 3] = [
+    (
+        SigningAlgorithm::RS256,
+        "RS256 (default; every OpenID Connect library has it)",
+    ),
+    (SigningAlgorithm::ES256, "ES256"),
+    (SigningAlgorithm::EdDSA, "EdDSA (Ed25519)"),
 ];
 
 /// The application form as submitted, kept to show it again with its errors.
@@ -29,6 +43,7 @@ pub(super) struct ApplicationForm {
     post_logout_redirect_uris: String,
     allowed_origins: String,
     pkce_required: bool,
+    algorithm: Option<SigningAlgorithm>,
 }
 
 impl ApplicationForm {
@@ -56,6 +71,11 @@ impl ApplicationForm {
             post_logout_redirect_uris: text("post_logout_redirect_uris"),
             allowed_origins: text("allowed_origins"),
             pkce_required: form.get("pkce_required").is_some(),
+            // RS256 is the default, so choosing it stores no choice.
+            algorithm: form
+                .get("algorithm")
+                .and_then(|name| SigningAlgorithm::parse(name).ok())
+                .filter(|algorithm| *algorithm != SigningAlgorithm::RS256),
         }
     }
 
@@ -79,6 +99,7 @@ impl ApplicationForm {
                 .collect::<Vec<_>>()
                 .join("\n"),
             pkce_required: application.pkce_required,
+            algorithm: application.algorithm,
         }
     }
 
@@ -124,6 +145,7 @@ impl ApplicationForm {
                 post_logout_redirect_uris,
                 allowed_origins,
                 pkce_required: self.pkce_required,
+                algorithm: self.algorithm,
             }),
             _ => Err(errors),
         }
@@ -211,6 +233,19 @@ impl ApplicationForm {
                 escape(value)
             ));
         }
+        html.push_str(r#"<label for="algorithm">ID-token signing algorithm (OpenID Connect)</label><select id="algorithm" name="algorithm">"#);
+        for (algorithm, label) in ALGORITHMS {
+            let selected = if self.algorithm.unwrap_or(SigningAlgorithm::RS256) == algorithm {
+                " selected"
+            } else {
+                ""
+            };
+            html.push_str(&format!(
+                r#"<option value="{}"{selected}>{label}</option>"#,
+                algorithm.as_str()
+            ));
+        }
+        html.push_str("</select>");
         let pkce = if self.pkce_required { " checked" } else { "" };
         html.push_str(&format!(
             r#"<label><input type="checkbox" name="pkce_required" value="on"{pkce}> Require PKCE (always on for public clients)</label>

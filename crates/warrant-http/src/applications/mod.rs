@@ -166,7 +166,7 @@ async fn register(
                 owner: Some(user.id),
                 skip_authorization: false,
                 pkce_required: changes.pkce_required,
-                algorithm: None,
+                algorithm: changes.algorithm,
             };
             let now = OffsetDateTime::now_utc();
             match register_application(&*state.store, &state.generators, registration, now).await {
