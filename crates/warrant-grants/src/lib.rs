@@ -1,12 +1,18 @@
-//! Warrant's grant engine: the OAuth 2.0 flows as plain async functions over a
+//! Warrant's grant engine: the OAuth 2.0 and OpenID Connect flows as plain async functions over a
 //! [`warrant_storage::Store`], taking typed requests and the current time and returning
 //! typed outcomes or an [`OAuthError`].
 //!
-//! - [`Engine::validate_authorization`], [`Engine::needs_consent`], [`Engine::approve`],
-//!   [`Engine::deny`]: the authorization endpoint (codes and the implicit grant);
+//! - [`Engine::validate_authorization`], [`Engine::next_step`], [`Engine::approve`],
+//!   [`Engine::deny`]: the authorization endpoint (codes, the implicit grant, ID tokens,
+//!   `prompt` and `max_age`);
 //! - [`Engine::token`]: the token endpoint's `authorization_code` (with PKCE), `password`,
-//!   `client_credentials` and `refresh_token` grants, with client authentication
-//!   ([`ClientCredentials`]), refresh-token rotation and reuse detection;
+//!   `client_credentials`, `refresh_token` and device-code grants, with client
+//!   authentication ([`ClientCredentials`]), refresh-token rotation and reuse detection,
+//!   and ID tokens when `openid` is granted;
+//! - [`Engine::device_authorization`], [`Engine::pending_device`],
+//!   [`Engine::decide_device`]: the device authorization grant (RFC 8628);
+//! - [`KeyRing`], [`ensure_signing_keys`], [`rotate_signing_key`]: the keys that sign ID
+//!   tokens and JWT access tokens; [`userinfo`]: the claims a token releases;
 //! - [`Engine::revoke`] (RFC 7009) and [`Engine::introspect`] (RFC 7662);
 //! - [`Engine::validate_logout`]: OpenID Connect RP-initiated logout;
 //! - [`Engine::authenticate_user`]: username or email plus password;

@@ -2,7 +2,8 @@
 //! `warrant-storage` and their outcomes back into HTTP.
 //!
 //! Two users: the Warrant server, which [`build`]s its Rocket application here (the OAuth
-//! endpoints, the login and consent pages, `/api/profile/`, health), and any other Rocket
+//! and OpenID Connect endpoints, the login, consent, device and logout pages, the
+//! management pages and admin API, `/api/profile/`, health), and any other Rocket
 //! API, which protects its routes with the request guards of [`guards`].
 //!
 //! This crate must not hold business rules: if a frontend for another framework would have
