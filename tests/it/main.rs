@@ -83,6 +83,7 @@ mod oidc_suite {
         rp_initiated_logout,
         jwt_access_tokens_verify_offline_and_revoke_online,
         instances_sharing_a_database_agree_on_the_signing_key,
+        keys_operators_bring_are_imported_from_pem,
     );
 }
 

@@ -903,3 +903,115 @@ pub async fn instances_sharing_a_database_agree_on_the_signing_key(env: &TestEnv
     assert!(kids.contains(&kid) && kids.contains(&new_kid), "{kids:?}");
     assert_eq!(published_kids(&first).await, kids);
 }
+
+/// Runs `openssl args…` in `dir` (keys made the way operators make them).
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let output = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl is installed (.ci/run installs it)");
+    assert!(output.status.success(), "openssl {args:?}: {output:?}");
+}
+
+pub async fn keys_operators_bring_are_imported_from_pem(env: &TestEnv) {
+    // An old `openssl genrsa` key (PKCS#1), as a Django OAuth Toolkit server's
+    // OIDC_RSA_PRIVATE_KEY often is, and an EC key in PKCS#8.
+    openssl(
+        &env.dir,
+        &["genrsa", "-traditional", "-out", "dot.pem", "2048"],
+    );
+    openssl(
+        &env.dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "ec.pem",
+        ],
+    );
+    let imported = env.run(
+        &[
+            "keys",
+            "import",
+            "--algorithm",
+            "RS256",
+            "--pem-file",
+            "dot.pem",
+        ],
+        None,
+    );
+    assert!(imported.status.success(), "{imported:?}");
+    let stdout = crate::support::text(&imported.stdout);
+    let kid = stdout
+        .split_whitespace()
+        .nth(4)
+        .unwrap()
+        .trim_end_matches(';')
+        .to_owned();
+
+    crate::support::assert_one_line_error(
+        &env.run(
+            &[
+                "keys",
+                "import",
+                "--algorithm",
+                "EdDSA",
+                "--pem-file",
+                "ec.pem",
+            ],
+            None,
+        ),
+        "ec.pem",
+    );
+    crate::support::assert_one_line_error(
+        &env.run(
+            &[
+                "keys",
+                "import",
+                "--algorithm",
+                "ES256",
+                "--pem-file",
+                "missing.pem",
+            ],
+            None,
+        ),
+        "missing.pem",
+    );
+    let ec = env.run(
+        &[
+            "keys",
+            "import",
+            "--algorithm",
+            "ES256",
+            "--pem-file",
+            "ec.pem",
+        ],
+        None,
+    );
+    assert!(ec.status.success(), "{ec:?}");
+
+    env.create_user("alice", PASSWORD, &[]);
+    let created = env.create_app(&[
+        "--name",
+        "RP",
+        "--client-type",
+        "confidential",
+        "--grant",
+        "password",
+    ]);
+    let server = Server::start(env.command(&["serve"])).await;
+    let (id, secret) = (
+        created["client_id"].as_str().unwrap(),
+        created["client_secret"].as_str().unwrap(),
+    );
+    assert_eq!(
+        id_token_kid(&server, id, secret).await,
+        kid,
+        "signed with the imported key"
+    );
+    assert!(published_kids(&server).await.contains(&kid));
+}

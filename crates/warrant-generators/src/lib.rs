@@ -58,4 +58,6 @@ pub use registry::{
     TokenGenerator,
 };
 pub use seal::SealingKey;
-pub use signing::{SigningKeyPair, generate_signing_key, half_hash, jwt_key_id, verify_jwt};
+pub use signing::{
+    SigningKeyPair, generate_signing_key, half_hash, import_signing_key, jwt_key_id, verify_jwt,
+};

@@ -73,6 +73,55 @@ pub fn generate_signing_key(
     Ok(Secret::new(pkcs8))
 }
 
+/// A private key for `algorithm` from PEM, as PKCS#8 DER (to be sealed before it is
+/// stored): `PRIVATE KEY` (PKCS#8, what OpenSSL 3 writes) for every algorithm, or
+/// `RSA PRIVATE KEY` (PKCS#1, older `openssl genrsa`) for RS256. The key is checked by
+/// loading it.
+pub fn import_signing_key(
+    algorithm: SigningAlgorithm,
+    pem: &str,
+) -> Result<Secret<Vec<u8>>, GeneratorError> {
+    let bad = |why: &str| GeneratorError::SigningKey(why.to_owned());
+    let (label, der) = pem_body(pem).ok_or_else(|| bad("expected one PEM block"))?;
+    let pkcs8 = match (label.as_str(), algorithm) {
+        ("PRIVATE KEY", _) => der,
+        ("RSA PRIVATE KEY", SigningAlgorithm::RS256) => {
+            use rsa::pkcs1::DecodeRsaPrivateKey;
+            use rsa::pkcs8::EncodePrivateKey;
+            rsa::RsaPrivateKey::from_pkcs1_der(&der)
+                .map_err(|_| bad("not a PKCS#1 RSA private key"))?
+                .to_pkcs8_der()
+                .map_err(|_| bad("the RSA key could not be re-encoded"))?
+                .as_bytes()
+                .to_vec()
+        }
+        (other, _) => {
+            return Err(bad(&format!(
+                "a {other:?} PEM block is not a {algorithm} private key"
+            )));
+        }
+    };
+    SigningKeyPair::from_pkcs8(algorithm, &pkcs8)?;
+    Ok(Secret::new(pkcs8))
+}
+
+/// The label and bytes of the one PEM block in `text`.
+fn pem_body(text: &str) -> Option<(String, Vec<u8>)> {
+    let begin = text.find("-----BEGIN ")?;
+    let rest = &text[begin + "-----BEGIN ".len()..];
+    let (label, rest) = rest.split_once("-----")?;
+    let end_marker = format!("-----END {label}-----");
+    let (body, after) = rest.split_once(end_marker.as_str())?;
+    if after.contains("-----BEGIN ") {
+        return None;
+    }
+    let body: String = body.split_whitespace().collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .ok()?;
+    Some((label.to_owned(), der))
+}
+
 impl SigningKeyPair {
     /// Loads a PKCS#8 private key for `algorithm`; its `kid` is the RFC 7638 thumbprint of
     /// its public JWK, so every instance names a key the same way.
@@ -334,6 +383,65 @@ mod tests {
         );
         // SHA-512's left half is 32 bytes: 43 characters.
         assert_eq!(half_hash(SigningAlgorithm::EdDSA, code).len(), 43);
+    }
+
+    fn pem(label: &str, der: &[u8]) -> String {
+        let body = base64::engine::general_purpose::STANDARD.encode(der);
+        let lines: Vec<&str> = body
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        format!(
+            "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+            lines.join("\n")
+        )
+    }
+
+    #[test]
+    fn keys_are_imported_from_pkcs8_and_pkcs1_pem() {
+        for algorithm in [
+            SigningAlgorithm::RS256,
+            SigningAlgorithm::ES256,
+            SigningAlgorithm::EdDSA,
+        ] {
+            let pkcs8 = generate_signing_key(algorithm).unwrap();
+            let imported =
+                import_signing_key(algorithm, &pem("PRIVATE KEY", pkcs8.expose())).unwrap();
+            assert_eq!(imported.expose(), pkcs8.expose(), "{algorithm}");
+        }
+        use rsa::pkcs1::EncodeRsaPrivateKey;
+        let rsa = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).unwrap();
+        let pkcs1 = rsa.to_pkcs1_der().unwrap();
+        let imported = import_signing_key(
+            SigningAlgorithm::RS256,
+            &pem("RSA PRIVATE KEY", pkcs1.as_bytes()),
+        )
+        .unwrap();
+        let key = SigningKeyPair::from_pkcs8(SigningAlgorithm::RS256, imported.expose()).unwrap();
+        assert!(verify(&key, &key.sign_jwt("JWT", &json!({})).unwrap()));
+
+        let ec = generate_signing_key(SigningAlgorithm::ES256).unwrap();
+        for (algorithm, text) in [
+            (SigningAlgorithm::EdDSA, pem("PRIVATE KEY", ec.expose())),
+            (
+                SigningAlgorithm::ES256,
+                pem("RSA PRIVATE KEY", pkcs1.as_bytes()),
+            ),
+            (SigningAlgorithm::ES256, "no PEM here".to_owned()),
+            (
+                SigningAlgorithm::ES256,
+                format!("{0}{0}", pem("PRIVATE KEY", ec.expose())),
+            ),
+        ] {
+            assert!(
+                matches!(
+                    import_signing_key(algorithm, &text),
+                    Err(GeneratorError::SigningKey(_))
+                ),
+                "{algorithm}: {text:.40}"
+            );
+        }
     }
 
     #[test]

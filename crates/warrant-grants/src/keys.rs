@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use warrant_generators::{
     SealingKey, SigningKeyPair, generate_signing_key, jwt_key_id, verify_jwt,
 };
-use warrant_model::{SigningAlgorithm, SigningKey};
+use warrant_model::{Secret, SigningAlgorithm, SigningKey};
 use warrant_storage::Store;
 
 use crate::GrantsError;
@@ -36,7 +36,8 @@ pub async fn ensure_signing_keys(
             .iter()
             .any(|key| key.algorithm == algorithm && key.retired_at.is_none());
         if !has_active {
-            created.push(create_signing_key(store, sealing, algorithm, now).await?);
+            let pkcs8 = generate_signing_key(algorithm)?;
+            created.push(store_signing_key(store, sealing, algorithm, &pkcs8, now).await?);
         }
     }
     Ok(created)
@@ -49,7 +50,21 @@ pub async fn rotate_signing_key(
     algorithm: SigningAlgorithm,
     now: OffsetDateTime,
 ) -> Result<SigningKey, GrantsError> {
-    let new = create_signing_key(store, sealing, algorithm, now).await?;
+    let pkcs8 = generate_signing_key(algorithm)?;
+    replace_signing_key(store, sealing, algorithm, &pkcs8, now).await
+}
+
+/// Stores `pkcs8` (a private key for `algorithm`, e.g. from
+/// `warrant_generators::import_signing_key`) as the signing key, retiring the ones it
+/// replaces; returns it.
+pub async fn replace_signing_key(
+    store: &dyn Store,
+    sealing: &SealingKey,
+    algorithm: SigningAlgorithm,
+    pkcs8: &Secret<Vec<u8>>,
+    now: OffsetDateTime,
+) -> Result<SigningKey, GrantsError> {
+    let new = store_signing_key(store, sealing, algorithm, pkcs8, now).await?;
     for old in store.signing_keys().await? {
         if old.algorithm == algorithm && old.retired_at.is_none() && old.kid != new.kid {
             store.retire_signing_key(&old.kid, now).await?;
@@ -58,13 +73,13 @@ pub async fn rotate_signing_key(
     Ok(new)
 }
 
-async fn create_signing_key(
+async fn store_signing_key(
     store: &dyn Store,
     sealing: &SealingKey,
     algorithm: SigningAlgorithm,
+    pkcs8: &Secret<Vec<u8>>,
     now: OffsetDateTime,
 ) -> Result<SigningKey, GrantsError> {
-    let pkcs8 = generate_signing_key(algorithm)?;
     let pair = SigningKeyPair::from_pkcs8(algorithm, pkcs8.expose())?;
     let key = SigningKey {
         kid: pair.kid().to_owned(),

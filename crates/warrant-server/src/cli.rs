@@ -59,6 +59,17 @@ pub enum KeysCommand {
         #[arg(long, default_value = "RS256")]
         algorithm: String,
     },
+    /// Sign with a private key you bring (PEM: PKCS#8, or PKCS#1 for RSA), e.g. the
+    /// OIDC_RSA_PRIVATE_KEY of a Django OAuth Toolkit server; the previous key is retired
+    /// as by rotate.
+    Import {
+        /// RS256, ES256 or EdDSA.
+        #[arg(long, default_value = "RS256")]
+        algorithm: String,
+        /// The PEM file.
+        #[arg(long, value_name = "PATH")]
+        pem_file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

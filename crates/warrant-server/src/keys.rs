@@ -1,10 +1,11 @@
 //! `warrant keys list|rotate`, and the key ring `serve` signs with.
 
+use anyhow::Context as _;
 use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use warrant_generators::SealingKey;
-use warrant_grants::{GrantSettings, KeyRing, rotate_signing_key};
+use warrant_generators::{SealingKey, import_signing_key};
+use warrant_grants::{GrantSettings, KeyRing, replace_signing_key, rotate_signing_key};
 use warrant_model::{Secret, SigningAlgorithm, SigningKey};
 
 use crate::cli::KeysCommand;
@@ -39,24 +40,56 @@ pub async fn run(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
     let context = Context::open(config, true).await?;
     let result = match command {
         KeysCommand::List { json } => list(&context, json).await,
-        KeysCommand::Rotate { algorithm } => {
-            let algorithm = SigningAlgorithm::parse(&algorithm)?;
-            let key = rotate_signing_key(
-                &*context.store,
-                &sealing,
-                algorithm,
-                OffsetDateTime::now_utc(),
-            )
-            .await?;
-            println!(
-                "new {} signing key {}; the previous one stays published until its tokens expire",
-                key.algorithm, key.kid
-            );
-            Ok(())
-        }
+        KeysCommand::Rotate { algorithm } => rotate(&context, &sealing, &algorithm).await,
+        KeysCommand::Import {
+            algorithm,
+            pem_file,
+        } => import(&context, &sealing, &algorithm, &pem_file).await,
     };
     context.store.close().await;
     result
+}
+
+async fn rotate(context: &Context, sealing: &SealingKey, algorithm: &str) -> anyhow::Result<()> {
+    let algorithm = SigningAlgorithm::parse(algorithm)?;
+    let key = rotate_signing_key(
+        &*context.store,
+        sealing,
+        algorithm,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    report_new(&key);
+    Ok(())
+}
+
+async fn import(
+    context: &Context,
+    sealing: &SealingKey,
+    algorithm: &str,
+    pem_file: &std::path::Path,
+) -> anyhow::Result<()> {
+    let algorithm = SigningAlgorithm::parse(algorithm)?;
+    let pem = std::fs::read_to_string(pem_file)
+        .with_context(|| format!("reading {}", pem_file.display()))?;
+    let pkcs8 = import_signing_key(algorithm, &pem).context(pem_file.display().to_string())?;
+    let key = replace_signing_key(
+        &*context.store,
+        sealing,
+        algorithm,
+        &pkcs8,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    report_new(&key);
+    Ok(())
+}
+
+fn report_new(key: &SigningKey) {
+    println!(
+        "new {} signing key {}; the previous one stays published until its tokens expire",
+        key.algorithm, key.kid
+    );
 }
 
 async fn list(context: &Context, json: bool) -> anyhow::Result<()> {
