@@ -981,6 +981,10 @@ pub async fn keys_operators_bring_are_imported_from_pem(env: &TestEnv) {
         ),
         "missing.pem",
     );
+    crate::support::assert_one_line_error(
+        &env.run(&["keys", "rotate", "--algorithm", "HS256"], None),
+        "HS256",
+    );
     let ec = env.run(
         &[
             "keys",

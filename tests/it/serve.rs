@@ -47,6 +47,10 @@ pub async fn readiness_fails_with_503_when_the_database_is_gone(env: &TestEnv) {
         )
         .await;
     token.assert_oauth_error(503, "temporarily_unavailable");
+    let jwks = server
+        .request("GET", "/o/.well-known/jwks.json", &[], vec![])
+        .await;
+    jwks.assert_oauth_error(503, "temporarily_unavailable");
     assert_eq!(
         server.get("/healthz").await.0,
         200,

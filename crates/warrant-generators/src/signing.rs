@@ -317,11 +317,7 @@ mod tests {
 
     #[test]
     fn each_algorithm_signs_what_its_public_jwk_verifies() {
-        for algorithm in [
-            SigningAlgorithm::RS256,
-            SigningAlgorithm::ES256,
-            SigningAlgorithm::EdDSA,
-        ] {
+        for algorithm in SigningAlgorithm::ALL {
             let pkcs8 = generate_signing_key(algorithm).unwrap();
             let key = SigningKeyPair::from_pkcs8(algorithm, pkcs8.expose()).unwrap();
             let jwt = key.sign_jwt("JWT", &json!({"sub": "42"})).unwrap();
@@ -400,11 +396,7 @@ mod tests {
 
     #[test]
     fn keys_are_imported_from_pkcs8_and_pkcs1_pem() {
-        for algorithm in [
-            SigningAlgorithm::RS256,
-            SigningAlgorithm::ES256,
-            SigningAlgorithm::EdDSA,
-        ] {
+        for algorithm in SigningAlgorithm::ALL {
             let pkcs8 = generate_signing_key(algorithm).unwrap();
             let imported =
                 import_signing_key(algorithm, &pem("PRIVATE KEY", pkcs8.expose())).unwrap();

@@ -182,14 +182,20 @@ impl AuthorizationRequest {
     /// `error` sent back to the client, with `state`.
     pub fn refuse(&self, error: OAuthError) -> AuthorizationRejection {
         AuthorizationRejection::Redirect {
-            location: error_location(
-                &self.redirect_uri,
-                &error,
-                self.state.as_deref(),
-                self.response_type.in_fragment(),
-            ),
+            location: self.error_location(&error),
             error,
         }
+    }
+
+    /// Where the client receives `error`: its redirect URI, with `state`, in the query or
+    /// the fragment as its answer would be.
+    fn error_location(&self, error: &OAuthError) -> String {
+        error_location(
+            &self.redirect_uri,
+            error,
+            self.state.as_deref(),
+            self.response_type.in_fragment(),
+        )
     }
 }
 
@@ -425,32 +431,9 @@ impl Engine<'_> {
         self.add_consent(user, &request.application, &request.scope, now)
             .await?;
         let mut answer: Vec<(&str, String)> = Vec::new();
-        let mut code = None;
-        if matches!(
-            request.response_type,
-            ResponseType::Code | ResponseType::CodeIdToken
-        ) {
-            let value = random_urlsafe(32)?;
-            self.store
-                .create_authorization_code(&NewAuthorizationCode {
-                    code_hash: hash_token(value.expose()),
-                    application_id: request.application.id,
-                    user_id: user.id,
-                    redirect_uri: request.redirect_uri.clone(),
-                    scope: request.scope.clone(),
-                    code_challenge: request.code_challenge.clone(),
-                    nonce: request.nonce.clone(),
-                    auth_time,
-                    created_at: now,
-                    expires_at: now + self.settings.authorization_code_lifetime,
-                })
-                .await?;
-            answer.push(("code", value.expose().clone()));
-            code = Some(value);
-        }
-        let authentication = Authentication {
-            nonce: request.nonce.clone(),
-            auth_time: Some(auth_time),
+        let code = match request.response_type {
+            ResponseType::Code | ResponseType::CodeIdToken => Some(random_urlsafe(32)?),
+            _ => None,
         };
         match request.response_type {
             ResponseType::Token | ResponseType::IdTokenToken => {
@@ -462,8 +445,12 @@ impl Engine<'_> {
                     authorization_code_id: None,
                     // RFC 6749 §4.2.2: the implicit grant never issues refresh tokens.
                     refresh: false,
-                    openid: (request.response_type == ResponseType::IdTokenToken)
-                        .then_some(authentication),
+                    openid: (request.response_type == ResponseType::IdTokenToken).then(|| {
+                        Authentication {
+                            nonce: request.nonce.clone(),
+                            auth_time: Some(auth_time),
+                        }
+                    }),
                 };
                 let response = self.issue_tokens(issue, now).await?;
                 answer.push(("access_token", response.access_token.expose().clone()));
@@ -475,6 +462,7 @@ impl Engine<'_> {
                 }
             }
             ResponseType::IdToken | ResponseType::CodeIdToken => {
+                // Signed before the code is stored, so a missing key leaves no orphan code.
                 let id_token = self
                     .id_token(
                         IdTokenFacts {
@@ -493,6 +481,23 @@ impl Engine<'_> {
             }
             ResponseType::Code => {}
         }
+        if let Some(code) = code {
+            self.store
+                .create_authorization_code(&NewAuthorizationCode {
+                    code_hash: hash_token(code.expose()),
+                    application_id: request.application.id,
+                    user_id: user.id,
+                    redirect_uri: request.redirect_uri.clone(),
+                    scope: request.scope.clone(),
+                    code_challenge: request.code_challenge.clone(),
+                    nonce: request.nonce.clone(),
+                    auth_time,
+                    created_at: now,
+                    expires_at: now + self.settings.authorization_code_lifetime,
+                })
+                .await?;
+            answer.push(("code", code.expose().clone()));
+        }
         if let Some(state) = &request.state {
             answer.push(("state", state.clone()));
         }
@@ -505,13 +510,9 @@ impl Engine<'_> {
 
     /// The user refused: `access_denied` back to the client.
     pub fn deny(&self, request: &AuthorizationRequest) -> String {
-        let error = OAuthError::AccessDenied("the resource owner denied the request".into());
-        error_location(
-            &request.redirect_uri,
-            &error,
-            request.state.as_deref(),
-            request.response_type.in_fragment(),
-        )
+        request.error_location(&OAuthError::AccessDenied(
+            "the resource owner denied the request".into(),
+        ))
     }
 
     /// Adds `scope` to what `user` has consented to for `application`.

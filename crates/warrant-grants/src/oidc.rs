@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use warrant_generators::half_hash;
-use warrant_model::{Application, Scope, ScopeSet, Secret, SigningAlgorithm, User};
+use warrant_model::{Application, ScopeSet, Secret, SigningAlgorithm, User};
 
 use crate::{Engine, OAuthError};
 
@@ -26,7 +26,7 @@ pub fn id_token_algorithm(application: &Application) -> SigningAlgorithm {
 
 /// Whether `scope` asks for OpenID Connect.
 pub(crate) fn is_openid(scope: &ScopeSet) -> bool {
-    scope.iter().any(|s| s.as_str() == OPENID)
+    scope.contains_name(OPENID)
 }
 
 /// The stable subject identifier of `user` (`sub`): the database id, which, unlike the
@@ -39,10 +39,9 @@ pub fn subject(user: &User) -> String {
 /// `given_name`, `family_name` and `preferred_username`; `email` gives `email` and
 /// `email_verified` (false: Warrant does not verify addresses).
 pub fn user_claims(user: &User, scope: &ScopeSet) -> Map<String, Value> {
-    let has = |name: &str| scope.iter().any(|s: &Scope| s.as_str() == name);
     let mut claims = Map::new();
     claims.insert("sub".into(), subject(user).into());
-    if has("profile") {
+    if scope.contains_name("profile") {
         let name = format!("{} {}", user.first_name, user.last_name);
         let non_empty = |value: &str| (!value.trim().is_empty()).then(|| value.trim().to_owned());
         for (claim, value) in [
@@ -59,7 +58,7 @@ pub fn user_claims(user: &User, scope: &ScopeSet) -> Map<String, Value> {
             user.username.as_str().to_owned().into(),
         );
     }
-    if let (true, Some(email)) = (has("email"), &user.email) {
+    if let (true, Some(email)) = (scope.contains_name("email"), &user.email) {
         claims.insert("email".into(), email.as_str().to_owned().into());
         claims.insert("email_verified".into(), false.into());
     }

@@ -66,16 +66,6 @@ const CLAIMS: [&str; 15] = [
     "email_verified",
 ];
 
-/// The grants the token endpoint serves today.
-const GRANT_TYPES: [GrantType; 6] = GrantType::ALL;
-
-/// Every ID-token algorithm an application may choose.
-const SIGNING_ALGORITHMS: [SigningAlgorithm; 3] = [
-    SigningAlgorithm::RS256,
-    SigningAlgorithm::ES256,
-    SigningAlgorithm::EdDSA,
-];
-
 /// The authorization server's metadata (RFC 8414 §2, OpenID Connect Discovery §3).
 fn metadata(settings: &GrantSettings) -> Value {
     let issuer = settings.issuer.as_str();
@@ -85,9 +75,9 @@ fn metadata(settings: &GrantSettings) -> Value {
         "response_types_supported": ["code", "token", "id_token", "id_token token", "code id_token"],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "response_modes_supported": ["query", "fragment"],
-        "grant_types_supported": GRANT_TYPES.map(GrantType::as_str),
+        "grant_types_supported": GrantType::ALL.map(GrantType::as_str),
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": SIGNING_ALGORITHMS.map(SigningAlgorithm::as_str),
+        "id_token_signing_alg_values_supported": SigningAlgorithm::ALL.map(SigningAlgorithm::as_str),
         "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],

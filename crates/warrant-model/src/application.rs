@@ -19,6 +19,9 @@ pub enum SigningAlgorithm {
 }
 
 impl SigningAlgorithm {
+    /// Every algorithm, RS256 (OpenID Connect's required one) first.
+    pub const ALL: [SigningAlgorithm; 3] = [Self::RS256, Self::ES256, Self::EdDSA];
+
     /// The JWS `alg` name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -30,6 +30,13 @@ impl Scope {
     }
 }
 
+/// Scopes order as their names do, so a set can be searched by name.
+impl std::borrow::Borrow<str> for Scope {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -72,6 +79,11 @@ impl ScopeSet {
     /// Whether `scope` is in the set.
     pub fn contains(&self, scope: &Scope) -> bool {
         self.0.contains(scope)
+    }
+
+    /// Whether the scope named `name` is in the set.
+    pub fn contains_name(&self, name: &str) -> bool {
+        self.0.contains(name)
     }
 
     /// Whether every scope of `self` is also in `other` (a refresh may only narrow).
@@ -148,5 +160,12 @@ mod tests {
         let some = ScopeSet::parse("read").unwrap();
         assert!(some.is_subset(&all) && !all.is_subset(&some));
         assert_eq!(all.intersection(&some), some);
+    }
+
+    #[test]
+    fn a_set_is_searched_by_name() {
+        let set = ScopeSet::parse("openid profile").unwrap();
+        assert!(set.contains_name("openid") && set.contains_name("profile"));
+        assert!(!set.contains_name("email") && !set.contains_name("open"));
     }
 }

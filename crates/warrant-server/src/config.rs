@@ -183,11 +183,12 @@ impl Default for OAuth2Config {
 impl OAuth2Config {
     /// The grant engine's settings, with the `[oidc]` ones and `issuer`; errors name the key.
     fn grant_settings(&self, oidc: &OidcConfig, issuer: String) -> anyhow::Result<GrantSettings> {
+        // `key` is the whole config key: `[oidc]` settings are checked here too.
         let positive = |key: &str, seconds: i64| {
             if seconds > 0 {
                 Ok(Duration::seconds(seconds))
             } else {
-                bail!("oauth2.{key}: must be a positive number of seconds")
+                bail!("{key}: must be a positive number of seconds")
             }
         };
         let mut descriptions = BTreeMap::new();
@@ -220,15 +221,15 @@ impl OAuth2Config {
         }
         Ok(GrantSettings {
             access_token_lifetime: positive(
-                "access_token_expire_seconds",
+                "oauth2.access_token_expire_seconds",
                 self.access_token_expire_seconds,
             )?,
             refresh_token_lifetime: self
                 .refresh_token_expire_seconds
-                .map(|s| positive("refresh_token_expire_seconds", s))
+                .map(|s| positive("oauth2.refresh_token_expire_seconds", s))
                 .transpose()?,
             authorization_code_lifetime: positive(
-                "authorization_code_expire_seconds",
+                "oauth2.authorization_code_expire_seconds",
                 self.authorization_code_expire_seconds,
             )?,
             rotate_refresh_tokens: self.rotate_refresh_token,
@@ -238,15 +239,17 @@ impl OAuth2Config {
             approval_prompt,
             issuer,
             device_code_lifetime: positive(
-                "device_code_expire_seconds",
+                "oauth2.device_code_expire_seconds",
                 self.device_code_expire_seconds,
             )?,
             device_poll_interval: positive(
-                "device_polling_interval_seconds",
+                "oauth2.device_polling_interval_seconds",
                 self.device_polling_interval_seconds,
             )?,
-            id_token_lifetime: positive("id_token_expire_seconds", oidc.id_token_expire_seconds)
-                .map_err(|e| anyhow::anyhow!(e.to_string().replace("oauth2.", "oidc.")))?,
+            id_token_lifetime: positive(
+                "oidc.id_token_expire_seconds",
+                oidc.id_token_expire_seconds,
+            )?,
         })
     }
 }
@@ -398,6 +401,25 @@ fn one_line(error: &figment::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lifetimes_must_be_positive_and_errors_name_the_key() {
+        let mut config = Config::default();
+        config.oidc.id_token_expire_seconds = 0;
+        let error = config.grant_settings().unwrap_err().to_string();
+        assert!(
+            error.starts_with("oidc.id_token_expire_seconds:"),
+            "{error}"
+        );
+        let mut config = Config::default();
+        config.oauth2.device_polling_interval_seconds = -5;
+        let error = config.grant_settings().unwrap_err().to_string();
+        assert!(
+            error.starts_with("oauth2.device_polling_interval_seconds:"),
+            "{error}"
+        );
+        assert!(Config::default().grant_settings().is_ok());
+    }
 
     #[test]
     fn every_section_can_be_set_from_the_environment() {

@@ -12,13 +12,6 @@ use crate::cli::KeysCommand;
 use crate::config::Config;
 use crate::context::Context;
 
-/// Every algorithm a server keeps a signing key for.
-pub const ALGORITHMS: [SigningAlgorithm; 3] = [
-    SigningAlgorithm::RS256,
-    SigningAlgorithm::ES256,
-    SigningAlgorithm::EdDSA,
-];
-
 /// The key ring of a running server: keys re-read every `oidc.keys_cache_seconds`, a
 /// retired key published as long as a token it signed may live.
 pub fn key_ring(

@@ -17,7 +17,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let created = warrant_grants::ensure_signing_keys(
         &*context.store,
         &sealing,
-        &crate::keys::ALGORITHMS,
+        &warrant_model::SigningAlgorithm::ALL,
         time::OffsetDateTime::now_utc(),
     )
     .await?;

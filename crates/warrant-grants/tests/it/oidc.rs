@@ -14,11 +14,6 @@ use crate::support::*;
 
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-const ALL: [SigningAlgorithm; 3] = [
-    SigningAlgorithm::RS256,
-    SigningAlgorithm::ES256,
-    SigningAlgorithm::EdDSA,
-];
 
 async fn oidc_world() -> World {
     let world = World::with_settings(GrantSettings {
@@ -26,7 +21,7 @@ async fn oidc_world() -> World {
         ..GrantSettings::default()
     })
     .await;
-    ensure_signing_keys(&world.store, &sealing(), &ALL, now())
+    ensure_signing_keys(&world.store, &sealing(), &SigningAlgorithm::ALL, now())
         .await
         .unwrap();
     world
@@ -134,7 +129,7 @@ async fn the_code_flow_with_openid_returns_a_signed_id_token() {
 async fn each_application_gets_its_algorithm() {
     let world = oidc_world().await;
     let alice = world.user("alice").await;
-    for algorithm in ALL {
+    for algorithm in SigningAlgorithm::ALL {
         let mut client = world.confidential().await;
         client.application.algorithm = Some(algorithm);
         world.store_update(&client.application).await;
@@ -271,7 +266,7 @@ async fn userinfo_releases_claims_by_scope() {
 async fn rotation_signs_with_the_new_key_and_publishes_the_old_until_its_tokens_expire() {
     let world = oidc_world().await;
     let sealing = sealing();
-    let created = ensure_signing_keys(&world.store, &sealing, &ALL, now())
+    let created = ensure_signing_keys(&world.store, &sealing, &SigningAlgorithm::ALL, now())
         .await
         .unwrap();
     assert!(created.is_empty(), "each algorithm has a key already");

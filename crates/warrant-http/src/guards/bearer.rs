@@ -31,7 +31,7 @@ impl BearerToken {
     pub fn has_scopes<'s>(&self, required: impl IntoIterator<Item = &'s str>) -> bool {
         required
             .into_iter()
-            .all(|wanted| self.scopes.iter().any(|scope| scope.as_str() == wanted))
+            .all(|wanted| self.scopes.contains_name(wanted))
     }
 
     /// Whether the token speaks for a staff user (known only in database mode).
