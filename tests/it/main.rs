@@ -12,8 +12,10 @@ mod device;
 mod guards;
 mod oidc;
 mod profile;
+mod receiver;
 mod serve;
 mod support;
+mod sync;
 mod token_endpoint;
 
 /// Instantiates each listed test once per database.
@@ -39,6 +41,24 @@ macro_rules! on_both_databases {
             )*
         }
     };
+}
+
+mod sync_suite {
+    on_both_databases!(sync:
+        user_changes_reach_every_client_app,
+        a_client_app_that_was_down_gets_the_latest_record,
+        deliveries_given_up_are_reported_and_retried,
+        sync_configuration_errors_name_their_key,
+        a_client_app_added_later_catches_up,
+    );
+
+    #[tokio::test]
+    async fn postgres_two_instances_share_the_outbox() {
+        let Some(env) = crate::support::TestEnv::postgres().await else {
+            return;
+        };
+        crate::sync::two_instances_share_the_outbox(&env).await;
+    }
 }
 
 mod cli_suite {

@@ -2,11 +2,21 @@
 //! and API tokens to client apps (`POST <base>addupdateuser/` with
 //! `Authorization: Server <key>`), and client apps mirror them.
 //!
-//! Status: skeleton. The durable outbox it will drain already exists
-//! (`warrant_storage::OutboxStore`); the pusher and the client-app library arrive with the
-//! client-sync issue.
+//! - feature `pusher` (the server half, for `warrant-server`): [`Pusher`] delivers the
+//!   outbox that `warrant-storage` fills in the same transaction as each user change, with
+//!   [`RetryPolicy`]'s backoff.
 //!
-//! The server half must not know about Rocket; the client-app half (mountable routes and
-//! guards for other Rocket services) will sit behind a cargo feature.
+//! The server half must not know about Rocket or any frontend; the client-app half will sit
+//! behind a feature of its own, so a client app compiles neither the server nor its
+//! storage.
 
 #![forbid(unsafe_code)]
+
+mod error;
+mod outgoing;
+#[cfg(feature = "pusher")]
+mod pusher;
+
+pub use error::SyncError;
+#[cfg(feature = "pusher")]
+pub use pusher::{PushSettings, Pusher, RetryPolicy, Round};

@@ -52,7 +52,7 @@ mod signing;
 pub use error::GeneratorError;
 pub use hashing::{constant_time_eq, hash_token, sha256_base64url, verify_token};
 pub use password::PasswordHasher;
-pub use random::{family_id, random_urlsafe, user_code};
+pub use random::{family_id, random_fraction, random_urlsafe, user_code};
 pub use registry::{
     Generator, GeneratorConfig, Generators, GeneratorsConfig, Params, Registry, TokenContext,
     TokenGenerator,

@@ -24,6 +24,16 @@ pub fn family_id() -> Result<FamilyId, GeneratorError> {
     Ok(FamilyId::new(URL_SAFE_NO_PAD.encode(random_bytes(16)?)))
 }
 
+/// A number in `[0, 1)`, for spreading retries (jitter); `0.5` if the system has no
+/// randomness to give, since a retry must not fail for want of it.
+pub fn random_fraction() -> f64 {
+    let mut bytes = [0u8; 4];
+    match SystemRandom::new().fill(&mut bytes) {
+        Ok(()) => f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0),
+        Err(_) => 0.5,
+    }
+}
+
 /// A fresh device flow user code.
 pub fn user_code() -> Result<UserCode, GeneratorError> {
     let letters = random_string(UserCode::ALPHABET.as_bytes(), UserCode::LENGTH)?;

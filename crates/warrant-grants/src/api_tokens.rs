@@ -3,8 +3,8 @@
 
 use time::OffsetDateTime;
 use warrant_generators::{SealingKey, hash_token, random_urlsafe};
-use warrant_model::{ApiToken, Secret, User, UserId};
-use warrant_storage::Store;
+use warrant_model::{ApiToken, ClientAppUrl, Secret, User, UserId};
+use warrant_storage::{Store, SyncTo};
 
 use crate::{GrantsError, OAuthError};
 
@@ -36,15 +36,19 @@ pub async fn api_token_of(
     Ok(sealing.open_str(API_TOKEN_PURPOSE, &stored.sealed_token)?)
 }
 
-/// Gives the user a new API token; the old one stops working at once.
+/// Gives the user a new API token; the old one stops working at once, here and, once the
+/// new one reaches them, at `client_apps`.
 pub async fn replace_api_token(
     store: &dyn Store,
     sealing: &SealingKey,
     user: UserId,
+    client_apps: &[ClientAppUrl],
     now: OffsetDateTime,
 ) -> Result<Secret<String>, GrantsError> {
     let (fresh, token) = new_api_token(sealing, user, now)?;
-    store.replace_api_token(&token).await?;
+    store
+        .replace_api_token(&token, SyncTo { client_apps, now })
+        .await?;
     Ok(fresh)
 }
 

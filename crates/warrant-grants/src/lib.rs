@@ -18,6 +18,8 @@
 //! - [`Engine::authenticate_user`]: username or email plus password;
 //! - [`authenticate_bearer`]: an access token presented to a resource (RFC 6750),
 //!   and [`api_token_of`], [`replace_api_token`], [`user_of_api_token`]: users' API tokens;
+//! - [`user_record`]: what client apps mirror of a user (client sync, `/api/profile/`), and
+//!   [`sync_status`]: where each client app stands;
 //! - [`authorized_tokens`], [`revoke_authorized_token`]: the grants a user can see and
 //!   revoke;
 //! - [`clear_expired`]: deleting expired rows in batches;
@@ -51,6 +53,7 @@ mod origins;
 mod pkce;
 mod revoke;
 mod settings;
+mod sync;
 mod token;
 mod users;
 
@@ -83,6 +86,7 @@ pub use oidc::{OIDC_SCOPES, OPENID, id_token_algorithm, subject, user_claims, us
 pub use origins::AllowedOrigins;
 pub use revoke::TokenTypeHint;
 pub use settings::{GrantSettings, ScopeCatalog};
+pub use sync::{ClientAppStatus, sync_status, user_record};
 pub use token::TokenRequest;
 pub use users::{
     AccountChanges, MIN_PASSWORD_LENGTH, NewAccount, create_user, set_password, update_account,

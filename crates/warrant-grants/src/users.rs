@@ -2,8 +2,8 @@
 
 use time::OffsetDateTime;
 use warrant_generators::PasswordHasher;
-use warrant_model::{Email, NewUser, Secret, User, Username};
-use warrant_storage::Store;
+use warrant_model::{ClientAppUrl, Email, NewUser, Secret, User, Username};
+use warrant_storage::{Store, SyncTo};
 
 use crate::GrantsError;
 
@@ -39,11 +39,13 @@ fn hash_password(
     Ok(hasher.hash(password)?)
 }
 
-/// Creates an active user; a taken username or email is a store conflict.
+/// Creates an active user, to be sent to `client_apps`; a taken username or email is a
+/// store conflict.
 pub async fn create_user(
     store: &dyn Store,
     hasher: &PasswordHasher,
     account: NewAccount,
+    client_apps: &[ClientAppUrl],
     now: OffsetDateTime,
 ) -> Result<User, GrantsError> {
     let password = account
@@ -62,11 +64,12 @@ pub async fn create_user(
         is_superuser: account.is_superuser,
         date_joined: now,
     };
-    Ok(store.create_user(&user).await?)
+    let sync = SyncTo { client_apps, now };
+    Ok(store.create_user(&user, sync).await?)
 }
 
 /// Sets a user's password and ends their sessions, so a stolen session dies with the old
-/// password.
+/// password. Client apps do not hear of it: they never hold the server's passwords.
 pub async fn set_password(
     store: &dyn Store,
     hasher: &PasswordHasher,
@@ -78,7 +81,7 @@ pub async fn set_password(
         .await?
         .ok_or_else(|| GrantsError::UnknownUser(username.clone()))?;
     user.password = Some(hash_password(hasher, password)?);
-    let user = store.update_user(&user).await?;
+    let user = store.update_user(&user, SyncTo::NOBODY).await?;
     store.delete_sessions_of_user(user.id).await?;
     Ok(user)
 }
@@ -103,13 +106,17 @@ pub struct AccountChanges {
 }
 
 /// Applies `changes` to `user`. A new password or a deactivation ends the user's sessions
-/// (and an inactive user's tokens are refused from the next request on).
+/// (and an inactive user's tokens are refused from the next request on). A change to what
+/// client apps mirror is sent to `client_apps`.
 pub async fn update_account(
     store: &dyn Store,
     hasher: &PasswordHasher,
     mut user: User,
     changes: AccountChanges,
+    client_apps: &[ClientAppUrl],
+    now: OffsetDateTime,
 ) -> Result<User, GrantsError> {
+    let before = user.clone();
     let new_password = changes.password.is_some();
     if let Some(password) = &changes.password {
         user.password = Some(hash_password(hasher, password)?);
@@ -122,7 +129,12 @@ pub async fn update_account(
     user.is_active = changes.is_active.unwrap_or(user.is_active);
     user.is_staff = changes.is_staff.unwrap_or(user.is_staff);
     user.is_superuser = changes.is_superuser.unwrap_or(user.is_superuser);
-    let user = store.update_user(&user).await?;
+    let sync = if crate::sync::mirrored_fields_differ(&before, &user) {
+        SyncTo { client_apps, now }
+    } else {
+        SyncTo::NOBODY
+    };
+    let user = store.update_user(&user, sync).await?;
     if new_password || !user.is_active {
         store.delete_sessions_of_user(user.id).await?;
     }

@@ -38,7 +38,7 @@ use rocket::shield::{Frame, Shield};
 use rocket::{Build, Request, Rocket, catch, catchers, http::Status};
 use warrant_generators::{Generators, PasswordHasher, SealingKey};
 use warrant_grants::{AllowedOrigins, ClientCache, Engine, GrantSettings, KeyRing};
-use warrant_model::{ClientId, RedirectUriPolicy};
+use warrant_model::{ClientAppUrl, ClientId, RedirectUriPolicy};
 use warrant_storage::Store;
 
 use crate::guards::ResourceServer;
@@ -71,6 +71,9 @@ pub struct AppState {
     pub redirect_policy: RedirectUriPolicy,
     /// Mark cookies `Secure` (the issuer is https).
     pub secure_cookies: bool,
+    /// The client apps that mirror users (`sync.client_apps`): user changes made here are
+    /// queued for them in the change's own transaction.
+    pub client_apps: Vec<ClientAppUrl>,
 }
 
 impl AppState {

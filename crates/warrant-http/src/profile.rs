@@ -2,11 +2,10 @@
 //! client apps read after a password grant to create or update their local user; and
 //! `POST /api/revoke_api_token/`, which replaces the caller's API token.
 
-use rocket::serde::json::{Value, json};
+use rocket::serde::json::json;
 use rocket::{Route, State, get, post, routes};
 use time::OffsetDateTime;
-use warrant_grants::{OAuthError, api_token_of, replace_api_token};
-use warrant_model::{Secret, User};
+use warrant_grants::{OAuthError, api_token_of, replace_api_token, user_record};
 
 use crate::AppState;
 use crate::api_user::ApiUser;
@@ -20,7 +19,7 @@ pub(crate) fn routes() -> Vec<Route> {
 async fn profile(state: &State<AppState>, caller: ApiUser) -> OAuthJson {
     let now = OffsetDateTime::now_utc();
     match api_token_of(&*state.store, &state.sealing, caller.user.id, now).await {
-        Ok(api_token) => OAuthJson::ok(profile_json(&caller.user, &api_token)),
+        Ok(api_token) => OAuthJson::ok(user_record(&caller.user, &api_token)),
         Err(error) => OAuthError::from(error).into(),
     }
 }
@@ -30,25 +29,18 @@ async fn profile(state: &State<AppState>, caller: ApiUser) -> OAuthJson {
 #[post("/api/revoke_api_token")]
 async fn revoke_api_token(state: &State<AppState>, caller: ApiUser) -> OAuthJson {
     let now = OffsetDateTime::now_utc();
-    match replace_api_token(&*state.store, &state.sealing, caller.user.id, now).await {
+    let replaced = replace_api_token(
+        &*state.store,
+        &state.sealing,
+        caller.user.id,
+        &state.client_apps,
+        now,
+    );
+    match replaced.await {
         Ok(api_token) => OAuthJson::ok(json!({
             "message": "API token revoked.",
             "tokens": { "api_token": api_token.expose() },
         })),
         Err(error) => OAuthError::from(error).into(),
     }
-}
-
-/// The fields ocs-authentication's `get_profile` reads, named as it names them.
-fn profile_json(user: &User, api_token: &Secret<String>) -> Value {
-    json!({
-        "username": user.username.as_str(),
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "email": user.email.as_ref().map_or("", |email| email.as_str()),
-        "is_staff": user.is_staff,
-        "is_superuser": user.is_superuser,
-        "tokens": { "api_token": api_token.expose() },
-        "profile": { "staff_view": false },
-    })
 }

@@ -14,7 +14,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 use time::{Duration, OffsetDateTime};
 use warrant_generators::{constant_time_eq, hash_token, random_urlsafe};
 use warrant_model::{NewSession, Secret, User};
-use warrant_storage::{Store, StoreError};
+use warrant_storage::{Store, StoreError, SyncTo};
 
 use crate::AppState;
 
@@ -115,7 +115,7 @@ pub(crate) async fn log_in(
     last_login.last_login = Some(now);
     state
         .store
-        .update_user(&last_login)
+        .update_user(&last_login, SyncTo::NOBODY)
         .await
         .map_err(|_| Status::ServiceUnavailable)?;
     let cookie = Cookie::build((SESSION_COOKIE, key.expose().clone()))

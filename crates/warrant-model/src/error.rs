@@ -43,6 +43,14 @@ pub enum ModelError {
     /// A PKCE code challenge or method was malformed (RFC 7636 §4.2).
     #[error("invalid PKCE code challenge: {0}")]
     CodeChallenge(&'static str),
+    /// A client app's base URL could not receive user records.
+    #[error("invalid client app URL {url:?}: {reason}")]
+    ClientAppUrl {
+        /// The rejected input.
+        url: String,
+        /// Which rule it broke.
+        reason: &'static str,
+    },
     /// A device flow user code was not eight letters of its alphabet.
     #[error("a user code is eight letters like BCDF-GHJK")]
     UserCode,

@@ -19,6 +19,7 @@ mod records;
 mod redirect;
 mod scope;
 mod secret;
+mod sync;
 mod token;
 mod user;
 
@@ -28,13 +29,13 @@ pub use grant::{ClientType, GrantType, GrantTypes};
 pub use hashes::{PasswordHash, Sealed, TokenHash};
 pub use identity::{ApplicationId, ClientId, Email, UserId, Username};
 pub use records::{
-    ApiToken, Consent, DeviceAuthorization, DeviceStatus, NewDeviceAuthorization, NewOutboxEvent,
-    NewSession, NewUpstreamConnection, OutboxEvent, ProviderKey, Session, SigningKey,
-    UpstreamConnection, UserCode,
+    ApiToken, Consent, DeviceAuthorization, DeviceStatus, NewDeviceAuthorization, NewSession,
+    NewUpstreamConnection, ProviderKey, Session, SigningKey, UpstreamConnection, UserCode,
 };
 pub use redirect::{Origin, RedirectUri, RedirectUriPolicy};
 pub use scope::{Scope, ScopeSet};
 pub use secret::Secret;
+pub use sync::{ClientAppUrl, OutboxEntry, OutboxStatus};
 pub use token::{
     AccessToken, AuthorizationCode, CodeChallenge, CodeChallengeMethod, FamilyId, NewAccessToken,
     NewAuthorizationCode, NewRefreshToken, RefreshToken,

@@ -1,5 +1,5 @@
-//! The smaller records: consents, sessions, API tokens, upstream connections, the sync
-//! outbox, signing keys and device authorizations.
+//! The smaller records: consents, sessions, API tokens, upstream connections, signing keys
+//! and device authorizations.
 
 use std::fmt;
 
@@ -132,44 +132,6 @@ pub struct NewUpstreamConnection {
     /// Provider's user record as JSON.
     pub extra_data: String,
     /// Creation time.
-    pub created_at: Timestamp,
-}
-
-/// One pending delivery of a user record to one client app (durable outbox).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutboxEvent {
-    /// Database id; higher is newer.
-    pub id: i64,
-    /// The client app's base URL (`…/` to which `addupdateuser/` is appended).
-    pub target: String,
-    /// The user the record describes.
-    pub user_id: UserId,
-    /// The JSON payload, sealed (it carries the API token).
-    pub payload: Sealed,
-    /// Creation time.
-    pub created_at: Timestamp,
-    /// Delivery attempts so far.
-    pub attempts: i32,
-    /// Earliest time of the next attempt.
-    pub next_attempt_at: Timestamp,
-    /// Why the last attempt failed.
-    pub last_error: Option<String>,
-    /// Set on a 2xx answer.
-    pub delivered_at: Option<Timestamp>,
-    /// Set when retries are exhausted.
-    pub dead_at: Option<Timestamp>,
-}
-
-/// An outbox event to store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewOutboxEvent {
-    /// Client app base URL.
-    pub target: String,
-    /// The user the record describes.
-    pub user_id: UserId,
-    /// Sealed payload.
-    pub payload: Sealed,
-    /// Creation time (and first attempt).
     pub created_at: Timestamp,
 }
 

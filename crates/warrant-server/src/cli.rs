@@ -39,9 +39,38 @@ pub enum Command {
     /// Manage the keys that sign ID tokens (published at /o/.well-known/jwks.json).
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Client sync: deliveries of users to client apps (sync.client_apps).
+    #[command(subcommand)]
+    Sync(SyncCommand),
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Per client app: users pending and dead, the oldest undelivered change, the last error.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send pending users now instead of after their backoff; with --dead, try again the
+    /// users given up on.
+    Retry {
+        /// Revive dead deliveries instead.
+        #[arg(long)]
+        dead: bool,
+        /// Only this client app (its base URL as `sync status` shows it).
+        #[arg(long, value_name = "URL")]
+        target: Option<String>,
+    },
+    /// Queue every user for the client apps (after adding one, so it catches up).
+    PushAll {
+        /// Only this configured client app.
+        #[arg(long, value_name = "URL")]
+        target: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +128,12 @@ pub enum UserCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Replace a user's API token: the old one stops working at once, here and at client
+    /// apps as soon as the new one reaches them.
+    RevokeApiToken {
+        /// The user.
+        username: String,
     },
 }
 

@@ -11,9 +11,10 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::{Deserialize, Serialize};
 use time::Duration;
+use warrant_client_sync::{PushSettings, RetryPolicy};
 use warrant_generators::GeneratorsConfig;
 use warrant_grants::{ApprovalPrompt, GrantSettings, ScopeCatalog};
-use warrant_model::{Scope, ScopeSet, Secret};
+use warrant_model::{ClientAppUrl, Scope, ScopeSet, Secret};
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "warrant.toml";
@@ -26,7 +27,7 @@ pub struct Config {
     /// database (with a warning). Never in production. Also the `--dev` flag.
     pub dev: bool,
     /// Key material for sealing stored values that must be read back (API tokens,
-    /// upstream tokens, outbox payloads, signing keys); at least 32 characters. Django's
+    /// upstream tokens, signing keys); at least 32 characters. Django's
     /// `SECRET_KEY`.
     pub secret_key: Option<Secret<String>>,
     /// The HTTP listener.
@@ -41,6 +42,8 @@ pub struct Config {
     pub oauth2: OAuth2Config,
     /// OpenID Connect: ID tokens and signing keys.
     pub oidc: OidcConfig,
+    /// Client sync: the client apps that mirror users (ocs-authentication).
+    pub sync: SyncConfig,
     /// Which generator makes client ids, secrets and tokens.
     pub generators: GeneratorsConfig,
     /// Logging.
@@ -275,6 +278,101 @@ impl Default for OidcConfig {
     }
 }
 
+/// `[sync]`: an OCS server's `OAUTH_CLIENT_APPS_BASE_URLS` and `OAUTH_SERVER_KEY`, with
+/// retries it does not have.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SyncConfig {
+    /// Base URLs of the client apps (`addupdateuser/` is appended).
+    pub client_apps: Vec<String>,
+    /// Sent as `Authorization: Server <key>`; the client apps' `OAUTH_SERVER_KEY`. Required
+    /// with client apps; at least 16 characters.
+    pub server_key: Option<Secret<String>>,
+    /// The deadline of one delivery, in seconds.
+    pub timeout_seconds: u64,
+    /// The wait after a first failed delivery, in seconds; it doubles with each further one.
+    pub retry_first_delay_seconds: u64,
+    /// The longest wait between two attempts, in seconds.
+    pub retry_max_delay_seconds: u64,
+    /// How long a change may stay undelivered before it is marked dead, in seconds.
+    pub retry_max_age_seconds: u64,
+    /// How often each client app's due deliveries are looked for, in seconds.
+    pub poll_interval_seconds: u64,
+    /// Most deliveries in flight per client app and instance.
+    pub batch_size: u32,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            client_apps: Vec::new(),
+            server_key: None,
+            timeout_seconds: 10,
+            retry_first_delay_seconds: 5,
+            retry_max_delay_seconds: 600,
+            retry_max_age_seconds: 3 * 24 * 3600,
+            poll_interval_seconds: 1,
+            batch_size: 16,
+        }
+    }
+}
+
+/// The shortest `sync.server_key` accepted: whoever has it can write users into every
+/// client app.
+const MIN_SERVER_KEY_CHARS: usize = 16;
+
+impl SyncConfig {
+    /// The client apps, parsed; errors name the key.
+    pub fn client_apps(&self) -> anyhow::Result<Vec<ClientAppUrl>> {
+        self.client_apps
+            .iter()
+            .map(|url| {
+                let app = ClientAppUrl::parse(url)
+                    .map_err(|e| anyhow::anyhow!("sync.client_apps: {e}"))?;
+                if !app.as_str().starts_with("http://") {
+                    bail!("sync.client_apps: {url:?}: only http:// client apps can be reached for now (no TLS client yet)");
+                }
+                Ok(app)
+            })
+            .collect()
+    }
+
+    /// What the pusher needs; `None` without client apps.
+    pub fn push_settings(&self) -> anyhow::Result<Option<PushSettings>> {
+        let client_apps = self.client_apps()?;
+        if client_apps.is_empty() {
+            return Ok(None);
+        }
+        let server_key = match &self.server_key {
+            Some(key) if key.expose().chars().count() >= MIN_SERVER_KEY_CHARS => key.clone(),
+            Some(_) => bail!("sync.server_key: must be at least {MIN_SERVER_KEY_CHARS} characters"),
+            None => bail!("sync.server_key: required when sync.client_apps is set"),
+        };
+        let seconds = |key: &str, value: u64| {
+            if value == 0 {
+                bail!("sync.{key}: must be at least 1")
+            }
+            Ok(std::time::Duration::from_secs(value))
+        };
+        let batch_size = match self.batch_size {
+            0 => bail!("sync.batch_size: must be at least 1"),
+            n => n,
+        };
+        Ok(Some(PushSettings {
+            client_apps,
+            server_key,
+            timeout: seconds("timeout_seconds", self.timeout_seconds)?,
+            retry: RetryPolicy {
+                first_delay: seconds("retry_first_delay_seconds", self.retry_first_delay_seconds)?,
+                max_delay: seconds("retry_max_delay_seconds", self.retry_max_delay_seconds)?,
+                max_age: seconds("retry_max_age_seconds", self.retry_max_age_seconds)?,
+            },
+            poll_interval: seconds("poll_interval_seconds", self.poll_interval_seconds)?,
+            batch_size,
+        }))
+    }
+}
+
 /// `[log]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -340,6 +438,7 @@ impl Config {
             bail!("passwords.iterations: must be at least 1");
         }
         self.grant_settings()?;
+        self.sync.push_settings()?;
         if let Some(issuer) = &self.server.issuer {
             let parsed =
                 url::Url::parse(issuer).map_err(|e| anyhow::anyhow!("server.issuer: {e}"))?;

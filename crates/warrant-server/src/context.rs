@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use warrant_generators::{Generators, PasswordHasher, Registry};
-use warrant_model::RedirectUriPolicy;
+use warrant_model::{ClientAppUrl, RedirectUriPolicy};
 use warrant_storage::{ConnectOptions, Store};
 
 use crate::config::Config;
@@ -15,6 +15,8 @@ pub struct Context {
     pub generators: Generators,
     pub hasher: PasswordHasher,
     pub redirect_policy: RedirectUriPolicy,
+    /// `sync.client_apps`: user changes made by any command are queued for them.
+    pub client_apps: Vec<ClientAppUrl>,
 }
 
 impl Context {
@@ -42,6 +44,7 @@ impl Context {
             generators,
             hasher,
             redirect_policy,
+            client_apps: config.sync.client_apps()?,
         })
     }
 }

@@ -38,7 +38,14 @@ pub async fn seed(context: &Context, base_url: &str) -> anyhow::Result<String> {
                 is_staff: false,
                 is_superuser: false,
             };
-            warrant_grants::create_user(&*context.store, &context.hasher, account, now).await?;
+            warrant_grants::create_user(
+                &*context.store,
+                &context.hasher,
+                account,
+                &context.client_apps,
+                now,
+            )
+            .await?;
         }
     }
     let secret = random_urlsafe(48)?;

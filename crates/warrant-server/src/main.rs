@@ -16,6 +16,7 @@ mod demo;
 mod keys;
 mod secret_key;
 mod serve;
+mod sync;
 mod users;
 
 /// glibc's allocator measured about 15 % of the server's time under load (many small
@@ -80,6 +81,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(command) => runtime.block_on(users::run(&config, command)),
         Command::App(command) => runtime.block_on(apps::run(&config, command)),
         Command::Keys(command) => runtime.block_on(keys::run(&config, command)),
+        Command::Sync(command) => runtime.block_on(sync::run(&config, command)),
         Command::Config(ConfigCommand::Show) => {
             print!("{}", toml::to_string_pretty(&config)?);
             Ok(())

@@ -52,6 +52,15 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         max_body_bytes: config.server.max_body_bytes,
         redirect_policy: context.redirect_policy,
         secure_cookies: config.issuer().starts_with("https://"),
+        client_apps: context.client_apps.clone(),
+    };
+    // Every instance delivers; claims keep them from sending one row twice at once.
+    let _pushers = match config.sync.push_settings()? {
+        Some(push) => {
+            let sealing = warrant_generators::SealingKey::derive(&secret_key)?;
+            Some(warrant_client_sync::Pusher::new(context.store.clone(), sealing, push).spawn())
+        }
+        None => None,
     };
     crate::cleartokens::spawn_periodic(
         context.store.clone(),

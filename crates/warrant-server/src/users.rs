@@ -5,7 +5,7 @@ use std::io::Read;
 use anyhow::Context as _;
 use serde_json::json;
 use time::OffsetDateTime;
-use warrant_grants::{NewAccount, create_user, set_password};
+use warrant_grants::{NewAccount, create_user, replace_api_token, set_password};
 use warrant_model::{Email, Secret, Username};
 use warrant_storage::{Page, UserFilter};
 
@@ -19,6 +19,9 @@ pub async fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
         UserCommand::Create(args) => create(&context, args).await,
         UserCommand::Passwd { username, .. } => passwd(&context, &username).await,
         UserCommand::List { json } => list(&context, json).await,
+        UserCommand::RevokeApiToken { username } => {
+            revoke_api_token(config, &context, &username).await
+        }
     };
     context.store.close().await;
     result
@@ -42,6 +45,7 @@ async fn create(context: &Context, args: UserCreateArgs) -> anyhow::Result<()> {
         &*context.store,
         &context.hasher,
         account,
+        &context.client_apps,
         OffsetDateTime::now_utc(),
     )
     .await?;
@@ -58,6 +62,30 @@ async fn passwd(context: &Context, username: &str) -> anyhow::Result<()> {
     let password = read_password()?;
     set_password(&*context.store, &context.hasher, &username, &password).await?;
     println!("password of {username} changed; their sessions have ended");
+    Ok(())
+}
+
+async fn revoke_api_token(
+    config: &Config,
+    context: &Context,
+    username: &str,
+) -> anyhow::Result<()> {
+    let (_, sealing) = crate::secret_key::resolve(config)?;
+    let username = Username::parse(username)?;
+    let user = context
+        .store
+        .user_by_username(&username)
+        .await?
+        .with_context(|| format!("no user {username}"))?;
+    replace_api_token(
+        &*context.store,
+        &sealing,
+        user.id,
+        &context.client_apps,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    println!("API token of {username} replaced; client apps will get the new one");
     Ok(())
 }
 

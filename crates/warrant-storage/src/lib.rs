@@ -20,6 +20,7 @@ mod applications;
 mod cleanup;
 mod connect;
 mod error;
+mod outbox;
 mod postgres;
 mod records;
 mod sqlite;
@@ -34,10 +35,11 @@ pub use applications::ApplicationStore;
 pub use cleanup::{CleanupStore, Expired};
 pub use connect::{ConnectOptions, connect, default_max_connections};
 pub use error::{StoreError, Unique};
+pub use outbox::{OutboxStore, SyncTo};
 pub use postgres::PgStore;
 pub use records::{
-    ApiTokenStore, ConsentStore, DeviceDecision, DeviceStore, OutboxStore, SessionStore,
-    SigningKeyStore, UpstreamStore,
+    ApiTokenStore, ConsentStore, DeviceDecision, DeviceStore, SessionStore, SigningKeyStore,
+    UpstreamStore,
 };
 pub use sqlite::SqliteStore;
 pub use time_utc::stored_time;

@@ -1,15 +1,16 @@
-//! The smaller aggregates: consents, sessions, API tokens, upstream connections, the
-//! client-sync outbox, signing keys and device authorizations.
+//! The smaller aggregates: consents, sessions, API tokens, upstream connections, signing
+//! keys and device authorizations.
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use warrant_model::{
     ApiToken, ApplicationId, Consent, DeviceAuthorization, DeviceStatus, NewDeviceAuthorization,
-    NewOutboxEvent, NewSession, NewUpstreamConnection, OutboxEvent, ProviderKey, ScopeSet, Sealed,
-    Session, SigningAlgorithm, SigningKey, TokenHash, UpstreamConnection, UserId,
+    NewSession, NewUpstreamConnection, ProviderKey, ScopeSet, Sealed, Session, SigningAlgorithm,
+    SigningKey, TokenHash, UpstreamConnection, UserId,
 };
 
 use crate::error::corrupt;
+use crate::outbox::{SyncTo, mark_for_sync};
 use crate::time_utc::{stored_opt, stored_time};
 use crate::{Result, StoreError};
 
@@ -44,8 +45,9 @@ pub trait SessionStore: Send + Sync {
 /// API tokens (`Authorization: Token <key>`), one per user.
 #[async_trait]
 pub trait ApiTokenStore: Send + Sync {
-    /// Sets the user's API token, replacing any previous one.
-    async fn replace_api_token(&self, token: &ApiToken) -> Result<ApiToken>;
+    /// Sets the user's API token, replacing any previous one, and marks the user for `sync`'s
+    /// client apps in the same transaction.
+    async fn replace_api_token(&self, token: &ApiToken, sync: SyncTo<'_>) -> Result<ApiToken>;
     /// Stores `token` unless the user has one already; returns the user's token either way,
     /// so that two first requests at once agree on one.
     async fn keep_first_api_token(&self, token: &ApiToken) -> Result<ApiToken>;
@@ -84,25 +86,6 @@ pub trait UpstreamStore: Send + Sync {
     async fn delete_connection(&self, id: i64, user: UserId) -> Result<bool>;
     /// Every provider that has at least one connection (`warrant check`).
     async fn providers_in_use(&self) -> Result<Vec<ProviderKey>>;
-}
-
-/// The durable client-sync outbox.
-#[async_trait]
-pub trait OutboxStore: Send + Sync {
-    /// Queues a delivery, due at once.
-    async fn enqueue_outbox_event(&self, event: &NewOutboxEvent) -> Result<OutboxEvent>;
-    /// Undelivered, live events due at `now`, oldest first.
-    async fn due_outbox_events(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<OutboxEvent>>;
-    /// Marks an event delivered.
-    async fn mark_outbox_delivered(&self, id: i64, now: OffsetDateTime) -> Result<bool>;
-    /// Records a failed attempt; `retry_at = None` gives up and marks the event dead.
-    async fn record_outbox_failure(
-        &self,
-        id: i64,
-        error: &str,
-        retry_at: Option<OffsetDateTime>,
-        now: OffsetDateTime,
-    ) -> Result<bool>;
 }
 
 /// Signing keys.
@@ -240,37 +223,6 @@ impl TryFrom<ConnectionRow> for UpstreamConnection {
 }
 
 #[derive(sqlx::FromRow)]
-struct OutboxRow {
-    id: i64,
-    target: String,
-    user_id: i64,
-    payload: Vec<u8>,
-    created_at: OffsetDateTime,
-    attempts: i32,
-    next_attempt_at: OffsetDateTime,
-    last_error: Option<String>,
-    delivered_at: Option<OffsetDateTime>,
-    dead_at: Option<OffsetDateTime>,
-}
-
-impl From<OutboxRow> for OutboxEvent {
-    fn from(row: OutboxRow) -> Self {
-        OutboxEvent {
-            id: row.id,
-            target: row.target,
-            user_id: UserId(row.user_id),
-            payload: Sealed::from_bytes(row.payload),
-            created_at: row.created_at,
-            attempts: row.attempts,
-            next_attempt_at: row.next_attempt_at,
-            last_error: row.last_error,
-            delivered_at: row.delivered_at,
-            dead_at: row.dead_at,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
 struct SigningKeyRow {
     kid: String,
     algorithm: String,
@@ -334,12 +286,7 @@ macro_rules! connection_columns {
     access_token_expires_at, extra_data, created_at, updated_at"
     };
 }
-macro_rules! outbox_columns {
-    () => {
-        "id, target, user_id, payload, created_at, attempts, next_attempt_at, last_error, \
-    delivered_at, dead_at"
-    };
-}
+
 macro_rules! device_columns {
     () => {
         "id, device_code_hash, user_code_hash, application_id, scope, status, user_id, \
@@ -430,7 +377,8 @@ macro_rules! impl_record_stores {
 
         #[async_trait]
         impl ApiTokenStore for $store {
-            async fn replace_api_token(&self, token: &ApiToken) -> Result<ApiToken> {
+            async fn replace_api_token(&self, token: &ApiToken, sync: SyncTo<'_>) -> Result<ApiToken> {
+                let mut tx = self.writer.begin().await?;
                 let row: ApiTokenRow = sqlx::query_as(
                     "INSERT INTO api_tokens (user_id, token_hash, sealed_token, created_at) VALUES ($1, $2, $3, $4)
                      ON CONFLICT (user_id) DO UPDATE SET token_hash = excluded.token_hash,
@@ -441,8 +389,10 @@ macro_rules! impl_record_stores {
                 .bind(token.token_hash.to_hex())
                 .bind(token.sealed_token.as_bytes())
                 .bind(stored_time(token.created_at))
-                .fetch_one(&self.writer)
+                .fetch_one(&mut *tx)
                 .await?;
+                mark_for_sync!(tx, token.user_id.0, sync);
+                tx.commit().await?;
                 row.try_into()
             }
 
@@ -557,62 +507,6 @@ macro_rules! impl_record_stores {
                         .fetch_all(&self.pool)
                         .await?;
                 rows.into_iter().map(|(p,)| ProviderKey::parse(&p).map_err(corrupt)).collect()
-            }
-        }
-
-        #[async_trait]
-        impl OutboxStore for $store {
-            async fn enqueue_outbox_event(&self, event: &NewOutboxEvent) -> Result<OutboxEvent> {
-                let sql = concat!("INSERT INTO outbox_events (target, user_id, payload, created_at, attempts, next_attempt_at)
-                     VALUES ($1, $2, $3, $4, 0, $4) RETURNING ", outbox_columns!());
-                let row: OutboxRow = sqlx::query_as(sql)
-                    .bind(&event.target)
-                    .bind(event.user_id.0)
-                    .bind(event.payload.as_bytes())
-                    .bind(stored_time(event.created_at))
-                    .fetch_one(&self.writer)
-                    .await?;
-                Ok(row.into())
-            }
-
-            async fn due_outbox_events(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<OutboxEvent>> {
-                let sql = concat!("SELECT ", outbox_columns!(), " FROM outbox_events
-                     WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT $2");
-                let rows: Vec<OutboxRow> =
-                    sqlx::query_as(sql).bind(stored_time(now)).bind(i64::from(limit)).fetch_all(&self.pool).await?;
-                Ok(rows.into_iter().map(OutboxEvent::from).collect())
-            }
-
-            async fn mark_outbox_delivered(&self, id: i64, now: OffsetDateTime) -> Result<bool> {
-                let done = sqlx::query(
-                    "UPDATE outbox_events SET delivered_at = $2, attempts = attempts + 1 WHERE id = $1 AND delivered_at IS NULL",
-                )
-                .bind(id)
-                .bind(stored_time(now))
-                .execute(&self.writer)
-                .await?;
-                Ok(done.rows_affected() == 1)
-            }
-
-            async fn record_outbox_failure(
-                &self,
-                id: i64,
-                error: &str,
-                retry_at: Option<OffsetDateTime>,
-                now: OffsetDateTime,
-            ) -> Result<bool> {
-                let done = sqlx::query(
-                    "UPDATE outbox_events SET attempts = attempts + 1, last_error = $2,
-                     next_attempt_at = COALESCE($3, next_attempt_at), dead_at = CASE WHEN $3 IS NULL THEN $4 ELSE NULL END
-                     WHERE id = $1 AND delivered_at IS NULL",
-                )
-                .bind(id)
-                .bind(error)
-                .bind(stored_opt(retry_at))
-                .bind(stored_time(now))
-                .execute(&self.writer)
-                .await?;
-                Ok(done.rows_affected() == 1)
             }
         }
 

@@ -5,14 +5,16 @@ use time::OffsetDateTime;
 use warrant_model::{Email, NewUser, PasswordHash, User, UserId, Username};
 
 use crate::error::corrupt;
+use crate::outbox::{SyncTo, mark_for_sync};
 use crate::time_utc::{stored_opt, stored_time};
 use crate::{Page, Result, StoreError};
 
 /// Users: Django's `auth.User`.
 #[async_trait]
 pub trait UserStore: Send + Sync {
-    /// Creates a user; a taken username or email is [`StoreError::Conflict`].
-    async fn create_user(&self, user: &NewUser) -> Result<User>;
+    /// Creates a user, marked for `sync`'s client apps in the same transaction; a taken
+    /// username or email is [`StoreError::Conflict`].
+    async fn create_user(&self, user: &NewUser, sync: SyncTo<'_>) -> Result<User>;
     /// The user with `id`.
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>>;
     /// The user with `username` (case-sensitive, as in Django).
@@ -21,8 +23,9 @@ pub trait UserStore: Send + Sync {
     async fn user_by_email(&self, email: &Email) -> Result<Option<User>>;
     /// Users matching `filter`, ordered by id.
     async fn list_users(&self, filter: UserFilter, page: Page) -> Result<Vec<User>>;
-    /// Writes every field of `user` but `id` and `date_joined`.
-    async fn update_user(&self, user: &User) -> Result<User>;
+    /// Writes every field of `user` but `id` and `date_joined`, and marks the user for
+    /// `sync`'s client apps in the same transaction.
+    async fn update_user(&self, user: &User, sync: SyncTo<'_>) -> Result<User>;
     /// Deletes a user and, by cascade, everything that belongs to them.
     async fn delete_user(&self, id: UserId) -> Result<bool>;
 }
@@ -107,13 +110,16 @@ macro_rules! impl_user_store {
     ($store:ty) => {
         #[async_trait]
         impl UserStore for $store {
-            async fn create_user(&self, user: &NewUser) -> Result<User> {
+            async fn create_user(&self, user: &NewUser, sync: SyncTo<'_>) -> Result<User> {
                 let sql = concat!("INSERT INTO users (username, email, first_name, last_name, password, is_active, is_staff, is_superuser, date_joined)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ", columns!());
+                let mut tx = self.writer.begin().await?;
                 let row: UserRow = bind_fields!(sqlx::query_as(sql), user)
                     .bind(stored_time(user.date_joined))
-                    .fetch_one(&self.writer)
+                    .fetch_one(&mut *tx)
                     .await?;
+                mark_for_sync!(tx, row.id, sync);
+                tx.commit().await?;
                 row.try_into()
             }
 
@@ -150,16 +156,20 @@ macro_rules! impl_user_store {
                 rows.into_iter().map(User::try_from).collect()
             }
 
-            async fn update_user(&self, user: &User) -> Result<User> {
+            async fn update_user(&self, user: &User, sync: SyncTo<'_>) -> Result<User> {
                 let sql = concat!("UPDATE users SET username = $1, email = $2, first_name = $3, last_name = $4, password = $5,
                      is_active = $6, is_staff = $7, is_superuser = $8, last_login = $9
                      WHERE id = $10 RETURNING ", columns!());
+                let mut tx = self.writer.begin().await?;
                 let row: Option<UserRow> = bind_fields!(sqlx::query_as(sql), user)
                     .bind(stored_opt(user.last_login))
                     .bind(user.id.0)
-                    .fetch_optional(&self.writer)
+                    .fetch_optional(&mut *tx)
                     .await?;
-                row.ok_or(StoreError::NotFound)?.try_into()
+                let row = row.ok_or(StoreError::NotFound)?;
+                mark_for_sync!(tx, row.id, sync);
+                tx.commit().await?;
+                row.try_into()
             }
 
             async fn delete_user(&self, id: UserId) -> Result<bool> {

@@ -80,7 +80,11 @@ async fn unknown_expired_revoked_and_inactive_user_tokens_are_invalid() {
 
     let token = password_token(&world, &client).await;
     alice.is_active = false;
-    world.store.update_user(&alice).await.unwrap();
+    world
+        .store
+        .update_user(&alice, warrant_storage::SyncTo::NOBODY)
+        .await
+        .unwrap();
     assert!(is_invalid_token(
         engine.authenticate_bearer(&token, now()).await
     ));
@@ -129,7 +133,7 @@ async fn an_api_token_speaks_for_its_active_user_until_replaced() {
     let user = user_of_api_token(&world.store, &first).await.unwrap();
     assert_eq!(user.id, alice.id);
 
-    let second = replace_api_token(&world.store, &sealing, alice.id, now())
+    let second = replace_api_token(&world.store, &sealing, alice.id, &[], now())
         .await
         .unwrap();
     assert_ne!(second.expose(), first.expose());
@@ -145,7 +149,11 @@ async fn an_api_token_speaks_for_its_active_user_until_replaced() {
     );
 
     alice.is_active = false;
-    world.store.update_user(&alice).await.unwrap();
+    world
+        .store
+        .update_user(&alice, warrant_storage::SyncTo::NOBODY)
+        .await
+        .unwrap();
     assert!(is_invalid_token(
         user_of_api_token(&world.store, &second).await
     ));

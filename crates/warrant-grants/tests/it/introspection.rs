@@ -102,7 +102,11 @@ async fn expired_unknown_and_orphaned_tokens_are_inactive() {
         Introspection::Inactive
     );
     alice.is_active = false;
-    world.store.update_user(&alice).await.unwrap();
+    world
+        .store
+        .update_user(&alice, warrant_storage::SyncTo::NOBODY)
+        .await
+        .unwrap();
     assert_eq!(
         engine
             .introspect(&response.access_token, None, now())

@@ -6,7 +6,9 @@ use warrant_generators::{
     Generator, GeneratorError, Generators, GeneratorsConfig, PasswordHasher, Registry, verify_token,
 };
 use warrant_grants::*;
-use warrant_model::{ClientId, ClientType, GrantType, NewSession, Secret, TokenHash, Username};
+use warrant_model::{
+    ClientAppUrl, ClientId, ClientType, GrantType, NewSession, Secret, TokenHash, Username,
+};
 use warrant_storage::prelude::*;
 use warrant_storage::{StoreError, Unique};
 
@@ -219,6 +221,7 @@ async fn users_get_django_password_hashes_and_unique_names() {
         &store,
         &hasher,
         account("alice", Some("long-enough")),
+        &[],
         now(),
     )
     .await
@@ -228,14 +231,14 @@ async fn users_get_django_password_hashes_and_unique_names() {
     assert!(hasher.verify(&Secret::new("long-enough".into()), &hash));
     assert!(user.is_active);
 
-    let short = create_user(&store, &hasher, account("bob", Some("short")), now()).await;
+    let short = create_user(&store, &hasher, account("bob", Some("short")), &[], now()).await;
     assert!(matches!(short, Err(GrantsError::PasswordTooShort(8))));
-    let again = create_user(&store, &hasher, account("alice", None), now()).await;
+    let again = create_user(&store, &hasher, account("alice", None), &[], now()).await;
     assert!(matches!(
         again,
         Err(GrantsError::Store(StoreError::Conflict(Unique::Username)))
     ));
-    let passwordless = create_user(&store, &hasher, account("carol", None), now())
+    let passwordless = create_user(&store, &hasher, account("carol", None), &[], now())
         .await
         .unwrap();
     assert_eq!(passwordless.password, None);
@@ -352,7 +355,7 @@ async fn account_changes_end_sessions_only_for_a_new_password_or_a_deactivation(
         email: Some(None),
         ..AccountChanges::default()
     };
-    let changed = update_account(&store, &hasher, user.clone(), renamed)
+    let changed = update_account(&store, &hasher, user.clone(), renamed, &[], now())
         .await
         .unwrap();
     assert_eq!(
@@ -371,7 +374,7 @@ async fn account_changes_end_sessions_only_for_a_new_password_or_a_deactivation(
         is_active: Some(false),
         ..AccountChanges::default()
     };
-    let changed = update_account(&store, &hasher, changed, deactivated)
+    let changed = update_account(&store, &hasher, changed, deactivated, &[], now())
         .await
         .unwrap();
     assert!(!changed.is_active);
@@ -381,7 +384,7 @@ async fn account_changes_end_sessions_only_for_a_new_password_or_a_deactivation(
         password: Some(Secret::new("short".into())),
         ..AccountChanges::default()
     };
-    let refused = update_account(&store, &hasher, changed, short).await;
+    let refused = update_account(&store, &hasher, changed, short, &[], now()).await;
     assert!(matches!(refused, Err(GrantsError::PasswordTooShort(_))));
 }
 
@@ -394,6 +397,7 @@ async fn alice_logged_in(
         store,
         &hasher,
         account("alice", Some("first-password")),
+        &[],
         now(),
     )
     .await
@@ -414,4 +418,86 @@ async fn log_in(store: &warrant_storage::SqliteStore, user: &warrant_model::User
     };
     store.create_session(&session).await.unwrap();
     key_hash
+}
+
+#[tokio::test]
+async fn client_apps_hear_of_what_they_mirror_and_nothing_else() {
+    let store = store().await;
+    let hasher = PasswordHasher::new(1000).unwrap();
+    let apps = [ClientAppUrl::parse("http://app.example/").unwrap()];
+    let version = |user| {
+        let store = &store;
+        async move {
+            store
+                .outbox_entry("http://app.example/", user)
+                .await
+                .unwrap()
+                .map(|entry| entry.version)
+        }
+    };
+    let user = create_user(&store, &hasher, account("alice", None), &apps, now())
+        .await
+        .unwrap();
+    assert_eq!(version(user.id).await, Some(1));
+
+    let password_only = AccountChanges {
+        password: Some(Secret::new("a-new-password".into())),
+        ..AccountChanges::default()
+    };
+    let user = update_account(&store, &hasher, user, password_only, &apps, now())
+        .await
+        .unwrap();
+    assert_eq!(
+        version(user.id).await,
+        Some(1),
+        "passwords are not mirrored"
+    );
+    set_password(
+        &store,
+        &hasher,
+        &user.username,
+        &Secret::new("yet-another-one".into()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(version(user.id).await, Some(1));
+
+    let deactivated = AccountChanges {
+        is_active: Some(false),
+        ..AccountChanges::default()
+    };
+    let user = update_account(&store, &hasher, user, deactivated, &apps, now())
+        .await
+        .unwrap();
+    assert_eq!(version(user.id).await, Some(2));
+    let sealing = warrant_generators::SealingKey::derive(&Secret::new("k".repeat(40))).unwrap();
+    replace_api_token(&store, &sealing, user.id, &apps, now())
+        .await
+        .unwrap();
+    assert_eq!(version(user.id).await, Some(3));
+}
+
+#[test]
+fn the_user_record_has_ocs_authentication_s_shape() {
+    let user = warrant_model::User {
+        id: warrant_model::UserId(7),
+        username: Username::parse("alice").unwrap(),
+        email: None,
+        first_name: "Alice".into(),
+        last_name: "Liddell".into(),
+        password: None,
+        is_active: false,
+        is_staff: true,
+        is_superuser: false,
+        date_joined: now(),
+        last_login: None,
+    };
+    assert_eq!(
+        user_record(&user, &Secret::new("tok".into())),
+        serde_json::json!({
+            "username": "alice", "first_name": "Alice", "last_name": "Liddell", "email": "",
+            "is_staff": true, "is_superuser": false, "is_active": false,
+            "tokens": { "api_token": "tok" }, "profile": { "staff_view": false },
+        })
+    );
 }

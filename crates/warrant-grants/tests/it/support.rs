@@ -136,7 +136,7 @@ impl World {
             is_staff: false,
             is_superuser: false,
         };
-        create_user(&self.store, &self.hasher, account, now())
+        create_user(&self.store, &self.hasher, account, &[], now())
             .await
             .unwrap()
     }

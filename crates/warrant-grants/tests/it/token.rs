@@ -221,7 +221,11 @@ async fn password_grant_refuses_bad_credentials_and_inactive_users() {
         );
     }
     bob.is_active = false;
-    world.store.update_user(&bob).await.unwrap();
+    world
+        .store
+        .update_user(&bob, warrant_storage::SyncTo::NOBODY)
+        .await
+        .unwrap();
     let outcome = world
         .engine()
         .token(&client.credentials, password_grant("bob", PASSWORD), now())
@@ -450,7 +454,11 @@ async fn a_code_of_a_deactivated_user_is_refused() {
     let mut alice = world.user("alice").await;
     let code_value = code(&world, &client, &alice, None, Duration::seconds(60)).await;
     alice.is_active = false;
-    world.store.update_user(&alice).await.unwrap();
+    world
+        .store
+        .update_user(&alice, warrant_storage::SyncTo::NOBODY)
+        .await
+        .unwrap();
     let outcome = world
         .engine()
         .token(

@@ -6,6 +6,7 @@
 mod applications;
 mod body;
 mod openapi;
+mod sync;
 mod tokens;
 mod users;
 
@@ -28,6 +29,7 @@ pub(crate) fn routes() -> Vec<Route> {
     let mut routes = applications::routes();
     routes.extend(users::routes());
     routes.extend(tokens::routes());
+    routes.extend(sync::routes());
     routes.extend(openapi::routes());
     routes
 }

@@ -162,6 +162,22 @@ const OPERATIONS: &[Operation] = &[
         success: (200, Some("User")),
     },
     Operation {
+        method: "post",
+        path: "/api/admin/users/{id}/revoke_api_token",
+        summary: "Replace a user's API token; the old one stops working here at once and at client apps once the new one reaches them",
+        query: &[],
+        body: None,
+        success: (204, None),
+    },
+    Operation {
+        method: "get",
+        path: "/api/admin/sync",
+        summary: "Client sync: per client app, users pending and dead, the oldest undelivered change, the last error",
+        query: &[],
+        body: None,
+        success: (200, Some("SyncStatus")),
+    },
+    Operation {
         method: "get",
         path: "/api/admin/tokens",
         summary: "List live access tokens",
@@ -316,6 +332,20 @@ fn schemas() -> Value {
     created["properties"]["client_secret"] = json!({ "type": ["string", "null"], "description": "shown this once; null for public clients" });
     json!({
         "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "string" }, "error_description": { "type": "string" } } },
+        "SyncStatus": {
+            "type": "object", "required": ["client_apps"],
+            "properties": { "client_apps": { "type": "array", "items": {
+                "type": "object",
+                "properties": {
+                    "target": { "type": "string", "description": "the client app's base URL" },
+                    "configured": { "type": "boolean", "description": "false: no longer in sync.client_apps, so nothing is sent" },
+                    "pending": { "type": "integer" }, "dead": { "type": "integer" },
+                    "oldest_pending_since": { "type": ["string", "null"], "format": "date-time" },
+                    "last_delivered_at": { "type": ["string", "null"], "format": "date-time" },
+                    "last_error": { "type": ["string", "null"] },
+                },
+            } } },
+        },
         "Application": application,
         "CreatedApplication": created,
         "ApplicationList": list_of("Application"),

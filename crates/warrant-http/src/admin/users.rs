@@ -1,10 +1,11 @@
-//! `/api/admin/users…`: create, read, change, (de)activate and delete users.
+//! `/api/admin/users…`: create, read, change, (de)activate and delete users, and replace
+//! their API tokens.
 
 use rocket::http::Status;
 use rocket::serde::json::{Error as JsonError, Json, Value, json};
 use rocket::{Route, State, delete, get, patch, post, routes};
 use time::OffsetDateTime;
-use warrant_grants::{AccountChanges, NewAccount, create_user, update_account};
+use warrant_grants::{AccountChanges, NewAccount, create_user, replace_api_token, update_account};
 use warrant_model::{User, UserId};
 use warrant_storage::UserFilter;
 
@@ -14,7 +15,16 @@ use crate::AppState;
 use crate::oauth_response::OAuthJson;
 
 pub(super) fn routes() -> Vec<Route> {
-    routes![list, create, show, change, remove, activate, deactivate]
+    routes![
+        list,
+        create,
+        show,
+        change,
+        remove,
+        activate,
+        deactivate,
+        revoke_api_token
+    ]
 }
 
 /// A user as the admin API shows it (never the password hash).
@@ -81,9 +91,15 @@ async fn create(
         is_superuser: body.is_superuser,
     };
     let now = OffsetDateTime::now_utc();
-    let user = create_user(&*state.store, &state.hasher, account, now)
-        .await
-        .map_err(grants_error)?;
+    let user = create_user(
+        &*state.store,
+        &state.hasher,
+        account,
+        &state.client_apps,
+        now,
+    )
+    .await
+    .map_err(grants_error)?;
     Ok(OAuthJson::new(Status::Created, user_json(&user)))
 }
 
@@ -94,9 +110,17 @@ async fn show(_admin: Admin, state: &State<AppState>, id: i64) -> Result<OAuthJs
 
 async fn apply(state: &AppState, id: i64, changes: AccountChanges) -> Result<OAuthJson, OAuthJson> {
     let user = find(state, id).await?;
-    let user = update_account(&*state.store, &state.hasher, user, changes)
-        .await
-        .map_err(grants_error)?;
+    let now = OffsetDateTime::now_utc();
+    let user = update_account(
+        &*state.store,
+        &state.hasher,
+        user,
+        changes,
+        &state.client_apps,
+        now,
+    )
+    .await
+    .map_err(grants_error)?;
     Ok(OAuthJson::ok(user_json(&user)))
 }
 
@@ -145,6 +169,29 @@ async fn deactivate(
         ..AccountChanges::default()
     };
     apply(state, id, changes).await
+}
+
+/// ocs-authentication's token revocation, for a staff user: the old API token stops working
+/// here at once and at client apps once the new one reaches them. The new token is not
+/// shown: its user reads it from their profile.
+#[post("/api/admin/users/<id>/revoke_api_token")]
+async fn revoke_api_token(
+    _admin: Admin,
+    state: &State<AppState>,
+    id: i64,
+) -> Result<Status, OAuthJson> {
+    let user = find(state, id).await?;
+    let now = OffsetDateTime::now_utc();
+    replace_api_token(
+        &*state.store,
+        &state.sealing,
+        user.id,
+        &state.client_apps,
+        now,
+    )
+    .await
+    .map_err(grants_error)?;
+    Ok(Status::NoContent)
 }
 
 #[delete("/api/admin/users/<id>")]

@@ -5,18 +5,19 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use warrant_generators::{SealingKey, hash_token};
 use warrant_model::{
-    ApiToken, Consent, DeviceStatus, Email, NewAccessToken, NewDeviceAuthorization, NewOutboxEvent,
-    NewSession, NewUpstreamConnection, Origin, ProviderKey, Sealed, Secret, SigningAlgorithm,
-    SigningKey, UserId, Username,
+    ApiToken, Consent, DeviceStatus, Email, NewAccessToken, NewDeviceAuthorization, NewSession,
+    NewUpstreamConnection, Origin, ProviderKey, Sealed, Secret, SigningAlgorithm, SigningKey,
+    UserId, Username,
 };
 use warrant_storage::prelude::*;
 use warrant_storage::{
-    AccessTokenFilter, CodeRedemption, DeviceDecision, Page, StoreError, Unique, UserFilter,
-    stored_time,
+    AccessTokenFilter, CodeRedemption, DeviceDecision, Page, StoreError, SyncTo, Unique,
+    UserFilter, stored_time,
 };
 
 use crate::fixtures::*;
 use crate::harness::TestDb;
+pub use crate::outbox::*;
 
 fn conflict(result: Result<impl std::fmt::Debug, StoreError>) -> Unique {
     match result {
@@ -35,7 +36,7 @@ pub async fn timestamps_round_trip_at_whole_seconds(db: &TestDb) {
     let precise = OffsetDateTime::now_utc().to_offset(time::macros::offset!(+2));
     let mut new = new_user("timely");
     new.date_joined = precise;
-    let user = s.create_user(&new).await.unwrap();
+    let user = s.create_user(&new, SyncTo::NOBODY).await.unwrap();
     assert_eq!(user.date_joined, stored_time(precise));
     assert_eq!(user.date_joined.offset(), time::UtcOffset::UTC);
     assert_eq!(user.date_joined.nanosecond(), 0);
@@ -85,7 +86,10 @@ pub async fn users_crud(db: &TestDb) {
     changed.last_login = Some(now());
     changed.password =
         Some(warrant_model::PasswordHash::parse("pbkdf2_sha256$1$salt$aGFzaA==").unwrap());
-    assert_eq!(s.update_user(&changed).await.unwrap(), changed);
+    assert_eq!(
+        s.update_user(&changed, SyncTo::NOBODY).await.unwrap(),
+        changed
+    );
     assert_eq!(s.user_by_id(alice.id).await.unwrap(), Some(changed.clone()));
     let staff = UserFilter {
         is_staff: Some(true),
@@ -108,7 +112,7 @@ pub async fn users_crud(db: &TestDb) {
     assert!(!s.delete_user(alice.id).await.unwrap());
     assert_eq!(s.user_by_id(alice.id).await.unwrap(), None);
     assert!(matches!(
-        s.update_user(&changed).await,
+        s.update_user(&changed, SyncTo::NOBODY).await,
         Err(StoreError::NotFound)
     ));
 }
@@ -119,16 +123,19 @@ pub async fn usernames_and_emails_are_unique(db: &TestDb) {
     let mut same_username = new_user("alice");
     same_username.email = Some(Email::parse("other@example.com").unwrap());
     assert_eq!(
-        conflict(s.create_user(&same_username).await),
+        conflict(s.create_user(&same_username, SyncTo::NOBODY).await),
         Unique::Username
     );
     let mut same_email = new_user("alice2");
     same_email.email = Some(Email::parse("alice@example.com").unwrap());
-    assert_eq!(conflict(s.create_user(&same_email).await), Unique::Email);
+    assert_eq!(
+        conflict(s.create_user(&same_email, SyncTo::NOBODY).await),
+        Unique::Email
+    );
     for name in ["no-email-1", "no-email-2"] {
         let mut without = new_user(name);
         without.email = None;
-        s.create_user(&without).await.unwrap();
+        s.create_user(&without, SyncTo::NOBODY).await.unwrap();
     }
 }
 
@@ -431,12 +438,12 @@ fn new_access_like(token: &warrant_model::AccessToken) -> NewAccessToken {
     }
 }
 
-fn sealing_key() -> SealingKey {
+pub fn sealing_key() -> SealingKey {
     SealingKey::derive(&Secret::new("contract-test-secret-key-0123456789".into())).unwrap()
 }
 
 /// An API token for `user_id` with the raw `value`, hashed and sealed under `key`.
-fn api_token(key: &SealingKey, user_id: UserId, value: &str) -> ApiToken {
+pub fn api_token(key: &SealingKey, user_id: UserId, value: &str) -> ApiToken {
     ApiToken {
         user_id,
         token_hash: hash_token(value),
@@ -484,11 +491,10 @@ pub async fn deleting_a_user_cascades_to_everything_they_own(db: &TestDb) {
         sealed_token: key.seal_str("api_token", &Secret::new(api_value)).unwrap(),
         created_at: now(),
     };
-    s.replace_api_token(&api).await.unwrap();
+    s.replace_api_token(&api, SyncTo::NOBODY).await.unwrap();
     s.create_connection(&new_connection(u.id, "github", "1"))
         .await
         .unwrap();
-    s.enqueue_outbox_event(&new_outbox(u.id)).await.unwrap();
 
     assert!(s.delete_user(u.id).await.unwrap());
 
@@ -518,7 +524,6 @@ pub async fn deleting_a_user_cascades_to_everything_they_own(db: &TestDb) {
     assert_eq!(s.live_session(&session_hash, now()).await.unwrap(), None);
     assert_eq!(s.api_token_by_hash(&api_hash).await.unwrap(), None);
     assert!(s.connections_of_user(u.id).await.unwrap().is_empty());
-    assert!(s.due_outbox_events(now(), 10).await.unwrap().is_empty());
 }
 
 pub async fn consents_crud(db: &TestDb) {
@@ -588,11 +593,11 @@ pub async fn api_tokens_are_replaced_and_unique(db: &TestDb) {
     let key = sealing_key();
     let token = |user_id, value: &str| api_token(&key, user_id, value);
     let first = s
-        .replace_api_token(&token(alice.id, "first-token-value"))
+        .replace_api_token(&token(alice.id, "first-token-value"), SyncTo::NOBODY)
         .await
         .unwrap();
     let second = s
-        .replace_api_token(&token(alice.id, "second-token-value"))
+        .replace_api_token(&token(alice.id, "second-token-value"), SyncTo::NOBODY)
         .await
         .unwrap();
     assert_eq!(
@@ -613,7 +618,7 @@ pub async fn api_tokens_are_replaced_and_unique(db: &TestDb) {
     );
     assert_eq!(
         conflict(
-            s.replace_api_token(&token(bob.id, "second-token-value"))
+            s.replace_api_token(&token(bob.id, "second-token-value"), SyncTo::NOBODY)
                 .await
         ),
         Unique::TokenHash
@@ -690,59 +695,6 @@ pub async fn upstream_connections_crud(db: &TestDb) {
     );
     assert!(s.delete_connection(github.id, u.id).await.unwrap());
     assert_eq!(s.connection(&key, "42").await.unwrap(), None);
-}
-
-fn new_outbox(user: UserId) -> NewOutboxEvent {
-    NewOutboxEvent {
-        target: "https://client.example.com/".into(),
-        user_id: user,
-        payload: Sealed::from_bytes(vec![9; 16]),
-        created_at: now(),
-    }
-}
-
-pub async fn outbox_retries_and_dies(db: &TestDb) {
-    let s = db.store();
-    let u = user(s, "u").await;
-    let start = now();
-    let first = s.enqueue_outbox_event(&new_outbox(u.id)).await.unwrap();
-    let second = s.enqueue_outbox_event(&new_outbox(u.id)).await.unwrap();
-    assert!(second.id > first.id);
-    assert_eq!(
-        s.due_outbox_events(start, 10).await.unwrap(),
-        vec![first.clone(), second.clone()]
-    );
-
-    let retry_at = start + Duration::seconds(30);
-    assert!(
-        s.record_outbox_failure(first.id, "503 from client", Some(retry_at), start)
-            .await
-            .unwrap()
-    );
-    assert_eq!(
-        s.due_outbox_events(start, 10).await.unwrap(),
-        vec![second.clone()]
-    );
-    let due_later = s.due_outbox_events(retry_at, 10).await.unwrap();
-    assert_eq!(due_later[0].id, first.id);
-    assert_eq!(
-        (due_later[0].attempts, due_later[0].last_error.as_deref()),
-        (1, Some("503 from client"))
-    );
-
-    assert!(s.mark_outbox_delivered(second.id, start).await.unwrap());
-    assert!(!s.mark_outbox_delivered(second.id, start).await.unwrap());
-    assert!(
-        s.record_outbox_failure(first.id, "gave up", None, retry_at)
-            .await
-            .unwrap()
-    );
-    assert!(
-        s.due_outbox_events(retry_at + Duration::days(365), 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
 }
 
 pub async fn signing_keys_crud(db: &TestDb) {
@@ -873,12 +825,15 @@ pub async fn no_raw_secret_reaches_the_database(db: &TestDb) {
     let sealed_api = key
         .seal_str("api_token", &Secret::new(api.clone()))
         .unwrap();
-    s.replace_api_token(&ApiToken {
-        user_id: u.id,
-        token_hash: api_hash,
-        sealed_token: sealed_api,
-        created_at: now(),
-    })
+    s.replace_api_token(
+        &ApiToken {
+            user_id: u.id,
+            token_hash: api_hash,
+            sealed_token: sealed_api,
+            created_at: now(),
+        },
+        SyncTo::NOBODY,
+    )
     .await
     .unwrap();
     let (session, session_hash) = secret();
@@ -1066,7 +1021,7 @@ pub async fn access_tokens_are_described_in_one_query(db: &TestDb) {
         None
     );
     u.is_active = false;
-    s.update_user(&u).await.unwrap();
+    s.update_user(&u, SyncTo::NOBODY).await.unwrap();
     let deactivated = s
         .describe_access_token(&with_user.token_hash)
         .await

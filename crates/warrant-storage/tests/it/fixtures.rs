@@ -37,7 +37,10 @@ pub fn new_user(name: &str) -> NewUser {
 }
 
 pub async fn user(store: &dyn Store, name: &str) -> User {
-    store.create_user(&new_user(name)).await.unwrap()
+    store
+        .create_user(&new_user(name), warrant_storage::SyncTo::NOBODY)
+        .await
+        .unwrap()
 }
 
 pub fn redirect(uri: &str) -> RedirectUri {

@@ -10,6 +10,7 @@
 mod contract;
 mod fixtures;
 mod harness;
+mod outbox;
 mod sqlite_wal;
 
 macro_rules! contract_suite {
@@ -54,7 +55,11 @@ contract_suite!(
     sessions_expire_and_end,
     api_tokens_are_replaced_and_unique,
     upstream_connections_crud,
-    outbox_retries_and_dies,
+    user_writes_mark_every_client_app,
+    claims_are_exclusive_until_settled_or_expired,
+    a_change_during_delivery_is_sent_again,
+    failures_back_off_then_die_until_retried,
+    racing_claims_never_share_a_row,
     signing_keys_crud,
     device_authorizations_are_decided_and_consumed_once,
     no_raw_secret_reaches_the_database,

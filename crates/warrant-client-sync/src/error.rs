@@ -1,0 +1,25 @@
+//! The crate's one error type.
+
+use std::time::Duration;
+
+/// What went wrong talking to a peer or keeping the mirror.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// No answer: refused, reset, unresolvable, or not an http URL.
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    /// No answer within the configured time.
+    #[error("no answer within {} s", .0.as_secs_f64())]
+    TimedOut(Duration),
+    /// An answer, but not a success.
+    #[error("answered HTTP {0}")]
+    Refused(u16),
+    /// The server's database failed.
+    #[cfg(feature = "pusher")]
+    #[error(transparent)]
+    Store(#[from] warrant_storage::StoreError),
+    /// Reading the user's record failed (their API token could not be opened or made).
+    #[cfg(feature = "pusher")]
+    #[error(transparent)]
+    Grants(#[from] warrant_grants::GrantsError),
+}
