@@ -7,6 +7,7 @@ mod admin;
 mod applications;
 mod browser;
 mod cli;
+mod client_apps;
 mod cors;
 mod device;
 mod guards;
@@ -59,6 +60,13 @@ mod sync_suite {
         };
         crate::sync::two_instances_share_the_outbox(&env).await;
     }
+}
+
+mod client_apps_suite {
+    on_both_databases!(client_apps:
+        users_tokens_and_logins_work_across_the_apps,
+        an_app_that_was_down_catches_up,
+    );
 }
 
 mod cli_suite {

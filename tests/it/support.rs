@@ -14,15 +14,15 @@ use sqlx::{AssertSqlSafe, PgPool};
 /// A secret key the tests configure explicitly.
 pub const SECRET_KEY: &str = "e2e-test-secret-key-0123456789abcdefghij";
 
-/// A binary of this build (`cargo xtask ci` builds `warrant` and `music-api` before the
-/// tests).
+/// A binary of this build (`cargo xtask ci` builds `warrant`, `music-api` and `client-app`
+/// before the tests).
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     // target/<profile>/deps/it-<hash> -> target/<profile>/<name>
     let binary = exe.parent().and_then(Path::parent).unwrap().join(name);
     assert!(
         binary.exists(),
-        "{} is missing: run `cargo build -p warrant-server -p warrant-example-music-api` first",
+        "{} is missing: run `cargo build -p warrant-server -p warrant-example-music-api -p warrant-example-client-app` first",
         binary.display()
     );
     binary
@@ -250,8 +250,12 @@ impl Server {
 
     /// Starts a server that takes its port from the environment variable `port_variable`
     /// and answers `GET /healthz`.
-    pub async fn start_on_port_from(mut command: Command, port_variable: &str) -> Self {
-        let port = free_port();
+    pub async fn start_on_port_from(command: Command, port_variable: &str) -> Self {
+        Self::start_on(command, port_variable, free_port()).await
+    }
+
+    /// As [`Server::start_on_port_from`], on `port` (a restart on the same address).
+    pub async fn start_on(mut command: Command, port_variable: &str, port: u16) -> Self {
         command
             .env(port_variable, port.to_string())
             .stderr(Stdio::piped());

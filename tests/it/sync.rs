@@ -50,7 +50,7 @@ async fn profile(setup: &Setup, token: &str) -> Value {
 }
 
 /// ocs-authentication's `POST /api/revoke_api_token/`, as the user.
-async fn revoke_own_api_token(setup: &Setup, token: &str) -> Reply {
+pub async fn revoke_own_api_token(setup: &Setup, token: &str) -> Reply {
     let reply = setup
         .server
         .request(

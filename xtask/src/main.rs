@@ -93,8 +93,8 @@ fn has_nextest() -> bool {
         .is_ok_and(|out| out.status.success())
 }
 
-/// Builds the binaries the end-to-end tests and the bench start (`warrant` and the example
-/// `music-api`) with the locked dependencies and `extra` cargo flags.
+/// Builds the binaries the end-to-end tests and the bench start (`warrant` and the examples
+/// `music-api` and `client-app`) with the locked dependencies and `extra` cargo flags.
 pub(crate) fn build_binaries(extra: &[&str]) -> anyhow::Result<()> {
     let mut args = vec![
         "build",
@@ -103,6 +103,8 @@ pub(crate) fn build_binaries(extra: &[&str]) -> anyhow::Result<()> {
         "warrant-server",
         "-p",
         "warrant-example-music-api",
+        "-p",
+        "warrant-example-client-app",
         "--bins",
     ];
     args.extend_from_slice(extra);

@@ -14,6 +14,15 @@ pub enum SyncError {
     /// An answer, but not a success.
     #[error("answered HTTP {0}")]
     Refused(u16),
+    /// The server accepted a login but its profile could not be read.
+    #[error("the server's profile could not be read: {0}")]
+    Profile(String),
+    /// A client-app setting is not usable.
+    #[error("invalid setting: {0}")]
+    Settings(String),
+    /// The client app's mirror of users failed.
+    #[error("the user mirror: {0}")]
+    Mirror(String),
     /// The server's database failed.
     #[cfg(feature = "pusher")]
     #[error(transparent)]

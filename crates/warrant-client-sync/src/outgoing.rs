@@ -19,6 +19,9 @@ use crate::SyncError;
 #[derive(Debug)]
 pub(crate) struct Answer {
     pub status: u16,
+    /// Read by the client-app half; the pusher needs only the status.
+    #[cfg_attr(not(feature = "client-app"), allow(dead_code))]
+    pub body: Bytes,
 }
 
 impl Answer {
@@ -91,13 +94,13 @@ impl HttpClient {
                 .await
                 .map_err(|error| SyncError::Unreachable(describe(&error)))?;
             let status = response.status().as_u16();
-            // Read to the end, so the connection can serve the next request.
-            response
+            let body = response
                 .into_body()
                 .collect()
                 .await
-                .map_err(|error| SyncError::Unreachable(error.to_string()))?;
-            Ok(Answer { status })
+                .map_err(|error| SyncError::Unreachable(error.to_string()))?
+                .to_bytes();
+            Ok(Answer { status, body })
         };
         tokio::time::timeout(self.timeout, exchange)
             .await
