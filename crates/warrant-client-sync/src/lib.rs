@@ -22,4 +22,4 @@ mod pusher;
 
 pub use error::SyncError;
 #[cfg(feature = "pusher")]
-pub use pusher::{PushSettings, Pusher, RetryPolicy, Round};
+pub use pusher::{PushSettings, Pusher, RetryPolicy};

@@ -73,17 +73,6 @@ pub struct PushSettings {
     pub batch_size: u32,
 }
 
-/// How one round for one client app went.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Round {
-    /// Rows settled.
-    pub delivered: usize,
-    /// Rows that failed and will be retried.
-    pub retrying: usize,
-    /// Rows given up on.
-    pub dead: usize,
-}
-
 /// Delivers the outbox; cheap to clone (one per client app task).
 #[derive(Clone)]
 pub struct Pusher {
@@ -122,10 +111,10 @@ impl Pusher {
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            // A full round means more may be due: go again without waiting.
+            // A full batch means more may be due: go again without waiting.
             loop {
                 match self.round(&app, OffsetDateTime::now_utc()).await {
-                    Ok(round) if round.delivered + round.retrying + round.dead >= self.batch() => {}
+                    Ok(claimed) if claimed >= self.batch() => {}
                     Ok(_) => break,
                     Err(error) => {
                         tracing::warn!(client_app = %app, %error, "client sync: cannot read the outbox");
@@ -140,36 +129,35 @@ impl Pusher {
         usize::try_from(self.settings.batch_size).unwrap_or(usize::MAX)
     }
 
-    /// Claims `app`'s due rows and delivers them side by side.
-    pub async fn round(&self, app: &ClientAppUrl, now: OffsetDateTime) -> Result<Round, SyncError> {
+    /// Claims `app`'s due rows and delivers them side by side; how many were claimed.
+    async fn round(&self, app: &ClientAppUrl, now: OffsetDateTime) -> Result<usize, SyncError> {
         // A claim outlives the delivery's deadline, so no one else takes the row meanwhile.
         let claimed_until = now + self.settings.timeout * 2 + Duration::from_secs(10);
         let entries = self
             .store
             .claim_outbox_entries(app.as_str(), now, claimed_until, self.settings.batch_size)
             .await?;
+        let claimed = entries.len();
         let mut deliveries = JoinSet::new();
         for entry in entries {
             let pusher = self.clone();
             let app = app.clone();
             deliveries.spawn(async move { pusher.deliver(&app, entry).await });
         }
-        let mut round = Round::default();
         while let Some(outcome) = deliveries.join_next().await {
             match outcome {
-                Ok(Ok(Delivery::Settled)) => round.delivered += 1,
-                Ok(Ok(Delivery::Retrying)) => round.retrying += 1,
-                Ok(Ok(Delivery::Dead)) => round.dead += 1,
+                Ok(Ok(())) => {}
                 Ok(Err(error)) => {
                     tracing::warn!(client_app = %app, %error, "client sync: cannot record a delivery");
                 }
                 Err(error) => tracing::error!(client_app = %app, %error, "client sync task failed"),
             }
         }
-        Ok(round)
+        Ok(claimed)
     }
 
-    async fn deliver(&self, app: &ClientAppUrl, entry: OutboxEntry) -> Result<Delivery, SyncError> {
+    /// Sends one row and records the outcome: settled, retried later, or dead.
+    async fn deliver(&self, app: &ClientAppUrl, entry: OutboxEntry) -> Result<(), SyncError> {
         let outcome = self.send(app, &entry).await;
         let now = OffsetDateTime::now_utc();
         let error = match outcome {
@@ -179,7 +167,7 @@ impl Pusher {
                     .settle_outbox_delivery(entry.id, entry.version, now)
                     .await?;
                 tracing::info!(client_app = %app, user = entry.user_id.0, settled, "client sync: delivered");
-                return Ok(Delivery::Settled);
+                return Ok(());
             }
             Err(error) => error.to_string(),
         };
@@ -196,13 +184,12 @@ impl Pusher {
         match retry_at {
             Some(at) => {
                 tracing::warn!(client_app = %app, user = entry.user_id.0, %error, retry_at = %at, "client sync: delivery failed");
-                Ok(Delivery::Retrying)
             }
             None => {
                 tracing::error!(client_app = %app, user = entry.user_id.0, %error, "client sync: gave up; see `warrant sync status`");
-                Ok(Delivery::Dead)
             }
         }
+        Ok(())
     }
 
     /// POSTs the user's current record; `Ok` when the client app took it (or the user is
@@ -230,12 +217,6 @@ impl Pusher {
             Err(SyncError::Refused(answer.status))
         }
     }
-}
-
-enum Delivery {
-    Settled,
-    Retrying,
-    Dead,
 }
 
 #[cfg(test)]

@@ -56,11 +56,7 @@ pub async fn sync_status(
                 Some(found) => rows.remove(found),
                 None => OutboxStatus {
                     target: app.as_str().to_owned(),
-                    pending: 0,
-                    dead: 0,
-                    oldest_pending_since: None,
-                    last_delivered_at: None,
-                    last_error: None,
+                    ..OutboxStatus::default()
                 },
             };
             ClientAppStatus {

@@ -84,7 +84,7 @@ pub struct OutboxEntry {
 }
 
 /// Where one client app stands (`warrant sync status`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutboxStatus {
     /// The client app's base URL.
     pub target: String,

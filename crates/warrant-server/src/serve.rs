@@ -57,6 +57,10 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     // Every instance delivers; claims keep them from sending one row twice at once.
     let _pushers = match config.sync.push_settings()? {
         Some(push) => {
+            tracing::info!(
+                client_apps = push.client_apps.len(),
+                "client sync: delivering user changes"
+            );
             let sealing = warrant_generators::SealingKey::derive(&secret_key)?;
             Some(warrant_client_sync::Pusher::new(context.store.clone(), sealing, push).spawn())
         }

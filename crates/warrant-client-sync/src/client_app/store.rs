@@ -47,27 +47,8 @@ pub enum MirrorStore {
 }
 
 macro_rules! columns {
-    ($prefix:literal) => {
-        concat!(
-            $prefix,
-            "id, ",
-            $prefix,
-            "username, ",
-            $prefix,
-            "email, ",
-            $prefix,
-            "first_name, ",
-            $prefix,
-            "last_name, ",
-            $prefix,
-            "is_active, ",
-            $prefix,
-            "is_staff, ",
-            $prefix,
-            "is_superuser, ",
-            $prefix,
-            "staff_view"
-        )
+    () => {
+        "id, username, email, first_name, last_name, is_active, is_staff, is_superuser, staff_view"
     };
 }
 
@@ -90,6 +71,7 @@ impl MirrorStore {
                 .map_err(store_error)?
                 .create_if_missing(true)
                 .foreign_keys(true);
+            // One connection: SQLite has one writer, and a queue beats its busy retries.
             let pool = sqlx::sqlite::SqlitePoolOptions::new()
                 .max_connections(1)
                 .connect_with(options)
@@ -143,7 +125,7 @@ impl MirrorStore {
              api_token_hash = COALESCE(excluded.api_token_hash, mirrored_users.api_token_hash),
              updated_at = excluded.updated_at
              RETURNING ",
-            columns!("")
+            columns!()
         );
         on_pool!(self, |pool| sqlx::query_as(sql)
             .bind(&record.username)
@@ -165,10 +147,10 @@ impl MirrorStore {
     pub async fn user_by_login(&self, login: &str) -> Result<Option<MirroredUser>, SyncError> {
         let sql = concat!(
             "SELECT ",
-            columns!(""),
+            columns!(),
             ", 0 AS rank FROM mirrored_users WHERE username = $1
              UNION ALL SELECT ",
-            columns!(""),
+            columns!(),
             ", 1 AS rank FROM mirrored_users WHERE email = $1 AND email <> ''
              ORDER BY rank LIMIT 1"
         );
@@ -186,7 +168,7 @@ impl MirrorStore {
     ) -> Result<Option<MirroredUser>, SyncError> {
         let sql = concat!(
             "SELECT ",
-            columns!(""),
+            columns!(),
             " FROM mirrored_users WHERE api_token_hash = $1"
         );
         on_pool!(self, |pool| sqlx::query_as(sql)
@@ -203,8 +185,8 @@ impl MirrorStore {
     ) -> Result<Option<MirroredUser>, SyncError> {
         let sql = concat!(
             "SELECT ",
-            columns!("u."),
-            " FROM mirrored_users u JOIN app_tokens t ON t.user_id = u.id WHERE t.token_hash = $1"
+            columns!(),
+            " FROM mirrored_users WHERE id = (SELECT user_id FROM app_tokens WHERE token_hash = $1)"
         );
         on_pool!(self, |pool| sqlx::query_as(sql)
             .bind(hash.to_hex())
