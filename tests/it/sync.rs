@@ -110,18 +110,7 @@ pub async fn user_changes_reach_every_client_app(env: &TestEnv) {
     }
 
     // The admin API: a new user, a change, a deactivation, a token replacement.
-    let root = env.run(
-        &[
-            "user",
-            "create",
-            "--username",
-            "root",
-            "--staff",
-            "--password-stdin",
-        ],
-        Some(PASSWORD),
-    );
-    assert!(root.status.success(), "{root:?}");
+    env.create_user("root", PASSWORD, &["--staff"]);
     let admin = Api {
         token: bearer(&setup, "root", "admin").await,
         setup: &setup,

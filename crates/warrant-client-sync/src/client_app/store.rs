@@ -171,11 +171,7 @@ impl MirrorStore {
             columns!(),
             " FROM mirrored_users WHERE api_token_hash = $1"
         );
-        on_pool!(self, |pool| sqlx::query_as(sql)
-            .bind(hash.to_hex())
-            .fetch_optional(pool)
-            .await)
-        .map_err(store_error)
+        self.user_by_hash(sql, hash).await
     }
 
     /// The user of one of the app's own API tokens.
@@ -188,6 +184,14 @@ impl MirrorStore {
             columns!(),
             " FROM mirrored_users WHERE id = (SELECT user_id FROM app_tokens WHERE token_hash = $1)"
         );
+        self.user_by_hash(sql, hash).await
+    }
+
+    async fn user_by_hash(
+        &self,
+        sql: &'static str,
+        hash: &TokenHash,
+    ) -> Result<Option<MirroredUser>, SyncError> {
         on_pool!(self, |pool| sqlx::query_as(sql)
             .bind(hash.to_hex())
             .fetch_optional(pool)
