@@ -2,11 +2,28 @@
 //! disconnect with any OpenID Connect issuer (discovery), GitHub, GitLab, Bitbucket or a
 //! plain OAuth 2.0 provider described in config.
 //!
-//! Status: skeleton. The storage it will use already exists
-//! (`warrant_storage::UpstreamStore`, sealed tokens in `warrant_model::UpstreamConnection`);
-//! the flows arrive with the upstream-login issue.
+//! - [`providers`]: `[upstream.<key>]` tables ([`ProviderConfig`]) parsed into
+//!   [`Provider`]s, errors naming the key;
+//! - [`Provider::authorization`], [`Provider::finish`], [`Provider::refresh`]: the
+//!   authorization URL with state, PKCE (S256) and a nonce, the code exchange with the
+//!   user's identity (an ID token verified against the provider's keys, or the provider's
+//!   user API), and refreshing an access token;
+//! - [`HttpClient`]: how they talk to providers, so tests can stand in for one;
+//!   [`HyperClient`] is the real client.
 //!
-//! This crate must not know about Rocket: routes live in `warrant-http`. It will talk to
-//! providers with hyper's client and keep state and PKCE towards them.
+//! Status: the provider side. The routes, the connections and `warrant check` come next.
+//!
+//! This crate must not know about Rocket: routes live in `warrant-http`.
 
 #![forbid(unsafe_code)]
+
+mod config;
+mod error;
+mod http_client;
+mod oidc;
+mod provider;
+
+pub use config::{FieldMapConfig, ProviderConfig, providers};
+pub use error::UpstreamError;
+pub use http_client::{HttpClient, HttpRequest, HttpResponse, HyperClient, Method};
+pub use provider::{Authorization, Provider, UpstreamTokens, UpstreamUser};
