@@ -6,6 +6,7 @@
 mod admin;
 mod applications;
 mod browser;
+mod check;
 mod cli;
 mod client_apps;
 mod cors;
@@ -67,6 +68,10 @@ mod client_apps_suite {
         users_tokens_and_logins_work_across_the_apps,
         an_app_that_was_down_catches_up,
     );
+}
+
+mod check_suite {
+    on_both_databases!(check: check_reports_what_config_and_database_disagree_about);
 }
 
 mod cli_suite {

@@ -155,6 +155,21 @@ impl KeySet {
     }
 }
 
+/// The `kid`s of stored signing keys that `sealing` cannot open: sealed under another
+/// `secret_key` (`warrant check`).
+pub async fn unreadable_signing_keys(
+    store: &dyn Store,
+    sealing: &SealingKey,
+) -> Result<Vec<String>, GrantsError> {
+    Ok(store
+        .signing_keys()
+        .await?
+        .into_iter()
+        .filter(|key| sealing.open(SIGNING_KEY_PURPOSE, &key.private_key).is_err())
+        .map(|key| key.kid)
+        .collect())
+}
+
 /// The signing keys a running server uses, re-read from the store after a time to live so
 /// that a rotation elsewhere (the CLI, another instance) reaches it.
 pub struct KeyRing {

@@ -79,7 +79,10 @@ pub use engine::Engine;
 pub use error::GrantsError;
 pub use introspect::{ActiveToken, Introspection};
 pub use issue::TokenResponse;
-pub use keys::{KeyRing, KeySet, ensure_signing_keys, replace_signing_key, rotate_signing_key};
+pub use keys::{
+    KeyRing, KeySet, ensure_signing_keys, replace_signing_key, rotate_signing_key,
+    unreadable_signing_keys,
+};
 pub use logout::{LogoutParams, LogoutRequest};
 pub use oauth_error::OAuthError;
 pub use oidc::{OIDC_SCOPES, OPENID, id_token_algorithm, subject, user_claims, userinfo};

@@ -45,6 +45,10 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Compare the configuration with the database: exit status 1 when they disagree
+    /// (connections of providers no longer configured, client-sync rows for client apps no
+    /// longer configured, signing keys another secret_key sealed).
+    Check,
 }
 
 #[derive(Debug, Subcommand)]

@@ -44,6 +44,8 @@ pub struct Config {
     pub oidc: OidcConfig,
     /// Client sync: the client apps that mirror users (ocs-authentication).
     pub sync: SyncConfig,
+    /// Upstream login providers, by key (`[upstream.github]`, …).
+    pub upstream: BTreeMap<String, warrant_upstream::ProviderConfig>,
     /// Which generator makes client ids, secrets and tokens.
     pub generators: GeneratorsConfig,
     /// Logging.
@@ -439,6 +441,7 @@ impl Config {
         }
         self.grant_settings()?;
         self.sync.push_settings()?;
+        warrant_upstream::providers(&self.upstream)?;
         if let Some(issuer) = &self.server.issuer {
             let parsed =
                 url::Url::parse(issuer).map_err(|e| anyhow::anyhow!("server.issuer: {e}"))?;

@@ -8,6 +8,7 @@
 #![allow(clippy::print_stdout, reason = "the CLI's output is its interface")]
 
 mod apps;
+mod check;
 mod cleartokens;
 mod cli;
 mod config;
@@ -82,6 +83,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::App(command) => runtime.block_on(apps::run(&config, command)),
         Command::Keys(command) => runtime.block_on(keys::run(&config, command)),
         Command::Sync(command) => runtime.block_on(sync::run(&config, command)),
+        Command::Check => runtime.block_on(check::run(&config)),
         Command::Config(ConfigCommand::Show) => {
             print!("{}", toml::to_string_pretty(&config)?);
             Ok(())

@@ -1,0 +1,93 @@
+//! `warrant check`: what the configuration and the database disagree about. Django's
+//! `manage.py check --database default`, with django-oauth-login's check of provider keys.
+
+use std::collections::BTreeSet;
+
+use anyhow::bail;
+use warrant_grants::{sync_status, unreadable_signing_keys};
+
+use crate::config::Config;
+use crate::context::Context;
+
+pub async fn run(config: &Config) -> anyhow::Result<()> {
+    let (_, sealing) = crate::secret_key::resolve(config)?;
+    let context = Context::open(config, true).await?;
+    let result = problems(config, &context, &sealing).await;
+    context.store.close().await;
+    let (problems, notes) = result?;
+    for note in &notes {
+        println!("note: {note}");
+    }
+    for problem in &problems {
+        println!("problem: {problem}");
+    }
+    match problems.len() {
+        0 => {
+            println!("no problems found");
+            Ok(())
+        }
+        1 => bail!("1 problem found"),
+        n => bail!("{n} problems found"),
+    }
+}
+
+fn users(count: u64) -> String {
+    match count {
+        1 => "1 user".into(),
+        n => format!("{n} users"),
+    }
+}
+
+/// The problems (exit status 1) and notes (worth knowing, not wrong).
+async fn problems(
+    config: &Config,
+    context: &Context,
+    sealing: &warrant_generators::SealingKey,
+) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    let mut problems = Vec::new();
+    let mut notes = Vec::new();
+
+    let configured: BTreeSet<&str> = config.upstream.keys().map(String::as_str).collect();
+    let orphaned: Vec<String> = context
+        .store
+        .providers_in_use()
+        .await?
+        .into_iter()
+        .filter(|provider| !configured.contains(provider.as_str()))
+        .map(|provider| provider.to_string())
+        .collect();
+    if !orphaned.is_empty() {
+        problems.push(format!(
+            "the database has upstream connections for providers that are not configured: {} \
+             (add [upstream.<key>] back, or their users cannot log in with them)",
+            orphaned.join(", ")
+        ));
+    }
+
+    for client_app in sync_status(&*context.store, &context.client_apps).await? {
+        let status = &client_app.status;
+        if !client_app.configured && status.pending + status.dead > 0 {
+            problems.push(format!(
+                "client sync: {} queued for {}, which is not in sync.client_apps \
+                 (add it back, or they are never sent)",
+                users(status.pending + status.dead),
+                status.target
+            ));
+        } else if status.dead > 0 {
+            notes.push(format!(
+                "client sync: deliveries of {} to {} were given up (warrant sync retry --dead)",
+                users(status.dead),
+                status.target
+            ));
+        }
+    }
+
+    let unreadable = unreadable_signing_keys(&*context.store, sealing).await?;
+    if !unreadable.is_empty() {
+        problems.push(format!(
+            "signing keys {} cannot be opened with this secret_key (was it changed?)",
+            unreadable.join(", ")
+        ));
+    }
+    Ok((problems, notes))
+}
