@@ -1,6 +1,6 @@
 //! The crate's one error type.
 
-/// What went wrong with a provider or its configuration.
+/// What went wrong with a provider, its configuration, or a connection.
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
     /// A provider's configuration is not usable; the message names the key.
@@ -33,7 +33,33 @@ pub enum UpstreamError {
     /// The ID token did not verify (signature, issuer, audience, expiry or nonce).
     #[error("the ID token is not valid: {0}")]
     IdToken(&'static str),
-    /// Randomness for state, PKCE or nonce was not available.
-    #[error("no randomness: {0}")]
-    Random(#[from] warrant_generators::GeneratorError),
+    /// Randomness or sealing failed.
+    #[error(transparent)]
+    Generator(#[from] warrant_generators::GeneratorError),
+    /// Signing up: a user already has the provider's email address.
+    #[error(
+        "A user already exists with this email address. Please log in first and then connect this provider to the existing account."
+    )]
+    EmailTaken,
+    /// Connecting: the provider's account is connected to another user.
+    #[error("this {0} account is already connected to another user")]
+    ConnectedElsewhere(String),
+    /// Disconnecting the user's last way to log in (no usable password, no other connection).
+    #[error("this is your only way to log in: set a password or connect another provider first")]
+    LastLogin,
+    /// Disconnecting a connection that is not the user's.
+    #[error("no such connection")]
+    NotYours,
+    /// The connected user may not log in.
+    #[error("this account is inactive")]
+    Inactive,
+    /// The connection's access token expired and there is no refresh token.
+    #[error("the access token expired and the provider gave no refresh token")]
+    NoRefreshToken,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] warrant_storage::StoreError),
+    /// Creating the user failed.
+    #[error(transparent)]
+    Grants(#[from] warrant_grants::GrantsError),
 }

@@ -8,21 +8,25 @@
 //!   authorization URL with state, PKCE (S256) and a nonce, the code exchange with the
 //!   user's identity (an ID token verified against the provider's keys, or the provider's
 //!   user API), and refreshing an access token;
+//! - [`Accounts`]: the connection rules (log in or sign up, connect, disconnect, a fresh
+//!   access token), with provider tokens sealed at rest;
 //! - [`HttpClient`]: how they talk to providers, so tests can stand in for one;
 //!   [`HyperClient`] is the real client.
 //!
-//! Status: the provider side. The routes, the connections and `warrant check` come next.
+//! Status: the provider side and the connection rules. The routes come next.
 //!
 //! This crate must not know about Rocket: routes live in `warrant-http`.
 
 #![forbid(unsafe_code)]
 
+mod accounts;
 mod config;
 mod error;
 mod http_client;
 mod oidc;
 mod provider;
 
+pub use accounts::{ACCESS_TOKEN_PURPOSE, Accounts, Login, REFRESH_TOKEN_PURPOSE};
 pub use config::{FieldMapConfig, ProviderConfig, providers};
 pub use error::UpstreamError;
 pub use http_client::{HttpClient, HttpRequest, HttpResponse, HyperClient, Method};

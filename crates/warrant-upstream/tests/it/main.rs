@@ -4,6 +4,7 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
+mod accounts;
 mod config;
 mod fake;
 mod oauth2;

@@ -1,0 +1,351 @@
+//! The connection rules over a real store: sign up, log in, email collisions, connect,
+//! disconnect, and a fresh access token.
+
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+use warrant_generators::{PasswordHasher, SealingKey};
+use warrant_model::{ProviderKey, Secret, User};
+use warrant_storage::prelude::*;
+use warrant_storage::{ConnectOptions, SqliteStore, SyncTo};
+use warrant_upstream::{
+    ACCESS_TOKEN_PURPOSE, Accounts, Login, UpstreamError, UpstreamTokens, UpstreamUser,
+};
+
+use crate::fake::FakeProvider;
+
+struct World {
+    store: SqliteStore,
+    sealing: SealingKey,
+    hasher: PasswordHasher,
+}
+
+impl World {
+    async fn new() -> Self {
+        let options = ConnectOptions {
+            max_connections: 1,
+            ..ConnectOptions::default()
+        };
+        let store = SqliteStore::connect("sqlite::memory:", &options)
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        Self {
+            store,
+            sealing: SealingKey::derive(&Secret::new("k".repeat(40))).unwrap(),
+            hasher: PasswordHasher::new(1000).unwrap(),
+        }
+    }
+
+    fn accounts(&self) -> Accounts<'_> {
+        Accounts {
+            store: &self.store,
+            sealing: &self.sealing,
+            hasher: &self.hasher,
+            client_apps: &[],
+        }
+    }
+
+    async fn user(&self, username: &str, email: Option<&str>, password: bool) -> User {
+        let account = warrant_grants::NewAccount {
+            username: warrant_model::Username::parse(username).unwrap(),
+            email: email.map(|e| warrant_model::Email::parse(e).unwrap()),
+            password: password.then(|| Secret::new("long-enough-password".into())),
+            first_name: String::new(),
+            last_name: String::new(),
+            is_staff: false,
+            is_superuser: false,
+        };
+        warrant_grants::create_user(&self.store, &self.hasher, account, &[], now())
+            .await
+            .unwrap()
+    }
+}
+
+fn now() -> OffsetDateTime {
+    warrant_storage::stored_time(OffsetDateTime::now_utc())
+}
+
+fn github() -> ProviderKey {
+    ProviderKey::parse("github").unwrap()
+}
+
+fn tokens(access: &str, expires_at: Option<OffsetDateTime>) -> UpstreamTokens {
+    UpstreamTokens {
+        access_token: Secret::new(access.into()),
+        refresh_token: Some(Secret::new(format!("refresh-of-{access}"))),
+        expires_at,
+    }
+}
+
+fn octocat(email: Option<&str>) -> UpstreamUser {
+    UpstreamUser {
+        id: "42".into(),
+        username: "octo cat!".into(),
+        email: email.map(str::to_owned),
+        record: json!({ "id": 42, "login": "octo cat!" }),
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_account_signs_up_and_then_logs_in() {
+    let world = World::new().await;
+    world.user("octocat", None, true).await;
+    let accounts = world.accounts();
+    let signed_up = accounts
+        .log_in(
+            &github(),
+            &tokens("first", None),
+            &octocat(Some("octo@example.com")),
+            now(),
+        )
+        .await
+        .unwrap();
+    let Login::SignedUp(user) = signed_up else {
+        panic!("{signed_up:?}")
+    };
+    // The provider's name made valid, numbered because "octocat" was taken.
+    assert_eq!(user.username.as_str(), "octocat-2");
+    assert_eq!(
+        user.email.as_ref().map(|e| e.as_str()),
+        Some("octo@example.com")
+    );
+    assert!(user.password.is_none());
+    let connection = world
+        .store
+        .connection(&github(), "42")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(connection.user_id, user.id);
+    assert_ne!(
+        connection.access_token.as_bytes(),
+        b"first",
+        "sealed at rest"
+    );
+    assert_eq!(
+        world
+            .sealing
+            .open_str(ACCESS_TOKEN_PURPOSE, &connection.access_token)
+            .unwrap()
+            .expose(),
+        "first"
+    );
+
+    // The next login through the same account is that user, with the new tokens stored.
+    let again = accounts
+        .log_in(
+            &github(),
+            &tokens("second", None),
+            &octocat(Some("octo@example.com")),
+            now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, Login::Existing(user.clone()));
+    let connection = world
+        .store
+        .connection(&github(), "42")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        world
+            .sealing
+            .open_str(ACCESS_TOKEN_PURPOSE, &connection.access_token)
+            .unwrap()
+            .expose(),
+        "second"
+    );
+
+    // A deactivated user cannot come in this way either.
+    let mut inactive = user;
+    inactive.is_active = false;
+    world
+        .store
+        .update_user(&inactive, SyncTo::NOBODY)
+        .await
+        .unwrap();
+    let refused = accounts
+        .log_in(&github(), &tokens("third", None), &octocat(None), now())
+        .await;
+    assert!(
+        matches!(refused, Err(UpstreamError::Inactive)),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_email_in_use_asks_to_log_in_and_connect() {
+    let world = World::new().await;
+    world.user("ada", Some("octo@example.com"), true).await;
+    let refused = world
+        .accounts()
+        .log_in(
+            &github(),
+            &tokens("t", None),
+            &octocat(Some("octo@example.com")),
+            now(),
+        )
+        .await;
+    let Err(error) = refused else {
+        panic!("{refused:?}")
+    };
+    assert_eq!(
+        error.to_string(),
+        "A user already exists with this email address. Please log in first and then connect this provider to the existing account."
+    );
+    assert_eq!(world.store.connection(&github(), "42").await.unwrap(), None);
+    assert_eq!(
+        world
+            .store
+            .user_by_username(&warrant_model::Username::parse("octocat").unwrap())
+            .await
+            .unwrap(),
+        None,
+        "no user was made"
+    );
+}
+
+#[tokio::test]
+async fn users_connect_and_disconnect_only_their_own_accounts() {
+    let world = World::new().await;
+    let accounts = world.accounts();
+    let ada = world.user("ada", None, true).await;
+    let bob = world.user("bob", None, true).await;
+    let connection = accounts
+        .connect(&ada, &github(), &tokens("t", None), &octocat(None), now())
+        .await
+        .unwrap();
+    // Connecting again refreshes; someone else cannot take the account.
+    accounts
+        .connect(&ada, &github(), &tokens("t2", None), &octocat(None), now())
+        .await
+        .unwrap();
+    let taken = accounts
+        .connect(&bob, &github(), &tokens("t", None), &octocat(None), now())
+        .await;
+    assert!(
+        matches!(taken, Err(UpstreamError::ConnectedElsewhere(_))),
+        "{taken:?}"
+    );
+
+    let not_bobs = accounts.disconnect(&bob, connection.id).await;
+    assert!(
+        matches!(not_bobs, Err(UpstreamError::NotYours)),
+        "{not_bobs:?}"
+    );
+    accounts.disconnect(&ada, connection.id).await.unwrap();
+    assert!(
+        world
+            .store
+            .connections_of_user(ada.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A user without a password keeps their last connection.
+    let Login::SignedUp(carol) = accounts
+        .log_in(&github(), &tokens("t", None), &octocat(None), now())
+        .await
+        .unwrap()
+    else {
+        panic!("expected a sign-up")
+    };
+    let only = world
+        .store
+        .connection(&github(), "42")
+        .await
+        .unwrap()
+        .unwrap();
+    let last = accounts.disconnect(&carol, only.id).await;
+    assert!(matches!(last, Err(UpstreamError::LastLogin)), "{last:?}");
+    let gitlab = ProviderKey::parse("gitlab").unwrap();
+    let other = UpstreamUser {
+        id: "7".into(),
+        ..octocat(None)
+    };
+    accounts
+        .connect(&carol, &gitlab, &tokens("g", None), &other, now())
+        .await
+        .unwrap();
+    accounts.disconnect(&carol, only.id).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_expired_access_token_is_refreshed_and_stored() {
+    let world = World::new().await;
+    let accounts = world.accounts();
+    let ada = world.user("ada", None, true).await;
+    let provider = crate::config::parse(
+        "[corp]\npreset = \"oauth2\"\nauthorize_url = \"http://sso.example/a\"\ntoken_url = \"http://sso.example/token\"\nuserinfo_url = \"http://sso.example/me\"\nclient_id = \"c\"\nclient_secret = \"s\"\n",
+    )
+    .unwrap()
+    .remove(0);
+    let corp = ProviderKey::parse("corp").unwrap();
+    let start = now();
+    let connection = accounts
+        .connect(
+            &ada,
+            &corp,
+            &tokens("live", Some(start + Duration::hours(1))),
+            &octocat(None),
+            start,
+        )
+        .await
+        .unwrap();
+    let fake = FakeProvider::default();
+    let live = accounts
+        .fresh_access_token(&provider, &fake, &connection, start)
+        .await
+        .unwrap();
+    assert_eq!(live.expose(), "live");
+    assert!(fake.seen().is_empty(), "no refresh while it is valid");
+
+    fake.answer(
+        "http://sso.example/token",
+        200,
+        json!({ "access_token": "renewed", "expires_in": 3600 }),
+    );
+    let later = start + Duration::hours(2);
+    let renewed = accounts
+        .fresh_access_token(&provider, &fake, &connection, later)
+        .await
+        .unwrap();
+    assert_eq!(renewed.expose(), "renewed");
+    assert_eq!(fake.seen()[0].form["refresh_token"], "refresh-of-live");
+    let stored = world.store.connection(&corp, "42").await.unwrap().unwrap();
+    assert_eq!(
+        stored.access_token_expires_at,
+        Some(later + Duration::hours(1))
+    );
+    assert_eq!(
+        world
+            .sealing
+            .open_str(ACCESS_TOKEN_PURPOSE, &stored.access_token)
+            .unwrap()
+            .expose(),
+        "renewed"
+    );
+
+    // Expired without a refresh token: nothing to do but connect again.
+    let bare = UpstreamTokens {
+        refresh_token: None,
+        ..tokens("old", Some(start))
+    };
+    let gone_user = UpstreamUser {
+        id: "9".into(),
+        ..octocat(None)
+    };
+    let bare_connection = accounts
+        .connect(&ada, &corp, &bare, &gone_user, start)
+        .await
+        .unwrap();
+    let stale = accounts
+        .fresh_access_token(&provider, &fake, &bare_connection, later)
+        .await;
+    assert!(
+        matches!(stale, Err(UpstreamError::NoRefreshToken)),
+        "{stale:?}"
+    );
+}
