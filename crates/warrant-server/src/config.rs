@@ -332,7 +332,7 @@ impl SyncConfig {
                 let app = ClientAppUrl::parse(url)
                     .map_err(|e| anyhow::anyhow!("sync.client_apps: {e}"))?;
                 if !app.as_str().starts_with("http://") {
-                    bail!("sync.client_apps: {url:?}: only http:// client apps can be reached for now (no TLS client yet)");
+                    bail!("sync.client_apps: {url:?}: only http:// client apps can be reached for now (client sync does not speak TLS yet)");
                 }
                 Ok(app)
             })

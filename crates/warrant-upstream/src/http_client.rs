@@ -1,11 +1,13 @@
 //! How the flows talk to providers: the [`HttpClient`] trait, so tests can answer for a
 //! provider, and [`HyperClient`], the real one.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -52,22 +54,51 @@ pub trait HttpClient: Send + Sync {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, UpstreamError>;
 }
 
-/// The real client: hyper, HTTP/1.1, JSON accepted, a deadline on the whole exchange.
-/// Plain `http` only for now.
+/// The real client: hyper, HTTP/1.1 over TLS (rustls with ring; the Mozilla roots of
+/// `webpki-roots`) or plain `http`, JSON accepted, a deadline on the whole exchange.
 pub struct HyperClient {
-    inner: Client<HttpConnector, Full<Bytes>>,
+    inner: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     timeout: Duration,
 }
 
 impl HyperClient {
-    /// A client that gives up after `timeout`.
-    pub fn new(timeout: Duration) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(timeout));
-        Self {
+    /// A client that trusts the usual public roots and gives up after `timeout`.
+    pub fn new(timeout: Duration) -> Result<Self, UpstreamError> {
+        Self::trusting(timeout, &[])
+    }
+
+    /// As [`HyperClient::new`], also trusting the certificates in `pem` (a private CA).
+    pub fn trusting(timeout: Duration, pem: &[u8]) -> Result<Self, UpstreamError> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let invalid = |error: &dyn std::fmt::Display| {
+            UpstreamError::Config(format!("a trusted certificate: {error}"))
+        };
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        for certificate in CertificateDer::pem_slice_iter(pem) {
+            let certificate = certificate.map_err(|error| invalid(&error))?;
+            roots.add(certificate).map_err(|error| invalid(&error))?;
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|error| UpstreamError::Config(format!("TLS: {error}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let mut http = HttpConnector::new();
+        http.set_connect_timeout(Some(timeout));
+        http.enforce_http(false);
+        let connector = HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        Ok(Self {
             inner: Client::builder(TokioExecutor::new()).build(connector),
             timeout,
-        }
+        })
     }
 }
 
@@ -78,11 +109,6 @@ impl HttpClient for HyperClient {
             provider: request.url.to_string(),
             reason,
         };
-        if request.url.scheme() != "http" {
-            return Err(unreachable(
-                "only http:// URLs can be reached for now".into(),
-            ));
-        }
         let uri: hyper::Uri = request
             .url
             .as_str()

@@ -50,7 +50,7 @@ impl IntrospectionClient {
     /// authenticates as the confidential application `client_id` with HTTP Basic.
     ///
     /// Only `http` endpoints can be reached for now (a private network or loopback):
-    /// Warrant has no TLS client yet.
+    /// this client does not speak TLS yet.
     pub fn new(
         endpoint: &Url,
         client_id: &ClientId,
