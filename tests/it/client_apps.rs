@@ -271,6 +271,26 @@ pub async fn users_tokens_and_logins_work_across_the_apps(env: &TestEnv) {
     assert_eq!(refused.status, 401);
     assert_eq!(refused.header("www-authenticate"), Some("Token"));
     assert_eq!(refused.json(), json!({ "detail": "Invalid token." }));
+    // With the right key, a body that is no user record is 400, and says where it broke
+    // without echoing what it was sent.
+    let server_key = [("Authorization", format!("Server {SERVER_KEY}"))];
+    for body in [
+        &b"{\"username\": \"x\", \"is_staff\": \"secret-value\"}"[..],
+        b"{}",
+        b"{\"username\": \"\"}",
+    ] {
+        let reply = world
+            .app(1)
+            .request(
+                "POST",
+                "/authprofile/addupdateuser/",
+                &server_key,
+                body.to_vec(),
+            )
+            .await;
+        assert_eq!(reply.status, 400, "{reply:?}");
+        assert!(!reply.body.contains("secret-value"), "{reply:?}");
+    }
     // The right key stores what it is sent, as the server would.
     let reply = world
         .app(1)

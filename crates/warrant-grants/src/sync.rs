@@ -22,15 +22,11 @@ pub fn user_record(user: &User, api_token: &Secret<String>) -> Value {
     })
 }
 
-/// Whether a change touched a field of [`user_record`] (the API token aside).
+/// Whether a change touched a field of [`user_record`] (the API token aside): the record
+/// itself says which fields client apps mirror.
 pub(crate) fn mirrored_fields_differ(before: &User, after: &User) -> bool {
-    before.username != after.username
-        || before.email != after.email
-        || before.first_name != after.first_name
-        || before.last_name != after.last_name
-        || before.is_staff != after.is_staff
-        || before.is_superuser != after.is_superuser
-        || before.is_active != after.is_active
+    let no_token = Secret::new(String::new());
+    user_record(before, &no_token) != user_record(after, &no_token)
 }
 
 /// Where one client app stands, and whether it is still configured (rows of a client app

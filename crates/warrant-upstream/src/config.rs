@@ -91,6 +91,10 @@ fn parse_provider(key: &str, config: &ProviderConfig) -> Result<Provider, Upstre
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
             return Err(invalid(field, "must be an http(s) URL".into()));
         }
+        // URLs appear in logs and errors: credentials belong in client_id/client_secret.
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(invalid(field, "must not carry credentials".into()));
+        }
         Ok(parsed)
     };
     let base = |default: &str| -> Result<Url, UpstreamError> {

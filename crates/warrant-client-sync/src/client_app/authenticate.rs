@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use url::form_urlencoded::Serializer;
 use warrant_model::Secret;
 
+use super::record::not_a_record;
 use super::{ClientSync, MirroredUser, UserRecord};
 use crate::SyncError;
 use crate::outgoing::Outgoing;
@@ -118,7 +119,7 @@ impl ClientSync {
             )));
         }
         serde_json::from_slice(&answer.body)
-            .map_err(|error| SyncError::Profile(format!("not a profile: {error}")))
+            .map_err(|error| SyncError::Profile(not_a_record(&error)))
     }
 
     async fn remembered_login(

@@ -54,3 +54,14 @@ pub struct ProfileFlags {
 fn active() -> bool {
     true
 }
+
+/// Where a body failed to parse, without serde's excerpt of the offending value (a profile
+/// carries the user's API token).
+pub(crate) fn not_a_record(error: &serde_json::Error) -> String {
+    format!(
+        "not a user record ({:?} error at line {}, column {})",
+        error.classify(),
+        error.line(),
+        error.column()
+    )
+}

@@ -6,6 +6,7 @@ use rocket::serde::json::{Json, Value, json};
 use rocket::{Route, State, post, routes};
 use time::OffsetDateTime;
 
+use super::record::not_a_record;
 use super::{ClientSync, IsServer, UserRecord};
 
 /// The routes to mount (one: `addupdateuser/`).
@@ -26,7 +27,7 @@ async fn add_update_user(
         Err(error) => {
             return (
                 Status::BadRequest,
-                Json(json!({ "detail": format!("not a user record: {error}") })),
+                Json(json!({ "detail": not_a_record(&error) })),
             );
         }
     };

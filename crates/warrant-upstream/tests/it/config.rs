@@ -66,6 +66,10 @@ fn configuration_errors_name_their_key() {
             "upstream.x.issuer: must be an http(s) URL",
         ),
         (
+            "[x]\npreset = \"oidc\"\nissuer = \"https://me:pw@idp.example\"\nclient_id = \"c\"\nclient_secret = \"s\"\n",
+            "upstream.x.issuer: must not carry credentials",
+        ),
+        (
             "[x]\npreset = \"github\"\nissuer = \"https://idp.example\"\nclient_id = \"c\"\nclient_secret = \"s\"\n",
             "upstream.x.issuer: does not apply to preset \"github\"",
         ),
