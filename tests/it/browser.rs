@@ -80,15 +80,28 @@ impl<'a> Browser<'a> {
         self.send("GET", path, None).await
     }
 
-    /// Submits the page's form: its hidden fields plus `extra`.
+    /// Submits the page's form for `action` (or, when none names it, the page's only one):
+    /// its hidden fields plus `extra`.
     pub async fn submit(&mut self, page: &Reply, action: &str, extra: &[(&str, &str)]) -> Reply {
-        let mut fields = hidden_fields(&page.body);
+        let mut fields = hidden_fields(form_of(&page.body, action));
         fields.extend(
             extra
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
         );
         self.send("POST", action, Some(&fields)).await
+    }
+
+    /// Posts `fields` with this browser's CSRF token, as a form of a page it saw would.
+    pub async fn post_with_csrf(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let csrf = self.cookies["warrant_csrf"].clone();
+        let mut all = vec![("csrf_token".to_owned(), csrf)];
+        all.extend(
+            fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        self.send("POST", path, Some(&all)).await
     }
 
     /// Logs in on the login page.
@@ -122,6 +135,15 @@ pub fn location(reply: &Reply) -> &str {
     reply
         .header("location")
         .unwrap_or_else(|| panic!("no Location: {reply:?}"))
+}
+
+/// The HTML of the form posting to `action`, or the whole page when no form names it.
+fn form_of<'a>(html: &'a str, action: &str) -> &'a str {
+    let Some(start) = html.find(&format!(r#"action="{action}""#)) else {
+        return html;
+    };
+    let rest = &html[start..];
+    &rest[..rest.find("</form>").unwrap_or(rest.len())]
 }
 
 /// `name`/`value` of every `<input type="hidden">`, unescaped.

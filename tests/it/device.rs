@@ -42,7 +42,7 @@ async fn setup(env: &TestEnv, interval: &str) -> Setup {
 }
 
 /// The path and query of an absolute URL on the server.
-fn path_of(url: &str) -> String {
+pub fn path_of(url: &str) -> String {
     let url = url::Url::parse(url).unwrap();
     format!("{}?{}", url.path(), url.query().unwrap_or_default())
 }

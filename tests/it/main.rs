@@ -19,6 +19,7 @@ mod serve;
 mod support;
 mod sync;
 mod token_endpoint;
+mod upstream;
 
 /// Instantiates each listed test once per database.
 macro_rules! on_both_databases {
@@ -72,6 +73,38 @@ mod client_apps_suite {
 
 mod check_suite {
     on_both_databases!(check: check_reports_what_config_and_database_disagree_about);
+}
+
+mod upstream_suite {
+    use crate::support::TestEnv;
+    use crate::upstream::{OAUTH2, OIDC};
+
+    async fn sign_up_log_in_and_refresh_with_oidc(env: &TestEnv) {
+        crate::upstream::sign_up_log_in_and_refresh(env, OIDC).await;
+    }
+
+    async fn sign_up_log_in_and_refresh_with_oauth2(env: &TestEnv) {
+        crate::upstream::sign_up_log_in_and_refresh(env, OAUTH2).await;
+    }
+
+    async fn connect_and_disconnect_with_oidc(env: &TestEnv) {
+        crate::upstream::connect_and_disconnect(env, OIDC).await;
+    }
+
+    async fn connect_and_disconnect_with_oauth2(env: &TestEnv) {
+        crate::upstream::connect_and_disconnect(env, OAUTH2).await;
+    }
+
+    on_both_databases!(upstream_suite:
+        sign_up_log_in_and_refresh_with_oidc,
+        sign_up_log_in_and_refresh_with_oauth2,
+        connect_and_disconnect_with_oidc,
+        connect_and_disconnect_with_oauth2,
+    );
+
+    mod callbacks {
+        on_both_databases!(upstream: forged_and_replayed_callbacks_are_refused);
+    }
 }
 
 mod cli_suite {

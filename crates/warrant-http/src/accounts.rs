@@ -1,4 +1,5 @@
-//! `/accounts/login/` (username or email) and `/accounts/logout/`.
+//! `/accounts/login/` (username or email, or a button per upstream provider) and
+//! `/accounts/logout/`.
 
 use rocket::data::{self, Data, FromData};
 use rocket::http::{CookieJar, Status};
@@ -9,13 +10,14 @@ use crate::AppState;
 use crate::form::{BodyError, FormParams};
 use crate::html::{Page, SeeOther, escape, hidden};
 use crate::session::{CurrentUser, csrf_token, csrf_valid, log_in, log_out, safe_next};
+use crate::upstream::{CONNECTIONS, login_buttons};
 
 pub(crate) fn routes() -> Vec<Route> {
     routes![login_page, login, logout_page, logout]
 }
 
 /// Where to go after logging in or out when `next` is absent or unsafe.
-const HOME: &str = "/accounts/login/";
+pub(crate) const HOME: &str = "/accounts/login/";
 
 /// A page or a redirect.
 #[derive(Responder)]
@@ -40,12 +42,15 @@ impl From<Status> for PageOrRedirect {
     }
 }
 
-/// The login form; `message` above it, `username` filled in.
+/// The login form, `message` above it, `username` filled in, and a button for each
+/// upstream provider. `again`: the user is logged in and must log in again.
 fn login_form(
+    state: &AppState,
     csrf: &str,
     next: Option<&str>,
     message: Option<&str>,
     username: Option<&str>,
+    again: bool,
 ) -> String {
     let message = message
         .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, escape(e)))
@@ -57,9 +62,10 @@ fn login_form(
         r#"{message}<form method="post" action="/accounts/login/">{csrf}{next}
 <label for="username">Username or email</label><input type="text" id="username" name="username"{username} autocomplete="username" required autofocus>
 <label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>
-<button type="submit">Log in</button></form>"#,
+<button type="submit">Log in</button></form>{providers}"#,
         csrf = hidden("csrf_token", csrf),
         next = next.map(|n| hidden("next", n)).unwrap_or_default(),
+        providers = login_buttons(&state.upstream, csrf, next, again),
     )
 }
 
@@ -80,17 +86,20 @@ fn login_page(
     let next = safe_next(next);
     if let (Some((user, _)), Some(_)) = (&user.0, next) {
         let form = login_form(
+            state,
             &csrf,
             next,
             Some("Log in again to continue."),
             Some(login_hint.unwrap_or(user.username.as_str())),
+            true,
         );
         return PageOrRedirect::Page(Page::new(Status::Ok, "Log in", form));
     }
     if let Some((user, _)) = user.0 {
         let body = format!(
-            r#"<p>You are logged in as <strong>{}</strong>.</p><form method="post" action="/accounts/logout/">{}<button type="submit">Log out</button></form>"#,
+            r#"<p>You are logged in as <strong>{}</strong>.</p><p><a href="{}">Connected accounts</a></p><form method="post" action="/accounts/logout/">{}<button type="submit">Log out</button></form>"#,
             escape(user.username.as_str()),
+            CONNECTIONS,
             hidden("csrf_token", &csrf),
         );
         return PageOrRedirect::Page(Page::new(Status::Ok, "Logged in", body));
@@ -98,7 +107,7 @@ fn login_page(
     PageOrRedirect::Page(Page::new(
         Status::Ok,
         "Log in",
-        login_form(&csrf, next, None, login_hint),
+        login_form(state, &csrf, next, None, login_hint, false),
     ))
 }
 
@@ -168,7 +177,7 @@ fn retry(
             PageOrRedirect::Page(Page::new(
                 Status::Ok,
                 "Log in",
-                login_form(&csrf, next, Some(message), username),
+                login_form(state, &csrf, next, Some(message), username, false),
             ))
         }
         Err(status) => status.into(),

@@ -2,8 +2,8 @@
 //! `warrant-storage` and their outcomes back into HTTP.
 //!
 //! Two users: the Warrant server, which [`build`]s its Rocket application here (the OAuth
-//! and OpenID Connect endpoints, the login, consent, device and logout pages, the
-//! management pages and admin API, `/api/profile/`, health), and any other Rocket
+//! and OpenID Connect endpoints, the login, consent, device and logout pages, login with
+//! upstream providers, the management pages and admin API, `/api/profile/`, health), and any other Rocket
 //! API, which protects its routes with the request guards of [`guards`].
 //!
 //! This crate must not hold business rules: if a frontend for another framework would have
@@ -31,6 +31,7 @@ mod oidc;
 mod pages;
 mod profile;
 mod session;
+mod upstream;
 
 use std::sync::Arc;
 
@@ -46,6 +47,7 @@ use crate::oauth_response::OAuthJson;
 
 pub use error::HttpError;
 pub use oauth_response::status_of;
+pub use upstream::Upstream;
 
 /// What every request handler can reach.
 pub struct AppState {
@@ -74,6 +76,8 @@ pub struct AppState {
     /// The client apps that mirror users (`sync.client_apps`): user changes made here are
     /// queued for them in the change's own transaction.
     pub client_apps: Vec<ClientAppUrl>,
+    /// The providers users may log in with (`[upstream.<key>]`).
+    pub upstream: Upstream,
 }
 
 impl AppState {
@@ -109,6 +113,7 @@ pub fn build(config: rocket::Config, state: AppState) -> Rocket<Build> {
         .mount("/", authorize::routes())
         .mount("/", accounts::routes())
         .mount("/", logout::routes())
+        .mount("/", upstream::routes())
         .mount("/", device::routes())
         .mount("/", profile::routes())
         .mount("/", applications::routes())

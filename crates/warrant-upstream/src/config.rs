@@ -25,6 +25,10 @@ pub struct ProviderConfig {
     pub scope: Option<String>,
     /// `oidc`: the issuer (discovery at `<issuer>/.well-known/openid-configuration`).
     pub issuer: Option<String>,
+    /// `oidc`: take the provider's `email` as verified even when its `email_verified` says
+    /// otherwise or nothing (Keycloak's "Trust Email"), for issuers that check addresses
+    /// without saying so. Default `false`.
+    pub trust_email: Option<bool>,
     /// `github`, `gitlab`: a self-hosted instance's base URL.
     pub base_url: Option<String>,
     /// `oauth2`: the authorization endpoint.
@@ -124,16 +128,25 @@ fn parse_provider(key: &str, config: &ProviderConfig) -> Result<Provider, Upstre
         ("userinfo_url", config.userinfo_url.is_some()),
         ("fields", config.fields.is_some()),
     ];
+    let oidc_only = [
+        ("issuer", config.issuer.is_some()),
+        ("trust_email", config.trust_email.is_some()),
+    ];
     let (kind, default_name, default_scope) = match config.preset.as_str() {
         "oidc" => {
             unused(&oauth2_only)?;
             unused(&[("base_url", config.base_url.is_some())])?;
             let issuer = url("issuer", config.issuer.as_ref())?;
-            (Kind::oidc(issuer), "OpenID Connect", "openid email profile")
+            let trust_email = config.trust_email.unwrap_or(false);
+            (
+                Kind::oidc(issuer, trust_email),
+                "OpenID Connect",
+                "openid email profile",
+            )
         }
         "github" => {
             unused(&oauth2_only)?;
-            unused(&[("issuer", config.issuer.is_some())])?;
+            unused(&oidc_only)?;
             let (web, api) = match &config.base_url {
                 None => (base("https://github.com")?, base("https://api.github.com")?),
                 // GitHub Enterprise Server: the API lives under /api/v3.
@@ -158,7 +171,7 @@ fn parse_provider(key: &str, config: &ProviderConfig) -> Result<Provider, Upstre
         }
         "gitlab" => {
             unused(&oauth2_only)?;
-            unused(&[("issuer", config.issuer.is_some())])?;
+            unused(&oidc_only)?;
             let web = base("https://gitlab.com")?;
             let endpoints = Endpoints {
                 authorize: join(&web, "oauth/authorize")?,
@@ -176,10 +189,8 @@ fn parse_provider(key: &str, config: &ProviderConfig) -> Result<Provider, Upstre
         }
         "bitbucket" => {
             unused(&oauth2_only)?;
-            unused(&[
-                ("issuer", config.issuer.is_some()),
-                ("base_url", config.base_url.is_some()),
-            ])?;
+            unused(&oidc_only)?;
+            unused(&[("base_url", config.base_url.is_some())])?;
             let endpoints = Endpoints {
                 authorize: join(&base("https://bitbucket.org")?, "site/oauth2/authorize")?,
                 token: join(&base("https://bitbucket.org")?, "site/oauth2/access_token")?,
@@ -195,10 +206,8 @@ fn parse_provider(key: &str, config: &ProviderConfig) -> Result<Provider, Upstre
             )
         }
         "oauth2" => {
-            unused(&[
-                ("issuer", config.issuer.is_some()),
-                ("base_url", config.base_url.is_some()),
-            ])?;
+            unused(&oidc_only)?;
+            unused(&[("base_url", config.base_url.is_some())])?;
             let endpoints = Endpoints {
                 authorize: url("authorize_url", config.authorize_url.as_ref())?,
                 token: url("token_url", config.token_url.as_ref())?,

@@ -13,8 +13,6 @@
 //! - [`HttpClient`]: how they talk to providers, so tests can stand in for one;
 //!   [`HyperClient`] is the real client.
 //!
-//! Status: the provider side and the connection rules. The routes come next.
-//!
 //! This crate must not know about Rocket: routes live in `warrant-http`.
 
 #![forbid(unsafe_code)]

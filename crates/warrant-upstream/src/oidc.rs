@@ -14,7 +14,7 @@ use warrant_model::Secret;
 
 use crate::UpstreamError;
 use crate::http_client::{HttpClient, HttpRequest, Method};
-use crate::provider::json;
+use crate::provider::{UpstreamUser, get_json, json};
 
 /// How long discovery and keys are kept before they are read again (a key the provider
 /// rotated in sooner is fetched when an ID token names it).
@@ -26,6 +26,7 @@ const LEEWAY_SECONDS: i64 = 60;
 #[derive(Debug)]
 pub(crate) struct Oidc {
     pub issuer: Url,
+    pub trust_email: bool,
     pub discovered: Mutex<Option<(Instant, Arc<Discovered>)>>,
 }
 
@@ -40,6 +41,50 @@ pub(crate) struct Discovered {
 }
 
 impl Oidc {
+    /// The user of an OpenID Connect login: `sub` and the ID token's claims, with the email
+    /// from userinfo when the ID token carries none; the email only when verified (or
+    /// trusted).
+    pub async fn user(
+        &self,
+        http: &dyn HttpClient,
+        discovered: &Discovered,
+        claims: &Value,
+        access_token: &Secret<String>,
+    ) -> Result<UpstreamUser, UpstreamError> {
+        let mut record = claims.clone();
+        if record.get("email").is_none()
+            && let Some(userinfo) = &discovered.userinfo_endpoint
+        {
+            let info = get_json(http, userinfo, access_token).await?;
+            // Userinfo must speak of the same subject (OIDC Core §5.3.2).
+            if info["sub"] == claims["sub"] {
+                record = info;
+            }
+        }
+        let id = claims["sub"].as_str().unwrap_or_default().to_owned();
+        let verified = self.trust_email || record["email_verified"] == Value::Bool(true);
+        let email = verified
+            .then(|| record["email"].as_str().map(str::to_owned))
+            .flatten();
+        let username = record["preferred_username"]
+            .as_str()
+            .or(record["nickname"].as_str())
+            .map(str::to_owned)
+            .or_else(|| {
+                email
+                    .as_deref()
+                    .and_then(|e| e.split('@').next())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| id.clone());
+        Ok(UpstreamUser {
+            id,
+            username,
+            email,
+            record,
+        })
+    }
+
     /// The provider's metadata and keys, from the cache unless `refresh` or stale.
     pub async fn discovered(
         &self,

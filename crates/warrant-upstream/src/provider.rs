@@ -11,7 +11,7 @@ use warrant_model::{ProviderKey, Secret};
 
 use crate::UpstreamError;
 use crate::http_client::{HttpClient, HttpRequest, HttpResponse, Method};
-use crate::oidc::{Discovered, Oidc};
+use crate::oidc::Oidc;
 
 /// A provider from `[upstream.<key>]`.
 #[derive(Debug)]
@@ -34,9 +34,10 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    pub(crate) fn oidc(issuer: Url) -> Self {
+    pub(crate) fn oidc(issuer: Url, trust_email: bool) -> Self {
         Self::Oidc(Oidc {
             issuer,
+            trust_email,
             discovered: Mutex::new(None),
         })
     }
@@ -197,7 +198,9 @@ impl Provider {
                 let claims = oidc
                     .verify_id_token(http, id_token, &self.client_id, nonce, now)
                     .await?;
-                let user = oidc_user(http, &discovered, &claims, &tokens.access_token).await?;
+                let user = oidc
+                    .user(http, &discovered, &claims, &tokens.access_token)
+                    .await?;
                 Ok((tokens, user))
             }
             Kind::OAuth2 { endpoints, user } => {
@@ -322,47 +325,6 @@ fn tokens(
             .filter(|token| !token.is_empty())
             .map(|token| Secret::new(token.to_owned())),
         expires_at: expires_in.map(|seconds| now + Duration::seconds(seconds)),
-    })
-}
-
-/// The user of an OpenID Connect login: `sub` and the ID token's claims, with the email
-/// from userinfo when the ID token carries none.
-async fn oidc_user(
-    http: &dyn HttpClient,
-    discovered: &Discovered,
-    claims: &Value,
-    access_token: &Secret<String>,
-) -> Result<UpstreamUser, UpstreamError> {
-    let mut record = claims.clone();
-    if record.get("email").is_none()
-        && let Some(userinfo) = &discovered.userinfo_endpoint
-    {
-        let info = get_json(http, userinfo, access_token).await?;
-        // Userinfo must speak of the same subject (OIDC Core §5.3.2).
-        if info["sub"] == claims["sub"] {
-            record = info;
-        }
-    }
-    let id = claims["sub"].as_str().unwrap_or_default().to_owned();
-    let email = (record["email_verified"] == Value::Bool(true))
-        .then(|| record["email"].as_str().map(str::to_owned))
-        .flatten();
-    let username = record["preferred_username"]
-        .as_str()
-        .or(record["nickname"].as_str())
-        .map(str::to_owned)
-        .or_else(|| {
-            email
-                .as_deref()
-                .and_then(|e| e.split('@').next())
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| id.clone());
-    Ok(UpstreamUser {
-        id,
-        username,
-        email,
-        record,
     })
 }
 

@@ -74,6 +74,10 @@ fn configuration_errors_name_their_key() {
             "upstream.x.issuer: does not apply to preset \"github\"",
         ),
         (
+            "[x]\npreset = \"oauth2\"\ntrust_email = true\nauthorize_url = \"https://a.example/a\"\ntoken_url = \"https://a.example/t\"\nuserinfo_url = \"https://a.example/u\"\nclient_id = \"c\"\nclient_secret = \"s\"\n",
+            "upstream.x.trust_email: does not apply to preset \"oauth2\"",
+        ),
+        (
             "[x]\npreset = \"oauth2\"\nauthorize_url = \"https://a.example/a\"\ntoken_url = \"https://a.example/t\"\nclient_id = \"c\"\nclient_secret = \"s\"\n",
             "upstream.x.userinfo_url: required with preset \"oauth2\"",
         ),

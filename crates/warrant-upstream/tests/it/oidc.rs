@@ -138,6 +138,26 @@ async fn a_verified_id_token_names_the_user() {
         finish(&provider, &fake, &start, now).await.unwrap().email,
         None
     );
+
+    // An issuer configured with trust_email: its address counts although it says
+    // nothing of verification (Warrant's own ID tokens say `false`).
+    let trusting = parse(&format!(
+        "[idp]\npreset = \"oidc\"\nissuer = \"{ISSUER}\"\ntrust_email = true\nclient_id = \"warrant\"\nclient_secret = \"s\"\n"
+    ))
+    .unwrap()
+    .remove(0);
+    let start = trusting.authorization(&fake, &callback()).await.unwrap();
+    let mut unverified = claims(&start, now);
+    unverified["email_verified"] = json!(false);
+    answer_with(&fake, &signer.sign_jwt("JWT", &unverified).unwrap());
+    assert_eq!(
+        finish(&trusting, &fake, &start, now)
+            .await
+            .unwrap()
+            .email
+            .as_deref(),
+        Some("ada@example.com")
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,355 @@
+//! Logging in with upstream providers, django-oauth-login's URLs: `POST /oauth/<key>/login/`
+//! and `…/connect/` send the browser to the provider, `GET …/callback/` brings it back
+//! (log in, sign up or connect), `POST …/disconnect/` removes a connection, and
+//! `/accounts/connections/` lists them. The rules are `warrant_upstream::Accounts`'; this
+//! module keeps the flow between redirect and callback and renders the outcomes.
+
+mod connections;
+mod flow;
+
+use rocket::http::{CookieJar, Status};
+use rocket::{Route, State, get, post, routes};
+use time::OffsetDateTime;
+use url::Url;
+use warrant_model::ProviderKey;
+use warrant_upstream::{Accounts, HttpClient, Login, Provider, UpstreamError};
+
+use crate::AppState;
+use crate::accounts::{HOME, PageForm, PageOrRedirect};
+use crate::authorize::RawQuery;
+use crate::form::FormParams;
+use crate::html::{Page, SeeOther, escape, hidden};
+use crate::pages::{Answer, answer, login_redirect, unavailable};
+use crate::session::{CurrentUser, log_in, safe_next};
+use flow::{Flow, Intent};
+
+pub(crate) use connections::CONNECTIONS;
+
+pub(crate) fn routes() -> Vec<Route> {
+    routes![
+        login,
+        connect,
+        callback,
+        disconnect,
+        connections::connections
+    ]
+}
+
+/// The configured providers and the client that reaches them.
+pub struct Upstream {
+    providers: Vec<Provider>,
+    http: Box<dyn HttpClient>,
+}
+
+impl Upstream {
+    /// `providers` (from `[upstream.<key>]`), reached through `http`.
+    pub fn new(providers: Vec<Provider>, http: Box<dyn HttpClient>) -> Self {
+        Self { providers, http }
+    }
+
+    /// Every configured provider, in configuration order.
+    pub(crate) fn providers(&self) -> &[Provider] {
+        &self.providers
+    }
+
+    fn provider(&self, key: &str) -> Result<&Provider, PageOrRedirect> {
+        self.providers
+            .iter()
+            .find(|provider| provider.key().as_str() == key)
+            .ok_or_else(|| error_page(Status::NotFound, "There is no such login provider."))
+    }
+}
+
+/// The login page's buttons: one POST form per provider, with the CSRF token and `next`.
+/// `again` marks a login the user must repeat although they are logged in (OpenID
+/// Connect's `prompt=login`).
+pub(crate) fn login_buttons(
+    upstream: &Upstream,
+    csrf: &str,
+    next: Option<&str>,
+    again: bool,
+) -> String {
+    upstream
+        .providers()
+        .iter()
+        .map(|provider| {
+            format!(
+                r#"<form method="post" action="/oauth/{key}/login/">{csrf}{next}{again}<button type="submit">Log in with {name}</button></form>"#,
+                key = provider.key(),
+                csrf = hidden("csrf_token", csrf),
+                next = next.map(|n| hidden("next", n)).unwrap_or_default(),
+                again = if again { hidden("again", "1") } else { String::new() },
+                name = escape(provider.name()),
+            )
+        })
+        .collect()
+}
+
+/// Logs in or signs up at the provider; a logged-in user goes straight on, unless they are
+/// asked to log in again.
+#[post("/oauth/<key>/login", data = "<form>")]
+async fn login(
+    state: &State<AppState>,
+    cookies: &CookieJar<'_>,
+    user: CurrentUser,
+    key: &str,
+    form: Result<PageForm, Status>,
+) -> PageOrRedirect {
+    answer(
+        async {
+            let PageForm(form) = form?;
+            let provider = state.upstream.provider(key)?;
+            let next = safe_next(form.get("next"));
+            if user.0.is_some() && form.get("again").is_none() {
+                return Ok(go_to(next.unwrap_or(HOME)));
+            }
+            start(state, cookies, provider, Intent::LogIn, next).await
+        }
+        .await,
+    )
+}
+
+/// Connects an account at the provider to the logged-in user.
+#[post("/oauth/<key>/connect", data = "<form>")]
+async fn connect(
+    state: &State<AppState>,
+    cookies: &CookieJar<'_>,
+    user: CurrentUser,
+    key: &str,
+    form: Result<PageForm, Status>,
+) -> PageOrRedirect {
+    answer(
+        async {
+            let PageForm(form) = form?;
+            let Some((user, _)) = user.0 else {
+                return Err(login_redirect(CONNECTIONS, None));
+            };
+            let provider = state.upstream.provider(key)?;
+            let intent = Intent::Connect(user.id);
+            start(
+                state,
+                cookies,
+                provider,
+                intent,
+                safe_next(form.get("next")),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// Sends the browser to `provider`, keeping the flow in its cookie.
+async fn start(
+    state: &AppState,
+    cookies: &CookieJar<'_>,
+    provider: &Provider,
+    intent: Intent,
+    next: Option<&str>,
+) -> Answer {
+    let redirect_uri = callback_uri(state, provider)?;
+    let authorization = provider
+        .authorization(&*state.upstream.http, &redirect_uri)
+        .await
+        .map_err(|error| refused(provider, error))?;
+    let url = authorization.url.to_string();
+    let flow = Flow::started(authorization, intent, next);
+    let now = OffsetDateTime::now_utc();
+    flow.keep(
+        &state.sealing,
+        cookies,
+        provider.key(),
+        state.secure_cookies,
+        now,
+    )?;
+    Ok(PageOrRedirect::Redirect(SeeOther(url)))
+}
+
+/// Where the provider sends the browser back: this server's issuer, so every instance
+/// behind one name agrees.
+fn callback_uri(state: &AppState, provider: &Provider) -> Result<Url, PageOrRedirect> {
+    let uri = format!(
+        "{}/oauth/{}/callback/",
+        state.settings.issuer,
+        provider.key()
+    );
+    Url::parse(&uri).map_err(|_| PageOrRedirect::from(Status::InternalServerError))
+}
+
+/// The provider's answer: the flow this browser started is taken (used once), its state
+/// checked, the code exchanged; then the login, sign-up or connection.
+#[get("/oauth/<key>/callback")]
+async fn callback(
+    state: &State<AppState>,
+    cookies: &CookieJar<'_>,
+    user: CurrentUser,
+    key: &str,
+    query: RawQuery,
+) -> PageOrRedirect {
+    answer(
+        async {
+            let provider = state.upstream.provider(key)?;
+            let now = OffsetDateTime::now_utc();
+            let flow = Flow::take(&state.sealing, cookies, provider.key(), now).ok_or_else(|| {
+                error_page(
+                    Status::BadRequest,
+                    "This login expired or was started in another browser. Please start again.",
+                )
+            })?;
+            let query = FormParams::parse(query.0.as_bytes())
+                .map_err(|_| error_page(Status::BadRequest, "The provider's answer is malformed."))?;
+            if !flow.state_matches(query.get("state")) {
+                return Err(error_page(
+                    Status::BadRequest,
+                    "The provider's answer does not belong to the login this browser started. Please start again.",
+                ));
+            }
+            if let Some(error) = query.get("error") {
+                let message = format!(
+                    "{} did not log you in ({error}). Please try again.",
+                    provider.name()
+                );
+                return Err(error_page(Status::BadRequest, &message));
+            }
+            let code = query.get("code").ok_or_else(|| {
+                error_page(Status::BadRequest, "The provider's answer has no code.")
+            })?;
+            let redirect_uri = callback_uri(state, provider)?;
+            let nonce = flow.nonce.as_ref();
+            let (tokens, account) = provider
+                .finish(&*state.upstream.http, code, &redirect_uri, &flow.verifier, nonce, now)
+                .await
+                .map_err(|error| refused(provider, error))?;
+            let accounts = accounts(state);
+            match flow.intent {
+                Intent::LogIn => {
+                    let login = accounts.log_in(provider.key(), &tokens, &account, now).await;
+                    let (Login::Existing(user) | Login::SignedUp(user)) =
+                        login.map_err(|error| refused(provider, error))?;
+                    log_in(state, cookies, &user).await?;
+                    Ok(go_to(flow.next.as_deref().unwrap_or(HOME)))
+                }
+                Intent::Connect(user_id) => {
+                    let user = match user.0 {
+                        Some((user, _)) if user.id == user_id => user,
+                        _ => {
+                            return Err(error_page(
+                                Status::BadRequest,
+                                "You are no longer logged in as the user who started connecting this account. Please log in and try again.",
+                            ));
+                        }
+                    };
+                    accounts
+                        .connect(&user, provider.key(), &tokens, &account, now)
+                        .await
+                        .map_err(|error| refused(provider, error))?;
+                    Ok(go_to(flow.next.as_deref().unwrap_or(CONNECTIONS)))
+                }
+            }
+        }
+        .await,
+    )
+}
+
+/// Removes one of the logged-in user's connections (`provider_user_id` names it, as in
+/// django-oauth-login), also of a provider no longer configured.
+#[post("/oauth/<key>/disconnect", data = "<form>")]
+async fn disconnect(
+    state: &State<AppState>,
+    user: CurrentUser,
+    key: &str,
+    form: Result<PageForm, Status>,
+) -> PageOrRedirect {
+    answer(
+        async {
+            let PageForm(form) = form?;
+            let Some((user, _)) = user.0 else {
+                return Err(login_redirect(CONNECTIONS, None));
+            };
+            let no_such = || error_page(Status::NotFound, "There is no such connection.");
+            let provider = ProviderKey::parse(key).map_err(|_| no_such())?;
+            let account = form.get("provider_user_id").ok_or_else(no_such)?;
+            let connection = state
+                .store
+                .connection(&provider, account)
+                .await
+                .map_err(unavailable)?
+                .filter(|connection| connection.user_id == user.id)
+                .ok_or_else(no_such)?;
+            accounts(state)
+                .disconnect(&user, connection.id)
+                .await
+                .map_err(rule_refused)?;
+            Ok(go_to(safe_next(form.get("next")).unwrap_or(CONNECTIONS)))
+        }
+        .await,
+    )
+}
+
+fn accounts(state: &AppState) -> Accounts<'_> {
+    Accounts {
+        store: &*state.store,
+        sealing: &state.sealing,
+        hasher: &state.hasher,
+        client_apps: &state.client_apps,
+    }
+}
+
+fn go_to(path: &str) -> PageOrRedirect {
+    PageOrRedirect::Redirect(SeeOther(path.to_owned()))
+}
+
+fn error_page(status: Status, message: &str) -> PageOrRedirect {
+    PageOrRedirect::Page(Page::error(status, message))
+}
+
+/// A failure at or with `provider` as the page the user sees; what went wrong with the
+/// provider itself is logged, not shown.
+fn refused(provider: &Provider, error: UpstreamError) -> PageOrRedirect {
+    match error {
+        UpstreamError::Unreachable { .. }
+        | UpstreamError::Refused { .. }
+        | UpstreamError::Protocol { .. }
+        | UpstreamError::IdToken(_)
+        | UpstreamError::NoRefreshToken => {
+            tracing::warn!(provider = %provider.key(), %error, "upstream login failed");
+            let message = format!(
+                "Logging in with {} failed: the provider could not be reached or its answer could not be used. Please try again later.",
+                provider.name()
+            );
+            error_page(Status::BadGateway, &message)
+        }
+        other => rule_refused(other),
+    }
+}
+
+/// A connection rule that refused, or a failure of ours.
+fn rule_refused(error: UpstreamError) -> PageOrRedirect {
+    match error {
+        UpstreamError::EmailTaken
+        | UpstreamError::ConnectedElsewhere(_)
+        | UpstreamError::LastLogin => error_page(Status::BadRequest, &sentence(&error)),
+        UpstreamError::NotYours => error_page(Status::NotFound, "There is no such connection."),
+        UpstreamError::Inactive => error_page(Status::Forbidden, "This account is inactive."),
+        UpstreamError::Store(error) => unavailable(error),
+        UpstreamError::Grants(error) => unavailable(error),
+        other => {
+            tracing::error!(error = %other, "upstream login failed");
+            Status::InternalServerError.into()
+        }
+    }
+}
+
+/// An error's message as a sentence: capitalised, ending with a full stop.
+fn sentence(error: &UpstreamError) -> String {
+    let message = error.to_string();
+    let mut chars = message.chars();
+    let mut sentence: String = chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    if !sentence.ends_with('.') {
+        sentence.push('.');
+    }
+    sentence
+}
