@@ -366,6 +366,27 @@ pub async fn bad_config_values_name_the_key_and_the_file(env: &TestEnv) {
         &env.run(&["--config", "missing.toml", "config", "show"], None),
         "does not exist",
     );
+    for (value, expected) in [
+        (
+            "ca_file = \"absent.pem\"",
+            "upstream_client.ca_file: absent.pem",
+        ),
+        (
+            "ca_file = \"typo.toml\"",
+            "upstream_client.ca_file: typo.toml: no PEM certificate in it",
+        ),
+        (
+            "timeout_seconds = 0",
+            "upstream_client.timeout_seconds: must be at least 1",
+        ),
+    ] {
+        std::fs::write(
+            env.dir.join("warrant.toml"),
+            format!("[upstream_client]\n{value}\n"),
+        )
+        .unwrap();
+        assert_one_line_error(&env.run(&["app", "list"], None), expected);
+    }
     std::fs::remove_file(env.dir.join("warrant.toml")).unwrap();
     let mut bad_url = env.command(&["migrate"]);
     bad_url.env("WARRANT_DATABASE__URL", "mysql://x");

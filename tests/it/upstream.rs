@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use warrant_generators::{PasswordHasher, SealingKey};
 use warrant_model::{Secret, Timestamp, UpstreamConnection, Username};
+use warrant_storage::SyncTo;
 use warrant_upstream::{
     ACCESS_TOKEN_PURPOSE, Accounts, HyperClient, ProviderConfig, REFRESH_TOKEN_PURPOSE,
 };
@@ -83,7 +84,15 @@ userinfo_url = "{base}/api/profile/"
 fields = {{ id = "username", username = "username", email = "email" }}
 client_id = {id}
 client_secret = {secret}
-"#
+
+[upstream.gone]
+preset = "oidc"
+name = "Gone"
+issuer = "http://127.0.0.1:{closed}"
+client_id = "x"
+client_secret = "y"
+"#,
+        closed = free_port(),
     );
     std::fs::write(env.dir.join("warrant.toml"), &config).unwrap();
     let mut command = env.command(&["serve"]);
@@ -184,6 +193,18 @@ fn usernames(env: &TestEnv) -> Vec<String> {
         .collect()
 }
 
+/// Activates or deactivates a user of the Warrant, as the admin API would.
+async fn set_active(env: &TestEnv, username: &str, active: bool) {
+    let store = warrant_storage::connect(&env.database_url, &Default::default())
+        .await
+        .unwrap();
+    let username = Username::parse(username).unwrap();
+    let mut user = store.user_by_username(&username).await.unwrap().unwrap();
+    user.is_active = active;
+    store.update_user(&user, SyncTo::NOBODY).await.unwrap();
+    store.close().await;
+}
+
 fn assert_page(reply: &Reply, status: u16, text: &str) {
     assert_eq!(reply.status, status, "{reply:?}");
     assert!(reply.body.contains(text), "{text:?} not in {}", reply.body);
@@ -234,6 +255,22 @@ pub async fn sign_up_log_in_and_refresh(env: &TestEnv, key: &str) {
         (pressed.status, location(&pressed)),
         (303, "/o/applications/")
     );
+
+    // Asked to log in again (OpenID Connect's prompt=login), the button goes to the
+    // provider, and on to `next` afterwards.
+    let again = ursula
+        .at_warrant
+        .get("/accounts/login/?next=%2Fo%2Fapplications%2F")
+        .await;
+    assert_page(&again, 200, "Log in again to continue.");
+    let sent = ursula
+        .at_warrant
+        .submit(&again, &format!("/oauth/{key}/login/"), &[])
+        .await;
+    let callback = ursula.through_provider(location(&sent)).await;
+    let back = ursula.at_warrant.get(&path_of(&callback)).await;
+    assert_eq!((back.status, location(&back)), (303, "/o/applications/"));
+    assert_eq!(ursula.who().await, Ok("ursula".into()));
 
     // The only way to log in cannot be removed (no password, no other connection).
     let account = connected_account(&connections);
@@ -381,11 +418,29 @@ pub async fn connect_and_disconnect(env: &TestEnv, key: &str) {
     assert_eq!(back.status, 303, "{back:?}");
     assert_eq!(dora.who().await, Ok("dora".into()));
 
+    // Deactivated, dora cannot log in with it either.
+    dora.log_out().await;
+    set_active(env, "dora", false).await;
+    assert_page(
+        &dora.log_in_with(key).await,
+        403,
+        "This account is inactive.",
+    );
+    assert_eq!(dora.who().await, Err(401));
+    set_active(env, "dora", true).await;
+    dora.at_warrant.log_in("dora", PASSWORD).await;
+
     // Eve can neither connect the same account nor disconnect it.
     let mut eve = Person::new(&sites);
     eve.at_warrant.log_in("eve", PASSWORD).await;
     let taken = eve.press("/accounts/connections/", &connect).await;
-    assert_page(&taken, 400, "account is already connected to another user");
+    let name = if key == OIDC {
+        "Corp SSO"
+    } else {
+        "Corp profile"
+    };
+    let message = format!("This {name} account is already connected to another user.");
+    assert_page(&taken, 400, &message);
     let removed = eve
         .at_warrant
         .post_with_csrf(
@@ -475,6 +530,24 @@ pub async fn forged_and_replayed_callbacks_are_refused(env: &TestEnv) {
     assert_eq!(logged_in.status, 303, "{logged_in:?}");
     assert_eq!(ursula.who().await, Ok("ursula".into()));
     ursula.log_out().await;
+
+    // A used code under a new login's state: the provider refuses it, the user gets a 502
+    // page that does not repeat the provider's answer. So does an unreachable provider.
+    let used_code = callback;
+    let authorize = start(&mut ursula).await;
+    let fresh_state = &query_of(&authorize)["state"];
+    let old_state = &query_of(&used_code)["state"];
+    let reused = used_code.replace(old_state.as_str(), fresh_state);
+    let refused = ursula.at_warrant.get(&path_of(&reused)).await;
+    assert_page(&refused, 502, "Logging in with Corp SSO failed");
+    assert!(!refused.body.contains("invalid_grant"), "{}", refused.body);
+    assert_eq!(ursula.who().await, Err(401));
+    let page = ursula.at_warrant.get("/accounts/login/").await;
+    let gone = ursula
+        .at_warrant
+        .submit(&page, "/oauth/gone/login/", &[])
+        .await;
+    assert_page(&gone, 502, "Logging in with Gone failed");
 
     // The provider's refusal, passed back with this flow's state.
     let authorize = start(&mut ursula).await;

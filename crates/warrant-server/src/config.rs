@@ -46,6 +46,8 @@ pub struct Config {
     pub sync: SyncConfig,
     /// Upstream login providers, by key (`[upstream.github]`, …).
     pub upstream: BTreeMap<String, warrant_upstream::ProviderConfig>,
+    /// How upstream providers are reached.
+    pub upstream_client: UpstreamClientConfig,
     /// Which generator makes client ids, secrets and tokens.
     pub generators: GeneratorsConfig,
     /// Logging.
@@ -319,6 +321,51 @@ impl Default for SyncConfig {
     }
 }
 
+/// `[upstream_client]`: how Warrant reaches upstream login providers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpstreamClientConfig {
+    /// Longest wait for one request to a provider, in seconds.
+    pub timeout_seconds: u64,
+    /// PEM certificates to trust besides the public roots (a provider behind a private CA).
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for UpstreamClientConfig {
+    fn default() -> Self {
+        Self {
+            timeout_seconds: 10,
+            ca_file: None,
+        }
+    }
+}
+
+impl UpstreamClientConfig {
+    /// The client the login routes use; errors name the key.
+    pub fn http_client(&self) -> anyhow::Result<warrant_upstream::HyperClient> {
+        if self.timeout_seconds == 0 {
+            bail!("upstream_client.timeout_seconds: must be at least 1");
+        }
+        let timeout = std::time::Duration::from_secs(self.timeout_seconds);
+        let pem = match &self.ca_file {
+            Some(path) => {
+                let pem = std::fs::read(path)
+                    .with_context(|| format!("upstream_client.ca_file: {}", path.display()))?;
+                if !pem.windows(11).any(|window| window == b"CERTIFICATE") {
+                    bail!(
+                        "upstream_client.ca_file: {}: no PEM certificate in it",
+                        path.display()
+                    );
+                }
+                pem
+            }
+            None => Vec::new(),
+        };
+        warrant_upstream::HyperClient::trusting(timeout, &pem)
+            .map_err(|error| anyhow::anyhow!("upstream_client.ca_file: {error}"))
+    }
+}
+
 /// The shortest `sync.server_key` accepted: whoever has it can write users into every
 /// client app.
 const MIN_SERVER_KEY_CHARS: usize = 16;
@@ -442,6 +489,7 @@ impl Config {
         self.grant_settings()?;
         self.sync.push_settings()?;
         warrant_upstream::providers(&self.upstream)?;
+        self.upstream_client.http_client()?;
         if let Some(issuer) = &self.server.issuer {
             let parsed =
                 url::Url::parse(issuer).map_err(|e| anyhow::anyhow!("server.issuer: {e}"))?;

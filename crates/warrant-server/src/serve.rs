@@ -8,9 +8,6 @@ use crate::cli::ServeArgs;
 use crate::config::Config;
 use crate::context::Context;
 
-/// How long a provider may take to answer one request of a login.
-const UPSTREAM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
 pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     // Resolved before anything else so a missing or weak key stops the server before it
     // listens (and dev mode writes its key file).
@@ -58,7 +55,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         client_apps: context.client_apps.clone(),
         upstream: warrant_http::Upstream::new(
             warrant_upstream::providers(&config.upstream)?,
-            Box::new(warrant_upstream::HyperClient::new(UPSTREAM_TIMEOUT)?),
+            Box::new(config.upstream_client.http_client()?),
         ),
     };
     // Every instance delivers; claims keep them from sending one row twice at once.

@@ -224,8 +224,14 @@ async fn callback(
             match flow.intent {
                 Intent::LogIn => {
                     let login = accounts.log_in(provider.key(), &tokens, &account, now).await;
-                    let (Login::Existing(user) | Login::SignedUp(user)) =
-                        login.map_err(|error| refused(provider, error))?;
+                    let user = match login.map_err(|error| refused(provider, error))? {
+                        Login::Existing(user) => user,
+                        Login::SignedUp(user) => {
+                            let username = user.username.as_str();
+                            tracing::info!(provider = %provider.key(), username, "signed up through a provider");
+                            user
+                        }
+                    };
                     log_in(state, cookies, &user).await?;
                     Ok(go_to(flow.next.as_deref().unwrap_or(HOME)))
                 }
@@ -310,14 +316,21 @@ fn refused(provider: &Provider, error: UpstreamError) -> PageOrRedirect {
         UpstreamError::Unreachable { .. }
         | UpstreamError::Refused { .. }
         | UpstreamError::Protocol { .. }
-        | UpstreamError::IdToken(_)
-        | UpstreamError::NoRefreshToken => {
+        | UpstreamError::IdToken(_) => {
             tracing::warn!(provider = %provider.key(), %error, "upstream login failed");
             let message = format!(
                 "Logging in with {} failed: the provider could not be reached or its answer could not be used. Please try again later.",
                 provider.name()
             );
             error_page(Status::BadGateway, &message)
+        }
+        // Named as the button names the provider, not by its key.
+        UpstreamError::ConnectedElsewhere(_) => {
+            let message = format!(
+                "This {} account is already connected to another user.",
+                provider.name()
+            );
+            error_page(Status::BadRequest, &message)
         }
         other => rule_refused(other),
     }
@@ -326,9 +339,12 @@ fn refused(provider: &Provider, error: UpstreamError) -> PageOrRedirect {
 /// A connection rule that refused, or a failure of ours.
 fn rule_refused(error: UpstreamError) -> PageOrRedirect {
     match error {
-        UpstreamError::EmailTaken
-        | UpstreamError::ConnectedElsewhere(_)
-        | UpstreamError::LastLogin => error_page(Status::BadRequest, &sentence(&error)),
+        // django-oauth-login's sentence, word for word.
+        UpstreamError::EmailTaken => error_page(Status::BadRequest, &error.to_string()),
+        UpstreamError::LastLogin => error_page(
+            Status::BadRequest,
+            "This is your only way to log in: set a password or connect another account first.",
+        ),
         UpstreamError::NotYours => error_page(Status::NotFound, "There is no such connection."),
         UpstreamError::Inactive => error_page(Status::Forbidden, "This account is inactive."),
         UpstreamError::Store(error) => unavailable(error),
@@ -338,18 +354,4 @@ fn rule_refused(error: UpstreamError) -> PageOrRedirect {
             Status::InternalServerError.into()
         }
     }
-}
-
-/// An error's message as a sentence: capitalised, ending with a full stop.
-fn sentence(error: &UpstreamError) -> String {
-    let message = error.to_string();
-    let mut chars = message.chars();
-    let mut sentence: String = chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default();
-    if !sentence.ends_with('.') {
-        sentence.push('.');
-    }
-    sentence
 }
