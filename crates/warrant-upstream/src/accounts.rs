@@ -58,16 +58,7 @@ impl Accounts<'_> {
         now: OffsetDateTime,
     ) -> Result<Login, UpstreamError> {
         if let Some(connection) = self.store.connection(provider, &upstream.id).await? {
-            let user = self
-                .store
-                .user_by_id(connection.user_id)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            if !user.is_active {
-                return Err(UpstreamError::Inactive);
-            }
-            self.store_tokens(connection.id, tokens, now).await?;
-            return Ok(Login::Existing(user));
+            return self.log_in_connected(&connection, tokens, now).await;
         }
         let email = upstream.email.as_deref().and_then(|e| Email::parse(e).ok());
         if let Some(email) = &email
@@ -76,9 +67,43 @@ impl Accounts<'_> {
             return Err(UpstreamError::EmailTaken);
         }
         let user = self.sign_up(&upstream.username, email, now).await?;
-        self.create_connection(&user, provider, tokens, upstream, now)
-            .await?;
-        Ok(Login::SignedUp(user))
+        match self
+            .create_connection(&user, provider, tokens, upstream, now)
+            .await
+        {
+            Ok(_) => Ok(Login::SignedUp(user)),
+            Err(error) => {
+                // No user without its connection: a second first login through the same
+                // account (two tabs, a double click) lost the race to connect it, and
+                // logs in as the winner's user instead.
+                self.store.delete_user(user.id).await?;
+                match (error, self.store.connection(provider, &upstream.id).await?) {
+                    (UpstreamError::ConnectedElsewhere(_), Some(connection)) => {
+                        self.log_in_connected(&connection, tokens, now).await
+                    }
+                    (error, _) => Err(error),
+                }
+            }
+        }
+    }
+
+    /// The user of `connection`, logging in (their stored tokens replaced by `tokens`).
+    async fn log_in_connected(
+        &self,
+        connection: &UpstreamConnection,
+        tokens: &UpstreamTokens,
+        now: OffsetDateTime,
+    ) -> Result<Login, UpstreamError> {
+        let user = self
+            .store
+            .user_by_id(connection.user_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if !user.is_active {
+            return Err(UpstreamError::Inactive);
+        }
+        self.store_tokens(connection.id, tokens, now).await?;
+        Ok(Login::Existing(user))
     }
 
     /// Connects `upstream` to the logged-in `user` (or refreshes the tokens of their

@@ -175,6 +175,40 @@ async fn an_unknown_account_signs_up_and_then_logs_in() {
 }
 
 #[tokio::test]
+async fn first_logins_at_once_through_one_account_make_one_user() {
+    let world = World::new().await;
+    let accounts = world.accounts();
+    let account = octocat(None);
+    let log_in = |access: &'static str| {
+        let account = account.clone();
+        async move {
+            accounts
+                .log_in(&github(), &tokens(access, None), &account, now())
+                .await
+        }
+    };
+    // They interleave: each finds no connection, signs up, then races to connect.
+    let (a, b, c, d) = tokio::join!(log_in("a"), log_in("b"), log_in("c"), log_in("d"));
+    let user_ids: Vec<_> = [a, b, c, d]
+        .into_iter()
+        .map(|login| match login.unwrap() {
+            Login::Existing(user) | Login::SignedUp(user) => user.id,
+        })
+        .collect();
+    assert!(user_ids.iter().all(|id| *id == user_ids[0]), "{user_ids:?}");
+    let page = warrant_storage::Page {
+        after: None,
+        limit: 10,
+    };
+    let users = world
+        .store
+        .list_users(Default::default(), page)
+        .await
+        .unwrap();
+    assert_eq!(users.len(), 1, "{users:?}");
+}
+
+#[tokio::test]
 async fn an_email_in_use_asks_to_log_in_and_connect() {
     let world = World::new().await;
     world.user("ada", Some("octo@example.com"), true).await;
