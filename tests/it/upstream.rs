@@ -257,7 +257,8 @@ pub async fn sign_up_log_in_and_refresh(env: &TestEnv, key: &str) {
     );
 
     // Asked to log in again (OpenID Connect's prompt=login), the button goes to the
-    // provider, and on to `next` afterwards.
+    // provider, and on to `next` afterwards. An OpenID Connect provider is asked to
+    // re-authenticate the user too (plain OAuth 2.0 has no way to ask).
     let again = ursula
         .at_warrant
         .get("/accounts/login/?next=%2Fo%2Fapplications%2F")
@@ -267,6 +268,11 @@ pub async fn sign_up_log_in_and_refresh(env: &TestEnv, key: &str) {
         .at_warrant
         .submit(&again, &format!("/oauth/{key}/login/"), &[])
         .await;
+    let prompt = query_of(location(&sent)).get("prompt").cloned();
+    assert_eq!(prompt.as_deref(), (key == OIDC).then_some("login"));
+    let asked = ursula.at_provider.get(&path_of(location(&sent))).await;
+    let to_login = location(&asked).starts_with("/accounts/login/");
+    assert_eq!(to_login, key == OIDC, "{asked:?}");
     let callback = ursula.through_provider(location(&sent)).await;
     let back = ursula.at_warrant.get(&path_of(&callback)).await;
     assert_eq!((back.status, location(&back)), (303, "/o/applications/"));

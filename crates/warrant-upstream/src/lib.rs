@@ -28,4 +28,4 @@ pub use accounts::{ACCESS_TOKEN_PURPOSE, Accounts, Login, REFRESH_TOKEN_PURPOSE}
 pub use config::{FieldMapConfig, ProviderConfig, providers};
 pub use error::UpstreamError;
 pub use http_client::{HttpClient, HttpRequest, HttpResponse, HyperClient, Method};
-pub use provider::{Authorization, Provider, UpstreamTokens, UpstreamUser};
+pub use provider::{Authorization, Prompt, Provider, UpstreamTokens, UpstreamUser};

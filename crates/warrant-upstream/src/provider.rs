@@ -71,6 +71,16 @@ pub(crate) struct FieldMap {
     pub email: String,
 }
 
+/// Whether the provider may rely on a session it already has with the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prompt {
+    /// As the provider sees fit (a user logged in there is not asked again).
+    AsUsual,
+    /// The user must authenticate again (`prompt=login`, OpenID Connect providers only):
+    /// this server was asked to re-authenticate them.
+    LogInAgain,
+}
+
 /// What the login page keeps (in the session) between the redirect and the callback.
 #[derive(Debug)]
 pub struct Authorization {
@@ -124,6 +134,7 @@ impl Provider {
         &self,
         http: &dyn HttpClient,
         redirect_uri: &Url,
+        prompt: Prompt,
     ) -> Result<Authorization, UpstreamError> {
         let state = random_urlsafe(24)?;
         let verifier = random_urlsafe(32)?;
@@ -154,6 +165,10 @@ impl Provider {
             }
             if let Some(nonce) = &nonce {
                 query.append_pair("nonce", nonce.expose());
+                // OpenID Connect Core §3.1.2.1; plain OAuth 2.0 has no such parameter.
+                if prompt == Prompt::LogInAgain {
+                    query.append_pair("prompt", "login");
+                }
             }
         }
         Ok(Authorization {

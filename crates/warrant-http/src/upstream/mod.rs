@@ -12,7 +12,7 @@ use rocket::{Route, State, get, post, routes};
 use time::OffsetDateTime;
 use url::Url;
 use warrant_model::ProviderKey;
-use warrant_upstream::{Accounts, HttpClient, Login, Provider, UpstreamError};
+use warrant_upstream::{Accounts, HttpClient, Login, Prompt, Provider, UpstreamError};
 
 use crate::AppState;
 use crate::accounts::{HOME, PageForm, PageOrRedirect};
@@ -100,10 +100,12 @@ async fn login(
             let PageForm(form) = form?;
             let provider = state.upstream.provider(key)?;
             let next = safe_next(form.get("next"));
-            if user.0.is_some() && form.get("again").is_none() {
-                return Ok(go_to(next.unwrap_or(HOME)));
-            }
-            start(state, cookies, provider, Intent::LogIn, next).await
+            let prompt = match (user.0.is_some(), form.get("again").is_some()) {
+                (true, false) => return Ok(go_to(next.unwrap_or(HOME))),
+                (_, true) => Prompt::LogInAgain,
+                (false, false) => Prompt::AsUsual,
+            };
+            start(state, cookies, provider, Intent::LogIn, prompt, next).await
         }
         .await,
     )
@@ -131,6 +133,7 @@ async fn connect(
                 cookies,
                 provider,
                 intent,
+                Prompt::AsUsual,
                 safe_next(form.get("next")),
             )
             .await
@@ -145,11 +148,12 @@ async fn start(
     cookies: &CookieJar<'_>,
     provider: &Provider,
     intent: Intent,
+    prompt: Prompt,
     next: Option<&str>,
 ) -> Answer {
     let redirect_uri = callback_uri(state, provider)?;
     let authorization = provider
-        .authorization(&*state.upstream.http, &redirect_uri)
+        .authorization(&*state.upstream.http, &redirect_uri, prompt)
         .await
         .map_err(|error| refused(provider, error))?;
     let url = authorization.url.to_string();

@@ -6,7 +6,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use url::Url;
 use warrant_model::Secret;
-use warrant_upstream::{Method, UpstreamError};
+use warrant_upstream::{Method, Prompt, UpstreamError};
 
 use crate::config::parse;
 use crate::fake::FakeProvider;
@@ -29,7 +29,10 @@ async fn github_sends_state_and_pkce_and_reads_the_verified_primary_email() {
         "[github]\npreset = \"github\"\nclient_id = \"gh-id\"\nclient_secret = \"gh-secret\"\n",
     );
     let fake = FakeProvider::default();
-    let start = github.authorization(&fake, &callback()).await.unwrap();
+    let start = github
+        .authorization(&fake, &callback(), Prompt::AsUsual)
+        .await
+        .unwrap();
     assert_eq!(
         start.url.as_str().split('?').next(),
         Some("https://github.com/login/oauth/authorize")
@@ -46,7 +49,16 @@ async fn github_sends_state_and_pkce_and_reads_the_verified_primary_email() {
         warrant_generators::sha256_base64url(start.verifier.expose().as_bytes())
     );
     assert!(start.nonce.is_none());
-    let again = github.authorization(&fake, &callback()).await.unwrap();
+    // GitHub knows no prompt parameter: none is sent even when asked to log in again.
+    let forced = github
+        .authorization(&fake, &callback(), Prompt::LogInAgain)
+        .await
+        .unwrap();
+    assert!(!query(&forced.url).contains_key("prompt"));
+    let again = github
+        .authorization(&fake, &callback(), Prompt::AsUsual)
+        .await
+        .unwrap();
     assert_ne!(
         again.state.expose(),
         start.state.expose(),
@@ -137,7 +149,10 @@ async fn gitlab_and_bitbucket_read_their_user_apis() {
         "[gitlab]\npreset = \"gitlab\"\nbase_url = \"https://git.corp.example\"\nclient_id = \"c\"\nclient_secret = \"s\"\n",
     );
     let fake = FakeProvider::default();
-    let start = gitlab.authorization(&fake, &callback()).await.unwrap();
+    let start = gitlab
+        .authorization(&fake, &callback(), Prompt::AsUsual)
+        .await
+        .unwrap();
     assert!(
         start
             .url

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use url::Url;
 use warrant_generators::{SigningKeyPair, generate_signing_key};
 use warrant_model::SigningAlgorithm;
-use warrant_upstream::{Authorization, Provider, UpstreamError};
+use warrant_upstream::{Authorization, Prompt, Provider, UpstreamError};
 
 use crate::config::parse;
 use crate::fake::FakeProvider;
@@ -89,7 +89,10 @@ async fn finish(
 async fn a_verified_id_token_names_the_user() {
     let signer = key();
     let (provider, fake) = idp(&[&signer]);
-    let start = provider.authorization(&fake, &callback()).await.unwrap();
+    let start = provider
+        .authorization(&fake, &callback(), Prompt::AsUsual)
+        .await
+        .unwrap();
     assert!(
         start
             .url
@@ -100,6 +103,17 @@ async fn a_verified_id_token_names_the_user() {
         start.url.query_pairs().into_owned().collect();
     assert_eq!(params["scope"], "openid email profile");
     assert_eq!(params["nonce"], *start.nonce.as_ref().unwrap().expose());
+    assert!(!params.contains_key("prompt"));
+    let again = provider
+        .authorization(&fake, &callback(), Prompt::LogInAgain)
+        .await
+        .unwrap();
+    assert!(
+        again
+            .url
+            .query_pairs()
+            .any(|(k, v)| k == "prompt" && v == "login")
+    );
 
     let now = OffsetDateTime::now_utc();
     answer_with(
@@ -146,7 +160,10 @@ async fn a_verified_id_token_names_the_user() {
     ))
     .unwrap()
     .remove(0);
-    let start = trusting.authorization(&fake, &callback()).await.unwrap();
+    let start = trusting
+        .authorization(&fake, &callback(), Prompt::AsUsual)
+        .await
+        .unwrap();
     let mut unverified = claims(&start, now);
     unverified["email_verified"] = json!(false);
     answer_with(&fake, &signer.sign_jwt("JWT", &unverified).unwrap());
@@ -165,7 +182,10 @@ async fn id_tokens_that_must_not_verify_are_refused() {
     let signer = key();
     let stranger = key();
     let (provider, fake) = idp(&[&signer]);
-    let start = provider.authorization(&fake, &callback()).await.unwrap();
+    let start = provider
+        .authorization(&fake, &callback(), Prompt::AsUsual)
+        .await
+        .unwrap();
     let now = OffsetDateTime::now_utc();
     let with = |change: &dyn Fn(&mut Value)| {
         let mut claims = claims(&start, now);
@@ -247,7 +267,10 @@ async fn id_tokens_that_must_not_verify_are_refused() {
 async fn a_rotated_key_is_fetched_and_a_foreign_issuer_refused() {
     let old = key();
     let (provider, fake) = idp(&[&old]);
-    let start = provider.authorization(&fake, &callback()).await.unwrap();
+    let start = provider
+        .authorization(&fake, &callback(), Prompt::AsUsual)
+        .await
+        .unwrap();
     let now = OffsetDateTime::now_utc();
     // The provider rotates after its keys were read: the new kid makes us read them again.
     let new = key();
@@ -264,7 +287,9 @@ async fn a_rotated_key_is_fetched_and_a_foreign_issuer_refused() {
         json!({ "issuer": "http://other.example", "authorization_endpoint": "http://other.example/a",
                 "token_endpoint": "http://other.example/t", "jwks_uri": "http://other.example/k" }),
     );
-    let refused = provider.authorization(&fake, &callback()).await;
+    let refused = provider
+        .authorization(&fake, &callback(), Prompt::AsUsual)
+        .await;
     assert!(
         matches!(refused, Err(UpstreamError::Protocol { .. })),
         "{refused:?}"
