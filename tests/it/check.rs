@@ -5,38 +5,6 @@ use std::process::Output;
 
 use crate::support::{TestEnv, assert_one_line_error, run_with_stdin, text};
 
-/// A connection of `user` to the provider `provider`, written as the login flow would.
-async fn connect(env: &TestEnv, username: &str, provider: &str) {
-    let sql = if env.database_url.starts_with("sqlite") {
-        "INSERT INTO upstream_connections (user_id, provider, provider_user_id, access_token,
-         extra_data, created_at, updated_at)
-         SELECT id, ?1, '1', X'00', '{}', '2026-11-23T00:00:00Z', '2026-11-23T00:00:00Z' FROM users WHERE username = ?2"
-    } else {
-        "INSERT INTO upstream_connections (user_id, provider, provider_user_id, access_token,
-         extra_data, created_at, updated_at)
-         SELECT id, $1, '1', '\\x00'::bytea, '{}', now(), now() FROM users WHERE username = $2"
-    };
-    if env.database_url.starts_with("sqlite") {
-        let pool = sqlx::SqlitePool::connect(&env.database_url).await.unwrap();
-        sqlx::query(sql)
-            .bind(provider)
-            .bind(username)
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-    } else {
-        let pool = sqlx::PgPool::connect(&env.database_url).await.unwrap();
-        sqlx::query(sql)
-            .bind(provider)
-            .bind(username)
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-    }
-}
-
 fn check(env: &TestEnv) -> Output {
     env.run(&["check"], None)
 }
@@ -60,7 +28,7 @@ pub async fn check_reports_what_config_and_database_disagree_about(env: &TestEnv
 
     // Connections of a provider that is not (or no longer) configured.
     env.create_user("alice", "correct-horse-battery", &[]);
-    connect(env, "alice", "github").await;
+    env.connect_upstream("alice", "github").await;
     assert_problem(
         &check(env),
         "the database has upstream connections for providers that are not configured: github",

@@ -125,6 +125,33 @@ impl TestEnv {
         serde_json::from_slice(&output.stdout).unwrap()
     }
 
+    /// The database, opened as the server opens it (close it when done).
+    pub async fn store(&self) -> std::sync::Arc<dyn warrant_storage::Store> {
+        warrant_storage::connect(&self.database_url, &Default::default())
+            .await
+            .unwrap()
+    }
+
+    /// Connects `username` to an account at `provider` as a login there would (tokens
+    /// that open to nothing).
+    pub async fn connect_upstream(&self, username: &str, provider: &str) {
+        let store = self.store().await;
+        let username = warrant_model::Username::parse(username).unwrap();
+        let user = store.user_by_username(&username).await.unwrap().unwrap();
+        let connection = warrant_model::NewUpstreamConnection {
+            user_id: user.id,
+            provider: warrant_model::ProviderKey::parse(provider).unwrap(),
+            provider_user_id: "1".into(),
+            access_token: warrant_model::Sealed::from_bytes(vec![0]),
+            refresh_token: None,
+            access_token_expires_at: None,
+            extra_data: "{}".into(),
+            created_at: warrant_model::Timestamp::now_utc(),
+        };
+        store.create_connection(&connection).await.unwrap();
+        store.close().await;
+    }
+
     /// Ends every server connection to the PostgreSQL database, as a server restart does.
     pub async fn terminate_postgres_connections(&self) {
         if let Database::Postgres { admin_url, name } = &self.database {

@@ -195,9 +195,7 @@ fn usernames(env: &TestEnv) -> Vec<String> {
 
 /// Activates or deactivates a user of the Warrant, as the admin API would.
 async fn set_active(env: &TestEnv, username: &str, active: bool) {
-    let store = warrant_storage::connect(&env.database_url, &Default::default())
-        .await
-        .unwrap();
+    let store = env.store().await;
     let username = Username::parse(username).unwrap();
     let mut user = store.user_by_username(&username).await.unwrap().unwrap();
     user.is_active = active;
@@ -328,9 +326,7 @@ async fn fresh_access_tokens_are_refreshed(env: &TestEnv, sites: &Sites, key: &s
         .iter()
         .find(|provider| provider.key().as_str() == key)
         .unwrap();
-    let store = warrant_storage::connect(&env.database_url, &Default::default())
-        .await
-        .unwrap();
+    let store = env.store().await;
     let sealing = SealingKey::derive(&Secret::new(SECRET_KEY.to_owned())).unwrap();
     let accounts = Accounts {
         store: &*store,
@@ -361,7 +357,13 @@ async fn fresh_access_tokens_are_refreshed(env: &TestEnv, sites: &Sites, key: &s
                 .clone(),
         )
     };
-    let mut before = opened(&connection().await);
+    let stored = connection().await;
+    assert!(
+        !stored.extra_data.contains("api_token"),
+        "the provider's record is kept without credentials: {}",
+        stored.extra_data
+    );
+    let mut before = opened(&stored);
     for _ in 0..2 {
         let now = Timestamp::now_utc();
         let fresh = accounts
@@ -455,6 +457,11 @@ pub async fn connect_and_disconnect(env: &TestEnv, key: &str) {
         )
         .await;
     assert_page(&removed, 404, "There is no such connection.");
+    let unnamed = eve
+        .at_warrant
+        .post_with_csrf(&format!("/oauth/{key}/disconnect/"), &[])
+        .await;
+    assert_page(&unnamed, 404, "There is no such connection.");
     assert_eq!(
         connected_account(&dora.at_warrant.get("/accounts/connections/").await),
         account
@@ -481,12 +488,22 @@ pub async fn connect_and_disconnect(env: &TestEnv, key: &str) {
     );
     let empty = dora.at_warrant.get("/accounts/connections/").await;
     assert_page(&empty, 200, "No accounts of other providers are connected.");
+
+    // A connection of a provider no longer configured is listed as such, and removable.
+    env.connect_upstream("dora", "retired").await;
+    let page = dora.at_warrant.get("/accounts/connections/").await;
+    assert_page(&page, 200, "retired (no longer configured)");
+    let removed = dora
+        .at_warrant
+        .submit(&page, "/oauth/retired/disconnect/", &[])
+        .await;
+    assert_eq!(removed.status, 303, "{removed:?}");
+    let empty = dora.at_warrant.get("/accounts/connections/").await;
+    assert_page(&empty, 200, "No accounts of other providers are connected.");
     dora.log_out().await;
     assert_page(&dora.log_in_with(key).await, 400, EMAIL_TAKEN);
 }
 
-/// The callback takes the flow this browser started: a changed state, a replay, another
-/// browser and the provider's refusal all fail without logging anyone in.
 /// Presses the OpenID Connect provider's login button: the provider's authorization URL.
 async fn start(person: &mut Person<'_>) -> String {
     let page = person.at_warrant.get("/accounts/login/").await;
@@ -498,6 +515,8 @@ async fn start(person: &mut Person<'_>) -> String {
     location(&sent).to_owned()
 }
 
+/// The callback takes the flow this browser started: a changed state, a replay, another
+/// browser and the provider's refusal all fail without logging anyone in.
 pub async fn forged_and_replayed_callbacks_are_refused(env: &TestEnv) {
     let sites = sites(env).await;
     let mut ursula = Person::new(&sites);

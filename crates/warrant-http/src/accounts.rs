@@ -8,7 +8,7 @@ use rocket::{Request, Route, State, get, post, routes};
 
 use crate::AppState;
 use crate::form::{BodyError, FormParams};
-use crate::html::{Page, SeeOther, escape, hidden};
+use crate::html::{Page, SeeOther, button_form, escape, hidden};
 use crate::session::{CurrentUser, csrf_token, csrf_valid, log_in, log_out, safe_next};
 use crate::upstream::{CONNECTIONS, login_buttons};
 
@@ -97,10 +97,10 @@ fn login_page(
     }
     if let Some((user, _)) = user.0 {
         let body = format!(
-            r#"<p>You are logged in as <strong>{}</strong>.</p><p><a href="{}">Connected accounts</a></p><form method="post" action="/accounts/logout/">{}<button type="submit">Log out</button></form>"#,
+            r#"<p>You are logged in as <strong>{}</strong>.</p><p><a href="{}">Connected accounts</a></p>{}"#,
             escape(user.username.as_str()),
             CONNECTIONS,
-            hidden("csrf_token", &csrf),
+            logout_form(&csrf),
         );
         return PageOrRedirect::Page(Page::new(Status::Ok, "Logged in", body));
     }
@@ -184,16 +184,14 @@ fn retry(
     }
 }
 
+fn logout_form(csrf: &str) -> String {
+    button_form("/accounts/logout/", &[("csrf_token", csrf)], "Log out")
+}
+
 #[get("/accounts/logout")]
 fn logout_page(state: &State<AppState>, cookies: &CookieJar<'_>) -> PageOrRedirect {
     match csrf_token(state, cookies) {
-        Ok(csrf) => {
-            let body = format!(
-                r#"<form method="post" action="/accounts/logout/">{}<button type="submit">Log out</button></form>"#,
-                hidden("csrf_token", &csrf)
-            );
-            PageOrRedirect::Page(Page::new(Status::Ok, "Log out", body))
-        }
+        Ok(csrf) => PageOrRedirect::Page(Page::new(Status::Ok, "Log out", logout_form(&csrf))),
         Err(status) => status.into(),
     }
 }

@@ -39,6 +39,20 @@ pub(crate) fn hidden(name: &str, value: &str) -> String {
     )
 }
 
+/// A form of hidden `fields` and one button labelled `label` (plain text), posted to
+/// `action` (a path Warrant built).
+pub(crate) fn button_form(action: &str, fields: &[(&str, &str)], label: &str) -> String {
+    let fields: String = fields
+        .iter()
+        .map(|(name, value)| hidden(name, value))
+        .collect();
+    format!(
+        r#"<form method="post" action="{}">{fields}<button type="submit">{}</button></form>"#,
+        escape(action),
+        escape(label)
+    )
+}
+
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;line-height:1.5}\
 label{display:block;margin-top:1rem}input[type=text],input[type=password]{width:100%;padding:.4rem;font-size:1rem}\
 button{margin-top:1rem;margin-right:.5rem;padding:.5rem 1rem;font-size:1rem}.error{color:#a00}\

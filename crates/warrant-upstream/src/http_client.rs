@@ -39,12 +39,22 @@ pub enum Method {
 }
 
 /// A provider's answer.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HttpResponse {
     /// The status code.
     pub status: u16,
     /// The body.
     pub body: Vec<u8>,
+}
+
+/// The body's length only: token endpoints answer with tokens.
+impl std::fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("body", &format_args!("{} bytes", self.body.len()))
+            .finish()
+    }
 }
 
 /// Sends requests to providers.
@@ -176,4 +186,23 @@ fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
         cause = inner;
     }
     cause.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_print_without_their_body() {
+        let answer = HttpResponse {
+            status: 200,
+            body: br#"{"access_token":"a-token"}"#.to_vec(),
+        };
+        let printed = format!("{answer:?}");
+        assert!(!printed.contains("a-token"), "{printed}");
+        assert!(
+            printed.contains("200") && printed.contains("26 bytes"),
+            "{printed}"
+        );
+    }
 }

@@ -2,7 +2,7 @@
 //! (with state, PKCE and, for OpenID Connect, a nonce), the code exchange with the user's
 //! identity, and refreshing an access token.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 use tokio::sync::Mutex;
 use url::Url;
@@ -374,9 +374,15 @@ impl UserApi {
                 user_of(user, api, "uuid", "username", email)
             }
             Self::Mapped { url, fields } => {
-                let user = get_json(http, url, access_token).await?;
-                let email = field(&user, &fields.email);
-                user_of(user, url, &fields.id, &fields.username, email)
+                let record = get_json(http, url, access_token).await?;
+                let email = field(&record, &fields.email);
+                let mut user = user_of(record, url, &fields.id, &fields.username, email)?;
+                // Only what the mapping names is kept with the connection: a record of
+                // unknown shape may carry credentials (Warrant's own /api/profile/ carries
+                // the user's API token), which must not reach the database.
+                user.record =
+                    json!({ "id": user.id, "username": user.username, "email": user.email });
+                Ok(user)
             }
         }
     }

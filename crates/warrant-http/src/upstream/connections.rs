@@ -9,7 +9,7 @@ use warrant_model::UpstreamConnection;
 
 use crate::AppState;
 use crate::accounts::PageOrRedirect;
-use crate::html::{Page, escape, hidden};
+use crate::html::{Page, button_form, escape};
 use crate::pages::{answer, logged_in, unavailable};
 use crate::session::{CurrentUser, csrf_token};
 
@@ -49,11 +49,10 @@ pub(super) async fn connections(
                 body.push_str("<h2>Connect an account</h2>");
             }
             for provider in providers {
-                body.push_str(&format!(
-                    r#"<form method="post" action="/oauth/{key}/connect/">{csrf}<button type="submit">Connect {name}</button></form>"#,
-                    key = provider.key(),
-                    csrf = hidden("csrf_token", &csrf),
-                    name = escape(provider.name()),
+                body.push_str(&button_form(
+                    &format!("/oauth/{}/connect/", provider.key()),
+                    &[("csrf_token", &csrf)],
+                    &format!("Connect {}", provider.name()),
                 ));
             }
             Ok(PageOrRedirect::Page(Page::new(
@@ -78,14 +77,19 @@ fn row(state: &AppState, connection: &UpstreamConnection, csrf: &str) -> String 
             || format!("{} (no longer configured)", connection.provider),
             |provider| provider.name().to_owned(),
         );
+    let disconnect = button_form(
+        &format!("/oauth/{}/disconnect/", connection.provider),
+        &[
+            ("csrf_token", csrf),
+            ("provider_user_id", &connection.provider_user_id),
+        ],
+        "Disconnect",
+    );
     format!(
-        r#"<tr><td>{provider}</td><td>{account}</td><td>{date}</td><td><form method="post" action="/oauth/{key}/disconnect/">{csrf}{id}<button type="submit">Disconnect</button></form></td></tr>"#,
+        "<tr><td>{provider}</td><td>{account}</td><td>{date}</td><td>{disconnect}</td></tr>",
         provider = escape(&provider),
         account = escape(&account_label(connection)),
         date = connection.created_at.date(),
-        key = connection.provider,
-        csrf = hidden("csrf_token", csrf),
-        id = hidden("provider_user_id", &connection.provider_user_id),
     )
 }
 

@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::accounts::{HOME, PageForm, PageOrRedirect};
 use crate::authorize::RawQuery;
 use crate::form::FormParams;
-use crate::html::{Page, SeeOther, escape, hidden};
+use crate::html::{Page, SeeOther, button_form};
 use crate::pages::{Answer, answer, login_redirect, unavailable};
 use crate::session::{CurrentUser, log_in, safe_next};
 use flow::{Flow, Intent};
@@ -73,13 +73,16 @@ pub(crate) fn login_buttons(
         .providers()
         .iter()
         .map(|provider| {
-            format!(
-                r#"<form method="post" action="/oauth/{key}/login/">{csrf}{next}{again}<button type="submit">Log in with {name}</button></form>"#,
-                key = provider.key(),
-                csrf = hidden("csrf_token", csrf),
-                next = next.map(|n| hidden("next", n)).unwrap_or_default(),
-                again = if again { hidden("again", "1") } else { String::new() },
-                name = escape(provider.name()),
+            let mut fields = vec![("csrf_token", csrf)];
+            fields.extend(next.map(|next| ("next", next)));
+            if again {
+                fields.push(("again", "1"));
+            }
+            let action = format!("/oauth/{}/login/", provider.key());
+            button_form(
+                &action,
+                &fields,
+                &format!("Log in with {}", provider.name()),
             )
         })
         .collect()

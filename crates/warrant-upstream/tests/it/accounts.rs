@@ -45,6 +45,17 @@ impl World {
         }
     }
 
+    /// Logs in through the GitHub account `octocat` (with `email`), receiving `access`.
+    async fn octocat_logs_in(
+        &self,
+        access: &str,
+        email: Option<&str>,
+    ) -> Result<Login, UpstreamError> {
+        self.accounts()
+            .log_in(&github(), &tokens(access, None), &octocat(email), now())
+            .await
+    }
+
     async fn user(&self, username: &str, email: Option<&str>, password: bool) -> User {
         let account = warrant_grants::NewAccount {
             username: warrant_model::Username::parse(username).unwrap(),
@@ -90,14 +101,8 @@ fn octocat(email: Option<&str>) -> UpstreamUser {
 async fn an_unknown_account_signs_up_and_then_logs_in() {
     let world = World::new().await;
     world.user("octocat", None, true).await;
-    let accounts = world.accounts();
-    let signed_up = accounts
-        .log_in(
-            &github(),
-            &tokens("first", None),
-            &octocat(Some("octo@example.com")),
-            now(),
-        )
+    let signed_up = world
+        .octocat_logs_in("first", Some("octo@example.com"))
         .await
         .unwrap();
     let Login::SignedUp(user) = signed_up else {
@@ -132,13 +137,8 @@ async fn an_unknown_account_signs_up_and_then_logs_in() {
     );
 
     // The next login through the same account is that user, with the new tokens stored.
-    let again = accounts
-        .log_in(
-            &github(),
-            &tokens("second", None),
-            &octocat(Some("octo@example.com")),
-            now(),
-        )
+    let again = world
+        .octocat_logs_in("second", Some("octo@example.com"))
         .await
         .unwrap();
     assert_eq!(again, Login::Existing(user.clone()));
@@ -165,9 +165,7 @@ async fn an_unknown_account_signs_up_and_then_logs_in() {
         .update_user(&inactive, SyncTo::NOBODY)
         .await
         .unwrap();
-    let refused = accounts
-        .log_in(&github(), &tokens("third", None), &octocat(None), now())
-        .await;
+    let refused = world.octocat_logs_in("third", None).await;
     assert!(
         matches!(refused, Err(UpstreamError::Inactive)),
         "{refused:?}"
@@ -212,15 +210,7 @@ async fn first_logins_at_once_through_one_account_make_one_user() {
 async fn an_email_in_use_asks_to_log_in_and_connect() {
     let world = World::new().await;
     world.user("ada", Some("octo@example.com"), true).await;
-    let refused = world
-        .accounts()
-        .log_in(
-            &github(),
-            &tokens("t", None),
-            &octocat(Some("octo@example.com")),
-            now(),
-        )
-        .await;
+    let refused = world.octocat_logs_in("t", Some("octo@example.com")).await;
     let Err(error) = refused else {
         panic!("{refused:?}")
     };
@@ -279,11 +269,7 @@ async fn users_connect_and_disconnect_only_their_own_accounts() {
     );
 
     // A user without a password keeps their last connection.
-    let Login::SignedUp(carol) = accounts
-        .log_in(&github(), &tokens("t", None), &octocat(None), now())
-        .await
-        .unwrap()
-    else {
+    let Login::SignedUp(carol) = world.octocat_logs_in("t", None).await.unwrap() else {
         panic!("expected a sign-up")
     };
     let only = world

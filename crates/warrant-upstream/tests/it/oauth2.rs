@@ -238,7 +238,10 @@ async fn a_mapped_provider_reads_its_fields_and_refreshes() {
     fake.answer(
         "http://sso.example/me",
         200,
-        json!({ "data": { "id": 9, "login": "nine", "mail": "nine@example.com" } }),
+        json!({
+            "data": { "id": 9, "login": "nine", "mail": "nine@example.com" },
+            "tokens": { "api_token": "a-credential" },
+        }),
     );
     let verifier = Secret::new("v".repeat(43));
     let now = OffsetDateTime::now_utc();
@@ -248,6 +251,11 @@ async fn a_mapped_provider_reads_its_fields_and_refreshes() {
         .unwrap();
     assert_eq!((user.id.as_str(), user.username.as_str()), ("9", "nine"));
     assert_eq!(user.email.as_deref(), Some("nine@example.com"));
+    // Kept with the connection: the mapped fields, not the credential beside them.
+    assert_eq!(
+        user.record,
+        json!({ "id": "9", "username": "nine", "email": "nine@example.com" })
+    );
     assert_eq!(tokens.expires_at, Some(now + time::Duration::seconds(60)));
 
     // Refreshing: a provider that does not rotate keeps the old refresh token.
