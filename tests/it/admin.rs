@@ -141,6 +141,23 @@ pub async fn only_staff_get_in(env: &TestEnv) {
         token: token_of(&setup, "root", "read").await,
         setup: &setup,
     };
+    // Never granted without being asked for: a staff user's token with the default scopes
+    // cannot call the admin API.
+    let defaults = setup
+        .token(&format!(
+            "grant_type=password&username=root&password={PASSWORD}"
+        ))
+        .await
+        .json();
+    assert_eq!(defaults["scope"], "read write", "{defaults}");
+    let defaulted = Api {
+        token: defaults["access_token"].as_str().unwrap().into(),
+        setup: &setup,
+    };
+    defaulted
+        .call("GET", "/api/admin/users", None)
+        .await
+        .assert_oauth_error(403, "insufficient_scope");
     unscoped
         .call("GET", "/api/admin/users", None)
         .await

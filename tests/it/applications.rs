@@ -187,6 +187,59 @@ pub async fn invalid_applications_are_refused_with_their_reasons(env: &TestEnv) 
         // The form comes back with what was typed.
         assert!(reply.body.contains(r#"value="Shop""#));
     }
+    // One value per line (spaces separate values too, as in Django OAuth Toolkit): a bad
+    // line gets one message that names it.
+    let reply = register(
+        &mut alice,
+        &[
+            ("name", "Shop"),
+            ("grant_authorization_code", "on"),
+            (
+                "redirect_uris",
+                "https://shop.example/cb\r\nnot a uri\r\nhttps://shop.example/a https://shop.example/b",
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, 400, "{reply:?}");
+    let messages: Vec<&str> = reply
+        .body
+        .split("<li>")
+        .skip(1)
+        .map(|item| item.split("</li>").next().unwrap())
+        .collect();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(
+        messages[0].starts_with("Redirect URIs, line 2: "),
+        "{messages:?}"
+    );
+    let created = register(
+        &mut alice,
+        &[
+            ("name", "Shop"),
+            ("grant_authorization_code", "on"),
+            (
+                "redirect_uris",
+                "https://shop.example/cb\r\nhttps://shop.example/a https://shop.example/b\r\n",
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(created.status, 201, "{created:?}");
+    for uri in [
+        "https://shop.example/cb",
+        "https://shop.example/a",
+        "https://shop.example/b",
+    ] {
+        assert!(created.body.contains(uri), "{uri} in {}", created.body);
+    }
+    let delete = format!(
+        "/o/applications/{}/delete/",
+        between(&created.body, r#"href="/o/applications/"#, "/update/")
+    );
+    let confirm = alice.get(&delete).await;
+    assert_eq!(alice.submit(&confirm, &delete, &[]).await.status, 303);
+
     assert!(
         alice
             .get("/o/applications/")

@@ -76,6 +76,11 @@ impl<'a> Browser<'a> {
         reply
     }
 
+    /// The base URL of the server this browser talks to.
+    pub fn base_url(&self) -> &str {
+        &self.server.base_url
+    }
+
     pub async fn get(&mut self, path: &str) -> Reply {
         self.send("GET", path, None).await
     }
@@ -344,6 +349,82 @@ pub async fn authorization_code_flow_like_a_browser(env: &TestEnv) {
     reused.assert_oauth_error(400, "invalid_grant");
 }
 
+/// RFC 6749 §4.1.3: a code whose authorization request carried `redirect_uri` is exchanged
+/// only with that same `redirect_uri`; one whose request omitted it (the client's only
+/// registered URI) may be exchanged without.
+pub async fn the_code_exchange_repeats_the_requests_redirect_uri(env: &TestEnv) {
+    let setup = setup(env).await;
+    let mut browser = Browser::new(&setup.server);
+    // Logs alice in.
+    setup.consent_page(&mut browser).await;
+    let code_for = async |browser: &mut Browser<'_>, path: &str| {
+        let consent = browser.get(path).await;
+        assert_eq!(consent.status, 200, "{consent:?}");
+        let approved = browser
+            .submit(&consent, "/o/authorize/", &[("allow", "yes")])
+            .await;
+        let answer = query_of(location(&approved));
+        assert_eq!(answer["iss"], setup.server.base_url, "RFC 9207");
+        answer["code"].clone()
+    };
+    let exchange = |code: &str, redirect_uri: Option<&str>| {
+        let mut body = format!(
+            "grant_type=authorization_code&client_id={}&code={code}&code_verifier={VERIFIER}",
+            setup.public_client
+        );
+        if let Some(uri) = redirect_uri {
+            body.push_str("&redirect_uri=");
+            body.extend(url::form_urlencoded::byte_serialize(uri.as_bytes()));
+        }
+        body
+    };
+    let with_redirect = setup.authorize_path("");
+    let code = code_for(&mut browser, &with_redirect).await;
+    let refused = setup
+        .server
+        .post_form("/o/token/", &exchange(&code, None), None)
+        .await;
+    refused.assert_oauth_error(400, "invalid_grant");
+    assert!(
+        refused.json()["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("redirect_uri"),
+        "{refused:?}"
+    );
+    let code = code_for(&mut browser, &with_redirect).await;
+    let other = setup
+        .server
+        .post_form(
+            "/o/token/",
+            &exchange(&code, Some("http://127.0.0.1:9000/other")),
+            None,
+        )
+        .await;
+    other.assert_oauth_error(400, "invalid_grant");
+    let code = code_for(&mut browser, &with_redirect).await;
+    let tokens = setup
+        .server
+        .post_form("/o/token/", &exchange(&code, Some(REDIRECT)), None)
+        .await;
+    assert_eq!(tokens.status, 200, "{tokens:?}");
+
+    let without_redirect = with_redirect.replace(
+        &format!(
+            "&redirect_uri={}",
+            url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+        ),
+        "",
+    );
+    assert_ne!(without_redirect, with_redirect);
+    let code = code_for(&mut browser, &without_redirect).await;
+    let tokens = setup
+        .server
+        .post_form("/o/token/", &exchange(&code, None), None)
+        .await;
+    assert_eq!(tokens.status, 200, "{tokens:?}");
+}
+
 pub async fn pkce_failure_and_denial(env: &TestEnv) {
     let setup = setup(env).await;
     let mut browser = Browser::new(&setup.server);
@@ -378,8 +459,13 @@ pub async fn pkce_failure_and_denial(env: &TestEnv) {
         .await;
     let answer = query_of(location(&denied));
     assert_eq!(
-        (answer["error"].as_str(), answer["state"].as_str()),
-        ("access_denied", "xyz 123")
+        (
+            answer["error"].as_str(),
+            answer["state"].as_str(),
+            answer["iss"].as_str()
+        ),
+        ("access_denied", "xyz 123", setup.server.base_url.as_str()),
+        "RFC 9207: errors name the issuer too"
     );
     assert!(!answer.contains_key("code"));
 

@@ -3,7 +3,7 @@
 
 use std::process::Output;
 
-use crate::support::{TestEnv, assert_one_line_error, run_with_stdin, text};
+use crate::support::{Server, TestEnv, assert_one_line_error, run_with_stdin, text};
 
 fn check(env: &TestEnv) -> Output {
     env.run(&["check"], None)
@@ -80,5 +80,93 @@ pub async fn check_reports_what_config_and_database_disagree_about(env: &TestEnv
     assert_one_line_error(
         &check(env),
         "upstream.corp.issuer: required with preset \"oidc\"",
+    );
+}
+
+/// `warrant check` reads each OpenID Connect provider's discovery document, and reports a
+/// listener no client could use and settings that are allowed but dangerous.
+pub async fn check_reports_providers_issuer_and_footguns(env: &TestEnv) {
+    // Another Warrant plays the provider; like Django OAuth Toolkit it also serves its
+    // metadata under /o/, which names the issuer without /o.
+    let provider_env = TestEnv::sqlite();
+    let provider = Server::start(provider_env.command(&["serve"])).await;
+    let base = &provider.base_url;
+    let closed = crate::support::free_port();
+    let oidc = |key: &str, issuer: &str| {
+        format!(
+            "[upstream.{key}]\npreset = \"oidc\"\nissuer = \"{issuer}\"\nclient_id = \"c\"\nclient_secret = \"s\"\n"
+        )
+    };
+    let config = [
+        oidc("good", base),
+        oidc("dot", &format!("{base}/o")),
+        oidc("missing", &format!("{base}/nothing")),
+        oidc("down", &format!("http://127.0.0.1:{closed}")),
+        "[server]\naddress = \"0.0.0.0\"\n".to_owned(),
+        "[oauth2]\ndefault_scopes = [\"read\", \"admin\"]\n[oauth2.scopes]\nread = \"Read\"\nadmin = \"Admin API\"\n".to_owned(),
+    ]
+    .concat();
+    std::fs::write(env.dir.join("warrant.toml"), config).unwrap();
+    let mut command = env.command(&["check"]);
+    command.env("WARRANT_UPSTREAM__GITHUB__CLIENT_SECRET", "left-over");
+    let output = run_with_stdin(command, None);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    let has = |prefix: &str, needle: &str| {
+        lines
+            .iter()
+            .any(|line| line.starts_with(prefix) && line.contains(needle))
+    };
+    for expected in [
+        "server.issuer: required when server.address is 0.0.0.0",
+        &format!(
+            "upstream.dot: discovery failed: unexpected answer from {base}/o/.well-known/openid-configuration: it names the issuer \"{base}\", not the configured \"{base}/o\""
+        ),
+        &format!(
+            "upstream.missing: discovery failed: {base}/nothing/.well-known/openid-configuration answered HTTP 404"
+        ),
+        "(is the issuer right? A Django OAuth Toolkit issuer ends in /o)",
+        "upstream.down: discovery failed:",
+    ] {
+        assert!(has("problem: ", expected), "{expected:?} not in {stdout}");
+    }
+    assert!(!has("problem: ", "upstream.good"), "{stdout}");
+    assert!(
+        has("warning: ", "oauth2.default_scopes includes admin"),
+        "{stdout}"
+    );
+    assert!(
+        has(
+            "warning: ",
+            "WARRANT_UPSTREAM__GITHUB__CLIENT_SECRET is ignored: no [upstream.github] is configured"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        text(&output.stderr).starts_with("error: 4 problems found"),
+        "{output:?}"
+    );
+
+    // The left-over variable is a warning for every other command, never a stop.
+    let mut command = env.command(&["user", "list"]);
+    command.env("WARRANT_UPSTREAM__GITHUB__CLIENT_SECRET", "left-over");
+    let listed = run_with_stdin(command, None);
+    assert!(listed.status.success(), "{listed:?}");
+    assert!(
+        text(&listed.stderr).contains("WARRANT_UPSTREAM__GITHUB__CLIENT_SECRET is ignored"),
+        "{listed:?}"
+    );
+    // serve refuses a listener without an issuer (after the warnings).
+    let refused = env.run(&["serve"], None);
+    let stderr = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("error: server.issuer: required when server.address is 0.0.0.0"),
+        "{stderr}"
     );
 }

@@ -274,7 +274,7 @@ pub async fn bad_application_input_is_a_one_line_error(env: &TestEnv) {
         ),
         (
             &["--client-type", "confidential", "--grant", "magic"],
-            "unknown grant type \"magic\"",
+            "unknown grant type \"magic\": expected authorization_code, implicit, password, client_credentials, refresh_token or device_code",
         ),
         (
             &["--client-type", "public", "--grant", "client_credentials"],
@@ -334,8 +334,17 @@ pub async fn bad_config_values_name_the_key_and_the_file(env: &TestEnv) {
     bad_env.env("WARRANT_DATABASE__MAX_CONNECTIONS", "many");
     assert_one_line_error(
         &crate::support::run_with_stdin(bad_env, None),
-        "database.max_connections",
+        "database.max_connections: invalid type: found string \"many\", expected u32 (set by WARRANT_DATABASE__MAX_CONNECTIONS)",
     );
+
+    // A syntax error keeps its place in the file, on one line.
+    std::fs::write(env.dir.join("warrant.toml"), "[server]\nport = 80x\n").unwrap();
+    let output = env.run(&["app", "list"], None);
+    assert_one_line_error(
+        &output,
+        "invalid configuration: warrant.toml, line 2, column 10: ",
+    );
+    assert!(!text(&output.stderr).contains('|'), "{output:?}");
 
     std::fs::write(
         env.dir.join("warrant.toml"),
@@ -387,12 +396,55 @@ pub async fn bad_config_values_name_the_key_and_the_file(env: &TestEnv) {
         .unwrap();
         assert_one_line_error(&env.run(&["app", "list"], None), expected);
     }
-    std::fs::remove_file(env.dir.join("warrant.toml")).unwrap();
+    // A value from the environment names its variable, not the file.
+    std::fs::write(env.dir.join("warrant.toml"), "[server]\nport = 8000\n").unwrap();
     let mut bad_url = env.command(&["migrate"]);
     bad_url.env("WARRANT_DATABASE__URL", "mysql://x");
+    let output = crate::support::run_with_stdin(bad_url, None);
     assert_one_line_error(
-        &crate::support::run_with_stdin(bad_url, None),
-        "database.url",
+        &output,
+        "database.url: expected sqlite://PATH or postgres://…, got \"mysql://x\" (set by WARRANT_DATABASE__URL)",
+    );
+    assert!(!text(&output.stderr).contains("warrant.toml"), "{output:?}");
+    std::fs::write(
+        env.dir.join("warrant.toml"),
+        "[sync]\nserver_key = \"short\"\nclient_apps = [\"http://127.0.0.1:9/\"]\n",
+    )
+    .unwrap();
+    assert_one_line_error(
+        &env.run(&["app", "list"], None),
+        "sync.server_key: must be at least 16 characters (in warrant.toml)",
+    );
+    std::fs::remove_file(env.dir.join("warrant.toml")).unwrap();
+}
+
+/// A database that cannot be opened is one line: the database (never its password), the
+/// cause once, and what to check.
+pub async fn database_errors_name_the_database_and_what_to_check(env: &TestEnv) {
+    let closed = crate::support::free_port();
+    let mut refused = env.command(&["user", "list"]);
+    refused.env(
+        "WARRANT_DATABASE__URL",
+        format!("postgres://warrant:hunter2@127.0.0.1:{closed}/warrant"),
+    );
+    let output = crate::support::run_with_stdin(refused, None);
+    assert_one_line_error(
+        &output,
+        &format!(
+            "error: cannot open database postgres://warrant:redacted@127.0.0.1:{closed}/warrant: \
+             connection refused; check that PostgreSQL is running and listens at the host and port of the URL"
+        ),
+    );
+    assert!(!text(&output.stderr).contains("hunter2"));
+    let mut missing = env.command(&["user", "list"]);
+    missing.env(
+        "WARRANT_DATABASE__URL",
+        "sqlite:///no-such-warrant-dir/warrant.db",
+    );
+    assert_one_line_error(
+        &crate::support::run_with_stdin(missing, None),
+        "error: cannot open database sqlite:///no-such-warrant-dir/warrant.db: no such file or directory; \
+         check that the file's directory exists and this user may write to it",
     );
 }
 
@@ -413,6 +465,16 @@ pub async fn usage_errors_are_one_line_with_status_2(env: &TestEnv) {
         &["app", "create", "--client-type", "public"][..],
         &["user", "frobnicate"],
         &["--no-such-flag"],
+        &[
+            "app",
+            "create",
+            "--name",
+            "x",
+            "--client-type",
+            "other",
+            "--grant",
+            "password",
+        ],
     ] {
         let output = env.run(args, None);
         let stderr = text(&output.stderr);
@@ -422,6 +484,7 @@ pub async fn usage_errors_are_one_line_with_status_2(env: &TestEnv) {
             stderr.starts_with("error: ") && stderr.trim_end().ends_with("(see --help)"),
             "{stderr:?}"
         );
+        assert_eq!(stderr.matches("help").count(), 1, "said once: {stderr:?}");
     }
     let missing = text(
         &env.run(&["app", "create", "--client-type", "public"], None)

@@ -57,6 +57,15 @@ async fn decide(server: &Server, complete: &str, decision: &str) -> Reply {
     let confirm = browser.get(&path_of(complete)).await;
     assert_eq!(confirm.status, 200, "{confirm:?}");
     assert!(confirm.body.contains("Living-room TV"), "{}", confirm.body);
+    // RFC 8628 §5.4: the user compares the code with the one on the device.
+    let user_code = url::Url::parse(complete)
+        .unwrap()
+        .query_pairs()
+        .find(|(name, _)| name == "user_code")
+        .unwrap()
+        .1
+        .into_owned();
+    assert!(confirm.body.contains(&user_code), "{}", confirm.body);
     browser
         .submit(&confirm, "/o/device/", &[("decision", decision)])
         .await
@@ -180,8 +189,9 @@ pub async fn polling_answers_follow_rfc_8628(env: &TestEnv) {
         .submit(&page, "/o/device/", &[("user_code", &typed)])
         .await;
     assert!(
-        confirm.body.contains("Living-room TV"),
-        "typed in lower case"
+        confirm.body.contains("Living-room TV") && confirm.body.contains(&typed.to_uppercase()),
+        "typed in lower case, shown as the device shows it: {}",
+        confirm.body
     );
 
     let refused = server
@@ -194,4 +204,76 @@ pub async fn polling_answers_follow_rfc_8628(env: &TestEnv) {
         metadata["device_authorization_endpoint"],
         format!("{}/o/device_authorization/", server.base_url)
     );
+}
+
+/// The claims of a JWT, unverified (the OpenID Connect tests verify signatures).
+fn jwt_claims(token: &str) -> Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// A device asking for `openid` gets ID tokens that say when the approving user logged
+/// in, after refreshes too.
+pub async fn device_id_tokens_carry_the_users_login_time(env: &TestEnv) {
+    let setup = setup(env, "1").await;
+    let server = &setup.server;
+    let codes = server
+        .post_form(
+            "/o/device_authorization/",
+            &format!("client_id={}&scope=openid", setup.client_id),
+            None,
+        )
+        .await
+        .json();
+    let before_login = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap();
+    let done = decide(
+        server,
+        codes["verification_uri_complete"].as_str().unwrap(),
+        "allow",
+    )
+    .await;
+    assert!(done.body.contains("is connected"), "{}", done.body);
+    let tokens = server
+        .post_form(
+            "/o/token/",
+            &format!(
+                "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code={}&client_id={}",
+                codes["device_code"].as_str().unwrap(),
+                setup.client_id
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(tokens.status, 200, "{tokens:?}");
+    let tokens = tokens.json();
+    let claims = jwt_claims(tokens["id_token"].as_str().unwrap());
+    let auth_time = claims["auth_time"].as_i64().expect("auth_time");
+    assert!(
+        (before_login..=claims["iat"].as_i64().unwrap()).contains(&auth_time),
+        "{claims}"
+    );
+    let refreshed = server
+        .post_form(
+            "/o/token/",
+            &format!(
+                "grant_type=refresh_token&refresh_token={}&client_id={}",
+                tokens["refresh_token"].as_str().unwrap(),
+                setup.client_id
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(refreshed.status, 200, "{refreshed:?}");
+    let claims = jwt_claims(refreshed.json()["id_token"].as_str().unwrap());
+    assert_eq!(claims["auth_time"].as_i64(), Some(auth_time), "{claims}");
 }

@@ -157,6 +157,7 @@ mod device_suite {
     on_both_databases!(device:
         the_oauth2_crate_completes_the_device_flow,
         polling_answers_follow_rfc_8628,
+        device_id_tokens_carry_the_users_login_time,
     );
 }
 
@@ -204,6 +205,7 @@ mod profile_suite {
 mod browser_suite {
     on_both_databases!(browser:
         authorization_code_flow_like_a_browser,
+        the_code_exchange_repeats_the_requests_redirect_uri,
         pkce_failure_and_denial,
         forms_without_csrf_token_are_403,
         open_redirects_are_refused,
@@ -227,6 +229,16 @@ async fn bad_config_values_name_the_key_and_the_file() {
 }
 
 #[tokio::test]
+async fn check_reports_providers_issuer_and_footguns() {
+    check::check_reports_providers_issuer_and_footguns(&support::TestEnv::sqlite()).await;
+}
+
+#[tokio::test]
+async fn database_errors_name_the_database_and_what_to_check() {
+    cli::database_errors_name_the_database_and_what_to_check(&support::TestEnv::sqlite()).await;
+}
+
+#[tokio::test]
 async fn usage_errors_are_one_line_with_status_2() {
     cli::usage_errors_are_one_line_with_status_2(&support::TestEnv::sqlite()).await;
 }
@@ -244,6 +256,16 @@ async fn serve_without_secret_key_fails_unless_dev_mode() {
 #[tokio::test]
 async fn dev_mode_generates_the_secret_key_once() {
     serve::dev_mode_generates_the_secret_key_once(&support::TestEnv::sqlite()).await;
+}
+
+#[tokio::test]
+async fn a_busy_port_fails_before_anything_is_made() {
+    serve::a_busy_port_fails_before_anything_is_made(&support::TestEnv::sqlite()).await;
+}
+
+#[tokio::test]
+async fn commands_find_the_development_key() {
+    serve::commands_find_the_development_key(&support::TestEnv::sqlite()).await;
 }
 
 mod postgres {

@@ -43,6 +43,8 @@ async fn setup(env: &TestEnv) -> Setup {
             "public",
             "--grant",
             "authorization_code",
+            "--grant",
+            "refresh_token",
             "--redirect-uri",
             REDIRECT,
             "--post-logout-redirect-uri",
@@ -119,6 +121,7 @@ impl RelyingParty {
 struct SignIn {
     id_token: CoreIdToken,
     access_token: openidconnect::AccessToken,
+    refresh_token: openidconnect::RefreshToken,
     nonce: Nonce,
 }
 
@@ -150,6 +153,8 @@ async fn sign_in_with(browser: &mut Browser<'_>, rp: &RelyingParty) -> SignIn {
         .await;
     let answer = query_of(location(&approved));
     assert_eq!(answer.get("state"), Some(state.secret()));
+    // RFC 9207: the answer names its issuer.
+    assert_eq!(answer.get("iss"), Some(&browser.base_url().to_owned()));
 
     let tokens = client
         .exchange_code(AuthorizationCode::new(answer["code"].clone()))
@@ -161,6 +166,7 @@ async fn sign_in_with(browser: &mut Browser<'_>, rp: &RelyingParty) -> SignIn {
     SignIn {
         id_token: tokens.id_token().expect("an ID token").clone(),
         access_token: tokens.access_token().clone(),
+        refresh_token: tokens.refresh_token().expect("a refresh token").clone(),
         nonce,
     }
 }
@@ -208,6 +214,30 @@ pub async fn the_openidconnect_crate_signs_in_with_each_algorithm(env: &TestEnv)
             "alice",
             "sub is not the username"
         );
+
+        // A relying party that enforces a max_age (openid-client's default_max_age) needs
+        // auth_time in every ID token, refreshed ones too (OIDC Core §12.2).
+        let needs_auth_time = client
+            .id_token_verifier()
+            .set_allowed_algs([algorithm.clone()])
+            .set_auth_time_verifier_fn(|auth_time| {
+                auth_time.map(drop).ok_or_else(|| "no auth_time".to_owned())
+            });
+        let refreshed = client
+            .exchange_refresh_token(&first.refresh_token)
+            .unwrap()
+            .request_async(&oauth2_http)
+            .await
+            .unwrap_or_else(|e| panic!("refresh refused: {e:?}"));
+        let refreshed_claims = refreshed
+            .id_token()
+            .expect("a refreshed ID token")
+            .claims(&needs_auth_time, |nonce: Option<&Nonce>| match nonce {
+                None => Ok(()),
+                Some(_) => Err("a refreshed ID token repeats the nonce".to_owned()),
+            })
+            .unwrap_or_else(|e| panic!("{algorithm:?}: the refreshed ID token is refused: {e:?}"));
+        assert_eq!(refreshed_claims.auth_time(), claims.auth_time());
     }
 }
 
@@ -324,6 +354,10 @@ pub async fn discovery_jwks_and_userinfo_over_http(env: &TestEnv) {
         );
     }
     assert_eq!(document["issuer"], server.base_url);
+    assert_eq!(
+        document["authorization_response_iss_parameter_supported"],
+        true
+    );
     assert_eq!(
         document["userinfo_endpoint"],
         format!("{}/o/userinfo/", server.base_url)
@@ -501,6 +535,7 @@ pub async fn implicit_and_hybrid_id_tokens_verify(env: &TestEnv) {
         .url();
     let answer = approve_in_browser(&setup.server, &url).await;
     assert_eq!(answer.get("state"), Some(state.secret()));
+    assert_eq!(answer.get("iss"), Some(&setup.server.base_url), "RFC 9207");
     let id_token = CoreIdToken::from_str(&answer["id_token"]).unwrap();
     let claims = id_token
         .claims(&verifier, &nonce)
@@ -529,6 +564,7 @@ pub async fn implicit_and_hybrid_id_tokens_verify(env: &TestEnv) {
         .set_pkce_challenge(challenge)
         .url();
     let answer = approve_in_browser(&setup.server, &url).await;
+    assert_eq!(answer.get("iss"), Some(&setup.server.base_url), "RFC 9207");
     let id_token = CoreIdToken::from_str(&answer["id_token"]).unwrap();
     let claims = id_token
         .claims(&verifier, &nonce)

@@ -114,17 +114,27 @@ pub async fn dev_mode_generates_the_secret_key_once(env: &TestEnv) {
         command.env_remove("WARRANT_SECRET_KEY");
         command
     };
-    drop(Server::start(dev()).await);
+    let server = Server::start(dev()).await;
     let first = std::fs::read_to_string(&key_file).unwrap();
     assert!(first.trim().len() >= 32);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        // Secrets at rest: readable by the owner only (the database holds sealed keys).
+        for name in [
+            "warrant.secret_key",
+            "warrant.db",
+            "warrant.db-wal",
+            "warrant.db-shm",
+        ] {
+            let mode = std::fs::metadata(env.dir.join(name))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{name}: {mode:o}");
+        }
     }
+    drop(server);
     drop(Server::start(dev()).await);
     assert_eq!(
         std::fs::read_to_string(&key_file).unwrap(),
@@ -186,4 +196,52 @@ pub async fn demo_prints_commands_that_work_as_pasted(env: &TestEnv) {
     let path = &authorize[authorize.find("/o/authorize/").unwrap()..];
     let (status, body) = server.get(path).await;
     assert_eq!(status, 303, "{body}");
+}
+
+/// What stops `serve` is checked before anything is made: a port in use is named, and
+/// neither a database nor a development key is left behind.
+pub async fn a_busy_port_fails_before_anything_is_made(env: &TestEnv) {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let mut command = env.command(&["serve", "--dev"]);
+    command
+        .env_remove("WARRANT_SECRET_KEY")
+        .env("WARRANT_SERVER__PORT", port.to_string());
+    assert_one_line_error(
+        &crate::support::run_with_stdin(command, None),
+        &format!("server.port: cannot listen on 127.0.0.1:{port}"),
+    );
+    let left: Vec<_> = std::fs::read_dir(&env.dir).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// After `serve --dev` made its key, the other commands find it as they find the database;
+/// only `serve` needs `--dev` to run on it.
+pub async fn commands_find_the_development_key(env: &TestEnv) {
+    let without_key = |args: &[&str]| {
+        let mut command = env.command(args);
+        command.env_remove("WARRANT_SECRET_KEY");
+        crate::support::run_with_stdin(command, None)
+    };
+    let listed = without_key(&["keys", "list"]);
+    assert!(listed.status.success(), "listing needs no key: {listed:?}");
+    let mut dev = env.command(&["serve", "--dev"]);
+    dev.env_remove("WARRANT_SECRET_KEY");
+    drop(Server::start(dev).await);
+    for args in [
+        &["keys", "rotate", "--algorithm", "ES256"][..],
+        &["keys", "list"],
+        &["check"],
+    ] {
+        let output = without_key(args);
+        assert!(output.status.success(), "{args:?}: {output:?}");
+    }
+    let key_file = env.dir.join("warrant.secret_key");
+    assert_one_line_error(
+        &without_key(&["serve"]),
+        &format!(
+            "pass --dev to use the development key in {}",
+            key_file.display()
+        ),
+    );
 }

@@ -140,13 +140,15 @@ impl TestEnv {
         let user = store.user_by_username(&username).await.unwrap().unwrap();
         let connection = warrant_model::NewUpstreamConnection {
             user_id: user.id,
-            provider: warrant_model::ProviderKey::parse(provider).unwrap(),
-            provider_user_id: "1".into(),
-            access_token: warrant_model::Sealed::from_bytes(vec![0]),
-            refresh_token: None,
-            access_token_expires_at: None,
-            extra_data: "{}".into(),
-            created_at: warrant_model::Timestamp::now_utc(),
+            account: warrant_model::UpstreamAccount {
+                provider: warrant_model::ProviderKey::parse(provider).unwrap(),
+                provider_user_id: "1".into(),
+                access_token: warrant_model::Sealed::from_bytes(vec![0]),
+                refresh_token: None,
+                access_token_expires_at: None,
+                extra_data: "{}".into(),
+                created_at: warrant_model::Timestamp::now_utc(),
+            },
         };
         store.create_connection(&connection).await.unwrap();
         store.close().await;

@@ -275,6 +275,14 @@ pub async fn malformed_requests_are_400_never_500(env: &TestEnv) {
     for (body, code) in cases {
         setup.token(body).await.assert_oauth_error(400, code);
     }
+    let unknown_scope = setup
+        .token("grant_type=client_credentials&scope=read%20admin")
+        .await;
+    assert_eq!(
+        unknown_scope.json()["error_description"],
+        "unknown scope \"admin\" requested",
+        "names the scope"
+    );
     let doubled = format!(
         "grant_type=client_credentials&client_id={}&client_secret={}",
         setup.client_id, setup.secret

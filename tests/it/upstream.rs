@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::time::Duration;
 
-use warrant_generators::{PasswordHasher, SealingKey};
+use warrant_generators::SealingKey;
 use warrant_model::{Secret, Timestamp, UpstreamConnection, Username};
 use warrant_storage::SyncTo;
 use warrant_upstream::{
@@ -331,7 +331,6 @@ async fn fresh_access_tokens_are_refreshed(env: &TestEnv, sites: &Sites, key: &s
     let accounts = Accounts {
         store: &*store,
         sealing: &sealing,
-        hasher: &PasswordHasher::new(1000).unwrap(),
         client_apps: &[],
     };
     let http = HyperClient::new(Duration::from_secs(5)).unwrap();
@@ -545,6 +544,19 @@ pub async fn forged_and_replayed_callbacks_are_refused(env: &TestEnv) {
     );
     assert_eq!(ursula.who().await, Err(401));
 
+    // RFC 9207: the provider names itself in its answer (it says so in its metadata). An
+    // answer naming another issuer (a mix-up attack), or none, is refused before its code
+    // is used.
+    assert_eq!(query_of(&callback)["iss"], sites.provider.base_url);
+    for iss in [Some("http://evil.example"), None] {
+        let authorize = start(&mut ursula).await;
+        let callback = ursula.through_provider(&authorize).await;
+        let mixed_up = with_param(&callback, "iss", iss);
+        let refused = ursula.at_warrant.get(&path_of(&mixed_up)).await;
+        assert_page(&refused, 400, "This answer did not come from Corp SSO.");
+        assert_eq!(ursula.who().await, Err(401), "{iss:?}");
+    }
+
     // A genuine callback opened in another browser does nothing; in this one, it logs in.
     let authorize = start(&mut ursula).await;
     let callback = ursula.through_provider(&authorize).await;
@@ -577,10 +589,12 @@ pub async fn forged_and_replayed_callbacks_are_refused(env: &TestEnv) {
     // The provider's refusal, passed back with this flow's state.
     let authorize = start(&mut ursula).await;
     let state = &query_of(&authorize)["state"];
+    let iss: String =
+        url::form_urlencoded::byte_serialize(sites.provider.base_url.as_bytes()).collect();
     let denied = ursula
         .at_warrant
         .get(&format!(
-            "/oauth/{OIDC}/callback/?error=access_denied&state={state}"
+            "/oauth/{OIDC}/callback/?error=access_denied&state={state}&iss={iss}"
         ))
         .await;
     assert_page(&denied, 400, "Corp SSO did not log you in (access_denied).");
@@ -606,4 +620,21 @@ pub async fn forged_and_replayed_callbacks_are_refused(env: &TestEnv) {
         (anonymous.status, location(&anonymous)),
         (303, "/accounts/login/?next=%2Faccounts%2Fconnections%2F")
     );
+}
+
+/// `url` with the query parameter `name` set to `value`, or removed.
+fn with_param(url: &str, name: &str, value: Option<&str>) -> String {
+    let mut url = url::Url::parse(url).unwrap();
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .into_owned()
+        .filter(|(key, _)| key != name)
+        .collect();
+    let mut query = url.query_pairs_mut();
+    query.clear().extend_pairs(kept);
+    if let Some(value) = value {
+        query.append_pair(name, value);
+    }
+    drop(query);
+    url.into()
 }

@@ -158,6 +158,8 @@ pub struct AuthorizationRequest {
     pub application: Application,
     /// Where the answer goes (exactly one of the registered URIs).
     pub redirect_uri: RedirectUri,
+    /// Whether the request named `redirect_uri` (then the token request must repeat it).
+    pub redirect_uri_included: bool,
     /// Code or token.
     pub response_type: ResponseType,
     /// Requested scopes (the defaults when none were named).
@@ -176,27 +178,6 @@ pub struct AuthorizationRequest {
     pub max_age: Option<time::Duration>,
     /// OpenID Connect `login_hint`.
     pub login_hint: Option<String>,
-}
-
-impl AuthorizationRequest {
-    /// `error` sent back to the client, with `state`.
-    pub fn refuse(&self, error: OAuthError) -> AuthorizationRejection {
-        AuthorizationRejection::Redirect {
-            location: self.error_location(&error),
-            error,
-        }
-    }
-
-    /// Where the client receives `error`: its redirect URI, with `state`, in the query or
-    /// the fragment as its answer would be.
-    fn error_location(&self, error: &OAuthError) -> String {
-        error_location(
-            &self.redirect_uri,
-            error,
-            self.state.as_deref(),
-            self.response_type.in_fragment(),
-        )
-    }
 }
 
 /// Why an authorization request failed, and so how to answer.
@@ -243,7 +224,7 @@ impl Engine<'_> {
             .as_deref()
             .is_some_and(|text| text.split(' ').any(|v| v == "token" || v == "id_token"));
         let redirect = |error: OAuthError| AuthorizationRejection::Redirect {
-            location: error_location(&redirect_uri, &error, params.state.as_deref(), fragment),
+            location: self.error_location(&redirect_uri, &error, params.state.as_deref(), fragment),
             error,
         };
         let response_type = match params.response_type.as_deref() {
@@ -320,6 +301,7 @@ impl Engine<'_> {
         Ok(AuthorizationRequest {
             application,
             redirect_uri,
+            redirect_uri_included: params.redirect_uri.is_some(),
             response_type,
             scope,
             state: params.state.clone(),
@@ -349,9 +331,10 @@ impl Engine<'_> {
         let user = match session {
             Some((user, auth_time)) if !request.prompt.login && recent_enough(auth_time) => user,
             _ if request.prompt.none => {
-                return Err(request.refuse(OAuthError::LoginRequired(
-                    "the user is not logged in".into(),
-                )));
+                return Err(self.refuse(
+                    request,
+                    OAuthError::LoginRequired("the user is not logged in".into()),
+                ));
             }
             _ => return Ok(NextStep::LogIn),
         };
@@ -359,13 +342,14 @@ impl Engine<'_> {
             || self
                 .needs_consent(request, user)
                 .await
-                .map_err(|e| request.refuse(e))?;
+                .map_err(|e| self.refuse(request, e))?;
         match (ask, request.prompt.none) {
             (false, _) => Ok(NextStep::Answer),
             (true, false) => Ok(NextStep::Consent),
-            (true, true) => Err(request.refuse(OAuthError::ConsentRequired(
-                "the user has not consented to this request".into(),
-            ))),
+            (true, true) => Err(self.refuse(
+                request,
+                OAuthError::ConsentRequired("the user has not consented to this request".into()),
+            )),
         }
     }
 
@@ -488,6 +472,7 @@ impl Engine<'_> {
                     application_id: request.application.id,
                     user_id: user.id,
                     redirect_uri: request.redirect_uri.clone(),
+                    redirect_uri_included: request.redirect_uri_included,
                     scope: request.scope.clone(),
                     code_challenge: request.code_challenge.clone(),
                     nonce: request.nonce.clone(),
@@ -501,18 +486,82 @@ impl Engine<'_> {
         if let Some(state) = &request.state {
             answer.push(("state", state.clone()));
         }
-        Ok(location(
+        Ok(self.location(
             &request.redirect_uri,
-            &answer,
+            answer,
             request.response_type.in_fragment(),
         ))
     }
 
     /// The user refused: `access_denied` back to the client.
     pub fn deny(&self, request: &AuthorizationRequest) -> String {
-        request.error_location(&OAuthError::AccessDenied(
-            "the resource owner denied the request".into(),
-        ))
+        let error = OAuthError::AccessDenied("the resource owner denied the request".into());
+        self.request_error_location(request, &error)
+    }
+
+    /// `error` sent back to the client of `request`.
+    pub fn refuse(
+        &self,
+        request: &AuthorizationRequest,
+        error: OAuthError,
+    ) -> AuthorizationRejection {
+        AuthorizationRejection::Redirect {
+            location: self.request_error_location(request, &error),
+            error,
+        }
+    }
+
+    /// Where the client of `request` receives `error`: in the query or the fragment as its
+    /// answer would be, with `state`.
+    fn request_error_location(&self, request: &AuthorizationRequest, error: &OAuthError) -> String {
+        self.error_location(
+            &request.redirect_uri,
+            error,
+            request.state.as_deref(),
+            request.response_type.in_fragment(),
+        )
+    }
+
+    fn error_location(
+        &self,
+        redirect_uri: &RedirectUri,
+        error: &OAuthError,
+        state: Option<&str>,
+        fragment: bool,
+    ) -> String {
+        let mut pairs = vec![("error", error.code().to_owned())];
+        if let Some(description) = error.description() {
+            pairs.push(("error_description", description.to_owned()));
+        }
+        if let Some(state) = state {
+            pairs.push(("state", state.to_owned()));
+        }
+        self.location(redirect_uri, pairs, fragment)
+    }
+
+    /// `redirect_uri` with `pairs` and the issuer (RFC 9207 `iss`, against mix-up attacks)
+    /// added to its query (keeping the query it has, RFC 6749 §3.1.2) or set as its
+    /// fragment. Every authorization response, answer or error, is made here.
+    fn location(
+        &self,
+        redirect_uri: &RedirectUri,
+        mut pairs: Vec<(&str, String)>,
+        fragment: bool,
+    ) -> String {
+        pairs.push(("iss", self.settings.issuer.clone()));
+        let Ok(mut url) = Url::parse(redirect_uri.as_str()) else {
+            // Registered URIs are parsed with the same parser, so this cannot happen.
+            return redirect_uri.as_str().to_owned();
+        };
+        if fragment {
+            let encoded = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&pairs)
+                .finish();
+            url.set_fragment(Some(&encoded));
+        } else {
+            url.query_pairs_mut().extend_pairs(&pairs);
+        }
+        url.into()
     }
 
     /// Adds `scope` to what `user` has consented to for `application`.
@@ -567,38 +616,4 @@ fn registered_redirect(
             )),
         },
     }
-}
-
-fn error_location(
-    redirect_uri: &RedirectUri,
-    error: &OAuthError,
-    state: Option<&str>,
-    fragment: bool,
-) -> String {
-    let mut pairs = vec![("error", error.code().to_owned())];
-    if let Some(description) = error.description() {
-        pairs.push(("error_description", description.to_owned()));
-    }
-    if let Some(state) = state {
-        pairs.push(("state", state.to_owned()));
-    }
-    location(redirect_uri, &pairs, fragment)
-}
-
-/// `redirect_uri` with `pairs` added to its query (keeping the query it has, RFC 6749
-/// §3.1.2) or set as its fragment.
-fn location(redirect_uri: &RedirectUri, pairs: &[(&str, String)], fragment: bool) -> String {
-    let Ok(mut url) = Url::parse(redirect_uri.as_str()) else {
-        // Registered URIs are parsed with the same parser, so this cannot happen.
-        return redirect_uri.as_str().to_owned();
-    };
-    if fragment {
-        let encoded = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(pairs)
-            .finish();
-        url.set_fragment(Some(&encoded));
-    } else {
-        url.query_pairs_mut().extend_pairs(pairs);
-    }
-    url.into()
 }

@@ -30,6 +30,9 @@ pub struct DeviceCodes {
 /// A pending device authorization the user is asked about, with its client.
 #[derive(Debug, Clone)]
 pub struct PendingDevice {
+    /// The code the user typed, normalised: the page shows it, so the user can compare it
+    /// with the device's (RFC 8628 §5.4).
+    pub user_code: UserCode,
     /// The authorization.
     pub device: DeviceAuthorization,
     /// The client that asked.
@@ -112,23 +115,28 @@ impl Engine<'_> {
             .map_err(OAuthError::from)?
             .ok_or(DeviceCodeRejection::UnknownOrExpired)?;
         Ok(PendingDevice {
+            user_code: code,
             device,
             application,
         })
     }
 
     /// Records the user's decision on the authorization with the code they typed; `true`
-    /// approves (and remembers the consent), `false` refuses.
+    /// approves (and remembers the consent), `false` refuses. `auth_time` is when the user
+    /// logged in, for the device's ID tokens.
     pub async fn decide_device(
         &self,
         typed: &str,
-        user: &User,
+        (user, auth_time): (&User, OffsetDateTime),
         approve: bool,
         now: OffsetDateTime,
     ) -> Result<PendingDevice, DeviceCodeRejection> {
         let pending = self.pending_device(typed, now).await?;
         let decision = if approve {
-            DeviceDecision::Approve(user.id)
+            DeviceDecision::Approve {
+                user: user.id,
+                auth_time,
+            }
         } else {
             DeviceDecision::Deny
         };
@@ -201,7 +209,10 @@ impl Engine<'_> {
                     family: None,
                     authorization_code_id: None,
                     refresh: true,
-                    openid: Some(Authentication::default()),
+                    openid: Some(Authentication {
+                        nonce: None,
+                        auth_time: device.auth_time,
+                    }),
                 };
                 self.issue_tokens(issue, now).await
             }

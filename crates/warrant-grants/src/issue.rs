@@ -28,7 +28,7 @@ pub struct TokenResponse {
 }
 
 /// What an ID token issued with the tokens says about the authentication.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Authentication {
     /// The authorization request's `nonce`.
     pub nonce: Option<String>,
@@ -80,6 +80,7 @@ impl Engine<'_> {
             signer,
         };
         let access_token = self.generators.new_access_token(&context)?;
+        let auth_time = issue.openid.as_ref().and_then(|a| a.auth_time);
         // Signed before anything is stored, so a missing key leaves no orphan tokens.
         let id_token = match (issue.openid, issue.user) {
             (Some(authentication), Some(user)) if is_openid(&issue.scope) => Some(
@@ -131,6 +132,8 @@ impl Engine<'_> {
                     scope: issue.scope.clone(),
                     family,
                     access_token_id: Some(stored.id),
+                    // For the ID tokens of later refreshes.
+                    auth_time,
                     created_at: now,
                     expires_at: self
                         .settings
@@ -159,13 +162,13 @@ impl Engine<'_> {
         requested: Option<&ScopeSet>,
     ) -> Result<ScopeSet, OAuthError> {
         match requested {
-            Some(scope) if !scope.is_empty() => {
-                if self.settings.scopes.offers(scope) {
-                    Ok(scope.clone())
-                } else {
-                    Err(OAuthError::InvalidScope("unknown scope requested".into()))
-                }
-            }
+            Some(scope) if !scope.is_empty() => match self.settings.scopes.first_unknown(scope) {
+                None => Ok(scope.clone()),
+                Some(unknown) => Err(OAuthError::InvalidScope(format!(
+                    "unknown scope {:?} requested",
+                    unknown.as_str()
+                ))),
+            },
             _ => Ok(self.settings.scopes.defaults().clone()),
         }
     }

@@ -88,7 +88,7 @@ pub use oauth_error::OAuthError;
 pub use oidc::{OIDC_SCOPES, OPENID, id_token_algorithm, subject, user_claims, userinfo};
 pub use origins::AllowedOrigins;
 pub use revoke::TokenTypeHint;
-pub use settings::{GrantSettings, ScopeCatalog};
+pub use settings::{ADMIN_SCOPE, GrantSettings, ScopeCatalog};
 pub use sync::{ClientAppStatus, sync_status, user_record};
 pub use token::TokenRequest;
 pub use users::{

@@ -71,7 +71,7 @@ pub(crate) struct IdTokenFacts<'a> {
     pub user: &'a User,
     pub scope: &'a ScopeSet,
     pub nonce: Option<&'a str>,
-    /// When the user authenticated, if known (not carried through refreshes).
+    /// When the user authenticated, if known.
     pub auth_time: Option<OffsetDateTime>,
     /// The access token issued with it (`at_hash`).
     pub access_token: Option<&'a Secret<String>>,

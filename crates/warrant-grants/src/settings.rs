@@ -12,7 +12,28 @@ pub struct ScopeCatalog {
     defaults: ScopeSet,
 }
 
+/// The scope of Warrant's admin API (`/api/admin/`). It is never among the scopes granted
+/// by default: a token carries it only when the request named it.
+pub const ADMIN_SCOPE: &str = "admin";
+
 impl ScopeCatalog {
+    /// A catalog that grants every scope it offers when a request names none, except
+    /// [`ADMIN_SCOPE`] (Django OAuth Toolkit's `DEFAULT_SCOPES = ["__all__"]`, made safe).
+    pub fn granting_all_but_admin(descriptions: BTreeMap<Scope, String>) -> Self {
+        let defaults = descriptions
+            .keys()
+            .filter(|scope| scope.as_str() != ADMIN_SCOPE)
+            .cloned()
+            .collect();
+        Self::new(descriptions, defaults)
+    }
+
+    /// Whether a request that names no scope gets [`ADMIN_SCOPE`]: only when an operator
+    /// listed it in `default_scopes`, which `serve` and `warrant check` warn about.
+    pub fn grants_admin_by_default(&self) -> bool {
+        self.defaults.contains_name(ADMIN_SCOPE)
+    }
+
     /// A catalog; default scopes outside it are dropped.
     pub fn new(descriptions: BTreeMap<Scope, String>, defaults: ScopeSet) -> Self {
         let defaults = defaults
@@ -26,10 +47,10 @@ impl ScopeCatalog {
         }
     }
 
-    /// Whether every scope of `set` is offered.
-    pub fn offers(&self, set: &ScopeSet) -> bool {
+    /// The first scope of `set` that is not offered, if any.
+    pub fn first_unknown<'a>(&self, set: &'a ScopeSet) -> Option<&'a Scope> {
         set.iter()
-            .all(|scope| self.descriptions.contains_key(scope))
+            .find(|scope| !self.descriptions.contains_key(*scope))
     }
 
     /// The scopes granted when a request names none.

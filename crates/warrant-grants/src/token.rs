@@ -188,16 +188,26 @@ impl Engine<'_> {
         if code.expires_at <= now {
             return Err(OAuthError::invalid_grant("authorization code expired"));
         }
-        let redirect_matches = match redirect_uri {
-            Some(uri) => *uri == code.redirect_uri,
-            // Omitting it is allowed only where the authorization request could omit it too:
-            // exactly one registered redirect URI.
-            None => application.redirect_uris == [code.redirect_uri.clone()],
-        };
-        if !redirect_matches {
-            return Err(OAuthError::invalid_grant(
-                "redirect_uri does not match the authorization request",
-            ));
+        match redirect_uri {
+            Some(uri) if *uri != code.redirect_uri => {
+                return Err(OAuthError::invalid_grant(
+                    "redirect_uri does not match the authorization request",
+                ));
+            }
+            Some(_) => {}
+            // RFC 6749 §4.1.3: required when the authorization request included it; else
+            // that request went to the application's only registered URI.
+            None if code.redirect_uri_included => {
+                return Err(OAuthError::invalid_grant(
+                    "redirect_uri is required: the authorization request included it",
+                ));
+            }
+            None if application.redirect_uris != [code.redirect_uri.clone()] => {
+                return Err(OAuthError::invalid_grant(
+                    "redirect_uri does not match the authorization request",
+                ));
+            }
+            None => {}
         }
         pkce::verify(code.code_challenge.as_ref(), code_verifier)?;
         let user = self.active_user(Some(code.user_id)).await?;
@@ -264,9 +274,12 @@ impl Engine<'_> {
             family: Some(token.family.clone()),
             authorization_code_id: None,
             refresh: self.settings.rotate_refresh_tokens,
-            // OIDC Core §12.2: a refreshed ID token; the original nonce and authentication
-            // time are not kept with the refresh token.
-            openid: Some(Authentication::default()),
+            // OIDC Core §12.2: a refreshed ID token has the original authentication time
+            // (kept with each refresh token of the grant) and no nonce.
+            openid: Some(Authentication {
+                nonce: None,
+                auth_time: token.auth_time,
+            }),
         };
         let mut response = self.issue_tokens(issue, now).await?;
         if !self.settings.rotate_refresh_tokens {

@@ -11,7 +11,7 @@ use warrant_grants::{DeviceCodeRejection, PendingDevice};
 use crate::AppState;
 use crate::accounts::{PageForm, PageOrRedirect};
 use crate::html::{Page, escape, hidden};
-use crate::pages::{logged_in, scope_items};
+use crate::pages::{logged_in, login_redirect, scope_items};
 use crate::session::{CurrentUser, csrf_token};
 
 pub(crate) fn routes() -> Vec<Route> {
@@ -33,17 +33,21 @@ fn code_form(csrf: &str, message: Option<&str>) -> Page {
     Page::new(Status::Ok, "Connect a device", body)
 }
 
-/// The question about a pending request.
-fn confirmation(state: &AppState, csrf: &str, typed: &str, pending: &PendingDevice) -> Page {
+/// The question about a pending request, with the code being approved so the user can
+/// compare it with the one on their device (RFC 8628 §5.4: a code seen elsewhere must not
+/// be approved by mistake).
+fn confirmation(state: &AppState, csrf: &str, pending: &PendingDevice) -> Page {
     let scopes = scope_items(&state.settings, &pending.device.scope);
     let body = format!(
         r#"<p>A device using <strong>{app}</strong> wants to access your account with these permissions:</p>
 <ul>{scopes}</ul>
+<p>Allow only if your device shows this code: <strong class="user-code">{shown}</strong></p>
 <form method="post" action="/o/device/">{csrf}{code}
 <button type="submit" name="decision" value="allow">Allow</button><button type="submit" name="decision" value="deny">Deny</button></form>"#,
         app = escape(&pending.application.name),
+        shown = escape(&pending.user_code.display()),
         csrf = hidden("csrf_token", csrf),
-        code = hidden("user_code", typed),
+        code = hidden("user_code", pending.user_code.as_str()),
     );
     Page::new(Status::Ok, "Connect a device", body)
 }
@@ -57,7 +61,7 @@ async fn confirm(state: &AppState, csrf: &str, typed: &str) -> PageOrRedirect {
         .pending_device(typed, OffsetDateTime::now_utc())
         .await
     {
-        Ok(pending) => PageOrRedirect::Page(confirmation(state, csrf, typed, &pending)),
+        Ok(pending) => PageOrRedirect::Page(confirmation(state, csrf, &pending)),
         Err(DeviceCodeRejection::UnknownOrExpired) => {
             PageOrRedirect::Page(code_form(csrf, Some(UNKNOWN_CODE)))
         }
@@ -98,9 +102,8 @@ async fn device_decision(
         Ok(PageForm(form)) => form,
         Err(status) => return status.into(),
     };
-    let user = match logged_in(user, uri) {
-        Ok(user) => user,
-        Err(login) => return login,
+    let Some((user, auth_time)) = user.0 else {
+        return login_redirect(&uri.to_string(), None);
     };
     let csrf = match csrf_token(state, cookies) {
         Ok(csrf) => csrf,
@@ -115,7 +118,12 @@ async fn device_decision(
     };
     let decided = state
         .engine()
-        .decide_device(typed, &user, approve, OffsetDateTime::now_utc())
+        .decide_device(
+            typed,
+            (&user, auth_time),
+            approve,
+            OffsetDateTime::now_utc(),
+        )
         .await;
     match decided {
         Ok(pending) => {

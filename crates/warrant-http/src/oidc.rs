@@ -90,6 +90,8 @@ fn metadata(settings: &GrantSettings) -> Value {
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
+        // RFC 9207: every authorization response, answer or error, carries `iss`.
+        "authorization_response_iss_parameter_supported": true,
     });
     for (name, path) in ENDPOINTS {
         document[name] = Value::from(format!("{issuer}{path}"));

@@ -29,7 +29,9 @@ pub enum ModelError {
     #[error("invalid email address {0:?}")]
     Email(String),
     /// A grant type was not one Warrant knows.
-    #[error("unknown grant type {0:?}")]
+    #[error(
+        "unknown grant type {0:?}: expected authorization_code, implicit, password, client_credentials, refresh_token or device_code"
+    )]
     GrantType(String),
     /// A set of grant types was empty.
     #[error("an application needs at least one grant type")]

@@ -30,7 +30,8 @@ pub use hashes::{PasswordHash, Sealed, TokenHash};
 pub use identity::{ApplicationId, ClientId, Email, UserId, Username};
 pub use records::{
     ApiToken, Consent, DeviceAuthorization, DeviceStatus, NewDeviceAuthorization, NewSession,
-    NewUpstreamConnection, ProviderKey, Session, SigningKey, UpstreamConnection, UserCode,
+    NewUpstreamConnection, ProviderKey, Session, SigningKey, UpstreamAccount, UpstreamConnection,
+    UserCode,
 };
 pub use redirect::{Origin, RedirectUri, RedirectUriPolicy};
 pub use scope::{Scope, ScopeSet};

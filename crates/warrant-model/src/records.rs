@@ -114,11 +114,18 @@ pub struct UpstreamConnection {
     pub updated_at: Timestamp,
 }
 
-/// A connection to store.
+/// A connection to store: a user and their account at a provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewUpstreamConnection {
     /// The Warrant user.
     pub user_id: UserId,
+    /// The account.
+    pub account: UpstreamAccount,
+}
+
+/// An account at an upstream provider, as a login there delivers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamAccount {
     /// Provider.
     pub provider: ProviderKey,
     /// The user's id at the provider.
@@ -254,6 +261,8 @@ pub struct DeviceAuthorization {
     pub status: DeviceStatus,
     /// The approving user, once approved.
     pub user_id: Option<UserId>,
+    /// When the approving user had logged in (OIDC `auth_time`), once approved.
+    pub auth_time: Option<Timestamp>,
     /// Minimum polling interval in seconds.
     pub interval_seconds: i32,
     /// Last poll, for `slow_down`.

@@ -101,8 +101,11 @@ pub struct AuthorizationCode {
     pub application_id: ApplicationId,
     /// The resource owner who approved it.
     pub user_id: UserId,
-    /// The redirect URI of the request; the token request must repeat it.
+    /// The redirect URI the answer went to.
     pub redirect_uri: RedirectUri,
+    /// Whether the authorization request named `redirect_uri`; the token request must
+    /// then repeat it (RFC 6749 §4.1.3).
+    pub redirect_uri_included: bool,
     /// Granted scopes.
     pub scope: ScopeSet,
     /// PKCE challenge, if the request carried one.
@@ -128,8 +131,10 @@ pub struct NewAuthorizationCode {
     pub application_id: ApplicationId,
     /// Resource owner.
     pub user_id: UserId,
-    /// Redirect URI of the request.
+    /// Redirect URI the answer goes to.
     pub redirect_uri: RedirectUri,
+    /// Whether the authorization request named it.
+    pub redirect_uri_included: bool,
     /// Granted scopes.
     pub scope: ScopeSet,
     /// PKCE challenge.
@@ -207,6 +212,8 @@ pub struct RefreshToken {
     pub family: FamilyId,
     /// The access token issued together with it.
     pub access_token_id: Option<i64>,
+    /// When the user authenticated for the grant it continues (OIDC `auth_time`), if known.
+    pub auth_time: Option<Timestamp>,
     /// Issue time.
     pub created_at: Timestamp,
     /// Expiry; `None` lives until revoked (Django OAuth Toolkit's default).
@@ -232,6 +239,8 @@ pub struct NewRefreshToken {
     pub family: FamilyId,
     /// The access token issued with it.
     pub access_token_id: Option<i64>,
+    /// When the user authenticated for the grant, if known.
+    pub auth_time: Option<Timestamp>,
     /// Issue time.
     pub created_at: Timestamp,
     /// Expiry.

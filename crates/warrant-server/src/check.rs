@@ -5,16 +5,21 @@ use std::collections::BTreeSet;
 
 use anyhow::bail;
 use warrant_grants::{sync_status, unreadable_signing_keys};
+use warrant_upstream::UpstreamError;
 
 use crate::config::Config;
 use crate::context::Context;
+use crate::secret_key::UsedBy;
 
 pub async fn run(config: &Config) -> anyhow::Result<()> {
-    let (_, sealing) = crate::secret_key::resolve(config)?;
+    let (_, sealing) = crate::secret_key::resolve(config, UsedBy::Command)?;
     let context = Context::open(config, true).await?;
     let result = problems(config, &context, &sealing).await;
     context.store.close().await;
     let (problems, notes) = result?;
+    for warning in config.warnings() {
+        println!("warning: {warning}");
+    }
     for note in &notes {
         println!("note: {note}");
     }
@@ -46,6 +51,11 @@ async fn problems(
 ) -> anyhow::Result<(Vec<String>, Vec<String>)> {
     let mut problems = Vec::new();
     let mut notes = Vec::new();
+
+    if let Err(error) = config.public_issuer() {
+        problems.push(format!("{error} (serve refuses to start)"));
+    }
+    problems.extend(unusable_providers(config).await?);
 
     let configured: BTreeSet<&str> = config.upstream.keys().map(String::as_str).collect();
     let orphaned: Vec<String> = context
@@ -90,4 +100,27 @@ async fn problems(
         ));
     }
     Ok((problems, notes))
+}
+
+/// OpenID Connect providers whose discovery document does not answer, or names another
+/// issuer than the configured one (the classic mistake: a Django OAuth Toolkit issuer is
+/// `<site>/o`).
+async fn unusable_providers(config: &Config) -> anyhow::Result<Vec<String>> {
+    let http = config.upstream_client.http_client()?;
+    let mut problems = Vec::new();
+    for provider in warrant_upstream::providers(&config.upstream)? {
+        if let Err(error) = provider.check_discovery(&http).await {
+            let hint = match error {
+                UpstreamError::Refused { status: 404, .. } => {
+                    " (is the issuer right? A Django OAuth Toolkit issuer ends in /o)"
+                }
+                _ => "",
+            };
+            problems.push(format!(
+                "upstream.{}: discovery failed: {error}{hint}",
+                provider.key()
+            ));
+        }
+    }
+    Ok(problems)
 }

@@ -45,9 +45,11 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Compare the configuration with the database: exit status 1 when they disagree
-    /// (connections of providers no longer configured, client-sync rows for client apps no
-    /// longer configured, signing keys another secret_key sealed).
+    /// Compare the configuration with the database and the providers: exit status 1 when
+    /// they disagree (connections of providers no longer configured, client-sync rows for
+    /// client apps no longer configured, signing keys another secret_key sealed, OpenID
+    /// Connect providers whose discovery fails or names another issuer, a listener without
+    /// an issuer); warnings for allowed but dangerous settings.
     Check,
 }
 

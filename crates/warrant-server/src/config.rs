@@ -2,18 +2,18 @@
 //! `--config PATH`), then `WARRANT_*` environment variables (`__` separates nested keys:
 //! `WARRANT_SERVER__PORT=8080`). Every key is documented in docs/configuration.md.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use figment::Figment;
 use figment::providers::{Env, Format, Toml};
+use figment::{Figment, Provider};
 use serde::{Deserialize, Serialize};
 use time::Duration;
 use warrant_client_sync::{PushSettings, RetryPolicy};
 use warrant_generators::GeneratorsConfig;
-use warrant_grants::{ApprovalPrompt, GrantSettings, ScopeCatalog};
+use warrant_grants::{ADMIN_SCOPE, ApprovalPrompt, GrantSettings, ScopeCatalog};
 use warrant_model::{ClientAppUrl, Scope, ScopeSet, Secret};
 
 /// The file read when `--config` is not given, if it exists.
@@ -52,6 +52,10 @@ pub struct Config {
     pub generators: GeneratorsConfig,
     /// Logging.
     pub log: LogConfig,
+    /// `WARRANT_UPSTREAM__<KEY>__*` variables of providers configured nowhere else, left
+    /// out of the configuration (see [`Config::warnings`]).
+    #[serde(skip)]
+    pub ignored_variables: Vec<String>,
 }
 
 /// `[server]`.
@@ -63,7 +67,7 @@ pub struct ServerConfig {
     /// Port to listen on.
     pub port: u16,
     /// The public base URL clients reach Warrant at (OIDC `iss`); defaults to
-    /// `http://<address>:<port>`.
+    /// `http://<address>:<port>` on a loopback address, and is required on any other.
     pub issuer: Option<String>,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: u64,
@@ -147,7 +151,8 @@ pub struct OAuth2Config {
     pub request_approval_prompt: String,
     /// `SCOPES`: name → description shown on the consent page.
     pub scopes: BTreeMap<String, String>,
-    /// `DEFAULT_SCOPES`: granted when a request names none; unset means every scope.
+    /// `DEFAULT_SCOPES`: granted when a request names none; unset means every scope but
+    /// `admin`, which is granted only when asked for.
     pub default_scopes: Option<Vec<String>>,
     /// `CLEAR_EXPIRED_TOKENS_BATCH_SIZE`: rows per delete statement of `cleartokens`.
     pub clear_expired_tokens_batch_size: u32,
@@ -203,17 +208,20 @@ impl OAuth2Config {
             let scope = Scope::parse(name).map_err(|e| anyhow::anyhow!("oauth2.scopes: {e}"))?;
             descriptions.insert(scope, description.clone());
         }
-        let defaults: ScopeSet = match &self.default_scopes {
-            Some(names) => names
-                .iter()
-                .map(|name| match Scope::parse(name) {
-                    Ok(scope) if descriptions.contains_key(&scope) => Ok(scope),
-                    _ => Err(anyhow::anyhow!(
-                        "oauth2.default_scopes: {name:?} is not one of oauth2.scopes"
-                    )),
-                })
-                .collect::<anyhow::Result<_>>()?,
-            None => descriptions.keys().cloned().collect(),
+        let scopes = match &self.default_scopes {
+            Some(names) => {
+                let defaults: ScopeSet = names
+                    .iter()
+                    .map(|name| match Scope::parse(name) {
+                        Ok(scope) if descriptions.contains_key(&scope) => Ok(scope),
+                        _ => Err(anyhow::anyhow!(
+                            "oauth2.default_scopes: {name:?} is not one of oauth2.scopes"
+                        )),
+                    })
+                    .collect::<anyhow::Result<_>>()?;
+                ScopeCatalog::new(descriptions, defaults)
+            }
+            None => ScopeCatalog::granting_all_but_admin(descriptions),
         };
         let approval_prompt = match self.request_approval_prompt.as_str() {
             "force" => ApprovalPrompt::Force,
@@ -242,7 +250,7 @@ impl OAuth2Config {
             rotate_refresh_tokens: self.rotate_refresh_token,
             refresh_token_grace_period: Duration::seconds(self.refresh_token_grace_period_seconds),
             allow_plain_pkce: self.allow_plain_pkce,
-            scopes: ScopeCatalog::new(descriptions, defaults).with_openid_scopes(),
+            scopes: scopes.with_openid_scopes(),
             approval_prompt,
             issuer,
             device_code_lifetime: positive(
@@ -440,36 +448,62 @@ impl Default for LogConfig {
 
 impl Config {
     /// Loads defaults, then the config file, then `WARRANT_*` variables. An explicit
-    /// `path` must exist; the default file is optional.
+    /// `path` must exist; the default file is optional. Errors are one line naming the key
+    /// and where its value came from (the file, with line and column for a syntax error,
+    /// or the variable).
     pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
         let file = match path {
             Some(path) if !path.is_file() => bail!("config file {} does not exist", path.display()),
             Some(path) => path.to_path_buf(),
             None => PathBuf::from(DEFAULT_CONFIG_FILE),
         };
+        let table = read_toml(&file)?;
+        let configured_providers: BTreeSet<String> = table
+            .get("upstream")
+            .and_then(toml::Value::as_table)
+            .map(|providers| providers.keys().cloned().collect())
+            .unwrap_or_default();
+        let ignored = stray_upstream_variables(
+            std::env::vars().map(|(name, _)| name),
+            &configured_providers,
+        );
+        let ignored_providers: BTreeSet<String> = ignored
+            .iter()
+            .map(|(_, provider)| provider.clone())
+            .collect();
         // Only variables naming a top-level key are configuration; others with the prefix
         // (such as WARRANT_TEST_POSTGRES_URL) are not. The keys come from `Config` itself.
         let sections = top_level_keys();
-        let env = Env::prefixed("WARRANT_")
+        let env = Env::prefixed(ENV_PREFIX)
             .filter(move |key| {
                 let key = key.as_str().to_ascii_lowercase();
-                key.split("__")
-                    .next()
-                    .is_some_and(|section| sections.contains(section))
+                let mut parts = key.split("__");
+                match (parts.next(), parts.next()) {
+                    (Some("upstream"), Some(provider)) => !ignored_providers.contains(provider),
+                    (Some(section), _) => sections.contains(section),
+                    (None, _) => false,
+                }
             })
             .split("__");
-        let config: Config = Figment::new()
-            .merge(Toml::file(&file))
-            .merge(env)
+        let env_name = env.metadata().name.to_string();
+        let figment = Figment::new().merge(Toml::file(&file)).merge(env);
+        let mut config: Config = figment
             .extract()
-            .map_err(|error| anyhow::anyhow!(one_line(&error)))?;
-        config
-            .check()
-            .with_context(|| format!("invalid configuration (file {})", file.display()))?;
+            .map_err(|error| anyhow::anyhow!(one_line(&error, &env_name)))?;
+        config.ignored_variables = ignored.into_iter().map(|(name, _)| name).collect();
+        if let Err(error) = config.check() {
+            let message = format!("{error:#}");
+            let source = message
+                .split(':')
+                .next()
+                .map(|key| source_of(&figment, key, &env_name))
+                .unwrap_or_default();
+            bail!("invalid configuration: {message}{source}");
+        }
         Ok(config)
     }
 
-    /// Rules serde cannot express; each error names its key.
+    /// Rules serde cannot express; each error starts with its key.
     fn check(&self) -> anyhow::Result<()> {
         if !(self.database.url.starts_with("sqlite:")
             || self.database.url.starts_with("postgres://")
@@ -477,7 +511,7 @@ impl Config {
         {
             bail!(
                 "database.url: expected sqlite://PATH or postgres://…, got {:?}",
-                self.database.url
+                warrant_storage::redact_url(&self.database.url)
             );
         }
         if self.database.max_connections == 0 {
@@ -518,31 +552,186 @@ impl Config {
             },
         }
     }
+
+    /// The issuer a server may advertise: one derived from the listener only on a loopback
+    /// address (on any other, such as `0.0.0.0`, no client could use it).
+    pub fn public_issuer(&self) -> anyhow::Result<String> {
+        if self.server.issuer.is_none() && !self.server.address.is_loopback() {
+            bail!(
+                "server.issuer: required when server.address is {} (not a loopback address): \
+                 set it to the URL clients reach Warrant at, such as https://auth.example.com",
+                self.server.address
+            );
+        }
+        Ok(self.issuer())
+    }
+
+    /// What is allowed but probably a mistake, one line each: `serve` logs them at start,
+    /// `warrant check` lists them, other commands log them.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings: Vec<String> = self
+            .ignored_variables
+            .iter()
+            .map(|name| {
+                let provider = name
+                    .split("__")
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                format!(
+                    "{name} is ignored: no [upstream.{provider}] is configured (remove the variable, \
+                     or configure the provider with its preset)"
+                )
+            })
+            .collect();
+        if self
+            .grant_settings()
+            .is_ok_and(|settings| settings.scopes.grants_admin_by_default())
+        {
+            warnings.push(format!(
+                "oauth2.default_scopes includes {ADMIN_SCOPE}: a staff user's token asked for \
+                 without a scope can call the admin API (leave it out; clients that need it ask \
+                 for it by name)"
+            ));
+        }
+        if let Some(issuer) = &self.server.issuer
+            && let Ok(url) = url::Url::parse(issuer)
+            && url.scheme() == "http"
+            && !is_loopback_host(&url)
+        {
+            warnings.push(format!(
+                "server.issuer {issuer} is plain http on a host other than this machine: \
+                 passwords, codes and tokens would cross the network readable (use https)"
+            ));
+        }
+        warnings
+    }
+}
+
+/// The prefix of configuration variables.
+const ENV_PREFIX: &str = "WARRANT_";
+
+/// Whether `url`'s host is this machine (`localhost` or a loopback address).
+fn is_loopback_host(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// The config file as a TOML table (empty when there is none); a syntax error names the
+/// file, line and column.
+fn read_toml(file: &Path) -> anyhow::Result<toml::Table> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(toml::Table::new()),
+        Err(error) => bail!("config file {}: {error}", file.display()),
+    };
+    toml::from_str(&text).map_err(|error| {
+        let place = match error.span() {
+            Some(span) => {
+                let before = &text[..span.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let column = before.chars().rev().take_while(|c| *c != '\n').count() + 1;
+                format!(", line {line}, column {column}")
+            }
+            None => String::new(),
+        };
+        anyhow::anyhow!(
+            "invalid configuration: {}{place}: {}",
+            file.display(),
+            error.message().trim()
+        )
+    })
+}
+
+/// The `WARRANT_UPSTREAM__<KEY>__*` variables among `names` whose provider is configured
+/// neither in the file (`configured`) nor by a `WARRANT_UPSTREAM__<KEY>__PRESET` variable,
+/// with that provider's key: leftovers of a provider removed from the file.
+fn stray_upstream_variables(
+    names: impl Iterator<Item = String>,
+    configured: &BTreeSet<String>,
+) -> Vec<(String, String)> {
+    let prefix = format!("{ENV_PREFIX}UPSTREAM__");
+    let upstream: Vec<(String, String, String)> = names
+        .filter_map(|name| {
+            if !name.get(..prefix.len())?.eq_ignore_ascii_case(&prefix) {
+                return None;
+            }
+            let rest = name.get(prefix.len()..)?;
+            let (provider, field) = rest.split_once("__")?;
+            Some((
+                name.clone(),
+                provider.to_ascii_lowercase(),
+                field.to_ascii_lowercase(),
+            ))
+        })
+        .collect();
+    let by_variable: BTreeSet<&str> = upstream
+        .iter()
+        .filter(|(_, _, field)| field == "preset")
+        .map(|(_, provider, _)| provider.as_str())
+        .collect();
+    let mut stray: Vec<(String, String)> = upstream
+        .iter()
+        .filter(|(_, provider, _)| {
+            !configured.contains(provider) && !by_variable.contains(provider.as_str())
+        })
+        .map(|(name, provider, _)| (name.clone(), provider.clone()))
+        .collect();
+    stray.sort();
+    stray
 }
 
 /// The names of `Config`'s fields.
-fn top_level_keys() -> std::collections::BTreeSet<String> {
+fn top_level_keys() -> BTreeSet<String> {
     match serde_json::to_value(Config::default()) {
         Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
-        _ => std::collections::BTreeSet::new(),
+        _ => BTreeSet::new(),
+    }
+}
+
+/// Where the value at `key` (or, when it has none, its nearest parent) came from:
+/// ` (set by WARRANT_…)` or ` (in <file>)`; nothing for a default.
+fn source_of(figment: &Figment, key: &str, env_name: &str) -> String {
+    let mut path: Vec<&str> = key.trim().split('.').collect();
+    while !path.is_empty() {
+        if let Some(metadata) = figment.find_metadata(&path.join(".")) {
+            let keys: Vec<String> = path.iter().map(|k| (*k).to_owned()).collect();
+            return describe_source(metadata, &keys, env_name);
+        }
+        path.pop();
+    }
+    String::new()
+}
+
+/// ` (set by WARRANT_…)` for the variable holding `keys`, ` (in <file>)`, or nothing.
+fn describe_source(metadata: &figment::Metadata, keys: &[String], env_name: &str) -> String {
+    if metadata.name == env_name {
+        let variable = keys.join("__").to_ascii_uppercase();
+        return format!(" (set by {ENV_PREFIX}{variable})");
+    }
+    match &metadata.source {
+        Some(source) => format!(" (in {source})"),
+        None => String::new(),
     }
 }
 
 /// Figment's error for every failed key, on one line, naming key and source.
-fn one_line(error: &figment::Error) -> String {
+fn one_line(error: &figment::Error, env_name: &str) -> String {
     let messages: Vec<String> = error
         .clone()
         .into_iter()
         .map(|e| {
-            let key = e.path.join(".").to_ascii_lowercase();
-            let source = match &e.metadata {
-                Some(metadata) => match &metadata.source {
-                    Some(source) => format!(" (in {source})"),
-                    None => format!(" (in {})", metadata.name),
-                },
-                None => String::new(),
-            };
-            format!("{key}: {}{source}", e.kind)
+            let keys: Vec<String> = e.path.iter().map(|k| k.to_ascii_lowercase()).collect();
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|metadata| describe_source(metadata, &keys, env_name))
+                .unwrap_or_default();
+            format!("{}: {}{source}", keys.join("."), e.kind)
         })
         .collect();
     format!("invalid configuration: {}", messages.join("; ")).replace('\n', " ")
@@ -569,6 +758,80 @@ mod tests {
             "{error}"
         );
         assert!(Config::default().grant_settings().is_ok());
+    }
+
+    #[test]
+    fn variables_of_providers_configured_nowhere_are_stray() {
+        let names = [
+            "WARRANT_UPSTREAM__GITHUB__CLIENT_SECRET",
+            "WARRANT_UPSTREAM__CORP__CLIENT_SECRET",
+            "WARRANT_UPSTREAM__ENVONLY__PRESET",
+            "WARRANT_UPSTREAM__ENVONLY__CLIENT_ID",
+            "WARRANT_SERVER__PORT",
+        ]
+        .map(str::to_owned);
+        let configured: BTreeSet<String> = ["corp".to_owned()].into();
+        assert_eq!(
+            stray_upstream_variables(names.into_iter(), &configured),
+            [(
+                "WARRANT_UPSTREAM__GITHUB__CLIENT_SECRET".to_owned(),
+                "github".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn admin_is_granted_by_default_only_when_listed() {
+        let mut config = Config::default();
+        config
+            .oauth2
+            .scopes
+            .insert("admin".into(), "Admin API".into());
+        let settings = config.grant_settings().unwrap();
+        assert!(!settings.scopes.grants_admin_by_default());
+        assert!(settings.scopes.defaults().contains_name("read"));
+        assert!(config.warnings().is_empty(), "{:?}", config.warnings());
+        // The README's old hint: a table of `admin` alone grants nothing by default.
+        let mut admin_only = Config::default();
+        admin_only.oauth2.scopes = [("admin".to_owned(), "Admin API".to_owned())].into();
+        assert!(
+            admin_only
+                .grant_settings()
+                .unwrap()
+                .scopes
+                .defaults()
+                .is_empty()
+        );
+
+        config.oauth2.default_scopes = Some(vec!["read".into(), "admin".into()]);
+        let warnings = config.warnings();
+        assert!(
+            warnings.len() == 1 && warnings[0].starts_with("oauth2.default_scopes includes admin"),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn an_issuer_is_required_off_loopback_and_http_is_warned_about() {
+        let mut config = Config::default();
+        assert_eq!(config.public_issuer().unwrap(), "http://127.0.0.1:8000");
+        config.server.address = "0.0.0.0".parse().unwrap();
+        let error = config.public_issuer().unwrap_err().to_string();
+        assert!(error.starts_with("server.issuer: required"), "{error}");
+        config.server.issuer = Some("http://auth.example.com/".into());
+        assert_eq!(config.public_issuer().unwrap(), "http://auth.example.com");
+        assert!(
+            config.warnings()[0]
+                .starts_with("server.issuer http://auth.example.com/ is plain http")
+        );
+        for quiet in [
+            "https://auth.example.com",
+            "http://localhost:8000",
+            "http://[::1]:8000",
+        ] {
+            config.server.issuer = Some(quiet.into());
+            assert!(config.warnings().is_empty(), "{quiet}");
+        }
     }
 
     #[test]

@@ -30,9 +30,8 @@ impl Context {
             max_connections: config.database.max_connections,
             acquire_timeout: Duration::from_secs(config.database.acquire_timeout_seconds),
         };
-        let store = warrant_storage::connect(&config.database.url, &options)
-            .await
-            .with_context(|| format!("opening database {}", redact_url(&config.database.url)))?;
+        // Its errors name the database and what to check.
+        let store = warrant_storage::connect(&config.database.url, &options).await?;
         if migrate {
             store.migrate().await.context("applying migrations")?;
         }
@@ -46,16 +45,5 @@ impl Context {
             redirect_policy,
             client_apps: config.sync.client_apps()?,
         })
-    }
-}
-
-/// The URL without a password, for messages.
-pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("redacted"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
     }
 }

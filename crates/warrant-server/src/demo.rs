@@ -126,7 +126,7 @@ curl -s -u {CONFIDENTIAL}:{secret} -d token=$TOKEN {base}/o/introspect/
 
 In a browser, log in as {USERNAME} and authorize the public client (PKCE, RFC 7636's example verifier):
 {base}/o/authorize/?client_id={PUBLIC}&response_type=code&scope=read&state=demo&redirect_uri={redirect}&code_challenge={CHALLENGE}&code_challenge_method=S256
-The browser then lands on {REDIRECT}?code=…; exchange the code:
+The browser then lands on {REDIRECT}?code=…; exchange the code within a minute (it works once):
 CODE=paste-the-code-here
 curl -s -d grant_type=authorization_code -d client_id={PUBLIC} -d code=$CODE -d code_verifier={VERIFIER} -d redirect_uri={REDIRECT} {token}
 ",

@@ -11,6 +11,7 @@ use warrant_model::{Secret, SigningAlgorithm, SigningKey};
 use crate::cli::KeysCommand;
 use crate::config::Config;
 use crate::context::Context;
+use crate::secret_key::UsedBy;
 
 /// The key ring of a running server: keys re-read every `oidc.keys_cache_seconds`, a
 /// retired key published as long as a token it signed may live.
@@ -29,25 +30,26 @@ pub fn key_ring(
 }
 
 pub async fn run(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
-    let (_, sealing) = crate::secret_key::resolve(config)?;
     let context = Context::open(config, true).await?;
     let result = match command {
+        // Listing reads no private key, so it needs no secret_key.
         KeysCommand::List { json } => list(&context, json).await,
-        KeysCommand::Rotate { algorithm } => rotate(&context, &sealing, &algorithm).await,
+        KeysCommand::Rotate { algorithm } => rotate(config, &context, &algorithm).await,
         KeysCommand::Import {
             algorithm,
             pem_file,
-        } => import(&context, &sealing, &algorithm, &pem_file).await,
+        } => import(config, &context, &algorithm, &pem_file).await,
     };
     context.store.close().await;
     result
 }
 
-async fn rotate(context: &Context, sealing: &SealingKey, algorithm: &str) -> anyhow::Result<()> {
+async fn rotate(config: &Config, context: &Context, algorithm: &str) -> anyhow::Result<()> {
     let algorithm = SigningAlgorithm::parse(algorithm)?;
+    let (_, sealing) = crate::secret_key::resolve(config, UsedBy::Command)?;
     let key = rotate_signing_key(
         &*context.store,
-        sealing,
+        &sealing,
         algorithm,
         OffsetDateTime::now_utc(),
     )
@@ -57,18 +59,19 @@ async fn rotate(context: &Context, sealing: &SealingKey, algorithm: &str) -> any
 }
 
 async fn import(
+    config: &Config,
     context: &Context,
-    sealing: &SealingKey,
     algorithm: &str,
     pem_file: &std::path::Path,
 ) -> anyhow::Result<()> {
     let algorithm = SigningAlgorithm::parse(algorithm)?;
+    let (_, sealing) = crate::secret_key::resolve(config, UsedBy::Command)?;
     let pem = std::fs::read_to_string(pem_file)
         .with_context(|| format!("reading {}", pem_file.display()))?;
     let pkcs8 = import_signing_key(algorithm, &pem).context(pem_file.display().to_string())?;
     let key = replace_signing_key(
         &*context.store,
-        sealing,
+        &sealing,
         algorithm,
         &pkcs8,
         OffsetDateTime::now_utc(),

@@ -65,6 +65,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         "warn"
     };
     init_logging(default_level);
+    // `warrant check` reports them itself.
+    if !matches!(cli.command, Command::Check) {
+        for warning in config.warnings() {
+            tracing::warn!("{warning}");
+        }
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -91,10 +97,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Clap's usage error on one line, without its usage block and hints, so scripts log one line
-/// per failure like every other error.
+/// Clap's usage error on one line, without its usage block and its own pointer to
+/// `--help`, so scripts log one line per failure like every other error.
 fn usage_error_line(rendered: &str) -> String {
     let message = rendered.split("\n\nUsage:").next().unwrap_or(rendered);
+    let message = message.replace("For more information, try '--help'.", "");
     let words: Vec<&str> = message.split_whitespace().collect();
     format!("{} (see --help)", words.join(" "))
 }
@@ -108,4 +115,36 @@ fn init_logging(default_level: &str) {
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn usage_errors_point_to_help_once() {
+        for args in [
+            &[
+                "warrant",
+                "app",
+                "create",
+                "--name",
+                "x",
+                "--client-type",
+                "other",
+            ][..],
+            &["warrant", "user", "lst"],
+            &["warrant", "--frob"],
+        ] {
+            let error = Cli::try_parse_from(args).unwrap_err();
+            let line = usage_error_line(&error.render().to_string());
+            assert_eq!(line.matches("help").count(), 1, "{line}");
+            assert!(
+                line.ends_with(" (see --help)") && !line.contains('\n'),
+                "{line}"
+            );
+        }
+    }
 }

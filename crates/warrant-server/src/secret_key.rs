@@ -11,13 +11,31 @@ use crate::config::Config;
 
 const DEV_KEY_FILE: &str = "warrant.secret_key";
 
+/// Which command asks for the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsedBy {
+    /// `serve`: without `secret_key` it needs `--dev`, so a production server never runs on
+    /// a development key by accident.
+    Server,
+    /// An administration command: it also finds the development key a `serve --dev` made
+    /// next to the database, as every command finds that database.
+    Command,
+}
+
 /// The configured key, or in dev mode the generated one; checked by deriving the sealing
 /// key from it.
-pub fn resolve(config: &Config) -> anyhow::Result<(Secret<String>, SealingKey)> {
-    let secret = match &config.secret_key {
-        Some(secret) => secret.clone(),
-        None if config.dev => dev_key(config)?,
-        None => bail!(
+pub fn resolve(config: &Config, used_by: UsedBy) -> anyhow::Result<(Secret<String>, SealingKey)> {
+    let dev_file = dev_key_path(&config.database.url).filter(|path| path.exists());
+    let secret = match (&config.secret_key, &dev_file) {
+        (Some(secret), _) => secret.clone(),
+        (None, _) if config.dev => dev_key(config)?,
+        (None, Some(path)) if used_by == UsedBy::Command => read_dev_key(path)?,
+        (None, Some(path)) => bail!(
+            "secret_key is not set: set it in the config file or WARRANT_SECRET_KEY, \
+             or pass --dev to use the development key in {}",
+            path.display()
+        ),
+        (None, None) => bail!(
             "secret_key is not set: set it in the config file or WARRANT_SECRET_KEY (at least 32 random characters), \
              or pass --dev to generate a development key"
         ),
@@ -26,15 +44,19 @@ pub fn resolve(config: &Config) -> anyhow::Result<(Secret<String>, SealingKey)> 
     Ok((secret, sealing))
 }
 
+fn read_dev_key(path: &std::path::Path) -> anyhow::Result<Secret<String>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(Secret::new(text.trim().to_owned()))
+}
+
 fn dev_key(config: &Config) -> anyhow::Result<Secret<String>> {
     let Some(path) = dev_key_path(&config.database.url) else {
         tracing::warn!("dev mode with an in-memory database: using a throw-away secret_key");
         return Ok(random_urlsafe(48)?);
     };
     if path.exists() {
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        return Ok(Secret::new(text.trim().to_owned()));
+        return read_dev_key(&path);
     }
     let secret = random_urlsafe(48)?;
     let mut file = create_private(&path).with_context(|| format!("writing {}", path.display()))?;

@@ -7,11 +7,14 @@ use rocket::fairing::AdHoc;
 use crate::cli::ServeArgs;
 use crate::config::Config;
 use crate::context::Context;
+use crate::secret_key::UsedBy;
 
 pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
-    // Resolved before anything else so a missing or weak key stops the server before it
-    // listens (and dev mode writes its key file).
-    let (secret_key, sealing) = crate::secret_key::resolve(&config)?;
+    // What can stop the server is checked before anything is created: the issuer, the
+    // port, then the key (dev mode writes its key file), then the database.
+    let issuer = config.public_issuer()?;
+    ensure_port_free(&config)?;
+    let (secret_key, sealing) = crate::secret_key::resolve(&config, UsedBy::Server)?;
     let settings = config.grant_settings()?;
     let context = Context::open(&config, !args.no_migrate).await?;
     let created = warrant_grants::ensure_signing_keys(
@@ -25,7 +28,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(kid = %key.kid, algorithm = %key.algorithm, "signing key created");
     }
     if args.demo {
-        println!("{}", crate::demo::seed(&context, &config.issuer()).await?);
+        println!("{}", crate::demo::seed(&context, &issuer).await?);
     }
     let body_limit = config.server.max_body_bytes.bytes();
     let rocket_config = rocket::Config {
@@ -51,7 +54,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         settings,
         max_body_bytes: config.server.max_body_bytes,
         redirect_policy: context.redirect_policy,
-        secure_cookies: config.issuer().starts_with("https://"),
+        secure_cookies: issuer.starts_with("https://"),
         client_apps: context.client_apps.clone(),
         upstream: warrant_http::Upstream::new(
             warrant_upstream::providers(&config.upstream)?,
@@ -75,8 +78,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         config.oauth2.clear_expired_tokens_interval_seconds,
         config.oauth2.clear_expired_tokens_batch_size,
     );
-    let issuer = config.issuer();
-    let database = crate::context::redact_url(&config.database.url);
+    let database = warrant_storage::redact_url(&config.database.url);
     let rocket = warrant_http::build(rocket_config, state).attach(AdHoc::on_liftoff("log", move |rocket| {
         Box::pin(async move {
             let config = rocket.config();
@@ -86,4 +88,18 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     rocket.launch().await.context("HTTP server")?;
     context.store.close().await;
     Ok(())
+}
+
+/// Fails, naming the address, when the listener's port is taken. Rocket would say so only
+/// after the key file, the database and the signing keys were made, and without naming it.
+fn ensure_port_free(config: &Config) -> anyhow::Result<()> {
+    let address = std::net::SocketAddr::new(config.server.address, config.server.port);
+    std::net::TcpListener::bind(address)
+        .map(drop)
+        .with_context(|| {
+            format!(
+                "server.port: cannot listen on {address} (is another server running there? \
+                 stop it or choose another server.port)"
+            )
+        })
 }

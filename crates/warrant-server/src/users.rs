@@ -12,6 +12,7 @@ use warrant_storage::{Page, UserFilter};
 use crate::cli::{UserCommand, UserCreateArgs};
 use crate::config::Config;
 use crate::context::Context;
+use crate::secret_key::UsedBy;
 
 pub async fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
     let context = Context::open(config, true).await?;
@@ -70,7 +71,7 @@ async fn revoke_api_token(
     context: &Context,
     username: &str,
 ) -> anyhow::Result<()> {
-    let (_, sealing) = crate::secret_key::resolve(config)?;
+    let (_, sealing) = crate::secret_key::resolve(config, UsedBy::Command)?;
     let username = Username::parse(username)?;
     let user = context
         .store

@@ -30,7 +30,8 @@ impl Default for ConnectOptions {
     }
 }
 
-/// Opens the store `url` names: `sqlite:…` or `postgres://…` / `postgresql://…`.
+/// Opens the store `url` names: `sqlite:…` or `postgres://…` / `postgresql://…`. A
+/// database that cannot be opened is [`StoreError::Open`].
 pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::connect(url, options).await?))
@@ -38,5 +39,91 @@ pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Arc<dyn Stor
         Ok(Arc::new(PgStore::connect(url, options).await?))
     } else {
         Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}
+
+/// `url` with its password replaced by `redacted`, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("redacted"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Why the database at `url` could not be opened, as [`StoreError::Open`]: the cause said
+/// once (no driver prefixes, no server source lines) and what to check.
+pub(crate) fn open_error(url: &str, error: &sqlx::Error) -> StoreError {
+    let postgres = !url.starts_with("sqlite:");
+    let (cause, advice) = match error {
+        sqlx::Error::Io(io) => {
+            let cause = match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+                std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+                std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+                _ => io.to_string(),
+            };
+            let advice = if postgres {
+                "check that PostgreSQL is running and listens at the host and port of the URL"
+            } else {
+                "check that the file's directory exists and this user may write to it"
+            };
+            (cause, advice)
+        }
+        sqlx::Error::Database(db) => {
+            let advice = match db.code().as_deref() {
+                // invalid_password, invalid_authorization_specification (unknown role,
+                // refused by pg_hba.conf).
+                Some("28P01" | "28000") => {
+                    "check the user name and password in the URL, and PostgreSQL's pg_hba.conf"
+                }
+                Some("3D000") => {
+                    "create the database (createdb NAME) or correct its name in the URL"
+                }
+                // SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_READONLY.
+                Some("14" | "3" | "8") => {
+                    "check that the file's directory exists and this user may write to it"
+                }
+                _ => "check the URL and that the database accepts connections",
+            };
+            (db.message().to_owned(), advice)
+        }
+        sqlx::Error::Configuration(config) => (
+            format!("the URL is not valid ({config})"),
+            "write it as sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE",
+        ),
+        sqlx::Error::PoolTimedOut => (
+            "no answer in time".to_owned(),
+            "check that the database server is reachable and not overloaded",
+        ),
+        other => (
+            other.to_string(),
+            "check the URL and that the database accepts connections",
+        ),
+    };
+    StoreError::Open {
+        database: redact_url(url),
+        cause,
+        advice: advice.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_password_only() {
+        assert_eq!(
+            redact_url("postgres://warrant:s3cret@db:5432/warrant"),
+            "postgres://warrant:redacted@db:5432/warrant"
+        );
+        assert_eq!(
+            redact_url("postgres://warrant@db/warrant"),
+            "postgres://warrant@db/warrant"
+        );
+        assert_eq!(redact_url("sqlite://warrant.db"), "sqlite://warrant.db");
     }
 }

@@ -3,12 +3,26 @@ use std::fmt;
 use thiserror::Error;
 
 /// What can go wrong talking to the database.
+///
+/// Messages carry their cause in their text and expose no `source()`: a report that
+/// prints the chain (`{:#}`) would otherwise say every cause two or three times.
 #[derive(Debug, Error)]
 pub enum StoreError {
+    /// The database could not be opened: the message names it (without a password), the
+    /// cause, and what to check.
+    #[error("cannot open database {database}: {cause}; {advice}")]
+    Open {
+        /// The database URL, its password redacted.
+        database: String,
+        /// What failed, once.
+        cause: String,
+        /// What to check.
+        advice: String,
+    },
     /// The database cannot be reached or is overloaded; retrying later may succeed.
     /// HTTP maps this to 503 `temporarily_unavailable`.
     #[error("database unavailable: {0}")]
-    Unavailable(#[source] sqlx::Error),
+    Unavailable(sqlx::Error),
     /// A unique value is already taken.
     #[error("{0} is already taken")]
     Conflict(Unique),
@@ -20,10 +34,10 @@ pub enum StoreError {
     Corrupt(String),
     /// Any other database error.
     #[error("database error: {0}")]
-    Database(#[source] sqlx::Error),
+    Database(sqlx::Error),
     /// A migration failed.
     #[error("migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
     /// The database URL names no supported backend.
     #[error("unsupported database URL {0:?}: expected sqlite:… or postgres://…")]
     UnsupportedUrl(String),
@@ -59,6 +73,12 @@ impl fmt::Display for Unique {
             Self::KeyId => "key id",
             Self::Other => "value",
         })
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        Self::Migrate(error)
     }
 }
 

@@ -33,7 +33,7 @@ use async_trait::async_trait;
 
 pub use applications::ApplicationStore;
 pub use cleanup::{CleanupStore, Expired};
-pub use connect::{ConnectOptions, connect, default_max_connections};
+pub use connect::{ConnectOptions, connect, default_max_connections, redact_url};
 pub use error::{StoreError, Unique};
 pub use outbox::{OutboxStore, SyncTo};
 pub use postgres::PgStore;

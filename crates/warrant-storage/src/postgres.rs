@@ -1,11 +1,13 @@
 //! The PostgreSQL backend, for several instances sharing one database.
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, PgPool};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
 
+use crate::connect::open_error;
 use crate::{Backend, ConnectOptions, Result, Store};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -22,8 +24,26 @@ pub struct PgStore {
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
 
 impl PgStore {
-    /// Connects to the database at `url`.
+    /// Connects to the database at `url`; one that cannot be reached or refuses the login
+    /// is [`StoreError::Open`](crate::StoreError::Open).
     pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Self> {
+        let open_error = |error: sqlx::Error| open_error(url, &error);
+        let connect = PgConnectOptions::from_str(url).map_err(open_error)?;
+        // A pool retries until its acquire timeout and then reports only that it timed
+        // out; one plain connection first says what is actually wrong (refused, no such
+        // role, no such database).
+        match tokio::time::timeout(
+            options.acquire_timeout,
+            PgConnection::connect_with(&connect),
+        )
+        .await
+        {
+            Ok(Ok(probe)) => {
+                let _ = probe.close().await;
+            }
+            Ok(Err(error)) => return Err(open_error(error)),
+            Err(_) => return Err(open_error(sqlx::Error::PoolTimedOut)),
+        }
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
@@ -39,8 +59,9 @@ impl PgStore {
                     Ok(true)
                 })
             })
-            .connect(url)
-            .await?;
+            .connect_with(connect)
+            .await
+            .map_err(open_error)?;
         Ok(Self {
             writer: pool.clone(),
             pool,

@@ -102,8 +102,13 @@ pub trait SigningKeyStore: Send + Sync {
 /// The user's answer to a device authorization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceDecision {
-    /// Approved by this user.
-    Approve(UserId),
+    /// Approved by this user, who had logged in at `auth_time`.
+    Approve {
+        /// The approving user.
+        user: UserId,
+        /// When they logged in.
+        auth_time: OffsetDateTime,
+    },
     /// Refused.
     Deny,
 }
@@ -191,7 +196,7 @@ impl TryFrom<ApiTokenRow> for ApiToken {
 }
 
 #[derive(sqlx::FromRow)]
-struct ConnectionRow {
+pub(crate) struct ConnectionRow {
     id: i64,
     user_id: i64,
     provider: String,
@@ -255,6 +260,7 @@ struct DeviceRow {
     scope: String,
     status: String,
     user_id: Option<i64>,
+    auth_time: Option<OffsetDateTime>,
     interval_seconds: i32,
     last_polled_at: Option<OffsetDateTime>,
     created_at: OffsetDateTime,
@@ -272,6 +278,7 @@ impl TryFrom<DeviceRow> for DeviceAuthorization {
             scope: ScopeSet::parse(&row.scope).map_err(corrupt)?,
             status: DeviceStatus::parse(&row.status).map_err(corrupt)?,
             user_id: row.user_id.map(UserId),
+            auth_time: row.auth_time,
             interval_seconds: row.interval_seconds,
             last_polled_at: row.last_polled_at,
             created_at: row.created_at,
@@ -287,10 +294,37 @@ macro_rules! connection_columns {
     };
 }
 
+/// Inserts a connection and returns its row: `$1` is the user, the rest the account in
+/// [`bind_account`]'s order.
+pub(crate) const INSERT_CONNECTION: &str = concat!(
+    "INSERT INTO upstream_connections (user_id, provider, provider_user_id, access_token,
+     refresh_token, access_token_expires_at, extra_data, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING ",
+    connection_columns!()
+);
+
+/// Binds an [`UpstreamAccount`](warrant_model::UpstreamAccount) as `$2`..`$8` of
+/// [`INSERT_CONNECTION`].
+macro_rules! bind_account {
+    ($query:expr, $account:expr) => {
+        $query
+            .bind($account.provider.as_str())
+            .bind(&$account.provider_user_id)
+            .bind($account.access_token.as_bytes())
+            .bind($account.refresh_token.as_ref().map(Sealed::as_bytes))
+            .bind($crate::time_utc::stored_opt(
+                $account.access_token_expires_at,
+            ))
+            .bind(&$account.extra_data)
+            .bind($crate::time_utc::stored_time($account.created_at))
+    };
+}
+pub(crate) use bind_account;
+
 macro_rules! device_columns {
     () => {
         "id, device_code_hash, user_code_hash, application_id, scope, status, user_id, \
-    interval_seconds, last_polled_at, created_at, expires_at"
+    auth_time, interval_seconds, last_polled_at, created_at, expires_at"
     };
 }
 
@@ -437,18 +471,7 @@ macro_rules! impl_record_stores {
         #[async_trait]
         impl UpstreamStore for $store {
             async fn create_connection(&self, c: &NewUpstreamConnection) -> Result<UpstreamConnection> {
-                let sql = concat!("INSERT INTO upstream_connections (user_id, provider, provider_user_id, access_token, refresh_token,
-                     access_token_expires_at, extra_data, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING ", connection_columns!());
-                let row: ConnectionRow = sqlx::query_as(sql)
-                    .bind(c.user_id.0)
-                    .bind(c.provider.as_str())
-                    .bind(&c.provider_user_id)
-                    .bind(c.access_token.as_bytes())
-                    .bind(c.refresh_token.as_ref().map(Sealed::as_bytes))
-                    .bind(stored_opt(c.access_token_expires_at))
-                    .bind(&c.extra_data)
-                    .bind(stored_time(c.created_at))
+                let row: ConnectionRow = bind_account!(sqlx::query_as(INSERT_CONNECTION).bind(c.user_id.0), c.account)
                     .fetch_one(&self.writer)
                     .await?;
                 row.try_into()
@@ -580,16 +603,20 @@ macro_rules! impl_record_stores {
             }
 
             async fn decide_device(&self, id: i64, decision: DeviceDecision) -> Result<bool> {
-                let (status, user) = match decision {
-                    DeviceDecision::Approve(user) => (DeviceStatus::Approved, Some(user.0)),
-                    DeviceDecision::Deny => (DeviceStatus::Denied, None),
+                let (status, user, auth_time) = match decision {
+                    DeviceDecision::Approve { user, auth_time } => {
+                        (DeviceStatus::Approved, Some(user.0), Some(auth_time))
+                    }
+                    DeviceDecision::Deny => (DeviceStatus::Denied, None, None),
                 };
                 let done = sqlx::query(
-                    "UPDATE device_authorizations SET status = $2, user_id = $3 WHERE id = $1 AND status = 'pending'",
+                    "UPDATE device_authorizations SET status = $2, user_id = $3, auth_time = $4
+                     WHERE id = $1 AND status = 'pending'",
                 )
                 .bind(id)
                 .bind(status.as_str())
                 .bind(user)
+                .bind(stored_opt(auth_time))
                 .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected() == 1)

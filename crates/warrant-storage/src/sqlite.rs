@@ -10,6 +10,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use tokio::task::AbortHandle;
 use warrant_model::{AccessToken, NewAccessToken};
 
+use crate::connect::open_error;
 use crate::sqlite_batch::AccessTokenBatcher;
 use crate::{Backend, ConnectOptions, Result, Store};
 
@@ -83,9 +84,12 @@ impl Checkpointer {
 }
 
 impl SqliteStore {
-    /// Opens (and creates) the database at `url`.
+    /// Opens (and creates, readable by its owner only) the database at `url`; one that
+    /// cannot be opened is [`StoreError::Open`](crate::StoreError::Open).
     pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Self> {
-        let connect = SqliteConnectOptions::from_str(url)?
+        let open_error = |error: sqlx::Error| open_error(url, &error);
+        let connect = SqliteConnectOptions::from_str(url)
+            .map_err(open_error)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
@@ -96,6 +100,9 @@ impl SqliteStore {
             // and sync inside the writer's commits once the log passes 1,000 pages.
             .pragma("wal_autocheckpoint", "0");
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !in_memory {
+            create_private(connect.get_filename()).map_err(|e| open_error(e.into()))?;
+        }
         // No ping before each use (sqlx's default): a file has no server to lose, and the
         // ping is one more hand-off to the connection's thread per statement.
         let writer = SqlitePoolOptions::new()
@@ -103,7 +110,8 @@ impl SqliteStore {
             .max_connections(1)
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect.clone())
-            .await?;
+            .await
+            .map_err(open_error)?;
         if in_memory {
             // Every connection to an in-memory database is a database of its own.
             return Ok(Self {
@@ -118,7 +126,8 @@ impl SqliteStore {
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect)
-            .await?;
+            .await
+            .map_err(open_error)?;
         let checkpointer = Some(Arc::new(Checkpointer::spawn(pool.clone(), writer.clone())));
         Ok(Self {
             pool,
@@ -130,6 +139,19 @@ impl SqliteStore {
 
     pub(crate) async fn insert_access_token(&self, token: &NewAccessToken) -> Result<AccessToken> {
         self.access_tokens.insert(token).await
+    }
+}
+
+/// Creates the database file readable and writable by its owner only, unless it exists.
+/// SQLite gives its `-wal` and `-shm` files the database file's permissions.
+fn create_private(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Err(error) if error.kind() != std::io::ErrorKind::AlreadyExists => Err(error),
+        _ => Ok(()),
     }
 }
 

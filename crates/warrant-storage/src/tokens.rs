@@ -90,6 +90,7 @@ struct CodeRow {
     application_id: i64,
     user_id: i64,
     redirect_uri: String,
+    redirect_uri_included: bool,
     scope: String,
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
@@ -126,6 +127,7 @@ impl TryFrom<CodeRow> for AuthorizationCode {
                 },
             )
             .map_err(corrupt)?,
+            redirect_uri_included: row.redirect_uri_included,
             scope: ScopeSet::parse(&row.scope).map_err(corrupt)?,
             code_challenge,
             nonce: row.nonce,
@@ -215,6 +217,7 @@ struct RefreshRow {
     scope: String,
     family: String,
     access_token_id: Option<i64>,
+    auth_time: Option<OffsetDateTime>,
     created_at: OffsetDateTime,
     expires_at: Option<OffsetDateTime>,
     rotated_at: Option<OffsetDateTime>,
@@ -233,6 +236,7 @@ impl TryFrom<RefreshRow> for RefreshToken {
             scope: ScopeSet::parse(&row.scope).map_err(corrupt)?,
             family: FamilyId::new(row.family),
             access_token_id: row.access_token_id,
+            auth_time: row.auth_time,
             created_at: row.created_at,
             expires_at: row.expires_at,
             rotated_at: row.rotated_at,
@@ -243,8 +247,8 @@ impl TryFrom<RefreshRow> for RefreshToken {
 
 macro_rules! code_columns {
     () => {
-        "id, code_hash, application_id, user_id, redirect_uri, scope, code_challenge, \
-    code_challenge_method, nonce, auth_time, created_at, expires_at, consumed_at"
+        "id, code_hash, application_id, user_id, redirect_uri, redirect_uri_included, scope, \
+    code_challenge, code_challenge_method, nonce, auth_time, created_at, expires_at, consumed_at"
     };
 }
 macro_rules! access_columns {
@@ -300,7 +304,7 @@ macro_rules! impl_insert_access_token {
 
 macro_rules! refresh_columns {
     () => {
-        "id, token_hash, application_id, user_id, scope, family, access_token_id, \
+        "id, token_hash, application_id, user_id, scope, family, access_token_id, auth_time, \
     created_at, expires_at, rotated_at, revoked_at"
     };
 }
@@ -310,14 +314,16 @@ macro_rules! impl_token_store {
         #[async_trait]
         impl TokenStore for $store {
             async fn create_authorization_code(&self, code: &NewAuthorizationCode) -> Result<AuthorizationCode> {
-                let sql = concat!("INSERT INTO authorization_codes (code_hash, application_id, user_id, redirect_uri, scope,
-                     code_challenge, code_challenge_method, nonce, auth_time, created_at, expires_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ", code_columns!());
+                let sql = concat!("INSERT INTO authorization_codes (code_hash, application_id, user_id, redirect_uri,
+                     redirect_uri_included, scope, code_challenge, code_challenge_method, nonce, auth_time,
+                     created_at, expires_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ", code_columns!());
                 let row: CodeRow = sqlx::query_as(sql)
                     .bind(code.code_hash.to_hex())
                     .bind(code.application_id.0)
                     .bind(code.user_id.0)
                     .bind(code.redirect_uri.as_str())
+                    .bind(code.redirect_uri_included)
                     .bind(code.scope.to_string())
                     .bind(code.code_challenge.as_ref().map(|c| c.value().to_owned()))
                     .bind(code.code_challenge.as_ref().map(|c| c.method().as_str()))
@@ -372,8 +378,8 @@ macro_rules! impl_token_store {
 
             async fn create_refresh_token(&self, token: &NewRefreshToken) -> Result<RefreshToken> {
                 let sql = concat!("INSERT INTO refresh_tokens (token_hash, application_id, user_id, scope, family,
-                     access_token_id, created_at, expires_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ", refresh_columns!());
+                     access_token_id, auth_time, created_at, expires_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ", refresh_columns!());
                 let row: RefreshRow = sqlx::query_as(sql)
                     .bind(token.token_hash.to_hex())
                     .bind(token.application_id.0)
@@ -381,6 +387,7 @@ macro_rules! impl_token_store {
                     .bind(token.scope.to_string())
                     .bind(token.family.as_str())
                     .bind(token.access_token_id)
+                    .bind(stored_opt(token.auth_time))
                     .bind(stored_time(token.created_at))
                     .bind(stored_opt(token.expires_at))
                     .fetch_one(&self.writer)

@@ -2,10 +2,14 @@
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use warrant_model::{Email, NewUser, PasswordHash, User, UserId, Username};
+use warrant_model::{
+    Email, NewUser, PasswordHash, Sealed, UpstreamAccount, UpstreamConnection, User, UserId,
+    Username,
+};
 
 use crate::error::corrupt;
 use crate::outbox::{SyncTo, mark_for_sync};
+use crate::records::{ConnectionRow, INSERT_CONNECTION, bind_account};
 use crate::time_utc::{stored_opt, stored_time};
 use crate::{Page, Result, StoreError};
 
@@ -15,6 +19,17 @@ pub trait UserStore: Send + Sync {
     /// Creates a user, marked for `sync`'s client apps in the same transaction; a taken
     /// username or email is [`StoreError::Conflict`].
     async fn create_user(&self, user: &NewUser, sync: SyncTo<'_>) -> Result<User>;
+    /// Creates a user connected to `account` at an upstream provider, both or neither, the
+    /// user marked for `sync`'s client apps in the same transaction. A taken username or
+    /// email, or an account already connected, is [`StoreError::Conflict`]; racing sign-ups
+    /// through one account thus make one user, and no other ever sees a user without its
+    /// connection.
+    async fn create_connected_user(
+        &self,
+        user: &NewUser,
+        account: &UpstreamAccount,
+        sync: SyncTo<'_>,
+    ) -> Result<(User, UpstreamConnection)>;
     /// The user with `id`.
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>>;
     /// The user with `username` (case-sensitive, as in Django).
@@ -106,21 +121,45 @@ macro_rules! bind_fields {
     };
 }
 
+const INSERT_USER: &str = concat!(
+    "INSERT INTO users (username, email, first_name, last_name, password, is_active, is_staff,
+     is_superuser, date_joined) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ",
+    columns!()
+);
+
 macro_rules! impl_user_store {
     ($store:ty) => {
         #[async_trait]
         impl UserStore for $store {
             async fn create_user(&self, user: &NewUser, sync: SyncTo<'_>) -> Result<User> {
-                let sql = concat!("INSERT INTO users (username, email, first_name, last_name, password, is_active, is_staff, is_superuser, date_joined)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ", columns!());
                 let mut tx = self.writer.begin().await?;
-                let row: UserRow = bind_fields!(sqlx::query_as(sql), user)
+                let row: UserRow = bind_fields!(sqlx::query_as(INSERT_USER), user)
                     .bind(stored_time(user.date_joined))
                     .fetch_one(&mut *tx)
                     .await?;
                 mark_for_sync!(tx, row.id, sync);
                 tx.commit().await?;
                 row.try_into()
+            }
+
+            async fn create_connected_user(
+                &self,
+                user: &NewUser,
+                account: &UpstreamAccount,
+                sync: SyncTo<'_>,
+            ) -> Result<(User, UpstreamConnection)> {
+                let mut tx = self.writer.begin().await?;
+                let row: UserRow = bind_fields!(sqlx::query_as(INSERT_USER), user)
+                    .bind(stored_time(user.date_joined))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let connection: ConnectionRow =
+                    bind_account!(sqlx::query_as(INSERT_CONNECTION).bind(row.id), account)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                mark_for_sync!(tx, row.id, sync);
+                tx.commit().await?;
+                Ok((row.try_into()?, connection.try_into()?))
             }
 
             async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {

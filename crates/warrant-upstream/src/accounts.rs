@@ -5,13 +5,12 @@
 //! Provider tokens are sealed at rest.
 
 use time::{Duration, OffsetDateTime};
-use warrant_generators::{PasswordHasher, SealingKey};
-use warrant_grants::{NewAccount, create_user};
+use warrant_generators::SealingKey;
 use warrant_model::{
-    ClientAppUrl, Email, NewUpstreamConnection, ProviderKey, Secret, UpstreamConnection, User,
-    Username,
+    ClientAppUrl, Email, NewUpstreamConnection, NewUser, ProviderKey, Secret, UpstreamAccount,
+    UpstreamConnection, User, Username,
 };
-use warrant_storage::{Store, StoreError, Unique};
+use warrant_storage::{Store, StoreError, SyncTo, Unique};
 
 use crate::UpstreamError;
 use crate::http_client::HttpClient;
@@ -41,8 +40,6 @@ pub struct Accounts<'a> {
     pub store: &'a dyn Store,
     /// Seals provider tokens.
     pub sealing: &'a SealingKey,
-    /// Hashes passwords (a new user gets none).
-    pub hasher: &'a PasswordHasher,
     /// Client apps a new user is sent to.
     pub client_apps: &'a [ClientAppUrl],
 }
@@ -61,29 +58,28 @@ impl Accounts<'_> {
             return self.log_in_connected(&connection, tokens, now).await;
         }
         let email = upstream.email.as_deref().and_then(|e| Email::parse(e).ok());
-        if let Some(email) = &email
-            && self.store.user_by_email(email).await?.is_some()
-        {
-            return Err(UpstreamError::EmailTaken);
-        }
-        let user = self.sign_up(&upstream.username, email, now).await?;
-        match self
-            .create_connection(&user, provider, tokens, upstream, now)
-            .await
-        {
-            Ok(_) => Ok(Login::SignedUp(user)),
-            Err(error) => {
-                // No user without its connection: a second first login through the same
-                // account (two tabs, a double click) lost the race to connect it, and
-                // logs in as the winner's user instead.
-                self.store.delete_user(user.id).await?;
-                match (error, self.store.connection(provider, &upstream.id).await?) {
-                    (UpstreamError::ConnectedElsewhere(_), Some(connection)) => {
-                        self.log_in_connected(&connection, tokens, now).await
-                    }
-                    (error, _) => Err(error),
+        let signed_up = match &email {
+            Some(email) if self.store.user_by_email(email).await?.is_some() => {
+                Err(UpstreamError::EmailTaken)
+            }
+            _ => {
+                let account = self.account(provider, tokens, upstream, now)?;
+                self.sign_up(&upstream.username, email, &account, now).await
+            }
+        };
+        match signed_up {
+            Ok(user) => Ok(Login::SignedUp(user)),
+            // Another first login through the same account (two tabs, a double click) made
+            // its user first: the user and its connection appear together, so the email or
+            // the account is taken exactly when the connection can be read. Log in as that
+            // user. An email that belongs to anyone else stays refused.
+            Err(error @ (UpstreamError::EmailTaken | UpstreamError::ConnectedElsewhere(_))) => {
+                match self.store.connection(provider, &upstream.id).await? {
+                    Some(connection) => self.log_in_connected(&connection, tokens, now).await,
+                    None => Err(error),
                 }
             }
+            Err(error) => Err(error),
         }
     }
 
@@ -116,17 +112,40 @@ impl Accounts<'_> {
         upstream: &UpstreamUser,
         now: OffsetDateTime,
     ) -> Result<UpstreamConnection, UpstreamError> {
-        match self.store.connection(provider, &upstream.id).await? {
-            Some(connection) if connection.user_id == user.id => {
-                self.store_tokens(connection.id, tokens, now).await?;
-                Ok(connection)
-            }
-            Some(_) => Err(UpstreamError::ConnectedElsewhere(provider.to_string())),
-            None => {
-                self.create_connection(user, provider, tokens, upstream, now)
-                    .await
-            }
+        if let Some(connection) = self.store.connection(provider, &upstream.id).await? {
+            return self.reconnect(user, connection, tokens, now).await;
         }
+        match self
+            .create_connection(user, provider, tokens, upstream, now)
+            .await
+        {
+            // Connected meanwhile (the same user in two tabs, or someone else): decided
+            // by whose connection it is.
+            Err(UpstreamError::ConnectedElsewhere(_)) => {
+                match self.store.connection(provider, &upstream.id).await? {
+                    Some(connection) => self.reconnect(user, connection, tokens, now).await,
+                    None => Err(UpstreamError::ConnectedElsewhere(provider.to_string())),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// `connection` again for `user` (its tokens replaced), unless it is someone else's.
+    async fn reconnect(
+        &self,
+        user: &User,
+        connection: UpstreamConnection,
+        tokens: &UpstreamTokens,
+        now: OffsetDateTime,
+    ) -> Result<UpstreamConnection, UpstreamError> {
+        if connection.user_id != user.id {
+            return Err(UpstreamError::ConnectedElsewhere(
+                connection.provider.to_string(),
+            ));
+        }
+        self.store_tokens(connection.id, tokens, now).await?;
+        Ok(connection)
     }
 
     /// Removes one of `user`'s connections, unless it is their last way to log in.
@@ -206,6 +225,26 @@ impl Accounts<'_> {
         Ok((access, refresh))
     }
 
+    /// The account a login at `provider` delivered, its tokens sealed.
+    fn account(
+        &self,
+        provider: &ProviderKey,
+        tokens: &UpstreamTokens,
+        upstream: &UpstreamUser,
+        now: OffsetDateTime,
+    ) -> Result<UpstreamAccount, UpstreamError> {
+        let (access_token, refresh_token) = self.seal(tokens)?;
+        Ok(UpstreamAccount {
+            provider: provider.clone(),
+            provider_user_id: upstream.id.clone(),
+            access_token,
+            refresh_token,
+            access_token_expires_at: tokens.expires_at,
+            extra_data: upstream.record.to_string(),
+            created_at: now,
+        })
+    }
+
     async fn create_connection(
         &self,
         user: &User,
@@ -214,16 +253,9 @@ impl Accounts<'_> {
         upstream: &UpstreamUser,
         now: OffsetDateTime,
     ) -> Result<UpstreamConnection, UpstreamError> {
-        let (access_token, refresh_token) = self.seal(tokens)?;
         let connection = NewUpstreamConnection {
             user_id: user.id,
-            provider: provider.clone(),
-            provider_user_id: upstream.id.clone(),
-            access_token,
-            refresh_token,
-            access_token_expires_at: tokens.expires_at,
-            extra_data: upstream.record.to_string(),
-            created_at: now,
+            account: self.account(provider, tokens, upstream, now)?,
         };
         match self.store.create_connection(&connection).await {
             Err(StoreError::Conflict(_)) => {
@@ -233,12 +265,13 @@ impl Accounts<'_> {
         }
     }
 
-    /// A new user without a password, named after the provider's username (made valid, and
-    /// numbered when taken).
+    /// A new user without a password, connected to `account` in the same transaction, named
+    /// after the provider's username (made valid, and numbered when taken).
     async fn sign_up(
         &self,
         suggested: &str,
         email: Option<Email>,
+        account: &UpstreamAccount,
         now: OffsetDateTime,
     ) -> Result<User, UpstreamError> {
         let base = valid_username(suggested);
@@ -251,21 +284,29 @@ impl Accounts<'_> {
             let Ok(username) = Username::parse(&candidate) else {
                 continue;
             };
-            let account = NewAccount {
+            let user = NewUser {
                 username,
                 email: email.clone(),
-                password: None,
                 first_name: String::new(),
                 last_name: String::new(),
+                password: None,
+                is_active: true,
                 is_staff: false,
                 is_superuser: false,
+                date_joined: now,
             };
-            match create_user(self.store, self.hasher, account, self.client_apps, now).await {
-                Ok(user) => return Ok(user),
-                Err(warrant_grants::GrantsError::Store(StoreError::Conflict(Unique::Username))) => {
-                }
-                Err(warrant_grants::GrantsError::Store(StoreError::Conflict(Unique::Email))) => {
-                    return Err(UpstreamError::EmailTaken);
+            let sync = SyncTo {
+                client_apps: self.client_apps,
+                now,
+            };
+            match self.store.create_connected_user(&user, account, sync).await {
+                Ok((user, _)) => return Ok(user),
+                Err(StoreError::Conflict(Unique::Username)) => {}
+                Err(StoreError::Conflict(Unique::Email)) => return Err(UpstreamError::EmailTaken),
+                Err(StoreError::Conflict(Unique::UpstreamAccount)) => {
+                    return Err(UpstreamError::ConnectedElsewhere(
+                        account.provider.to_string(),
+                    ));
                 }
                 Err(error) => return Err(error.into()),
             }

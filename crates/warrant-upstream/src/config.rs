@@ -52,9 +52,13 @@ pub struct FieldMapConfig {
     /// The user's name (default `username`).
     #[serde(default = "default_username_field")]
     pub username: String,
-    /// The user's email (default `email`); it must be one the provider has verified.
+    /// The user's email (default `email`); without `email_verified` it must be one the
+    /// provider has verified.
     #[serde(default = "default_email_field")]
     pub email: String,
+    /// A boolean field saying whether the provider verified the email (such as
+    /// `email_verified`); when set, the email is used only when it is `true`.
+    pub email_verified: Option<String>,
 }
 
 fn default_id_field() -> String {
@@ -216,6 +220,7 @@ fn parse_provider(key: &str, config: &ProviderConfig) -> Result<Provider, Upstre
                 id: default_id_field(),
                 username: default_username_field(),
                 email: default_email_field(),
+                email_verified: None,
             });
             let user = UserApi::Mapped {
                 url: url("userinfo_url", config.userinfo_url.as_ref())?,
@@ -223,6 +228,7 @@ fn parse_provider(key: &str, config: &ProviderConfig) -> Result<Provider, Upstre
                     id: fields.id,
                     username: fields.username,
                     email: fields.email,
+                    email_verified: fields.email_verified,
                 },
             };
             (Kind::OAuth2 { endpoints, user }, key, "")

@@ -15,12 +15,14 @@ pub enum UpstreamError {
         reason: String,
     },
     /// The provider answered with an error status.
-    #[error("{endpoint} answered HTTP {status}")]
+    #[error("{endpoint} answered HTTP {status}{}", detail(.said))]
     Refused {
         /// Which endpoint.
         endpoint: String,
         /// The status.
         status: u16,
+        /// The OAuth error it gave (`error`, with its `error_description`), if any.
+        said: Option<String>,
     },
     /// The provider's answer lacked what the flow needs.
     #[error("unexpected answer from {endpoint}: {what}")]
@@ -30,6 +32,11 @@ pub enum UpstreamError {
         /// What was missing or malformed.
         what: String,
     },
+    /// The answer at the callback named another issuer than the provider's, or none although
+    /// the provider says it always names one (RFC 9207: a mix-up attack, or a
+    /// misconfiguration).
+    #[error("the authorization response's iss {0} is not this provider's issuer")]
+    WrongIssuer(String),
     /// The ID token did not verify (signature, issuer, audience, expiry or nonce).
     #[error("the ID token is not valid: {0}")]
     IdToken(&'static str),
@@ -62,4 +69,11 @@ pub enum UpstreamError {
     /// Creating the user failed.
     #[error(transparent)]
     Grants(#[from] warrant_grants::GrantsError),
+}
+
+/// `: <what the provider said>`, or nothing.
+fn detail(said: &Option<String>) -> String {
+    said.as_deref()
+        .map(|s| format!(": {s}"))
+        .unwrap_or_default()
 }

@@ -37,6 +37,8 @@ pub(crate) struct Discovered {
     pub authorization_endpoint: Url,
     pub token_endpoint: Url,
     pub userinfo_endpoint: Option<Url>,
+    /// RFC 9207: every authorization response carries `iss`.
+    pub iss_parameter_supported: bool,
     pub jwks: Value,
 }
 
@@ -118,7 +120,7 @@ impl Oidc {
         // OpenID Connect Discovery §4.3: the document must name the issuer it was read from.
         if issuer.trim_end_matches('/') != configured {
             return Err(protocol(format!(
-                "issuer {issuer:?} is not the configured one"
+                "it names the issuer {issuer:?}, not the configured {configured:?}"
             )));
         }
         let endpoint = |name: &str| -> Result<Url, UpstreamError> {
@@ -134,6 +136,8 @@ impl Oidc {
             authorization_endpoint: endpoint("authorization_endpoint")?,
             token_endpoint: endpoint("token_endpoint")?,
             userinfo_endpoint: endpoint("userinfo_endpoint").ok(),
+            iss_parameter_supported: metadata["authorization_response_iss_parameter_supported"]
+                == Value::Bool(true),
             jwks,
         })
     }

@@ -69,6 +69,8 @@ pub(crate) struct FieldMap {
     pub id: String,
     pub username: String,
     pub email: String,
+    /// A boolean field that must be `true` for the email to be used.
+    pub email_verified: Option<String>,
 }
 
 /// Whether the provider may rely on a session it already has with the user.
@@ -129,6 +131,16 @@ impl Provider {
         &self.name
     }
 
+    /// For an OpenID Connect provider, reads its discovery document and keys now (not from
+    /// the cache) and checks that they name the configured issuer (`warrant check`);
+    /// other presets have nothing to read before a login.
+    pub async fn check_discovery(&self, http: &dyn HttpClient) -> Result<(), UpstreamError> {
+        match &self.kind {
+            Kind::Oidc(oidc) => oidc.discovered(http, true).await.map(drop),
+            Kind::OAuth2 { .. } => Ok(()),
+        }
+    }
+
     /// Starts a login: the URL to redirect to, with fresh state, PKCE and nonce.
     pub async fn authorization(
         &self,
@@ -177,6 +189,29 @@ impl Provider {
             verifier,
             nonce,
         })
+    }
+
+    /// Checks the `iss` of the provider's answer at the callback (RFC 9207), before anything
+    /// else is done with it: when present it must be this provider's issuer, and a provider
+    /// whose metadata promises it must send it. Only OpenID Connect providers have an
+    /// issuer to compare with.
+    pub async fn check_response_issuer(
+        &self,
+        http: &dyn HttpClient,
+        iss: Option<&str>,
+    ) -> Result<(), UpstreamError> {
+        let Kind::Oidc(oidc) = &self.kind else {
+            return Ok(());
+        };
+        let discovered = oidc.discovered(http, false).await?;
+        match iss {
+            Some(iss) if iss == discovered.issuer => Ok(()),
+            Some(iss) => Err(UpstreamError::WrongIssuer(format!("{iss:?}"))),
+            None if discovered.iss_parameter_supported => {
+                Err(UpstreamError::WrongIssuer("(missing)".into()))
+            }
+            None => Ok(()),
+        }
     }
 
     /// Finishes a login: exchanges `code` and reads who the user is.
@@ -276,27 +311,42 @@ impl Provider {
             .await?;
         let answer = json(endpoint, &response)?;
         // GitHub answers a bad code with 200 and an `error` member.
-        if let Some(error) = answer["error"].as_str() {
-            return Err(UpstreamError::Protocol {
+        match oauth_error(&answer) {
+            Some(said) => Err(UpstreamError::Protocol {
                 endpoint: endpoint.to_string(),
-                what: format!("error {error:?}"),
-            });
+                what: said,
+            }),
+            None => Ok(answer),
         }
-        Ok(answer)
     }
 }
 
-/// The JSON body of a successful answer.
+/// The JSON body of a successful answer; a refusal names the OAuth error the provider gave.
 pub(crate) fn json(endpoint: &Url, response: &HttpResponse) -> Result<Value, UpstreamError> {
     if !(200..300).contains(&response.status) {
+        let said = serde_json::from_slice::<Value>(&response.body)
+            .ok()
+            .and_then(|body| oauth_error(&body));
         return Err(UpstreamError::Refused {
             endpoint: endpoint.to_string(),
             status: response.status,
+            said,
         });
     }
     serde_json::from_slice(&response.body).map_err(|_| UpstreamError::Protocol {
         endpoint: endpoint.to_string(),
         what: "the answer is not JSON".into(),
+    })
+}
+
+/// The OAuth error of an answer (RFC 6749 §5.2): `error`, with `error_description` when
+/// given, each cut to a length fit for a log line.
+fn oauth_error(answer: &Value) -> Option<String> {
+    let cut = |text: &str| text.chars().take(200).collect::<String>();
+    let error = cut(answer["error"].as_str()?);
+    Some(match answer["error_description"].as_str() {
+        Some(description) => format!("{error} ({})", cut(description)),
+        None => error,
     })
 }
 
@@ -375,7 +425,11 @@ impl UserApi {
             }
             Self::Mapped { url, fields } => {
                 let record = get_json(http, url, access_token).await?;
-                let email = field(&record, &fields.email);
+                let verified = fields
+                    .email_verified
+                    .as_ref()
+                    .is_none_or(|path| at(&record, path) == Some(&Value::Bool(true)));
+                let email = verified.then(|| field(&record, &fields.email)).flatten();
                 let mut user = user_of(record, url, &fields.id, &fields.username, email)?;
                 // Only what the mapping names is kept with the connection: a record of
                 // unknown shape may carry credentials (Warrant's own /api/profile/ carries
@@ -418,12 +472,15 @@ fn user_of(
     })
 }
 
+/// The value at a dotted path.
+fn at<'a>(record: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.')
+        .try_fold(record, |value, part| value.get(part))
+}
+
 /// A field at a dotted path, as text (numbers too: ids are often numbers).
 fn field(record: &Value, path: &str) -> Option<String> {
-    let value = path
-        .split('.')
-        .try_fold(record, |value, part| value.get(part))?;
-    match value {
+    match at(record, path)? {
         Value::String(text) if !text.is_empty() => Some(text.clone()),
         Value::Number(number) => Some(number.to_string()),
         _ => None,

@@ -63,7 +63,8 @@ macro_rules! on_pool {
 }
 
 impl MirrorStore {
-    /// Opens `url` (`sqlite://PATH`, created if missing, or `postgres://…`).
+    /// Opens `url` (`sqlite://PATH`, created if missing and readable by its owner only, or
+    /// `postgres://…`).
     pub async fn connect(url: &str) -> Result<Self, SyncError> {
         if url.starts_with("sqlite:") {
             let options: sqlx::sqlite::SqliteConnectOptions = url
@@ -71,6 +72,10 @@ impl MirrorStore {
                 .map_err(store_error)?
                 .create_if_missing(true)
                 .foreign_keys(true);
+            if !url.contains(":memory:") && !url.contains("mode=memory") {
+                create_private(options.get_filename())
+                    .map_err(|error| SyncError::Mirror(error.to_string()))?;
+            }
             // One connection: SQLite has one writer, and a queue beats its busy retries.
             let pool = sqlx::sqlite::SqlitePoolOptions::new()
                 .max_connections(1)
@@ -266,6 +271,20 @@ impl MirrorStore {
                 PasswordHash::parse(&hash).map_err(|error| SyncError::Mirror(error.to_string()))
             })
             .transpose()
+    }
+}
+
+/// Creates the SQLite file readable and writable by its owner only (it holds hashes of API
+/// tokens and passwords), unless it exists; SQLite gives its `-wal` and `-shm` files the
+/// same mode.
+fn create_private(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Err(error) if error.kind() != std::io::ErrorKind::AlreadyExists => Err(error),
+        _ => Ok(()),
     }
 }
 

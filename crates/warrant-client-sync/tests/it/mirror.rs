@@ -131,3 +131,19 @@ on_both!(
     upserts_are_idempotent_and_keep_only_hashes,
     users_are_found_by_username_or_email
 );
+
+#[cfg(unix)]
+#[tokio::test]
+async fn an_sqlite_mirror_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(crate::unique_name());
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("mirror.db");
+    let store = MirrorStore::connect(&format!("sqlite://{}", file.display()))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -99,13 +99,18 @@ async fn a_device_polls_until_the_user_approves_then_gets_tokens_once() {
     let pending = engine.pending_device(&typed, start).await.unwrap();
     assert_eq!(pending.application.id, client.application.id);
     assert_eq!(pending.device.scope, scope("read"));
+    assert_eq!(
+        pending.user_code.display(),
+        shown,
+        "the page shows the code"
+    );
     engine
-        .decide_device(&typed.replace('-', ""), &alice, true, start)
+        .decide_device(&typed.replace('-', ""), (&alice, start), true, start)
         .await
         .unwrap();
     assert_eq!(
         engine
-            .decide_device(&typed, &alice, false, start)
+            .decide_device(&typed, (&alice, start), false, start)
             .await
             .map(|_| ()),
         Err(DeviceCodeRejection::UnknownOrExpired),
@@ -157,7 +162,7 @@ async fn a_refusal_an_expiry_and_foreign_codes_end_the_polling() {
 
     let refused = codes(&world, &client, start).await;
     engine
-        .decide_device(refused.user_code.as_str(), &alice, false, start)
+        .decide_device(refused.user_code.as_str(), (&alice, start), false, start)
         .await
         .unwrap();
     assert_eq!(

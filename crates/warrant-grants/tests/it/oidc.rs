@@ -126,6 +126,35 @@ async fn the_code_flow_with_openid_returns_a_signed_id_token() {
 }
 
 #[tokio::test]
+async fn refreshed_id_tokens_keep_the_original_auth_time() {
+    let world = oidc_world().await;
+    let client = world.confidential().await;
+    let alice = world.user("alice").await;
+    let mut response = code_flow(&world, &client, &alice, "openid", Some("n-1")).await;
+    let (_, first) = decode(response.id_token.as_ref().unwrap().expose());
+    let logged_in_at = first["auth_time"].as_i64().unwrap();
+    // OIDC Core §12.2: every ID token of the grant says when the user logged in, through
+    // each rotation of the refresh token; none repeats the nonce.
+    for _ in 0..2 {
+        response = world
+            .engine()
+            .token(
+                &client.credentials,
+                TokenRequest::RefreshToken {
+                    refresh_token: response.refresh_token.unwrap(),
+                    scope: None,
+                },
+                now(),
+            )
+            .await
+            .unwrap();
+        let (_, claims) = decode(response.id_token.as_ref().unwrap().expose());
+        assert_eq!(claims["auth_time"].as_i64(), Some(logged_in_at), "{claims}");
+        assert_eq!(claims.get("nonce"), None);
+    }
+}
+
+#[tokio::test]
 async fn each_application_gets_its_algorithm() {
     let world = oidc_world().await;
     let alice = world.user("alice").await;

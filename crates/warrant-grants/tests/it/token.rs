@@ -252,13 +252,26 @@ async fn no_refresh_token_without_the_refresh_token_grant() {
     assert!(response.refresh_token.is_none());
 }
 
-/// Stores a code for `client` and `user` as the authorization endpoint would.
+/// Stores a code for `client` and `user` as the authorization endpoint would for a request
+/// that named no `redirect_uri`.
 async fn code(
     world: &World,
     client: &Client,
     user: &User,
     challenge: Option<&str>,
     lifetime: Duration,
+) -> String {
+    code_for(world, client, user, challenge, lifetime, false).await
+}
+
+/// As [`code`], for a request that named `redirect_uri` when `redirect_uri_included`.
+async fn code_for(
+    world: &World,
+    client: &Client,
+    user: &User,
+    challenge: Option<&str>,
+    lifetime: Duration,
+    redirect_uri_included: bool,
 ) -> String {
     let value = format!(
         "code-{}",
@@ -271,6 +284,7 @@ async fn code(
             application_id: client.application.id,
             user_id: user.id,
             redirect_uri: redirect(REDIRECT),
+            redirect_uri_included,
             scope: scope("read"),
             code_challenge: challenge
                 .map(|c| CodeChallenge::parse(CodeChallengeMethod::S256, c).unwrap()),
@@ -445,6 +459,38 @@ async fn redirect_uri_may_be_omitted_only_with_a_single_registered_one() {
         )
         .await;
     assert!(matches!(outcome, Err(OAuthError::InvalidGrant(_))));
+}
+
+#[tokio::test]
+async fn redirect_uri_is_required_when_the_authorization_request_included_it() {
+    let world = World::new().await;
+    let client = world.confidential().await;
+    let alice = world.user("alice").await;
+    let minute = Duration::seconds(60);
+    // RFC 6749 §4.1.3, even with a single registered redirect URI.
+    let code_value = code_for(&world, &client, &alice, None, minute, true).await;
+    let outcome = world
+        .engine()
+        .token(
+            &client.credentials,
+            exchange(&code_value, None, None),
+            now(),
+        )
+        .await;
+    assert!(
+        matches!(&outcome, Err(OAuthError::InvalidGrant(why)) if why.contains("redirect_uri is required")),
+        "{outcome:?}"
+    );
+    let code_value = code_for(&world, &client, &alice, None, minute, true).await;
+    let outcome = world
+        .engine()
+        .token(
+            &client.credentials,
+            exchange(&code_value, Some(REDIRECT), None),
+            now(),
+        )
+        .await;
+    assert!(outcome.is_ok(), "{outcome:?}");
 }
 
 #[tokio::test]

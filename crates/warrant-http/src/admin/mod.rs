@@ -16,7 +16,7 @@ use rocket::serde::json::{Value, json};
 use rocket::{FromForm, Route};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use warrant_grants::{GrantsError, OAuthError};
+use warrant_grants::{ADMIN_SCOPE, GrantsError, OAuthError};
 use warrant_model::User;
 use warrant_storage::{Page, StoreError};
 
@@ -33,9 +33,6 @@ pub(crate) fn routes() -> Vec<Route> {
     routes.extend(openapi::routes());
     routes
 }
-
-/// The scope a bearer token needs for the admin API.
-const ADMIN_SCOPE: &str = "admin";
 
 /// A staff user is calling the admin API; changes they make are logged with their name.
 pub(crate) struct Admin;

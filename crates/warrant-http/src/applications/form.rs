@@ -109,31 +109,24 @@ impl ApplicationForm {
         policy: RedirectUriPolicy,
     ) -> Result<ApplicationChanges, Vec<String>> {
         let mut errors = Vec::new();
-        let mut uris = |text: &str, field: &str| -> Vec<RedirectUri> {
-            text.split_whitespace()
-                .filter_map(|uri| {
-                    RedirectUri::parse(uri, policy)
-                        .map_err(|error| errors.push(format!("{field}: {error}")))
-                        .ok()
-                })
-                .collect()
-        };
-        let redirect_uris = uris(&self.redirect_uris, "Redirect URIs");
-        let post_logout_redirect_uris =
-            uris(&self.post_logout_redirect_uris, "Post-logout redirect URIs");
-        let allowed_origins = self
-            .allowed_origins
-            .split_whitespace()
-            .filter_map(|origin| {
+        let redirect_uris = per_line(&self.redirect_uris, "Redirect URIs", &mut errors, |uri| {
+            RedirectUri::parse(uri, policy).map_err(|error| error.to_string())
+        });
+        let post_logout_redirect_uris = per_line(
+            &self.post_logout_redirect_uris,
+            "Post-logout redirect URIs",
+            &mut errors,
+            |uri| RedirectUri::parse(uri, policy).map_err(|error| error.to_string()),
+        );
+        let allowed_origins = per_line(
+            &self.allowed_origins,
+            "Allowed origins",
+            &mut errors,
+            |origin| {
                 Origin::parse(origin)
-                    .map_err(|_| {
-                        errors.push(format!(
-                            "Allowed origins: {origin} is not an origin like https://app.example"
-                        ))
-                    })
-                    .ok()
-            })
-            .collect();
+                    .map_err(|_| format!("{origin} is not an origin like https://app.example"))
+            },
+        );
         let grant_types = GrantTypes::new(self.grants.iter().copied())
             .map_err(|_| errors.push("Choose at least one grant type.".to_owned()))
             .ok();
@@ -252,5 +245,43 @@ impl ApplicationForm {
 <button type="submit">Save</button> <a href="/o/applications/">Cancel</a></form>"#
         ));
         html
+    }
+}
+
+/// The values of a one-per-line field, each parsed by `parse`. A line may also hold several
+/// values separated by spaces, as Django OAuth Toolkit's space-separated fields do; a line
+/// with a bad value gets one message, naming the line and why.
+fn per_line<T>(
+    text: &str,
+    field: &str,
+    errors: &mut Vec<String>,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Vec<T> {
+    let mut values = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let parsed: Result<Vec<T>, String> = line.split_whitespace().map(&parse).collect();
+        match parsed {
+            Ok(parsed) => values.extend(parsed),
+            Err(reason) => errors.push(format!("{field}, line {}: {reason}", number + 1)),
+        }
+    }
+    values
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_bad_line_gets_one_message() {
+        let mut errors = Vec::new();
+        let origins = per_line(
+            "https://a.example\r\nnot an origin\n\nhttps://b.example https://c.example",
+            "Allowed origins",
+            &mut errors,
+            |origin| Origin::parse(origin).map_err(|_| format!("{origin} is bad")),
+        );
+        assert_eq!(origins.len(), 3);
+        assert_eq!(errors, ["Allowed origins, line 2: not is bad"]);
     }
 }

@@ -163,7 +163,7 @@ impl IntrospectionClient {
             .map_err(|_| unavailable("timed out"))?
             .map_err(|error| unavailable(&error))?;
         if !status.is_success() {
-            return Err(unavailable(&format!("status {status}")));
+            return Err(unavailable(&refusal(status, &body)));
         }
         let answer: Value =
             serde_json::from_slice(&body).map_err(|_| unavailable("the answer is not JSON"))?;
@@ -206,6 +206,22 @@ impl IntrospectionClient {
     fn cache(&self) -> MutexGuard<'_, HashMap<TokenHash, Cached>> {
         // The map holds no invariant a panicking holder could have broken halfway.
         self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// What the log says of a refused introspection: the status, and the OAuth error the
+/// server gave (`invalid_client` for wrong credentials) with its description.
+fn refusal(status: hyper::StatusCode, body: &[u8]) -> String {
+    let answer: Value = serde_json::from_slice(body).unwrap_or_default();
+    let said = |name: &str| {
+        answer[name]
+            .as_str()
+            .map(|text| text.chars().take(200).collect::<String>())
+    };
+    match (said("error"), said("error_description")) {
+        (Some(error), Some(description)) => format!("status {status}: {error} ({description})"),
+        (Some(error), None) => format!("status {status}: {error}"),
+        _ => format!("status {status}"),
     }
 }
 
@@ -256,6 +272,19 @@ mod tests {
                 "{refused}"
             );
         }
+    }
+
+    #[test]
+    fn refusals_name_the_servers_error() {
+        let body = br#"{"error":"invalid_client","error_description":"unknown client"}"#;
+        assert_eq!(
+            refusal(hyper::StatusCode::UNAUTHORIZED, body),
+            "status 401 Unauthorized: invalid_client (unknown client)"
+        );
+        assert_eq!(
+            refusal(hyper::StatusCode::BAD_GATEWAY, b"<html>"),
+            "status 502 Bad Gateway"
+        );
     }
 
     #[test]

@@ -211,6 +211,11 @@ async fn callback(
                     "The provider's answer does not belong to the login this browser started. Please start again.",
                 ));
             }
+            // RFC 9207: an answer of another issuer (a mix-up attack) is not looked at.
+            provider
+                .check_response_issuer(&*state.upstream.http, query.get("iss"))
+                .await
+                .map_err(|error| refused(provider, error))?;
             if let Some(error) = query.get("error") {
                 let message = format!(
                     "{} did not log you in ({error}). Please try again.",
@@ -303,7 +308,6 @@ fn accounts(state: &AppState) -> Accounts<'_> {
     Accounts {
         store: &*state.store,
         sealing: &state.sealing,
-        hasher: &state.hasher,
         client_apps: &state.client_apps,
     }
 }
@@ -330,6 +334,14 @@ fn refused(provider: &Provider, error: UpstreamError) -> PageOrRedirect {
                 provider.name()
             );
             error_page(Status::BadGateway, &message)
+        }
+        UpstreamError::WrongIssuer(_) => {
+            tracing::warn!(provider = %provider.key(), %error, "upstream login refused");
+            let message = format!(
+                "This answer did not come from {}. Please start again.",
+                provider.name()
+            );
+            error_page(Status::BadRequest, &message)
         }
         // Named as the button names the provider, not by its key.
         UpstreamError::ConnectedElsewhere(_) => {

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use warrant_generators::{SealingKey, hash_token};
 use warrant_model::{
-    ApiToken, Consent, DeviceStatus, Email, NewAccessToken, NewDeviceAuthorization, NewSession,
-    NewUpstreamConnection, Origin, ProviderKey, Sealed, Secret, SigningAlgorithm, SigningKey,
-    UserId, Username,
+    ApiToken, ClientAppUrl, Consent, DeviceStatus, Email, NewAccessToken, NewAuthorizationCode,
+    NewDeviceAuthorization, NewSession, NewUpstreamConnection, Origin, ProviderKey, Sealed, Secret,
+    SigningAlgorithm, SigningKey, UpstreamAccount, UserId, Username,
 };
 use warrant_storage::prelude::*;
 use warrant_storage::{
@@ -224,6 +224,7 @@ pub async fn token_hashes_are_unique(db: &TestDb) {
             scope: scope("read"),
             family: refresh.family.clone(),
             access_token_id: None,
+            auth_time: None,
             created_at: now(),
             expires_at: None,
         })
@@ -254,6 +255,14 @@ pub async fn authorization_code_is_redeemed_once(db: &TestDb) {
         .unwrap();
     assert_eq!(created.consumed_at, None);
     assert_eq!(created.nonce.as_deref(), Some("n-0S6_WzA2Mj"));
+    assert!(created.redirect_uri_included);
+    let (_, other_hash) = secret();
+    let omitted = NewAuthorizationCode {
+        redirect_uri_included: false,
+        ..new_code(&app, &u, other_hash)
+    };
+    let omitted = s.create_authorization_code(&omitted).await.unwrap();
+    assert!(!omitted.redirect_uri_included);
     assert_eq!(
         created.code_challenge,
         new_code(&app, &u, hash).code_challenge
@@ -370,6 +379,14 @@ pub async fn code_reuse_revokes_the_whole_family(db: &TestDb) {
         .await
         .unwrap();
     let rotated_refresh = refresh_in_family(s, &rotated_access, None).await;
+    assert_eq!(
+        s.refresh_token_by_hash(&rotated_refresh.token_hash)
+            .await
+            .unwrap()
+            .map(|token| token.auth_time),
+        Some(Some(rotated_access.created_at)),
+        "the authentication time is kept for the grant's ID tokens"
+    );
     let (unrelated, _) = token_pair(s, &app, Some(&u), None).await;
 
     assert_eq!(s.revoke_tokens_from_code(code.id, now()).await.unwrap(), 4);
@@ -629,15 +646,17 @@ fn new_connection(user: UserId, provider: &str, id: &str) -> NewUpstreamConnecti
     let key = sealing_key();
     NewUpstreamConnection {
         user_id: user,
-        provider: ProviderKey::parse(provider).unwrap(),
-        provider_user_id: id.into(),
-        access_token: key
-            .seal_str("upstream_access_token", &Secret::new("gho_abc".into()))
-            .unwrap(),
-        refresh_token: None,
-        access_token_expires_at: None,
-        extra_data: r#"{"login":"octocat"}"#.into(),
-        created_at: now(),
+        account: UpstreamAccount {
+            provider: ProviderKey::parse(provider).unwrap(),
+            provider_user_id: id.into(),
+            access_token: key
+                .seal_str("upstream_access_token", &Secret::new("gho_abc".into()))
+                .unwrap(),
+            refresh_token: None,
+            access_token_expires_at: None,
+            extra_data: r#"{"login":"octocat"}"#.into(),
+            created_at: now(),
+        },
     }
 }
 
@@ -697,6 +716,56 @@ pub async fn upstream_connections_crud(db: &TestDb) {
     assert_eq!(s.connection(&key, "42").await.unwrap(), None);
 }
 
+pub async fn connected_users_are_created_with_their_connection_or_not_at_all(db: &TestDb) {
+    let s = db.store();
+    let app = ClientAppUrl::parse("http://app.example/").unwrap();
+    let sync = SyncTo {
+        client_apps: std::slice::from_ref(&app),
+        now: now(),
+    };
+    let account = new_connection(UserId(0), "github", "42").account;
+    let (user, connection) = s
+        .create_connected_user(&new_user("octocat"), &account, sync)
+        .await
+        .unwrap();
+    assert_eq!(connection.user_id, user.id);
+    assert_eq!(
+        s.connection(&account.provider, "42").await.unwrap(),
+        Some(connection)
+    );
+    assert!(
+        s.outbox_entry(app.as_str(), user.id)
+            .await
+            .unwrap()
+            .is_some(),
+        "queued for client apps in the same transaction"
+    );
+
+    // Each broken rule leaves neither a user nor a connection behind.
+    let other_account = new_connection(UserId(0), "github", "43").account;
+    let mut same_email = new_user("other");
+    same_email.email = user.email.clone();
+    let mut same_username = new_user("octocat");
+    same_username.email = None;
+    for (new, account, rule) in [
+        (same_username, &other_account, Unique::Username),
+        (same_email, &other_account, Unique::Email),
+        (new_user("third"), &account, Unique::UpstreamAccount),
+    ] {
+        let refused = s.create_connected_user(&new, account, SyncTo::NOBODY).await;
+        assert_eq!(conflict(refused.map(|(user, _)| user)), rule);
+    }
+    assert_eq!(
+        s.connection(&other_account.provider, "43").await.unwrap(),
+        None
+    );
+    let users = s
+        .list_users(UserFilter::default(), Page::first(10))
+        .await
+        .unwrap();
+    assert_eq!(users.len(), 1, "{users:?}");
+}
+
 pub async fn signing_keys_crud(db: &TestDb) {
     let s = db.store();
     let key = |kid: &str, age: i64| SigningKey {
@@ -754,10 +823,17 @@ pub async fn device_authorizations_are_decided_and_consumed_once(db: &TestDb) {
         !s.consume_device(created.id).await.unwrap(),
         "pending cannot be consumed"
     );
+    let logged_in_at = now() - Duration::minutes(5);
     assert!(
-        s.decide_device(created.id, DeviceDecision::Approve(u.id))
-            .await
-            .unwrap()
+        s.decide_device(
+            created.id,
+            DeviceDecision::Approve {
+                user: u.id,
+                auth_time: logged_in_at
+            }
+        )
+        .await
+        .unwrap()
     );
     assert!(
         !s.decide_device(created.id, DeviceDecision::Deny)
@@ -773,8 +849,18 @@ pub async fn device_authorizations_are_decided_and_consumed_once(db: &TestDb) {
         .unwrap()
         .unwrap();
     assert_eq!(
-        (approved.status, approved.user_id, approved.last_polled_at),
-        (DeviceStatus::Approved, Some(u.id), Some(polled_at))
+        (
+            approved.status,
+            approved.user_id,
+            approved.last_polled_at,
+            approved.auth_time
+        ),
+        (
+            DeviceStatus::Approved,
+            Some(u.id),
+            Some(polled_at),
+            Some(logged_in_at)
+        )
     );
     assert!(s.consume_device(created.id).await.unwrap());
     assert!(!s.consume_device(created.id).await.unwrap());
@@ -848,7 +934,7 @@ pub async fn no_raw_secret_reaches_the_database(db: &TestDb) {
     .unwrap();
     let (upstream, _) = secret();
     let mut connection = new_connection(u.id, "github", "7");
-    connection.access_token = key
+    connection.account.access_token = key
         .seal_str("upstream_access_token", &Secret::new(upstream.clone()))
         .unwrap();
     s.create_connection(&connection).await.unwrap();

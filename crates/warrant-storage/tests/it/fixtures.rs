@@ -85,6 +85,7 @@ pub fn new_code(app: &Application, user: &User, hash: TokenHash) -> NewAuthoriza
         application_id: app.id,
         user_id: user.id,
         redirect_uri: redirect("https://app.example.com/cb"),
+        redirect_uri_included: true,
         scope: scope("openid read"),
         code_challenge: Some(
             warrant_model::CodeChallenge::parse(
@@ -139,6 +140,7 @@ pub async fn refresh_in_family(
             scope: access.scope.clone(),
             family: access.family.clone(),
             access_token_id: Some(access.id),
+            auth_time: Some(access.created_at),
             created_at: now(),
             expires_at: None,
         })

@@ -17,7 +17,7 @@ pub struct TestDb {
     location: Location,
 }
 
-fn unique_name() -> String {
+pub fn unique_name() -> String {
     let random = random_urlsafe(16).unwrap();
     format!(
         "warrant_test_{}",

@@ -10,6 +10,7 @@
 mod contract;
 mod fixtures;
 mod harness;
+mod open;
 mod outbox;
 mod sqlite_wal;
 
@@ -55,6 +56,7 @@ contract_suite!(
     sessions_expire_and_end,
     api_tokens_are_replaced_and_unique,
     upstream_connections_crud,
+    connected_users_are_created_with_their_connection_or_not_at_all,
     user_writes_mark_every_client_app,
     claims_are_exclusive_until_settled_or_expired,
     a_change_during_delivery_is_sent_again,

@@ -1,12 +1,13 @@
 //! The connection rules over a real store: sign up, log in, email collisions, connect,
 //! disconnect, and a fresh access token.
 
+use std::sync::Arc;
+
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 use warrant_generators::{PasswordHasher, SealingKey};
 use warrant_model::{ProviderKey, Secret, User};
-use warrant_storage::prelude::*;
-use warrant_storage::{ConnectOptions, SqliteStore, SyncTo};
+use warrant_storage::{ConnectOptions, SqliteStore, Store, SyncTo};
 use warrant_upstream::{
     ACCESS_TOKEN_PURPOSE, Accounts, Login, UpstreamError, UpstreamTokens, UpstreamUser,
 };
@@ -14,12 +15,51 @@ use warrant_upstream::{
 use crate::fake::FakeProvider;
 
 struct World {
-    store: SqliteStore,
+    store: Arc<dyn Store>,
     sealing: SealingKey,
     hasher: PasswordHasher,
+    _database: Option<Scratch>,
+}
+
+/// A database made for one test, removed when it ends.
+enum Scratch {
+    Sqlite(std::path::PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        match self {
+            Self::Sqlite(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Self::Postgres { admin_url, name } => {
+                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                let admin_url = admin_url.clone();
+                let _ = std::thread::spawn(move || {
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap()
+                        .block_on(admin_execute(&admin_url, &sql));
+                })
+                .join();
+            }
+        }
+    }
+}
+
+async fn admin_execute(admin_url: &str, sql: &str) {
+    let admin = sqlx::PgPool::connect(admin_url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
 }
 
 impl World {
+    /// One in-memory SQLite connection: enough where nothing runs at once.
     async fn new() -> Self {
         let options = ConnectOptions {
             max_connections: 1,
@@ -28,19 +68,50 @@ impl World {
         let store = SqliteStore::connect("sqlite::memory:", &options)
             .await
             .unwrap();
+        Self::with(Arc::new(store), None).await
+    }
+
+    /// An SQLite file with a pool of connections, as a server has.
+    async fn sqlite_file() -> Self {
+        let dir = std::env::temp_dir().join(crate::unique("accounts"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("warrant.db").display());
+        let store = warrant_storage::connect(&url, &ConnectOptions::default())
+            .await
+            .unwrap();
+        Self::with(store, Some(Scratch::Sqlite(dir))).await
+    }
+
+    /// A database of its own on the server `WARRANT_TEST_POSTGRES_URL` names, or `None`.
+    async fn postgres() -> Option<Self> {
+        let Ok(admin_url) = std::env::var("WARRANT_TEST_POSTGRES_URL") else {
+            eprintln!("SKIPPED: WARRANT_TEST_POSTGRES_URL is not set");
+            return None;
+        };
+        let name = crate::unique("accounts");
+        admin_execute(&admin_url, &format!("CREATE DATABASE {name}")).await;
+        let mut url = url::Url::parse(&admin_url).unwrap();
+        url.set_path(&format!("/{name}"));
+        let store = warrant_storage::connect(url.as_str(), &ConnectOptions::default())
+            .await
+            .unwrap();
+        Some(Self::with(store, Some(Scratch::Postgres { admin_url, name })).await)
+    }
+
+    async fn with(store: Arc<dyn Store>, database: Option<Scratch>) -> Self {
         store.migrate().await.unwrap();
         Self {
             store,
             sealing: SealingKey::derive(&Secret::new("k".repeat(40))).unwrap(),
             hasher: PasswordHasher::new(1000).unwrap(),
+            _database: database,
         }
     }
 
     fn accounts(&self) -> Accounts<'_> {
         Accounts {
-            store: &self.store,
+            store: &*self.store,
             sealing: &self.sealing,
-            hasher: &self.hasher,
             client_apps: &[],
         }
     }
@@ -66,7 +137,7 @@ impl World {
             is_staff: false,
             is_superuser: false,
         };
-        warrant_grants::create_user(&self.store, &self.hasher, account, &[], now())
+        warrant_grants::create_user(&*self.store, &self.hasher, account, &[], now())
             .await
             .unwrap()
     }
@@ -172,38 +243,120 @@ async fn an_unknown_account_signs_up_and_then_logs_in() {
     );
 }
 
-#[tokio::test]
-async fn first_logins_at_once_through_one_account_make_one_user() {
-    let world = World::new().await;
-    let accounts = world.accounts();
-    let account = octocat(None);
-    let log_in = |access: &'static str| {
-        let account = account.clone();
-        async move {
-            accounts
-                .log_in(&github(), &tokens(access, None), &account, now())
-                .await
-        }
-    };
-    // They interleave: each finds no connection, signs up, then races to connect.
-    let (a, b, c, d) = tokio::join!(log_in("a"), log_in("b"), log_in("c"), log_in("d"));
-    let user_ids: Vec<_> = [a, b, c, d]
-        .into_iter()
-        .map(|login| match login.unwrap() {
-            Login::Existing(user) | Login::SignedUp(user) => user.id,
+/// First logins through one provider account at once (two tabs, a double click), each on a
+/// thread of its own: all log in, as one new user.
+async fn first_logins_at_once_make_one_user(world: World, email: Option<&'static str>) {
+    let world = Arc::new(world);
+    let logins: Vec<_> = (0..8)
+        .map(|n| {
+            let world = world.clone();
+            tokio::spawn(async move {
+                world
+                    .accounts()
+                    .log_in(
+                        &github(),
+                        &tokens(&format!("t{n}"), None),
+                        &octocat(email),
+                        now(),
+                    )
+                    .await
+            })
         })
         .collect();
+    let mut signed_up = 0;
+    let mut user_ids = Vec::new();
+    for login in logins {
+        match login.await.unwrap() {
+            Ok(Login::SignedUp(user)) => {
+                signed_up += 1;
+                user_ids.push(user.id);
+            }
+            Ok(Login::Existing(user)) => user_ids.push(user.id),
+            Err(error) => panic!("a login was refused ({email:?}): {error}"),
+        }
+    }
+    assert_eq!(signed_up, 1, "{user_ids:?}");
     assert!(user_ids.iter().all(|id| *id == user_ids[0]), "{user_ids:?}");
-    let page = warrant_storage::Page {
-        after: None,
-        limit: 10,
-    };
     let users = world
         .store
-        .list_users(Default::default(), page)
+        .list_users(Default::default(), warrant_storage::Page::first(10))
         .await
         .unwrap();
     assert_eq!(users.len(), 1, "{users:?}");
+    assert_eq!(users[0].email.as_ref().map(|e| e.as_str()), email);
+}
+
+/// One user connecting one account from several tabs at once: every tab succeeds, with one
+/// connection; another user is still refused.
+async fn connects_at_once_by_one_user_all_succeed(world: World) {
+    let world = Arc::new(world);
+    let ada = world.user("ada", None, true).await;
+    let connects: Vec<_> = (0..8)
+        .map(|n| {
+            let (world, ada) = (world.clone(), ada.clone());
+            tokio::spawn(async move {
+                world
+                    .accounts()
+                    .connect(
+                        &ada,
+                        &github(),
+                        &tokens(&format!("t{n}"), None),
+                        &octocat(None),
+                        now(),
+                    )
+                    .await
+            })
+        })
+        .collect();
+    for connect in connects {
+        let connection = connect.await.unwrap().unwrap();
+        assert_eq!(connection.user_id, ada.id);
+    }
+    assert_eq!(
+        world.store.connections_of_user(ada.id).await.unwrap().len(),
+        1
+    );
+    let bob = world.user("bob", None, true).await;
+    let refused = world
+        .accounts()
+        .connect(&bob, &github(), &tokens("b", None), &octocat(None), now())
+        .await;
+    assert!(
+        matches!(refused, Err(UpstreamError::ConnectedElsewhere(_))),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn connects_at_once_by_one_user_make_one_connection() {
+    connects_at_once_by_one_user_all_succeed(World::sqlite_file().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn first_logins_at_once_through_one_account_make_one_user() {
+    first_logins_at_once_make_one_user(World::sqlite_file().await, None).await;
+    first_logins_at_once_make_one_user(World::sqlite_file().await, Some("octo@example.com")).await;
+}
+
+mod postgres {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn connects_at_once_by_one_user_make_one_connection() {
+        if let Some(world) = World::postgres().await {
+            connects_at_once_by_one_user_all_succeed(world).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn first_logins_at_once_through_one_account_make_one_user() {
+        for email in [None, Some("octo@example.com")] {
+            let Some(world) = World::postgres().await else {
+                return;
+            };
+            first_logins_at_once_make_one_user(world, email).await;
+        }
+    }
 }
 
 #[tokio::test]

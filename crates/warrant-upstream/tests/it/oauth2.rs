@@ -216,6 +216,46 @@ async fn gitlab_and_bitbucket_read_their_user_apis() {
 }
 
 #[tokio::test]
+async fn a_mapped_email_is_used_only_when_its_verified_flag_is_true() {
+    let corp = provider(
+        r#"[corp]
+        preset = "oauth2"
+        authorize_url = "http://sso.example/authorize"
+        token_url = "http://sso.example/token"
+        userinfo_url = "http://sso.example/me"
+        client_id = "c"
+        client_secret = "s"
+        fields = { id = "sub", username = "name", email = "mail", email_verified = "checks.mail" }
+        "#,
+    );
+    let fake = FakeProvider::default();
+    fake.answer(
+        "http://sso.example/token",
+        200,
+        json!({ "access_token": "a1" }),
+    );
+    let verifier = Secret::new("v".repeat(43));
+    let now = OffsetDateTime::now_utc();
+    for (checks, expected) in [
+        (json!({ "mail": true }), Some("ada@example.com")),
+        (json!({ "mail": false }), None),
+        (json!({ "mail": "yes" }), None),
+        (json!({}), None),
+    ] {
+        fake.answer(
+            "http://sso.example/me",
+            200,
+            json!({ "sub": "1", "name": "ada", "mail": "ada@example.com", "checks": checks }),
+        );
+        let (_, user) = corp
+            .finish(&fake, "code", &callback(), &verifier, None, now)
+            .await
+            .unwrap();
+        assert_eq!(user.email.as_deref(), expected, "{checks}");
+    }
+}
+
+#[tokio::test]
 async fn a_mapped_provider_reads_its_fields_and_refreshes() {
     let corp = provider(
         r#"[corp]
@@ -301,12 +341,34 @@ async fn a_mapped_provider_reads_its_fields_and_refreshes() {
     fake.answer(
         "http://sso.example/token",
         400,
-        json!({ "error": "invalid_grant" }),
+        json!({ "error": "invalid_grant", "error_description": "Refresh token expired" }),
     );
     let refused = corp.refresh(&fake, &Secret::new("r1".into()), now).await;
+    let Err(error @ UpstreamError::Refused { status: 400, .. }) = refused else {
+        panic!("{refused:?}")
+    };
+    // What the log says: the provider's error, not only its status.
+    assert_eq!(
+        error.to_string(),
+        "http://sso.example/token answered HTTP 400: invalid_grant (Refresh token expired)"
+    );
+    // GitHub's way: 200 with an error member.
+    fake.answer(
+        "http://sso.example/token",
+        200,
+        json!({ "error": "bad_verification_code", "error_description": "The code passed is incorrect or expired." }),
+    );
+    let refused = corp
+        .finish(&fake, "code", &callback(), &verifier, None, now)
+        .await;
+    let Err(error) = refused else {
+        panic!("{refused:?}")
+    };
     assert!(
-        matches!(refused, Err(UpstreamError::Refused { status: 400, .. })),
-        "{refused:?}"
+        error
+            .to_string()
+            .ends_with("bad_verification_code (The code passed is incorrect or expired.)"),
+        "{error}"
     );
     let gone = provider(
         "[gone]\npreset = \"oauth2\"\nauthorize_url = \"http://gone.example/a\"\ntoken_url = \"http://gone.example/t\"\nuserinfo_url = \"http://gone.example/u\"\nclient_id = \"c\"\nclient_secret = \"s\"\n",

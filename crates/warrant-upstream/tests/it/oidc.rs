@@ -86,6 +86,66 @@ async fn finish(
 }
 
 #[tokio::test]
+async fn the_callbacks_iss_must_be_the_providers_issuer() {
+    let (provider, fake) = idp(&[&key()]);
+    // Without the RFC 9207 promise, an answer without iss is accepted.
+    for (iss, accepted) in [
+        (None, true),
+        (Some(ISSUER), true),
+        (Some("http://evil.example"), false),
+        (Some("http://idp.example/"), false),
+    ] {
+        let checked = provider.check_response_issuer(&fake, iss).await;
+        assert_eq!(checked.is_ok(), accepted, "{iss:?}: {checked:?}");
+    }
+    // A provider that promises iss must send it.
+    let (provider, fake) = idp(&[&key()]);
+    let metadata = format!("{ISSUER}/.well-known/openid-configuration");
+    fake.answer(
+        &metadata,
+        200,
+        json!({
+            "issuer": ISSUER,
+            "authorization_endpoint": format!("{ISSUER}/authorize"),
+            "token_endpoint": format!("{ISSUER}/token"),
+            "jwks_uri": format!("{ISSUER}/jwks"),
+            "authorization_response_iss_parameter_supported": true,
+        }),
+    );
+    let missing = provider.check_response_issuer(&fake, None).await;
+    assert!(
+        matches!(missing, Err(UpstreamError::WrongIssuer(_))),
+        "{missing:?}"
+    );
+    assert!(
+        provider
+            .check_response_issuer(&fake, Some(ISSUER))
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn discovery_is_checked_against_the_configured_issuer() {
+    let (provider, fake) = idp(&[&key()]);
+    provider.check_discovery(&fake).await.unwrap();
+    // A Django OAuth Toolkit issuer is <site>/o; configured without it, the document names
+    // another issuer.
+    fake.answer(
+        &format!("{ISSUER}/.well-known/openid-configuration"),
+        200,
+        json!({ "issuer": format!("{ISSUER}/o") }),
+    );
+    let error = provider.check_discovery(&fake).await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .ends_with("it names the issuer \"http://idp.example/o\", not the configured \"http://idp.example\""),
+        "{error}"
+    );
+}
+
+#[tokio::test]
 async fn a_verified_id_token_names_the_user() {
     let signer = key();
     let (provider, fake) = idp(&[&signer]);
