@@ -12,6 +12,7 @@ mod client_apps;
 mod cors;
 mod device;
 mod guards;
+mod hostile;
 mod oidc;
 mod profile;
 mod receiver;
@@ -211,6 +212,13 @@ mod browser_suite {
         open_redirects_are_refused,
         wrong_password_shows_the_form_again,
         the_oauth2_crate_completes_the_code_flow,
+    );
+}
+
+mod hostile_suite {
+    on_both_databases!(hostile:
+        a_wrong_password_flood_leaves_other_requests_fast,
+        a_full_hashing_pool_refuses_at_once,
     );
 }
 

@@ -6,6 +6,7 @@
 //! SQLite always; PostgreSQL too when `WARRANT_BENCH_POSTGRES_URL` names a database the
 //! bench may write to (it adds a user and an application with random names).
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::rc::Rc;
@@ -29,6 +30,8 @@ pub struct Options {
     pub seconds: u64,
     pub connections: usize,
     pub rounds: usize,
+    /// Only the scenarios whose name contains this text (`--only`).
+    pub only: Option<String>,
 }
 
 impl Options {
@@ -37,6 +40,7 @@ impl Options {
             seconds: 10,
             connections: 16,
             rounds: 3,
+            only: None,
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
@@ -46,6 +50,7 @@ impl Options {
                 "--seconds" => options.seconds = value()?,
                 "--connections" => options.connections = usize::try_from(value()?)?,
                 "--rounds" => options.rounds = usize::try_from(value()?)?.max(1),
+                "--only" => options.only = Some(args.next().context("missing value")?.clone()),
                 other => bail!("unknown bench option {other}"),
             }
         }
@@ -138,11 +143,18 @@ struct Measured {
 }
 
 /// Runs a scenario `rounds` times and keeps the median round: on a shared virtual machine
-/// one round can differ from the next by a fifth.
-async fn measure<F>(name: &str, address: &str, options: &Options, step: F) -> Measured
+/// one round can differ from the next by a fifth. `None` for a scenario `--only` leaves out.
+async fn measure<F>(name: &str, address: &str, options: &Options, step: F) -> Option<Measured>
 where
     F: AsyncFn(&mut Conn) -> bool + 'static,
 {
+    if options
+        .only
+        .as_ref()
+        .is_some_and(|only| !name.contains(only.as_str()))
+    {
+        return None;
+    }
     let step = Rc::new(step);
     let mut rounds = Vec::with_capacity(options.rounds);
     for _ in 0..options.rounds {
@@ -154,11 +166,11 @@ where
         rounds.last().map_or(0.0, |r| r.rate),
     );
     let median = rounds.swap_remove(rounds.len() / 2);
-    Measured {
+    Some(Measured {
         slowest,
         fastest,
         ..median
-    }
+    })
 }
 
 /// Runs `step` on `connections` connections at once, each in a loop, for `seconds`. The
@@ -359,7 +371,7 @@ async fn bench_backend(
     };
     let mut results = Vec::new();
 
-    results.push(
+    results.extend(
         measure(
             &format!("{label}: client_credentials token"),
             &address,
@@ -386,7 +398,7 @@ async fn bench_backend(
         "token={}",
         token["access_token"].as_str().context("access_token")?
     );
-    results.push(
+    results.extend(
         measure(
             &format!("{label}: introspection (valid token)"),
             &address,
@@ -432,7 +444,7 @@ async fn bench_backend(
         };
         wait_ready(&api_address, "music-api").await?;
         let bearer = bearer.clone();
-        results.push(
+        results.extend(
             measure(
                 &format!("{label}: protected resource, {mode}"),
                 &api_address,
@@ -448,7 +460,7 @@ async fn bench_backend(
         drop(api);
     }
 
-    results.push(
+    results.extend(
         measure(
             &format!("{label}: password grant (PBKDF2 600k)"),
             &address,
@@ -460,6 +472,38 @@ async fn bench_backend(
         )
         .await,
     );
+
+    // Sixteen clients send wrong passwords (each a PBKDF2 at 600,000 iterations) as fast as
+    // they are answered, while two others ask for liveness and for tokens.
+    let stop_flood = flood(&address, &client_headers, 16);
+    let beside = Options {
+        connections: 2,
+        only: options.only.clone(),
+        ..*options
+    };
+    results.extend(
+        measure(
+            &format!("{label}: /healthz during a wrong-password flood"),
+            &address,
+            &beside,
+            async |conn: &mut Conn| {
+                conn.send("GET", "/healthz", &[], "")
+                    .await
+                    .is_ok_and(|r| r.status == 200)
+            },
+        )
+        .await,
+    );
+    results.extend(
+        measure(
+            &format!("{label}: client_credentials token during a wrong-password flood"),
+            &address,
+            &beside,
+            post("/o/token/", "grant_type=client_credentials".to_owned()),
+        )
+        .await,
+    );
+    stop_flood.set(true);
 
     let session = log_in(&mut conn, &username).await?;
     for (scenario, scope) in [
@@ -474,7 +518,7 @@ async fn bench_backend(
         );
         let headers = client_headers.clone();
         let session = session.clone();
-        results.push(
+        results.extend(
             measure(
                 &format!("{label}: {scenario}"),
                 &address,
@@ -519,7 +563,7 @@ async fn bench_backend(
             .spawn()?,
     };
     wait_ready(&address, "warrant serve (JWT access tokens)").await?;
-    results.push(
+    results.extend(
         measure(
             &format!("{label}: client_credentials token, JWT access tokens (RS256)"),
             &address,
@@ -531,6 +575,24 @@ async fn bench_backend(
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(results)
+}
+
+/// Starts `clients` connections that send password grants for no such user (each costs
+/// the server a PBKDF2, as a wrong password does) until the returned flag is set.
+fn flood(address: &str, headers: &Rc<[(&'static str, String)]>, clients: usize) -> Rc<Cell<bool>> {
+    let stop = Rc::new(Cell::new(false));
+    for _ in 0..clients {
+        let (stop, headers, mut conn) = (stop.clone(), headers.clone(), Conn::new(address));
+        tokio::task::spawn_local(async move {
+            let headers: Vec<(&str, &str)> =
+                headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            let body = "grant_type=password&username=nobody&password=wrong-password";
+            while !stop.get() {
+                let _ = conn.send("POST", "/o/token/", &headers, body).await;
+            }
+        });
+    }
+    stop
 }
 
 /// A connection to `address` once it answers `GET /healthz`.

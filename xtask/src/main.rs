@@ -25,7 +25,9 @@ fn main() -> anyhow::Result<()> {
             let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
             bench::run(&root, &bench::Options::parse(&args[1..])?)
         }
-        _ => bail!("usage: cargo xtask ci | bench [--seconds N] [--connections N] [--rounds N]"),
+        _ => bail!(
+            "usage: cargo xtask ci | bench [--seconds N] [--connections N] [--rounds N] [--only TEXT]"
+        ),
     }
 }
 

@@ -47,4 +47,8 @@ pub enum GeneratorError {
     /// A password could not be hashed (iteration count out of range).
     #[error("password hashing: {0}")]
     Password(&'static str),
+    /// Password hashing is at its limit: as many hashes run and wait as allowed. Answered
+    /// as "try again shortly" (503 with `Retry-After`), never queued without bound.
+    #[error("password hashing is at capacity; try again shortly")]
+    Busy,
 }

@@ -32,7 +32,8 @@
 //! ```
 //!
 //! The crypto helpers: [`hash_token`] (SHA-256, for high-entropy values),
-//! [`constant_time_eq`], [`PasswordHasher`] (PBKDF2-HMAC-SHA256 in Django's format) and
+//! [`constant_time_eq`], [`PasswordHasher`] (PBKDF2-HMAC-SHA256 in Django's format; run
+//! on request paths through [`PasswordPool`], off the async runtime and bounded) and
 //! [`SealingKey`] (AES-256-GCM for values that must be read back), and
 //! [`SigningKeyPair`] (JWS signing with RS256, ES256 or EdDSA keys, [`generate_signing_key`]).
 //!
@@ -44,6 +45,7 @@ mod builtins;
 mod error;
 mod hashing;
 mod password;
+mod password_pool;
 mod random;
 mod registry;
 mod seal;
@@ -52,6 +54,7 @@ mod signing;
 pub use error::GeneratorError;
 pub use hashing::{constant_time_eq, hash_token, sha256_base64url, verify_token};
 pub use password::PasswordHasher;
+pub use password_pool::{HashingLimits, PasswordPool};
 pub use random::{family_id, random_fraction, random_urlsafe, user_code};
 pub use registry::{
     Generator, GeneratorConfig, Generators, GeneratorsConfig, Params, Registry, TokenContext,

@@ -1,4 +1,4 @@
-use warrant_generators::{Generators, PasswordHasher};
+use warrant_generators::{Generators, PasswordPool};
 use warrant_storage::Store;
 
 use crate::{ClientCache, GrantSettings, KeyRing};
@@ -14,7 +14,7 @@ pub struct Engine<'a> {
     /// Token and secret generators.
     pub generators: &'a Generators,
     /// User password hashing.
-    pub hasher: &'a PasswordHasher,
+    pub hasher: &'a PasswordPool,
     /// Lifetimes, rotation, scopes.
     pub settings: &'a GrantSettings,
     /// The keys that sign ID tokens.

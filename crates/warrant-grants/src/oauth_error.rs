@@ -139,8 +139,14 @@ impl From<StoreError> for OAuthError {
 
 impl From<GeneratorError> for OAuthError {
     fn from(error: GeneratorError) -> Self {
-        tracing::error!(%error, "generator failure");
-        Self::ServerError
+        match error {
+            // Load, not a fault: the client may try again shortly.
+            GeneratorError::Busy => Self::TemporarilyUnavailable,
+            error => {
+                tracing::error!(%error, "generator failure");
+                Self::ServerError
+            }
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Creating users and setting passwords.
 
 use time::OffsetDateTime;
-use warrant_generators::PasswordHasher;
+use warrant_generators::PasswordPool;
 use warrant_model::{ClientAppUrl, Email, NewUser, Secret, User, Username};
 use warrant_storage::{Store, SyncTo};
 
@@ -29,30 +29,29 @@ pub struct NewAccount {
     pub is_superuser: bool,
 }
 
-fn hash_password(
-    hasher: &PasswordHasher,
+async fn hash_password(
+    hasher: &PasswordPool,
     password: &Secret<String>,
 ) -> Result<warrant_model::PasswordHash, GrantsError> {
     if password.expose().chars().count() < MIN_PASSWORD_LENGTH {
         return Err(GrantsError::PasswordTooShort(MIN_PASSWORD_LENGTH));
     }
-    Ok(hasher.hash(password)?)
+    Ok(hasher.hash(password).await?)
 }
 
 /// Creates an active user, to be sent to `client_apps`; a taken username or email is a
 /// store conflict.
 pub async fn create_user(
     store: &dyn Store,
-    hasher: &PasswordHasher,
+    hasher: &PasswordPool,
     account: NewAccount,
     client_apps: &[ClientAppUrl],
     now: OffsetDateTime,
 ) -> Result<User, GrantsError> {
-    let password = account
-        .password
-        .as_ref()
-        .map(|p| hash_password(hasher, p))
-        .transpose()?;
+    let password = match &account.password {
+        Some(password) => Some(hash_password(hasher, password).await?),
+        None => None,
+    };
     let user = NewUser {
         username: account.username,
         email: account.email,
@@ -72,7 +71,7 @@ pub async fn create_user(
 /// password. Client apps do not hear of it: they never hold the server's passwords.
 pub async fn set_password(
     store: &dyn Store,
-    hasher: &PasswordHasher,
+    hasher: &PasswordPool,
     username: &Username,
     password: &Secret<String>,
 ) -> Result<User, GrantsError> {
@@ -80,7 +79,7 @@ pub async fn set_password(
         .user_by_username(username)
         .await?
         .ok_or_else(|| GrantsError::UnknownUser(username.clone()))?;
-    user.password = Some(hash_password(hasher, password)?);
+    user.password = Some(hash_password(hasher, password).await?);
     let user = store.update_user(&user, SyncTo::NOBODY).await?;
     store.delete_sessions_of_user(user.id).await?;
     Ok(user)
@@ -110,7 +109,7 @@ pub struct AccountChanges {
 /// client apps mirror is sent to `client_apps`.
 pub async fn update_account(
     store: &dyn Store,
-    hasher: &PasswordHasher,
+    hasher: &PasswordPool,
     mut user: User,
     changes: AccountChanges,
     client_apps: &[ClientAppUrl],
@@ -119,7 +118,7 @@ pub async fn update_account(
     let before = user.clone();
     let new_password = changes.password.is_some();
     if let Some(password) = &changes.password {
-        user.password = Some(hash_password(hasher, password)?);
+        user.password = Some(hash_password(hasher, password).await?);
     }
     if let Some(email) = changes.email {
         user.email = email;
@@ -144,11 +143,13 @@ pub async fn update_account(
 impl crate::Engine<'_> {
     /// The active user whose username, or else email address, is `login` and whose password
     /// is `password`; `None` otherwise. Unknown logins cost as much time as wrong passwords.
+    /// The hash runs off the async runtime; a full hashing pool is
+    /// [`GeneratorError::Busy`](warrant_generators::GeneratorError::Busy).
     pub async fn authenticate_user(
         &self,
         login: &str,
         password: &Secret<String>,
-    ) -> Result<Option<User>, warrant_storage::StoreError> {
+    ) -> Result<Option<User>, GrantsError> {
         let mut user = match Username::parse(login) {
             Ok(username) => self.store.user_by_username(&username).await?,
             Err(_) => None,
@@ -158,14 +159,8 @@ impl crate::Engine<'_> {
         {
             user = self.store.user_by_email(&email).await?;
         }
-        let Some(user) = user else {
-            self.hasher.verify_nothing(password);
-            return Ok(None);
-        };
-        let Some(hash) = &user.password else {
-            self.hasher.verify_nothing(password);
-            return Ok(None);
-        };
-        Ok((self.hasher.verify(password, hash) && user.is_active).then_some(user))
+        let hash = user.as_ref().and_then(|user| user.password.as_ref());
+        let matched = self.hasher.verify(password, hash).await?;
+        Ok(user.filter(|user| matched && user.is_active))
     }
 }

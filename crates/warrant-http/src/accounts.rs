@@ -5,6 +5,8 @@ use rocket::data::{self, Data, FromData};
 use rocket::http::{CookieJar, Status};
 use rocket::response::Responder;
 use rocket::{Request, Route, State, get, post, routes};
+use warrant_generators::GeneratorError;
+use warrant_grants::GrantsError;
 
 use crate::AppState;
 use crate::form::{BodyError, FormParams};
@@ -158,8 +160,9 @@ async fn login(
             Err(status) => status.into(),
         },
         Ok(None) => retry(state, cookies, next, Some(login)),
+        Err(GrantsError::Generator(GeneratorError::Busy)) => Status::ServiceUnavailable.into(),
         Err(error) => {
-            tracing::warn!(%error, "login failed on storage");
+            tracing::warn!(%error, "login failed");
             Status::ServiceUnavailable.into()
         }
     }

@@ -112,12 +112,17 @@ impl<'r> Responder<'r, 'static> for Page {
         if let Some(source) = &self.form_action {
             csp.push_str(&format!("; form-action 'self' {source}"));
         }
-        Response::build()
+        let mut response = Response::build();
+        response
             .status(self.status)
             .header(ContentType::HTML)
             .header(Header::new("Content-Security-Policy", csp))
             .header(Header::new("Cache-Control", "no-store"))
-            .header(Header::new("Referrer-Policy", "no-referrer"))
+            .header(Header::new("Referrer-Policy", "no-referrer"));
+        if self.status == Status::ServiceUnavailable {
+            response.header(crate::oauth_response::retry_after());
+        }
+        response
             .sized_body(html.len(), std::io::Cursor::new(html))
             .ok()
     }

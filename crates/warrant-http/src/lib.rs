@@ -37,7 +37,7 @@ use std::sync::Arc;
 
 use rocket::shield::{Frame, Shield};
 use rocket::{Build, Request, Rocket, catch, catchers, http::Status};
-use warrant_generators::{Generators, PasswordHasher, SealingKey};
+use warrant_generators::{Generators, PasswordPool, SealingKey};
 use warrant_grants::{AllowedOrigins, ClientCache, Engine, GrantSettings, KeyRing};
 use warrant_model::{ClientAppUrl, ClientId, RedirectUriPolicy};
 use warrant_storage::Store;
@@ -60,7 +60,7 @@ pub struct AppState {
     /// Token and secret generators.
     pub generators: Generators,
     /// User password hashing.
-    pub hasher: PasswordHasher,
+    pub hasher: PasswordPool,
     /// Seals values that must be read back (API tokens), derived from `secret_key`.
     pub sealing: SealingKey,
     /// Lifetimes, rotation, scopes, the issuer.

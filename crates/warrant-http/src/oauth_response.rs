@@ -116,6 +116,12 @@ fn challenge(error: &OAuthError) -> Option<String> {
     }
 }
 
+/// `Retry-After` of every 503 (RFC 9110 §10.2.3): overload and database outages are
+/// usually over within seconds.
+pub(crate) fn retry_after() -> Header<'static> {
+    Header::new("Retry-After", "1")
+}
+
 /// The HTTP status of each OAuth error.
 pub fn status_of(error: &OAuthError) -> Status {
     match error {
@@ -148,6 +154,9 @@ impl<'r> Responder<'r, 'static> for OAuthJson {
             .header(Header::new("Pragma", "no-cache"));
         if let Some(challenge) = self.www_authenticate {
             response.header(Header::new("WWW-Authenticate", challenge));
+        }
+        if self.status == Status::ServiceUnavailable {
+            response.header(retry_after());
         }
         if let Some(origin) = self.allow_origin {
             response

@@ -12,7 +12,7 @@ use figment::{Figment, Provider};
 use serde::{Deserialize, Serialize};
 use time::Duration;
 use warrant_client_sync::{PushSettings, RetryPolicy};
-use warrant_generators::GeneratorsConfig;
+use warrant_generators::{GeneratorsConfig, HashingLimits, PasswordHasher, PasswordPool};
 use warrant_grants::{ADMIN_SCOPE, ApprovalPrompt, GrantSettings, ScopeCatalog};
 use warrant_model::{ClientAppUrl, Scope, ScopeSet, Secret};
 
@@ -112,13 +112,37 @@ impl Default for DatabaseConfig {
 pub struct PasswordsConfig {
     /// PBKDF2-SHA256 iterations for new hashes (Django 5: 600000).
     pub iterations: u32,
+    /// Password hashes computed at once, off the request threads (default: the CPU cores).
+    pub workers: usize,
+    /// Password hashes that may wait for a worker; beyond them logins and password grants
+    /// answer 503 with `Retry-After` at once (default: 32 per worker).
+    pub max_waiting: usize,
 }
 
 impl Default for PasswordsConfig {
     fn default() -> Self {
+        let limits = HashingLimits::default();
         Self {
             iterations: warrant_generators::PasswordHasher::DEFAULT_ITERATIONS,
+            workers: limits.workers,
+            max_waiting: limits.waiting,
         }
+    }
+}
+
+impl PasswordsConfig {
+    /// The hashing pool every command and the server use; errors name the key.
+    pub fn pool(&self) -> anyhow::Result<PasswordPool> {
+        let hasher = PasswordHasher::new(self.iterations)
+            .map_err(|_| anyhow::anyhow!("passwords.iterations: must be at least 1"))?;
+        if self.workers == 0 {
+            bail!("passwords.workers: must be at least 1");
+        }
+        let limits = HashingLimits {
+            workers: self.workers,
+            waiting: self.max_waiting,
+        };
+        Ok(PasswordPool::new(hasher, limits))
     }
 }
 
@@ -517,9 +541,7 @@ impl Config {
         if self.database.max_connections == 0 {
             bail!("database.max_connections: must be at least 1");
         }
-        if self.passwords.iterations == 0 {
-            bail!("passwords.iterations: must be at least 1");
-        }
+        self.passwords.pool()?;
         self.grant_settings()?;
         self.sync.push_settings()?;
         warrant_upstream::providers(&self.upstream)?;

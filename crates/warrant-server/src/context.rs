@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use warrant_generators::{Generators, PasswordHasher, Registry};
+use warrant_generators::{Generators, PasswordPool, Registry};
 use warrant_model::{ClientAppUrl, RedirectUriPolicy};
 use warrant_storage::{ConnectOptions, Store};
 
@@ -13,7 +13,7 @@ use crate::config::Config;
 pub struct Context {
     pub store: Arc<dyn Store>,
     pub generators: Generators,
-    pub hasher: PasswordHasher,
+    pub hasher: PasswordPool,
     pub redirect_policy: RedirectUriPolicy,
     /// `sync.client_apps`: user changes made by any command are queued for them.
     pub client_apps: Vec<ClientAppUrl>,
@@ -24,8 +24,7 @@ impl Context {
     /// migrations.
     pub async fn open(config: &Config, migrate: bool) -> anyhow::Result<Self> {
         let generators = Registry::with_builtins().build(&config.generators)?;
-        let hasher =
-            PasswordHasher::new(config.passwords.iterations).context("passwords.iterations")?;
+        let hasher = config.passwords.pool()?;
         let options = ConnectOptions {
             max_connections: config.database.max_connections,
             acquire_timeout: Duration::from_secs(config.database.acquire_timeout_seconds),

@@ -127,14 +127,16 @@ impl ClientSync {
         login: &str,
         password: &Secret<String>,
     ) -> Result<Option<MirroredUser>, SyncError> {
-        let Some(user) = self.store.user_by_login(login).await? else {
-            self.hasher.verify_nothing(password);
-            return Ok(None);
+        let user = self.store.user_by_login(login).await?;
+        let hash = match &user {
+            Some(user) => self.store.password_hash(user.id).await?,
+            None => None,
         };
-        let Some(hash) = self.store.password_hash(user.id).await? else {
-            self.hasher.verify_nothing(password);
-            return Ok(None);
-        };
-        Ok((self.hasher.verify(password, &hash) && user.is_active).then_some(user))
+        let matched = self
+            .hasher
+            .verify(password, hash.as_ref())
+            .await
+            .map_err(|error| SyncError::Mirror(error.to_string()))?;
+        Ok(user.filter(|user| matched && user.is_active))
     }
 }

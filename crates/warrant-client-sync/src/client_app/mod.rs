@@ -45,7 +45,7 @@ mod store;
 use std::time::Duration;
 
 use url::Url;
-use warrant_generators::PasswordHasher;
+use warrant_generators::{HashingLimits, PasswordHasher, PasswordPool};
 use warrant_model::Secret;
 
 use crate::SyncError;
@@ -104,26 +104,25 @@ pub struct ClientSync {
     settings: ClientAppSettings,
     store: MirrorStore,
     http: HttpClient,
-    hasher: PasswordHasher,
+    hasher: PasswordPool,
 }
 
 impl ClientSync {
     /// Applies the mirror's migrations and gets ready.
     pub async fn start(settings: ClientAppSettings, store: MirrorStore) -> Result<Self, SyncError> {
         store.migrate().await?;
-        let hasher = PasswordHasher::new(PasswordHasher::DEFAULT_ITERATIONS)
-            .map_err(|error| SyncError::Mirror(error.to_string()))?;
         Ok(Self {
             http: HttpClient::new(settings.requests_timeout),
             settings,
             store,
-            hasher,
+            hasher: PasswordPool::new(PasswordHasher::default(), HashingLimits::default()),
         })
     }
 
-    /// Uses `hasher` for remembered passwords (tests use fewer iterations).
+    /// Uses `hasher` for remembered passwords (tests use fewer iterations), off the async
+    /// runtime as always.
     pub fn with_password_hasher(mut self, hasher: PasswordHasher) -> Self {
-        self.hasher = hasher;
+        self.hasher = PasswordPool::new(hasher, HashingLimits::default());
         self
     }
 

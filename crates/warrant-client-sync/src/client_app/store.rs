@@ -4,7 +4,7 @@
 
 use sqlx::{PgPool, SqlitePool};
 use time::OffsetDateTime;
-use warrant_generators::{PasswordHasher, hash_token, random_urlsafe};
+use warrant_generators::{PasswordPool, hash_token, random_urlsafe};
 use warrant_model::{PasswordHash, Secret, TokenHash};
 
 use super::record::UserRecord;
@@ -229,11 +229,12 @@ impl MirrorStore {
     pub async fn remember_password(
         &self,
         user: i64,
-        hasher: &PasswordHasher,
+        hasher: &PasswordPool,
         password: &Secret<String>,
     ) -> Result<(), SyncError> {
         let hash = hasher
             .hash(password)
+            .await
             .map_err(|error| SyncError::Mirror(error.to_string()))?;
         let sql = "UPDATE mirrored_users SET password_hash = $2 WHERE id = $1";
         on_pool!(self, |pool| sqlx::query(sql)

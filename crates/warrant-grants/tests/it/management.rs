@@ -3,7 +3,8 @@
 use std::sync::{Arc, Mutex};
 
 use warrant_generators::{
-    Generator, GeneratorError, Generators, GeneratorsConfig, PasswordHasher, Registry, verify_token,
+    Generator, GeneratorError, Generators, GeneratorsConfig, HashingLimits, PasswordHasher,
+    PasswordPool, Registry, verify_token,
 };
 use warrant_grants::*;
 use warrant_model::{
@@ -216,7 +217,7 @@ fn account(name: &str, password: Option<&str>) -> NewAccount {
 #[tokio::test]
 async fn users_get_django_password_hashes_and_unique_names() {
     let store = store().await;
-    let hasher = PasswordHasher::new(1000).unwrap();
+    let hasher = pool();
     let user = create_user(
         &store,
         &hasher,
@@ -228,7 +229,11 @@ async fn users_get_django_password_hashes_and_unique_names() {
     .unwrap();
     let hash = user.password.unwrap();
     assert!(hash.as_str().starts_with("pbkdf2_sha256$1000$"));
-    assert!(hasher.verify(&Secret::new("long-enough".into()), &hash));
+    assert!(
+        hasher
+            .hasher()
+            .verify(&Secret::new("long-enough".into()), &hash)
+    );
     assert!(user.is_active);
 
     let short = create_user(&store, &hasher, account("bob", Some("short")), &[], now()).await;
@@ -257,11 +262,11 @@ async fn setting_a_password_ends_the_users_sessions() {
     )
     .await
     .unwrap();
-    assert!(hasher.verify(
+    assert!(hasher.hasher().verify(
         &Secret::new("second-password".into()),
         changed.password.as_ref().unwrap()
     ));
-    assert!(!hasher.verify(
+    assert!(!hasher.hasher().verify(
         &Secret::new("first-password".into()),
         changed.password.as_ref().unwrap()
     ));
@@ -391,8 +396,8 @@ async fn account_changes_end_sessions_only_for_a_new_password_or_a_deactivation(
 /// alice, with the password `first-password` and a live session (its key's hash).
 async fn alice_logged_in(
     store: &warrant_storage::SqliteStore,
-) -> (PasswordHasher, warrant_model::User, TokenHash) {
-    let hasher = PasswordHasher::new(1000).unwrap();
+) -> (PasswordPool, warrant_model::User, TokenHash) {
+    let hasher = pool();
     let user = create_user(
         store,
         &hasher,
@@ -423,7 +428,7 @@ async fn log_in(store: &warrant_storage::SqliteStore, user: &warrant_model::User
 #[tokio::test]
 async fn client_apps_hear_of_what_they_mirror_and_nothing_else() {
     let store = store().await;
-    let hasher = PasswordHasher::new(1000).unwrap();
+    let hasher = pool();
     let apps = [ClientAppUrl::parse("http://app.example/").unwrap()];
     let version = |user| {
         let store = &store;
@@ -500,4 +505,9 @@ fn the_user_record_has_ocs_authentication_s_shape() {
             "tokens": { "api_token": "tok" }, "profile": { "staff_view": false },
         })
     );
+}
+
+/// Password hashing as the server runs it, with few iterations.
+fn pool() -> PasswordPool {
+    PasswordPool::new(PasswordHasher::new(1000).unwrap(), HashingLimits::default())
 }

@@ -1,7 +1,9 @@
 //! A store, generators and settings for engine tests, and builders for the usual cast.
 
 use time::OffsetDateTime;
-use warrant_generators::{Generators, GeneratorsConfig, PasswordHasher, Registry, SealingKey};
+use warrant_generators::{
+    Generators, GeneratorsConfig, HashingLimits, PasswordHasher, PasswordPool, Registry, SealingKey,
+};
 use warrant_grants::{
     ApplicationRegistration, ClientCache, ClientCredentials, Engine, GrantSettings, KeyRing,
     NewAccount, TokenRequest, TokenResponse, create_user, register_application,
@@ -71,7 +73,7 @@ pub struct World {
     pub store: SqliteStore,
     pub clients: ClientCache,
     pub generators: Generators,
-    pub hasher: PasswordHasher,
+    pub hasher: PasswordPool,
     pub settings: GrantSettings,
     pub keys: KeyRing,
 }
@@ -104,7 +106,7 @@ impl World {
             // Off: tests change applications between requests and must see it at once.
             clients: ClientCache::new(std::time::Duration::ZERO),
             generators: generators(),
-            hasher: PasswordHasher::new(1000).unwrap(),
+            hasher: PasswordPool::new(PasswordHasher::new(1000).unwrap(), HashingLimits::default()),
             // Off, like the client cache: rotations must be seen at once.
             keys: KeyRing::new(
                 sealing(),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
-use warrant_generators::{PasswordHasher, SealingKey};
+use warrant_generators::{HashingLimits, PasswordHasher, PasswordPool, SealingKey};
 use warrant_model::{ProviderKey, Secret, User};
 use warrant_storage::{ConnectOptions, SqliteStore, Store, SyncTo};
 use warrant_upstream::{
@@ -17,7 +17,7 @@ use crate::fake::FakeProvider;
 struct World {
     store: Arc<dyn Store>,
     sealing: SealingKey,
-    hasher: PasswordHasher,
+    hasher: PasswordPool,
     _database: Option<Scratch>,
 }
 
@@ -103,7 +103,7 @@ impl World {
         Self {
             store,
             sealing: SealingKey::derive(&Secret::new("k".repeat(40))).unwrap(),
-            hasher: PasswordHasher::new(1000).unwrap(),
+            hasher: PasswordPool::new(PasswordHasher::new(1000).unwrap(), HashingLimits::default()),
             _database: database,
         }
     }
