@@ -560,3 +560,197 @@ pub async fn tokens_are_listed_and_revoked(env: &TestEnv) {
         .await
         .assert_oauth_error(404, "not_found");
 }
+
+/// Values that break `schema` (a property's or a parameter's): another JSON type, a string
+/// too short or too long, one off its pattern, enum or format, a number under its minimum
+/// or over its maximum, an array with too few items or a bad item.
+fn violations(schema: &Value) -> Vec<Value> {
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(kind) => vec![kind.as_str()],
+        Value::Array(kinds) => kinds.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let mut values = Vec::new();
+    for (kind, value) in [
+        ("null", Value::Null),
+        ("boolean", json!(true)),
+        ("integer", json!(12)),
+        ("string", json!("x")),
+        ("array", json!([])),
+    ] {
+        if !types.contains(&kind) {
+            values.push(value);
+        }
+    }
+    values.push(json!({}));
+    if let Some(min) = schema["minLength"].as_u64().filter(|min| *min > 0) {
+        values.push(json!("a".repeat(min as usize - 1)));
+    }
+    if let Some(max) = schema["maxLength"].as_u64() {
+        values.push(json!("a".repeat(max as usize + 1)));
+    }
+    if schema.get("pattern").is_some() {
+        values.push(json!("has space/and/path?"));
+    }
+    if schema.get("enum").is_some() {
+        values.push(json!("not-one-of-them"));
+    }
+    match schema["format"].as_str() {
+        Some("email") => values.push(json!("not-an-email")),
+        Some("uri") => values.push(json!("not a uri")),
+        _ => {}
+    }
+    if let Some(min) = schema["minimum"].as_i64() {
+        values.push(json!(min - 1));
+    }
+    if let Some(max) = schema["maximum"].as_i64() {
+        values.push(json!(max + 1));
+    }
+    if schema["minItems"].as_u64().is_some_and(|min| min > 0) {
+        values.push(json!([]));
+    }
+    if schema.get("items").is_some() {
+        values.extend(
+            violations(&schema["items"])
+                .into_iter()
+                .map(|item| json!([item])),
+        );
+    }
+    values
+}
+
+/// A value that the document allows for every body schema, to change one field at a time.
+fn valid_body(schema: &str) -> Value {
+    match schema {
+        "NewUser" => json!({ "username": "generated", "password": "long-enough-password" }),
+        "UserPatch" => json!({ "first_name": "Generated" }),
+        "NewApplication" => {
+            json!({ "name": "Generated", "client_type": "confidential", "grant_types": ["client_credentials"] })
+        }
+        "ApplicationPatch" => json!({ "name": "Generated again" }),
+        other => panic!("no valid example of {other}"),
+    }
+}
+
+/// Requests generated from the served OpenAPI document, each breaking it in one place (a
+/// path id, a query parameter, a body field; an unknown parameter or field; a missing
+/// required field), are all refused with 400: the document is as strict as the server.
+pub async fn requests_that_break_the_document_are_refused(env: &TestEnv) {
+    let setup = setup(env).await;
+    let api = root_api(&setup).await;
+    let document = api.ok("GET", "/api/admin/openapi.json", None, 200).await;
+    let user = api.user_id("alice").await;
+    let application = api
+        .ok(
+            "POST",
+            "/api/admin/applications",
+            Some(valid_body("NewApplication")),
+            201,
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let mut refused = 0;
+    let mut expect_400 = async |method: &str, path: &str, body: Option<Value>, what: &str| {
+        let reply = api.call(method, path, body.clone()).await;
+        assert_eq!(
+            reply.status, 400,
+            "{method} {path} with {what} {body:?} was not refused: {reply:?}"
+        );
+        refused += 1;
+    };
+    for (template, operations) in document["paths"].as_object().unwrap() {
+        if template.ends_with("openapi.json") {
+            continue;
+        }
+        let id = if template.starts_with("/api/admin/users/") {
+            user
+        } else {
+            application
+        };
+        let path = template.replace("{id}", &id.to_string());
+        for (method, operation) in operations.as_object().unwrap() {
+            let method = method.to_uppercase();
+            let parameters = operation["parameters"].as_array().unwrap();
+            for parameter in parameters {
+                let name = parameter["name"].as_str().unwrap();
+                for bad in violations(&parameter["schema"]) {
+                    let text = match &bad {
+                        Value::String(text) => text.clone(),
+                        Value::Array(_) | Value::Object(_) => continue,
+                        other => other.to_string(),
+                    };
+                    let encoded: String =
+                        url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
+                    let target = if parameter["in"] == "path" {
+                        template.replace("{id}", &encoded)
+                    } else {
+                        format!("{path}?{name}={encoded}")
+                    };
+                    let body = operation["requestBody"]
+                        .is_object()
+                        .then(|| body_schema_example(operation));
+                    expect_400(&method, &target, body, &format!("{name}={text}")).await;
+                }
+            }
+            if method == "GET" {
+                expect_400(
+                    &method,
+                    &format!("{path}?unknown_parameter=1"),
+                    None,
+                    "an unknown parameter",
+                )
+                .await;
+            }
+            let Some(reference) =
+                operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str()
+            else {
+                continue;
+            };
+            let name = reference.rsplit('/').next().unwrap();
+            let schema = &document["components"]["schemas"][name];
+            let base = valid_body(name);
+            let mut unknown = base.clone();
+            unknown["unknown_field"] = json!(1);
+            expect_400(&method, &path, Some(unknown), "an unknown field").await;
+            for required in schema["required"].as_array().into_iter().flatten() {
+                let mut missing = base.clone();
+                missing
+                    .as_object_mut()
+                    .unwrap()
+                    .remove(required.as_str().unwrap());
+                expect_400(&method, &path, Some(missing), "a missing required field").await;
+            }
+            for (field, field_schema) in schema["properties"].as_object().unwrap() {
+                for bad in violations(field_schema) {
+                    let mut body = base.clone();
+                    body[field] = bad;
+                    expect_400(&method, &path, Some(body), field).await;
+                }
+            }
+        }
+    }
+    assert!(refused > 200, "only {refused} requests were generated");
+    // Ids of nothing are 404 after parsing; oversized bodies 413.
+    assert_eq!(
+        api.call("GET", "/api/admin/users/999999", None)
+            .await
+            .status,
+        404
+    );
+    let huge = json!({ "username": "a".repeat(70_000) });
+    assert_eq!(
+        api.call("POST", "/api/admin/users", Some(huge))
+            .await
+            .status,
+        413
+    );
+}
+
+/// An operation's valid example body, by its schema's name.
+fn body_schema_example(operation: &Value) -> Value {
+    let reference = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        .as_str()
+        .unwrap();
+    valid_body(reference.rsplit('/').next().unwrap())
+}

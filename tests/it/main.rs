@@ -127,6 +127,7 @@ mod admin_suite {
         applications_are_managed,
         users_are_managed,
         tokens_are_listed_and_revoked,
+        requests_that_break_the_document_are_refused,
     );
 }
 

@@ -1,6 +1,7 @@
 //! `/api/admin/applications…`: every application, whoever owns it.
 
 use rocket::http::Status;
+use rocket::http::uri::Origin as RequestUri;
 use rocket::serde::json::{Error as JsonError, Json, Value, json};
 use rocket::{Route, State, delete, get, patch, post, routes};
 use time::OffsetDateTime;
@@ -11,7 +12,8 @@ use warrant_grants::{
 use warrant_model::{Application, ApplicationId, GrantType, Origin, RedirectUri, UserId};
 
 use super::body::{self, ApplicationPatch, NewApplicationBody};
-use super::{Admin, Paging, grants_error, invalid, listed, not_found, store_error, timestamp};
+use super::query::{self, Query};
+use super::{Admin, grants_error, invalid, listed, not_found, store_error, timestamp};
 use crate::AppState;
 use crate::oauth_response::OAuthJson;
 
@@ -39,7 +41,9 @@ pub(super) fn application_json(application: &Application) -> Value {
     })
 }
 
-async fn find(state: &AppState, id: i64) -> Result<Application, OAuthJson> {
+/// The application a path's `<id>` names.
+async fn find(state: &AppState, id: &str) -> Result<Application, OAuthJson> {
+    let id = query::id("id", id)?;
     state
         .store
         .application_by_id(ApplicationId(id))
@@ -48,14 +52,15 @@ async fn find(state: &AppState, id: i64) -> Result<Application, OAuthJson> {
         .ok_or_else(not_found)
 }
 
-#[get("/api/admin/applications?<owner>&<paging..>")]
+#[get("/api/admin/applications")]
 async fn list(
     _admin: Admin,
     state: &State<AppState>,
-    owner: Option<i64>,
-    paging: Paging,
+    uri: &RequestUri<'_>,
 ) -> Result<OAuthJson, OAuthJson> {
-    let page = paging.page();
+    let query = Query::parse(uri)?;
+    let owner = query.id("owner")?;
+    let page = query.page()?;
     let applications = state
         .store
         .list_applications(owner.map(UserId), page)
@@ -112,7 +117,7 @@ async fn create(
 }
 
 #[get("/api/admin/applications/<id>")]
-async fn show(_admin: Admin, state: &State<AppState>, id: i64) -> Result<OAuthJson, OAuthJson> {
+async fn show(_admin: Admin, state: &State<AppState>, id: &str) -> Result<OAuthJson, OAuthJson> {
     Ok(OAuthJson::ok(application_json(&find(state, id).await?)))
 }
 
@@ -120,7 +125,7 @@ async fn show(_admin: Admin, state: &State<AppState>, id: i64) -> Result<OAuthJs
 async fn change(
     _admin: Admin,
     state: &State<AppState>,
-    id: i64,
+    id: &str,
     body: Result<Json<ApplicationPatch>, JsonError<'_>>,
 ) -> Result<OAuthJson, OAuthJson> {
     let patch = body::json(body)?;
@@ -162,7 +167,7 @@ async fn change(
 }
 
 #[delete("/api/admin/applications/<id>")]
-async fn remove(_admin: Admin, state: &State<AppState>, id: i64) -> Result<Status, OAuthJson> {
+async fn remove(_admin: Admin, state: &State<AppState>, id: &str) -> Result<Status, OAuthJson> {
     let application = find(state, id).await?;
     delete_application(&*state.store, &application.client_id)
         .await
@@ -175,7 +180,7 @@ async fn remove(_admin: Admin, state: &State<AppState>, id: i64) -> Result<Statu
 async fn rotate_secret(
     _admin: Admin,
     state: &State<AppState>,
-    id: i64,
+    id: &str,
 ) -> Result<OAuthJson, OAuthJson> {
     let application = find(state, id).await?;
     let now = OffsetDateTime::now_utc();

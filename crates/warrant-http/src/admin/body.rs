@@ -1,6 +1,7 @@
 //! The admin API's request bodies, and their parsing into domain types: each invalid field
 //! is a 400 that names it.
 
+use rocket::http::Status;
 use rocket::serde::json::{Error as JsonError, Json};
 use serde::Deserialize;
 use warrant_model::{
@@ -11,13 +12,17 @@ use warrant_model::{
 use super::invalid;
 use crate::oauth_response::OAuthJson;
 
-/// A JSON body, or the 400 that says why it is not one.
+/// A JSON body, or the answer that says why it is not one: 413 past
+/// `server.max_body_bytes` (Rocket stops reading there and reports an early end), else 400.
 pub(super) fn json<T>(body: Result<Json<T>, JsonError<'_>>) -> Result<T, OAuthJson> {
-    body.map(Json::into_inner).map_err(|error| {
-        invalid(match error {
-            JsonError::Io(_) => "the body could not be read".to_owned(),
-            JsonError::Parse(_, error) => format!("the body is not the expected JSON: {error}"),
-        })
+    body.map(Json::into_inner).map_err(|error| match error {
+        JsonError::Io(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => {
+            OAuthJson::status(Status::PayloadTooLarge)
+        }
+        JsonError::Io(_) => invalid("the body could not be read"),
+        JsonError::Parse(_, error) => {
+            invalid(format!("the body is not the expected JSON: {error}"))
+        }
     })
 }
 
@@ -44,20 +49,36 @@ pub(super) struct NewApplicationBody {
     pub(super) algorithm: Option<String>,
 }
 
-/// `PATCH /api/admin/applications/<id>`: absent fields stay as they are.
+/// `PATCH /api/admin/applications/<id>`: absent fields stay as they are; `null` is refused
+/// where the field cannot be empty (it would otherwise read as "absent").
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ApplicationPatch {
+    #[serde(default, deserialize_with = "given")]
     pub(super) name: Option<String>,
+    #[serde(default, deserialize_with = "given")]
     pub(super) grant_types: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "given")]
     pub(super) redirect_uris: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "given")]
     pub(super) post_logout_redirect_uris: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "given")]
     pub(super) allowed_origins: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "given")]
     pub(super) skip_authorization: Option<bool>,
+    #[serde(default, deserialize_with = "given")]
     pub(super) pkce_required: Option<bool>,
     /// Absent: unchanged; null: back to RS256.
     #[serde(default, deserialize_with = "present")]
     pub(super) algorithm: Option<Option<String>>,
+}
+
+/// A field that may be left out (`None`) but, when sent, is a value: `null` does not
+/// deserialize.
+fn given<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
 }
 
 /// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
@@ -91,16 +112,24 @@ pub(super) struct NewUserBody {
     pub(super) is_superuser: bool,
 }
 
-/// `PATCH /api/admin/users/<id>`: absent fields stay; `"email": ""` removes the email.
+/// `PATCH /api/admin/users/<id>`: absent fields stay; `"email": ""` removes the email;
+/// `null` is refused.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct UserPatch {
+    #[serde(default, deserialize_with = "given")]
     pub(super) email: Option<String>,
+    #[serde(default, deserialize_with = "given")]
     pub(super) first_name: Option<String>,
+    #[serde(default, deserialize_with = "given")]
     pub(super) last_name: Option<String>,
+    #[serde(default, deserialize_with = "given")]
     pub(super) password: Option<String>,
+    #[serde(default, deserialize_with = "given")]
     pub(super) is_active: Option<bool>,
+    #[serde(default, deserialize_with = "given")]
     pub(super) is_staff: Option<bool>,
+    #[serde(default, deserialize_with = "given")]
     pub(super) is_superuser: Option<bool>,
 }
 

@@ -6,14 +6,15 @@
 mod applications;
 mod body;
 mod openapi;
+mod query;
 mod sync;
 mod tokens;
 mod users;
 
+use rocket::Route;
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::serde::json::{Value, json};
-use rocket::{FromForm, Route};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use warrant_grants::{ADMIN_SCOPE, GrantsError, OAuthError};
@@ -68,30 +69,34 @@ async fn admin(request: &Request<'_>) -> Result<User, Refusal> {
             .await?
             .ok_or(Refusal::CredentialsRequired)?
     };
-    if user.is_staff {
-        Ok(user)
-    } else {
-        Err(Refusal::NotStaff)
+    if !user.is_staff {
+        return Err(Refusal::NotStaff);
     }
+    unknown_query_parameter(request)?;
+    Ok(user)
 }
 
-/// `?after=<id>&limit=<n>`: keyset pagination.
-#[derive(FromForm)]
-pub(crate) struct Paging {
-    after: Option<i64>,
-    limit: Option<u32>,
-}
-
-/// Rows per page unless `limit` says otherwise, and the most `limit` may ask.
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 500;
-
-impl Paging {
-    fn page(&self) -> Page {
-        Page {
-            after: self.after,
-            limit: self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT),
-        }
+/// Refuses a query parameter the operation does not take (the OpenAPI document lists
+/// those it does): ignored, a misspelt filter would widen the answer.
+fn unknown_query_parameter(request: &Request<'_>) -> Result<(), Refusal> {
+    let (Some(route), Some(query)) = (request.route(), request.uri().query()) else {
+        return Ok(());
+    };
+    let taken = openapi::query_parameters(route.method.as_str(), route.uri.path());
+    let unknown = url::form_urlencoded::parse(query.as_str().as_bytes())
+        .map(|(name, _)| name)
+        .find(|name| !taken.contains(&name.as_ref()));
+    match unknown {
+        Some(name) => Err(Refusal::Token(OAuthError::InvalidRequest(
+            match taken.as_slice() {
+                [] => format!("unknown query parameter {name:?}: this operation takes none"),
+                taken => format!(
+                    "unknown query parameter {name:?}: this operation takes {}",
+                    taken.join(", ")
+                ),
+            },
+        ))),
+        None => Ok(()),
     }
 }
 

@@ -15,7 +15,8 @@ struct Operation {
     /// The path, parameters written `{name}` (always integer ids).
     path: &'static str,
     summary: &'static str,
-    /// Query parameters: name, JSON type, description.
+    /// Query parameters: name, kind (`boolean`, `id` or `limit`, see [`parameter_schema`]),
+    /// description. Any other parameter is refused.
     query: &'static [(&'static str, &'static str, &'static str)],
     /// The request body's schema.
     body: Option<&'static str>,
@@ -24,12 +25,12 @@ struct Operation {
 }
 
 const PAGING: [(&str, &str, &str); 2] = [
-    ("after", "integer", "the `next_after` of the previous page"),
-    ("limit", "integer", "rows per page, 1 to 500 (default 50)"),
+    ("after", "id", "the `next_after` of the previous page"),
+    ("limit", "limit", "rows per page, 1 to 500 (default 50)"),
 ];
 
 const APPLICATION_FILTERS: [(&str, &str, &str); 3] = [
-    ("owner", "integer", "only this user's applications"),
+    ("owner", "id", "only this user's applications"),
     PAGING[0],
     PAGING[1],
 ];
@@ -50,8 +51,8 @@ const USER_FILTERS: [(&str, &str, &str); 4] = [
 ];
 
 const TOKEN_FILTERS: [(&str, &str, &str); 4] = [
-    ("user", "integer", "only tokens this user granted"),
-    ("application", "integer", "only tokens of this application"),
+    ("user", "id", "only tokens this user granted"),
+    ("application", "id", "only tokens of this application"),
     PAGING[0],
     PAGING[1],
 ];
@@ -203,6 +204,17 @@ const OPERATIONS: &[Operation] = &[
     },
 ];
 
+/// The query parameters the operation `method` (`GET`, …) at the mounted `route_path`
+/// (`/api/admin/users/<id>`) takes.
+pub(super) fn query_parameters(method: &str, route_path: &str) -> Vec<&'static str> {
+    let path = route_path.replace('<', "{").replace('>', "}");
+    OPERATIONS
+        .iter()
+        .find(|op| op.method.eq_ignore_ascii_case(method) && op.path == path)
+        .map(|op| op.query.iter().map(|(name, _, _)| *name).collect())
+        .unwrap_or_default()
+}
+
 #[get("/api/admin/openapi.json")]
 fn document() -> Json<Value> {
     Json(openapi())
@@ -216,15 +228,29 @@ fn json_content(schema: &str) -> Value {
     json!({ "application/json": { "schema": schema_ref(schema) } })
 }
 
+/// The schema of a query parameter of `kind`, as strict as the server reads it.
+fn parameter_schema(kind: &str) -> Value {
+    match kind {
+        "boolean" => json!({ "type": "boolean" }),
+        "limit" => json!({ "type": "integer", "minimum": 1, "maximum": 500, "default": 50 }),
+        _ => id_schema(),
+    }
+}
+
+/// An id in a path or query: a positive integer.
+fn id_schema() -> Value {
+    json!({ "type": "integer", "minimum": 1 })
+}
+
 fn operation(op: &Operation) -> Value {
     let mut parameters: Vec<Value> = op
         .path
         .split('/')
         .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
-        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "integer" } }))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": id_schema() }))
         .collect();
     parameters.extend(op.query.iter().map(|(name, kind, description)| {
-        json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": kind } })
+        json!({ "name": name, "in": "query", "required": false, "description": description, "schema": parameter_schema(kind) })
     }));
     let mut responses = Map::new();
     let (status, schema) = op.success;
@@ -240,7 +266,10 @@ fn operation(op: &Operation) -> Value {
         &[]
     } else {
         &[
-            ("400", "invalid request (the description names the field)"),
+            (
+                "400",
+                "invalid request: a field, query parameter or path id that does not parse, or a query parameter the operation does not take (the description names it)",
+            ),
             ("401", "no credentials, or an invalid token"),
             (
                 "403",
@@ -248,6 +277,7 @@ fn operation(op: &Operation) -> Value {
             ),
             ("404", "no such object"),
             ("409", "a unique value is taken"),
+            ("413", "the body is larger than server.max_body_bytes"),
             ("503", "the database is unavailable"),
         ]
     };
@@ -312,12 +342,22 @@ fn strings() -> Value {
     json!({ "type": "array", "items": { "type": "string" } })
 }
 
+/// Redirect URIs: absolute URIs (each must also meet the redirect URI rules).
+fn uris() -> Value {
+    json!({ "type": "array", "items": { "type": "string", "format": "uri" } })
+}
+
 fn schemas() -> Value {
-    let grant_types = json!({ "type": "array", "minItems": 1, "items": { "type": "string", "enum": ["authorization_code", "implicit", "password", "client_credentials", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"] } });
+    let grant_types = json!({ "type": "array", "minItems": 1, "items": { "type": "string", "enum": ["authorization_code", "implicit", "password", "client_credentials", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code", "device_code", "authorization-code", "client-credentials", "refresh-token", "device-code"], "description": "RFC names; device_code and Django OAuth Toolkit's hyphenated names are accepted too" } });
     let client_type = json!({ "type": "string", "enum": ["confidential", "public"] });
     let timestamp = json!({ "type": "string", "format": "date-time" });
     let algorithm = json!({ "type": "string", "enum": ["RS256", "ES256", "EdDSA"], "description": "ID-token signing algorithm" });
     let algorithm_or_default = json!({ "type": ["string", "null"], "enum": ["RS256", "ES256", "EdDSA", null], "description": "ID-token signing algorithm; null: RS256" });
+    let name = json!({ "type": "string", "minLength": 1, "maxLength": 255 });
+    let origins = json!({ "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9+.-]*://[^/?#@]+$", "description": "scheme://host[:port], no path" } });
+    let username = json!({ "type": "string", "minLength": 1, "maxLength": 150, "pattern": "^[\\w.@+-]+$", "description": "letters, digits and @ . + - _ (Django's rule)" });
+    let owner = json!({ "type": ["integer", "null"], "minimum": 1, "description": "a user's id; null: no owner" });
+    let password = json!({ "type": "string", "minLength": 8 });
     let application = json!({
         "type": "object",
         "properties": {
@@ -352,17 +392,17 @@ fn schemas() -> Value {
         "NewApplication": {
             "type": "object", "additionalProperties": false, "required": ["name", "client_type", "grant_types"],
             "properties": {
-                "name": { "type": "string" }, "client_type": client_type, "grant_types": grant_types,
-                "redirect_uris": strings(), "post_logout_redirect_uris": strings(), "allowed_origins": strings(),
-                "owner": { "type": ["integer", "null"] }, "skip_authorization": { "type": "boolean" }, "pkce_required": { "type": "boolean" },
+                "name": name, "client_type": client_type, "grant_types": grant_types,
+                "redirect_uris": uris(), "post_logout_redirect_uris": uris(), "allowed_origins": origins,
+                "owner": owner, "skip_authorization": { "type": "boolean" }, "pkce_required": { "type": "boolean" },
                 "algorithm": algorithm_or_default,
             },
         },
         "ApplicationPatch": {
             "type": "object", "additionalProperties": false,
             "properties": {
-                "name": { "type": "string" }, "grant_types": grant_types, "redirect_uris": strings(),
-                "post_logout_redirect_uris": strings(), "allowed_origins": strings(),
+                "name": name, "grant_types": grant_types, "redirect_uris": uris(),
+                "post_logout_redirect_uris": uris(), "allowed_origins": origins,
                 "skip_authorization": { "type": "boolean" }, "pkce_required": { "type": "boolean" },
                 "algorithm": algorithm_or_default,
             },
@@ -381,15 +421,16 @@ fn schemas() -> Value {
         "NewUser": {
             "type": "object", "additionalProperties": false, "required": ["username"],
             "properties": {
-                "username": { "type": "string" }, "email": { "type": ["string", "null"] }, "password": { "type": ["string", "null"], "minLength": 8 },
+                "username": username, "email": { "type": ["string", "null"], "format": "email", "description": "null or \"\": none" },
+                "password": { "type": ["string", "null"], "minLength": 8, "description": "null: the user logs in only through an upstream provider" },
                 "first_name": { "type": "string" }, "last_name": { "type": "string" }, "is_staff": { "type": "boolean" }, "is_superuser": { "type": "boolean" },
             },
         },
         "UserPatch": {
             "type": "object", "additionalProperties": false,
             "properties": {
-                "email": { "type": "string", "description": "\"\" removes it" }, "first_name": { "type": "string" }, "last_name": { "type": "string" },
-                "password": { "type": "string", "minLength": 8 }, "is_active": { "type": "boolean" }, "is_staff": { "type": "boolean" }, "is_superuser": { "type": "boolean" },
+                "email": { "type": "string", "format": "email", "description": "\"\" removes it" }, "first_name": { "type": "string" }, "last_name": { "type": "string" },
+                "password": password, "is_active": { "type": "boolean" }, "is_staff": { "type": "boolean" }, "is_superuser": { "type": "boolean" },
             },
         },
         "Token": {
@@ -409,7 +450,7 @@ mod tests {
 
     use super::*;
 
-    /// `/a/<id>?<q>` as OpenAPI writes it: `/a/{id}`.
+    /// `/a/<id>` as OpenAPI writes it: `/a/{id}`.
     fn openapi_path(rocket_path: &str) -> String {
         rocket_path.replace('<', "{").replace('>', "}")
     }

@@ -1,6 +1,7 @@
 //! `/api/admin/tokens…`: live access tokens by user and application, and revoking them.
 
 use rocket::http::Status;
+use rocket::http::uri::Origin;
 use rocket::serde::json::{Value, json};
 use rocket::{Route, State, delete, get, routes};
 use time::OffsetDateTime;
@@ -8,7 +9,8 @@ use warrant_grants::revoke_token_grant;
 use warrant_model::{AccessToken, ApplicationId, UserId};
 use warrant_storage::AccessTokenFilter;
 
-use super::{Admin, Paging, grants_error, listed, not_found, store_error, timestamp};
+use super::query::{self, Query};
+use super::{Admin, grants_error, listed, not_found, store_error, timestamp};
 use crate::AppState;
 use crate::oauth_response::OAuthJson;
 
@@ -28,19 +30,18 @@ fn token_json(token: &AccessToken) -> Value {
     })
 }
 
-#[get("/api/admin/tokens?<user>&<application>&<paging..>")]
+#[get("/api/admin/tokens")]
 async fn list(
     _admin: Admin,
     state: &State<AppState>,
-    user: Option<i64>,
-    application: Option<i64>,
-    paging: Paging,
+    uri: &Origin<'_>,
 ) -> Result<OAuthJson, OAuthJson> {
-    let page = paging.page();
+    let query = Query::parse(uri)?;
     let filter = AccessTokenFilter {
-        user: user.map(UserId),
-        application: application.map(ApplicationId),
+        user: query.id("user")?.map(UserId),
+        application: query.id("application")?.map(ApplicationId),
     };
+    let page = query.page()?;
     let tokens = state
         .store
         .live_access_tokens(filter, OffsetDateTime::now_utc(), page)
@@ -51,7 +52,8 @@ async fn list(
 
 /// Revokes the token with the rest of its grant (refresh tokens included).
 #[delete("/api/admin/tokens/<id>")]
-async fn revoke(_admin: Admin, state: &State<AppState>, id: i64) -> Result<Status, OAuthJson> {
+async fn revoke(_admin: Admin, state: &State<AppState>, id: &str) -> Result<Status, OAuthJson> {
+    let id = query::id("id", id)?;
     let now = OffsetDateTime::now_utc();
     match revoke_token_grant(&*state.store, id, now).await {
         Ok(Some(_)) => Ok(Status::NoContent),

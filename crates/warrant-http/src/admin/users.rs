@@ -2,6 +2,7 @@
 //! their API tokens.
 
 use rocket::http::Status;
+use rocket::http::uri::Origin;
 use rocket::serde::json::{Error as JsonError, Json, Value, json};
 use rocket::{Route, State, delete, get, patch, post, routes};
 use time::OffsetDateTime;
@@ -10,7 +11,8 @@ use warrant_model::{User, UserId};
 use warrant_storage::UserFilter;
 
 use super::body::{self, NewUserBody, UserPatch};
-use super::{Admin, Paging, grants_error, listed, not_found, store_error, timestamp};
+use super::query::{self, Query};
+use super::{Admin, grants_error, listed, not_found, store_error, timestamp};
 use crate::AppState;
 use crate::oauth_response::OAuthJson;
 
@@ -44,7 +46,9 @@ fn user_json(user: &User) -> Value {
     })
 }
 
-async fn find(state: &AppState, id: i64) -> Result<User, OAuthJson> {
+/// The user a path's `<id>` names.
+async fn find(state: &AppState, id: &str) -> Result<User, OAuthJson> {
+    let id = query::id("id", id)?;
     state
         .store
         .user_by_id(UserId(id))
@@ -53,19 +57,18 @@ async fn find(state: &AppState, id: i64) -> Result<User, OAuthJson> {
         .ok_or_else(not_found)
 }
 
-#[get("/api/admin/users?<is_active>&<is_staff>&<paging..>")]
+#[get("/api/admin/users")]
 async fn list(
     _admin: Admin,
     state: &State<AppState>,
-    is_active: Option<bool>,
-    is_staff: Option<bool>,
-    paging: Paging,
+    uri: &Origin<'_>,
 ) -> Result<OAuthJson, OAuthJson> {
-    let page = paging.page();
+    let query = Query::parse(uri)?;
     let filter = UserFilter {
-        is_active,
-        is_staff,
+        is_active: query.boolean("is_active")?,
+        is_staff: query.boolean("is_staff")?,
     };
+    let page = query.page()?;
     let users = state
         .store
         .list_users(filter, page)
@@ -104,11 +107,15 @@ async fn create(
 }
 
 #[get("/api/admin/users/<id>")]
-async fn show(_admin: Admin, state: &State<AppState>, id: i64) -> Result<OAuthJson, OAuthJson> {
+async fn show(_admin: Admin, state: &State<AppState>, id: &str) -> Result<OAuthJson, OAuthJson> {
     Ok(OAuthJson::ok(user_json(&find(state, id).await?)))
 }
 
-async fn apply(state: &AppState, id: i64, changes: AccountChanges) -> Result<OAuthJson, OAuthJson> {
+async fn apply(
+    state: &AppState,
+    id: &str,
+    changes: AccountChanges,
+) -> Result<OAuthJson, OAuthJson> {
     let user = find(state, id).await?;
     let now = OffsetDateTime::now_utc();
     let user = update_account(
@@ -128,7 +135,7 @@ async fn apply(state: &AppState, id: i64, changes: AccountChanges) -> Result<OAu
 async fn change(
     _admin: Admin,
     state: &State<AppState>,
-    id: i64,
+    id: &str,
     body: Result<Json<UserPatch>, JsonError<'_>>,
 ) -> Result<OAuthJson, OAuthJson> {
     let patch = body::json(body)?;
@@ -149,7 +156,11 @@ async fn change(
 }
 
 #[post("/api/admin/users/<id>/activate")]
-async fn activate(_admin: Admin, state: &State<AppState>, id: i64) -> Result<OAuthJson, OAuthJson> {
+async fn activate(
+    _admin: Admin,
+    state: &State<AppState>,
+    id: &str,
+) -> Result<OAuthJson, OAuthJson> {
     let changes = AccountChanges {
         is_active: Some(true),
         ..AccountChanges::default()
@@ -162,7 +173,7 @@ async fn activate(_admin: Admin, state: &State<AppState>, id: i64) -> Result<OAu
 async fn deactivate(
     _admin: Admin,
     state: &State<AppState>,
-    id: i64,
+    id: &str,
 ) -> Result<OAuthJson, OAuthJson> {
     let changes = AccountChanges {
         is_active: Some(false),
@@ -178,7 +189,7 @@ async fn deactivate(
 async fn revoke_api_token(
     _admin: Admin,
     state: &State<AppState>,
-    id: i64,
+    id: &str,
 ) -> Result<Status, OAuthJson> {
     let user = find(state, id).await?;
     let now = OffsetDateTime::now_utc();
@@ -195,7 +206,8 @@ async fn revoke_api_token(
 }
 
 #[delete("/api/admin/users/<id>")]
-async fn remove(_admin: Admin, state: &State<AppState>, id: i64) -> Result<Status, OAuthJson> {
+async fn remove(_admin: Admin, state: &State<AppState>, id: &str) -> Result<Status, OAuthJson> {
+    let id = query::id("id", id)?;
     let deleted = state
         .store
         .delete_user(UserId(id))
