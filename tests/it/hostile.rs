@@ -1,12 +1,19 @@
 //! What one hostile or unlucky client may not do to everyone else (issue 16): a flood of
 //! wrong passwords, each costing a PBKDF2 at Django's 600,000 iterations, leaves the
-//! server answering others at once, and beyond its hashing limits it refuses at once.
+//! server answering others at once, and beyond its hashing limits it refuses at once; idle,
+//! slow and kept-alive sockets are closed on their deadlines, and more of them than the
+//! server may hold keep no one out.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::support::TestEnv;
+use std::process::Command;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::support::{Server, TestEnv};
 use crate::token_endpoint::Setup;
 
 /// A password grant for no such user: it costs a PBKDF2 at the configured count all the
@@ -112,4 +119,143 @@ pub async fn a_full_hashing_pool_refuses_at_once(env: &TestEnv) {
     );
     let tokens = setup.password_tokens().await;
     assert!(tokens["access_token"].is_string());
+}
+
+/// Opens `count` connections to `server` that send nothing (or `prefix`, the start of a
+/// request that never ends).
+async fn idle_connections(server: &Server, count: usize, prefix: &[u8]) -> Vec<TcpStream> {
+    let mut sockets = Vec::with_capacity(count);
+    for _ in 0..count {
+        let mut socket = TcpStream::connect(server.address()).await.unwrap();
+        if !prefix.is_empty() {
+            socket.write_all(prefix).await.unwrap();
+        }
+        sockets.push(socket);
+    }
+    sockets
+}
+
+/// `GET /healthz` answers within a second, however many idle connections are open.
+async fn assert_answers_promptly(server: &Server) {
+    let started = Instant::now();
+    let answered = tokio::time::timeout(Duration::from_secs(1), server.get("/healthz")).await;
+    assert!(
+        matches!(answered, Ok((200, _))),
+        "no answer within a second ({:?})",
+        started.elapsed()
+    );
+}
+
+/// More idle connections than the cap (here eight) cannot keep anyone out: each new
+/// connection displaces the longest idle one, and the cap is reported once.
+pub async fn idle_connections_past_the_cap_keep_no_one_out(env: &TestEnv) {
+    let mut command = env.command(&["serve"]);
+    command.env("WARRANT_SERVER__MAX_CONNECTIONS", "8");
+    let server = Server::start(command).await;
+    let _silent = idle_connections(&server, 20, b"").await;
+    let _slow = idle_connections(&server, 20, b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await;
+    for _ in 0..3 {
+        assert_answers_promptly(&server).await;
+    }
+    let log = server.stop();
+    assert_eq!(log.matches("connection cap reached").count(), 1, "{log}");
+}
+
+/// Without a configured cap, the cap stays below the process's open-file limit: with the
+/// limit lowered to 256, 400 idle connections leave the server answering.
+pub async fn the_cap_stays_below_the_file_limit(env: &TestEnv) {
+    let mut limited = Command::new("prlimit");
+    limited
+        .arg("--nofile=256:256")
+        .arg(crate::support::warrant_binary())
+        .arg("serve");
+    for (name, value) in env.command(&[]).get_envs() {
+        if let Some(value) = value {
+            limited.env(name, value);
+        }
+    }
+    limited.current_dir(&env.dir);
+    let server = Server::start(limited).await;
+    let _idle = idle_connections(&server, 400, b"").await;
+    assert_answers_promptly(&server).await;
+    let token = server
+        .post_form("/o/token/", "grant_type=client_credentials", None)
+        .await;
+    assert_eq!(
+        token.status, 401,
+        "the token endpoint answers too: {token:?}"
+    );
+}
+
+/// A socket that sends nothing, or trickles its headers (slowloris), is closed once the
+/// header deadline passes; a kept-alive one after its own, longer, idle deadline; a body
+/// that does not arrive is 408; methods Warrant never serves are 405.
+pub async fn deadlines_close_slow_and_idle_connections(env: &TestEnv) {
+    let mut command = env.command(&["serve"]);
+    command
+        .env("WARRANT_SERVER__HEADER_READ_TIMEOUT_SECONDS", "1")
+        .env("WARRANT_SERVER__KEEP_ALIVE_TIMEOUT_SECONDS", "3")
+        .env("WARRANT_SERVER__REQUEST_TIMEOUT_SECONDS", "1");
+    let server = Server::start(command).await;
+    let closed_within = async |socket: &mut TcpStream, bound: Duration| {
+        let mut buffer = Vec::new();
+        let read = tokio::time::timeout(bound, socket.read_to_end(&mut buffer)).await;
+        assert!(read.is_ok(), "still open after {bound:?}");
+        String::from_utf8_lossy(&buffer).into_owned()
+    };
+
+    // A connection's deadlines run from when it is accepted, not from when the server
+    // last accepted one.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(server.get("/healthz").await.0, 200);
+
+    let mut silent = TcpStream::connect(server.address()).await.unwrap();
+    closed_within(&mut silent, Duration::from_secs(5)).await;
+
+    let mut trickling = TcpStream::connect(server.address()).await.unwrap();
+    let trickle = async {
+        for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\n".iter() {
+            if trickling.write_all(&[*byte]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), trickle)
+        .await
+        .expect("the trickling socket was not closed");
+
+    // Kept alive past the header deadline, closed after the idle one.
+    let mut kept = TcpStream::connect(server.address()).await.unwrap();
+    let request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    kept.write_all(request).await.unwrap();
+    let mut answer = [0u8; 512];
+    let read = kept.read(&mut answer).await.unwrap();
+    assert!(String::from_utf8_lossy(&answer[..read]).starts_with("HTTP/1.1 200"));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    kept.write_all(request).await.unwrap();
+    let read = kept.read(&mut answer).await.unwrap();
+    assert!(
+        String::from_utf8_lossy(&answer[..read]).starts_with("HTTP/1.1 200"),
+        "open past the header deadline while idle"
+    );
+    closed_within(&mut kept, Duration::from_secs(8)).await;
+
+    let mut unfinished = TcpStream::connect(server.address()).await.unwrap();
+    unfinished
+        .write_all(b"POST /o/token/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type")
+        .await
+        .unwrap();
+    let answer = closed_within(&mut unfinished, Duration::from_secs(5)).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+
+    for method in ["TRACE", "QUERY"] {
+        let reply = server.request(method, "/healthz", &[], Vec::new()).await;
+        assert_eq!(reply.status, 405, "{method}: {reply:?}");
+        assert!(
+            reply
+                .header("allow")
+                .is_some_and(|allow| allow.contains("GET"))
+        );
+    }
 }

@@ -220,6 +220,9 @@ mod hostile_suite {
     on_both_databases!(hostile:
         a_wrong_password_flood_leaves_other_requests_fast,
         a_full_hashing_pool_refuses_at_once,
+        idle_connections_past_the_cap_keep_no_one_out,
+        the_cap_stays_below_the_file_limit,
+        deadlines_close_slow_and_idle_connections,
     );
 }
 

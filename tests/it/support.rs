@@ -308,6 +308,22 @@ impl Server {
         panic!("the server did not answer /healthz within 30 s");
     }
 
+    /// Stops the server; what it wrote to standard error.
+    pub fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut stderr = String::new();
+        if let Some(pipe) = self.child.stderr.as_mut() {
+            let _ = std::io::Read::read_to_string(pipe, &mut stderr);
+        }
+        stderr
+    }
+
+    /// The server's `host:port`.
+    pub fn address(&self) -> &str {
+        self.base_url.trim_start_matches("http://")
+    }
+
     /// `GET path` → status and body.
     pub async fn get(&self, path: &str) -> (u16, String) {
         get(&format!("{}{path}", self.base_url)).await.unwrap()

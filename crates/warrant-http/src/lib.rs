@@ -30,6 +30,7 @@ mod oauth_response;
 mod oidc;
 mod pages;
 mod profile;
+pub mod serve;
 mod session;
 mod upstream;
 

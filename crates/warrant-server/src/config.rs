@@ -71,6 +71,17 @@ pub struct ServerConfig {
     pub issuer: Option<String>,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: u64,
+    /// Seconds from a new connection, or a request's first byte, until its headers are
+    /// complete; a slower connection is closed.
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a keep-alive connection may wait for its next request.
+    pub keep_alive_timeout_seconds: u64,
+    /// Seconds from a request's headers until its answer is ready (reading the body
+    /// included); a slow body is answered 408, a slow answer 503.
+    pub request_timeout_seconds: u64,
+    /// Connections open at once; by default the process's open-file limit less a reserve
+    /// for the database pool, outgoing calls and files.
+    pub max_connections: Option<usize>,
 }
 
 impl Default for ServerConfig {
@@ -80,7 +91,58 @@ impl Default for ServerConfig {
             port: 8000,
             issuer: None,
             max_body_bytes: 64 * 1024,
+            header_read_timeout_seconds: 10,
+            keep_alive_timeout_seconds: 30,
+            request_timeout_seconds: 60,
+            max_connections: None,
         }
+    }
+}
+
+/// File descriptors kept out of the connection cap besides the database pool's: outgoing
+/// calls (providers, client apps), the listener, logs and files.
+const RESERVED_FILES: u64 = 128;
+
+/// The cap when the file limit cannot be read.
+const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+
+impl Config {
+    /// How the listener bounds connections and requests; errors name the key.
+    pub fn serve_settings(&self) -> anyhow::Result<warrant_http::serve::ServeSettings> {
+        let seconds = |key: &str, value: u64| {
+            if value == 0 {
+                bail!("server.{key}: must be at least 1");
+            }
+            Ok(std::time::Duration::from_secs(value))
+        };
+        let max_connections = match self.server.max_connections {
+            Some(0) => bail!("server.max_connections: must be at least 1"),
+            Some(cap) => cap,
+            None => match warrant_http::serve::file_limit() {
+                Some(limit) => {
+                    let reserved = RESERVED_FILES + u64::from(self.database.max_connections);
+                    let cap = limit.saturating_sub(reserved).max(16);
+                    usize::try_from(cap).unwrap_or(DEFAULT_MAX_CONNECTIONS)
+                }
+                None => DEFAULT_MAX_CONNECTIONS,
+            },
+        };
+        Ok(warrant_http::serve::ServeSettings {
+            header_read_timeout: seconds(
+                "header_read_timeout_seconds",
+                self.server.header_read_timeout_seconds,
+            )?,
+            keep_alive_timeout: seconds(
+                "keep_alive_timeout_seconds",
+                self.server.keep_alive_timeout_seconds,
+            )?,
+            request_timeout: seconds(
+                "request_timeout_seconds",
+                self.server.request_timeout_seconds,
+            )?,
+            max_connections,
+            max_body_bytes: self.server.max_body_bytes,
+        })
     }
 }
 
@@ -543,6 +605,7 @@ impl Config {
         }
         self.passwords.pool()?;
         self.grant_settings()?;
+        self.serve_settings()?;
         self.sync.push_settings()?;
         warrant_upstream::providers(&self.upstream)?;
         self.upstream_client.http_client()?;

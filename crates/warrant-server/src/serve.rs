@@ -2,7 +2,6 @@
 
 use anyhow::Context as _;
 use rocket::data::{Limits, ToByteUnit};
-use rocket::fairing::AdHoc;
 
 use crate::cli::ServeArgs;
 use crate::config::Config;
@@ -13,7 +12,8 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     // What can stop the server is checked before anything is created: the issuer, the
     // port, then the key (dev mode writes its key file), then the database.
     let issuer = config.public_issuer()?;
-    ensure_port_free(&config)?;
+    let serve_settings = config.serve_settings()?;
+    let listener = listen(&config)?;
     let (secret_key, sealing) = crate::secret_key::resolve(&config, UsedBy::Server)?;
     let settings = config.grant_settings()?;
     let context = Context::open(&config, !args.no_migrate).await?;
@@ -31,9 +31,8 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         println!("{}", crate::demo::seed(&context, &issuer).await?);
     }
     let body_limit = config.server.max_body_bytes.bytes();
+    // The listener is ours (`warrant_http::serve`); Rocket only dispatches.
     let rocket_config = rocket::Config {
-        address: config.server.address,
-        port: config.server.port,
         limits: Limits::default()
             .limit("form", body_limit)
             .limit("json", body_limit)
@@ -78,28 +77,62 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         config.oauth2.clear_expired_tokens_interval_seconds,
         config.oauth2.clear_expired_tokens_batch_size,
     );
-    let database = warrant_storage::redact_url(&config.database.url);
-    let rocket = warrant_http::build(rocket_config, state).attach(AdHoc::on_liftoff("log", move |rocket| {
-        Box::pin(async move {
-            let config = rocket.config();
-            tracing::info!(address = %config.address, port = config.port, %issuer, %database, "warrant is listening");
-        })
-    }));
-    rocket.launch().await.context("HTTP server")?;
+    let rocket = warrant_http::build(rocket_config, state);
+    let listener = tokio::net::TcpListener::from_std(listener).context("server.port")?;
+    tracing::info!(
+        address = %listener.local_addr().context("server.port")?,
+        %issuer,
+        database = %warrant_storage::redact_url(&config.database.url),
+        max_connections = serve_settings.max_connections,
+        "warrant is listening"
+    );
+    warrant_http::serve::serve(rocket, listener, serve_settings, shutdown_signal(), GRACE)
+        .await
+        .context("HTTP server")?;
     context.store.close().await;
     Ok(())
 }
 
-/// Fails, naming the address, when the listener's port is taken. Rocket would say so only
-/// after the key file, the database and the signing keys were made, and without naming it.
-fn ensure_port_free(config: &Config) -> anyhow::Result<()> {
+/// How long requests in progress may finish after a shutdown signal.
+const GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Binds the listener first, so a taken port fails before anything is made, naming the
+/// address.
+fn listen(config: &Config) -> anyhow::Result<std::net::TcpListener> {
     let address = std::net::SocketAddr::new(config.server.address, config.server.port);
-    std::net::TcpListener::bind(address)
-        .map(drop)
-        .with_context(|| {
-            format!(
-                "server.port: cannot listen on {address} (is another server running there? \
-                 stop it or choose another server.port)"
-            )
-        })
+    let listener = std::net::TcpListener::bind(address).with_context(|| {
+        format!(
+            "server.port: cannot listen on {address} (is another server running there? \
+             stop it or choose another server.port)"
+        )
+    })?;
+    listener.set_nonblocking(true).context("server.port")?;
+    Ok(listener)
+}
+
+/// Completes on Ctrl-C or, on Unix, SIGTERM (what service managers send).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "SIGTERM cannot be watched; stop with Ctrl-C");
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = terminate => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("shutting down: no new connections; requests in progress may finish");
 }
