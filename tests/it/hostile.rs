@@ -259,3 +259,124 @@ pub async fn deadlines_close_slow_and_idle_connections(env: &TestEnv) {
         );
     }
 }
+
+/// Client credentials of a new confidential application.
+fn client_credentials_app(env: &TestEnv) -> (String, String) {
+    let app = env.create_app(&[
+        "--name",
+        "Backend",
+        "--client-type",
+        "confidential",
+        "--grant",
+        "client_credentials",
+    ]);
+    (
+        app["client_id"].as_str().unwrap().to_owned(),
+        app["client_secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// A token request's status and how long it took (at most `bound`: longer fails the
+/// test as a hang).
+async fn token_status(server: &Server, app: &(String, String), bound: Duration) -> (u16, Duration) {
+    let started = Instant::now();
+    let reply = tokio::time::timeout(
+        bound,
+        server.post_form(
+            "/o/token/",
+            "grant_type=client_credentials",
+            Some((&app.0, &app.1)),
+        ),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("no answer within {bound:?}"));
+    if reply.status == 503 {
+        reply.assert_oauth_error(503, "temporarily_unavailable");
+        assert_eq!(reply.header("retry-after"), Some("1"));
+    }
+    (reply.status, started.elapsed())
+}
+
+/// Retries a token request until it succeeds, for at most ten seconds.
+async fn until_answered(server: &Server, app: &(String, String)) {
+    for _ in 0..50 {
+        if token_status(server, app, Duration::from_secs(10)).await.0 == 200 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("no token after the database came back");
+}
+
+/// A PostgreSQL server that stops answering (frozen behind a proxy, as a partition that
+/// drops packets leaves it) costs a request the database deadline, not a hang: 503 with
+/// `Retry-After`, readiness 503 at once, and recovery without a restart when it answers
+/// again.
+pub async fn a_frozen_postgresql_costs_the_deadline_not_a_hang(env: &TestEnv) {
+    let app = client_credentials_app(env);
+    let mut url = url::Url::parse(&env.database_url).unwrap();
+    let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
+    let proxy = crate::support::FreezingProxy::start(target.parse().unwrap()).await;
+    url.set_port(Some(proxy.port)).unwrap();
+    let mut command = env.command(&["serve"]);
+    command
+        .env("WARRANT_DATABASE__URL", url.as_str())
+        .env("WARRANT_DATABASE__QUERY_TIMEOUT_SECONDS", "2")
+        .env("WARRANT_OAUTH2__CLIENT_CACHE_SECONDS", "0");
+    let server = Server::start(command).await;
+    assert_eq!(
+        token_status(&server, &app, Duration::from_secs(5)).await.0,
+        200
+    );
+
+    proxy.freeze(true);
+    let (status, took) = token_status(&server, &app, Duration::from_secs(15)).await;
+    assert_eq!(
+        status, 503,
+        "a frozen database is unavailable, not an error"
+    );
+    assert!(
+        took >= Duration::from_secs(1),
+        "answered from a cache? {took:?}"
+    );
+    let started = Instant::now();
+    let ready = tokio::time::timeout(Duration::from_secs(10), server.get("/readyz"))
+        .await
+        .expect("readiness hung");
+    assert_eq!(ready.0, 503, "{ready:?} after {:?}", started.elapsed());
+
+    proxy.freeze(false);
+    until_answered(&server, &app).await;
+    assert_eq!(server.get("/readyz").await.0, 200);
+}
+
+/// An SQLite database another process holds locked for writing costs a token request the
+/// database deadline (here one second, where SQLite's own busy timeout is five), and the
+/// server writes again once the lock is gone.
+pub async fn a_locked_sqlite_database_costs_the_deadline(env: &TestEnv) {
+    let app = client_credentials_app(env);
+    let mut command = env.command(&["serve"]);
+    command.env("WARRANT_DATABASE__QUERY_TIMEOUT_SECONDS", "1");
+    let server = Server::start(command).await;
+    assert_eq!(
+        token_status(&server, &app, Duration::from_secs(5)).await.0,
+        200
+    );
+
+    let other = sqlx::SqlitePool::connect(&env.database_url).await.unwrap();
+    let mut holder = other.acquire().await.unwrap();
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let (status, took) = token_status(&server, &app, Duration::from_secs(15)).await;
+    assert_eq!(status, 503);
+    assert!(
+        took < Duration::from_secs(4),
+        "the deadline, not SQLite's 5 s: {took:?}"
+    );
+    sqlx::query("ROLLBACK").execute(&mut *holder).await.unwrap();
+    drop(holder);
+    other.close().await;
+    until_answered(&server, &app).await;
+}

@@ -217,6 +217,24 @@ mod browser_suite {
 }
 
 mod hostile_suite {
+    #[tokio::test]
+    async fn sqlite_a_locked_database_costs_the_deadline() {
+        let env = crate::support::TestEnv::sqlite();
+        crate::hostile::a_locked_sqlite_database_costs_the_deadline(&env).await;
+    }
+
+    mod database {
+        mod postgres {
+            #[tokio::test]
+            async fn a_frozen_postgresql_costs_the_deadline_not_a_hang() {
+                let Some(env) = crate::support::TestEnv::postgres().await else {
+                    return;
+                };
+                crate::hostile::a_frozen_postgresql_costs_the_deadline_not_a_hang(&env).await;
+            }
+        }
+    }
+
     on_both_databases!(hostile:
         a_wrong_password_flood_leaves_other_requests_fast,
         a_full_hashing_pool_refuses_at_once,

@@ -125,7 +125,7 @@ impl OAuthError {
 impl From<StoreError> for OAuthError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Unavailable(_) => {
+            error if error.is_unavailable() => {
                 tracing::warn!(%error, "database unavailable");
                 Self::TemporarilyUnavailable
             }

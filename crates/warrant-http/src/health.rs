@@ -1,7 +1,10 @@
 //! Liveness and readiness for load balancers and orchestrators.
 
 use rocket::serde::json::{Json, Value, json};
+use std::time::Duration;
+
 use rocket::{Route, State, get, http::Status, routes};
+use warrant_storage::StoreError;
 
 use crate::AppState;
 
@@ -15,11 +18,16 @@ fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// The process can do its work: the database answers. 503 otherwise, so a load balancer
-/// stops sending traffic to this instance.
+/// How long the readiness check waits for the database: a probe answers quickly either
+/// way, shorter than the database's own deadline.
+const READINESS_DEADLINE: Duration = Duration::from_secs(2);
+
+/// The process can do its work: the database answers within [`READINESS_DEADLINE`]. 503
+/// otherwise, so a load balancer stops sending traffic to this instance.
 #[get("/readyz")]
 async fn readyz(state: &State<AppState>) -> (Status, Json<Value>) {
-    match state.store.ping().await {
+    let ping = tokio::time::timeout(READINESS_DEADLINE, state.store.ping()).await;
+    match ping.unwrap_or(Err(StoreError::TimedOut(READINESS_DEADLINE))) {
         Ok(()) => (
             Status::Ok,
             Json(json!({ "status": "ready", "database": "ok" })),

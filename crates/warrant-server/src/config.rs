@@ -156,6 +156,9 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
     /// Seconds a request waits for a free connection before answering 503.
     pub acquire_timeout_seconds: u64,
+    /// Seconds one statement may take before it is abandoned and the request answered 503
+    /// (on PostgreSQL also each connection's `statement_timeout`).
+    pub query_timeout_seconds: u64,
 }
 
 impl Default for DatabaseConfig {
@@ -164,6 +167,7 @@ impl Default for DatabaseConfig {
             url: "sqlite://warrant.db".into(),
             max_connections: warrant_storage::default_max_connections(),
             acquire_timeout_seconds: 5,
+            query_timeout_seconds: 5,
         }
     }
 }
@@ -602,6 +606,9 @@ impl Config {
         }
         if self.database.max_connections == 0 {
             bail!("database.max_connections: must be at least 1");
+        }
+        if self.database.query_timeout_seconds == 0 {
+            bail!("database.query_timeout_seconds: must be at least 1");
         }
         self.passwords.pool()?;
         self.grant_settings()?;

@@ -28,6 +28,7 @@ impl Context {
         let options = ConnectOptions {
             max_connections: config.database.max_connections,
             acquire_timeout: Duration::from_secs(config.database.acquire_timeout_seconds),
+            query_timeout: Duration::from_secs(config.database.query_timeout_seconds),
         };
         // Its errors name the database and what to check.
         let store = warrant_storage::connect(&config.database.url, &options).await?;

@@ -7,6 +7,7 @@ use warrant_model::{
     RedirectUri, RedirectUriPolicy, SigningAlgorithm, TokenHash, UserId,
 };
 
+use crate::deadline::Within;
 use crate::error::corrupt;
 use crate::time_utc::stored_time;
 use crate::{Page, Result, StoreError};
@@ -164,20 +165,21 @@ macro_rules! impl_application_store {
                 let row: ApplicationRow = bind_fields!(sqlx::query_as(sql), app)
                     .bind(stored_time(now))
                     .fetch_one(&self.writer)
+                    .within(self.deadline)
                     .await?;
                 row.try_into()
             }
 
             async fn application_by_id(&self, id: ApplicationId) -> Result<Option<Application>> {
                 let sql = concat!("SELECT ", columns!(), " FROM applications WHERE id = $1");
-                let row: Option<ApplicationRow> = sqlx::query_as(sql).bind(id.0).fetch_optional(&self.pool).await?;
+                let row: Option<ApplicationRow> = sqlx::query_as(sql).bind(id.0).fetch_optional(&self.pool).within(self.deadline).await?;
                 row.map(Application::try_from).transpose()
             }
 
             async fn application_by_client_id(&self, client_id: &ClientId) -> Result<Option<Application>> {
                 let sql = concat!("SELECT ", columns!(), " FROM applications WHERE client_id = $1");
                 let row: Option<ApplicationRow> =
-                    sqlx::query_as(sql).bind(client_id.as_str()).fetch_optional(&self.pool).await?;
+                    sqlx::query_as(sql).bind(client_id.as_str()).fetch_optional(&self.pool).within(self.deadline).await?;
                 row.map(Application::try_from).transpose()
             }
 
@@ -189,6 +191,7 @@ macro_rules! impl_application_store {
                     .bind(owner.map(|o| o.0))
                     .bind(i64::from(page.limit))
                     .fetch_all(&self.pool)
+                    .within(self.deadline)
                     .await?;
                 rows.into_iter().map(Application::try_from).collect()
             }
@@ -202,12 +205,13 @@ macro_rules! impl_application_store {
                     .bind(stored_time(now))
                     .bind(app.id.0)
                     .fetch_optional(&self.writer)
+                    .within(self.deadline)
                     .await?;
                 row.ok_or(StoreError::NotFound)?.try_into()
             }
 
             async fn delete_application(&self, id: ApplicationId) -> Result<bool> {
-                let done = sqlx::query("DELETE FROM applications WHERE id = $1").bind(id.0).execute(&self.writer).await?;
+                let done = sqlx::query("DELETE FROM applications WHERE id = $1").bind(id.0).execute(&self.writer).within(self.deadline).await?;
                 Ok(done.rows_affected() == 1)
             }
 
@@ -215,6 +219,7 @@ macro_rules! impl_application_store {
                 let rows: Vec<(String,)> =
                     sqlx::query_as("SELECT allowed_origins FROM applications WHERE allowed_origins <> ''")
                         .fetch_all(&self.pool)
+                        .within(self.deadline)
                         .await?;
                 let mut origins = Vec::new();
                 for (text,) in rows {

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::Result;
+use crate::deadline::Within;
 use crate::time_utc::stored_time;
 
 /// The kinds of rows that expire.
@@ -86,6 +87,7 @@ macro_rules! impl_cleanup_store {
                     .bind(stored_time(now))
                     .bind(i64::from(limit))
                     .execute(&self.writer)
+                    .within(self.deadline)
                     .await?;
                 Ok(done.rows_affected())
             }

@@ -11,6 +11,9 @@ pub struct ConnectOptions {
     /// How long a query waits for a free connection before the store reports itself
     /// unavailable.
     pub acquire_timeout: Duration,
+    /// How long one statement may take before it is abandoned and the store reports
+    /// itself unavailable (on PostgreSQL also its `statement_timeout`).
+    pub query_timeout: Duration,
 }
 
 /// Twice the CPU cores: the database works on the same cores, and more connections than
@@ -26,6 +29,7 @@ impl Default for ConnectOptions {
         Self {
             max_connections: default_max_connections(),
             acquire_timeout: Duration::from_secs(5),
+            query_timeout: Duration::from_secs(5),
         }
     }
 }

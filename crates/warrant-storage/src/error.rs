@@ -23,6 +23,10 @@ pub enum StoreError {
     /// HTTP maps this to 503 `temporarily_unavailable`.
     #[error("database unavailable: {0}")]
     Unavailable(sqlx::Error),
+    /// A statement did not finish within the store's deadline (the database is stuck or
+    /// unreachable); it was abandoned. HTTP maps this to 503 like [`StoreError::Unavailable`].
+    #[error("the database did not answer within {} s", .0.as_secs_f64())]
+    TimedOut(std::time::Duration),
     /// A unique value is already taken.
     #[error("{0} is already taken")]
     Conflict(Unique),
@@ -41,6 +45,14 @@ pub enum StoreError {
     /// The database URL names no supported backend.
     #[error("unsupported database URL {0:?}: expected sqlite:… or postgres://…")]
     UnsupportedUrl(String),
+}
+
+impl StoreError {
+    /// Whether the database is down or stuck (retrying later may succeed), not the request
+    /// wrong: answered 503.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_) | Self::TimedOut(_))
+    }
 }
 
 /// Which uniqueness rule a write broke.

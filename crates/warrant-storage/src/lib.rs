@@ -19,6 +19,7 @@
 mod applications;
 mod cleanup;
 mod connect;
+mod deadline;
 mod error;
 mod outbox;
 mod postgres;

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use warrant_model::{ClientAppUrl, OutboxEntry, OutboxStatus, UserId};
 
+use crate::deadline::Within;
 use crate::time_utc::{stored_opt, stored_time};
 use crate::{Result, StoreError};
 
@@ -89,13 +90,14 @@ pub(crate) const MARK_SQL: &str = "INSERT INTO sync_outbox (target, user_id, ver
 
 /// Marks `$user` for every client app of `$sync` inside the transaction `$tx`.
 macro_rules! mark_for_sync {
-    ($tx:expr, $user:expr, $sync:expr) => {
+    ($tx:expr, $user:expr, $sync:expr, $deadline:expr) => {
         for app in $sync.client_apps {
             sqlx::query($crate::outbox::MARK_SQL)
                 .bind(app.as_str())
                 .bind($user)
                 .bind($crate::time_utc::stored_time($sync.now))
                 .execute(&mut *$tx)
+                .within($deadline)
                 .await?;
         }
     };
@@ -173,6 +175,7 @@ macro_rules! impl_outbox_store {
                     .bind(stored_time(claimed_until))
                     .bind(i64::from(limit))
                     .fetch_all(&self.writer)
+                    .within(self.deadline)
                     .await?;
                 let mut entries: Vec<OutboxEntry> = rows.into_iter().map(OutboxEntry::from).collect();
                 entries.sort_by_key(|entry| (entry.next_attempt_at, entry.id));
@@ -191,6 +194,7 @@ macro_rules! impl_outbox_store {
                 .bind(version)
                 .bind(stored_time(now))
                 .fetch_optional(&self.writer)
+                .within(self.deadline)
                 .await?;
                 let (pending_since,) = settled.ok_or(StoreError::NotFound)?;
                 Ok(pending_since.is_none())
@@ -214,6 +218,7 @@ macro_rules! impl_outbox_store {
                 .bind(stored_opt(retry_at))
                 .bind(stored_time(now))
                 .execute(&self.writer)
+                .within(self.deadline)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -226,17 +231,17 @@ macro_rules! impl_outbox_store {
                     "UPDATE sync_outbox SET next_attempt_at = $1
                      WHERE pending_since IS NOT NULL AND dead_at IS NULL AND ($2 IS NULL OR target = $2)"
                 };
-                let done = sqlx::query(sql).bind(stored_time(now)).bind(target).execute(&self.writer).await?;
+                let done = sqlx::query(sql).bind(stored_time(now)).bind(target).execute(&self.writer).within(self.deadline).await?;
                 Ok(done.rows_affected())
             }
 
             async fn mark_all_users_for_sync(&self, sync: SyncTo<'_>) -> Result<u64> {
-                let mut tx = self.writer.begin().await?;
-                let ids: Vec<(i64,)> = sqlx::query_as("SELECT id FROM users ORDER BY id").fetch_all(&mut *tx).await?;
+                let mut tx = self.writer.begin().within(self.deadline).await?;
+                let ids: Vec<(i64,)> = sqlx::query_as("SELECT id FROM users ORDER BY id").fetch_all(&mut *tx).within(self.deadline).await?;
                 for (id,) in &ids {
-                    mark_for_sync!(tx, *id, sync);
+                    mark_for_sync!(tx, *id, sync, self.deadline);
                 }
-                tx.commit().await?;
+                tx.commit().within(self.deadline).await?;
                 Ok(ids.len() as u64)
             }
 
@@ -253,6 +258,7 @@ macro_rules! impl_outbox_store {
                      FROM sync_outbox GROUP BY target ORDER BY target",
                 )
                 .fetch_all(&self.pool)
+                .within(self.deadline)
                 .await?;
                 Ok(rows
                     .into_iter()
@@ -270,7 +276,7 @@ macro_rules! impl_outbox_store {
             async fn outbox_entry(&self, target: &str, user: UserId) -> Result<Option<OutboxEntry>> {
                 let sql = concat!("SELECT ", entry_columns!(), " FROM sync_outbox WHERE target = $1 AND user_id = $2");
                 let row: Option<EntryRow> =
-                    sqlx::query_as(sql).bind(target).bind(user.0).fetch_optional(&self.pool).await?;
+                    sqlx::query_as(sql).bind(target).bind(user.0).fetch_optional(&self.pool).within(self.deadline).await?;
                 Ok(row.map(OutboxEntry::from))
             }
         }

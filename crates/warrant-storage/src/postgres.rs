@@ -8,6 +8,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::connect::open_error;
+use crate::deadline::Within;
 use crate::{Backend, ConnectOptions, Result, Store};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -18,6 +19,8 @@ pub struct PgStore {
     pub(crate) pool: PgPool,
     /// The same pool: PostgreSQL handles concurrent writers itself.
     pub(crate) writer: PgPool,
+    /// Each statement's deadline.
+    pub(crate) deadline: Duration,
 }
 
 /// How long a pooled connection may sit unused before it is pinged on its next use.
@@ -44,6 +47,12 @@ impl PgStore {
             Ok(Err(error)) => return Err(open_error(error)),
             Err(_) => return Err(open_error(sqlx::Error::PoolTimedOut)),
         }
+        // The server abandons a statement at the deadline too, so one the client gave up
+        // on (a lock wait, say) does not go on holding what it holds.
+        let statement_timeout = format!(
+            "SET statement_timeout = {}",
+            options.query_timeout.as_millis()
+        );
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
@@ -51,6 +60,15 @@ impl PgStore {
             // statement. A connection in steady use is known to be alive; one that sat idle
             // (through a server restart or a firewall's timeout) is checked.
             .test_before_acquire(false)
+            .after_connect(move |connection, _| {
+                let statement_timeout = statement_timeout.clone();
+                Box::pin(async move {
+                    sqlx::query(sqlx::AssertSqlSafe(statement_timeout))
+                        .execute(connection)
+                        .await
+                        .map(drop)
+                })
+            })
             .before_acquire(|connection, meta| {
                 Box::pin(async move {
                     if meta.idle_for > IDLE_BEFORE_PING {
@@ -65,6 +83,7 @@ impl PgStore {
         Ok(Self {
             writer: pool.clone(),
             pool,
+            deadline: options.query_timeout,
         })
     }
 }
@@ -76,7 +95,10 @@ impl Store for PgStore {
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .within(self.deadline)
+            .await?;
         Ok(())
     }
 

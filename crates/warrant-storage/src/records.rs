@@ -9,6 +9,7 @@ use warrant_model::{
     SigningKey, TokenHash, UpstreamConnection, UserId,
 };
 
+use crate::deadline::Within;
 use crate::error::corrupt;
 use crate::outbox::{SyncTo, mark_for_sync};
 use crate::time_utc::{stored_opt, stored_time};
@@ -343,6 +344,7 @@ macro_rules! impl_record_stores {
                 .bind(consent.scope.to_string())
                 .bind(stored_time(consent.granted_at))
                 .fetch_one(&self.writer)
+                .within(self.deadline)
                 .await?;
                 row.try_into()
             }
@@ -354,6 +356,7 @@ macro_rules! impl_record_stores {
                 .bind(user.0)
                 .bind(application.0)
                 .fetch_optional(&self.pool)
+                .within(self.deadline)
                 .await?;
                 row.map(Consent::try_from).transpose()
             }
@@ -363,6 +366,7 @@ macro_rules! impl_record_stores {
                     .bind(user.0)
                     .bind(application.0)
                     .execute(&self.writer)
+                    .within(self.deadline)
                     .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -381,6 +385,7 @@ macro_rules! impl_record_stores {
                 .bind(stored_time(session.created_at))
                 .bind(stored_time(session.expires_at))
                 .fetch_one(&self.writer)
+                .within(self.deadline)
                 .await?;
                 row.try_into()
             }
@@ -393,18 +398,19 @@ macro_rules! impl_record_stores {
                 .bind(key_hash.to_hex())
                 .bind(stored_time(now))
                 .fetch_optional(&self.pool)
+                .within(self.deadline)
                 .await?;
                 row.map(Session::try_from).transpose()
             }
 
             async fn delete_session(&self, key_hash: &TokenHash) -> Result<bool> {
                 let done =
-                    sqlx::query("DELETE FROM sessions WHERE key_hash = $1").bind(key_hash.to_hex()).execute(&self.writer).await?;
+                    sqlx::query("DELETE FROM sessions WHERE key_hash = $1").bind(key_hash.to_hex()).execute(&self.writer).within(self.deadline).await?;
                 Ok(done.rows_affected() == 1)
             }
 
             async fn delete_sessions_of_user(&self, user: UserId) -> Result<u64> {
-                let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.0).execute(&self.writer).await?;
+                let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.0).execute(&self.writer).within(self.deadline).await?;
                 Ok(done.rows_affected())
             }
         }
@@ -412,7 +418,7 @@ macro_rules! impl_record_stores {
         #[async_trait]
         impl ApiTokenStore for $store {
             async fn replace_api_token(&self, token: &ApiToken, sync: SyncTo<'_>) -> Result<ApiToken> {
-                let mut tx = self.writer.begin().await?;
+                let mut tx = self.writer.begin().within(self.deadline).await?;
                 let row: ApiTokenRow = sqlx::query_as(
                     "INSERT INTO api_tokens (user_id, token_hash, sealed_token, created_at) VALUES ($1, $2, $3, $4)
                      ON CONFLICT (user_id) DO UPDATE SET token_hash = excluded.token_hash,
@@ -424,9 +430,10 @@ macro_rules! impl_record_stores {
                 .bind(token.sealed_token.as_bytes())
                 .bind(stored_time(token.created_at))
                 .fetch_one(&mut *tx)
+                .within(self.deadline)
                 .await?;
-                mark_for_sync!(tx, token.user_id.0, sync);
-                tx.commit().await?;
+                mark_for_sync!(tx, token.user_id.0, sync, self.deadline);
+                tx.commit().within(self.deadline).await?;
                 row.try_into()
             }
 
@@ -440,11 +447,13 @@ macro_rules! impl_record_stores {
                 .bind(token.sealed_token.as_bytes())
                 .bind(stored_time(token.created_at))
                 .execute(&self.writer)
+                .within(self.deadline)
                 .await?;
                 let row: ApiTokenRow =
                     sqlx::query_as("SELECT user_id, token_hash, sealed_token, created_at FROM api_tokens WHERE user_id = $1")
                         .bind(token.user_id.0)
                         .fetch_one(&self.writer)
+                        .within(self.deadline)
                         .await?;
                 row.try_into()
             }
@@ -454,6 +463,7 @@ macro_rules! impl_record_stores {
                     sqlx::query_as("SELECT user_id, token_hash, sealed_token, created_at FROM api_tokens WHERE user_id = $1")
                         .bind(user.0)
                         .fetch_optional(&self.pool)
+                        .within(self.deadline)
                         .await?;
                 row.map(ApiToken::try_from).transpose()
             }
@@ -463,6 +473,7 @@ macro_rules! impl_record_stores {
                     sqlx::query_as("SELECT user_id, token_hash, sealed_token, created_at FROM api_tokens WHERE token_hash = $1")
                         .bind(token_hash.to_hex())
                         .fetch_optional(&self.pool)
+                        .within(self.deadline)
                         .await?;
                 row.map(ApiToken::try_from).transpose()
             }
@@ -473,6 +484,7 @@ macro_rules! impl_record_stores {
             async fn create_connection(&self, c: &NewUpstreamConnection) -> Result<UpstreamConnection> {
                 let row: ConnectionRow = bind_account!(sqlx::query_as(INSERT_CONNECTION).bind(c.user_id.0), c.account)
                     .fetch_one(&self.writer)
+                    .within(self.deadline)
                     .await?;
                 row.try_into()
             }
@@ -483,13 +495,14 @@ macro_rules! impl_record_stores {
                     .bind(provider.as_str())
                     .bind(provider_user_id)
                     .fetch_optional(&self.pool)
+                    .within(self.deadline)
                     .await?;
                 row.map(UpstreamConnection::try_from).transpose()
             }
 
             async fn connections_of_user(&self, user: UserId) -> Result<Vec<UpstreamConnection>> {
                 let sql = concat!("SELECT ", connection_columns!(), " FROM upstream_connections WHERE user_id = $1 ORDER BY id");
-                let rows: Vec<ConnectionRow> = sqlx::query_as(sql).bind(user.0).fetch_all(&self.pool).await?;
+                let rows: Vec<ConnectionRow> = sqlx::query_as(sql).bind(user.0).fetch_all(&self.pool).within(self.deadline).await?;
                 rows.into_iter().map(UpstreamConnection::try_from).collect()
             }
 
@@ -511,6 +524,7 @@ macro_rules! impl_record_stores {
                 .bind(stored_opt(expires_at))
                 .bind(stored_time(now))
                 .execute(&self.writer)
+                .within(self.deadline)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -520,6 +534,7 @@ macro_rules! impl_record_stores {
                     .bind(id)
                     .bind(user.0)
                     .execute(&self.writer)
+                    .within(self.deadline)
                     .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -528,6 +543,7 @@ macro_rules! impl_record_stores {
                 let rows: Vec<(String,)> =
                     sqlx::query_as("SELECT DISTINCT provider FROM upstream_connections ORDER BY provider")
                         .fetch_all(&self.pool)
+                        .within(self.deadline)
                         .await?;
                 rows.into_iter().map(|(p,)| ProviderKey::parse(&p).map_err(corrupt)).collect()
             }
@@ -547,6 +563,7 @@ macro_rules! impl_record_stores {
                 .bind(stored_time(key.created_at))
                 .bind(stored_opt(key.retired_at))
                 .fetch_one(&self.writer)
+                .within(self.deadline)
                 .await?;
                 row.try_into()
             }
@@ -557,6 +574,7 @@ macro_rules! impl_record_stores {
                      ORDER BY created_at DESC, kid",
                 )
                 .fetch_all(&self.pool)
+                .within(self.deadline)
                 .await?;
                 rows.into_iter().map(SigningKey::try_from).collect()
             }
@@ -566,6 +584,7 @@ macro_rules! impl_record_stores {
                     .bind(kid)
                     .bind(stored_time(now))
                     .execute(&self.writer)
+                    .within(self.deadline)
                     .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -586,19 +605,20 @@ macro_rules! impl_record_stores {
                     .bind(stored_time(d.created_at))
                     .bind(stored_time(d.expires_at))
                     .fetch_one(&self.writer)
+                    .within(self.deadline)
                     .await?;
                 row.try_into()
             }
 
             async fn device_by_device_code(&self, hash: &TokenHash) -> Result<Option<DeviceAuthorization>> {
                 let sql = concat!("SELECT ", device_columns!(), " FROM device_authorizations WHERE device_code_hash = $1");
-                let row: Option<DeviceRow> = sqlx::query_as(sql).bind(hash.to_hex()).fetch_optional(&self.pool).await?;
+                let row: Option<DeviceRow> = sqlx::query_as(sql).bind(hash.to_hex()).fetch_optional(&self.pool).within(self.deadline).await?;
                 row.map(DeviceAuthorization::try_from).transpose()
             }
 
             async fn device_by_user_code(&self, hash: &TokenHash) -> Result<Option<DeviceAuthorization>> {
                 let sql = concat!("SELECT ", device_columns!(), " FROM device_authorizations WHERE user_code_hash = $1");
-                let row: Option<DeviceRow> = sqlx::query_as(sql).bind(hash.to_hex()).fetch_optional(&self.pool).await?;
+                let row: Option<DeviceRow> = sqlx::query_as(sql).bind(hash.to_hex()).fetch_optional(&self.pool).within(self.deadline).await?;
                 row.map(DeviceAuthorization::try_from).transpose()
             }
 
@@ -618,6 +638,7 @@ macro_rules! impl_record_stores {
                 .bind(user)
                 .bind(stored_opt(auth_time))
                 .execute(&self.writer)
+                .within(self.deadline)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -627,6 +648,7 @@ macro_rules! impl_record_stores {
                     sqlx::query("UPDATE device_authorizations SET status = 'consumed' WHERE id = $1 AND status = 'approved'")
                         .bind(id)
                         .execute(&self.writer)
+                        .within(self.deadline)
                         .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -636,6 +658,7 @@ macro_rules! impl_record_stores {
                     .bind(id)
                     .bind(stored_time(now))
                     .execute(&self.writer)
+                    .within(self.deadline)
                     .await?;
                 Ok(())
             }

@@ -11,6 +11,7 @@ use tokio::task::AbortHandle;
 use warrant_model::{AccessToken, NewAccessToken};
 
 use crate::connect::open_error;
+use crate::deadline::Within;
 use crate::sqlite_batch::AccessTokenBatcher;
 use crate::{Backend, ConnectOptions, Result, Store};
 
@@ -33,6 +34,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
     pub(crate) writer: SqlitePool,
+    /// Each statement's deadline.
+    pub(crate) deadline: Duration,
     access_tokens: AccessTokenBatcher,
     checkpointer: Option<Arc<Checkpointer>>,
 }
@@ -118,6 +121,7 @@ impl SqliteStore {
                 pool: writer.clone(),
                 access_tokens: AccessTokenBatcher::spawn(writer.clone()),
                 writer,
+                deadline: options.query_timeout,
                 checkpointer: None,
             });
         }
@@ -133,12 +137,13 @@ impl SqliteStore {
             pool,
             access_tokens: AccessTokenBatcher::spawn(writer.clone()),
             writer,
+            deadline: options.query_timeout,
             checkpointer,
         })
     }
 
     pub(crate) async fn insert_access_token(&self, token: &NewAccessToken) -> Result<AccessToken> {
-        self.access_tokens.insert(token).await
+        self.access_tokens.insert(token).within(self.deadline).await
     }
 }
 
@@ -162,7 +167,10 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .within(self.deadline)
+            .await?;
         Ok(())
     }
 

@@ -10,6 +10,7 @@ use warrant_model::{
     RedirectUriPolicy, RefreshToken, ScopeSet, TokenHash, UserId, Username,
 };
 
+use crate::deadline::Within;
 use crate::error::corrupt;
 use crate::time_utc::{stored_opt, stored_time};
 use crate::{Page, Result, StoreError};
@@ -332,6 +333,7 @@ macro_rules! impl_token_store {
                     .bind(stored_time(code.created_at))
                     .bind(stored_time(code.expires_at))
                     .fetch_one(&self.writer)
+                    .within(self.deadline)
                     .await?;
                 row.try_into()
             }
@@ -343,13 +345,14 @@ macro_rules! impl_token_store {
                     .bind(code_hash.to_hex())
                     .bind(stored_time(now))
                     .fetch_optional(&self.writer)
+                    .within(self.deadline)
                     .await?;
                 if let Some(row) = redeemed {
                     return Ok(CodeRedemption::Redeemed(row.try_into()?));
                 }
                 let lookup = concat!("SELECT ", code_columns!(), " FROM authorization_codes WHERE code_hash = $1");
                 let used: Option<CodeRow> =
-                    sqlx::query_as(lookup).bind(code_hash.to_hex()).fetch_optional(&self.writer).await?;
+                    sqlx::query_as(lookup).bind(code_hash.to_hex()).fetch_optional(&self.writer).within(self.deadline).await?;
                 match used {
                     Some(row) => Ok(CodeRedemption::AlreadyUsed(row.try_into()?)),
                     None => Ok(CodeRedemption::Unknown),
@@ -363,7 +366,7 @@ macro_rules! impl_token_store {
             async fn access_token_by_hash(&self, token_hash: &TokenHash) -> Result<Option<AccessToken>> {
                 let sql = concat!("SELECT ", access_columns!(), " FROM access_tokens WHERE token_hash = $1");
                 let row: Option<AccessRow> =
-                    sqlx::query_as(sql).bind(token_hash.to_hex()).fetch_optional(&self.pool).await?;
+                    sqlx::query_as(sql).bind(token_hash.to_hex()).fetch_optional(&self.pool).within(self.deadline).await?;
                 row.map(AccessToken::try_from).transpose()
             }
 
@@ -372,7 +375,7 @@ macro_rules! impl_token_store {
                      t.created_at, t.expires_at, t.revoked_at, a.client_id, u.username, u.is_active AS user_active
                      FROM access_tokens t JOIN applications a ON a.id = t.application_id
                      LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1";
-                let row: Option<DescribedRow> = sqlx::query_as(sql).bind(token_hash.to_hex()).fetch_optional(&self.pool).await?;
+                let row: Option<DescribedRow> = sqlx::query_as(sql).bind(token_hash.to_hex()).fetch_optional(&self.pool).within(self.deadline).await?;
                 row.map(DescribedAccessToken::try_from).transpose()
             }
 
@@ -391,6 +394,7 @@ macro_rules! impl_token_store {
                     .bind(stored_time(token.created_at))
                     .bind(stored_opt(token.expires_at))
                     .fetch_one(&self.writer)
+                    .within(self.deadline)
                     .await?;
                 row.try_into()
             }
@@ -398,7 +402,7 @@ macro_rules! impl_token_store {
             async fn refresh_token_by_hash(&self, token_hash: &TokenHash) -> Result<Option<RefreshToken>> {
                 let sql = concat!("SELECT ", refresh_columns!(), " FROM refresh_tokens WHERE token_hash = $1");
                 let row: Option<RefreshRow> =
-                    sqlx::query_as(sql).bind(token_hash.to_hex()).fetch_optional(&self.pool).await?;
+                    sqlx::query_as(sql).bind(token_hash.to_hex()).fetch_optional(&self.pool).within(self.deadline).await?;
                 row.map(RefreshToken::try_from).transpose()
             }
 
@@ -410,6 +414,7 @@ macro_rules! impl_token_store {
                 .bind(id)
                 .bind(stored_time(now))
                 .execute(&self.writer)
+                .within(self.deadline)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -419,26 +424,27 @@ macro_rules! impl_token_store {
                     .bind(id)
                     .bind(stored_time(now))
                     .execute(&self.writer)
+                    .within(self.deadline)
                     .await?;
                 Ok(done.rows_affected() == 1)
             }
 
             async fn revoke_family(&self, family: &FamilyId, now: OffsetDateTime) -> Result<u64> {
-                let mut tx = self.writer.begin().await?;
+                let mut tx = self.writer.begin().within(self.deadline).await?;
                 let mut revoked = 0;
                 for sql in [
                     "UPDATE access_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
                     "UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
                 ] {
-                    let done = sqlx::query(sql).bind(family.as_str()).bind(stored_time(now)).execute(&mut *tx).await?;
+                    let done = sqlx::query(sql).bind(family.as_str()).bind(stored_time(now)).execute(&mut *tx).within(self.deadline).await?;
                     revoked += done.rows_affected();
                 }
-                tx.commit().await?;
+                tx.commit().within(self.deadline).await?;
                 Ok(revoked)
             }
 
             async fn revoke_tokens_from_code(&self, code_id: i64, now: OffsetDateTime) -> Result<u64> {
-                let mut tx = self.writer.begin().await?;
+                let mut tx = self.writer.begin().within(self.deadline).await?;
                 let mut revoked = 0;
                 // Both statements select the family through access_tokens.authorization_code_id,
                 // which revocation does not change, so their order does not matter.
@@ -448,10 +454,10 @@ macro_rules! impl_token_store {
                     "UPDATE refresh_tokens SET revoked_at = $2 WHERE revoked_at IS NULL AND family IN
                      (SELECT family FROM access_tokens WHERE authorization_code_id = $1)",
                 ] {
-                    let done = sqlx::query(sql).bind(code_id).bind(stored_time(now)).execute(&mut *tx).await?;
+                    let done = sqlx::query(sql).bind(code_id).bind(stored_time(now)).execute(&mut *tx).within(self.deadline).await?;
                     revoked += done.rows_affected();
                 }
-                tx.commit().await?;
+                tx.commit().within(self.deadline).await?;
                 Ok(revoked)
             }
 
@@ -466,13 +472,14 @@ macro_rules! impl_token_store {
                     .bind(stored_time(now))
                     .bind(i64::from(page.limit))
                     .fetch_all(&self.pool)
+                    .within(self.deadline)
                     .await?;
                 rows.into_iter().map(AccessToken::try_from).collect()
             }
 
             async fn access_token_by_id(&self, id: i64) -> Result<Option<AccessToken>> {
                 let sql = concat!("SELECT ", access_columns!(), " FROM access_tokens WHERE id = $1");
-                let row: Option<AccessRow> = sqlx::query_as(sql).bind(id).fetch_optional(&self.pool).await?;
+                let row: Option<AccessRow> = sqlx::query_as(sql).bind(id).fetch_optional(&self.pool).within(self.deadline).await?;
                 row.map(AccessToken::try_from).transpose()
             }
         }
@@ -486,7 +493,9 @@ impl_insert_access_token!(crate::PgStore, sqlx::PgPool);
 
 impl crate::PgStore {
     async fn insert_access_token(&self, token: &NewAccessToken) -> Result<AccessToken> {
-        Self::insert_one_access_token(&self.writer, token).await
+        Self::insert_one_access_token(&self.writer, token)
+            .within(self.deadline)
+            .await
     }
 }
 

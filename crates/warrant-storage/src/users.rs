@@ -7,6 +7,7 @@ use warrant_model::{
     Username,
 };
 
+use crate::deadline::Within;
 use crate::error::corrupt;
 use crate::outbox::{SyncTo, mark_for_sync};
 use crate::records::{ConnectionRow, INSERT_CONNECTION, bind_account};
@@ -132,13 +133,14 @@ macro_rules! impl_user_store {
         #[async_trait]
         impl UserStore for $store {
             async fn create_user(&self, user: &NewUser, sync: SyncTo<'_>) -> Result<User> {
-                let mut tx = self.writer.begin().await?;
+                let mut tx = self.writer.begin().within(self.deadline).await?;
                 let row: UserRow = bind_fields!(sqlx::query_as(INSERT_USER), user)
                     .bind(stored_time(user.date_joined))
                     .fetch_one(&mut *tx)
+                    .within(self.deadline)
                     .await?;
-                mark_for_sync!(tx, row.id, sync);
-                tx.commit().await?;
+                mark_for_sync!(tx, row.id, sync, self.deadline);
+                tx.commit().within(self.deadline).await?;
                 row.try_into()
             }
 
@@ -148,37 +150,39 @@ macro_rules! impl_user_store {
                 account: &UpstreamAccount,
                 sync: SyncTo<'_>,
             ) -> Result<(User, UpstreamConnection)> {
-                let mut tx = self.writer.begin().await?;
+                let mut tx = self.writer.begin().within(self.deadline).await?;
                 let row: UserRow = bind_fields!(sqlx::query_as(INSERT_USER), user)
                     .bind(stored_time(user.date_joined))
                     .fetch_one(&mut *tx)
+                    .within(self.deadline)
                     .await?;
                 let connection: ConnectionRow =
                     bind_account!(sqlx::query_as(INSERT_CONNECTION).bind(row.id), account)
                         .fetch_one(&mut *tx)
+                        .within(self.deadline)
                         .await?;
-                mark_for_sync!(tx, row.id, sync);
-                tx.commit().await?;
+                mark_for_sync!(tx, row.id, sync, self.deadline);
+                tx.commit().within(self.deadline).await?;
                 Ok((row.try_into()?, connection.try_into()?))
             }
 
             async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
                 let sql = concat!("SELECT ", columns!(), " FROM users WHERE id = $1");
-                let row: Option<UserRow> = sqlx::query_as(sql).bind(id.0).fetch_optional(&self.pool).await?;
+                let row: Option<UserRow> = sqlx::query_as(sql).bind(id.0).fetch_optional(&self.pool).within(self.deadline).await?;
                 row.map(User::try_from).transpose()
             }
 
             async fn user_by_username(&self, username: &Username) -> Result<Option<User>> {
                 let sql = concat!("SELECT ", columns!(), " FROM users WHERE username = $1");
                 let row: Option<UserRow> =
-                    sqlx::query_as(sql).bind(username.as_str()).fetch_optional(&self.pool).await?;
+                    sqlx::query_as(sql).bind(username.as_str()).fetch_optional(&self.pool).within(self.deadline).await?;
                 row.map(User::try_from).transpose()
             }
 
             async fn user_by_email(&self, email: &Email) -> Result<Option<User>> {
                 let sql = concat!("SELECT ", columns!(), " FROM users WHERE email = $1");
                 let row: Option<UserRow> =
-                    sqlx::query_as(sql).bind(email.as_str()).fetch_optional(&self.pool).await?;
+                    sqlx::query_as(sql).bind(email.as_str()).fetch_optional(&self.pool).within(self.deadline).await?;
                 row.map(User::try_from).transpose()
             }
 
@@ -191,6 +195,7 @@ macro_rules! impl_user_store {
                     .bind(filter.is_staff)
                     .bind(i64::from(page.limit))
                     .fetch_all(&self.pool)
+                    .within(self.deadline)
                     .await?;
                 rows.into_iter().map(User::try_from).collect()
             }
@@ -199,20 +204,21 @@ macro_rules! impl_user_store {
                 let sql = concat!("UPDATE users SET username = $1, email = $2, first_name = $3, last_name = $4, password = $5,
                      is_active = $6, is_staff = $7, is_superuser = $8, last_login = $9
                      WHERE id = $10 RETURNING ", columns!());
-                let mut tx = self.writer.begin().await?;
+                let mut tx = self.writer.begin().within(self.deadline).await?;
                 let row: Option<UserRow> = bind_fields!(sqlx::query_as(sql), user)
                     .bind(stored_opt(user.last_login))
                     .bind(user.id.0)
                     .fetch_optional(&mut *tx)
+                    .within(self.deadline)
                     .await?;
                 let row = row.ok_or(StoreError::NotFound)?;
-                mark_for_sync!(tx, row.id, sync);
-                tx.commit().await?;
+                mark_for_sync!(tx, row.id, sync, self.deadline);
+                tx.commit().within(self.deadline).await?;
                 row.try_into()
             }
 
             async fn delete_user(&self, id: UserId) -> Result<bool> {
-                let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id.0).execute(&self.writer).await?;
+                let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id.0).execute(&self.writer).within(self.deadline).await?;
                 Ok(done.rows_affected() == 1)
             }
         }
