@@ -396,6 +396,30 @@ pub async fn bad_config_values_name_the_key_and_the_file(env: &TestEnv) {
         .unwrap();
         assert_one_line_error(&env.run(&["app", "list"], None), expected);
     }
+    for (section, value, expected) in [
+        (
+            "brute_force",
+            "max_failures = 0",
+            "brute_force.max_failures: must be at least 1 (in warrant.toml)",
+        ),
+        (
+            "brute_force",
+            "wait_increment_seconds = 60\nmax_wait_seconds = 30",
+            "brute_force.max_wait_seconds: must be at least brute_force.wait_increment_seconds",
+        ),
+        (
+            "server",
+            "client_ip_header = \"X Real IP\"",
+            "server.client_ip_header: \"X Real IP\" is not a header name (such as X-Real-IP)",
+        ),
+    ] {
+        std::fs::write(
+            env.dir.join("warrant.toml"),
+            format!("[{section}]\n{value}\n"),
+        )
+        .unwrap();
+        assert_one_line_error(&env.run(&["app", "list"], None), expected);
+    }
     // A value from the environment names its variable, not the file.
     std::fs::write(env.dir.join("warrant.toml"), "[server]\nport = 8000\n").unwrap();
     let mut bad_url = env.command(&["migrate"]);

@@ -37,8 +37,13 @@ fn flood(setup: &Arc<Setup>, stop: &Arc<AtomicBool>) -> Vec<tokio::task::JoinHan
 }
 
 /// The server, with users' passwords hashed at Django's cost, and `extra` settings.
+/// Brute-force protection is off: a locked login is refused without hashing, and these
+/// tests are about the hashing.
 async fn setup(env: &TestEnv, extra: &[(&str, &str)]) -> Arc<Setup> {
-    let mut server_env = vec![("WARRANT_PASSWORDS__ITERATIONS", "600000")];
+    let mut server_env = vec![
+        ("WARRANT_PASSWORDS__ITERATIONS", "600000"),
+        ("WARRANT_BRUTE_FORCE__ENABLED", "false"),
+    ];
     server_env.extend_from_slice(extra);
     Arc::new(Setup::start_with(env, &server_env).await)
 }

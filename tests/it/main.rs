@@ -13,6 +13,7 @@ mod cors;
 mod device;
 mod guards;
 mod hostile;
+mod lockout;
 mod oidc;
 mod profile;
 mod receiver;
@@ -241,6 +242,18 @@ mod hostile_suite {
         idle_connections_past_the_cap_keep_no_one_out,
         the_cap_stays_below_the_file_limit,
         deadlines_close_slow_and_idle_connections,
+    );
+}
+
+mod lockout_suite {
+    on_both_databases!(lockout:
+        wrong_passwords_lock_the_account_and_tell_nothing,
+        the_login_page_asks_to_try_again_later,
+        addresses_are_counted_and_only_a_configured_header_names_them,
+        client_secrets_are_locked_at_every_endpoint,
+        device_code_guesses_are_refused_for_a_while,
+        staff_see_and_lift_lockouts,
+        instances_on_one_database_share_the_count,
     );
 }
 

@@ -26,12 +26,17 @@ const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const FORM: &str = "application/x-www-form-urlencoded";
 
 /// Bench settings from the command line.
+#[derive(Clone)]
 pub struct Options {
     pub seconds: u64,
     pub connections: usize,
     pub rounds: usize,
-    /// Only the scenarios whose name contains this text (`--only`).
+    /// Only the scenarios whose name contains this text, or one of its `|`-separated
+    /// alternatives (`--only`).
     pub only: Option<String>,
+    /// This `warrant` binary instead of a release build of the tree (`--binary`), to
+    /// compare builds on one machine.
+    pub binary: Option<PathBuf>,
 }
 
 impl Options {
@@ -41,6 +46,7 @@ impl Options {
             connections: 16,
             rounds: 3,
             only: None,
+            binary: None,
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
@@ -51,6 +57,9 @@ impl Options {
                 "--connections" => options.connections = usize::try_from(value()?)?,
                 "--rounds" => options.rounds = usize::try_from(value()?)?.max(1),
                 "--only" => options.only = Some(args.next().context("missing value")?.clone()),
+                "--binary" => {
+                    options.binary = Some(PathBuf::from(args.next().context("missing value")?))
+                }
                 other => bail!("unknown bench option {other}"),
             }
         }
@@ -151,7 +160,7 @@ where
     if options
         .only
         .as_ref()
-        .is_some_and(|only| !name.contains(only.as_str()))
+        .is_some_and(|only| !only.split('|').any(|text| name.contains(text)))
     {
         return None;
     }
@@ -267,9 +276,18 @@ fn warrant(
 }
 
 /// Runs every scenario against one database.
+/// The processes a bench starts.
+struct Binaries {
+    warrant: PathBuf,
+    music_api: PathBuf,
+}
+
 async fn bench_backend(
     label: &str,
-    binary: &Path,
+    Binaries {
+        warrant: binary,
+        music_api,
+    }: &Binaries,
     database_url: &str,
     options: &Options,
 ) -> anyhow::Result<Vec<Measured>> {
@@ -286,6 +304,11 @@ async fn bench_backend(
         ),
         ("WARRANT_SERVER__PORT", port.to_string()),
         ("WARRANT_LOG__LEVEL", "warn".to_owned()),
+        // The flood comes from one address, like a botnet from many: it is not locked out.
+        (
+            "WARRANT_BRUTE_FORCE__ADDRESS_MAX_FAILURES",
+            u32::MAX.to_string(),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -435,7 +458,7 @@ async fn bench_backend(
     ];
     for (mode, api_env) in modes {
         let api = Server {
-            child: Command::new(binary.with_file_name("music-api"))
+            child: Command::new(music_api)
                 .envs(api_env)
                 .env("ROCKET_PORT", api_port.to_string())
                 .env("ROCKET_LOG_LEVEL", "off")
@@ -478,8 +501,7 @@ async fn bench_backend(
     let stop_flood = flood(&address, &client_headers, 16);
     let beside = Options {
         connections: 2,
-        only: options.only.clone(),
-        ..*options
+        ..options.clone()
     };
     results.extend(
         measure(
@@ -577,18 +599,23 @@ async fn bench_backend(
     Ok(results)
 }
 
-/// Starts `clients` connections that send password grants for no such user (each costs
-/// the server a PBKDF2, as a wrong password does) until the returned flag is set.
+/// Starts `clients` connections that send password grants for users that do not exist
+/// (each costs the server a PBKDF2, as a wrong password does; each a new name, so that no
+/// lockout spares the hashing) until the returned flag is set.
 fn flood(address: &str, headers: &Rc<[(&'static str, String)]>, clients: usize) -> Rc<Cell<bool>> {
     let stop = Rc::new(Cell::new(false));
-    for _ in 0..clients {
+    for client in 0..clients {
         let (stop, headers, mut conn) = (stop.clone(), headers.clone(), Conn::new(address));
         tokio::task::spawn_local(async move {
             let headers: Vec<(&str, &str)> =
                 headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
-            let body = "grant_type=password&username=nobody&password=wrong-password";
+            let mut attempt = 0_u64;
             while !stop.get() {
-                let _ = conn.send("POST", "/o/token/", &headers, body).await;
+                attempt += 1;
+                let body = format!(
+                    "grant_type=password&username=nobody-{client}-{attempt}&password=wrong-password"
+                );
+                let _ = conn.send("POST", "/o/token/", &headers, &body).await;
             }
         });
     }
@@ -683,7 +710,14 @@ fn machine() -> String {
 
 pub fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
     crate::build_binaries(&["--release"])?;
-    let binary = root.join("target/release/warrant");
+    let binaries = Binaries {
+        warrant: match &options.binary {
+            Some(path) => path.clone(),
+            None => root.join("target/release/warrant"),
+        },
+        // The example resource server always comes from the tree.
+        music_api: root.join("target/release/music-api"),
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -692,12 +726,14 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
         std::env::temp_dir().join(format!("warrant-bench-db-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let sqlite = format!("sqlite://{}", scratch.join("bench.db").display());
-    let mut results =
-        local.block_on(&runtime, bench_backend("SQLite", &binary, &sqlite, options))?;
+    let mut results = local.block_on(
+        &runtime,
+        bench_backend("SQLite", &binaries, &sqlite, options),
+    )?;
     if let Ok(url) = std::env::var("WARRANT_BENCH_POSTGRES_URL") {
         results.extend(local.block_on(
             &runtime,
-            bench_backend("PostgreSQL", &binary, &url, options),
+            bench_backend("PostgreSQL", &binaries, &url, options),
         )?);
     }
     let _ = std::fs::remove_dir_all(&scratch);

@@ -26,7 +26,7 @@ fn main() -> anyhow::Result<()> {
             bench::run(&root, &bench::Options::parse(&args[1..])?)
         }
         _ => bail!(
-            "usage: cargo xtask ci | bench [--seconds N] [--connections N] [--rounds N] [--only TEXT]"
+            "usage: cargo xtask ci | bench [--seconds N] [--connections N] [--rounds N] [--only TEXT] [--binary PATH]"
         ),
     }
 }

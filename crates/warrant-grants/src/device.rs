@@ -6,12 +6,13 @@ use time::OffsetDateTime;
 use warrant_generators::{hash_token, random_urlsafe, user_code};
 use warrant_model::{
     Application, DeviceAuthorization, DeviceStatus, GrantType, NewDeviceAuthorization, ScopeSet,
-    Secret, User, UserCode,
+    Secret, ThrottleKind, User, UserCode,
 };
 use warrant_storage::DeviceDecision;
 
 use crate::issue::{Authentication, Issue};
-use crate::{ClientCredentials, Engine, OAuthError, TokenResponse};
+use crate::throttle::{Keys, Standing};
+use crate::{ClientCredentials, Engine, Locked, OAuthError, TokenResponse};
 
 /// The answer of the device authorization endpoint (RFC 8628 §3.2), before the frontend
 /// adds the verification URIs.
@@ -45,6 +46,8 @@ pub struct PendingDevice {
 pub enum DeviceCodeRejection {
     /// Malformed, unknown, expired, or already decided.
     UnknownOrExpired,
+    /// Too many wrong codes from this user or address (RFC 8628 §5.1): not checked.
+    Locked(Locked),
     /// The store failed.
     Unavailable(OAuthError),
 }
@@ -64,7 +67,7 @@ impl Engine<'_> {
         scope: Option<&ScopeSet>,
         now: OffsetDateTime,
     ) -> Result<DeviceCodes, OAuthError> {
-        let application = self.authenticate_client(client).await?;
+        let application = self.authenticate_client(client, now).await?;
         if !application.grant_types.allows(GrantType::DeviceCode) {
             return Err(OAuthError::UnauthorizedClient(
                 "this client may not use the device authorization grant".into(),
@@ -94,20 +97,38 @@ impl Engine<'_> {
         })
     }
 
-    /// The pending authorization a user typed the code of, for the confirmation page.
+    /// The pending authorization `user` typed the code of, for the confirmation page. Wrong
+    /// codes count against the user and the address (RFC 8628 §5.1: user codes are short
+    /// enough to guess), and past their thresholds codes are refused unchecked.
     pub async fn pending_device(
         &self,
         typed: &str,
+        user: &User,
         now: OffsetDateTime,
     ) -> Result<PendingDevice, DeviceCodeRejection> {
-        let code = UserCode::parse(typed).map_err(|_| DeviceCodeRejection::UnknownOrExpired)?;
-        let device = self
-            .store
-            .device_by_user_code(&hash_token(code.as_str()))
-            .await
-            .map_err(OAuthError::from)?
-            .filter(|device| device.status == DeviceStatus::Pending && device.expires_at > now)
-            .ok_or(DeviceCodeRejection::UnknownOrExpired)?;
+        let keys = Keys::new(
+            ThrottleKind::DeviceUser,
+            &user.id.to_string(),
+            self.client_address,
+        );
+        let standing = self.standing(&keys, now).await.map_err(OAuthError::from)?;
+        if let Standing::Locked(locked) = standing {
+            return Err(DeviceCodeRejection::Locked(locked));
+        }
+        let device = match UserCode::parse(typed) {
+            Ok(code) => self
+                .store
+                .device_by_user_code(&hash_token(code.as_str()))
+                .await
+                .map_err(OAuthError::from)?
+                .filter(|device| device.status == DeviceStatus::Pending && device.expires_at > now)
+                .map(|device| (code, device)),
+            Err(_) => None,
+        };
+        let Some((code, device)) = device else {
+            self.failed(&keys, now).await.map_err(OAuthError::from)?;
+            return Err(DeviceCodeRejection::UnknownOrExpired);
+        };
         let application = self
             .store
             .application_by_id(device.application_id)
@@ -131,7 +152,7 @@ impl Engine<'_> {
         approve: bool,
         now: OffsetDateTime,
     ) -> Result<PendingDevice, DeviceCodeRejection> {
-        let pending = self.pending_device(typed, now).await?;
+        let pending = self.pending_device(typed, user, now).await?;
         let decision = if approve {
             DeviceDecision::Approve {
                 user: user.id,

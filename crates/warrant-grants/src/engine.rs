@@ -1,7 +1,9 @@
+use std::net::IpAddr;
+
 use warrant_generators::{Generators, PasswordPool};
 use warrant_storage::Store;
 
-use crate::{ClientCache, GrantSettings, KeyRing};
+use crate::{ClientCache, GrantSettings, KeyRing, ThrottleCache};
 
 /// What the flows work with, borrowed from the caller (the HTTP frontend, a test, another
 /// framework's frontend). Every flow takes the current time as an argument.
@@ -19,4 +21,18 @@ pub struct Engine<'a> {
     pub settings: &'a GrantSettings,
     /// The keys that sign ID tokens.
     pub keys: &'a KeyRing,
+    /// What this instance knows of the brute-force counters.
+    pub throttles: &'a ThrottleCache,
+    /// Where the request comes from, when known: failures are counted against it too.
+    pub client_address: Option<IpAddr>,
+}
+
+impl Engine<'_> {
+    /// This engine for a request from `address`.
+    pub fn from_address(self, address: Option<IpAddr>) -> Self {
+        Self {
+            client_address: address,
+            ..self
+        }
+    }
 }

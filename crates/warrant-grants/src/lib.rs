@@ -54,6 +54,8 @@ mod pkce;
 mod revoke;
 mod settings;
 mod sync;
+mod throttle;
+mod throttle_cache;
 mod token;
 mod users;
 
@@ -90,7 +92,10 @@ pub use origins::AllowedOrigins;
 pub use revoke::TokenTypeHint;
 pub use settings::{ADMIN_SCOPE, GrantSettings, ScopeCatalog};
 pub use sync::{ClientAppStatus, sync_status, user_record};
+pub use throttle::{BruteForce, Locked, unlock_user};
+pub use throttle_cache::ThrottleCache;
 pub use token::TokenRequest;
 pub use users::{
-    AccountChanges, MIN_PASSWORD_LENGTH, NewAccount, create_user, set_password, update_account,
+    AccountChanges, MIN_PASSWORD_LENGTH, NewAccount, PasswordCheck, create_user, set_password,
+    update_account,
 };

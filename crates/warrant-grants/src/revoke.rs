@@ -63,7 +63,7 @@ impl Engine<'_> {
         hint: Option<TokenTypeHint>,
         now: OffsetDateTime,
     ) -> Result<(), OAuthError> {
-        let application = self.authenticate_client(client).await?;
+        let application = self.authenticate_client(client, now).await?;
         let found = self.find_token(token, hint).await?;
         let owner = match &found {
             Some(FoundToken::Access(t)) => t.application_id,

@@ -136,6 +136,8 @@ pub struct GrantSettings {
     pub device_code_lifetime: Duration,
     /// The least time between a device's polls (RFC 8628 `interval`, default 5 s).
     pub device_poll_interval: Duration,
+    /// Brute-force protection of passwords, client secrets and device codes.
+    pub brute_force: crate::BruteForce,
 }
 
 impl Default for GrantSettings {
@@ -153,6 +155,7 @@ impl Default for GrantSettings {
             id_token_lifetime: Duration::seconds(36_000),
             device_code_lifetime: Duration::seconds(600),
             device_poll_interval: Duration::seconds(5),
+            brute_force: crate::BruteForce::default(),
         }
     }
 }

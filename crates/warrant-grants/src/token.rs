@@ -8,7 +8,7 @@ use warrant_model::{
 use warrant_storage::CodeRedemption;
 
 use crate::issue::{Authentication, Issue};
-use crate::{ClientCredentials, Engine, OAuthError, TokenResponse, pkce};
+use crate::{ClientCredentials, Engine, OAuthError, PasswordCheck, TokenResponse, pkce};
 
 /// A token request, parsed from the form body by the frontend.
 #[derive(Debug)]
@@ -71,7 +71,7 @@ impl Engine<'_> {
         request: TokenRequest,
         now: OffsetDateTime,
     ) -> Result<TokenResponse, OAuthError> {
-        let application = self.authenticate_client(client).await?;
+        let application = self.authenticate_client(client, now).await?;
         let grant = request.grant_type();
         if !application.grant_types.allows(grant) {
             return Err(OAuthError::UnauthorizedClient(format!(
@@ -98,10 +98,13 @@ impl Engine<'_> {
                 password,
                 scope,
             } => {
-                let user = self
-                    .authenticate_user(&username, &password)
-                    .await?
-                    .ok_or_else(|| OAuthError::invalid_grant("invalid username or password"))?;
+                // A locked login answers as a wrong password does: it tells nothing.
+                let user = match self.authenticate_user(&username, &password, now).await? {
+                    PasswordCheck::Valid(user) => user,
+                    PasswordCheck::Invalid | PasswordCheck::Locked(_) => {
+                        return Err(OAuthError::invalid_grant("invalid username or password"));
+                    }
+                };
                 let scope = self.grantable_scope(scope.as_ref())?;
                 let issue = Issue {
                     application: &application,

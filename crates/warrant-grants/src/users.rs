@@ -2,10 +2,11 @@
 
 use time::OffsetDateTime;
 use warrant_generators::PasswordPool;
-use warrant_model::{ClientAppUrl, Email, NewUser, Secret, User, Username};
+use warrant_model::{ClientAppUrl, Email, NewUser, Secret, ThrottleKind, User, Username};
 use warrant_storage::{Store, SyncTo};
 
-use crate::GrantsError;
+use crate::throttle::{Keys, Standing};
+use crate::{GrantsError, Locked};
 
 /// Django's default `MinimumLengthValidator`.
 pub const MIN_PASSWORD_LENGTH: usize = 8;
@@ -140,16 +141,35 @@ pub async fn update_account(
     Ok(user)
 }
 
+/// The outcome of checking a login name and password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordCheck {
+    /// The active user they belong to.
+    Valid(User),
+    /// Wrong, unknown or inactive: one answer for all, so it tells nothing.
+    Invalid,
+    /// Refused unchecked: too many failures against the login name or the address.
+    Locked(Locked),
+}
+
 impl crate::Engine<'_> {
-    /// The active user whose username, or else email address, is `login` and whose password
-    /// is `password`; `None` otherwise. Unknown logins cost as much time as wrong passwords.
+    /// Checks `password` for the user whose username, or else email address, is `login`.
+    /// Unknown logins cost as much time as wrong passwords; each failure counts against the
+    /// login name (existing or not) and the request's address, and past their thresholds
+    /// attempts are refused without hashing anything (see [`BruteForce`](crate::BruteForce)).
     /// The hash runs off the async runtime; a full hashing pool is
     /// [`GeneratorError::Busy`](warrant_generators::GeneratorError::Busy).
     pub async fn authenticate_user(
         &self,
         login: &str,
         password: &Secret<String>,
-    ) -> Result<Option<User>, GrantsError> {
+        now: OffsetDateTime,
+    ) -> Result<PasswordCheck, GrantsError> {
+        let keys = Keys::new(ThrottleKind::Account, login, self.client_address);
+        let standing = self.standing(&keys, now).await?;
+        if let Standing::Locked(locked) = standing {
+            return Ok(PasswordCheck::Locked(locked));
+        }
         let mut user = match Username::parse(login) {
             Ok(username) => self.store.user_by_username(&username).await?,
             Err(_) => None,
@@ -161,6 +181,15 @@ impl crate::Engine<'_> {
         }
         let hash = user.as_ref().and_then(|user| user.password.as_ref());
         let matched = self.hasher.verify(password, hash).await?;
-        Ok(user.filter(|user| matched && user.is_active))
+        match user.filter(|user| matched && user.is_active) {
+            Some(user) => {
+                self.succeeded(&keys, &standing).await?;
+                Ok(PasswordCheck::Valid(user))
+            }
+            None => {
+                self.failed(&keys, now).await?;
+                Ok(PasswordCheck::Invalid)
+            }
+        }
     }
 }

@@ -5,10 +5,12 @@ use rocket::data::{self, Data, FromData};
 use rocket::http::{CookieJar, Status};
 use rocket::response::Responder;
 use rocket::{Request, Route, State, get, post, routes};
+use time::OffsetDateTime;
 use warrant_generators::GeneratorError;
-use warrant_grants::GrantsError;
+use warrant_grants::{GrantsError, Locked, PasswordCheck};
 
 use crate::AppState;
+use crate::address::{ClientAddress, locked_message};
 use crate::form::{BodyError, FormParams};
 use crate::html::{Page, SeeOther, button_form, escape, hidden};
 use crate::session::{CurrentUser, csrf_token, csrf_valid, log_in, log_out, safe_next};
@@ -144,6 +146,7 @@ impl<'r> FromData<'r> for PageForm {
 async fn login(
     state: &State<AppState>,
     cookies: &CookieJar<'_>,
+    address: ClientAddress,
     form: Result<PageForm, Status>,
 ) -> PageOrRedirect {
     let form = match form {
@@ -154,12 +157,17 @@ async fn login(
     let (Some(login), Some(password)) = (form.get("username"), form.secret("password")) else {
         return retry(state, cookies, next, form.get("username"));
     };
-    match state.engine().authenticate_user(login, &password).await {
-        Ok(Some(user)) => match log_in(state, cookies, &user).await {
+    let engine = state.engine().from_address(address.0);
+    match engine
+        .authenticate_user(login, &password, OffsetDateTime::now_utc())
+        .await
+    {
+        Ok(PasswordCheck::Valid(user)) => match log_in(state, cookies, &user).await {
             Ok(()) => PageOrRedirect::Redirect(SeeOther(next.unwrap_or(HOME).to_owned())),
             Err(status) => status.into(),
         },
-        Ok(None) => retry(state, cookies, next, Some(login)),
+        Ok(PasswordCheck::Invalid) => retry(state, cookies, next, Some(login)),
+        Ok(PasswordCheck::Locked(locked)) => locked_out(state, cookies, next, login, locked),
         Err(GrantsError::Generator(GeneratorError::Busy)) => Status::ServiceUnavailable.into(),
         Err(error) => {
             tracing::warn!(%error, "login failed");
@@ -185,6 +193,25 @@ fn retry(
         }
         Err(status) => status.into(),
     }
+}
+
+/// The login form again, answered 429: attempts are refused for a while.
+fn locked_out(
+    state: &AppState,
+    cookies: &CookieJar<'_>,
+    next: Option<&str>,
+    username: &str,
+    locked: Locked,
+) -> PageOrRedirect {
+    let csrf = match csrf_token(state, cookies) {
+        Ok(csrf) => csrf,
+        Err(status) => return status.into(),
+    };
+    let (message, retry_after) = locked_message("failed login attempts", locked);
+    let form = login_form(state, &csrf, next, Some(&message), Some(username), false);
+    PageOrRedirect::Page(
+        Page::new(Status::TooManyRequests, "Log in", form).retry_after(retry_after),
+    )
 }
 
 fn logout_form(csrf: &str) -> String {

@@ -7,9 +7,11 @@ use rocket::http::{CookieJar, Status};
 use rocket::{Route, State, get, post, routes};
 use time::OffsetDateTime;
 use warrant_grants::{DeviceCodeRejection, PendingDevice};
+use warrant_model::User;
 
 use crate::AppState;
 use crate::accounts::{PageForm, PageOrRedirect};
+use crate::address::{ClientAddress, locked_message};
 use crate::html::{Page, escape, hidden};
 use crate::pages::{logged_in, login_redirect, scope_items};
 use crate::session::{CurrentUser, csrf_token};
@@ -54,18 +56,40 @@ fn confirmation(state: &AppState, csrf: &str, pending: &PendingDevice) -> Page {
 
 const UNKNOWN_CODE: &str = "That code is not valid or has expired. Check it on your device.";
 
+/// The code form again after a rejected code: with an error, or answered 429 when codes
+/// are refused for a while (RFC 8628 §5.1).
+fn rejected(csrf: &str, rejection: DeviceCodeRejection) -> PageOrRedirect {
+    match rejection {
+        DeviceCodeRejection::UnknownOrExpired => {
+            PageOrRedirect::Page(code_form(csrf, Some(UNKNOWN_CODE)))
+        }
+        DeviceCodeRejection::Locked(locked) => {
+            let (message, retry_after) = locked_message("wrong codes", locked);
+            let page = code_form(csrf, Some(&message))
+                .status(Status::TooManyRequests)
+                .retry_after(retry_after);
+            PageOrRedirect::Page(page)
+        }
+        DeviceCodeRejection::Unavailable(_) => Status::ServiceUnavailable.into(),
+    }
+}
+
 /// The confirmation for `typed`, or the code form again with an error.
-async fn confirm(state: &AppState, csrf: &str, typed: &str) -> PageOrRedirect {
+async fn confirm(
+    state: &AppState,
+    address: ClientAddress,
+    csrf: &str,
+    user: &User,
+    typed: &str,
+) -> PageOrRedirect {
     match state
         .engine()
-        .pending_device(typed, OffsetDateTime::now_utc())
+        .from_address(address.0)
+        .pending_device(typed, user, OffsetDateTime::now_utc())
         .await
     {
         Ok(pending) => PageOrRedirect::Page(confirmation(state, csrf, &pending)),
-        Err(DeviceCodeRejection::UnknownOrExpired) => {
-            PageOrRedirect::Page(code_form(csrf, Some(UNKNOWN_CODE)))
-        }
-        Err(DeviceCodeRejection::Unavailable(_)) => Status::ServiceUnavailable.into(),
+        Err(rejection) => rejected(csrf, rejection),
     }
 }
 
@@ -74,18 +98,20 @@ async fn device_page(
     state: &State<AppState>,
     cookies: &CookieJar<'_>,
     user: CurrentUser,
+    address: ClientAddress,
     uri: &RequestUri<'_>,
     user_code: Option<&str>,
 ) -> PageOrRedirect {
-    if let Err(login) = logged_in(user, uri) {
-        return login;
-    }
+    let user = match logged_in(user, uri) {
+        Ok(user) => user,
+        Err(login) => return login,
+    };
     let csrf = match csrf_token(state, cookies) {
         Ok(csrf) => csrf,
         Err(status) => return status.into(),
     };
     match user_code {
-        Some(typed) => confirm(state, &csrf, typed).await,
+        Some(typed) => confirm(state, address, &csrf, &user, typed).await,
         None => PageOrRedirect::Page(code_form(&csrf, None)),
     }
 }
@@ -95,6 +121,7 @@ async fn device_decision(
     state: &State<AppState>,
     cookies: &CookieJar<'_>,
     user: CurrentUser,
+    address: ClientAddress,
     uri: &RequestUri<'_>,
     form: Result<PageForm, Status>,
 ) -> PageOrRedirect {
@@ -111,13 +138,14 @@ async fn device_decision(
     };
     let typed = form.get("user_code").unwrap_or_default();
     let approve = match form.get("decision") {
-        None => return confirm(state, &csrf, typed).await,
+        None => return confirm(state, address, &csrf, &user, typed).await,
         Some("allow") => true,
         Some("deny") => false,
         Some(_) => return Status::BadRequest.into(),
     };
     let decided = state
         .engine()
+        .from_address(address.0)
         .decide_device(
             typed,
             (&user, auth_time),
@@ -137,9 +165,6 @@ async fn device_decision(
             };
             PageOrRedirect::Page(Page::new(Status::Ok, "Connect a device", text))
         }
-        Err(DeviceCodeRejection::UnknownOrExpired) => {
-            PageOrRedirect::Page(code_form(&csrf, Some(UNKNOWN_CODE)))
-        }
-        Err(DeviceCodeRejection::Unavailable(_)) => Status::ServiceUnavailable.into(),
+        Err(rejection) => rejected(&csrf, rejection),
     }
 }

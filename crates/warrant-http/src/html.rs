@@ -67,6 +67,7 @@ pub struct Page {
     title: String,
     body: String,
     form_action: Option<String>,
+    retry_after: Option<u64>,
 }
 
 impl Page {
@@ -77,7 +78,20 @@ impl Page {
             title: title.to_owned(),
             body,
             form_action: None,
+            retry_after: None,
         }
+    }
+
+    /// This page answered with `status`.
+    pub(crate) fn status(mut self, status: Status) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Sends `Retry-After: seconds` with this page (a 429's wait).
+    pub(crate) fn retry_after(mut self, seconds: Option<u64>) -> Self {
+        self.retry_after = seconds;
+        self
     }
 
     /// Allows this page's forms to end up at `source` too (the consent form's answer
@@ -119,7 +133,9 @@ impl<'r> Responder<'r, 'static> for Page {
             .header(Header::new("Content-Security-Policy", csp))
             .header(Header::new("Cache-Control", "no-store"))
             .header(Header::new("Referrer-Policy", "no-referrer"));
-        if self.status == Status::ServiceUnavailable {
+        if let Some(seconds) = self.retry_after {
+            response.header(Header::new("Retry-After", seconds.to_string()));
+        } else if self.status == Status::ServiceUnavailable {
             response.header(crate::oauth_response::retry_after());
         }
         response

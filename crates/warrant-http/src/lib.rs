@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod address;
 mod admin;
 mod api_user;
 mod applications;
@@ -39,7 +40,7 @@ use std::sync::Arc;
 use rocket::shield::{Frame, Shield};
 use rocket::{Build, Request, Rocket, catch, catchers, http::Status};
 use warrant_generators::{Generators, PasswordPool, SealingKey};
-use warrant_grants::{AllowedOrigins, ClientCache, Engine, GrantSettings, KeyRing};
+use warrant_grants::{AllowedOrigins, ClientCache, Engine, GrantSettings, KeyRing, ThrottleCache};
 use warrant_model::{ClientAppUrl, ClientId, RedirectUriPolicy};
 use warrant_storage::Store;
 
@@ -58,6 +59,8 @@ pub struct AppState {
     pub clients: ClientCache,
     /// The origins applications allow, for CORS preflights (same time to live).
     pub origins: AllowedOrigins,
+    /// The brute-force counters recently read (`brute_force.cache_seconds`).
+    pub throttles: ThrottleCache,
     /// Token and secret generators.
     pub generators: Generators,
     /// User password hashing.
@@ -98,6 +101,8 @@ impl AppState {
             hasher: &self.hasher,
             settings: &self.settings,
             keys: &self.keys,
+            throttles: &self.throttles,
+            client_address: None,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! `POST /o/token/`, `/o/revoke_token/`, `/o/introspect/`: form bodies in, JSON out; all
 //! decisions are the grant engine's.
 
+use std::net::IpAddr;
+
 use rocket::data::Data;
 use rocket::http::{ContentType, Status};
 use rocket::outcome::try_outcome;
@@ -92,11 +94,12 @@ async fn answer(
     }
 }
 
-/// What the three endpoints read from a request's headers.
+/// What the endpoints read from a request's headers, and where it comes from.
 struct EndpointHeaders<'r> {
     content_type: Option<&'r ContentType>,
     auth: AuthorizationHeader,
     origin: RequestOrigin,
+    address: Option<IpAddr>,
 }
 
 #[rocket::async_trait]
@@ -110,16 +113,17 @@ impl<'r> FromRequest<'r> for EndpointHeaders<'r> {
             content_type: request.content_type(),
             auth,
             origin,
+            address: request.client_ip(),
         })
     }
 }
 
 #[post("/o/token", data = "<data>")]
 async fn token(state: &State<AppState>, headers: EndpointHeaders<'_>, data: Data<'_>) -> Answer {
+    let engine = state.engine().from_address(headers.address);
     answer(state, headers, data, async |client, form| {
         let request = token_request(&form)?;
-        let response = state
-            .engine()
+        let response = engine
             .token(&client, request, OffsetDateTime::now_utc())
             .await?;
         Ok(token_json(response))
@@ -205,9 +209,9 @@ async fn device_authorization(
     headers: EndpointHeaders<'_>,
     data: Data<'_>,
 ) -> Answer {
+    let engine = state.engine().from_address(headers.address);
     answer(state, headers, data, async |client, form| {
-        let codes = state
-            .engine()
+        let codes = engine
             .device_authorization(&client, scope(&form)?.as_ref(), OffsetDateTime::now_utc())
             .await?;
         let verification_uri = format!("{}/o/device/", state.settings.issuer);
@@ -231,10 +235,10 @@ async fn device_authorization(
 
 #[post("/o/revoke_token", data = "<data>")]
 async fn revoke(state: &State<AppState>, headers: EndpointHeaders<'_>, data: Data<'_>) -> Answer {
+    let engine = state.engine().from_address(headers.address);
     answer(state, headers, data, async |client, form| {
         let token = form.require_secret("token")?;
-        state
-            .engine()
+        engine
             .revoke(&client, &token, hint(&form), OffsetDateTime::now_utc())
             .await?;
         Ok(json!({}))
@@ -248,13 +252,12 @@ async fn introspect(
     headers: EndpointHeaders<'_>,
     data: Data<'_>,
 ) -> Answer {
+    let engine = state.engine().from_address(headers.address);
     answer(state, headers, data, async |client, form| {
-        let engine = state.engine();
-        engine.authenticate_resource_server(&client).await?;
+        let now = OffsetDateTime::now_utc();
+        engine.authenticate_resource_server(&client, now).await?;
         let token = form.require_secret("token")?;
-        let introspection = engine
-            .introspect(&token, hint(&form), OffsetDateTime::now_utc())
-            .await?;
+        let introspection = engine.introspect(&token, hint(&form), now).await?;
         Ok(match introspection {
             Introspection::Inactive => json!({ "active": false }),
             Introspection::Active(token) => json!({

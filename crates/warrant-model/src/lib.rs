@@ -20,6 +20,7 @@ mod redirect;
 mod scope;
 mod secret;
 mod sync;
+mod throttle;
 mod token;
 mod user;
 
@@ -37,6 +38,7 @@ pub use redirect::{Origin, RedirectUri, RedirectUriPolicy};
 pub use scope::{Scope, ScopeSet};
 pub use secret::Secret;
 pub use sync::{ClientAppUrl, OutboxEntry, OutboxStatus};
+pub use throttle::{MAX_SUBJECT_CHARS, Throttle, ThrottleKey, ThrottleKind};
 pub use token::{
     AccessToken, AuthorizationCode, CodeChallenge, CodeChallengeMethod, FamilyId, NewAccessToken,
     NewAuthorizationCode, NewRefreshToken, RefreshToken,

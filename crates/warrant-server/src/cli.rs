@@ -42,6 +42,10 @@ pub enum Command {
     /// Client sync: deliveries of users to client apps (sync.client_apps).
     #[command(subcommand)]
     Sync(SyncCommand),
+    /// Brute-force protection: failures counted per login name, address, client and device
+    /// user, and the locks they earned.
+    #[command(subcommand)]
+    Lockout(LockoutCommand),
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -76,6 +80,36 @@ pub enum SyncCommand {
         /// Only this configured client app.
         #[arg(long, value_name = "URL")]
         target: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LockoutCommand {
+    /// Counters that count now, locked ones first.
+    List {
+        /// Only this kind: account, login_address, client, client_address, device_user,
+        /// device_address.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only this login name, address, client id or user id.
+        #[arg(long)]
+        subject: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget one counter and lift its lock.
+    Clear {
+        /// Its kind (as `lockout list` shows it).
+        kind: String,
+        /// Its login name, address, client id or user id.
+        subject: String,
+    },
+    /// Unlock a user: forget failed logins against their username and email address and
+    /// their device-code guesses.
+    UnlockUser {
+        /// The user.
+        username: String,
     },
 }
 

@@ -16,6 +16,10 @@ use warrant_generators::{GeneratorsConfig, HashingLimits, PasswordHasher, Passwo
 use warrant_grants::{ADMIN_SCOPE, ApprovalPrompt, GrantSettings, ScopeCatalog};
 use warrant_model::{ClientAppUrl, Scope, ScopeSet, Secret};
 
+mod brute_force;
+
+pub use brute_force::BruteForceConfig;
+
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "warrant.toml";
 
@@ -36,6 +40,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// User password hashing.
     pub passwords: PasswordsConfig,
+    /// Brute-force protection of passwords, client secrets and device codes.
+    pub brute_force: BruteForceConfig,
     /// Redirect URI rules beyond RFC 6749.
     pub redirect_uris: RedirectUrisConfig,
     /// Grant behaviour: lifetimes, rotation, PKCE, scopes.
@@ -82,6 +88,10 @@ pub struct ServerConfig {
     /// Connections open at once; by default the process's open-file limit less a reserve
     /// for the database pool, outgoing calls and files.
     pub max_connections: Option<usize>,
+    /// The header a reverse proxy puts the client's address in (such as `X-Real-IP`), for
+    /// brute-force counting per address; unset, the connection's peer address counts.
+    /// Set it only behind a proxy that always overwrites it: clients can send it too.
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -95,6 +105,7 @@ impl Default for ServerConfig {
             keep_alive_timeout_seconds: 30,
             request_timeout_seconds: 60,
             max_connections: None,
+            client_ip_header: None,
         }
     }
 }
@@ -284,7 +295,12 @@ impl Default for OAuth2Config {
 
 impl OAuth2Config {
     /// The grant engine's settings, with the `[oidc]` ones and `issuer`; errors name the key.
-    fn grant_settings(&self, oidc: &OidcConfig, issuer: String) -> anyhow::Result<GrantSettings> {
+    fn grant_settings(
+        &self,
+        oidc: &OidcConfig,
+        brute_force: &BruteForceConfig,
+        issuer: String,
+    ) -> anyhow::Result<GrantSettings> {
         // `key` is the whole config key: `[oidc]` settings are checked here too.
         let positive = |key: &str, seconds: i64| {
             if seconds > 0 {
@@ -355,6 +371,7 @@ impl OAuth2Config {
                 "oidc.id_token_expire_seconds",
                 oidc.id_token_expire_seconds,
             )?,
+            brute_force: brute_force.settings()?,
         })
     }
 }
@@ -616,6 +633,14 @@ impl Config {
         self.sync.push_settings()?;
         warrant_upstream::providers(&self.upstream)?;
         self.upstream_client.http_client()?;
+        if let Some(header) = &self.server.client_ip_header
+            && (header.is_empty()
+                || !header
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        {
+            bail!("server.client_ip_header: {header:?} is not a header name (such as X-Real-IP)");
+        }
         if let Some(issuer) = &self.server.issuer {
             let parsed =
                 url::Url::parse(issuer).map_err(|e| anyhow::anyhow!("server.issuer: {e}"))?;
@@ -631,7 +656,8 @@ impl Config {
 
     /// The grant engine's settings; errors name the key.
     pub fn grant_settings(&self) -> anyhow::Result<GrantSettings> {
-        self.oauth2.grant_settings(&self.oidc, self.issuer())
+        self.oauth2
+            .grant_settings(&self.oidc, &self.brute_force, self.issuer())
     }
 
     /// The issuer identifier: configured, or derived from the listener.

@@ -15,6 +15,7 @@ mod config;
 mod context;
 mod demo;
 mod keys;
+mod lockouts;
 mod secret_key;
 mod serve;
 mod sync;
@@ -89,6 +90,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::App(command) => runtime.block_on(apps::run(&config, command)),
         Command::Keys(command) => runtime.block_on(keys::run(&config, command)),
         Command::Sync(command) => runtime.block_on(sync::run(&config, command)),
+        Command::Lockout(command) => runtime.block_on(lockouts::run(&config, command)),
         Command::Check => runtime.block_on(check::run(&config)),
         Command::Config(ConfigCommand::Show) => {
             print!("{}", toml::to_string_pretty(&config)?);

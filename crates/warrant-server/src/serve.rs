@@ -38,6 +38,9 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             .limit("json", body_limit)
             .limit("string", body_limit),
         log_level: rocket::config::LogLevel::Off,
+        // Rocket trusts X-Real-IP by default; only a configured proxy's header may name
+        // the address failures are counted against.
+        ip_header: config.server.client_ip_header.clone().map(Into::into),
         cli_colors: false,
         ..rocket::Config::default()
     };
@@ -46,6 +49,9 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         store: context.store.clone(),
         clients: warrant_grants::ClientCache::new(cache_time),
         origins: warrant_grants::AllowedOrigins::new(cache_time),
+        throttles: warrant_grants::ThrottleCache::new(std::time::Duration::from_secs(
+            config.brute_force.cache_seconds,
+        )),
         generators: context.generators.clone(),
         hasher: context.hasher,
         sealing,

@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use serde_json::json;
 use time::OffsetDateTime;
 use warrant_grants::{NewAccount, create_user, replace_api_token, set_password};
-use warrant_model::{Email, Secret, Username};
+use warrant_model::{Email, Secret, User, Username};
 use warrant_storage::{Page, UserFilter};
 
 use crate::cli::{UserCommand, UserCreateArgs};
@@ -72,12 +72,7 @@ async fn revoke_api_token(
     username: &str,
 ) -> anyhow::Result<()> {
     let (_, sealing) = crate::secret_key::resolve(config, UsedBy::Command)?;
-    let username = Username::parse(username)?;
-    let user = context
-        .store
-        .user_by_username(&username)
-        .await?
-        .with_context(|| format!("no user {username}"))?;
+    let user = find(context, username).await?;
     replace_api_token(
         &*context.store,
         &sealing,
@@ -88,6 +83,16 @@ async fn revoke_api_token(
     .await?;
     println!("API token of {username} replaced; client apps will get the new one");
     Ok(())
+}
+
+/// The user named `username`; an error naming it when there is none.
+pub(crate) async fn find(context: &Context, username: &str) -> anyhow::Result<User> {
+    let username = Username::parse(username)?;
+    context
+        .store
+        .user_by_username(&username)
+        .await?
+        .with_context(|| format!("no user {username}"))
 }
 
 async fn list(context: &Context, json: bool) -> anyhow::Result<()> {

@@ -21,16 +21,20 @@ pub enum Expired {
     Sessions,
     /// Device authorizations past their expiry.
     DeviceAuthorizations,
+    /// Brute-force counters that count nothing any more (no lock runs, the failures are
+    /// forgotten); permanent locks stay until cleared.
+    Throttles,
 }
 
 impl Expired {
     /// Every kind, in a safe deletion order.
-    pub const ALL: [Expired; 5] = [
+    pub const ALL: [Expired; 6] = [
         Self::AuthorizationCodes,
         Self::RefreshTokens,
         Self::AccessTokens,
         Self::Sessions,
         Self::DeviceAuthorizations,
+        Self::Throttles,
     ];
 
     /// A name for reports.
@@ -41,6 +45,7 @@ impl Expired {
             Self::RefreshTokens => "refresh tokens",
             Self::Sessions => "sessions",
             Self::DeviceAuthorizations => "device authorizations",
+            Self::Throttles => "brute-force counters",
         }
     }
 
@@ -61,6 +66,10 @@ impl Expired {
             }
             Self::DeviceAuthorizations => {
                 "DELETE FROM device_authorizations WHERE id IN (SELECT id FROM device_authorizations WHERE expires_at < $1 LIMIT $2)"
+            }
+            Self::Throttles => {
+                "DELETE FROM throttles WHERE (kind, subject) IN (SELECT kind, subject FROM throttles
+                 WHERE expires_at < $1 AND NOT permanent LIMIT $2)"
             }
         }
     }

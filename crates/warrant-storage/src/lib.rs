@@ -26,6 +26,7 @@ mod postgres;
 mod records;
 mod sqlite;
 mod sqlite_batch;
+mod throttles;
 mod time_utc;
 mod tokens;
 mod users;
@@ -43,6 +44,7 @@ pub use records::{
     UpstreamStore,
 };
 pub use sqlite::SqliteStore;
+pub use throttles::ThrottleStore;
 pub use time_utc::stored_time;
 pub use tokens::{AccessTokenFilter, CodeRedemption, DescribedAccessToken, TokenStore};
 pub use users::{UserFilter, UserStore};
@@ -51,7 +53,7 @@ pub use users::{UserFilter, UserStore};
 pub mod prelude {
     pub use crate::{
         ApiTokenStore, ApplicationStore, CleanupStore, ConsentStore, DeviceStore, OutboxStore,
-        SessionStore, SigningKeyStore, Store, TokenStore, UpstreamStore, UserStore,
+        SessionStore, SigningKeyStore, Store, ThrottleStore, TokenStore, UpstreamStore, UserStore,
     };
 }
 
@@ -98,6 +100,7 @@ pub trait Store:
     + SigningKeyStore
     + DeviceStore
     + CleanupStore
+    + ThrottleStore
     + Send
     + Sync
 {

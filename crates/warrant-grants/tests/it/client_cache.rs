@@ -105,7 +105,7 @@ async fn the_engine_authenticates_through_the_cache() {
         ..world.engine()
     };
     engine
-        .authenticate_client(&client.credentials)
+        .authenticate_client(&client.credentials, now())
         .await
         .unwrap();
 
@@ -116,13 +116,13 @@ async fn the_engine_authenticates_through_the_cache() {
         .unwrap();
     assert!(
         engine
-            .authenticate_client(&client.credentials)
+            .authenticate_client(&client.credentials, now())
             .await
             .is_ok()
     );
     cache.forget(&client.application.client_id);
     assert!(matches!(
-        engine.authenticate_client(&client.credentials).await,
+        engine.authenticate_client(&client.credentials, now()).await,
         Err(OAuthError::InvalidClient(_))
     ));
 }

@@ -96,7 +96,7 @@ async fn a_device_polls_until_the_user_approves_then_gets_tokens_once() {
     // The user types the code in lower case, with the hyphen or without.
     let typed = shown.to_lowercase();
     let engine = world.engine();
-    let pending = engine.pending_device(&typed, start).await.unwrap();
+    let pending = engine.pending_device(&typed, &alice, start).await.unwrap();
     assert_eq!(pending.application.id, client.application.id);
     assert_eq!(pending.device.scope, scope("read"));
     assert_eq!(
@@ -178,7 +178,7 @@ async fn a_refusal_an_expiry_and_foreign_codes_end_the_polling() {
     );
     assert_eq!(
         engine
-            .pending_device(late.user_code.as_str(), after_expiry)
+            .pending_device(late.user_code.as_str(), &alice, after_expiry)
             .await
             .map(|_| ()),
         Err(DeviceCodeRejection::UnknownOrExpired)
@@ -196,7 +196,10 @@ async fn a_refusal_an_expiry_and_foreign_codes_end_the_polling() {
     );
     for typed in ["BCDF-GHJK", "not a code", ""] {
         assert_eq!(
-            engine.pending_device(typed, start).await.map(|_| ()),
+            engine
+                .pending_device(typed, &alice, start)
+                .await
+                .map(|_| ()),
             Err(DeviceCodeRejection::UnknownOrExpired),
             "{typed}"
         );

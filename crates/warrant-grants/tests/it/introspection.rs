@@ -128,13 +128,13 @@ async fn only_confidential_clients_may_introspect() {
     assert!(
         world
             .engine()
-            .authenticate_resource_server(&confidential.credentials)
+            .authenticate_resource_server(&confidential.credentials, now())
             .await
             .is_ok()
     );
     let refused = world
         .engine()
-        .authenticate_resource_server(&public.credentials)
+        .authenticate_resource_server(&public.credentials, now())
         .await;
     assert!(matches!(refused, Err(OAuthError::InvalidClient(_))));
 }

@@ -13,4 +13,5 @@ mod management;
 mod oidc;
 mod revocation;
 mod support;
+mod throttle;
 mod token;

@@ -6,7 +6,7 @@ use warrant_generators::{
 };
 use warrant_grants::{
     ApplicationRegistration, ClientCache, ClientCredentials, Engine, GrantSettings, KeyRing,
-    NewAccount, TokenRequest, TokenResponse, create_user, register_application,
+    NewAccount, ThrottleCache, TokenRequest, TokenResponse, create_user, register_application,
 };
 use warrant_model::{
     Application, ClientType, GrantType, GrantTypes, RedirectUri, RedirectUriPolicy, ScopeSet,
@@ -72,6 +72,7 @@ pub fn scope(text: &str) -> ScopeSet {
 pub struct World {
     pub store: SqliteStore,
     pub clients: ClientCache,
+    pub throttles: ThrottleCache,
     pub generators: Generators,
     pub hasher: PasswordPool,
     pub settings: GrantSettings,
@@ -105,6 +106,7 @@ impl World {
             store: store().await,
             // Off: tests change applications between requests and must see it at once.
             clients: ClientCache::new(std::time::Duration::ZERO),
+            throttles: ThrottleCache::new(std::time::Duration::ZERO),
             generators: generators(),
             hasher: PasswordPool::new(PasswordHasher::new(1000).unwrap(), HashingLimits::default()),
             // Off, like the client cache: rotations must be seen at once.
@@ -125,6 +127,8 @@ impl World {
             hasher: &self.hasher,
             settings: &self.settings,
             keys: &self.keys,
+            throttles: &self.throttles,
+            client_address: None,
         }
     }
 

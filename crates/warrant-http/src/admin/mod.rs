@@ -1,10 +1,11 @@
-//! The admin JSON API under `/api/admin/`: applications, users and tokens, for staff users
+//! The admin JSON API under `/api/admin/`: applications, users, tokens and lockouts, for staff users
 //! (by session) or a staff user's bearer token with the `admin` scope. Its OpenAPI 3.1
 //! document (`GET /api/admin/openapi.json`) is built from the operation table in
 //! [`openapi`], which a test holds equal to the mounted routes.
 
 mod applications;
 mod body;
+mod lockouts;
 mod openapi;
 mod query;
 mod sync;
@@ -31,6 +32,7 @@ pub(crate) fn routes() -> Vec<Route> {
     routes.extend(users::routes());
     routes.extend(tokens::routes());
     routes.extend(sync::routes());
+    routes.extend(lockouts::routes());
     routes.extend(openapi::routes());
     routes
 }

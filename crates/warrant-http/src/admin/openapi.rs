@@ -4,6 +4,9 @@
 use rocket::serde::json::{Json, Value, json};
 use rocket::{Route, get, routes};
 use serde_json::Map;
+use warrant_model::ThrottleKind;
+
+use super::lockouts::MAX_SUBJECT;
 
 pub(super) fn routes() -> Vec<Route> {
     routes![document]
@@ -12,11 +15,12 @@ pub(super) fn routes() -> Vec<Route> {
 /// One operation of the admin API.
 struct Operation {
     method: &'static str,
-    /// The path, parameters written `{name}` (always integer ids).
+    /// The path, parameters written `{name}` (integer ids but for `{kind}` and `{subject}`,
+    /// see [`path_parameter_schema`]).
     path: &'static str,
     summary: &'static str,
-    /// Query parameters: name, kind (`boolean`, `id` or `limit`, see [`parameter_schema`]),
-    /// description. Any other parameter is refused.
+    /// Query parameters: name, kind (`boolean`, `id`, `limit`, `throttle_kind` or
+    /// `subject`, see [`parameter_schema`]), description. Any other parameter is refused.
     query: &'static [(&'static str, &'static str, &'static str)],
     /// The request body's schema.
     body: Option<&'static str>,
@@ -55,6 +59,20 @@ const TOKEN_FILTERS: [(&str, &str, &str); 4] = [
     ("application", "id", "only tokens of this application"),
     PAGING[0],
     PAGING[1],
+];
+
+const LOCKOUT_FILTERS: [(&str, &str, &str); 3] = [
+    ("kind", "throttle_kind", "only counters of this kind"),
+    (
+        "subject",
+        "subject",
+        "only counters of this login name, address, client id or user id",
+    ),
+    (
+        "limit",
+        "limit",
+        "counters at most, 1 to 500 (default 50), locked ones first",
+    ),
 ];
 
 const OPERATIONS: &[Operation] = &[
@@ -171,6 +189,30 @@ const OPERATIONS: &[Operation] = &[
         success: (204, None),
     },
     Operation {
+        method: "delete",
+        path: "/api/admin/users/{id}/lockouts",
+        summary: "Unlock a user: forget failed logins against their username and email address and their device-code guesses (addresses they used stay counted)",
+        query: &[],
+        body: None,
+        success: (204, None),
+    },
+    Operation {
+        method: "get",
+        path: "/api/admin/lockouts",
+        summary: "List brute-force counters that count now: failures per login name, address, client id and device user, and the locks they earned",
+        query: &LOCKOUT_FILTERS,
+        body: None,
+        success: (200, Some("LockoutList")),
+    },
+    Operation {
+        method: "delete",
+        path: "/api/admin/lockouts/{kind}/{subject}",
+        summary: "Forget one counter and lift its lock",
+        query: &[],
+        body: None,
+        success: (204, None),
+    },
+    Operation {
         method: "get",
         path: "/api/admin/sync",
         summary: "Client sync: per client app, users pending and dead, the oldest undelivered change, the last error",
@@ -233,8 +275,29 @@ fn parameter_schema(kind: &str) -> Value {
     match kind {
         "boolean" => json!({ "type": "boolean" }),
         "limit" => json!({ "type": "integer", "minimum": 1, "maximum": 500, "default": 50 }),
+        "throttle_kind" => throttle_kind_schema(),
+        "subject" => subject_schema(),
         _ => id_schema(),
     }
+}
+
+/// The schema of the path parameter `name`.
+fn path_parameter_schema(name: &str) -> Value {
+    match name {
+        "kind" => throttle_kind_schema(),
+        "subject" => subject_schema(),
+        _ => id_schema(),
+    }
+}
+
+/// A lockout's subject (an empty query parameter, like any, counts as absent).
+fn subject_schema() -> Value {
+    json!({ "type": "string", "maxLength": MAX_SUBJECT })
+}
+
+fn throttle_kind_schema() -> Value {
+    let kinds: Vec<&str> = ThrottleKind::ALL.iter().map(|kind| kind.as_str()).collect();
+    json!({ "type": "string", "enum": kinds })
 }
 
 /// An id in a path or query: a positive integer.
@@ -247,7 +310,7 @@ fn operation(op: &Operation) -> Value {
         .path
         .split('/')
         .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
-        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": id_schema() }))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": path_parameter_schema(name) }))
         .collect();
     parameters.extend(op.query.iter().map(|(name, kind, description)| {
         json!({ "name": name, "in": "query", "required": false, "description": description, "schema": parameter_schema(kind) })
@@ -314,7 +377,7 @@ pub(super) fn openapi() -> Value {
         "info": {
             "title": "Warrant admin API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Applications, users and tokens, for staff users: by session, or a staff user's bearer token with the `admin` scope.",
+            "description": "Applications, users, tokens and lockouts, for staff users: by session, or a staff user's bearer token with the `admin` scope.",
         },
         "paths": paths,
         "components": {
@@ -441,6 +504,22 @@ fn schemas() -> Value {
             },
         },
         "TokenList": list_of("Token"),
+        "Lockout": {
+            "type": "object",
+            "properties": {
+                "kind": throttle_kind_schema(),
+                "subject": { "type": "string", "description": "a login name as typed (lower case), an address, a client id or a user id" },
+                "failures": { "type": "integer", "description": "since the count last started over" },
+                "last_failure_at": timestamp,
+                "locked_until": { "type": ["string", "null"], "format": "date-time" },
+                "permanent": { "type": "boolean", "description": "locked until staff lift it" },
+                "locked": { "type": "boolean", "description": "attempts are refused now" },
+            },
+        },
+        "LockoutList": {
+            "type": "object", "required": ["items"],
+            "properties": { "items": { "type": "array", "items": schema_ref("Lockout") } },
+        },
     })
 }
 

@@ -39,26 +39,33 @@ impl Query {
         }
     }
 
+    /// `name` as given.
+    pub(super) fn text(&self, name: &str) -> Option<&str> {
+        self.0.get(name)
+    }
+
     /// `name` as an id (a positive integer).
     pub(super) fn id(&self, name: &str) -> Result<Option<i64>, OAuthJson> {
         self.0.get(name).map(|text| id(name, text)).transpose()
     }
 
-    /// `after` and `limit` (1 to 500, default 50).
-    pub(super) fn page(&self) -> Result<Page, OAuthJson> {
-        let limit = match self.0.get("limit") {
-            None => DEFAULT_LIMIT,
+    /// `limit` (1 to 500, default 50).
+    pub(super) fn limit(&self) -> Result<u32, OAuthJson> {
+        match self.0.get("limit") {
+            None => Ok(DEFAULT_LIMIT),
             Some(text) => text
                 .parse::<u32>()
                 .ok()
                 .filter(|limit| (1..=MAX_LIMIT).contains(limit))
-                .ok_or_else(|| {
-                    invalid(format!("limit: expected 1 to {MAX_LIMIT}, got {text:?}"))
-                })?,
-        };
+                .ok_or_else(|| invalid(format!("limit: expected 1 to {MAX_LIMIT}, got {text:?}"))),
+        }
+    }
+
+    /// `after` and `limit`.
+    pub(super) fn page(&self) -> Result<Page, OAuthJson> {
         Ok(Page {
             after: self.id("after")?,
-            limit,
+            limit: self.limit()?,
         })
     }
 }

@@ -47,7 +47,7 @@ fn user_json(user: &User) -> Value {
 }
 
 /// The user a path's `<id>` names.
-async fn find(state: &AppState, id: &str) -> Result<User, OAuthJson> {
+pub(super) async fn find(state: &AppState, id: &str) -> Result<User, OAuthJson> {
     let id = query::id("id", id)?;
     state
         .store

@@ -7,11 +7,12 @@ use warrant_generators::{SealingKey, hash_token};
 use warrant_model::{
     ApiToken, ClientAppUrl, Consent, DeviceStatus, Email, NewAccessToken, NewAuthorizationCode,
     NewDeviceAuthorization, NewSession, NewUpstreamConnection, Origin, ProviderKey, Sealed, Secret,
-    SigningAlgorithm, SigningKey, UpstreamAccount, UserId, Username,
+    SigningAlgorithm, SigningKey, Throttle, ThrottleKey, ThrottleKind, UpstreamAccount, UserId,
+    Username,
 };
 use warrant_storage::prelude::*;
 use warrant_storage::{
-    AccessTokenFilter, CodeRedemption, DeviceDecision, Page, StoreError, SyncTo, Unique,
+    AccessTokenFilter, CodeRedemption, DeviceDecision, Expired, Page, StoreError, SyncTo, Unique,
     UserFilter, stored_time,
 };
 
@@ -1214,4 +1215,99 @@ pub async fn allowed_origins_are_listed_once_each(db: &TestDb) {
             Origin::parse("https://app.example.com").unwrap(),
         ]
     );
+}
+
+pub async fn throttles_count_lock_forget_and_clear(db: &TestDb) {
+    let s = db.store();
+    let t0 = now();
+    let at = |seconds| t0 + Duration::seconds(seconds);
+    let hour = Duration::hours(1);
+    let alice = ThrottleKey::new(ThrottleKind::Account, "Alice");
+    assert_eq!(
+        alice.subject, "alice",
+        "login names are compared lower-cased"
+    );
+    let address = ThrottleKey::new(ThrottleKind::LoginAddress, "192.0.2.7");
+    async fn one(s: &dyn Store, key: &ThrottleKey, at: OffsetDateTime) -> Option<Throttle> {
+        let mut found = s.throttles(key, None, at).await.unwrap();
+        assert!(found.len() <= 1);
+        found.pop()
+    }
+    assert_eq!(one(s, &alice, t0).await, None);
+    for expected in 1..=3 {
+        assert_eq!(
+            s.record_failure(&alice, at(expected), hour).await.unwrap(),
+            expected as u32
+        );
+    }
+    assert_eq!(
+        s.record_failure(&address, at(3), hour).await.unwrap(),
+        1,
+        "counted apart"
+    );
+    s.lock(&alice, at(60), false).await.unwrap();
+    let both = s.throttles(&alice, Some(&address), at(10)).await.unwrap();
+    assert_eq!(both.len(), 2, "both keys read at once");
+    let locked = one(s, &alice, at(10)).await.unwrap();
+    assert_eq!(
+        (locked.failures, locked.locked_until, locked.permanent),
+        (3, Some(at(60)), false)
+    );
+    // A quiet spell longer than the window forgets the count and the lock.
+    assert_eq!(one(s, &alice, at(3 + 3600)).await, None);
+    assert_eq!(
+        s.record_failure(&alice, at(3 + 3600), hour).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        one(s, &alice, at(3 + 3600)).await.unwrap().locked_until,
+        None
+    );
+
+    // A permanent lock outlives the window until it is cleared.
+    s.lock(&alice, at(3700), true).await.unwrap();
+    let far = at(100_000);
+    assert!(one(s, &alice, far).await.unwrap().permanent);
+    assert_eq!(
+        s.delete_expired(Expired::Throttles, far, 10).await.unwrap(),
+        1,
+        "the address's count goes"
+    );
+    let listed = s.list_throttles(None, None, far, 10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].key, alice);
+    let by_subject = |subject| s.list_throttles(None, Some(subject), far, 10);
+    assert_eq!(by_subject("ALICE").await.unwrap(), listed, "as typed");
+    assert!(by_subject("bob").await.unwrap().is_empty());
+    assert!(s.clear_throttle(&alice).await.unwrap());
+    assert!(!s.clear_throttle(&alice).await.unwrap());
+    assert!(
+        s.list_throttles(Some(ThrottleKind::Account), None, far, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn racing_failures_all_count(db: &TestDb) {
+    let store = db.store.clone();
+    let key = ThrottleKey::new(ThrottleKind::Client, "client-id");
+    let at = now();
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (store, key) = (store.clone(), key.clone());
+            tokio::spawn(async move {
+                store
+                    .record_failure(&key, at, Duration::hours(1))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut counts = Vec::new();
+    for task in tasks {
+        counts.push(task.await.unwrap());
+    }
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=20).collect::<Vec<u32>>());
 }

@@ -71,4 +71,6 @@ contract_suite!(
     concurrent_access_tokens_each_get_their_own_answer,
     the_first_api_token_is_kept,
     allowed_origins_are_listed_once_each,
+    throttles_count_lock_forget_and_clear,
+    racing_failures_all_count,
 );

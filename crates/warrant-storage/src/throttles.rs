@@ -1,0 +1,195 @@
+//! Brute-force counters: failures per key, and the lock they earned. Every instance on one
+//! database shares them; a count changes in one statement, so racing failures all count.
+
+use async_trait::async_trait;
+use time::{Duration, OffsetDateTime};
+use warrant_model::{Throttle, ThrottleKey, ThrottleKind};
+
+use crate::deadline::Within;
+use crate::error::corrupt;
+use crate::time_utc::stored_time;
+use crate::{Result, StoreError};
+
+/// Failed attempts and locks.
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
+    /// The counters of `key` and `also` (read in one statement) that count anything now; a
+    /// forgotten count reads as none.
+    async fn throttles(
+        &self,
+        key: &ThrottleKey,
+        also: Option<&ThrottleKey>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Throttle>>;
+    /// Counts a failure against `key` at `now` and returns the count: it starts over when
+    /// the previous failure is more than `forget_after` old (a permanent lock never
+    /// forgets).
+    async fn record_failure(
+        &self,
+        key: &ThrottleKey,
+        now: OffsetDateTime,
+        forget_after: Duration,
+    ) -> Result<u32>;
+    /// Refuses attempts against `key` until `until`, or until cleared when `permanent`.
+    async fn lock(&self, key: &ThrottleKey, until: OffsetDateTime, permanent: bool) -> Result<()>;
+    /// Forgets `key`'s failures and lock; `false` if nothing was counted.
+    async fn clear_throttle(&self, key: &ThrottleKey) -> Result<bool>;
+    /// Counters that count now (of `kind` and for `subject`, either in the lower case login
+    /// names are kept in, or all), locked ones first, then the latest failures, at most
+    /// `limit`.
+    async fn list_throttles(
+        &self,
+        kind: Option<ThrottleKind>,
+        subject: Option<&str>,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Throttle>>;
+}
+
+#[derive(sqlx::FromRow)]
+struct ThrottleRow {
+    kind: String,
+    subject: String,
+    failures: i32,
+    last_failure_at: OffsetDateTime,
+    locked_until: Option<OffsetDateTime>,
+    permanent: bool,
+}
+
+impl TryFrom<ThrottleRow> for Throttle {
+    type Error = StoreError;
+
+    fn try_from(row: ThrottleRow) -> Result<Self> {
+        Ok(Throttle {
+            key: ThrottleKey {
+                kind: ThrottleKind::parse(&row.kind).map_err(corrupt)?,
+                subject: row.subject,
+            },
+            failures: u32::try_from(row.failures).map_err(corrupt)?,
+            last_failure_at: row.last_failure_at,
+            locked_until: row.locked_until,
+            permanent: row.permanent,
+        })
+    }
+}
+
+/// Two keys, `$1`-`$4` (a single key is bound twice), and `$5` now.
+const SELECT_TWO: &str = "SELECT kind, subject, failures, last_failure_at, locked_until, permanent
+     FROM throttles WHERE ((kind = $1 AND subject = $2) OR (kind = $3 AND subject = $4))
+     AND (expires_at > $5 OR permanent)";
+
+/// `$1` kind, `$2` subject and `$3` in lower case (each may be NULL), `$4` now, `$5` limit.
+const LIST: &str = "SELECT kind, subject, failures, last_failure_at, locked_until, permanent
+     FROM throttles WHERE ($1 IS NULL OR kind = $1) AND ($2 IS NULL OR subject IN ($2, $3))
+     AND (expires_at > $4 OR permanent)
+     ORDER BY (locked_until IS NULL), last_failure_at DESC LIMIT $5";
+
+/// `$3` now, `$4` when the count is forgotten if nothing else happens.
+const RECORD_FAILURE: &str = "INSERT INTO throttles
+     (kind, subject, failures, last_failure_at, locked_until, permanent, expires_at)
+     VALUES ($1, $2, 1, $3, NULL, FALSE, $4)
+     ON CONFLICT (kind, subject) DO UPDATE SET
+     failures = CASE WHEN throttles.expires_at <= $3 AND NOT throttles.permanent THEN 1
+                ELSE throttles.failures + 1 END,
+     locked_until = CASE WHEN throttles.expires_at <= $3 AND NOT throttles.permanent THEN NULL
+                    ELSE throttles.locked_until END,
+     last_failure_at = $3,
+     expires_at = CASE WHEN throttles.locked_until IS NOT NULL AND throttles.locked_until > $4
+                  THEN throttles.locked_until ELSE $4 END
+     RETURNING failures";
+
+const LOCK: &str = "UPDATE throttles SET locked_until = $3, permanent = permanent OR $4,
+     expires_at = CASE WHEN expires_at < $3 THEN $3 ELSE expires_at END
+     WHERE kind = $1 AND subject = $2";
+
+macro_rules! impl_throttle_store {
+    ($store:ty) => {
+        #[async_trait]
+        impl ThrottleStore for $store {
+            async fn throttles(
+                &self,
+                key: &ThrottleKey,
+                also: Option<&ThrottleKey>,
+                now: OffsetDateTime,
+            ) -> Result<Vec<Throttle>> {
+                let also = also.unwrap_or(key);
+                let rows: Vec<ThrottleRow> = sqlx::query_as(SELECT_TWO)
+                    .bind(key.kind.as_str())
+                    .bind(&key.subject)
+                    .bind(also.kind.as_str())
+                    .bind(&also.subject)
+                    .bind(stored_time(now))
+                    .fetch_all(&self.pool)
+                    .within(self.deadline)
+                    .await?;
+                rows.into_iter().map(Throttle::try_from).collect()
+            }
+
+            async fn record_failure(
+                &self,
+                key: &ThrottleKey,
+                now: OffsetDateTime,
+                forget_after: Duration,
+            ) -> Result<u32> {
+                let (failures,): (i32,) = sqlx::query_as(RECORD_FAILURE)
+                    .bind(key.kind.as_str())
+                    .bind(&key.subject)
+                    .bind(stored_time(now))
+                    .bind(stored_time(now + forget_after))
+                    .fetch_one(&self.writer)
+                    .within(self.deadline)
+                    .await?;
+                u32::try_from(failures).map_err(corrupt)
+            }
+
+            async fn lock(
+                &self,
+                key: &ThrottleKey,
+                until: OffsetDateTime,
+                permanent: bool,
+            ) -> Result<()> {
+                sqlx::query(LOCK)
+                    .bind(key.kind.as_str())
+                    .bind(&key.subject)
+                    .bind(stored_time(until))
+                    .bind(permanent)
+                    .execute(&self.writer)
+                    .within(self.deadline)
+                    .await?;
+                Ok(())
+            }
+
+            async fn clear_throttle(&self, key: &ThrottleKey) -> Result<bool> {
+                let done = sqlx::query("DELETE FROM throttles WHERE kind = $1 AND subject = $2")
+                    .bind(key.kind.as_str())
+                    .bind(&key.subject)
+                    .execute(&self.writer)
+                    .within(self.deadline)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn list_throttles(
+                &self,
+                kind: Option<ThrottleKind>,
+                subject: Option<&str>,
+                now: OffsetDateTime,
+                limit: u32,
+            ) -> Result<Vec<Throttle>> {
+                let rows: Vec<ThrottleRow> = sqlx::query_as(LIST)
+                    .bind(kind.map(ThrottleKind::as_str))
+                    .bind(subject)
+                    .bind(subject.map(str::to_lowercase))
+                    .bind(stored_time(now))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .within(self.deadline)
+                    .await?;
+                rows.into_iter().map(Throttle::try_from).collect()
+            }
+        }
+    };
+}
+
+impl_throttle_store!(crate::SqliteStore);
+impl_throttle_store!(crate::PgStore);
