@@ -75,6 +75,17 @@ impl TestDb {
         }
     }
 
+    /// The URL to connect to this database directly.
+    pub fn url(&self) -> String {
+        match &self.location {
+            Location::SqliteDir(dir) => format!("sqlite://{}", dir.join("warrant.db").display()),
+            Location::Postgres {
+                admin_url,
+                database,
+            } => with_database(admin_url, database),
+        }
+    }
+
     pub fn store(&self) -> &dyn Store {
         &*self.store
     }

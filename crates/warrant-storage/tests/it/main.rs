@@ -12,6 +12,7 @@ mod fixtures;
 mod harness;
 mod open;
 mod outbox;
+mod schema;
 mod sqlite_wal;
 
 macro_rules! contract_suite {
