@@ -375,23 +375,26 @@ pub async fn bad_config_values_name_the_key_and_the_file(env: &TestEnv) {
         &env.run(&["--config", "missing.toml", "config", "show"], None),
         "does not exist",
     );
-    for (value, expected) in [
+    for (section, value, expected) in [
         (
+            "outgoing",
             "ca_file = \"absent.pem\"",
-            "upstream_client.ca_file: absent.pem",
+            "outgoing.ca_file: absent.pem",
         ),
         (
+            "outgoing",
             "ca_file = \"typo.toml\"",
-            "upstream_client.ca_file: typo.toml: no PEM certificate in it",
+            "outgoing.ca_file: typo.toml: no PEM certificate in it",
         ),
         (
+            "upstream_client",
             "timeout_seconds = 0",
             "upstream_client.timeout_seconds: must be at least 1",
         ),
     ] {
         std::fs::write(
             env.dir.join("warrant.toml"),
-            format!("[upstream_client]\n{value}\n"),
+            format!("[{section}]\n{value}\n"),
         )
         .unwrap();
         assert_one_line_error(&env.run(&["app", "list"], None), expected);

@@ -6,6 +6,7 @@ use std::process::Command;
 
 use crate::browser::Browser;
 use crate::support::{Reply, Server, TestEnv, binary};
+use crate::tls::{Certificates, address_of};
 use crate::token_endpoint::Setup;
 
 const PASSWORD: &str = "correct-horse-battery";
@@ -384,6 +385,30 @@ pub async fn introspection_checks_tokens_remotely(env: &TestEnv) {
         .request("GET", "/playlists", &[browser.cookie_header()], Vec::new())
         .await;
     assert_credentials_required(&reply);
+}
+
+/// The API introspects over https, Warrant's certificate signed by a private CA the API is
+/// told to trust (`MUSIC_API_CA_FILE`, passed to `ClientOptions::trusted_pem`).
+pub async fn introspection_works_over_https(env: &TestEnv) {
+    let warrant = start_warrant(env).await;
+    let certificates = Certificates::make();
+    let https = certificates.proxy(address_of(&warrant.server)).await;
+    let mut api = Command::new(binary("music-api"));
+    api.env(
+        "MUSIC_API_INTROSPECTION_URL",
+        format!("{https}o/introspect/"),
+    )
+    .env("MUSIC_API_CLIENT_ID", &warrant.client_id)
+    .env("MUSIC_API_CLIENT_SECRET", &warrant.secret)
+    .env("MUSIC_API_CACHE_SECONDS", "0")
+    .env("MUSIC_API_CA_FILE", certificates.write_ca(&env.dir));
+    let apis = Apis::with_api(warrant, api).await;
+    let token = apis.token("alice", "read").await;
+    let reply = apis.call("GET", "/whoami", Some(&token)).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(reply.json()["username"], "alice");
+    apis.revoke(&token).await;
+    assert_invalid_token(&apis.call("GET", "/whoami", Some(&token)).await);
 }
 
 pub async fn introspection_answers_are_cached_and_outages_are_503(env: &TestEnv) {

@@ -20,6 +20,7 @@ mod receiver;
 mod serve;
 mod support;
 mod sync;
+mod tls;
 mod token_endpoint;
 mod upstream;
 
@@ -55,6 +56,7 @@ mod sync_suite {
         deliveries_given_up_are_reported_and_retried,
         sync_configuration_errors_name_their_key,
         a_client_app_added_later_catches_up,
+        client_apps_are_reached_over_https,
     );
 
     #[tokio::test]
@@ -183,6 +185,13 @@ mod guards_suite {
         introspection_checks_tokens_remotely,
         introspection_answers_are_cached_and_outages_are_503,
         introspection_with_wrong_credentials_is_503,
+        introspection_works_over_https,
+    );
+}
+
+mod tls_suite {
+    on_both_databases!(tls:
+        peers_are_reached_over_tls_with_a_trusted_certificate_only,
     );
 }
 

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::admin::Api;
 use crate::receiver::Receiver;
 use crate::support::{Reply, Server, TestEnv, assert_one_line_error};
+use crate::tls::Certificates;
 use crate::token_endpoint::Setup;
 
 const PASSWORD: &str = "correct-horse-battery";
@@ -299,13 +300,54 @@ pub async fn sync_configuration_errors_name_their_key(env: &TestEnv) {
             "sync.client_apps: invalid client app URL",
         ),
         (
-            "[sync]\nclient_apps = [\"https://app.example/\"]\nserver_key = \"0123456789abcdef\"\n",
-            "only http:// client apps can be reached for now",
+            "[sync]\nclient_apps = [\"http://app.internal/\"]\nserver_key = \"0123456789abcdef\"\n",
+            "sync.client_apps: http://app.internal/addupdateuser/: plain http to a host other than loopback: use https, or allow insecure http explicitly (outgoing.allow_insecure_http = true)",
+        ),
+        (
+            "[upstream.corp]\npreset = \"oidc\"\nissuer = \"http://idp.internal\"\nclient_id = \"w\"\nclient_secret = \"s\"\n",
+            "upstream.corp: http://idp.internal/: plain http to a host other than loopback",
+        ),
+        (
+            "[upstream_client]\nca_file = \"ca.pem\"\n",
+            "upstream_client.ca_file: moved to outgoing.ca_file",
         ),
     ] {
         std::fs::write(env.dir.join("warrant.toml"), config).unwrap();
         assert_one_line_error(&env.run(&["sync", "status"], None), expected);
     }
+    // Allowed explicitly, and https anywhere, they are accepted.
+    std::fs::write(
+        env.dir.join("warrant.toml"),
+        "[sync]\nclient_apps = [\"http://app.internal/\", \"https://app.example/\"]\n\
+         server_key = \"0123456789abcdef\"\n[outgoing]\nallow_insecure_http = true\n",
+    )
+    .unwrap();
+    let accepted = env.run(&["sync", "status"], None);
+    assert!(accepted.status.success(), "{accepted:?}");
+}
+
+/// User records reach a client app over https, its certificate signed by a private CA
+/// that `outgoing.ca_file` names.
+pub async fn client_apps_are_reached_over_https(env: &TestEnv) {
+    let app = Receiver::start();
+    let certificates = Certificates::make();
+    let plain: std::net::SocketAddr = app
+        .base_url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    let mut over_tls = app.clone();
+    over_tls.base_url = certificates.proxy(plain).await;
+    let ca = certificates.write_ca(&env.dir);
+    configure(
+        env,
+        &[&over_tls],
+        &format!("\n[outgoing]\nca_file = {:?}\n", ca.display().to_string()),
+    );
+    let _setup = Setup::start(env).await;
+    let record = app.wait_for("alice", |_| true).await;
+    assert_eq!(record["email"], "alice@example.com");
 }
 
 /// Two instances on one PostgreSQL database share the outbox: every user arrives once,

@@ -10,9 +10,7 @@ use std::time::Duration;
 use warrant_generators::SealingKey;
 use warrant_model::{Secret, Timestamp, UpstreamConnection, Username};
 use warrant_storage::SyncTo;
-use warrant_upstream::{
-    ACCESS_TOKEN_PURPOSE, Accounts, HyperClient, ProviderConfig, REFRESH_TOKEN_PURPOSE,
-};
+use warrant_upstream::{ACCESS_TOKEN_PURPOSE, Accounts, ProviderConfig, REFRESH_TOKEN_PURPOSE};
 
 use crate::browser::{Browser, location, query_of};
 use crate::device::path_of;
@@ -333,7 +331,10 @@ async fn fresh_access_tokens_are_refreshed(env: &TestEnv, sites: &Sites, key: &s
         sealing: &sealing,
         client_apps: &[],
     };
-    let http = HyperClient::new(Duration::from_secs(5)).unwrap();
+    let http = warrant_outgoing::Client::new(&warrant_outgoing::ClientOptions::new(
+        Duration::from_secs(5),
+    ))
+    .unwrap();
     let ursula = Username::parse("ursula").unwrap();
     let user = store.user_by_username(&ursula).await.unwrap().unwrap();
     let connection = || async {

@@ -5,7 +5,7 @@ use std::time::Duration;
 /// What went wrong talking to a peer or keeping the mirror.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
-    /// No answer: refused, reset, unresolvable, or not an http URL.
+    /// No answer: refused, reset, unresolvable, or a URL that may not be reached.
     #[error("unreachable: {0}")]
     Unreachable(String),
     /// No answer within the configured time.
@@ -31,4 +31,16 @@ pub enum SyncError {
     #[cfg(feature = "pusher")]
     #[error(transparent)]
     Grants(#[from] warrant_grants::GrantsError),
+}
+
+impl From<warrant_outgoing::OutgoingError> for SyncError {
+    fn from(error: warrant_outgoing::OutgoingError) -> Self {
+        match error {
+            warrant_outgoing::OutgoingError::TimedOut { after, .. } => Self::TimedOut(after),
+            warrant_outgoing::OutgoingError::Unreachable { reason, .. } => {
+                Self::Unreachable(reason)
+            }
+            other => Self::Unreachable(other.to_string()),
+        }
+    }
 }

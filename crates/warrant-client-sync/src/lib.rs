@@ -16,7 +16,6 @@
 #[cfg(feature = "client-app")]
 pub mod client_app;
 mod error;
-mod outgoing;
 #[cfg(feature = "pusher")]
 mod pusher;
 

@@ -11,7 +11,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::Method;
 use time::OffsetDateTime;
 use tokio::task::JoinSet;
 use warrant_generators::{SealingKey, random_fraction};
@@ -20,7 +19,7 @@ use warrant_model::{ClientAppUrl, OutboxEntry, Secret};
 use warrant_storage::Store;
 
 use crate::SyncError;
-use crate::outgoing::{HttpClient, Outgoing};
+use warrant_outgoing::{Body, Client, Request};
 
 /// When to try again after a failed delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,8 +62,9 @@ pub struct PushSettings {
     pub client_apps: Vec<ClientAppUrl>,
     /// Sent as `Authorization: Server <key>`; the client apps' `OAUTH_SERVER_KEY`.
     pub server_key: Secret<String>,
-    /// The deadline of one delivery.
-    pub timeout: Duration,
+    /// How deliveries are sent, with the deadline of one (`sync.timeout_seconds`) and the
+    /// certificates to trust.
+    pub http: Client,
     /// Backoff and giving up.
     pub retry: RetryPolicy,
     /// How often each client app's due rows are looked for.
@@ -80,7 +80,6 @@ pub struct Pusher {
     sealing: Arc<SealingKey>,
     settings: Arc<PushSettings>,
     authorization: Arc<Secret<String>>,
-    http: HttpClient,
 }
 
 impl Pusher {
@@ -90,7 +89,6 @@ impl Pusher {
         Self {
             store,
             sealing: Arc::new(sealing),
-            http: HttpClient::new(settings.timeout),
             settings: Arc::new(settings),
             authorization: Arc::new(authorization),
         }
@@ -132,7 +130,7 @@ impl Pusher {
     /// Claims `app`'s due rows and delivers them side by side; how many were claimed.
     async fn round(&self, app: &ClientAppUrl, now: OffsetDateTime) -> Result<usize, SyncError> {
         // A claim outlives the delivery's deadline, so no one else takes the row meanwhile.
-        let claimed_until = now + self.settings.timeout * 2 + Duration::from_secs(10);
+        let claimed_until = now + self.settings.http.timeout() * 2 + Duration::from_secs(10);
         let entries = self
             .store
             .claim_outbox_entries(app.as_str(), now, claimed_until, self.settings.batch_size)
@@ -202,15 +200,9 @@ impl Pusher {
         let api_token = api_token_of(&*self.store, &self.sealing, user.id, now).await?;
         let body = user_record(&user, &api_token).to_string().into_bytes();
         let url = app.add_update_user_url();
-        let answer = self
-            .http
-            .send(Outgoing {
-                method: Method::POST,
-                url: &url,
-                authorization: Some(&self.authorization),
-                body: Some(("application/json", body)),
-            })
-            .await?;
+        let request =
+            Request::post(url, Body::json(body)).authorized((*self.authorization).clone());
+        let answer = self.settings.http.send(request).await?;
         if answer.is_success() {
             Ok(())
         } else {

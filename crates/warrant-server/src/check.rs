@@ -106,7 +106,7 @@ async fn problems(
 /// issuer than the configured one (the classic mistake: a Django OAuth Toolkit issuer is
 /// `<site>/o`).
 async fn unusable_providers(config: &Config) -> anyhow::Result<Vec<String>> {
-    let http = config.upstream_client.http_client()?;
+    let http = config.upstream_client.http_client(&config.outgoing)?;
     let mut problems = Vec::new();
     for provider in warrant_upstream::providers(&config.upstream)? {
         if let Err(error) = provider.check_discovery(&http).await {

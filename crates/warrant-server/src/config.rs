@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use figment::providers::{Env, Format, Toml};
 use figment::{Figment, Provider};
 use serde::{Deserialize, Serialize};
@@ -17,8 +17,10 @@ use warrant_grants::{ADMIN_SCOPE, ApprovalPrompt, GrantSettings, ScopeCatalog};
 use warrant_model::{ClientAppUrl, Scope, ScopeSet, Secret};
 
 mod brute_force;
+mod outgoing;
 
 pub use brute_force::BruteForceConfig;
+pub use outgoing::{OutgoingConfig, check_url};
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "warrant.toml";
@@ -54,6 +56,9 @@ pub struct Config {
     pub upstream: BTreeMap<String, warrant_upstream::ProviderConfig>,
     /// How upstream providers are reached.
     pub upstream_client: UpstreamClientConfig,
+    /// The certificates every outgoing call trusts, and whether plain http may leave this
+    /// machine.
+    pub outgoing: OutgoingConfig,
     /// Which generator makes client ids, secrets and tokens.
     pub generators: GeneratorsConfig,
     /// Logging.
@@ -442,7 +447,8 @@ impl Default for SyncConfig {
 pub struct UpstreamClientConfig {
     /// Longest wait for one request to a provider, in seconds.
     pub timeout_seconds: u64,
-    /// PEM certificates to trust besides the public roots (a provider behind a private CA).
+    /// Moved to `outgoing.ca_file`; kept only to say so.
+    #[serde(skip_serializing)]
     pub ca_file: Option<PathBuf>,
 }
 
@@ -457,27 +463,19 @@ impl Default for UpstreamClientConfig {
 
 impl UpstreamClientConfig {
     /// The client the login routes use; errors name the key.
-    pub fn http_client(&self) -> anyhow::Result<warrant_upstream::HyperClient> {
+    pub fn http_client(
+        &self,
+        outgoing: &OutgoingConfig,
+    ) -> anyhow::Result<warrant_outgoing::Client> {
+        if self.ca_file.is_some() {
+            bail!(
+                "upstream_client.ca_file: moved to outgoing.ca_file, which every outgoing call trusts"
+            );
+        }
         if self.timeout_seconds == 0 {
             bail!("upstream_client.timeout_seconds: must be at least 1");
         }
-        let timeout = std::time::Duration::from_secs(self.timeout_seconds);
-        let pem = match &self.ca_file {
-            Some(path) => {
-                let pem = std::fs::read(path)
-                    .with_context(|| format!("upstream_client.ca_file: {}", path.display()))?;
-                if !pem.windows(11).any(|window| window == b"CERTIFICATE") {
-                    bail!(
-                        "upstream_client.ca_file: {}: no PEM certificate in it",
-                        path.display()
-                    );
-                }
-                pem
-            }
-            None => Vec::new(),
-        };
-        warrant_upstream::HyperClient::trusting(timeout, &pem)
-            .map_err(|error| anyhow::anyhow!("upstream_client.ca_file: {error}"))
+        outgoing.client(std::time::Duration::from_secs(self.timeout_seconds))
     }
 }
 
@@ -491,18 +489,14 @@ impl SyncConfig {
         self.client_apps
             .iter()
             .map(|url| {
-                let app = ClientAppUrl::parse(url)
-                    .map_err(|e| anyhow::anyhow!("sync.client_apps: {e}"))?;
-                if !app.as_str().starts_with("http://") {
-                    bail!("sync.client_apps: {url:?}: only http:// client apps can be reached for now (client sync does not speak TLS yet)");
-                }
-                Ok(app)
+                ClientAppUrl::parse(url).map_err(|e| anyhow::anyhow!("sync.client_apps: {e}"))
             })
             .collect()
     }
 
-    /// What the pusher needs; `None` without client apps.
-    pub fn push_settings(&self) -> anyhow::Result<Option<PushSettings>> {
+    /// What the pusher needs, reaching client apps as `outgoing` says; `None` without
+    /// client apps.
+    pub fn push_settings(&self, outgoing: &OutgoingConfig) -> anyhow::Result<Option<PushSettings>> {
         let client_apps = self.client_apps()?;
         if client_apps.is_empty() {
             return Ok(None);
@@ -522,10 +516,14 @@ impl SyncConfig {
             0 => bail!("sync.batch_size: must be at least 1"),
             n => n,
         };
+        let http = outgoing.client(seconds("timeout_seconds", self.timeout_seconds)?)?;
+        for app in &client_apps {
+            check_url(&http, "sync.client_apps", &app.add_update_user_url())?;
+        }
         Ok(Some(PushSettings {
             client_apps,
             server_key,
-            timeout: seconds("timeout_seconds", self.timeout_seconds)?,
+            http,
             retry: RetryPolicy {
                 first_delay: seconds("retry_first_delay_seconds", self.retry_first_delay_seconds)?,
                 max_delay: seconds("retry_max_delay_seconds", self.retry_max_delay_seconds)?,
@@ -630,9 +628,17 @@ impl Config {
         self.passwords.pool()?;
         self.grant_settings()?;
         self.serve_settings()?;
-        self.sync.push_settings()?;
-        warrant_upstream::providers(&self.upstream)?;
-        self.upstream_client.http_client()?;
+        self.sync.push_settings(&self.outgoing)?;
+        let upstream_client = self.upstream_client.http_client(&self.outgoing)?;
+        for provider in warrant_upstream::providers(&self.upstream)? {
+            for url in provider.called_urls() {
+                check_url(
+                    &upstream_client,
+                    &format!("upstream.{}", provider.key()),
+                    url,
+                )?;
+            }
+        }
         if let Some(header) = &self.server.client_ip_header
             && (header.is_empty()
                 || !header

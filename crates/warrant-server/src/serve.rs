@@ -63,11 +63,11 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         client_apps: context.client_apps.clone(),
         upstream: warrant_http::Upstream::new(
             warrant_upstream::providers(&config.upstream)?,
-            Box::new(config.upstream_client.http_client()?),
+            Box::new(config.upstream_client.http_client(&config.outgoing)?),
         ),
     };
     // Every instance delivers; claims keep them from sending one row twice at once.
-    let _pushers = match config.sync.push_settings()? {
+    let _pushers = match config.sync.push_settings(&config.outgoing)? {
         Some(push) => {
             tracing::info!(
                 client_apps = push.client_apps.len(),

@@ -11,7 +11,7 @@
 //! - [`Accounts`]: the connection rules (log in or sign up, connect, disconnect, a fresh
 //!   access token), with provider tokens sealed at rest;
 //! - [`HttpClient`]: how they talk to providers, so tests can stand in for one;
-//!   [`HyperClient`] is the real client.
+//!   [`warrant_outgoing::Client`] is the real client.
 //!
 //! This crate must not know about Rocket: routes live in `warrant-http`.
 
@@ -27,5 +27,5 @@ mod provider;
 pub use accounts::{ACCESS_TOKEN_PURPOSE, Accounts, Login, REFRESH_TOKEN_PURPOSE};
 pub use config::{FieldMapConfig, ProviderConfig, providers};
 pub use error::UpstreamError;
-pub use http_client::{HttpClient, HttpRequest, HttpResponse, HyperClient, Method};
+pub use http_client::HttpClient;
 pub use provider::{Authorization, Prompt, Provider, UpstreamTokens, UpstreamUser};

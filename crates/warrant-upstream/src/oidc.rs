@@ -13,7 +13,9 @@ use warrant_generators::{constant_time_eq, jwt_key_id, verify_jwt};
 use warrant_model::Secret;
 
 use crate::UpstreamError;
-use crate::http_client::{HttpClient, HttpRequest, Method};
+use warrant_outgoing::Request;
+
+use crate::http_client::HttpClient;
 use crate::provider::{UpstreamUser, get_json, json};
 
 /// How long discovery and keys are kept before they are read again (a key the provider
@@ -227,14 +229,7 @@ fn signing_key(jwks: &Value, id_token: &str) -> Option<Value> {
 }
 
 async fn get_public(http: &dyn HttpClient, url: &Url) -> Result<Value, UpstreamError> {
-    let response = http
-        .send(HttpRequest {
-            method: Method::Get,
-            url: url.clone(),
-            authorization: None,
-            form: None,
-        })
-        .await?;
+    let response = http.send(Request::get(url.clone())).await?;
     json(url, &response)
 }
 

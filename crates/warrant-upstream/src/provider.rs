@@ -10,7 +10,9 @@ use warrant_generators::{random_urlsafe, sha256_base64url};
 use warrant_model::{ProviderKey, Secret};
 
 use crate::UpstreamError;
-use crate::http_client::{HttpClient, HttpRequest, HttpResponse, Method};
+use warrant_outgoing::{Body, Request, Response};
+
+use crate::http_client::HttpClient;
 use crate::oidc::Oidc;
 
 /// A provider from `[upstream.<key>]`.
@@ -129,6 +131,23 @@ impl Provider {
     /// The button's label.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The configured URLs Warrant itself calls (discovery, token endpoint, user API), to
+    /// check against the outgoing client's rules at start.
+    pub fn called_urls(&self) -> Vec<&Url> {
+        match &self.kind {
+            Kind::Oidc(oidc) => vec![&oidc.issuer],
+            Kind::OAuth2 { endpoints, user } => {
+                let api = match user {
+                    UserApi::GitHub { api }
+                    | UserApi::GitLab { api }
+                    | UserApi::Bitbucket { api } => api,
+                    UserApi::Mapped { url, .. } => url,
+                };
+                vec![&endpoints.token, api]
+            }
+        }
     }
 
     /// For an OpenID Connect provider, reads its discovery document and keys now (not from
@@ -295,19 +314,16 @@ impl Provider {
         endpoint: &Url,
         form: Vec<(&str, Secret<String>)>,
     ) -> Result<Value, UpstreamError> {
-        let mut fields: Vec<(String, Secret<String>)> = form
-            .into_iter()
-            .map(|(name, value)| (name.to_owned(), value))
-            .collect();
-        fields.push(("client_id".into(), Secret::new(self.client_id.clone())));
-        fields.push(("client_secret".into(), self.client_secret.clone()));
+        let credentials = [
+            ("client_id", self.client_id.as_str()),
+            ("client_secret", self.client_secret.expose().as_str()),
+        ];
+        let fields = form
+            .iter()
+            .map(|(name, value)| (*name, value.expose().as_str()))
+            .chain(credentials);
         let response = http
-            .send(HttpRequest {
-                method: Method::Post,
-                url: endpoint.clone(),
-                authorization: None,
-                form: Some(fields),
-            })
+            .send(Request::post(endpoint.clone(), Body::form(fields)))
             .await?;
         let answer = json(endpoint, &response)?;
         // GitHub answers a bad code with 200 and an `error` member.
@@ -322,8 +338,8 @@ impl Provider {
 }
 
 /// The JSON body of a successful answer; a refusal names the OAuth error the provider gave.
-pub(crate) fn json(endpoint: &Url, response: &HttpResponse) -> Result<Value, UpstreamError> {
-    if !(200..300).contains(&response.status) {
+pub(crate) fn json(endpoint: &Url, response: &Response) -> Result<Value, UpstreamError> {
+    if !response.is_success() {
         let said = serde_json::from_slice::<Value>(&response.body)
             .ok()
             .and_then(|body| oauth_error(&body));
@@ -356,13 +372,9 @@ pub(crate) async fn get_json(
     url: &Url,
     access_token: &Secret<String>,
 ) -> Result<Value, UpstreamError> {
+    let bearer = Secret::new(format!("Bearer {}", access_token.expose()));
     let response = http
-        .send(HttpRequest {
-            method: Method::Get,
-            url: url.clone(),
-            authorization: Some(Secret::new(format!("Bearer {}", access_token.expose()))),
-            form: None,
-        })
+        .send(Request::get(url.clone()).authorized(bearer))
         .await?;
     json(url, &response)
 }

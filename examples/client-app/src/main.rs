@@ -13,7 +13,8 @@
 //! `CLIENT_APP_CLIENT_ID` and `CLIENT_APP_CLIENT_SECRET` (a confidential application of the
 //! server with the password grant), `CLIENT_APP_SERVER_KEY` (the server's
 //! `sync.server_key`), `CLIENT_APP_DATABASE_URL` (default `sqlite://client-app.db`),
-//! `CLIENT_APP_TIMEOUT_SECONDS` (default 10), `CLIENT_APP_PASSWORD_ITERATIONS` (PBKDF2
+//! `CLIENT_APP_TIMEOUT_SECONDS` (default 10), `CLIENT_APP_CA_FILE` (a private CA the
+//! server's certificate is signed by), `CLIENT_APP_PASSWORD_ITERATIONS` (PBKDF2
 //! rounds for remembered passwords; default Django's). Rocket reads `ROCKET_PORT` and
 //! `ROCKET_ADDRESS`.
 
@@ -120,6 +121,10 @@ async fn client_sync() -> anyhow::Result<ClientSync> {
         Secret::new(env("CLIENT_APP_SERVER_KEY")?),
     )?;
     settings.requests_timeout = Duration::from_secs(env_number("CLIENT_APP_TIMEOUT_SECONDS", 10)?);
+    if let Ok(path) = std::env::var("CLIENT_APP_CA_FILE") {
+        settings.trusted_ca_pem =
+            std::fs::read(&path).with_context(|| format!("CLIENT_APP_CA_FILE: {path}"))?;
+    }
     let database = std::env::var("CLIENT_APP_DATABASE_URL")
         .unwrap_or_else(|_| "sqlite://client-app.db".into());
     let store = MirrorStore::connect(&database)

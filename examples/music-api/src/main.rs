@@ -19,8 +19,9 @@ use rocket::serde::json::{Json, Value, json};
 use rocket::{State, get, options, post, put, routes};
 use url::Url;
 use warrant_http::guards::{
-    BearerToken, IntrospectionClient, IsAdminOrReadOnly, IsAuthenticatedOrTokenHasScope,
-    ResourceServer, TokenHasReadWriteScope, TokenHasResourceScope, TokenHasScope,
+    BearerToken, ClientOptions, IntrospectionClient, IsAdminOrReadOnly,
+    IsAuthenticatedOrTokenHasScope, ResourceServer, TokenHasReadWriteScope, TokenHasResourceScope,
+    TokenHasScope,
 };
 use warrant_http::required_scopes;
 use warrant_model::{ClientId, Secret};
@@ -160,7 +161,12 @@ async fn resource_server() -> anyhow::Result<ResourceServer> {
         Ok(seconds) => seconds.parse().context("MUSIC_API_CACHE_SECONDS")?,
         Err(_) => 10,
     };
-    let client = IntrospectionClient::new(&endpoint, &client_id, &secret)?
+    let mut options = ClientOptions::new(Duration::from_secs(5));
+    if let Ok(path) = std::env::var("MUSIC_API_CA_FILE") {
+        options.trusted_pem =
+            std::fs::read(&path).with_context(|| format!("MUSIC_API_CA_FILE: {path}"))?;
+    }
+    let client = IntrospectionClient::with_options(&endpoint, &client_id, &secret, &options)?
         .cache_for(Duration::from_secs(cache_seconds));
     Ok(ResourceServer::introspection(client))
 }

@@ -1,16 +1,14 @@
 //! Logging in with the server's password (ocs-authentication's
 //! `OAuthUsernamePasswordBackend`, with `EmailOrUsernameModelBackend` as the fallback).
 
-use hyper::Method;
 use serde::Deserialize;
 use time::OffsetDateTime;
-use url::form_urlencoded::Serializer;
 use warrant_model::Secret;
+use warrant_outgoing::{Body, Request};
 
 use super::record::not_a_record;
 use super::{ClientSync, MirroredUser, UserRecord};
 use crate::SyncError;
-use crate::outgoing::Outgoing;
 
 #[derive(Deserialize)]
 struct TokenAnswer {
@@ -67,22 +65,18 @@ impl ClientSync {
     }
 
     async fn password_grant(&self, login: &str, password: &Secret<String>) -> ServerVerdict {
-        let body = Serializer::new(String::new())
-            .append_pair("grant_type", "password")
-            .append_pair("username", login)
-            .append_pair("password", password.expose())
-            .append_pair("client_id", &self.settings.client_id)
-            .append_pair("client_secret", self.settings.client_secret.expose())
-            .finish();
+        let body = Body::form([
+            ("grant_type", "password"),
+            ("username", login),
+            ("password", password.expose()),
+            ("client_id", &self.settings.client_id),
+            ("client_secret", self.settings.client_secret.expose()),
+        ]);
         let answer = self
             .http
-            .send(Outgoing {
-                method: Method::POST,
-                url: &self.settings.token_url,
-                authorization: None,
-                body: Some(("application/x-www-form-urlencoded", body.into_bytes())),
-            })
-            .await;
+            .send(Request::post(self.settings.token_url.clone(), body))
+            .await
+            .map_err(SyncError::from);
         match answer {
             Ok(answer) if answer.is_success() => {
                 match serde_json::from_slice::<TokenAnswer>(&answer.body) {
@@ -104,12 +98,7 @@ impl ClientSync {
         let authorization = Secret::new(format!("Bearer {}", access_token.expose()));
         let answer = self
             .http
-            .send(Outgoing {
-                method: Method::GET,
-                url: &self.settings.profile_url,
-                authorization: Some(&authorization),
-                body: None,
-            })
+            .send(Request::get(self.settings.profile_url.clone()).authorized(authorization))
             .await
             .map_err(|error| SyncError::Profile(error.to_string()))?;
         if !answer.is_success() {

@@ -21,7 +21,7 @@
 //! }
 //!
 //! let settings = ClientAppSettings::from_server(
-//!     "http://warrant.internal:8000",
+//!     "https://warrant.example",
 //!     "client-id",
 //!     "client-secret".to_owned().into(),
 //!     "the-shared-server-key".to_owned().into(),
@@ -47,9 +47,9 @@ use std::time::Duration;
 use url::Url;
 use warrant_generators::{HashingLimits, PasswordHasher, PasswordPool};
 use warrant_model::Secret;
+use warrant_outgoing::{Client, ClientOptions};
 
 use crate::SyncError;
-use crate::outgoing::HttpClient;
 
 pub use guards::{ApiTokenUser, IsServer, catchers};
 pub use record::{ProfileFlags, Tokens, UserRecord};
@@ -71,6 +71,12 @@ pub struct ClientAppSettings {
     pub client_secret: Secret<String>,
     /// `REQUESTS_TIMEOUT_SECONDS`: the deadline of each call to the server.
     pub requests_timeout: Duration,
+    /// PEM certificates to trust besides the public roots, for a server behind a private
+    /// CA (Python's `REQUESTS_CA_BUNDLE`).
+    pub trusted_ca_pem: Vec<u8>,
+    /// Allow plain `http` to a server that is not on loopback (passwords and tokens then
+    /// cross the network in clear).
+    pub allow_insecure_http: bool,
 }
 
 impl ClientAppSettings {
@@ -95,6 +101,8 @@ impl ClientAppSettings {
             client_id: client_id.to_owned(),
             client_secret,
             requests_timeout: Duration::from_secs(10),
+            trusted_ca_pem: Vec::new(),
+            allow_insecure_http: false,
         })
     }
 }
@@ -103,16 +111,27 @@ impl ClientAppSettings {
 pub struct ClientSync {
     settings: ClientAppSettings,
     store: MirrorStore,
-    http: HttpClient,
+    http: Client,
     hasher: PasswordPool,
 }
 
 impl ClientSync {
-    /// Applies the mirror's migrations and gets ready.
+    /// Applies the mirror's migrations and gets ready; the server's URLs must be `https`
+    /// (or loopback, or insecure http allowed).
     pub async fn start(settings: ClientAppSettings, store: MirrorStore) -> Result<Self, SyncError> {
+        let http = Client::new(&ClientOptions {
+            timeout: settings.requests_timeout,
+            trusted_pem: settings.trusted_ca_pem.clone(),
+            allow_insecure_http: settings.allow_insecure_http,
+        })
+        .map_err(|error| SyncError::Settings(error.to_string()))?;
+        for url in [&settings.token_url, &settings.profile_url] {
+            http.check_url(url)
+                .map_err(|error| SyncError::Settings(error.to_string()))?;
+        }
         store.migrate().await?;
         Ok(Self {
-            http: HttpClient::new(settings.requests_timeout),
+            http,
             settings,
             store,
             hasher: PasswordPool::new(PasswordHasher::default(), HashingLimits::default()),

@@ -7,19 +7,14 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use rocket::serde::json::Value;
 use time::OffsetDateTime;
 use url::Url;
-use url::form_urlencoded::{Serializer, byte_serialize};
+use url::form_urlencoded::byte_serialize;
 use warrant_generators::hash_token;
 use warrant_grants::OAuthError;
 use warrant_model::{ClientId, ScopeSet, Secret, TokenHash, Username};
+use warrant_outgoing::{Body, Client, ClientOptions, Request};
 
 use super::{BearerToken, Refusal};
 use crate::HttpError;
@@ -32,12 +27,11 @@ const CAPACITY: usize = 10_000;
 /// A token revoked at Warrant is still accepted here for up to the cache time (default
 /// 10 s; zero turns caching off). A live token is never cached past its expiry.
 pub struct IntrospectionClient {
-    endpoint: hyper::Uri,
+    endpoint: Url,
     authorization: Secret<String>,
-    timeout: Duration,
     cache_time: Duration,
     cache: Mutex<HashMap<TokenHash, Cached>>,
-    http: Client<HttpConnector, Full<Bytes>>,
+    http: Client,
 }
 
 struct Cached {
@@ -46,31 +40,37 @@ struct Cached {
 }
 
 impl IntrospectionClient {
-    /// A client of `endpoint` (for example `http://warrant.internal/o/introspect/`) that
-    /// authenticates as the confidential application `client_id` with HTTP Basic.
-    ///
-    /// Only `http` endpoints can be reached for now (a private network or loopback):
-    /// this client does not speak TLS yet.
+    /// A client of `endpoint` (for example `https://warrant.example/o/introspect/`) that
+    /// authenticates as the confidential application `client_id` with HTTP Basic, trusts
+    /// the public roots and gives up after 5 s, answering 503.
     pub fn new(
         endpoint: &Url,
         client_id: &ClientId,
         client_secret: &Secret<String>,
     ) -> Result<Self, HttpError> {
-        if endpoint.scheme() != "http" {
-            return Err(HttpError::IntrospectionEndpoint(format!(
-                "{endpoint}: only http:// endpoints are supported"
-            )));
-        }
+        let options = ClientOptions::new(Duration::from_secs(5));
+        Self::with_options(endpoint, client_id, client_secret, &options)
+    }
+
+    /// As [`IntrospectionClient::new`], reaching the endpoint as `options` say: its
+    /// deadline, a private CA to trust, plain http off loopback.
+    pub fn with_options(
+        endpoint: &Url,
+        client_id: &ClientId,
+        client_secret: &Secret<String>,
+        options: &ClientOptions,
+    ) -> Result<Self, HttpError> {
+        let endpoint_error = |error: warrant_outgoing::OutgoingError| {
+            HttpError::IntrospectionEndpoint(error.to_string())
+        };
+        let http = Client::new(options).map_err(endpoint_error)?;
+        http.check_url(endpoint).map_err(endpoint_error)?;
         // The endpoint is logged when it fails: it must hold no credentials.
         if !endpoint.username().is_empty() || endpoint.password().is_some() {
             return Err(HttpError::IntrospectionEndpoint(
                 "the URL must not carry credentials: pass the client's id and secret".into(),
             ));
         }
-        let endpoint = endpoint
-            .as_str()
-            .parse()
-            .map_err(|_| HttpError::IntrospectionEndpoint(endpoint.to_string()))?;
         let encode = |s: &str| byte_serialize(s.as_bytes()).collect::<String>();
         let credentials = format!(
             "{}:{}",
@@ -78,27 +78,20 @@ impl IntrospectionClient {
             encode(client_secret.expose())
         );
         Ok(Self {
-            endpoint,
+            endpoint: endpoint.clone(),
             authorization: Secret::new(format!(
                 "Basic {}",
                 base64::engine::general_purpose::STANDARD.encode(credentials)
             )),
-            timeout: Duration::from_secs(5),
             cache_time: Duration::from_secs(10),
             cache: Mutex::new(HashMap::new()),
-            http: Client::builder(TokioExecutor::new()).build_http(),
+            http,
         })
     }
 
     /// Caches each answer for `time` (zero: ask the endpoint for every request).
     pub fn cache_for(mut self, time: Duration) -> Self {
         self.cache_time = time;
-        self
-    }
-
-    /// Gives up on the endpoint after `timeout` (default 5 s), answering 503.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
         self
     }
 
@@ -134,39 +127,22 @@ impl IntrospectionClient {
             tracing::warn!(endpoint = %self.endpoint, "token introspection failed: {what}");
             Refusal::Token(OAuthError::TemporarilyUnavailable)
         };
-        let body = Serializer::new(String::new())
-            .append_pair("token", token.expose())
-            .append_pair("token_type_hint", "access_token")
-            .finish();
-        let request = hyper::Request::post(self.endpoint.clone())
-            .header(AUTHORIZATION, self.authorization.expose().as_str())
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|_| unavailable("the request could not be built"))?;
-        let exchange = async {
-            let response = self
-                .http
-                .request(request)
-                .await
-                .map_err(|error| error.to_string())?;
-            let status = response.status();
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|error| error.to_string())?
-                .to_bytes();
-            Ok::<_, String>((status, body))
-        };
-        let (status, body) = tokio::time::timeout(self.timeout, exchange)
+        let body = Body::form([
+            ("token", token.expose().as_str()),
+            ("token_type_hint", "access_token"),
+        ]);
+        let request =
+            Request::post(self.endpoint.clone(), body).authorized(self.authorization.clone());
+        let answer = self
+            .http
+            .send(request)
             .await
-            .map_err(|_| unavailable("timed out"))?
-            .map_err(|error| unavailable(&error))?;
-        if !status.is_success() {
-            return Err(unavailable(&refusal(status, &body)));
+            .map_err(|error| unavailable(&error.to_string()))?;
+        if !answer.is_success() {
+            return Err(unavailable(&refusal(answer.status, &answer.body)));
         }
-        let answer: Value =
-            serde_json::from_slice(&body).map_err(|_| unavailable("the answer is not JSON"))?;
+        let answer: Value = serde_json::from_slice(&answer.body)
+            .map_err(|_| unavailable("the answer is not JSON"))?;
         Ok(bearer_from(&answer, now))
     }
 
@@ -211,7 +187,7 @@ impl IntrospectionClient {
 
 /// What the log says of a refused introspection: the status, and the OAuth error the
 /// server gave (`invalid_client` for wrong credentials) with its description.
-fn refusal(status: hyper::StatusCode, body: &[u8]) -> String {
+fn refusal(status: u16, body: &[u8]) -> String {
     let answer: Value = serde_json::from_slice(body).unwrap_or_default();
     let said = |name: &str| {
         answer[name]
@@ -257,34 +233,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_plain_http_endpoints_without_credentials_are_accepted() {
+    fn endpoints_are_https_or_loopback_and_carry_no_credentials() {
         let client_id = ClientId::parse("resource-server").unwrap();
         let secret = Secret::new("secret".to_owned());
         let new =
             |url: &str| IntrospectionClient::new(&Url::parse(url).unwrap(), &client_id, &secret);
-        assert!(new("http://warrant.internal/o/introspect/").is_ok());
-        for refused in [
+        for accepted in [
             "https://warrant.example/o/introspect/",
-            "http://user:pass@warrant.internal/o/introspect/",
+            "http://127.0.0.1:8000/o/introspect/",
+        ] {
+            assert!(new(accepted).is_ok(), "{accepted}");
+        }
+        for refused in [
+            "http://warrant.internal/o/introspect/",
+            "https://user:pass@warrant.example/o/introspect/",
         ] {
             assert!(
                 matches!(new(refused), Err(HttpError::IntrospectionEndpoint(_))),
                 "{refused}"
             );
         }
+        let insecure = ClientOptions {
+            allow_insecure_http: true,
+            ..ClientOptions::new(Duration::from_secs(5))
+        };
+        let endpoint = Url::parse("http://warrant.internal/o/introspect/").unwrap();
+        assert!(
+            IntrospectionClient::with_options(&endpoint, &client_id, &secret, &insecure).is_ok(),
+            "plain http is allowed when asked for"
+        );
     }
 
     #[test]
     fn refusals_name_the_servers_error() {
         let body = br#"{"error":"invalid_client","error_description":"unknown client"}"#;
         assert_eq!(
-            refusal(hyper::StatusCode::UNAUTHORIZED, body),
-            "status 401 Unauthorized: invalid_client (unknown client)"
+            refusal(401, body),
+            "status 401: invalid_client (unknown client)"
         );
-        assert_eq!(
-            refusal(hyper::StatusCode::BAD_GATEWAY, b"<html>"),
-            "status 502 Bad Gateway"
-        );
+        assert_eq!(refusal(502, b"<html>"), "status 502");
     }
 
     #[test]

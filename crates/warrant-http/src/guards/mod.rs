@@ -56,6 +56,8 @@ pub use permissions::{
     IsAdminOrReadOnly, IsAuthenticatedOrTokenHasScope, NoScopes, RequiredScopes,
     TokenHasReadWriteScope, TokenHasResourceScope, TokenHasScope,
 };
+/// How an [`IntrospectionClient`] reaches its endpoint (deadline, private CA, plain http).
+pub use warrant_outgoing::ClientOptions;
 
 /// How the guards of one Rocket application check tokens, and Django OAuth Toolkit's
 /// `READ_SCOPE` / `WRITE_SCOPE` for [`TokenHasReadWriteScope`].

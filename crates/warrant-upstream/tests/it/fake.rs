@@ -5,7 +5,8 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use serde_json::Value;
-use warrant_upstream::{HttpClient, HttpRequest, HttpResponse, Method, UpstreamError};
+use warrant_outgoing::{Method, Request, Response};
+use warrant_upstream::{HttpClient, UpstreamError};
 
 /// One request as the provider saw it.
 #[derive(Debug, Clone)]
@@ -43,21 +44,23 @@ impl FakeProvider {
 
 #[async_trait]
 impl HttpClient for FakeProvider {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, UpstreamError> {
+    async fn send(&self, request: Request) -> Result<Response, UpstreamError> {
         let url = request.url.to_string();
         self.seen.lock().unwrap().push(Seen {
             method: request.method,
             url: url.clone(),
             authorization: request.authorization.as_ref().map(|a| a.expose().clone()),
             form: request
-                .form
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(name, value)| (name, value.expose().clone()))
-                .collect(),
+                .body
+                .map(|body| {
+                    url::form_urlencoded::parse(&body.bytes)
+                        .into_owned()
+                        .collect()
+                })
+                .unwrap_or_default(),
         });
         match self.answers.lock().unwrap().get(&url) {
-            Some((status, body)) => Ok(HttpResponse {
+            Some((status, body)) => Ok(Response {
                 status: *status,
                 body: body.to_string().into_bytes(),
             }),

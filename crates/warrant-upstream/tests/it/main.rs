@@ -9,7 +9,6 @@ mod config;
 mod fake;
 mod oauth2;
 mod oidc;
-mod tls;
 
 /// A name no other test run uses.
 pub fn unique(prefix: &str) -> String {

@@ -6,7 +6,8 @@ use serde_json::json;
 use time::OffsetDateTime;
 use url::Url;
 use warrant_model::Secret;
-use warrant_upstream::{Method, Prompt, UpstreamError};
+use warrant_outgoing::Method;
+use warrant_upstream::{Prompt, UpstreamError};
 
 use crate::config::parse;
 use crate::fake::FakeProvider;
