@@ -10,6 +10,7 @@ mod check;
 mod cli;
 mod client_apps;
 mod cors;
+mod custom_generator;
 mod device;
 mod guards;
 mod hostile;
@@ -186,6 +187,12 @@ mod guards_suite {
         introspection_answers_are_cached_and_outages_are_503,
         introspection_with_wrong_credentials_is_503,
         introspection_works_over_https,
+    );
+}
+
+mod custom_generator_suite {
+    on_both_databases!(custom_generator:
+        a_generator_kind_of_ones_own_makes_the_tokens,
     );
 }
 

@@ -22,7 +22,7 @@ pub fn binary(name: &str) -> PathBuf {
     let binary = exe.parent().and_then(Path::parent).unwrap().join(name);
     assert!(
         binary.exists(),
-        "{} is missing: run `cargo build -p warrant-server -p warrant-example-music-api -p warrant-example-client-app` first",
+        "{} is missing: run `cargo build -p warrant-server -p warrant-example-music-api -p warrant-example-client-app -p warrant-example-custom-generator` first",
         binary.display()
     );
     binary
@@ -43,6 +43,8 @@ pub struct TestEnv {
     pub dir: PathBuf,
     pub database_url: String,
     database: Database,
+    /// The program every command runs: `warrant`, or one built on its library.
+    program: std::cell::RefCell<PathBuf>,
 }
 
 fn unique() -> String {
@@ -63,7 +65,14 @@ impl TestEnv {
             database_url: database_url(&dir),
             dir,
             database,
+            program: std::cell::RefCell::new(warrant_binary()),
         }
+    }
+
+    /// From now on every command is run by `program` (a binary built on warrant-server's
+    /// library) instead of `warrant`.
+    pub fn run_by(&self, program: PathBuf) {
+        *self.program.borrow_mut() = program;
     }
 
     pub fn sqlite() -> Self {
@@ -91,7 +100,7 @@ impl TestEnv {
 
     /// A `warrant` command in the scratch directory, configured by environment only.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(warrant_binary());
+        let mut command = Command::new(&*self.program.borrow());
         command
             .args(args)
             .current_dir(&self.dir)

@@ -107,6 +107,8 @@ pub(crate) fn build_binaries(extra: &[&str]) -> anyhow::Result<()> {
         "warrant-example-music-api",
         "-p",
         "warrant-example-client-app",
+        "-p",
+        "warrant-example-custom-generator",
         "--bins",
     ];
     args.extend_from_slice(extra);

@@ -296,4 +296,42 @@ mod tests {
             "client ids are not secret"
         );
     }
+
+    /// Counts; says nothing of its entropy unless told to opt out.
+    struct Counter(bool);
+
+    impl crate::Generator for Counter {
+        fn generate(&self) -> Result<String, GeneratorError> {
+            Ok("1".into())
+        }
+
+        fn unstated_entropy_is_fine(&self) -> bool {
+            self.0
+        }
+    }
+
+    #[test]
+    fn secret_slots_need_stated_entropy_or_an_explicit_opt_out() {
+        let with = |opted_out: bool| {
+            let mut registry = Registry::with_builtins();
+            registry.register("counter", move |_| {
+                Ok(std::sync::Arc::new(Counter(opted_out)))
+            });
+            registry
+        };
+        let config = |slot: &str| -> GeneratorsConfig {
+            serde_json::from_str(&format!(r#"{{"{slot}": {{"kind": "counter"}}}}"#)).unwrap()
+        };
+        for slot in ["client_secret", "access_token", "refresh_token"] {
+            let refused = with(false).build(&config(slot)).err().unwrap().to_string();
+            assert!(
+                refused.starts_with(&format!(
+                    "generators.{slot}: kind \"counter\" does not state its entropy"
+                )),
+                "{refused}"
+            );
+            assert!(with(true).build(&config(slot)).is_ok(), "{slot}");
+        }
+        assert!(with(false).build(&config("client_id")).is_ok());
+    }
 }

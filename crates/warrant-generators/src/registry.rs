@@ -11,10 +11,17 @@ pub trait Generator: Send + Sync {
     /// A fresh value.
     fn generate(&self) -> Result<String, GeneratorError>;
 
-    /// Bits of entropy per value, when known; Warrant refuses secret and token generators
-    /// under 128 bits because it stores only a fast hash of them.
+    /// Bits of entropy per value. Warrant stores only a fast hash of secrets and tokens, so
+    /// it refuses a generator for those slots that states fewer than 128 bits, or states
+    /// nothing without opting out ([`Generator::unstated_entropy_is_fine`]).
     fn entropy_bits(&self) -> Option<u32> {
         None
+    }
+
+    /// Opts out of stating [`Generator::entropy_bits`] for secret and token slots: the
+    /// author vouches that its values cannot be guessed.
+    fn unstated_entropy_is_fine(&self) -> bool {
+        false
     }
 }
 
@@ -52,6 +59,11 @@ pub trait TokenGenerator: Send + Sync {
     fn entropy_bits(&self) -> Option<u32> {
         None
     }
+
+    /// See [`Generator::unstated_entropy_is_fine`].
+    fn unstated_entropy_is_fine(&self) -> bool {
+        false
+    }
 }
 
 impl<G: Generator + ?Sized> TokenGenerator for G {
@@ -61,6 +73,10 @@ impl<G: Generator + ?Sized> TokenGenerator for G {
 
     fn entropy_bits(&self) -> Option<u32> {
         Generator::entropy_bits(self)
+    }
+
+    fn unstated_entropy_is_fine(&self) -> bool {
+        Generator::unstated_entropy_is_fine(self)
     }
 }
 
@@ -222,16 +238,26 @@ impl Registry {
         let client_secret = self.value("generators.client_secret", &config.client_secret)?;
         let access_token = self.token("generators.access_token", &config.access_token)?;
         let refresh_token = self.token("generators.refresh_token", &config.refresh_token)?;
-        let weak = [
+        let secret_slots = [
             (
                 "generators.client_secret",
+                &config.client_secret.kind,
                 Generator::entropy_bits(&*client_secret),
+                Generator::unstated_entropy_is_fine(&*client_secret),
             ),
-            ("generators.access_token", access_token.entropy_bits()),
-            ("generators.refresh_token", refresh_token.entropy_bits()),
-        ]
-        .into_iter()
-        .find(|(_, bits)| bits.is_some_and(|b| b < MIN_SECRET_BITS));
+            (
+                "generators.access_token",
+                &config.access_token.kind,
+                access_token.entropy_bits(),
+                access_token.unstated_entropy_is_fine(),
+            ),
+            (
+                "generators.refresh_token",
+                &config.refresh_token.kind,
+                refresh_token.entropy_bits(),
+                refresh_token.unstated_entropy_is_fine(),
+            ),
+        ];
         if refresh_token.signing_algorithm().is_some() {
             return Err(GeneratorError::BadParameter {
                 key: "generators.refresh_token.kind".into(),
@@ -241,12 +267,19 @@ impl Registry {
                 ),
             });
         }
-        if let Some((key, Some(bits))) = weak {
-            return Err(GeneratorError::BadParameter {
-                key: key.to_owned(),
-                reason: format!(
+        for (key, kind, bits, unstated_is_fine) in secret_slots {
+            let reason = match bits {
+                Some(bits) if bits < MIN_SECRET_BITS => format!(
                     "makes values of {bits} bits of entropy; at least {MIN_SECRET_BITS} are required"
                 ),
+                None if !unstated_is_fine => format!(
+                    "kind {kind:?} does not state its entropy (entropy_bits), which secrets and tokens need; state it, or opt out with unstated_entropy_is_fine"
+                ),
+                _ => continue,
+            };
+            return Err(GeneratorError::BadParameter {
+                key: key.to_owned(),
+                reason,
             });
         }
         Ok(Generators {
@@ -321,6 +354,10 @@ impl TokenGenerator for AsToken {
 
     fn entropy_bits(&self) -> Option<u32> {
         self.0.entropy_bits()
+    }
+
+    fn unstated_entropy_is_fine(&self) -> bool {
+        self.0.unstated_entropy_is_fine()
     }
 }
 

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::bail;
 use figment::providers::{Env, Format, Toml};
@@ -12,7 +13,7 @@ use figment::{Figment, Provider};
 use serde::{Deserialize, Serialize};
 use time::Duration;
 use warrant_client_sync::{PushSettings, RetryPolicy};
-use warrant_generators::{GeneratorsConfig, HashingLimits, PasswordHasher, PasswordPool};
+use warrant_generators::{GeneratorsConfig, HashingLimits, PasswordHasher, PasswordPool, Registry};
 use warrant_grants::{ADMIN_SCOPE, ApprovalPrompt, GrantSettings, ScopeCatalog};
 use warrant_model::{ClientAppUrl, Scope, ScopeSet, Secret};
 
@@ -67,6 +68,39 @@ pub struct Config {
     /// out of the configuration (see [`Config::warnings`]).
     #[serde(skip)]
     pub ignored_variables: Vec<String>,
+    /// What a program built on this library added (`crate::Warrant`).
+    #[serde(skip)]
+    pub extensions: Extensions,
+}
+
+/// Changes the Rocket application before it starts.
+pub type CustomizeRocket =
+    dyn Fn(rocket::Rocket<rocket::Build>) -> rocket::Rocket<rocket::Build> + Send + Sync;
+
+/// What a program built on this library adds to `warrant`.
+#[derive(Clone)]
+pub struct Extensions {
+    /// The generator kinds `[generators.<slot>] kind` may name.
+    pub generator_kinds: Arc<Registry>,
+    /// Applied to the application `serve` builds.
+    pub rocket: Option<Arc<CustomizeRocket>>,
+}
+
+impl Default for Extensions {
+    fn default() -> Self {
+        Self {
+            generator_kinds: Arc::new(Registry::with_builtins()),
+            rocket: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Extensions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Extensions")
+            .field("rocket", &self.rocket.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// `[server]`.

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use warrant_generators::{Generators, PasswordPool, Registry};
+use warrant_generators::{Generators, PasswordPool};
 use warrant_model::{ClientAppUrl, RedirectUriPolicy};
 use warrant_storage::{ConnectOptions, Store};
 
@@ -23,7 +23,10 @@ impl Context {
     /// Checks the generator config, opens the database and, if `migrate`, applies
     /// migrations.
     pub async fn open(config: &Config, migrate: bool) -> anyhow::Result<Self> {
-        let generators = Registry::with_builtins().build(&config.generators)?;
+        let generators = config
+            .extensions
+            .generator_kinds
+            .build(&config.generators)?;
         let hasher = config.passwords.pool()?;
         let options = ConnectOptions {
             max_connections: config.database.max_connections,

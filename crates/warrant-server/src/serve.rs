@@ -83,7 +83,10 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         config.oauth2.clear_expired_tokens_interval_seconds,
         config.oauth2.clear_expired_tokens_batch_size,
     );
-    let rocket = warrant_http::build(rocket_config, state);
+    let mut rocket = warrant_http::build(rocket_config, state);
+    if let Some(customize) = &config.extensions.rocket {
+        rocket = customize(rocket);
+    }
     let listener = tokio::net::TcpListener::from_std(listener).context("server.port")?;
     tracing::info!(
         address = %listener.local_addr().context("server.port")?,
