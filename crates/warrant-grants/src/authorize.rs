@@ -44,6 +44,58 @@ pub struct AuthorizationParams {
     pub login_hint: Option<String>,
 }
 
+impl AuthorizationParams {
+    /// The parameters' names, in this order everywhere (forms carrying a request on).
+    pub const NAMES: [&'static str; 12] = [
+        "client_id",
+        "response_type",
+        "redirect_uri",
+        "scope",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+        "nonce",
+        "approval_prompt",
+        "prompt",
+        "max_age",
+        "login_hint",
+    ];
+
+    /// The parameters as `lookup` finds them by name (in a query or a form, however the
+    /// frontend holds it).
+    pub fn from_lookup<'a>(lookup: impl Fn(&str) -> Option<&'a str>) -> Self {
+        let get = |name: &str| lookup(name).map(str::to_owned);
+        Self {
+            client_id: get("client_id"),
+            response_type: get("response_type"),
+            redirect_uri: get("redirect_uri"),
+            scope: get("scope"),
+            state: get("state"),
+            code_challenge: get("code_challenge"),
+            code_challenge_method: get("code_challenge_method"),
+            nonce: get("nonce"),
+            approval_prompt: get("approval_prompt"),
+            prompt: get("prompt"),
+            max_age: get("max_age"),
+            login_hint: get("login_hint"),
+        }
+    }
+
+    /// What of parameter `name` (`value`) a request repeated after the user logs in keeps:
+    /// a login satisfies `max_age` and `prompt=login` (else `max_age=0` would send the
+    /// user back to the login page for ever), so they go; `None` when nothing is left.
+    pub fn after_login<'a>(name: &str, value: &'a str) -> Option<std::borrow::Cow<'a, str>> {
+        match name {
+            "max_age" => None,
+            "prompt" => {
+                let rest: Vec<&str> = value.split(' ').filter(|v| *v != "login").collect();
+                (!rest.is_empty()).then(|| rest.join(" ").into())
+            }
+            _ => Some(value.into()),
+        }
+    }
+}
+
 /// What the client asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResponseType {
@@ -615,5 +667,45 @@ fn registered_redirect(
                 "redirect_uri is required".into(),
             )),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_login_satisfies_max_age_and_prompt_login_only() {
+        let after = |name, value| AuthorizationParams::after_login(name, value).map(String::from);
+        assert_eq!(after("max_age", "0"), None);
+        assert_eq!(after("prompt", "login"), None);
+        assert_eq!(after("prompt", "login consent"), Some("consent".into()));
+        assert_eq!(after("prompt", "consent"), Some("consent".into()));
+        assert_eq!(after("state", "login"), Some("login".into()));
+    }
+
+    #[test]
+    fn every_parameter_is_read_by_its_name() {
+        let params = AuthorizationParams::from_lookup(|name| {
+            AuthorizationParams::NAMES
+                .into_iter()
+                .find(|known| *known == name)
+        });
+        let read = [
+            params.client_id,
+            params.response_type,
+            params.redirect_uri,
+            params.scope,
+            params.state,
+            params.code_challenge,
+            params.code_challenge_method,
+            params.nonce,
+            params.approval_prompt,
+            params.prompt,
+            params.max_age,
+            params.login_hint,
+        ];
+        let names: Vec<&str> = read.iter().map(|v| v.as_deref().unwrap()).collect();
+        assert_eq!(names, AuthorizationParams::NAMES);
     }
 }

@@ -37,37 +37,8 @@ impl<'r> FromRequest<'r> for RawQuery {
     }
 }
 
-const PARAMS: [&str; 12] = [
-    "client_id",
-    "response_type",
-    "redirect_uri",
-    "scope",
-    "state",
-    "code_challenge",
-    "code_challenge_method",
-    "nonce",
-    "approval_prompt",
-    "prompt",
-    "max_age",
-    "login_hint",
-];
-
 fn params(form: &FormParams) -> AuthorizationParams {
-    let get = |name: &str| form.get(name).map(str::to_owned);
-    AuthorizationParams {
-        client_id: get("client_id"),
-        response_type: get("response_type"),
-        redirect_uri: get("redirect_uri"),
-        scope: get("scope"),
-        state: get("state"),
-        code_challenge: get("code_challenge"),
-        code_challenge_method: get("code_challenge_method"),
-        nonce: get("nonce"),
-        approval_prompt: get("approval_prompt"),
-        prompt: get("prompt"),
-        max_age: get("max_age"),
-        login_hint: get("login_hint"),
-    }
+    AuthorizationParams::from_lookup(|name| form.get(name))
 }
 
 /// Validates the request; errors become a page (untrusted client or redirect URI) or a
@@ -125,29 +96,19 @@ async fn authorize_page(
     }
 }
 
-/// The authorization request to come back to after logging in: the same parameters, but
-/// without `prompt=login` and `max_age`, which the login has just satisfied (else
-/// `max_age=0` would send the user back to the login page for ever).
+/// The authorization request to come back to after logging in: the same parameters, less
+/// what the login satisfies (`AuthorizationParams::after_login`).
 fn after_login(raw_query: &str, form: &FormParams) -> String {
-    let satisfied_by_login = form.get("max_age").is_some()
-        || form
-            .get("prompt")
-            .is_some_and(|prompt| prompt.split(' ').any(|v| v == "login"));
-    if !satisfied_by_login {
+    let changed = form.iter().any(|(name, value)| {
+        AuthorizationParams::after_login(name, value).as_deref() != Some(value)
+    });
+    if !changed {
         return format!("/o/authorize/?{raw_query}");
     }
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     for (name, value) in form.iter() {
-        if name == "max_age" {
-            continue;
-        }
-        if name == "prompt" {
-            let rest: Vec<&str> = value.split(' ').filter(|v| *v != "login").collect();
-            if !rest.is_empty() {
-                query.append_pair(name, &rest.join(" "));
-            }
-        } else {
-            query.append_pair(name, value);
+        if let Some(kept) = AuthorizationParams::after_login(name, value) {
+            query.append_pair(name, &kept);
         }
     }
     format!("/o/authorize/?{}", query.finish())
@@ -181,7 +142,7 @@ fn consent_page(
     csrf: &str,
 ) -> PageOrRedirect {
     let scopes = scope_items(&state.settings, &request.scope);
-    let fields: String = PARAMS
+    let fields: String = AuthorizationParams::NAMES
         .iter()
         .filter_map(|name| form.get(name).map(|value| hidden(name, value)))
         .collect();
