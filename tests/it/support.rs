@@ -287,13 +287,32 @@ impl Server {
     }
 
     /// Starts a server that takes its port from the environment variable `port_variable`
-    /// and answers `GET /healthz`.
-    pub async fn start_on_port_from(command: Command, port_variable: &str) -> Self {
-        Self::start_on(command, port_variable, free_port()).await
+    /// and answers `GET /healthz`; on another free port when another test's server took
+    /// the one found free first.
+    pub async fn start_on_port_from(mut command: Command, port_variable: &str) -> Self {
+        for _ in 0..5 {
+            if let Ok(server) = Self::try_start_on(&mut command, port_variable, free_port()).await {
+                return server;
+            }
+        }
+        panic!("five free ports in a row were taken by other servers before this one bound them");
     }
 
     /// As [`Server::start_on_port_from`], on `port` (a restart on the same address).
     pub async fn start_on(mut command: Command, port_variable: &str, port: u16) -> Self {
+        match Self::try_start_on(&mut command, port_variable, port).await {
+            Ok(server) => server,
+            Err(PortTaken) => panic!("port {port} is held by another process"),
+        }
+    }
+
+    /// Starts `command` on `port` and waits until it answers `/healthz` itself: a port
+    /// found free may be bound by another test's server first, which would answer too.
+    pub async fn try_start_on(
+        command: &mut Command,
+        port_variable: &str,
+        port: u16,
+    ) -> Result<Self, PortTaken> {
         command
             .env(port_variable, port.to_string())
             .stderr(Stdio::piped());
@@ -307,10 +326,15 @@ impl Server {
                 let mut stderr = String::new();
                 std::io::Read::read_to_string(server.child.stderr.as_mut().unwrap(), &mut stderr)
                     .unwrap();
-                panic!("the server exited with {status}: {stderr}");
+                if listener_inodes(port).is_empty() {
+                    panic!("the server exited with {status}: {stderr}");
+                }
+                return Err(PortTaken);
             }
-            if get(&format!("{}/healthz", server.base_url)).await.is_ok() {
-                return server;
+            if get(&format!("{}/healthz", server.base_url)).await.is_ok()
+                && holds_listener(server.child.id(), port)
+            {
+                return Ok(server);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -449,6 +473,50 @@ pub fn basic_header(id: &str, secret: &str) -> String {
             encode(secret)
         ))
     )
+}
+
+/// Another process listens on the port a server was to take.
+#[derive(Debug)]
+pub struct PortTaken;
+
+/// The socket inodes listening on loopback `port` (Linux's /proc/net tables).
+fn listener_inodes(port: u16) -> Vec<String> {
+    const LISTEN: &str = "0A";
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .flat_map(|table| {
+            table
+                .lines()
+                .skip(1)
+                .filter_map(|line| {
+                    let fields: Vec<&str> = line.split_whitespace().collect();
+                    let (_, local_port) = fields.get(1)?.rsplit_once(':')?;
+                    let listening = u16::from_str_radix(local_port, 16).ok()? == port
+                        && *fields.get(3)? == LISTEN;
+                    listening.then(|| fields.get(9).map(|inode| (*inode).to_owned()))?
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Whether process `pid` holds a socket listening on `port`.
+fn holds_listener(pid: u32, port: u16) -> bool {
+    let sockets: Vec<String> = listener_inodes(port)
+        .into_iter()
+        .map(|inode| format!("socket:[{inode}]"))
+        .collect();
+    let Ok(descriptors) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    descriptors.flatten().any(|descriptor| {
+        std::fs::read_link(descriptor.path()).is_ok_and(|target| {
+            sockets
+                .iter()
+                .any(|socket| target.as_os_str() == socket.as_str())
+        })
+    })
 }
 
 pub fn free_port() -> u16 {

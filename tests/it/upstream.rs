@@ -14,7 +14,7 @@ use warrant_upstream::{ACCESS_TOKEN_PURPOSE, Accounts, ProviderConfig, REFRESH_T
 
 use crate::browser::{Browser, location, query_of};
 use crate::device::path_of;
-use crate::support::{Reply, SECRET_KEY, Server, TestEnv, free_port};
+use crate::support::{PortTaken, Reply, SECRET_KEY, Server, TestEnv, free_port};
 
 /// The provider keys: the same identity provider, configured both ways.
 pub const OIDC: &str = "corp";
@@ -36,6 +36,17 @@ struct Sites {
 /// The provider (its own SQLite database) has the user `ursula`; the Warrant (on `env`)
 /// lists it as both providers.
 async fn sites(env: &TestEnv) -> Sites {
+    // The provider must know the Warrant's port before the Warrant starts; when another
+    // test's server takes that port meanwhile, start over with another.
+    for _ in 0..5 {
+        if let Ok(sites) = try_sites(env).await {
+            return sites;
+        }
+    }
+    panic!("five free ports in a row were taken by other servers before the Warrant bound them");
+}
+
+async fn try_sites(env: &TestEnv) -> Result<Sites, PortTaken> {
     let provider_env = TestEnv::sqlite();
     provider_env.create_user("ursula", PASSWORD, &["--email", EMAIL]);
     let port = free_port();
@@ -95,13 +106,13 @@ client_secret = "y"
     std::fs::write(env.dir.join("warrant.toml"), &config).unwrap();
     let mut command = env.command(&["serve"]);
     command.stdout(Stdio::null());
-    let warrant = Server::start_on(command, "WARRANT_SERVER__PORT", port).await;
-    Sites {
+    let warrant = Server::try_start_on(&mut command, "WARRANT_SERVER__PORT", port).await?;
+    Ok(Sites {
         provider,
         warrant,
         config,
         _provider_env: provider_env,
-    }
+    })
 }
 
 /// Someone with a browser, its cookies kept per site.

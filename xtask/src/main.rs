@@ -1,7 +1,8 @@
 //! Repository automation, run as `cargo xtask <task>` so nothing depends on shell tricks.
 //!
 //! - `bench`: load-test a release server on loopback; writes docs/benchmarks.md.
-//! - `ci`: rustfmt check, clippy with `-D warnings`, every test (PostgreSQL ones too when
+//! - `ci`: rustfmt check, clippy with `-D warnings`, the light crates built alone with
+//!   their dependency trees checked, every test (PostgreSQL ones too when
 //!   `WARRANT_TEST_POSTGRES_URL` is set; otherwise they are left out and the run says so).
 
 #![forbid(unsafe_code)]
@@ -45,6 +46,7 @@ fn ci() -> anyhow::Result<()> {
             "warnings",
         ],
     )?;
+    light_builds()?;
     // The end-to-end tests start the real binaries.
     build_binaries(&[])?;
     let postgres = std::env::var_os("WARRANT_TEST_POSTGRES_URL").is_some();
@@ -83,6 +85,96 @@ fn ci() -> anyhow::Result<()> {
     } else {
         println!(
             "xtask ci: all checks passed on SQLite; PostgreSQL tests SKIPPED (set WARRANT_TEST_POSTGRES_URL to run them)"
+        );
+    }
+    Ok(())
+}
+
+/// What a user who depends on one light crate compiles: (cargo package selection, the
+/// packages that must not be in its dependency tree).
+const LIGHT_BUILDS: &[(&[&str], &[&str])] = &[
+    (
+        &["-p", "warrant-guards", "--no-default-features"],
+        &[
+            "sqlx",
+            "rsa",
+            "warrant-storage",
+            "warrant-grants",
+            "warrant-upstream",
+        ],
+    ),
+    (
+        &["-p", "warrant-example-music-api", "--no-default-features"],
+        &[
+            "sqlx",
+            "rsa",
+            "warrant-storage",
+            "warrant-grants",
+            "warrant-upstream",
+        ],
+    ),
+    (
+        &[
+            "-p",
+            "warrant-client-sync",
+            "--no-default-features",
+            "--features",
+            "client-app",
+        ],
+        &["warrant-storage", "warrant-grants"],
+    ),
+    (
+        &[
+            "-p",
+            "warrant-storage",
+            "--no-default-features",
+            "--features",
+            "postgres",
+        ],
+        &["libsqlite3-sys", "sqlx-sqlite"],
+    ),
+];
+
+/// Builds each light crate alone, as its users do, and fails if its dependency tree holds
+/// a package it promises not to compile.
+fn light_builds() -> anyhow::Result<()> {
+    for (selection, forbidden) in LIGHT_BUILDS {
+        let mut check = vec!["check", "--locked"];
+        check.extend_from_slice(selection);
+        run("cargo", &check)?;
+        let mut tree = vec!["tree", "--locked", "-e", "normal", "--prefix", "none"];
+        tree.extend_from_slice(selection);
+        let output = Command::new("cargo")
+            .args(&tree)
+            .output()
+            .context("running cargo tree")?;
+        if !output.status.success() {
+            bail!("`cargo {}` failed", tree.join(" "));
+        }
+        let listing = String::from_utf8_lossy(&output.stdout);
+        let mut packages: Vec<&str> = listing
+            .lines()
+            .filter_map(|line| line.split(' ').next())
+            .collect();
+        packages.sort_unstable();
+        packages.dedup();
+        let found: Vec<&str> = forbidden
+            .iter()
+            .copied()
+            .filter(|name| packages.contains(name))
+            .collect();
+        if !found.is_empty() {
+            bail!(
+                "`cargo {}` compiles {}, which it must not",
+                check.join(" "),
+                found.join(", ")
+            );
+        }
+        println!(
+            "xtask ci: `{}` alone: {} packages, none of {}",
+            selection.join(" "),
+            packages.len(),
+            forbidden.join(", ")
         );
     }
     Ok(())

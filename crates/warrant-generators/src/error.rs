@@ -52,3 +52,17 @@ pub enum GeneratorError {
     #[error("password hashing is at capacity; try again shortly")]
     Busy,
 }
+
+/// How a generator failure is told to an OAuth client; the cause is logged, never sent.
+impl From<GeneratorError> for warrant_model::OAuthError {
+    fn from(error: GeneratorError) -> Self {
+        match error {
+            // Load, not a fault: the client may try again shortly.
+            GeneratorError::Busy => Self::TemporarilyUnavailable,
+            error => {
+                tracing::error!(%error, "generator failure");
+                Self::ServerError
+            }
+        }
+    }
+}

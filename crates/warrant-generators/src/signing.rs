@@ -19,6 +19,7 @@ use warrant_model::{Secret, SigningAlgorithm};
 use crate::GeneratorError;
 
 /// RSA modulus size of generated keys (NIST's minimum through 2030).
+#[cfg(feature = "rsa-keys")]
 const RSA_BITS: usize = 2048;
 
 /// A private signing key, ready to sign. Never printed.
@@ -50,15 +51,7 @@ pub fn generate_signing_key(
 ) -> Result<Secret<Vec<u8>>, GeneratorError> {
     let rng = SystemRandom::new();
     let pkcs8 = match algorithm {
-        SigningAlgorithm::RS256 => {
-            use rsa::pkcs8::EncodePrivateKey;
-            let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, RSA_BITS)
-                .map_err(|_| GeneratorError::Random)?;
-            key.to_pkcs8_der()
-                .map_err(|_| GeneratorError::Random)?
-                .as_bytes()
-                .to_vec()
-        }
+        SigningAlgorithm::RS256 => generate_rsa_pkcs8()?,
         SigningAlgorithm::ES256 => {
             EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
                 .map_err(|_| GeneratorError::Random)?
@@ -85,16 +78,7 @@ pub fn import_signing_key(
     let (label, der) = pem_body(pem).ok_or_else(|| bad("expected one PEM block"))?;
     let pkcs8 = match (label.as_str(), algorithm) {
         ("PRIVATE KEY", _) => der,
-        ("RSA PRIVATE KEY", SigningAlgorithm::RS256) => {
-            use rsa::pkcs1::DecodeRsaPrivateKey;
-            use rsa::pkcs8::EncodePrivateKey;
-            rsa::RsaPrivateKey::from_pkcs1_der(&der)
-                .map_err(|_| bad("not a PKCS#1 RSA private key"))?
-                .to_pkcs8_der()
-                .map_err(|_| bad("the RSA key could not be re-encoded"))?
-                .as_bytes()
-                .to_vec()
-        }
+        ("RSA PRIVATE KEY", SigningAlgorithm::RS256) => pkcs1_to_pkcs8(&der)?,
         (other, _) => {
             return Err(bad(&format!(
                 "a {other:?} PEM block is not a {algorithm} private key"
@@ -103,6 +87,50 @@ pub fn import_signing_key(
     };
     SigningKeyPair::from_pkcs8(algorithm, &pkcs8)?;
     Ok(Secret::new(pkcs8))
+}
+
+/// A new 2048-bit RSA key as PKCS#8 DER.
+#[cfg(feature = "rsa-keys")]
+fn generate_rsa_pkcs8() -> Result<Vec<u8>, GeneratorError> {
+    use rsa::pkcs8::EncodePrivateKey;
+    let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, RSA_BITS)
+        .map_err(|_| GeneratorError::Random)?;
+    Ok(key
+        .to_pkcs8_der()
+        .map_err(|_| GeneratorError::Random)?
+        .as_bytes()
+        .to_vec())
+}
+
+/// A PKCS#1 RSA private key re-encoded as PKCS#8 DER.
+#[cfg(feature = "rsa-keys")]
+fn pkcs1_to_pkcs8(der: &[u8]) -> Result<Vec<u8>, GeneratorError> {
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    use rsa::pkcs8::EncodePrivateKey;
+    let bad = |why: &str| GeneratorError::SigningKey(why.to_owned());
+    Ok(rsa::RsaPrivateKey::from_pkcs1_der(der)
+        .map_err(|_| bad("not a PKCS#1 RSA private key"))?
+        .to_pkcs8_der()
+        .map_err(|_| bad("the RSA key could not be re-encoded"))?
+        .as_bytes()
+        .to_vec())
+}
+
+#[cfg(not(feature = "rsa-keys"))]
+fn generate_rsa_pkcs8() -> Result<Vec<u8>, GeneratorError> {
+    Err(without_rsa_keys())
+}
+
+#[cfg(not(feature = "rsa-keys"))]
+fn pkcs1_to_pkcs8(_der: &[u8]) -> Result<Vec<u8>, GeneratorError> {
+    Err(without_rsa_keys())
+}
+
+#[cfg(not(feature = "rsa-keys"))]
+fn without_rsa_keys() -> GeneratorError {
+    GeneratorError::SigningKey(
+        "making RSA keys or reading PKCS#1 ones needs warrant-generators' rsa-keys feature".into(),
+    )
 }
 
 /// The label and bytes of the one PEM block in `text`.
@@ -308,6 +336,7 @@ fn thumbprint(jwk: &Value) -> Result<String, GeneratorError> {
 }
 
 #[cfg(test)]
+#[cfg(feature = "rsa-keys")] // the tests make RSA keys
 mod tests {
     use super::*;
 

@@ -189,7 +189,7 @@ impl Engine<'_> {
             .device_by_device_code(&hash_token(device_code.expose()))
             .await?
             .filter(|device| device.application_id == application.id)
-            .ok_or_else(|| OAuthError::invalid_grant("unknown device code"))?;
+            .ok_or_else(|| OAuthError::InvalidGrant("unknown device code".into()))?;
         if device.expires_at <= now {
             return Err(OAuthError::ExpiredToken(
                 "the device code expired; start again".into(),
@@ -216,11 +216,13 @@ impl Engine<'_> {
             DeviceStatus::Denied => Err(OAuthError::AccessDenied(
                 "the user refused the request".into(),
             )),
-            DeviceStatus::Consumed => Err(OAuthError::invalid_grant("device code already used")),
+            DeviceStatus::Consumed => {
+                Err(OAuthError::InvalidGrant("device code already used".into()))
+            }
             DeviceStatus::Approved => {
                 // Of concurrent polls exactly one gets the tokens.
                 if !self.store.consume_device(device.id).await? {
-                    return Err(OAuthError::invalid_grant("device code already used"));
+                    return Err(OAuthError::InvalidGrant("device code already used".into()));
                 }
                 let user = self.active_user(device.user_id).await?;
                 let issue = Issue {

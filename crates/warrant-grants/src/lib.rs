@@ -15,7 +15,8 @@
 //!   tokens and JWT access tokens; [`userinfo`]: the claims a token releases;
 //! - [`Engine::revoke`] (RFC 7009) and [`Engine::introspect`] (RFC 7662);
 //! - [`Engine::validate_logout`]: OpenID Connect RP-initiated logout;
-//! - [`Engine::authenticate_user`]: username or email plus password;
+//! - [`Engine::authenticate_user`]: username or email plus password; [`Engine::start_session`],
+//!   [`session_user`], [`Engine::end_session`]: browser sessions;
 //! - [`authenticate_bearer`]: an access token presented to a resource (RFC 6750),
 //!   and [`api_token_of`], [`replace_api_token`], [`user_of_api_token`]: users' API tokens;
 //! - [`user_record`]: what client apps mirror of a user (client sync, `/api/profile/`), and
@@ -52,6 +53,7 @@ mod oidc;
 mod origins;
 mod pkce;
 mod revoke;
+mod session;
 mod settings;
 mod sync;
 mod throttle;
@@ -86,10 +88,10 @@ pub use keys::{
     unreadable_signing_keys,
 };
 pub use logout::{LogoutParams, LogoutRequest};
-pub use oauth_error::OAuthError;
 pub use oidc::{OIDC_SCOPES, OPENID, id_token_algorithm, subject, user_claims, userinfo};
 pub use origins::AllowedOrigins;
 pub use revoke::TokenTypeHint;
+pub use session::{SESSION_LIFETIME, session_user};
 pub use settings::{ADMIN_SCOPE, GrantSettings, ScopeCatalog};
 pub use sync::{ClientAppStatus, sync_status, user_record};
 pub use throttle::{BruteForce, Locked, unlock_user};
@@ -99,3 +101,4 @@ pub use users::{
     AccountChanges, MIN_PASSWORD_LENGTH, NewAccount, PasswordCheck, create_user, set_password,
     update_account,
 };
+pub use warrant_model::OAuthError;

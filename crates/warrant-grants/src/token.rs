@@ -102,7 +102,9 @@ impl Engine<'_> {
                 let user = match self.authenticate_user(&username, &password, now).await? {
                     PasswordCheck::Valid(user) => user,
                     PasswordCheck::Invalid | PasswordCheck::Locked(_) => {
-                        return Err(OAuthError::invalid_grant("invalid username or password"));
+                        return Err(OAuthError::InvalidGrant(
+                            "invalid username or password".into(),
+                        ));
                     }
                 };
                 let scope = self.grantable_scope(scope.as_ref())?;
@@ -177,37 +179,43 @@ impl Engine<'_> {
                     revoked,
                     "authorization code reused; tokens issued from it revoked"
                 );
-                return Err(OAuthError::invalid_grant("authorization code already used"));
+                return Err(OAuthError::InvalidGrant(
+                    "authorization code already used".into(),
+                ));
             }
             CodeRedemption::Unknown => {
-                return Err(OAuthError::invalid_grant("unknown authorization code"));
+                return Err(OAuthError::InvalidGrant(
+                    "unknown authorization code".into(),
+                ));
             }
         };
         if code.application_id != application.id {
-            return Err(OAuthError::invalid_grant(
-                "authorization code was issued to another client",
+            return Err(OAuthError::InvalidGrant(
+                "authorization code was issued to another client".into(),
             ));
         }
         if code.expires_at <= now {
-            return Err(OAuthError::invalid_grant("authorization code expired"));
+            return Err(OAuthError::InvalidGrant(
+                "authorization code expired".into(),
+            ));
         }
         match redirect_uri {
             Some(uri) if *uri != code.redirect_uri => {
-                return Err(OAuthError::invalid_grant(
-                    "redirect_uri does not match the authorization request",
+                return Err(OAuthError::InvalidGrant(
+                    "redirect_uri does not match the authorization request".into(),
                 ));
             }
             Some(_) => {}
             // RFC 6749 §4.1.3: required when the authorization request included it; else
             // that request went to the application's only registered URI.
             None if code.redirect_uri_included => {
-                return Err(OAuthError::invalid_grant(
-                    "redirect_uri is required: the authorization request included it",
+                return Err(OAuthError::InvalidGrant(
+                    "redirect_uri is required: the authorization request included it".into(),
                 ));
             }
             None if application.redirect_uris != [code.redirect_uri.clone()] => {
-                return Err(OAuthError::invalid_grant(
-                    "redirect_uri does not match the authorization request",
+                return Err(OAuthError::InvalidGrant(
+                    "redirect_uri does not match the authorization request".into(),
                 ));
             }
             None => {}
@@ -240,17 +248,17 @@ impl Engine<'_> {
             .store
             .refresh_token_by_hash(&hash_token(presented.expose()))
             .await?
-            .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
+            .ok_or_else(|| OAuthError::InvalidGrant("unknown refresh token".into()))?;
         if token.application_id != application.id {
-            return Err(OAuthError::invalid_grant(
-                "refresh token was issued to another client",
+            return Err(OAuthError::InvalidGrant(
+                "refresh token was issued to another client".into(),
             ));
         }
         if token.revoked_at.is_some() {
-            return Err(OAuthError::invalid_grant("refresh token revoked"));
+            return Err(OAuthError::InvalidGrant("refresh token revoked".into()));
         }
         if token.expires_at.is_some_and(|expiry| expiry <= now) {
-            return Err(OAuthError::invalid_grant("refresh token expired"));
+            return Err(OAuthError::InvalidGrant("refresh token expired".into()));
         }
         let scope = match requested {
             Some(scope) if !scope.is_empty() => {
@@ -314,7 +322,9 @@ impl Engine<'_> {
                     revoked,
                     "rotated refresh token reused; family revoked"
                 );
-                Err(OAuthError::invalid_grant("refresh token already used"))
+                Err(OAuthError::InvalidGrant(
+                    "refresh token already used".into(),
+                ))
             }
             _ => Ok(()),
         }
@@ -328,8 +338,8 @@ impl Engine<'_> {
         let Some(id) = user_id else { return Ok(None) };
         match self.store.user_by_id(id).await? {
             Some(user) if user.is_active => Ok(Some(user)),
-            _ => Err(OAuthError::invalid_grant(
-                "the resource owner no longer exists or is inactive",
+            _ => Err(OAuthError::InvalidGrant(
+                "the resource owner no longer exists or is inactive".into(),
             )),
         }
     }

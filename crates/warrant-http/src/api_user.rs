@@ -7,8 +7,7 @@ use warrant_grants::{OAuthError, user_of_api_token};
 use warrant_model::{Secret, User};
 
 use crate::AppState;
-use crate::guards::bearer::{checked_bearer, credentials};
-use crate::guards::{Refusal, refuse, resource_server};
+use warrant_guards::{Refusal, authorization_credentials, checked_bearer, refuse, resource_server};
 
 /// An active user calling Warrant's API.
 pub(crate) struct ApiUser {
@@ -53,7 +52,7 @@ async fn api_user(request: &Request<'_>) -> Result<User, Refusal> {
 /// The key of an `Authorization: Token <key>` header.
 fn api_token(request: &Request<'_>) -> Result<Option<Secret<String>>, Refusal> {
     match request.headers().get_one("Authorization") {
-        Some(value) => credentials(value, "Token").map_err(Refusal::Token),
+        Some(value) => authorization_credentials(value, "Token").map_err(Refusal::Token),
         None => Ok(None),
     }
 }

@@ -136,7 +136,7 @@ impl<'r> Responder<'r, 'static> for Page {
         if let Some(seconds) = self.retry_after {
             response.header(Header::new("Retry-After", seconds.to_string()));
         } else if self.status == Status::ServiceUnavailable {
-            response.header(crate::oauth_response::retry_after());
+            response.header(warrant_guards::retry_after());
         }
         response
             .sized_body(html.len(), std::io::Cursor::new(html))

@@ -3,8 +3,9 @@
 //!
 //! Two users: the Warrant server, which [`build`]s its Rocket application here (the OAuth
 //! and OpenID Connect endpoints, the login, consent, device and logout pages, login with
-//! upstream providers, the management pages and admin API, `/api/profile/`, health), and any other Rocket
-//! API, which protects its routes with the request guards of [`guards`].
+//! upstream providers, the management pages and admin API, `/api/profile/`, health). Other
+//! Rocket APIs protect their routes with the request guards of `warrant-guards`, which this
+//! crate uses too.
 //!
 //! This crate must not hold business rules: if a frontend for another framework would have
 //! to copy logic out of here, that logic belongs in `warrant-grants`.
@@ -22,12 +23,10 @@ mod cors;
 mod device;
 mod error;
 mod form;
-pub mod guards;
 mod health;
 mod html;
 mod logout;
 mod oauth;
-mod oauth_response;
 mod oidc;
 mod pages;
 mod profile;
@@ -41,14 +40,11 @@ use rocket::shield::{Frame, Shield};
 use rocket::{Build, Request, Rocket, catch, catchers, http::Status};
 use warrant_generators::{Generators, PasswordPool, SealingKey};
 use warrant_grants::{AllowedOrigins, ClientCache, Engine, GrantSettings, KeyRing, ThrottleCache};
+use warrant_guards::{OAuthJson, ResourceServer};
 use warrant_model::{ClientAppUrl, ClientId, RedirectUriPolicy};
 use warrant_storage::Store;
 
-use crate::guards::ResourceServer;
-use crate::oauth_response::OAuthJson;
-
 pub use error::HttpError;
-pub use oauth_response::status_of;
 pub use upstream::Upstream;
 
 /// What every request handler can reach.

@@ -18,7 +18,7 @@ use warrant_model::{RedirectUri, RedirectUriPolicy, ScopeSet};
 use crate::AppState;
 use crate::cors::{RequestOrigin, client_allows};
 use crate::form::{AuthorizationHeader, BodyError, FormParams, client_credentials};
-use crate::oauth_response::OAuthJson;
+use warrant_guards::OAuthJson;
 
 pub(crate) fn routes() -> Vec<Route> {
     routes![token, revoke, introspect, device_authorization]

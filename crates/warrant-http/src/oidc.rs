@@ -17,8 +17,8 @@ use warrant_model::{GrantType, SigningAlgorithm};
 
 use crate::AppState;
 use crate::cors::{RequestOrigin, client_allows};
-use crate::guards::BearerToken;
-use crate::oauth_response::OAuthJson;
+use warrant_guards::BearerToken;
+use warrant_guards::OAuthJson;
 
 pub(crate) fn routes() -> Vec<Route> {
     routes![

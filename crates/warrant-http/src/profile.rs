@@ -9,7 +9,7 @@ use warrant_grants::{OAuthError, api_token_of, replace_api_token, user_record};
 
 use crate::AppState;
 use crate::api_user::ApiUser;
-use crate::oauth_response::OAuthJson;
+use warrant_guards::OAuthJson;
 
 pub(crate) fn routes() -> Vec<Route> {
     routes![profile, revoke_api_token]

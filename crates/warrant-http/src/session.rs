@@ -11,18 +11,15 @@
 
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::request::{FromRequest, Outcome, Request};
-use time::{Duration, OffsetDateTime};
-use warrant_generators::{constant_time_eq, hash_token, random_urlsafe};
-use warrant_model::{NewSession, Secret, User};
-use warrant_storage::{Store, StoreError, SyncTo};
+use time::OffsetDateTime;
+use warrant_generators::{constant_time_eq, random_urlsafe};
+use warrant_grants::{GrantsError, SESSION_LIFETIME, session_user};
+use warrant_guards::SESSION_COOKIE;
+use warrant_model::{Secret, User};
 
 use crate::AppState;
 
-const SESSION_COOKIE: &str = "warrant_session";
 const CSRF_COOKIE: &str = "warrant_csrf";
-
-/// How long a login lasts (Django's `SESSION_COOKIE_AGE`: two weeks).
-pub(crate) const SESSION_LIFETIME: Duration = Duration::weeks(2);
 
 /// The logged-in user of this request, if any, and when they authenticated.
 pub struct CurrentUser(pub Option<(User, OffsetDateTime)>);
@@ -35,10 +32,10 @@ impl<'r> FromRequest<'r> for CurrentUser {
         let Some(state) = request.rocket().state::<AppState>() else {
             return Outcome::Error((Status::InternalServerError, ()));
         };
-        let Some(key) = session_key(request.cookies()) else {
+        let Some(cookie) = request.cookies().get(SESSION_COOKIE) else {
             return Outcome::Success(Self(None));
         };
-        match session_user(&*state.store, key, OffsetDateTime::now_utc()).await {
+        match session_user(&*state.store, cookie.value(), OffsetDateTime::now_utc()).await {
             Ok(found) => Outcome::Success(Self(found)),
             Err(error) => {
                 tracing::warn!(%error, "session lookup failed");
@@ -46,46 +43,6 @@ impl<'r> FromRequest<'r> for CurrentUser {
             }
         }
     }
-}
-
-/// The active user of the live session whose cookie value is `key`, and when they
-/// authenticated.
-pub(crate) async fn session_user(
-    store: &dyn Store,
-    key: &str,
-    now: OffsetDateTime,
-) -> Result<Option<(User, OffsetDateTime)>, StoreError> {
-    let Some(session) = store.live_session(&hash_token(key), now).await? else {
-        return Ok(None);
-    };
-    Ok(store
-        .user_by_id(session.user_id)
-        .await?
-        .filter(|user| user.is_active)
-        .map(|user| (user, session.auth_time)))
-}
-
-/// The session cookie's value, if the request has one.
-pub(crate) fn session_key<'a>(cookies: &'a CookieJar<'_>) -> Option<&'a str> {
-    cookies.get(SESSION_COOKIE).map(|cookie| cookie.value())
-}
-
-/// Whether a request a browser may have sent from another site came from this one, for
-/// unsafe methods authenticated by the session cookie (the check of Go's
-/// `CrossOriginProtection`): `Sec-Fetch-Site` when the browser sends it, else `Origin`
-/// against `Host`. A request with neither did not come from a current browser's cross-site
-/// form, and older browsers do not send the SameSite=Lax cookie on cross-site POSTs.
-pub(crate) fn same_origin(request: &Request<'_>) -> bool {
-    let headers = request.headers();
-    if let Some(site) = headers.get_one("Sec-Fetch-Site") {
-        return matches!(site, "same-origin" | "none");
-    }
-    let Some(origin) = headers.get_one("Origin") else {
-        return true;
-    };
-    let host = headers.get_one("Host");
-    let origin_host = origin.split_once("://").map(|(_, authority)| authority);
-    origin_host.is_some() && origin_host == host
 }
 
 /// Starts a session for `user` and sets its cookie.
@@ -97,27 +54,17 @@ pub(crate) async fn log_in(
     // Logging in again (OpenID Connect's prompt=login, max_age) replaces the browser's
     // session instead of leaving the old one valid.
     log_out(state, cookies).await;
-    let key = random_urlsafe(32).map_err(|_| Status::InternalServerError)?;
-    let now = OffsetDateTime::now_utc();
-    let session = NewSession {
-        key_hash: hash_token(key.expose()),
-        user_id: user.id,
-        auth_time: now,
-        created_at: now,
-        expires_at: now + SESSION_LIFETIME,
-    };
-    state
-        .store
-        .create_session(&session)
+    let key = state
+        .engine()
+        .start_session(user, OffsetDateTime::now_utc())
         .await
-        .map_err(|_| Status::ServiceUnavailable)?;
-    let mut last_login = user.clone();
-    last_login.last_login = Some(now);
-    state
-        .store
-        .update_user(&last_login, SyncTo::NOBODY)
-        .await
-        .map_err(|_| Status::ServiceUnavailable)?;
+        .map_err(|error| {
+            tracing::warn!(%error, "could not start a session");
+            match error {
+                GrantsError::Store(_) => Status::ServiceUnavailable,
+                _ => Status::InternalServerError,
+            }
+        })?;
     let cookie = Cookie::build((SESSION_COOKIE, key.expose().clone()))
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -131,11 +78,7 @@ pub(crate) async fn log_in(
 /// Ends the request's session, if any.
 pub(crate) async fn log_out(state: &AppState, cookies: &CookieJar<'_>) {
     if let Some(cookie) = cookies.get(SESSION_COOKIE) {
-        if let Err(error) = state
-            .store
-            .delete_session(&hash_token(cookie.value()))
-            .await
-        {
+        if let Err(error) = state.engine().end_session(cookie.value()).await {
             tracing::warn!(%error, "could not delete a session");
         }
         cookies.remove(Cookie::build(SESSION_COOKIE).path("/"));
@@ -180,46 +123,7 @@ pub(crate) fn safe_next(next: Option<&str>) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
-    use rocket::http::Header;
-    use rocket::local::blocking::Client;
-
     use super::*;
-
-    #[test]
-    fn session_writes_must_come_from_this_site() {
-        let client = Client::untracked(rocket::build()).unwrap();
-        let judged = |headers: &[(&'static str, &'static str)]| {
-            let mut request = client.post("/api/revoke_api_token/");
-            for (name, value) in headers {
-                request.add_header(Header::new(*name, *value));
-            }
-            same_origin(request.inner())
-        };
-        let host = ("Host", "warrant.example");
-        for allowed in [
-            vec![host],
-            vec![host, ("Sec-Fetch-Site", "same-origin")],
-            vec![host, ("Sec-Fetch-Site", "none")],
-            vec![host, ("Origin", "https://warrant.example")],
-        ] {
-            assert!(judged(&allowed), "{allowed:?}");
-        }
-        for refused in [
-            vec![host, ("Sec-Fetch-Site", "cross-site")],
-            vec![host, ("Sec-Fetch-Site", "same-site")],
-            // Sec-Fetch-Site decides when sent, whatever Origin says.
-            vec![
-                host,
-                ("Sec-Fetch-Site", "cross-site"),
-                ("Origin", "https://warrant.example"),
-            ],
-            vec![host, ("Origin", "https://evil.example")],
-            vec![host, ("Origin", "null")],
-            vec![("Origin", "https://warrant.example")],
-        ] {
-            assert!(!judged(&refused), "{refused:?}");
-        }
-    }
 
     #[test]
     fn next_is_followed_only_to_local_paths() {

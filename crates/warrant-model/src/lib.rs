@@ -15,6 +15,7 @@ mod error;
 mod grant;
 mod hashes;
 mod identity;
+mod oauth_error;
 mod records;
 mod redirect;
 mod scope;
@@ -29,6 +30,7 @@ pub use error::ModelError;
 pub use grant::{ClientType, GrantType, GrantTypes};
 pub use hashes::{PasswordHash, Sealed, TokenHash};
 pub use identity::{ApplicationId, ClientId, Email, UserId, Username};
+pub use oauth_error::OAuthError;
 pub use records::{
     ApiToken, Consent, DeviceAuthorization, DeviceStatus, NewDeviceAuthorization, NewSession,
     NewUpstreamConnection, ProviderKey, Session, SigningKey, UpstreamAccount, UpstreamConnection,

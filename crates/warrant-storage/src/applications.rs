@@ -233,5 +233,7 @@ macro_rules! impl_application_store {
     };
 }
 
+#[cfg(feature = "sqlite")]
 impl_application_store!(crate::SqliteStore);
+#[cfg(feature = "postgres")]
 impl_application_store!(crate::PgStore);

@@ -104,5 +104,7 @@ macro_rules! impl_cleanup_store {
     };
 }
 
+#[cfg(feature = "sqlite")]
 impl_cleanup_store!(crate::SqliteStore);
+#[cfg(feature = "postgres")]
 impl_cleanup_store!(crate::PgStore);

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{PgStore, Result, SqliteStore, Store, StoreError};
+use crate::{Result, Store, StoreError};
 
 /// Pool settings.
 #[derive(Debug, Clone)]
@@ -38,12 +38,19 @@ impl Default for ConnectOptions {
 /// database that cannot be opened is [`StoreError::Open`].
 pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(url, options).await?))
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PgStore::connect(url, options).await?))
-    } else {
-        Err(StoreError::UnsupportedUrl(url.to_owned()))
+        #[cfg(feature = "sqlite")]
+        return Ok(Arc::new(crate::SqliteStore::connect(url, options).await?));
+        #[cfg(not(feature = "sqlite"))]
+        return Err(StoreError::BackendNotBuilt("sqlite"));
     }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        #[cfg(feature = "postgres")]
+        return Ok(Arc::new(crate::PgStore::connect(url, options).await?));
+        #[cfg(not(feature = "postgres"))]
+        return Err(StoreError::BackendNotBuilt("postgres"));
+    }
+    let _ = options;
+    Err(StoreError::UnsupportedUrl(url.to_owned()))
 }
 
 /// `url` with its password replaced by `redacted`, for messages and logs.

@@ -45,6 +45,9 @@ pub enum StoreError {
     /// The database URL names no supported backend.
     #[error("unsupported database URL {0:?}: expected sqlite:… or postgres://…")]
     UnsupportedUrl(String),
+    /// The URL names a backend this build left out.
+    #[error("this build of warrant-storage has no {0} backend: build it with its `{0}` feature")]
+    BackendNotBuilt(&'static str),
 }
 
 impl StoreError {
@@ -148,4 +151,22 @@ fn is_transient(code: Option<&str>) -> bool {
 /// Turns a parse failure of stored data into [`StoreError::Corrupt`].
 pub(crate) fn corrupt(error: impl fmt::Display) -> StoreError {
     StoreError::Corrupt(error.to_string())
+}
+
+/// How a storage failure is told to an OAuth client: `temporarily_unavailable` when the
+/// database cannot be reached (the client may retry), `server_error` otherwise; the cause
+/// is logged, never sent.
+impl From<StoreError> for warrant_model::OAuthError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            error if error.is_unavailable() => {
+                tracing::warn!(%error, "database unavailable");
+                Self::TemporarilyUnavailable
+            }
+            other => {
+                tracing::error!(error = %other, "storage failure");
+                Self::ServerError
+            }
+        }
+    }
 }

@@ -12,9 +12,15 @@
 //! are stored in UTC at whole seconds. Multi-instance safety comes from the database
 //! (conditional updates, transactions), never from in-process state.
 //!
+//! Features `sqlite` and `postgres` (both on by default) compile the two backends; without
+//! them the crate is the trait and its types, for code that is handed a store.
+//!
 //! This crate must not know about HTTP, OAuth flows or how values are generated.
 
 #![forbid(unsafe_code)]
+// Each aggregate's SQL is written once and instantiated per backend: with neither built,
+// it is unused.
+#![cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(unused))]
 
 mod applications;
 mod cleanup;
@@ -22,9 +28,12 @@ mod connect;
 mod deadline;
 mod error;
 mod outbox;
+#[cfg(feature = "postgres")]
 mod postgres;
 mod records;
+#[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "sqlite")]
 mod sqlite_batch;
 mod throttles;
 mod time_utc;
@@ -38,11 +47,13 @@ pub use cleanup::{CleanupStore, Expired};
 pub use connect::{ConnectOptions, connect, default_max_connections, redact_url};
 pub use error::{StoreError, Unique};
 pub use outbox::{OutboxStore, SyncTo};
+#[cfg(feature = "postgres")]
 pub use postgres::PgStore;
 pub use records::{
     ApiTokenStore, ConsentStore, DeviceDecision, DeviceStore, SessionStore, SigningKeyStore,
     UpstreamStore,
 };
+#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use throttles::ThrottleStore;
 pub use time_utc::stored_time;

@@ -283,5 +283,7 @@ macro_rules! impl_outbox_store {
     };
 }
 
+#[cfg(feature = "sqlite")]
 impl_outbox_store!(crate::SqliteStore, "");
+#[cfg(feature = "postgres")]
 impl_outbox_store!(crate::PgStore, " FOR UPDATE SKIP LOCKED");

@@ -666,5 +666,7 @@ macro_rules! impl_record_stores {
     };
 }
 
+#[cfg(feature = "sqlite")]
 impl_record_stores!(crate::SqliteStore);
+#[cfg(feature = "postgres")]
 impl_record_stores!(crate::PgStore);

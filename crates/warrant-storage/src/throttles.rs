@@ -191,5 +191,7 @@ macro_rules! impl_throttle_store {
     };
 }
 
+#[cfg(feature = "sqlite")]
 impl_throttle_store!(crate::SqliteStore);
+#[cfg(feature = "postgres")]
 impl_throttle_store!(crate::PgStore);

@@ -1,7 +1,5 @@
 //! Authorization codes, access tokens and refresh tokens.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use warrant_model::{
@@ -486,11 +484,16 @@ macro_rules! impl_token_store {
     };
 }
 
+#[cfg(feature = "sqlite")]
 impl_token_store!(crate::SqliteStore);
+#[cfg(feature = "postgres")]
 impl_token_store!(crate::PgStore);
+#[cfg(feature = "sqlite")]
 impl_insert_access_token!(crate::SqliteStore, sqlx::SqlitePool);
+#[cfg(feature = "postgres")]
 impl_insert_access_token!(crate::PgStore, sqlx::PgPool);
 
+#[cfg(feature = "postgres")]
 impl crate::PgStore {
     async fn insert_access_token(&self, token: &NewAccessToken) -> Result<AccessToken> {
         Self::insert_one_access_token(&self.writer, token)
@@ -500,10 +503,11 @@ impl crate::PgStore {
 }
 
 /// Inserts several access tokens in one SQLite statement, answering by token hash.
+#[cfg(feature = "sqlite")]
 pub(crate) async fn insert_access_token_rows(
     writer: &sqlx::SqlitePool,
     tokens: &[&NewAccessToken],
-) -> Result<HashMap<String, AccessRow>> {
+) -> Result<std::collections::HashMap<String, AccessRow>> {
     // Only placeholders vary, never input: one prepared statement per batch size.
     let sql = format!(
         "{}{}{}",

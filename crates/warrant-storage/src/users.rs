@@ -225,5 +225,7 @@ macro_rules! impl_user_store {
     };
 }
 
+#[cfg(feature = "sqlite")]
 impl_user_store!(crate::SqliteStore);
+#[cfg(feature = "postgres")]
 impl_user_store!(crate::PgStore);

@@ -6,7 +6,11 @@
 //! against Warrant's database when `MUSIC_API_DATABASE_URL` is set, otherwise through
 //! Warrant's introspection endpoint: `MUSIC_API_INTROSPECTION_URL`,
 //! `MUSIC_API_CLIENT_ID`, `MUSIC_API_CLIENT_SECRET` (a confidential application of the
-//! Warrant server) and `MUSIC_API_CACHE_SECONDS` (default 10).
+//! Warrant server), `MUSIC_API_CACHE_SECONDS` (default 10) and `MUSIC_API_CA_FILE` (a
+//! private CA to trust).
+//!
+//! Built with `--no-default-features` it checks tokens by introspection only and compiles
+//! nothing of sqlx or Warrant's storage and grant engine.
 
 #![forbid(unsafe_code)]
 
@@ -18,14 +22,12 @@ use rocket::http::Status;
 use rocket::serde::json::{Json, Value, json};
 use rocket::{State, get, options, post, put, routes};
 use url::Url;
-use warrant_http::guards::{
+use warrant_guards::{
     BearerToken, ClientOptions, IntrospectionClient, IsAdminOrReadOnly,
     IsAuthenticatedOrTokenHasScope, ResourceServer, TokenHasReadWriteScope, TokenHasResourceScope,
-    TokenHasScope,
+    TokenHasScope, required_scopes,
 };
-use warrant_http::required_scopes;
 use warrant_model::{ClientId, Secret};
-use warrant_storage::{ConnectOptions, connect};
 
 required_scopes!(Music = ["music"]);
 required_scopes!(Stats = ["read", "stats"]);
@@ -148,10 +150,7 @@ fn env(name: &str) -> anyhow::Result<String> {
 /// The resource server the environment describes.
 async fn resource_server() -> anyhow::Result<ResourceServer> {
     if let Ok(url) = std::env::var("MUSIC_API_DATABASE_URL") {
-        let store = connect(&url, &ConnectOptions::default())
-            .await
-            .with_context(|| format!("connecting to {url}"))?;
-        return Ok(ResourceServer::database(store));
+        return database(&url).await;
     }
     let endpoint =
         Url::parse(&env("MUSIC_API_INTROSPECTION_URL")?).context("MUSIC_API_INTROSPECTION_URL")?;
@@ -169,6 +168,23 @@ async fn resource_server() -> anyhow::Result<ResourceServer> {
     let client = IntrospectionClient::with_options(&endpoint, &client_id, &secret, &options)?
         .cache_for(Duration::from_secs(cache_seconds));
     Ok(ResourceServer::introspection(client))
+}
+
+/// Checks tokens in Warrant's database at `url`.
+#[cfg(feature = "database")]
+async fn database(url: &str) -> anyhow::Result<ResourceServer> {
+    let options = warrant_storage::ConnectOptions::default();
+    let store = warrant_storage::connect(url, &options)
+        .await
+        .with_context(|| format!("connecting to {url}"))?;
+    Ok(ResourceServer::database(store))
+}
+
+#[cfg(not(feature = "database"))]
+async fn database(_url: &str) -> anyhow::Result<ResourceServer> {
+    anyhow::bail!(
+        "MUSIC_API_DATABASE_URL is set, but music-api was built without its `database` feature: unset it, or build with the feature"
+    )
 }
 
 #[rocket::main]

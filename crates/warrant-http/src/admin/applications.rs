@@ -15,7 +15,7 @@ use super::body::{self, ApplicationPatch, NewApplicationBody};
 use super::query::{self, Query};
 use super::{Admin, grants_error, invalid, listed, not_found, store_error, timestamp};
 use crate::AppState;
-use crate::oauth_response::OAuthJson;
+use warrant_guards::OAuthJson;
 
 pub(super) fn routes() -> Vec<Route> {
     routes![list, create, show, change, remove, rotate_secret]

@@ -10,7 +10,7 @@ use warrant_model::{
 };
 
 use super::invalid;
-use crate::oauth_response::OAuthJson;
+use warrant_guards::OAuthJson;
 
 /// A JSON body, or the answer that says why it is not one: 413 past
 /// `server.max_body_bytes` (Rocket stops reading there and reports an early end), else 400.

@@ -14,7 +14,7 @@ use super::query::Query;
 use super::users::find;
 use super::{Admin, invalid, not_found, store_error, timestamp};
 use crate::AppState;
-use crate::oauth_response::OAuthJson;
+use warrant_guards::OAuthJson;
 
 pub(super) fn routes() -> Vec<Route> {
     routes![list, clear, clear_user]

@@ -22,9 +22,8 @@ use warrant_grants::{ADMIN_SCOPE, GrantsError, OAuthError};
 use warrant_model::User;
 use warrant_storage::{Page, StoreError};
 
-use crate::guards::bearer::checked_bearer;
-use crate::guards::{Refusal, is_safe, refuse, resource_server};
-use crate::oauth_response::OAuthJson;
+use warrant_guards::OAuthJson;
+use warrant_guards::{Refusal, checked_bearer, is_safe, refuse, resource_server};
 
 /// Every admin route, the OpenAPI document's included.
 pub(crate) fn routes() -> Vec<Route> {

@@ -8,7 +8,7 @@ use warrant_storage::Page;
 
 use super::invalid;
 use crate::form::FormParams;
-use crate::oauth_response::OAuthJson;
+use warrant_guards::OAuthJson;
 
 /// Rows per page unless `limit` says otherwise, and the most `limit` may ask.
 const DEFAULT_LIMIT: u32 = 50;

@@ -6,7 +6,7 @@ use warrant_grants::{ClientAppStatus, sync_status};
 
 use super::{Admin, store_error, timestamp};
 use crate::AppState;
-use crate::oauth_response::OAuthJson;
+use warrant_guards::OAuthJson;
 
 pub(super) fn routes() -> Vec<Route> {
     routes![status]

@@ -12,7 +12,7 @@ use warrant_storage::AccessTokenFilter;
 use super::query::{self, Query};
 use super::{Admin, grants_error, listed, not_found, store_error, timestamp};
 use crate::AppState;
-use crate::oauth_response::OAuthJson;
+use warrant_guards::OAuthJson;
 
 pub(super) fn routes() -> Vec<Route> {
     routes![list, revoke]

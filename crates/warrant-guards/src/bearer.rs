@@ -2,10 +2,9 @@
 
 use rocket::request::{FromRequest, Outcome, Request};
 use time::OffsetDateTime;
-use warrant_grants::{Bearer, OAuthError};
-use warrant_model::{ClientId, ScopeSet, Secret, User, Username};
+use warrant_model::{ClientId, OAuthError, ScopeSet, Secret, User, Username};
 
-use super::{Refusal, refuse, resource_server};
+use crate::{Refusal, refuse, resource_server};
 
 /// A live access token from `Authorization: Bearer`, and whom it speaks for.
 ///
@@ -40,8 +39,9 @@ impl BearerToken {
     }
 }
 
-impl From<Bearer> for BearerToken {
-    fn from(bearer: Bearer) -> Self {
+#[cfg(feature = "database")]
+impl From<warrant_grants::Bearer> for BearerToken {
+    fn from(bearer: warrant_grants::Bearer) -> Self {
         Self {
             client_id: bearer.client_id,
             scopes: bearer.token.scope,
@@ -65,8 +65,9 @@ impl<'r> FromRequest<'r> for BearerToken {
     }
 }
 
-/// The request's bearer token, checked (once per request); `None` when it sends none.
-pub(crate) async fn checked_bearer(request: &Request<'_>) -> Result<Option<BearerToken>, Refusal> {
+/// The request's bearer token, checked (once per request, however many guards ask);
+/// `None` when it sends none. For guards of one's own.
+pub async fn checked_bearer(request: &Request<'_>) -> Result<Option<BearerToken>, Refusal> {
     struct Checked(Result<Option<BearerToken>, Refusal>);
     let checked = request
         .local_cache_async(async {
@@ -85,9 +86,7 @@ pub(crate) async fn checked_bearer(request: &Request<'_>) -> Result<Option<Beare
 
 /// The token of the request's `Authorization: Bearer <token>` header; `None` when the
 /// request carries no bearer credentials (no header, or another scheme).
-pub(crate) fn bearer_credentials(
-    request: &Request<'_>,
-) -> Result<Option<Secret<String>>, OAuthError> {
+fn bearer_credentials(request: &Request<'_>) -> Result<Option<Secret<String>>, OAuthError> {
     let mut values = request.headers().get("Authorization");
     let value = values.next();
     if values.next().is_some() {
@@ -99,13 +98,16 @@ pub(crate) fn bearer_credentials(
 }
 
 /// The token of an `Authorization` header value `Bearer <token>` (RFC 6750 §2.1).
-pub(crate) fn bearer_token(value: &str) -> Result<Option<Secret<String>>, OAuthError> {
-    credentials(value, "Bearer")
+fn bearer_token(value: &str) -> Result<Option<Secret<String>>, OAuthError> {
+    authorization_credentials(value, "Bearer")
 }
 
 /// The credentials of an `Authorization` header value `<scheme> <credentials>`; `None`
 /// for another scheme. The scheme is case-insensitive (RFC 9110 §11.1).
-pub(crate) fn credentials(value: &str, scheme: &str) -> Result<Option<Secret<String>>, OAuthError> {
+pub fn authorization_credentials(
+    value: &str,
+    scheme: &str,
+) -> Result<Option<Secret<String>>, OAuthError> {
     let (sent_scheme, token) = value.split_once(' ').unwrap_or((value, ""));
     if !sent_scheme.eq_ignore_ascii_case(scheme) {
         return Ok(None);

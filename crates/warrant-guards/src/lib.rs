@@ -8,18 +8,18 @@
 //!
 //! ```no_run
 //! use rocket::{get, routes};
-//! use warrant_http::guards::{ResourceServer, TokenHasResourceScope};
+//! use warrant_guards::{ResourceServer, TokenHasResourceScope};
 //!
-//! warrant_http::required_scopes!(Music = ["music"]);
+//! warrant_guards::required_scopes!(Music = ["music"]);
 //!
 //! #[get("/songs")]
 //! fn songs(_access: TokenHasResourceScope<Music>) -> &'static str {
 //!     "music:read was granted"
 //! }
 //!
-//! # async fn launch(store: std::sync::Arc<dyn warrant_storage::Store>) {
+//! # fn launch(introspection: warrant_guards::IntrospectionClient) {
 //! rocket::build()
-//!     .attach(ResourceServer::database(store).fairing())
+//!     .attach(ResourceServer::introspection(introspection).fairing())
 //!     .mount("/", routes![songs]);
 //! # }
 //! ```
@@ -31,31 +31,44 @@
 //! write these answers, for statuses 400, 401, 403, 500 and 503.
 //!
 //! `OPTIONS` requests (CORS preflight) pass the permission guards unauthenticated.
+//!
+//! [`OAuthJson`] is the one place an [`OAuthError`] becomes an HTTP answer (status, body,
+//! `WWW-Authenticate`), here and in the Warrant server. [`checked_bearer`], [`refuse`] and
+//! [`resource_server`] are the parts to build guards of one's own from.
+//!
+//! Feature `database` (on by default) adds [`ResourceServer::database`]: tokens and
+//! Warrant's session cookie checked in Warrant's own database. Without it only
+//! introspection is compiled, and nothing of sqlx, `warrant-storage` or `warrant-grants`.
+//!
+//! This crate must not know about Warrant's pages, endpoints or configuration files.
 
-pub(crate) mod bearer;
+#![forbid(unsafe_code)]
+
+mod bearer;
+mod error;
 mod introspection;
+mod oauth_response;
 mod permissions;
-
-use std::sync::Arc;
+#[cfg(feature = "database")]
+mod session;
 
 use rocket::fairing::AdHoc;
 use rocket::http::{Method, Status};
 use rocket::request::{Outcome, Request};
 use rocket::{Catcher, catch, catchers};
 use time::OffsetDateTime;
-use warrant_grants::{OAuthError, authenticate_bearer};
-use warrant_model::{Secret, User};
-use warrant_storage::Store;
+use warrant_model::{OAuthError, Secret, User};
 
-use crate::oauth_response::{OAuthJson, status_of};
-use crate::session::{same_origin, session_key, session_user};
-
-pub use bearer::BearerToken;
+pub use bearer::{BearerToken, authorization_credentials, checked_bearer};
+pub use error::GuardsError;
 pub use introspection::IntrospectionClient;
+pub use oauth_response::{OAuthJson, retry_after, status_of};
 pub use permissions::{
     IsAdminOrReadOnly, IsAuthenticatedOrTokenHasScope, NoScopes, RequiredScopes,
     TokenHasReadWriteScope, TokenHasResourceScope, TokenHasScope,
 };
+#[cfg(feature = "database")]
+pub use session::SESSION_COOKIE;
 /// How an [`IntrospectionClient`] reaches its endpoint (deadline, private CA, plain http).
 pub use warrant_outgoing::ClientOptions;
 
@@ -71,14 +84,16 @@ enum TokenSource {
     /// Warrant's own database: a revoked token is refused at once, and Warrant's session
     /// cookie authenticates users for [`IsAuthenticatedOrTokenHasScope`] and
     /// [`IsAdminOrReadOnly`].
-    Database(Arc<dyn Store>),
+    #[cfg(feature = "database")]
+    Database(std::sync::Arc<dyn warrant_storage::Store>),
     /// Warrant's introspection endpoint (RFC 7662), with a short cache.
     Introspection(Box<IntrospectionClient>),
 }
 
 impl ResourceServer {
     /// Checks tokens against Warrant's database.
-    pub fn database(store: Arc<dyn Store>) -> Self {
+    #[cfg(feature = "database")]
+    pub fn database(store: std::sync::Arc<dyn warrant_storage::Store>) -> Self {
         Self::new(TokenSource::Database(store))
     }
 
@@ -115,33 +130,27 @@ impl ResourceServer {
     async fn check(&self, token: &Secret<String>) -> Result<BearerToken, Refusal> {
         let now = OffsetDateTime::now_utc();
         match &self.source {
-            TokenSource::Database(store) => authenticate_bearer(&**store, token, now)
-                .await
-                .map(BearerToken::from)
-                .map_err(Refusal::Token),
+            #[cfg(feature = "database")]
+            TokenSource::Database(store) => {
+                warrant_grants::authenticate_bearer(&**store, token, now)
+                    .await
+                    .map(BearerToken::from)
+                    .map_err(Refusal::Token)
+            }
             TokenSource::Introspection(client) => client.check(token, now).await,
         }
     }
 
     /// The user of Warrant's session cookie (database mode only: a remote resource server
     /// cannot see Warrant's sessions). A write it authenticates must come from this site.
-    pub(crate) async fn session_user(
-        &self,
-        request: &Request<'_>,
-    ) -> Result<Option<User>, Refusal> {
-        let (TokenSource::Database(store), Some(key)) =
-            (&self.source, session_key(request.cookies()))
-        else {
-            return Ok(None);
-        };
-        let user = session_user(&**store, key, OffsetDateTime::now_utc())
-            .await
-            .map_err(|error| Refusal::Token(error.into()))?;
-        match user {
-            Some(_) if !is_safe(request.method()) && !same_origin(request) => {
-                Err(Refusal::CrossSite)
+    pub async fn session_user(&self, request: &Request<'_>) -> Result<Option<User>, Refusal> {
+        match &self.source {
+            #[cfg(feature = "database")]
+            TokenSource::Database(store) => session::session_user(&**store, request).await,
+            TokenSource::Introspection(_) => {
+                let _ = request;
+                Ok(None)
             }
-            user => Ok(user.map(|(user, _)| user)),
         }
     }
 }
@@ -183,13 +192,13 @@ impl Refusal {
 struct RequestRefusal(Option<Refusal>);
 
 /// Fails the guard with `refusal`, which the catchers then write out.
-pub(crate) fn refuse<T>(request: &Request<'_>, refusal: Refusal) -> Outcome<T, Refusal> {
+pub fn refuse<T>(request: &Request<'_>, refusal: Refusal) -> Outcome<T, Refusal> {
     request.local_cache(|| RequestRefusal(Some(refusal.clone())));
     Outcome::Error((refusal.status(), refusal))
 }
 
 /// The resource server attached to this application.
-pub(crate) fn resource_server<'r>(request: &'r Request<'_>) -> Result<&'r ResourceServer, Refusal> {
+pub fn resource_server<'r>(request: &'r Request<'_>) -> Result<&'r ResourceServer, Refusal> {
     request.rocket().state::<ResourceServer>().ok_or_else(|| {
         tracing::error!("a Warrant guard is used but ResourceServer::fairing() is not attached");
         Refusal::Token(OAuthError::ServerError)
@@ -198,7 +207,7 @@ pub(crate) fn resource_server<'r>(request: &'r Request<'_>) -> Result<&'r Resour
 
 /// Whether the method cannot change anything (RFC 9110 §9.2.1, as Django REST framework's
 /// `SAFE_METHODS`).
-pub(crate) fn is_safe(method: Method) -> bool {
+pub fn is_safe(method: Method) -> bool {
     matches!(method, Method::Get | Method::Head | Method::Options)
 }
 

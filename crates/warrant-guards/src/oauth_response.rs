@@ -5,8 +5,7 @@ use rocket::http::{Header, Status};
 use rocket::response::{self, Responder};
 use rocket::serde::json::{Json, Value, json};
 use rocket::{Request, Response};
-use warrant_grants::OAuthError;
-use warrant_model::Origin;
+use warrant_model::{OAuthError, Origin};
 
 /// A JSON answer of the token, revocation or introspection endpoint.
 pub struct OAuthJson {
@@ -118,7 +117,7 @@ fn challenge(error: &OAuthError) -> Option<String> {
 
 /// `Retry-After` of every 503 (RFC 9110 §10.2.3): overload and database outages are
 /// usually over within seconds.
-pub(crate) fn retry_after() -> Header<'static> {
+pub fn retry_after() -> Header<'static> {
     Header::new("Retry-After", "1")
 }
 

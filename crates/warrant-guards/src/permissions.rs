@@ -8,11 +8,9 @@ use std::marker::PhantomData;
 
 use rocket::http::Method;
 use rocket::request::{FromRequest, Outcome, Request};
-use warrant_grants::OAuthError;
-use warrant_model::User;
+use warrant_model::{OAuthError, User};
 
-use super::bearer::checked_bearer;
-use super::{BearerToken, Refusal, is_safe, refuse, resource_server};
+use crate::{BearerToken, Refusal, checked_bearer, is_safe, refuse, resource_server};
 
 /// Scopes a guard requires, named by a type: write them with
 /// [`required_scopes!`](crate::required_scopes).
@@ -28,7 +26,7 @@ macro_rules! required_scopes {
     ($(#[$meta:meta])* $vis:vis $name:ident = [$($scope:literal),* $(,)?]) => {
         $(#[$meta])*
         $vis struct $name;
-        impl $crate::guards::RequiredScopes for $name {
+        impl $crate::RequiredScopes for $name {
             const SCOPES: &'static [&'static str] = &[$($scope),*];
         }
     };
@@ -52,7 +50,7 @@ pub struct TokenHasScope<S: RequiredScopes> {
 /// scope for other methods (see [`ResourceServer::with_read_write_scopes`]), plus every
 /// scope of `S` (Django OAuth Toolkit's `TokenHasReadWriteScope`).
 ///
-/// [`ResourceServer::with_read_write_scopes`]: super::ResourceServer::with_read_write_scopes
+/// [`ResourceServer::with_read_write_scopes`]: crate::ResourceServer::with_read_write_scopes
 pub struct TokenHasReadWriteScope<S: RequiredScopes = NoScopes> {
     /// The token; `None` only for `OPTIONS` requests, which pass unauthenticated.
     pub token: Option<BearerToken>,

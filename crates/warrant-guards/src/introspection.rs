@@ -12,12 +12,11 @@ use time::OffsetDateTime;
 use url::Url;
 use url::form_urlencoded::byte_serialize;
 use warrant_generators::hash_token;
-use warrant_grants::OAuthError;
+use warrant_model::OAuthError;
 use warrant_model::{ClientId, ScopeSet, Secret, TokenHash, Username};
 use warrant_outgoing::{Body, Client, ClientOptions, Request};
 
-use super::{BearerToken, Refusal};
-use crate::HttpError;
+use crate::{BearerToken, GuardsError, Refusal};
 
 /// At most this many answers are cached; past it, stale ones go, then all of them.
 const CAPACITY: usize = 10_000;
@@ -47,7 +46,7 @@ impl IntrospectionClient {
         endpoint: &Url,
         client_id: &ClientId,
         client_secret: &Secret<String>,
-    ) -> Result<Self, HttpError> {
+    ) -> Result<Self, GuardsError> {
         let options = ClientOptions::new(Duration::from_secs(5));
         Self::with_options(endpoint, client_id, client_secret, &options)
     }
@@ -59,15 +58,15 @@ impl IntrospectionClient {
         client_id: &ClientId,
         client_secret: &Secret<String>,
         options: &ClientOptions,
-    ) -> Result<Self, HttpError> {
+    ) -> Result<Self, GuardsError> {
         let endpoint_error = |error: warrant_outgoing::OutgoingError| {
-            HttpError::IntrospectionEndpoint(error.to_string())
+            GuardsError::IntrospectionEndpoint(error.to_string())
         };
         let http = Client::new(options).map_err(endpoint_error)?;
         http.check_url(endpoint).map_err(endpoint_error)?;
         // The endpoint is logged when it fails: it must hold no credentials.
         if !endpoint.username().is_empty() || endpoint.password().is_some() {
-            return Err(HttpError::IntrospectionEndpoint(
+            return Err(GuardsError::IntrospectionEndpoint(
                 "the URL must not carry credentials: pass the client's id and secret".into(),
             ));
         }
@@ -249,7 +248,7 @@ mod tests {
             "https://user:pass@warrant.example/o/introspect/",
         ] {
             assert!(
-                matches!(new(refused), Err(HttpError::IntrospectionEndpoint(_))),
+                matches!(new(refused), Err(GuardsError::IntrospectionEndpoint(_))),
                 "{refused}"
             );
         }
