@@ -1,5 +1,7 @@
 //! Client authentication (RFC 6749 §2.3).
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use time::OffsetDateTime;
 use warrant_generators::verify_token;
 use warrant_model::{Application, ClientId, ClientType, Secret, ThrottleKind};
@@ -7,10 +9,9 @@ use warrant_model::{Application, ClientId, ClientType, Secret, ThrottleKind};
 use crate::throttle::{Keys, Standing};
 use crate::{Engine, OAuthError};
 
-/// How a client identified itself at the token, revocation or introspection endpoint.
-/// The HTTP frontend builds it from `Authorization: Basic` (`client_secret_basic`) or
-/// `client_id`/`client_secret` form fields (`client_secret_post`), refusing requests that
-/// use both.
+/// How a client identified itself at the token, revocation or introspection endpoint:
+/// `Authorization: Basic` (`client_secret_basic`) or `client_id`/`client_secret` form
+/// fields (`client_secret_post`), never both ([`ClientCredentials::from_request`]).
 #[derive(Debug, Clone)]
 pub enum ClientCredentials {
     /// A client id and secret (`client_secret_basic` or `client_secret_post`).
@@ -28,12 +29,73 @@ pub enum ClientCredentials {
 }
 
 impl ClientCredentials {
+    /// The credentials of a request whose `Authorization` header is `authorization` and
+    /// whose form parameters `lookup` finds by name. Two methods at once, or a `client_id`
+    /// that differs from Basic's, are `invalid_request`; anything malformed or missing is
+    /// `invalid_client`.
+    pub fn from_request<'a>(
+        authorization: Option<&str>,
+        lookup: impl Fn(&str) -> Option<&'a str>,
+    ) -> Result<Self, OAuthError> {
+        let Some(header) = authorization else {
+            let client_id = lookup("client_id").ok_or_else(|| {
+                OAuthError::InvalidClient("client authentication is required".into())
+            })?;
+            let client_id = ClientId::parse(client_id).map_err(|_| bad_client())?;
+            return Ok(match lookup("client_secret") {
+                Some(secret) => Self::Secret {
+                    client_id,
+                    secret: Secret::new(secret.to_owned()),
+                },
+                None => Self::IdOnly { client_id },
+            });
+        };
+        if lookup("client_secret").is_some() {
+            return Err(OAuthError::InvalidRequest(
+                "use one client authentication method, not two".into(),
+            ));
+        }
+        let (client_id, secret) = basic(header)?;
+        if lookup("client_id").is_some_and(|id| id != client_id.as_str()) {
+            return Err(OAuthError::InvalidRequest(
+                "client_id differs from the authenticated client".into(),
+            ));
+        }
+        Ok(Self::Secret { client_id, secret })
+    }
+
     /// The client id, however the client authenticates.
     pub fn client_id(&self) -> &ClientId {
         match self {
             Self::Secret { client_id, .. } | Self::IdOnly { client_id } => client_id,
         }
     }
+}
+
+fn bad_client() -> OAuthError {
+    OAuthError::InvalidClient("client authentication failed".into())
+}
+
+/// Decodes `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1).
+fn basic(header: &str) -> Result<(ClientId, Secret<String>), OAuthError> {
+    let (scheme, encoded) = header.split_once(' ').ok_or_else(bad_client)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(OAuthError::InvalidClient(
+            "only HTTP Basic client authentication is supported".into(),
+        ));
+    }
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| bad_client())?;
+    let text = String::from_utf8(decoded).map_err(|_| bad_client())?;
+    let (id, secret) = text.split_once(':').ok_or_else(bad_client)?;
+    let decode = |part: &str| -> Result<String, OAuthError> {
+        let spaced = part.replace('+', " ");
+        let decoded = percent_encoding::percent_decode_str(&spaced)
+            .decode_utf8()
+            .map_err(|_| bad_client())?;
+        Ok(decoded.into_owned())
+    };
+    let client_id = ClientId::parse(&decode(id)?).map_err(|_| bad_client())?;
+    Ok((client_id, Secret::new(decode(secret)?)))
 }
 
 impl Engine<'_> {
@@ -100,5 +162,81 @@ impl Engine<'_> {
             ));
         }
         Ok(application)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basic_of(id: &str, secret: &str) -> String {
+        format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+    }
+
+    fn credentials(
+        header: Option<&str>,
+        form: &[(&'static str, &'static str)],
+    ) -> Result<ClientCredentials, OAuthError> {
+        ClientCredentials::from_request(header, |name| {
+            form.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| *value)
+        })
+    }
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let Ok(ClientCredentials::Secret { client_id, secret }) =
+            credentials(Some(&basic_of("my%2Did", "s%3Acret+x")), &[])
+        else {
+            panic!("expected secret credentials")
+        };
+        assert_eq!(
+            (client_id.as_str(), secret.expose().as_str()),
+            ("my-id", "s:cret x")
+        );
+    }
+
+    #[test]
+    fn malformed_or_doubled_authentication_is_refused() {
+        let body_secret = [("client_id", "a"), ("client_secret", "b")];
+        assert!(matches!(
+            credentials(Some(&basic_of("a", "b")), &body_secret),
+            Err(OAuthError::InvalidRequest(_))
+        ));
+        for bad in [
+            "Basic",
+            "Basic !!!",
+            "Bearer abc",
+            &format!("Basic {}", STANDARD.encode("no-colon")),
+        ] {
+            assert!(
+                matches!(
+                    credentials(Some(bad), &[]),
+                    Err(OAuthError::InvalidClient(_))
+                ),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            credentials(None, &[]),
+            Err(OAuthError::InvalidClient(_))
+        ));
+        assert!(matches!(
+            credentials(Some(&basic_of("a", "b")), &[("client_id", "z")]),
+            Err(OAuthError::InvalidRequest(_))
+        ));
+    }
+
+    #[test]
+    fn body_credentials_and_public_clients() {
+        assert!(matches!(
+            credentials(None, &[("client_id", "a"), ("client_secret", "b")]),
+            Ok(ClientCredentials::Secret { .. })
+        ));
+        assert!(matches!(
+            credentials(None, &[("client_id", "a")]),
+            Ok(ClientCredentials::IdOnly { .. })
+        ));
     }
 }

@@ -96,7 +96,7 @@ pub use settings::{ADMIN_SCOPE, GrantSettings, ScopeCatalog};
 pub use sync::{ClientAppStatus, sync_status, user_record};
 pub use throttle::{BruteForce, Locked, unlock_user};
 pub use throttle_cache::ThrottleCache;
-pub use token::TokenRequest;
+pub use token::{TokenRequest, requested_scope};
 pub use users::{
     AccountChanges, MIN_PASSWORD_LENGTH, NewAccount, PasswordCheck, create_user, set_password,
     update_account,

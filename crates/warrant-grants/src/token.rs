@@ -3,14 +3,15 @@
 use time::OffsetDateTime;
 use warrant_generators::hash_token;
 use warrant_model::{
-    Application, ClientType, GrantType, RedirectUri, RefreshToken, ScopeSet, Secret, User,
+    Application, ClientType, GrantType, RedirectUri, RedirectUriPolicy, RefreshToken, ScopeSet,
+    Secret, User,
 };
 use warrant_storage::CodeRedemption;
 
 use crate::issue::{Authentication, Issue};
 use crate::{ClientCredentials, Engine, OAuthError, PasswordCheck, TokenResponse, pkce};
 
-/// A token request, parsed from the form body by the frontend.
+/// A token request ([`TokenRequest::from_lookup`] reads it from the form body).
 #[derive(Debug)]
 pub enum TokenRequest {
     /// `grant_type=authorization_code`.
@@ -51,6 +52,56 @@ pub enum TokenRequest {
 }
 
 impl TokenRequest {
+    /// The request whose form parameters `lookup` finds by name (RFC 6749 §4.1.3, §4.3.2,
+    /// §4.4.2, §6; RFC 8628 §3.4): `grant_type` picks the variant, a missing parameter is
+    /// `invalid_request`, an unknown grant `unsupported_grant_type`.
+    pub fn from_lookup<'a>(lookup: impl Fn(&str) -> Option<&'a str>) -> Result<Self, OAuthError> {
+        let require = |name: &str| {
+            lookup(name).ok_or_else(|| OAuthError::InvalidRequest(format!("{name} is missing")))
+        };
+        let secret = |value: &str| Secret::new(value.to_owned());
+        let scope = || requested_scope(lookup("scope"));
+        match require("grant_type")? {
+            "authorization_code" => Ok(Self::AuthorizationCode {
+                code: secret(require("code")?),
+                redirect_uri: lookup("redirect_uri")
+                    .map(|uri| {
+                        // Compared with the authorization request's, which passed the
+                        // registration rules; here only its shape matters.
+                        RedirectUri::parse(
+                            uri,
+                            RedirectUriPolicy {
+                                allow_insecure_http: true,
+                            },
+                        )
+                        .map_err(|_| {
+                            OAuthError::InvalidGrant(
+                                "redirect_uri does not match the authorization request".into(),
+                            )
+                        })
+                    })
+                    .transpose()?,
+                code_verifier: lookup("code_verifier").map(secret),
+            }),
+            "password" => Ok(Self::Password {
+                username: require("username")?.to_owned(),
+                password: secret(require("password")?),
+                scope: scope()?,
+            }),
+            "client_credentials" => Ok(Self::ClientCredentials { scope: scope()? }),
+            "refresh_token" => Ok(Self::RefreshToken {
+                refresh_token: secret(require("refresh_token")?),
+                scope: scope()?,
+            }),
+            "urn:ietf:params:oauth:grant-type:device_code" => Ok(Self::DeviceCode {
+                device_code: secret(require("device_code")?),
+            }),
+            other => Err(OAuthError::UnsupportedGrantType(format!(
+                "grant_type {other:?} is not supported"
+            ))),
+        }
+    }
+
     fn grant_type(&self) -> GrantType {
         match self {
             Self::AuthorizationCode { .. } => GrantType::AuthorizationCode,
@@ -60,6 +111,15 @@ impl TokenRequest {
             Self::DeviceCode { .. } => GrantType::DeviceCode,
         }
     }
+}
+
+/// A request's `scope` parameter (RFC 6749 §3.3); absent means the client's defaults.
+pub fn requested_scope(scope: Option<&str>) -> Result<Option<ScopeSet>, OAuthError> {
+    scope
+        .map(|text| {
+            ScopeSet::parse(text).map_err(|_| OAuthError::InvalidScope("malformed scope".into()))
+        })
+        .transpose()
 }
 
 impl Engine<'_> {

@@ -1,19 +1,17 @@
 //! `/accounts/login/` (username or email, or a button per upstream provider) and
 //! `/accounts/logout/`.
 
-use rocket::data::{self, Data, FromData};
 use rocket::http::{CookieJar, Status};
-use rocket::response::Responder;
-use rocket::{Request, Route, State, get, post, routes};
+use rocket::{Route, State, get, post, routes};
 use time::OffsetDateTime;
 use warrant_generators::GeneratorError;
 use warrant_grants::{GrantsError, Locked, PasswordCheck};
 
 use crate::AppState;
 use crate::address::{ClientAddress, locked_message};
-use crate::form::{BodyError, FormParams};
 use crate::html::{Page, SeeOther, button_form, escape, hidden};
-use crate::session::{CurrentUser, csrf_token, csrf_valid, log_in, log_out, safe_next};
+use crate::pages::{PageForm, PageOrRedirect, PageResult};
+use crate::session::{CurrentUser, csrf_token, log_in, log_out, safe_next};
 use crate::upstream::{CONNECTIONS, login_buttons};
 
 pub(crate) fn routes() -> Vec<Route> {
@@ -22,29 +20,6 @@ pub(crate) fn routes() -> Vec<Route> {
 
 /// Where to go after logging in or out when `next` is absent or unsafe.
 pub(crate) const HOME: &str = "/accounts/login/";
-
-/// A page or a redirect.
-#[derive(Responder)]
-pub enum PageOrRedirect {
-    /// HTML.
-    Page(Page),
-    /// 303.
-    Redirect(SeeOther),
-}
-
-impl From<Status> for PageOrRedirect {
-    fn from(status: Status) -> Self {
-        let message = match status.code {
-            403 => {
-                "The form expired or was not sent by this site. Go back, reload the page and try again."
-            }
-            413 => "The request is too large.",
-            503 => "The service is temporarily unavailable. Try again shortly.",
-            _ => "The request could not be processed.",
-        };
-        Self::Page(Page::error(status, message))
-    }
-}
 
 /// The login form, `message` above it, `username` filled in, and a button for each
 /// upstream provider. `again`: the user is logged in and must log in again.
@@ -82,11 +57,8 @@ fn login_page(
     user: CurrentUser,
     next: Option<&str>,
     login_hint: Option<&str>,
-) -> PageOrRedirect {
-    let csrf = match csrf_token(state, cookies) {
-        Ok(csrf) => csrf,
-        Err(status) => return status.into(),
-    };
+) -> PageResult {
+    let csrf = csrf_token(state, cookies)?;
     let next = safe_next(next);
     if let (Some((user, _)), Some(_)) = (&user.0, next) {
         let form = login_form(
@@ -97,7 +69,7 @@ fn login_page(
             Some(login_hint.unwrap_or(user.username.as_str())),
             true,
         );
-        return PageOrRedirect::Page(Page::new(Status::Ok, "Log in", form));
+        return Ok(PageOrRedirect::Page(Page::new(Status::Ok, "Log in", form)));
     }
     if let Some((user, _)) = user.0 {
         let body = format!(
@@ -106,40 +78,17 @@ fn login_page(
             CONNECTIONS,
             logout_form(&csrf),
         );
-        return PageOrRedirect::Page(Page::new(Status::Ok, "Logged in", body));
+        return Ok(PageOrRedirect::Page(Page::new(
+            Status::Ok,
+            "Logged in",
+            body,
+        )));
     }
-    PageOrRedirect::Page(Page::new(
+    Ok(PageOrRedirect::Page(Page::new(
         Status::Ok,
         "Log in",
         login_form(state, &csrf, next, None, login_hint, false),
-    ))
-}
-
-/// A page's form whose CSRF token matches the browser's cookie. As `Result<PageForm,
-/// Status>` a handler gets 413, 400 or 403 instead, to answer with an error page.
-pub(crate) struct PageForm(pub(crate) FormParams);
-
-#[rocket::async_trait]
-impl<'r> FromData<'r> for PageForm {
-    type Error = Status;
-
-    async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
-        let refuse = |status| data::Outcome::Error((status, status));
-        let Some(state) = request.rocket().state::<AppState>() else {
-            return refuse(Status::InternalServerError);
-        };
-        let form = match FormParams::read(request.content_type(), data, state.max_body_bytes).await
-        {
-            Ok(form) => form,
-            Err(BodyError::TooLarge) => return refuse(Status::PayloadTooLarge),
-            Err(BodyError::Invalid(_)) => return refuse(Status::BadRequest),
-        };
-        if csrf_valid(request.cookies(), form.get("csrf_token")) {
-            data::Outcome::Success(Self(form))
-        } else {
-            refuse(Status::Forbidden)
-        }
-    }
+    )))
 }
 
 #[post("/accounts/login", data = "<form>")]
@@ -148,11 +97,8 @@ async fn login(
     cookies: &CookieJar<'_>,
     address: ClientAddress,
     form: Result<PageForm, Status>,
-) -> PageOrRedirect {
-    let form = match form {
-        Ok(PageForm(form)) => form,
-        Err(status) => return status.into(),
-    };
+) -> PageResult {
+    let PageForm(form) = form?;
     let next = safe_next(form.get("next"));
     let (Some(login), Some(password)) = (form.get("username"), form.secret("password")) else {
         return retry(state, cookies, next, form.get("username"));
@@ -162,16 +108,18 @@ async fn login(
         .authenticate_user(login, &password, OffsetDateTime::now_utc())
         .await
     {
-        Ok(PasswordCheck::Valid(user)) => match log_in(state, cookies, &user).await {
-            Ok(()) => PageOrRedirect::Redirect(SeeOther(next.unwrap_or(HOME).to_owned())),
-            Err(status) => status.into(),
-        },
+        Ok(PasswordCheck::Valid(user)) => {
+            log_in(state, cookies, &user).await?;
+            Ok(PageOrRedirect::Redirect(SeeOther(
+                next.unwrap_or(HOME).to_owned(),
+            )))
+        }
         Ok(PasswordCheck::Invalid) => retry(state, cookies, next, Some(login)),
         Ok(PasswordCheck::Locked(locked)) => locked_out(state, cookies, next, login, locked),
-        Err(GrantsError::Generator(GeneratorError::Busy)) => Status::ServiceUnavailable.into(),
+        Err(GrantsError::Generator(GeneratorError::Busy)) => Err(Status::ServiceUnavailable.into()),
         Err(error) => {
             tracing::warn!(%error, "login failed");
-            Status::ServiceUnavailable.into()
+            Err(Status::ServiceUnavailable.into())
         }
     }
 }
@@ -181,18 +129,14 @@ fn retry(
     cookies: &CookieJar<'_>,
     next: Option<&str>,
     username: Option<&str>,
-) -> PageOrRedirect {
-    match csrf_token(state, cookies) {
-        Ok(csrf) => {
-            let message = "Please enter a correct username or email and password.";
-            PageOrRedirect::Page(Page::new(
-                Status::Ok,
-                "Log in",
-                login_form(state, &csrf, next, Some(message), username, false),
-            ))
-        }
-        Err(status) => status.into(),
-    }
+) -> PageResult {
+    let csrf = csrf_token(state, cookies)?;
+    let message = "Please enter a correct username or email and password.";
+    Ok(PageOrRedirect::Page(Page::new(
+        Status::Ok,
+        "Log in",
+        login_form(state, &csrf, next, Some(message), username, false),
+    )))
 }
 
 /// The login form again, answered 429: attempts are refused for a while.
@@ -202,16 +146,13 @@ fn locked_out(
     next: Option<&str>,
     username: &str,
     locked: Locked,
-) -> PageOrRedirect {
-    let csrf = match csrf_token(state, cookies) {
-        Ok(csrf) => csrf,
-        Err(status) => return status.into(),
-    };
+) -> PageResult {
+    let csrf = csrf_token(state, cookies)?;
     let (message, retry_after) = locked_message("failed login attempts", locked);
     let form = login_form(state, &csrf, next, Some(&message), Some(username), false);
-    PageOrRedirect::Page(
+    Ok(PageOrRedirect::Page(
         Page::new(Status::TooManyRequests, "Log in", form).retry_after(retry_after),
-    )
+    ))
 }
 
 fn logout_form(csrf: &str) -> String {
@@ -219,11 +160,13 @@ fn logout_form(csrf: &str) -> String {
 }
 
 #[get("/accounts/logout")]
-fn logout_page(state: &State<AppState>, cookies: &CookieJar<'_>) -> PageOrRedirect {
-    match csrf_token(state, cookies) {
-        Ok(csrf) => PageOrRedirect::Page(Page::new(Status::Ok, "Log out", logout_form(&csrf))),
-        Err(status) => status.into(),
-    }
+fn logout_page(state: &State<AppState>, cookies: &CookieJar<'_>) -> PageResult {
+    let csrf = csrf_token(state, cookies)?;
+    Ok(PageOrRedirect::Page(Page::new(
+        Status::Ok,
+        "Log out",
+        logout_form(&csrf),
+    )))
 }
 
 #[post("/accounts/logout", data = "<form>")]
@@ -231,13 +174,10 @@ async fn logout(
     state: &State<AppState>,
     cookies: &CookieJar<'_>,
     form: Result<PageForm, Status>,
-) -> PageOrRedirect {
-    let form = match form {
-        Ok(PageForm(form)) => form,
-        Err(status) => return status.into(),
-    };
+) -> PageResult {
+    let PageForm(form) = form?;
     log_out(state, cookies).await;
-    PageOrRedirect::Redirect(SeeOther(
+    Ok(PageOrRedirect::Redirect(SeeOther(
         safe_next(form.get("next")).unwrap_or(HOME).to_owned(),
-    ))
+    )))
 }

@@ -9,10 +9,11 @@ use warrant_grants::{AuthorizationParams, AuthorizationRejection, AuthorizationR
 use warrant_model::User;
 
 use crate::AppState;
-use crate::accounts::{PageForm, PageOrRedirect};
 use crate::form::FormParams;
 use crate::html::{Page, SeeOther, escape, form_action_source, hidden};
-use crate::pages::{login_redirect, oauth_error_page, scope_items};
+use crate::pages::{
+    PageForm, PageOrRedirect, PageResult, login_redirect, oauth_error_page, scope_items,
+};
 use crate::session::{CurrentUser, csrf_token};
 
 pub(crate) fn routes() -> Vec<Route> {
@@ -65,35 +66,29 @@ async fn authorize_page(
     cookies: &CookieJar<'_>,
     user: CurrentUser,
     query: RawQuery,
-) -> PageOrRedirect {
+) -> PageResult {
     // Repeated parameters (RFC 6749 §3.1) make the request ambiguous: refuse, never redirect.
-    let form = match FormParams::parse(query.0.as_bytes()) {
-        Ok(form) => form,
-        Err(error) => return oauth_error_page(&error),
-    };
-    let request = match validate(state, &form).await {
-        Ok(request) => request,
-        Err(answer) => return answer,
-    };
+    let form = FormParams::parse(query.0.as_bytes()).map_err(|error| oauth_error_page(&error))?;
+    let request = validate(state, &form).await?;
     let session = user.0.as_ref().map(|(user, auth_time)| (user, *auth_time));
     let step = state
         .engine()
         .next_step(&request, session, OffsetDateTime::now_utc())
         .await;
-    match (step, session) {
+    Ok(match (step, session) {
         (Err(AuthorizationRejection::Redirect { location, .. }), _) => {
             PageOrRedirect::Redirect(SeeOther(location))
         }
         (Err(AuthorizationRejection::ShowError(error)), _) => oauth_error_page(&error),
         (Ok(NextStep::Answer), Some((user, auth_time))) => {
-            answer(state, &request, user, auth_time, true).await
+            redirect_decision(state, &request, user, auth_time, true).await
         }
-        (Ok(NextStep::Consent), Some((user, _))) => match csrf_token(state, cookies) {
-            Ok(csrf) => consent_page(state, &request, user, &form, &csrf),
-            Err(status) => status.into(),
-        },
+        (Ok(NextStep::Consent), Some((user, _))) => {
+            let csrf = csrf_token(state, cookies)?;
+            consent_page(state, &request, user, &form, &csrf)
+        }
         _ => login_redirect(&after_login(&query.0, &form), request.login_hint.as_deref()),
-    }
+    })
 }
 
 /// The authorization request to come back to after logging in: the same parameters, less
@@ -114,7 +109,9 @@ fn after_login(raw_query: &str, form: &FormParams) -> String {
     format!("/o/authorize/?{}", query.finish())
 }
 
-async fn answer(
+/// The user's decision sent back to the client: a redirect with the code or tokens, or
+/// with `access_denied`.
+async fn redirect_decision(
     state: &AppState,
     request: &AuthorizationRequest,
     user: &User,
@@ -165,27 +162,21 @@ async fn authorize_decision(
     state: &State<AppState>,
     user: CurrentUser,
     form: Result<PageForm, Status>,
-) -> PageOrRedirect {
-    let form = match form {
-        Ok(PageForm(form)) => form,
-        Err(status) => return status.into(),
-    };
-    let request = match validate(state, &form).await {
-        Ok(request) => request,
-        Err(answer) => return answer,
-    };
+) -> PageResult {
+    let PageForm(form) = form?;
+    let request = validate(state, &form).await?;
     let Some((user, auth_time)) = user.0 else {
-        return PageOrRedirect::Page(Page::error(
+        return Err(PageOrRedirect::Page(Page::error(
             Status::Unauthorized,
             "Your session ended. Start again from the application.",
-        ));
+        )));
     };
-    answer(
+    Ok(redirect_decision(
         state,
         &request,
         &user,
         auth_time,
         form.get("allow") == Some("yes"),
     )
-    .await
+    .await)
 }

@@ -10,9 +10,8 @@ use time::format_description::well_known::Rfc3339;
 use warrant_grants::{authorized_token, authorized_tokens, revoke_authorized_token};
 
 use crate::AppState;
-use crate::accounts::{PageForm, PageOrRedirect};
 use crate::html::{Page, SeeOther, escape, hidden};
-use crate::pages::{answer, logged_in, unavailable};
+use crate::pages::{PageForm, PageOrRedirect, PageResult, logged_in, unavailable};
 use crate::session::{CurrentUser, csrf_token};
 
 pub(crate) fn routes() -> Vec<Route> {
@@ -25,24 +24,23 @@ async fn list(
     cookies: &CookieJar<'_>,
     user: CurrentUser,
     uri: &RequestUri<'_>,
-) -> PageOrRedirect {
-    answer(async {
-        let user = logged_in(user, uri)?;
-        let now = OffsetDateTime::now_utc();
-        let tokens = authorized_tokens(&*state.store, user.id, now)
-            .await
-            .map_err(unavailable)?;
-        let csrf = csrf_token(state, cookies)?;
-        let mut body = String::new();
-        if tokens.is_empty() {
-            body.push_str("<p>You have not authorized any application.</p>");
-        } else {
-            body.push_str(
+) -> PageResult {
+    let user = logged_in(user, uri)?;
+    let now = OffsetDateTime::now_utc();
+    let tokens = authorized_tokens(&*state.store, user.id, now)
+        .await
+        .map_err(unavailable)?;
+    let csrf = csrf_token(state, cookies)?;
+    let mut body = String::new();
+    if tokens.is_empty() {
+        body.push_str("<p>You have not authorized any application.</p>");
+    } else {
+        body.push_str(
                 "<table><thead><tr><th scope=\"col\">Application</th><th scope=\"col\">Scopes</th><th scope=\"col\">Expires</th><th scope=\"col\"></th></tr></thead><tbody>",
             );
-            for authorized in &tokens {
-                let token = &authorized.token;
-                body.push_str(&format!(
+        for authorized in &tokens {
+            let token = &authorized.token;
+            body.push_str(&format!(
                     r#"<tr><td>{name}</td><td>{scopes}</td><td>{expires}</td><td><form method="post" action="/o/authorized-tokens/{id}/delete/">{csrf}<button type="submit">Revoke</button></form></td></tr>"#,
                     name = escape(&authorized.application.name),
                     scopes = escape(&token.scope.to_string()),
@@ -50,16 +48,14 @@ async fn list(
                     id = token.id,
                     csrf = hidden("csrf_token", &csrf),
                 ));
-            }
-            body.push_str("</tbody></table>");
         }
-        Ok(PageOrRedirect::Page(Page::new(
-            Status::Ok,
-            "Authorized applications",
-            body,
-        )))
+        body.push_str("</tbody></table>");
     }
-    .await)
+    Ok(PageOrRedirect::Page(Page::new(
+        Status::Ok,
+        "Authorized applications",
+        body,
+    )))
 }
 
 #[get("/o/authorized-tokens/<id>/delete")]
@@ -69,28 +65,25 @@ async fn revoke_page(
     user: CurrentUser,
     uri: &RequestUri<'_>,
     id: i64,
-) -> PageOrRedirect {
-    answer(async {
-        let user = logged_in(user, uri)?;
-        let now = OffsetDateTime::now_utc();
-        let authorized = authorized_token(&*state.store, user.id, id, now)
-            .await
-            .map_err(unavailable)?
-            .ok_or_else(no_such_token)?;
-        let csrf = csrf_token(state, cookies)?;
-        let body = format!(
-            r#"<p>Revoke the access of <strong>{name}</strong>? It will have to ask you again.</p>
+) -> PageResult {
+    let user = logged_in(user, uri)?;
+    let now = OffsetDateTime::now_utc();
+    let authorized = authorized_token(&*state.store, user.id, id, now)
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(no_such_token)?;
+    let csrf = csrf_token(state, cookies)?;
+    let body = format!(
+        r#"<p>Revoke the access of <strong>{name}</strong>? It will have to ask you again.</p>
 <form method="post" action="/o/authorized-tokens/{id}/delete/">{csrf}<button type="submit">Revoke</button> <a href="/o/authorized-tokens/">Cancel</a></form>"#,
-            name = escape(&authorized.application.name),
-            csrf = hidden("csrf_token", &csrf),
-        );
-        Ok(PageOrRedirect::Page(Page::new(
-            Status::Ok,
-            "Revoke access",
-            body,
-        )))
-    }
-    .await)
+        name = escape(&authorized.application.name),
+        csrf = hidden("csrf_token", &csrf),
+    );
+    Ok(PageOrRedirect::Page(Page::new(
+        Status::Ok,
+        "Revoke access",
+        body,
+    )))
 }
 
 #[post("/o/authorized-tokens/<id>/delete", data = "<form>")]
@@ -100,24 +93,19 @@ async fn revoke(
     uri: &RequestUri<'_>,
     id: i64,
     form: Result<PageForm, Status>,
-) -> PageOrRedirect {
-    answer(
-        async {
-            let user = logged_in(user, uri)?;
-            form?;
-            let now = OffsetDateTime::now_utc();
-            let revoked = revoke_authorized_token(&*state.store, user.id, id, now)
-                .await
-                .map_err(unavailable)?;
-            if !revoked {
-                return Err(no_such_token());
-            }
-            Ok(PageOrRedirect::Redirect(SeeOther(
-                "/o/authorized-tokens/".to_owned(),
-            )))
-        }
-        .await,
-    )
+) -> PageResult {
+    let user = logged_in(user, uri)?;
+    form?;
+    let now = OffsetDateTime::now_utc();
+    let revoked = revoke_authorized_token(&*state.store, user.id, id, now)
+        .await
+        .map_err(unavailable)?;
+    if !revoked {
+        return Err(no_such_token());
+    }
+    Ok(PageOrRedirect::Redirect(SeeOther(
+        "/o/authorized-tokens/".to_owned(),
+    )))
 }
 
 fn no_such_token() -> PageOrRedirect {

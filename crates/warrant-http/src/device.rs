@@ -10,10 +10,9 @@ use warrant_grants::{DeviceCodeRejection, PendingDevice};
 use warrant_model::User;
 
 use crate::AppState;
-use crate::accounts::{PageForm, PageOrRedirect};
 use crate::address::{ClientAddress, locked_message};
 use crate::html::{Page, escape, hidden};
-use crate::pages::{logged_in, login_redirect, scope_items};
+use crate::pages::{PageForm, PageOrRedirect, PageResult, logged_in, login_redirect, scope_items};
 use crate::session::{CurrentUser, csrf_token};
 
 pub(crate) fn routes() -> Vec<Route> {
@@ -101,19 +100,13 @@ async fn device_page(
     address: ClientAddress,
     uri: &RequestUri<'_>,
     user_code: Option<&str>,
-) -> PageOrRedirect {
-    let user = match logged_in(user, uri) {
-        Ok(user) => user,
-        Err(login) => return login,
-    };
-    let csrf = match csrf_token(state, cookies) {
-        Ok(csrf) => csrf,
-        Err(status) => return status.into(),
-    };
-    match user_code {
+) -> PageResult {
+    let user = logged_in(user, uri)?;
+    let csrf = csrf_token(state, cookies)?;
+    Ok(match user_code {
         Some(typed) => confirm(state, address, &csrf, &user, typed).await,
         None => PageOrRedirect::Page(code_form(&csrf, None)),
-    }
+    })
 }
 
 #[post("/o/device", data = "<form>")]
@@ -124,24 +117,18 @@ async fn device_decision(
     address: ClientAddress,
     uri: &RequestUri<'_>,
     form: Result<PageForm, Status>,
-) -> PageOrRedirect {
-    let form = match form {
-        Ok(PageForm(form)) => form,
-        Err(status) => return status.into(),
-    };
+) -> PageResult {
+    let PageForm(form) = form?;
     let Some((user, auth_time)) = user.0 else {
-        return login_redirect(&uri.to_string(), None);
+        return Err(login_redirect(&uri.to_string(), None));
     };
-    let csrf = match csrf_token(state, cookies) {
-        Ok(csrf) => csrf,
-        Err(status) => return status.into(),
-    };
+    let csrf = csrf_token(state, cookies)?;
     let typed = form.get("user_code").unwrap_or_default();
     let approve = match form.get("decision") {
-        None => return confirm(state, address, &csrf, &user, typed).await,
+        None => return Ok(confirm(state, address, &csrf, &user, typed).await),
         Some("allow") => true,
         Some("deny") => false,
-        Some(_) => return Status::BadRequest.into(),
+        Some(_) => return Err(Status::BadRequest.into()),
     };
     let decided = state
         .engine()
@@ -153,7 +140,7 @@ async fn device_decision(
             OffsetDateTime::now_utc(),
         )
         .await;
-    match decided {
+    Ok(match decided {
         Ok(pending) => {
             let text = if approve {
                 format!(
@@ -166,5 +153,5 @@ async fn device_decision(
             PageOrRedirect::Page(Page::new(Status::Ok, "Connect a device", text))
         }
         Err(rejection) => rejected(&csrf, rejection),
-    }
+    })
 }

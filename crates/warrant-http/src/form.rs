@@ -1,16 +1,14 @@
-//! Strict `application/x-www-form-urlencoded` bodies and client credentials, as the OAuth
-//! endpoints need them: a repeated parameter is an error (RFC 6749 §3.1, §3.2), and so is
-//! authenticating a client two ways at once (§2.3).
+//! Strict `application/x-www-form-urlencoded` bodies, as the OAuth endpoints need them: a
+//! repeated parameter is an error (RFC 6749 §3.1, §3.2); and the one `Authorization`
+//! header the endpoints read client credentials from (`ClientCredentials::from_request`).
 
 use std::collections::BTreeMap;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use rocket::data::{Data, ToByteUnit};
 use rocket::http::{ContentType, Status};
 use rocket::request::{FromRequest, Outcome, Request};
-use warrant_grants::{ClientCredentials, OAuthError};
-use warrant_model::{ClientId, Secret};
+use warrant_grants::OAuthError;
+use warrant_model::Secret;
 
 /// A parsed form body: each parameter at most once. Empty values count as absent (RFC 6749
 /// §3.1).
@@ -122,83 +120,9 @@ impl<'r> FromRequest<'r> for AuthorizationHeader {
     }
 }
 
-/// The client's credentials from `Authorization: Basic` (`client_secret_basic`) or from the
-/// body (`client_secret_post`, or `client_id` alone for public clients).
-pub fn client_credentials(
-    header: &AuthorizationHeader,
-    form: &FormParams,
-) -> Result<ClientCredentials, OAuthError> {
-    let from_body = form.get("client_secret").is_some();
-    match header.0.as_deref() {
-        Some(value) => {
-            if from_body {
-                return Err(OAuthError::InvalidRequest(
-                    "use one client authentication method, not two".into(),
-                ));
-            }
-            let (client_id, secret) = basic(value)?;
-            if form
-                .get("client_id")
-                .is_some_and(|id| id != client_id.as_str())
-            {
-                return Err(OAuthError::InvalidRequest(
-                    "client_id differs from the authenticated client".into(),
-                ));
-            }
-            Ok(ClientCredentials::Secret { client_id, secret })
-        }
-        None => {
-            let client_id = ClientId::parse(form.require("client_id").map_err(|_| no_client())?)
-                .map_err(|_| bad_client())?;
-            Ok(match form.secret("client_secret") {
-                Some(secret) => ClientCredentials::Secret { client_id, secret },
-                None => ClientCredentials::IdOnly { client_id },
-            })
-        }
-    }
-}
-
-fn no_client() -> OAuthError {
-    OAuthError::InvalidClient("client authentication is required".into())
-}
-
-fn bad_client() -> OAuthError {
-    OAuthError::InvalidClient("client authentication failed".into())
-}
-
-/// Decodes `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1).
-fn basic(header: &str) -> Result<(ClientId, Secret<String>), OAuthError> {
-    let (scheme, encoded) = header.split_once(' ').ok_or_else(bad_client)?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return Err(OAuthError::InvalidClient(
-            "only HTTP Basic client authentication is supported".into(),
-        ));
-    }
-    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| bad_client())?;
-    let text = String::from_utf8(decoded).map_err(|_| bad_client())?;
-    let (id, secret) = text.split_once(':').ok_or_else(bad_client)?;
-    let decode = |part: &str| -> Result<String, OAuthError> {
-        let spaced = part.replace('+', " ");
-        let decoded = percent_encoding::percent_decode_str(&spaced)
-            .decode_utf8()
-            .map_err(|_| bad_client())?;
-        Ok(decoded.into_owned())
-    };
-    let client_id = ClientId::parse(&decode(id)?).map_err(|_| bad_client())?;
-    Ok((client_id, Secret::new(decode(secret)?)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn header(value: &str) -> AuthorizationHeader {
-        AuthorizationHeader(Some(value.to_owned()))
-    }
-
-    fn basic_of(id: &str, secret: &str) -> String {
-        format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
-    }
 
     #[test]
     fn repeated_parameters_are_refused_and_empty_ones_ignored() {
@@ -225,66 +149,5 @@ mod tests {
                 && !printed.contains("s3cr3t"),
             "{printed}"
         );
-    }
-
-    #[test]
-    fn basic_credentials_are_form_decoded() {
-        let form = FormParams::default();
-        let Ok(ClientCredentials::Secret { client_id, secret }) =
-            client_credentials(&header(&basic_of("my%2Did", "s%3Acret+x")), &form)
-        else {
-            panic!("expected secret credentials")
-        };
-        assert_eq!(
-            (client_id.as_str(), secret.expose().as_str()),
-            ("my-id", "s:cret x")
-        );
-    }
-
-    #[test]
-    fn malformed_or_doubled_authentication_is_refused() {
-        let body_secret = FormParams::parse(b"client_id=a&client_secret=b").unwrap();
-        assert!(matches!(
-            client_credentials(&header(&basic_of("a", "b")), &body_secret),
-            Err(OAuthError::InvalidRequest(_))
-        ));
-        let empty = FormParams::default();
-        for bad in [
-            "Basic",
-            "Basic !!!",
-            "Bearer abc",
-            &format!("Basic {}", STANDARD.encode("no-colon")),
-        ] {
-            assert!(
-                matches!(
-                    client_credentials(&header(bad), &empty),
-                    Err(OAuthError::InvalidClient(_))
-                ),
-                "{bad}"
-            );
-        }
-        assert!(matches!(
-            client_credentials(&AuthorizationHeader(None), &empty),
-            Err(OAuthError::InvalidClient(_))
-        ));
-        let other_id = FormParams::parse(b"client_id=z").unwrap();
-        assert!(matches!(
-            client_credentials(&header(&basic_of("a", "b")), &other_id),
-            Err(OAuthError::InvalidRequest(_))
-        ));
-    }
-
-    #[test]
-    fn body_credentials_and_public_clients() {
-        let post = FormParams::parse(b"client_id=a&client_secret=b").unwrap();
-        assert!(matches!(
-            client_credentials(&AuthorizationHeader(None), &post),
-            Ok(ClientCredentials::Secret { .. })
-        ));
-        let public = FormParams::parse(b"client_id=a").unwrap();
-        assert!(matches!(
-            client_credentials(&AuthorizationHeader(None), &public),
-            Ok(ClientCredentials::IdOnly { .. })
-        ));
     }
 }

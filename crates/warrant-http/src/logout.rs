@@ -8,11 +8,10 @@ use time::OffsetDateTime;
 use warrant_grants::{LogoutParams, LogoutRequest};
 
 use crate::AppState;
-use crate::accounts::{PageForm, PageOrRedirect};
 use crate::authorize::RawQuery;
 use crate::form::FormParams;
 use crate::html::{Page, SeeOther, escape, form_action_source, hidden};
-use crate::pages::oauth_error_page;
+use crate::pages::{PageForm, PageOrRedirect, PageResult, oauth_error_page};
 use crate::session::{CurrentUser, csrf_token, log_out};
 
 pub(crate) fn routes() -> Vec<Route> {
@@ -64,23 +63,14 @@ async fn logout_page(
     cookies: &CookieJar<'_>,
     user: CurrentUser,
     query: RawQuery,
-) -> PageOrRedirect {
-    let form = match FormParams::parse(query.0.as_bytes()) {
-        Ok(form) => form,
-        Err(error) => return oauth_error_page(&error),
-    };
-    let request = match validate(state, &form).await {
-        Ok(request) => request,
-        Err(page) => return page,
-    };
+) -> PageResult {
+    let form = FormParams::parse(query.0.as_bytes()).map_err(|error| oauth_error_page(&error))?;
+    let request = validate(state, &form).await?;
     let user = match user.0 {
         Some((user, _)) if request.needs_confirmation(&user) => user,
-        _ => return logged_out(state, cookies, request).await,
+        _ => return Ok(logged_out(state, cookies, request).await),
     };
-    let csrf = match csrf_token(state, cookies) {
-        Ok(csrf) => csrf,
-        Err(status) => return status.into(),
-    };
+    let csrf = csrf_token(state, cookies)?;
     let fields: String = PARAMS
         .iter()
         .filter_map(|name| form.get(name).map(|value| hidden(name, value)))
@@ -100,7 +90,7 @@ async fn logout_page(
     if let Some(location) = &request.redirect {
         page = page.allow_form_action(form_action_source(location));
     }
-    PageOrRedirect::Page(page)
+    Ok(PageOrRedirect::Page(page))
 }
 
 #[post("/o/logout", data = "<form>")]
@@ -108,13 +98,8 @@ async fn logout_confirmed(
     state: &State<AppState>,
     cookies: &CookieJar<'_>,
     form: Result<PageForm, Status>,
-) -> PageOrRedirect {
-    let form = match form {
-        Ok(PageForm(form)) => form,
-        Err(status) => return status.into(),
-    };
-    match validate(state, &form).await {
-        Ok(request) => logged_out(state, cookies, request).await,
-        Err(page) => page,
-    }
+) -> PageResult {
+    let PageForm(form) = form?;
+    let request = validate(state, &form).await?;
+    Ok(logged_out(state, cookies, request).await)
 }

@@ -12,12 +12,12 @@ use rocket::{Route, State, post, routes};
 use time::OffsetDateTime;
 use warrant_grants::{
     ClientCredentials, Introspection, OAuthError, TokenRequest, TokenResponse, TokenTypeHint,
+    requested_scope,
 };
-use warrant_model::{RedirectUri, RedirectUriPolicy, ScopeSet};
 
 use crate::AppState;
 use crate::cors::{RequestOrigin, client_allows};
-use crate::form::{AuthorizationHeader, BodyError, FormParams, client_credentials};
+use crate::form::{AuthorizationHeader, BodyError, FormParams};
 use warrant_guards::OAuthJson;
 
 pub(crate) fn routes() -> Vec<Route> {
@@ -25,14 +25,14 @@ pub(crate) fn routes() -> Vec<Route> {
 }
 
 /// A 413 for oversized bodies, otherwise the OAuth answer.
-pub enum Answer {
+pub enum EndpointReply {
     /// The body exceeded `server.max_body_bytes`.
     TooLarge(Status),
     /// Everything else.
     OAuth(OAuthJson),
 }
 
-impl<'r> rocket::response::Responder<'r, 'static> for Answer {
+impl<'r> rocket::response::Responder<'r, 'static> for EndpointReply {
     fn respond_to(self, request: &'r rocket::Request<'_>) -> rocket::response::Result<'static> {
         match self {
             Self::TooLarge(status) => Err(status),
@@ -41,7 +41,7 @@ impl<'r> rocket::response::Responder<'r, 'static> for Answer {
     }
 }
 
-impl From<OAuthError> for Answer {
+impl From<OAuthError> for EndpointReply {
     fn from(error: OAuthError) -> Self {
         Self::OAuth(error.into())
     }
@@ -51,11 +51,11 @@ async fn read_form(
     state: &AppState,
     content_type: Option<&ContentType>,
     data: Data<'_>,
-) -> Result<FormParams, Answer> {
+) -> Result<FormParams, EndpointReply> {
     FormParams::read(content_type, data, state.max_body_bytes)
         .await
         .map_err(|error| match error {
-            BodyError::TooLarge => Answer::TooLarge(Status::PayloadTooLarge),
+            BodyError::TooLarge => EndpointReply::TooLarge(Status::PayloadTooLarge),
             BodyError::Invalid(error) => error.into(),
         })
 }
@@ -63,20 +63,21 @@ async fn read_form(
 /// Reads the form and the client's credentials, then runs `endpoint`: a 413 for an
 /// oversized body, otherwise the endpoint's JSON or its OAuth error.
 /// A browser origin the client allows gets the answer, errors included (CORS).
-async fn answer(
+async fn run_endpoint(
     state: &AppState,
     headers: EndpointHeaders<'_>,
     data: Data<'_>,
     endpoint: impl AsyncFnOnce(ClientCredentials, FormParams) -> Result<Value, OAuthError>,
-) -> Answer {
+) -> EndpointReply {
     let form = match read_form(state, headers.content_type, data).await {
         Ok(form) => form,
-        Err(answer) => return answer,
+        Err(reply) => return reply,
     };
-    let client = match client_credentials(&headers.auth, &form) {
-        Ok(client) => client,
-        Err(error) => return error.into(),
-    };
+    let client =
+        match ClientCredentials::from_request(headers.auth.0.as_deref(), |name| form.get(name)) {
+            Ok(client) => client,
+            Err(error) => return error.into(),
+        };
     // Only a browser's cross-origin request needs its client remembered for CORS.
     let cors = headers
         .origin
@@ -88,9 +89,9 @@ async fn answer(
     };
     match cors {
         Some((origin, client_id)) if client_allows(state, &client_id, &origin).await => {
-            Answer::OAuth(json.allow_origin(origin))
+            EndpointReply::OAuth(json.allow_origin(origin))
         }
-        _ => Answer::OAuth(json),
+        _ => EndpointReply::OAuth(json),
     }
 }
 
@@ -119,67 +120,20 @@ impl<'r> FromRequest<'r> for EndpointHeaders<'r> {
 }
 
 #[post("/o/token", data = "<data>")]
-async fn token(state: &State<AppState>, headers: EndpointHeaders<'_>, data: Data<'_>) -> Answer {
+async fn token(
+    state: &State<AppState>,
+    headers: EndpointHeaders<'_>,
+    data: Data<'_>,
+) -> EndpointReply {
     let engine = state.engine().from_address(headers.address);
-    answer(state, headers, data, async |client, form| {
-        let request = token_request(&form)?;
+    run_endpoint(state, headers, data, async |client, form| {
+        let request = TokenRequest::from_lookup(|name| form.get(name))?;
         let response = engine
             .token(&client, request, OffsetDateTime::now_utc())
             .await?;
         Ok(token_json(response))
     })
     .await
-}
-
-fn scope(form: &FormParams) -> Result<Option<ScopeSet>, OAuthError> {
-    form.get("scope")
-        .map(|text| {
-            ScopeSet::parse(text).map_err(|_| OAuthError::InvalidScope("malformed scope".into()))
-        })
-        .transpose()
-}
-
-fn token_request(form: &FormParams) -> Result<TokenRequest, OAuthError> {
-    match form.require("grant_type")? {
-        "authorization_code" => Ok(TokenRequest::AuthorizationCode {
-            code: form.require_secret("code")?,
-            redirect_uri: form
-                .get("redirect_uri")
-                .map(|uri| {
-                    RedirectUri::parse(
-                        uri,
-                        RedirectUriPolicy {
-                            allow_insecure_http: true,
-                        },
-                    )
-                    .map_err(|_| {
-                        OAuthError::InvalidGrant(
-                            "redirect_uri does not match the authorization request".into(),
-                        )
-                    })
-                })
-                .transpose()?,
-            code_verifier: form.secret("code_verifier"),
-        }),
-        "password" => Ok(TokenRequest::Password {
-            username: form.require("username")?.to_owned(),
-            password: form.require_secret("password")?,
-            scope: scope(form)?,
-        }),
-        "client_credentials" => Ok(TokenRequest::ClientCredentials {
-            scope: scope(form)?,
-        }),
-        "refresh_token" => Ok(TokenRequest::RefreshToken {
-            refresh_token: form.require_secret("refresh_token")?,
-            scope: scope(form)?,
-        }),
-        "urn:ietf:params:oauth:grant-type:device_code" => Ok(TokenRequest::DeviceCode {
-            device_code: form.require_secret("device_code")?,
-        }),
-        other => Err(OAuthError::UnsupportedGrantType(format!(
-            "grant_type {other:?} is not supported"
-        ))),
-    }
 }
 
 fn token_json(response: TokenResponse) -> Value {
@@ -208,11 +162,15 @@ async fn device_authorization(
     state: &State<AppState>,
     headers: EndpointHeaders<'_>,
     data: Data<'_>,
-) -> Answer {
+) -> EndpointReply {
     let engine = state.engine().from_address(headers.address);
-    answer(state, headers, data, async |client, form| {
+    run_endpoint(state, headers, data, async |client, form| {
         let codes = engine
-            .device_authorization(&client, scope(&form)?.as_ref(), OffsetDateTime::now_utc())
+            .device_authorization(
+                &client,
+                requested_scope(form.get("scope"))?.as_ref(),
+                OffsetDateTime::now_utc(),
+            )
             .await?;
         let verification_uri = format!("{}/o/device/", state.settings.issuer);
         let complete = format!(
@@ -234,9 +192,13 @@ async fn device_authorization(
 }
 
 #[post("/o/revoke_token", data = "<data>")]
-async fn revoke(state: &State<AppState>, headers: EndpointHeaders<'_>, data: Data<'_>) -> Answer {
+async fn revoke(
+    state: &State<AppState>,
+    headers: EndpointHeaders<'_>,
+    data: Data<'_>,
+) -> EndpointReply {
     let engine = state.engine().from_address(headers.address);
-    answer(state, headers, data, async |client, form| {
+    run_endpoint(state, headers, data, async |client, form| {
         let token = form.require_secret("token")?;
         engine
             .revoke(&client, &token, hint(&form), OffsetDateTime::now_utc())
@@ -251,9 +213,9 @@ async fn introspect(
     state: &State<AppState>,
     headers: EndpointHeaders<'_>,
     data: Data<'_>,
-) -> Answer {
+) -> EndpointReply {
     let engine = state.engine().from_address(headers.address);
-    answer(state, headers, data, async |client, form| {
+    run_endpoint(state, headers, data, async |client, form| {
         let now = OffsetDateTime::now_utc();
         engine.authenticate_resource_server(&client, now).await?;
         let token = form.require_secret("token")?;

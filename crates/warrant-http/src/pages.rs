@@ -1,20 +1,72 @@
-//! What the management pages share: the logged-in user or a login redirect, and storage
+//! What every HTML page handler shares: its answer (a page or a redirect, a status as an
+//! error page), the CSRF-checked form, the logged-in user or a login redirect, and storage
 //! failures as a page.
 
+use rocket::Request;
+use rocket::data::{self, Data, FromData};
 use rocket::http::Status;
 use rocket::http::uri::Origin as RequestUri;
+use rocket::response::Responder;
 use warrant_grants::{GrantSettings, OAuthError};
 use warrant_model::{ScopeSet, User};
 
-use crate::accounts::PageOrRedirect;
+use crate::AppState;
+use crate::form::{BodyError, FormParams};
 use crate::html::{Page, SeeOther, escape};
-use crate::session::CurrentUser;
+use crate::session::{CurrentUser, csrf_valid};
 
-/// A page handler's result: `?` turns a status or a login redirect into the answer.
-pub(crate) type Answer = Result<PageOrRedirect, PageOrRedirect>;
+/// A page handler's result: `?` turns a status or a login redirect into the answer
+/// (Rocket answers either side).
+pub(crate) type PageResult = Result<PageOrRedirect, PageOrRedirect>;
 
-pub(crate) fn answer(result: Answer) -> PageOrRedirect {
-    result.unwrap_or_else(|early| early)
+/// A page or a redirect.
+#[derive(Responder)]
+pub enum PageOrRedirect {
+    /// HTML.
+    Page(Page),
+    /// 303.
+    Redirect(SeeOther),
+}
+
+impl From<Status> for PageOrRedirect {
+    fn from(status: Status) -> Self {
+        let message = match status.code {
+            403 => {
+                "The form expired or was not sent by this site. Go back, reload the page and try again."
+            }
+            413 => "The request is too large.",
+            503 => "The service is temporarily unavailable. Try again shortly.",
+            _ => "The request could not be processed.",
+        };
+        Self::Page(Page::error(status, message))
+    }
+}
+
+/// A page's form whose CSRF token matches the browser's cookie. As `Result<PageForm,
+/// Status>` a handler gets 413, 400 or 403 instead, to answer with an error page.
+pub(crate) struct PageForm(pub(crate) FormParams);
+
+#[rocket::async_trait]
+impl<'r> FromData<'r> for PageForm {
+    type Error = Status;
+
+    async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        let refuse = |status| data::Outcome::Error((status, status));
+        let Some(state) = request.rocket().state::<AppState>() else {
+            return refuse(Status::InternalServerError);
+        };
+        let form = match FormParams::read(request.content_type(), data, state.max_body_bytes).await
+        {
+            Ok(form) => form,
+            Err(BodyError::TooLarge) => return refuse(Status::PayloadTooLarge),
+            Err(BodyError::Invalid(_)) => return refuse(Status::BadRequest),
+        };
+        if csrf_valid(request.cookies(), form.get("csrf_token")) {
+            data::Outcome::Success(Self(form))
+        } else {
+            refuse(Status::Forbidden)
+        }
+    }
 }
 
 /// The logged-in user, or a redirect to the login page that comes back here.

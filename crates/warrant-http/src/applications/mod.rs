@@ -18,9 +18,8 @@ use warrant_model::{Application, ApplicationId, ClientType, User};
 use warrant_storage::Page as StorePage;
 
 use crate::AppState;
-use crate::accounts::{PageForm, PageOrRedirect};
 use crate::html::{Page, SeeOther, escape, hidden};
-use crate::pages::{Answer, answer, logged_in, unavailable};
+use crate::pages::{PageForm, PageOrRedirect, PageResult, logged_in, unavailable};
 use crate::session::{CurrentUser, csrf_token};
 use details::details;
 use form::ApplicationForm;
@@ -61,52 +60,47 @@ async fn list(
     user: CurrentUser,
     uri: &RequestUri<'_>,
     after: Option<i64>,
-) -> PageOrRedirect {
-    answer(
-        async {
-            let user = logged_in(user, uri)?;
-            let page = StorePage {
-                after,
-                limit: PAGE_SIZE,
-            };
-            let applications = state
-                .store
-                .list_applications(Some(user.id), page)
-                .await
-                .map_err(unavailable)?;
-            let mut body = String::from(
-                r#"<p><a href="/o/applications/register/">Register a new application</a></p>"#,
-            );
-            if applications.is_empty() {
-                body.push_str("<p>You have no applications.</p>");
-            } else {
-                body.push_str("<ul>");
-                for application in &applications {
-                    body.push_str(&format!(
-                        r#"<li><a href="/o/applications/{}/">{}</a></li>"#,
-                        application.id.0,
-                        escape(&application.name)
-                    ));
-                }
-                body.push_str("</ul>");
-            }
-            if let (true, Some(last)) = (
-                applications.len() == PAGE_SIZE as usize,
-                applications.last(),
-            ) {
-                body.push_str(&format!(
-                    r#"<p><a href="/o/applications/?after={}">Next page</a></p>"#,
-                    last.id.0
-                ));
-            }
-            Ok(PageOrRedirect::Page(Page::new(
-                Status::Ok,
-                "Your applications",
-                body,
-            )))
+) -> PageResult {
+    let user = logged_in(user, uri)?;
+    let page = StorePage {
+        after,
+        limit: PAGE_SIZE,
+    };
+    let applications = state
+        .store
+        .list_applications(Some(user.id), page)
+        .await
+        .map_err(unavailable)?;
+    let mut body = String::from(
+        r#"<p><a href="/o/applications/register/">Register a new application</a></p>"#,
+    );
+    if applications.is_empty() {
+        body.push_str("<p>You have no applications.</p>");
+    } else {
+        body.push_str("<ul>");
+        for application in &applications {
+            body.push_str(&format!(
+                r#"<li><a href="/o/applications/{}/">{}</a></li>"#,
+                application.id.0,
+                escape(&application.name)
+            ));
         }
-        .await,
-    )
+        body.push_str("</ul>");
+    }
+    if let (true, Some(last)) = (
+        applications.len() == PAGE_SIZE as usize,
+        applications.last(),
+    ) {
+        body.push_str(&format!(
+            r#"<p><a href="/o/applications/?after={}">Next page</a></p>"#,
+            last.id.0
+        ));
+    }
+    Ok(PageOrRedirect::Page(Page::new(
+        Status::Ok,
+        "Your applications",
+        body,
+    )))
 }
 
 /// An HTML page answering a management request.
@@ -120,14 +114,12 @@ fn register_page(
     cookies: &CookieJar<'_>,
     user: CurrentUser,
     uri: &RequestUri<'_>,
-) -> PageOrRedirect {
-    answer((|| {
-        logged_in(user, uri)?;
-        let csrf = csrf_token(state, cookies)?;
-        let form = ApplicationForm::for_registration();
-        let body = form.html("/o/applications/register/", &csrf, &[], true);
-        Ok(form_page("Register an application", body, Status::Ok))
-    })())
+) -> PageResult {
+    logged_in(user, uri)?;
+    let csrf = csrf_token(state, cookies)?;
+    let form = ApplicationForm::for_registration();
+    let body = form.html("/o/applications/register/", &csrf, &[], true);
+    Ok(form_page("Register an application", body, Status::Ok))
 }
 
 #[post("/o/applications/register", data = "<form>")]
@@ -137,54 +129,49 @@ async fn register(
     user: CurrentUser,
     uri: &RequestUri<'_>,
     form: Result<PageForm, Status>,
-) -> PageOrRedirect {
-    answer(
-        async {
-            let user = logged_in(user, uri)?;
-            let submitted = form?.0;
-            let form = ApplicationForm::read(&submitted);
-            let refuse = |errors: &[String]| -> Answer {
-                let csrf = csrf_token(state, cookies)?;
-                let body = form.html("/o/applications/register/", &csrf, errors, true);
-                Ok(form_page(
-                    "Register an application",
-                    body,
-                    Status::BadRequest,
-                ))
-            };
-            let changes = match form.changes(state.redirect_policy) {
-                Ok(changes) => changes,
-                Err(errors) => return refuse(&errors),
-            };
-            let registration = ApplicationRegistration {
-                name: changes.name,
-                client_type: form.client_type.unwrap_or(ClientType::Confidential),
-                grant_types: changes.grant_types,
-                redirect_uris: changes.redirect_uris,
-                post_logout_redirect_uris: changes.post_logout_redirect_uris,
-                allowed_origins: changes.allowed_origins,
-                owner: Some(user.id),
-                skip_authorization: false,
-                pkce_required: changes.pkce_required,
-                algorithm: changes.algorithm,
-            };
-            let now = OffsetDateTime::now_utc();
-            match register_application(&*state.store, &state.generators, registration, now).await {
-                Ok((application, secret)) => {
-                    state.application_changed(&application.client_id);
-                    Ok(form_page(
-                        "Application registered",
-                        details(&application, secret.as_ref()),
-                        Status::Created,
-                    ))
-                }
-                Err(GrantsError::Store(error)) => Err(unavailable(error)),
-                Err(GrantsError::Generator(error)) => Err(unavailable(error)),
-                Err(rule) => refuse(&[rule.to_string()]),
-            }
+) -> PageResult {
+    let user = logged_in(user, uri)?;
+    let submitted = form?.0;
+    let form = ApplicationForm::read(&submitted);
+    let refuse = |errors: &[String]| -> PageResult {
+        let csrf = csrf_token(state, cookies)?;
+        let body = form.html("/o/applications/register/", &csrf, errors, true);
+        Ok(form_page(
+            "Register an application",
+            body,
+            Status::BadRequest,
+        ))
+    };
+    let changes = match form.changes(state.redirect_policy) {
+        Ok(changes) => changes,
+        Err(errors) => return refuse(&errors),
+    };
+    let registration = ApplicationRegistration {
+        name: changes.name,
+        client_type: form.client_type.unwrap_or(ClientType::Confidential),
+        grant_types: changes.grant_types,
+        redirect_uris: changes.redirect_uris,
+        post_logout_redirect_uris: changes.post_logout_redirect_uris,
+        allowed_origins: changes.allowed_origins,
+        owner: Some(user.id),
+        skip_authorization: false,
+        pkce_required: changes.pkce_required,
+        algorithm: changes.algorithm,
+    };
+    let now = OffsetDateTime::now_utc();
+    match register_application(&*state.store, &state.generators, registration, now).await {
+        Ok((application, secret)) => {
+            state.application_changed(&application.client_id);
+            Ok(form_page(
+                "Application registered",
+                details(&application, secret.as_ref()),
+                Status::Created,
+            ))
         }
-        .await,
-    )
+        Err(GrantsError::Store(error)) => Err(unavailable(error)),
+        Err(GrantsError::Generator(error)) => Err(unavailable(error)),
+        Err(rule) => refuse(&[rule.to_string()]),
+    }
 }
 
 #[get("/o/applications/<id>")]
@@ -193,19 +180,14 @@ async fn detail(
     user: CurrentUser,
     uri: &RequestUri<'_>,
     id: i64,
-) -> PageOrRedirect {
-    answer(
-        async {
-            let user = logged_in(user, uri)?;
-            let application = own(state, &user, id).await?;
-            Ok(form_page(
-                &application.name,
-                details(&application, None),
-                Status::Ok,
-            ))
-        }
-        .await,
-    )
+) -> PageResult {
+    let user = logged_in(user, uri)?;
+    let application = own(state, &user, id).await?;
+    Ok(form_page(
+        &application.name,
+        details(&application, None),
+        Status::Ok,
+    ))
 }
 
 #[get("/o/applications/<id>/update")]
@@ -215,22 +197,17 @@ async fn update_page(
     user: CurrentUser,
     uri: &RequestUri<'_>,
     id: i64,
-) -> PageOrRedirect {
-    answer(
-        async {
-            let user = logged_in(user, uri)?;
-            let application = own(state, &user, id).await?;
-            let csrf = csrf_token(state, cookies)?;
-            let action = format!("/o/applications/{id}/update/");
-            let body = ApplicationForm::of(&application).html(&action, &csrf, &[], false);
-            Ok(form_page(
-                &format!("Edit {}", application.name),
-                body,
-                Status::Ok,
-            ))
-        }
-        .await,
-    )
+) -> PageResult {
+    let user = logged_in(user, uri)?;
+    let application = own(state, &user, id).await?;
+    let csrf = csrf_token(state, cookies)?;
+    let action = format!("/o/applications/{id}/update/");
+    let body = ApplicationForm::of(&application).html(&action, &csrf, &[], false);
+    Ok(form_page(
+        &format!("Edit {}", application.name),
+        body,
+        Status::Ok,
+    ))
 }
 
 #[post("/o/applications/<id>/update", data = "<form>")]
@@ -241,42 +218,37 @@ async fn update(
     uri: &RequestUri<'_>,
     id: i64,
     form: Result<PageForm, Status>,
-) -> PageOrRedirect {
-    answer(
-        async {
-            let user = logged_in(user, uri)?;
-            let submitted = form?.0;
-            let application = own(state, &user, id).await?;
-            let form = ApplicationForm::read(&submitted);
-            let title = format!("Edit {}", application.name);
-            let refuse = |errors: &[String]| -> Answer {
-                let csrf = csrf_token(state, cookies)?;
-                let action = format!("/o/applications/{id}/update/");
-                Ok(form_page(
-                    &title,
-                    form.html(&action, &csrf, errors, false),
-                    Status::BadRequest,
-                ))
-            };
-            let changes = match form.changes(state.redirect_policy) {
-                Ok(changes) => changes,
-                Err(errors) => return refuse(&errors),
-            };
-            let client_id = application.client_id.clone();
-            let now = OffsetDateTime::now_utc();
-            match update_application(&*state.store, application, changes, now).await {
-                Ok(_) => {
-                    state.application_changed(&client_id);
-                    Ok(PageOrRedirect::Redirect(SeeOther(format!(
-                        "/o/applications/{id}/"
-                    ))))
-                }
-                Err(GrantsError::Store(error)) => Err(unavailable(error)),
-                Err(rule) => refuse(&[rule.to_string()]),
-            }
+) -> PageResult {
+    let user = logged_in(user, uri)?;
+    let submitted = form?.0;
+    let application = own(state, &user, id).await?;
+    let form = ApplicationForm::read(&submitted);
+    let title = format!("Edit {}", application.name);
+    let refuse = |errors: &[String]| -> PageResult {
+        let csrf = csrf_token(state, cookies)?;
+        let action = format!("/o/applications/{id}/update/");
+        Ok(form_page(
+            &title,
+            form.html(&action, &csrf, errors, false),
+            Status::BadRequest,
+        ))
+    };
+    let changes = match form.changes(state.redirect_policy) {
+        Ok(changes) => changes,
+        Err(errors) => return refuse(&errors),
+    };
+    let client_id = application.client_id.clone();
+    let now = OffsetDateTime::now_utc();
+    match update_application(&*state.store, application, changes, now).await {
+        Ok(_) => {
+            state.application_changed(&client_id);
+            Ok(PageOrRedirect::Redirect(SeeOther(format!(
+                "/o/applications/{id}/"
+            ))))
         }
-        .await,
-    )
+        Err(GrantsError::Store(error)) => Err(unavailable(error)),
+        Err(rule) => refuse(&[rule.to_string()]),
+    }
 }
 
 #[get("/o/applications/<id>/delete")]
@@ -286,20 +258,17 @@ async fn delete_page(
     user: CurrentUser,
     uri: &RequestUri<'_>,
     id: i64,
-) -> PageOrRedirect {
-    answer(async {
-        let user = logged_in(user, uri)?;
-        let application = own(state, &user, id).await?;
-        let csrf = csrf_token(state, cookies)?;
-        let body = format!(
-            r#"<p>Delete <strong>{name}</strong>? Its tokens stop working at once and users must authorize it again.</p>
+) -> PageResult {
+    let user = logged_in(user, uri)?;
+    let application = own(state, &user, id).await?;
+    let csrf = csrf_token(state, cookies)?;
+    let body = format!(
+        r#"<p>Delete <strong>{name}</strong>? Its tokens stop working at once and users must authorize it again.</p>
 <form method="post" action="/o/applications/{id}/delete/">{csrf}<button type="submit">Delete</button> <a href="/o/applications/{id}/">Cancel</a></form>"#,
-            name = escape(&application.name),
-            csrf = hidden("csrf_token", &csrf),
-        );
-        Ok(form_page("Delete application", body, Status::Ok))
-    }
-    .await)
+        name = escape(&application.name),
+        csrf = hidden("csrf_token", &csrf),
+    );
+    Ok(form_page("Delete application", body, Status::Ok))
 }
 
 #[post("/o/applications/<id>/delete", data = "<form>")]
@@ -309,20 +278,15 @@ async fn delete(
     uri: &RequestUri<'_>,
     id: i64,
     form: Result<PageForm, Status>,
-) -> PageOrRedirect {
-    answer(
-        async {
-            let user = logged_in(user, uri)?;
-            form?;
-            let application = own(state, &user, id).await?;
-            delete_application(&*state.store, &application.client_id)
-                .await
-                .map_err(unavailable)?;
-            state.application_changed(&application.client_id);
-            Ok(PageOrRedirect::Redirect(SeeOther(
-                "/o/applications/".to_owned(),
-            )))
-        }
-        .await,
-    )
+) -> PageResult {
+    let user = logged_in(user, uri)?;
+    form?;
+    let application = own(state, &user, id).await?;
+    delete_application(&*state.store, &application.client_id)
+        .await
+        .map_err(unavailable)?;
+    state.application_changed(&application.client_id);
+    Ok(PageOrRedirect::Redirect(SeeOther(
+        "/o/applications/".to_owned(),
+    )))
 }

@@ -8,9 +8,8 @@ use serde_json::Value;
 use warrant_model::UpstreamConnection;
 
 use crate::AppState;
-use crate::accounts::PageOrRedirect;
 use crate::html::{Page, button_form, escape};
-use crate::pages::{answer, logged_in, unavailable};
+use crate::pages::{PageOrRedirect, PageResult, logged_in, unavailable};
 use crate::session::{CurrentUser, csrf_token};
 
 /// The page's path, where connecting and disconnecting end.
@@ -22,47 +21,42 @@ pub(super) async fn connections(
     cookies: &CookieJar<'_>,
     user: CurrentUser,
     uri: &RequestUri<'_>,
-) -> PageOrRedirect {
-    answer(
-        async {
-            let user = logged_in(user, uri)?;
-            let csrf = csrf_token(state, cookies)?;
-            let connections = state
-                .store
-                .connections_of_user(user.id)
-                .await
-                .map_err(unavailable)?;
-            let mut body = String::new();
-            if connections.is_empty() {
-                body.push_str("<p>No accounts of other providers are connected.</p>");
-            } else {
-                body.push_str(
+) -> PageResult {
+    let user = logged_in(user, uri)?;
+    let csrf = csrf_token(state, cookies)?;
+    let connections = state
+        .store
+        .connections_of_user(user.id)
+        .await
+        .map_err(unavailable)?;
+    let mut body = String::new();
+    if connections.is_empty() {
+        body.push_str("<p>No accounts of other providers are connected.</p>");
+    } else {
+        body.push_str(
                     "<table><thead><tr><th>Provider</th><th>Account</th><th>Connected</th><th></th></tr></thead><tbody>",
                 );
-                for connection in &connections {
-                    body.push_str(&row(state, connection, &csrf));
-                }
-                body.push_str("</tbody></table>");
-            }
-            let providers = state.upstream.providers();
-            if !providers.is_empty() {
-                body.push_str("<h2>Connect an account</h2>");
-            }
-            for provider in providers {
-                body.push_str(&button_form(
-                    &format!("/oauth/{}/connect/", provider.key()),
-                    &[("csrf_token", &csrf)],
-                    &format!("Connect {}", provider.name()),
-                ));
-            }
-            Ok(PageOrRedirect::Page(Page::new(
-                Status::Ok,
-                "Connected accounts",
-                body,
-            )))
+        for connection in &connections {
+            body.push_str(&row(state, connection, &csrf));
         }
-        .await,
-    )
+        body.push_str("</tbody></table>");
+    }
+    let providers = state.upstream.providers();
+    if !providers.is_empty() {
+        body.push_str("<h2>Connect an account</h2>");
+    }
+    for provider in providers {
+        body.push_str(&button_form(
+            &format!("/oauth/{}/connect/", provider.key()),
+            &[("csrf_token", &csrf)],
+            &format!("Connect {}", provider.name()),
+        ));
+    }
+    Ok(PageOrRedirect::Page(Page::new(
+        Status::Ok,
+        "Connected accounts",
+        body,
+    )))
 }
 
 /// One connection: the provider's name (its key when no longer configured), the account as

@@ -15,11 +15,11 @@ use warrant_model::ProviderKey;
 use warrant_upstream::{Accounts, HttpClient, Login, Prompt, Provider, UpstreamError};
 
 use crate::AppState;
-use crate::accounts::{HOME, PageForm, PageOrRedirect};
+use crate::accounts::HOME;
 use crate::authorize::RawQuery;
 use crate::form::FormParams;
 use crate::html::{Page, SeeOther, button_form};
-use crate::pages::{Answer, answer, login_redirect, unavailable};
+use crate::pages::{PageForm, PageOrRedirect, PageResult, login_redirect, unavailable};
 use crate::session::{CurrentUser, log_in, safe_next};
 use flow::{Flow, Intent};
 
@@ -97,21 +97,16 @@ async fn login(
     user: CurrentUser,
     key: &str,
     form: Result<PageForm, Status>,
-) -> PageOrRedirect {
-    answer(
-        async {
-            let PageForm(form) = form?;
-            let provider = state.upstream.provider(key)?;
-            let next = safe_next(form.get("next"));
-            let prompt = match (user.0.is_some(), form.get("again").is_some()) {
-                (true, false) => return Ok(go_to(next.unwrap_or(HOME))),
-                (_, true) => Prompt::LogInAgain,
-                (false, false) => Prompt::AsUsual,
-            };
-            start(state, cookies, provider, Intent::LogIn, prompt, next).await
-        }
-        .await,
-    )
+) -> PageResult {
+    let PageForm(form) = form?;
+    let provider = state.upstream.provider(key)?;
+    let next = safe_next(form.get("next"));
+    let prompt = match (user.0.is_some(), form.get("again").is_some()) {
+        (true, false) => return Ok(go_to(next.unwrap_or(HOME))),
+        (_, true) => Prompt::LogInAgain,
+        (false, false) => Prompt::AsUsual,
+    };
+    start(state, cookies, provider, Intent::LogIn, prompt, next).await
 }
 
 /// Connects an account at the provider to the logged-in user.
@@ -122,27 +117,22 @@ async fn connect(
     user: CurrentUser,
     key: &str,
     form: Result<PageForm, Status>,
-) -> PageOrRedirect {
-    answer(
-        async {
-            let PageForm(form) = form?;
-            let Some((user, _)) = user.0 else {
-                return Err(login_redirect(CONNECTIONS, None));
-            };
-            let provider = state.upstream.provider(key)?;
-            let intent = Intent::Connect(user.id);
-            start(
-                state,
-                cookies,
-                provider,
-                intent,
-                Prompt::AsUsual,
-                safe_next(form.get("next")),
-            )
-            .await
-        }
-        .await,
+) -> PageResult {
+    let PageForm(form) = form?;
+    let Some((user, _)) = user.0 else {
+        return Err(login_redirect(CONNECTIONS, None));
+    };
+    let provider = state.upstream.provider(key)?;
+    let intent = Intent::Connect(user.id);
+    start(
+        state,
+        cookies,
+        provider,
+        intent,
+        Prompt::AsUsual,
+        safe_next(form.get("next")),
     )
+    .await
 }
 
 /// Sends the browser to `provider`, keeping the flow in its cookie.
@@ -153,7 +143,7 @@ async fn start(
     intent: Intent,
     prompt: Prompt,
     next: Option<&str>,
-) -> Answer {
+) -> PageResult {
     let redirect_uri = callback_uri(state, provider)?;
     let authorization = provider
         .authorization(&*state.upstream.http, &redirect_uri, prompt)
@@ -192,81 +182,85 @@ async fn callback(
     user: CurrentUser,
     key: &str,
     query: RawQuery,
-) -> PageOrRedirect {
-    answer(
-        async {
-            let provider = state.upstream.provider(key)?;
-            let now = OffsetDateTime::now_utc();
-            let flow = Flow::take(&state.sealing, cookies, provider.key(), now).ok_or_else(|| {
-                error_page(
-                    Status::BadRequest,
-                    "This login expired or was started in another browser. Please start again.",
-                )
-            })?;
-            let query = FormParams::parse(query.0.as_bytes())
-                .map_err(|_| error_page(Status::BadRequest, "The provider's answer is malformed."))?;
-            if !flow.state_matches(query.get("state")) {
-                return Err(error_page(
-                    Status::BadRequest,
-                    "The provider's answer does not belong to the login this browser started. Please start again.",
-                ));
-            }
-            // RFC 9207: an answer of another issuer (a mix-up attack) is not looked at.
-            provider
-                .check_response_issuer(&*state.upstream.http, query.get("iss"))
-                .await
-                .map_err(|error| refused(provider, error))?;
-            if let Some(error) = query.get("error") {
-                let message = format!(
-                    "{} did not log you in ({error}). Please try again.",
-                    provider.name()
-                );
-                return Err(error_page(Status::BadRequest, &message));
-            }
-            let code = query.get("code").ok_or_else(|| {
-                error_page(Status::BadRequest, "The provider's answer has no code.")
-            })?;
-            let redirect_uri = callback_uri(state, provider)?;
-            let nonce = flow.nonce.as_ref();
-            let (tokens, account) = provider
-                .finish(&*state.upstream.http, code, &redirect_uri, &flow.verifier, nonce, now)
-                .await
-                .map_err(|error| refused(provider, error))?;
-            let accounts = accounts(state);
-            match flow.intent {
-                Intent::LogIn => {
-                    let login = accounts.log_in(provider.key(), &tokens, &account, now).await;
-                    let user = match login.map_err(|error| refused(provider, error))? {
-                        Login::Existing(user) => user,
-                        Login::SignedUp(user) => {
-                            let username = user.username.as_str();
-                            tracing::info!(provider = %provider.key(), username, "signed up through a provider");
-                            user
-                        }
-                    };
-                    log_in(state, cookies, &user).await?;
-                    Ok(go_to(flow.next.as_deref().unwrap_or(HOME)))
+) -> PageResult {
+    let provider = state.upstream.provider(key)?;
+    let now = OffsetDateTime::now_utc();
+    let flow = Flow::take(&state.sealing, cookies, provider.key(), now).ok_or_else(|| {
+        error_page(
+            Status::BadRequest,
+            "This login expired or was started in another browser. Please start again.",
+        )
+    })?;
+    let query = FormParams::parse(query.0.as_bytes())
+        .map_err(|_| error_page(Status::BadRequest, "The provider's answer is malformed."))?;
+    if !flow.state_matches(query.get("state")) {
+        return Err(error_page(
+            Status::BadRequest,
+            "The provider's answer does not belong to the login this browser started. Please start again.",
+        ));
+    }
+    // RFC 9207: an answer of another issuer (a mix-up attack) is not looked at.
+    provider
+        .check_response_issuer(&*state.upstream.http, query.get("iss"))
+        .await
+        .map_err(|error| refused(provider, error))?;
+    if let Some(error) = query.get("error") {
+        let message = format!(
+            "{} did not log you in ({error}). Please try again.",
+            provider.name()
+        );
+        return Err(error_page(Status::BadRequest, &message));
+    }
+    let code = query
+        .get("code")
+        .ok_or_else(|| error_page(Status::BadRequest, "The provider's answer has no code."))?;
+    let redirect_uri = callback_uri(state, provider)?;
+    let nonce = flow.nonce.as_ref();
+    let (tokens, account) = provider
+        .finish(
+            &*state.upstream.http,
+            code,
+            &redirect_uri,
+            &flow.verifier,
+            nonce,
+            now,
+        )
+        .await
+        .map_err(|error| refused(provider, error))?;
+    let accounts = accounts(state);
+    match flow.intent {
+        Intent::LogIn => {
+            let login = accounts
+                .log_in(provider.key(), &tokens, &account, now)
+                .await;
+            let user = match login.map_err(|error| refused(provider, error))? {
+                Login::Existing(user) => user,
+                Login::SignedUp(user) => {
+                    let username = user.username.as_str();
+                    tracing::info!(provider = %provider.key(), username, "signed up through a provider");
+                    user
                 }
-                Intent::Connect(user_id) => {
-                    let user = match user.0 {
-                        Some((user, _)) if user.id == user_id => user,
-                        _ => {
-                            return Err(error_page(
-                                Status::BadRequest,
-                                "You are no longer logged in as the user who started connecting this account. Please log in and try again.",
-                            ));
-                        }
-                    };
-                    accounts
-                        .connect(&user, provider.key(), &tokens, &account, now)
-                        .await
-                        .map_err(|error| refused(provider, error))?;
-                    Ok(go_to(flow.next.as_deref().unwrap_or(CONNECTIONS)))
-                }
-            }
+            };
+            log_in(state, cookies, &user).await?;
+            Ok(go_to(flow.next.as_deref().unwrap_or(HOME)))
         }
-        .await,
-    )
+        Intent::Connect(user_id) => {
+            let user = match user.0 {
+                Some((user, _)) if user.id == user_id => user,
+                _ => {
+                    return Err(error_page(
+                        Status::BadRequest,
+                        "You are no longer logged in as the user who started connecting this account. Please log in and try again.",
+                    ));
+                }
+            };
+            accounts
+                .connect(&user, provider.key(), &tokens, &account, now)
+                .await
+                .map_err(|error| refused(provider, error))?;
+            Ok(go_to(flow.next.as_deref().unwrap_or(CONNECTIONS)))
+        }
+    }
 }
 
 /// Removes one of the logged-in user's connections (`provider_user_id` names it, as in
@@ -277,31 +271,26 @@ async fn disconnect(
     user: CurrentUser,
     key: &str,
     form: Result<PageForm, Status>,
-) -> PageOrRedirect {
-    answer(
-        async {
-            let PageForm(form) = form?;
-            let Some((user, _)) = user.0 else {
-                return Err(login_redirect(CONNECTIONS, None));
-            };
-            let no_such = || error_page(Status::NotFound, "There is no such connection.");
-            let provider = ProviderKey::parse(key).map_err(|_| no_such())?;
-            let account = form.get("provider_user_id").ok_or_else(no_such)?;
-            let connection = state
-                .store
-                .connection(&provider, account)
-                .await
-                .map_err(unavailable)?
-                .filter(|connection| connection.user_id == user.id)
-                .ok_or_else(no_such)?;
-            accounts(state)
-                .disconnect(&user, connection.id)
-                .await
-                .map_err(rule_refused)?;
-            Ok(go_to(safe_next(form.get("next")).unwrap_or(CONNECTIONS)))
-        }
-        .await,
-    )
+) -> PageResult {
+    let PageForm(form) = form?;
+    let Some((user, _)) = user.0 else {
+        return Err(login_redirect(CONNECTIONS, None));
+    };
+    let no_such = || error_page(Status::NotFound, "There is no such connection.");
+    let provider = ProviderKey::parse(key).map_err(|_| no_such())?;
+    let account = form.get("provider_user_id").ok_or_else(no_such)?;
+    let connection = state
+        .store
+        .connection(&provider, account)
+        .await
+        .map_err(unavailable)?
+        .filter(|connection| connection.user_id == user.id)
+        .ok_or_else(no_such)?;
+    accounts(state)
+        .disconnect(&user, connection.id)
+        .await
+        .map_err(rule_refused)?;
+    Ok(go_to(safe_next(form.get("next")).unwrap_or(CONNECTIONS)))
 }
 
 fn accounts(state: &AppState) -> Accounts<'_> {
