@@ -1,10 +1,9 @@
 //! Applications recently read, by client id, so that the token, revocation and
 //! introspection endpoints need not read the application row on every request.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use warrant_cache::TtlMap;
 use warrant_model::{Application, ClientId};
 use warrant_storage::{Store, StoreError};
 
@@ -19,13 +18,7 @@ const CAPACITY: usize = 10_000;
 #[derive(Debug)]
 pub struct ClientCache {
     time_to_live: Duration,
-    entries: Mutex<HashMap<ClientId, Cached>>,
-}
-
-#[derive(Debug)]
-struct Cached {
-    application: Application,
-    read_at: Instant,
+    applications: TtlMap<ClientId, Application>,
 }
 
 impl ClientCache {
@@ -33,7 +26,7 @@ impl ClientCache {
     pub fn new(time_to_live: Duration) -> Self {
         Self {
             time_to_live,
-            entries: Mutex::new(HashMap::new()),
+            applications: TtlMap::new(CAPACITY),
         }
     }
 
@@ -43,51 +36,22 @@ impl ClientCache {
         store: &dyn Store,
         client_id: &ClientId,
     ) -> Result<Option<Application>, StoreError> {
-        if let Some(cached) = self.fresh(client_id) {
+        if let Some(cached) = self.applications.get(client_id) {
             return Ok(Some(cached));
         }
         let application = store.application_by_client_id(client_id).await?;
         if let Some(application) = &application {
-            self.keep(application);
+            self.applications.insert(
+                application.client_id.clone(),
+                application.clone(),
+                self.time_to_live,
+            );
         }
         Ok(application)
     }
 
     /// Drops the cached record of `client_id`, after a change to that application.
     pub fn forget(&self, client_id: &ClientId) {
-        self.entries().remove(client_id);
-    }
-
-    fn fresh(&self, client_id: &ClientId) -> Option<Application> {
-        let entries = self.entries();
-        let cached = entries.get(client_id)?;
-        (cached.read_at.elapsed() < self.time_to_live).then(|| cached.application.clone())
-    }
-
-    fn keep(&self, application: &Application) {
-        if self.time_to_live.is_zero() {
-            return;
-        }
-        let mut entries = self.entries();
-        if entries.len() >= CAPACITY {
-            entries.retain(|_, cached| cached.read_at.elapsed() < self.time_to_live);
-            if entries.len() >= CAPACITY {
-                entries.clear();
-            }
-        }
-        entries.insert(
-            application.client_id.clone(),
-            Cached {
-                application: application.clone(),
-                read_at: Instant::now(),
-            },
-        );
-    }
-
-    fn entries(&self) -> MutexGuard<'_, HashMap<ClientId, Cached>> {
-        // The map holds no invariant a panicking holder could have broken halfway.
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.applications.remove(client_id);
     }
 }

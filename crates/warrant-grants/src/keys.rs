@@ -5,11 +5,12 @@
 //! the same rows, so they agree on it (within the ring's time to live after a rotation);
 //! retired keys stay published until every token they signed has expired.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
+use warrant_cache::TtlCell;
 use warrant_generators::{
     SealingKey, SigningKeyPair, generate_signing_key, jwt_key_id, verify_jwt,
 };
@@ -176,7 +177,7 @@ pub struct KeyRing {
     sealing: SealingKey,
     time_to_live: Duration,
     published_after_retirement: time::Duration,
-    loaded: Mutex<Option<(Instant, Arc<KeySet>)>>,
+    loaded: TtlCell<Arc<KeySet>>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -200,7 +201,7 @@ impl KeyRing {
             sealing,
             time_to_live,
             published_after_retirement,
-            loaded: Mutex::new(None),
+            loaded: TtlCell::new(),
         }
     }
 
@@ -210,7 +211,7 @@ impl KeyRing {
         store: &dyn Store,
         now: OffsetDateTime,
     ) -> Result<Arc<KeySet>, GrantsError> {
-        if let Some(fresh) = self.fresh() {
+        if let Some(fresh) = self.loaded.get() {
             return Ok(fresh);
         }
         let keys = KeySet::from_stored(
@@ -220,22 +221,12 @@ impl KeyRing {
             now,
         )?;
         let keys = Arc::new(keys);
-        if let Ok(mut loaded) = self.loaded.lock() {
-            *loaded = Some((Instant::now(), Arc::clone(&keys)));
-        }
+        self.loaded.set(Arc::clone(&keys), self.time_to_live);
         Ok(keys)
     }
 
     /// Drops the loaded keys, after a rotation through this process.
     pub fn forget(&self) {
-        if let Ok(mut loaded) = self.loaded.lock() {
-            *loaded = None;
-        }
-    }
-
-    fn fresh(&self) -> Option<Arc<KeySet>> {
-        let loaded = self.loaded.lock().ok()?;
-        let (read_at, keys) = loaded.as_ref()?;
-        (read_at.elapsed() < self.time_to_live).then(|| Arc::clone(keys))
+        self.loaded.clear();
     }
 }

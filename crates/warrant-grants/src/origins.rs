@@ -2,9 +2,10 @@
 //! that a preflight request, which names no client, costs no query.
 
 use std::collections::HashSet;
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
+use warrant_cache::TtlCell;
 use warrant_model::Origin;
 use warrant_storage::{Store, StoreError};
 
@@ -15,7 +16,7 @@ use warrant_storage::{Store, StoreError};
 #[derive(Debug)]
 pub struct AllowedOrigins {
     time_to_live: Duration,
-    read: Mutex<Option<(Instant, HashSet<Origin>)>>,
+    origins: TtlCell<Arc<HashSet<Origin>>>,
 }
 
 impl AllowedOrigins {
@@ -23,30 +24,23 @@ impl AllowedOrigins {
     pub fn new(time_to_live: Duration) -> Self {
         Self {
             time_to_live,
-            read: Mutex::new(None),
+            origins: TtlCell::new(),
         }
     }
 
     /// Whether some application allows `origin`.
     pub async fn allows(&self, store: &dyn Store, origin: &Origin) -> Result<bool, StoreError> {
-        if let Some((read_at, origins)) = &*self.read()
-            && read_at.elapsed() < self.time_to_live
-        {
+        if let Some(origins) = self.origins.get() {
             return Ok(origins.contains(origin));
         }
         let origins: HashSet<Origin> = store.allowed_origins().await?.into_iter().collect();
         let allowed = origins.contains(origin);
-        *self.read() = Some((Instant::now(), origins));
+        self.origins.set(Arc::new(origins), self.time_to_live);
         Ok(allowed)
     }
 
     /// Reads the origins again at the next question, after an application changed.
     pub fn forget(&self) {
-        *self.read() = None;
-    }
-
-    fn read(&self) -> MutexGuard<'_, Option<(Instant, HashSet<Origin>)>> {
-        // The set is replaced whole; a panicking holder cannot leave half of one.
-        self.read.lock().unwrap_or_else(PoisonError::into_inner)
+        self.origins.clear();
     }
 }

@@ -2,15 +2,14 @@
 //! servers that do not share Warrant's database (Django OAuth Toolkit's
 //! `RESOURCE_SERVER_INTROSPECTION_URL` and `RESOURCE_SERVER_TOKEN_CACHING_SECONDS`).
 
-use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use rocket::serde::json::Value;
 use time::OffsetDateTime;
 use url::Url;
 use url::form_urlencoded::byte_serialize;
+use warrant_cache::TtlMap;
 use warrant_generators::hash_token;
 use warrant_model::OAuthError;
 use warrant_model::{ClientId, ScopeSet, Secret, TokenHash, Username};
@@ -29,13 +28,9 @@ pub struct IntrospectionClient {
     endpoint: Url,
     authorization: Secret<String>,
     cache_time: Duration,
-    cache: Mutex<HashMap<TokenHash, Cached>>,
+    /// The answer for each token (`None`: inactive), by the token's hash.
+    cache: TtlMap<TokenHash, Option<BearerToken>>,
     http: Client,
-}
-
-struct Cached {
-    answer: Option<BearerToken>,
-    until: Instant,
 }
 
 impl IntrospectionClient {
@@ -83,7 +78,7 @@ impl IntrospectionClient {
                 base64::engine::general_purpose::STANDARD.encode(credentials)
             )),
             cache_time: Duration::from_secs(10),
-            cache: Mutex::new(HashMap::new()),
+            cache: TtlMap::new(CAPACITY),
             http,
         })
     }
@@ -101,7 +96,7 @@ impl IntrospectionClient {
         now: OffsetDateTime,
     ) -> Result<BearerToken, Refusal> {
         let hash = hash_token(token.expose());
-        let answer = match self.cached(&hash) {
+        let answer = match self.cache.get(&hash) {
             Some(answer) => answer,
             None => {
                 let answer = self.introspect(token, now).await?;
@@ -145,42 +140,13 @@ impl IntrospectionClient {
         Ok(bearer_from(&answer, now))
     }
 
-    fn cached(&self, hash: &TokenHash) -> Option<Option<BearerToken>> {
-        let cache = self.cache();
-        let cached = cache.get(hash)?;
-        (cached.until > Instant::now()).then(|| cached.answer.clone())
-    }
-
     fn keep(&self, hash: TokenHash, answer: &Option<BearerToken>, now: OffsetDateTime) {
         let mut time = self.cache_time;
         if let Some(token) = answer {
             let left = (token.expires_at - now).max(time::Duration::ZERO);
             time = time.min(left.unsigned_abs());
         }
-        if time.is_zero() {
-            return;
-        }
-        let mut cache = self.cache();
-        if cache.len() >= CAPACITY {
-            let now = Instant::now();
-            cache.retain(|_, cached| cached.until > now);
-            if cache.len() >= CAPACITY {
-                cache.clear();
-            }
-        }
-        let until = Instant::now() + time;
-        cache.insert(
-            hash,
-            Cached {
-                answer: answer.clone(),
-                until,
-            },
-        );
-    }
-
-    fn cache(&self) -> MutexGuard<'_, HashMap<TokenHash, Cached>> {
-        // The map holds no invariant a panicking holder could have broken halfway.
-        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+        self.cache.insert(hash, answer.clone(), time);
     }
 }
 
