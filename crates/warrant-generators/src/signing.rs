@@ -335,6 +335,31 @@ fn thumbprint(jwk: &Value) -> Result<String, GeneratorError> {
     Ok(URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, &canonical)))
 }
 
+/// Runs in CI's build of this crate without `rsa-keys` (`cargo xtask ci`, light builds).
+#[cfg(test)]
+#[cfg(not(feature = "rsa-keys"))]
+mod without_rsa_keys {
+    use super::*;
+
+    #[test]
+    fn rsa_keys_are_refused_with_the_feature_named() {
+        for refused in [
+            generate_signing_key(SigningAlgorithm::RS256).map(|_| ()),
+            import_signing_key(
+                SigningAlgorithm::RS256,
+                "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n",
+            )
+            .map(|_| ()),
+        ] {
+            assert!(
+                matches!(&refused, Err(GeneratorError::SigningKey(why)) if why.contains("rsa-keys")),
+                "{refused:?}"
+            );
+        }
+        assert!(generate_signing_key(SigningAlgorithm::ES256).is_ok());
+    }
+}
+
 #[cfg(test)]
 #[cfg(feature = "rsa-keys")] // the tests make RSA keys
 mod tests {

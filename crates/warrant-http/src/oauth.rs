@@ -152,6 +152,8 @@ fn token_json(response: TokenResponse) -> Value {
     body
 }
 
+/// The `token_type_hint`. A hint Warrant does not know is ignored, as RFC 7009 §2.1 allows
+/// and oauthlib (Django OAuth Toolkit) does: Warrant finds the token by its hash either way.
 fn hint(form: &FormParams) -> Option<TokenTypeHint> {
     form.get("token_type_hint").and_then(TokenTypeHint::parse)
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Bytes;
 use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
@@ -12,6 +12,11 @@ use hyper_util::rt::TokioExecutor;
 use url::Url;
 
 use crate::{Method, OutgoingError, Request, Response, url_policy};
+
+/// The largest answer read from a peer. Every answer Warrant reads (discovery documents,
+/// key sets, tokens, user records, introspection) is a few kilobytes; a peer that sends
+/// more is refused before it fills memory, however fast it sends.
+pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
 /// How a [`Client`] reaches its peers.
 #[derive(Debug, Clone)]
@@ -146,11 +151,18 @@ impl Client {
                 .await
                 .map_err(|error| unreachable(innermost(&error)))?;
             let status = response.status().as_u16();
-            let body = response
-                .into_body()
+            let body = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
                 .collect()
                 .await
-                .map_err(|error| unreachable(error.to_string()))?
+                .map_err(|error| {
+                    if error.is::<LengthLimitError>() {
+                        unreachable(format!(
+                            "the answer is larger than {MAX_ANSWER_BYTES} bytes"
+                        ))
+                    } else {
+                        unreachable(error.to_string())
+                    }
+                })?
                 .to_bytes()
                 .to_vec();
             Ok(Response { status, body })
@@ -171,4 +183,48 @@ fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
         cause = inner;
     }
     cause.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    use super::*;
+
+    /// A loopback peer that answers one request with a body of `size` bytes.
+    fn peer_answering(size: usize) -> Url {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut request = Vec::new();
+            let mut buffer = [0; 1024];
+            while !request.ends_with(b"\r\n\r\n") {
+                let read = stream.read(&mut buffer).unwrap();
+                request.extend_from_slice(&buffer[..read]);
+            }
+            let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {size}\r\n\r\n");
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&vec![b'x'; size]);
+        });
+        Url::parse(&format!("http://{address}/")).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_answer_past_the_limit_is_refused() {
+        let client = Client::new(&ClientOptions::new(Duration::from_secs(10))).unwrap();
+        let small = client
+            .send(Request::get(peer_answering(MAX_ANSWER_BYTES)))
+            .await
+            .unwrap();
+        assert_eq!(small.body.len(), MAX_ANSWER_BYTES);
+        let refused = client
+            .send(Request::get(peer_answering(MAX_ANSWER_BYTES + 1)))
+            .await;
+        assert!(
+            matches!(&refused, Err(OutgoingError::Unreachable { reason, .. }) if reason.contains("larger than")),
+            "{refused:?}"
+        );
+    }
 }

@@ -18,7 +18,7 @@ mod error;
 mod request;
 mod url_policy;
 
-pub use client::{Client, ClientOptions};
+pub use client::{Client, ClientOptions, MAX_ANSWER_BYTES};
 pub use error::OutgoingError;
 pub use request::{Body, Method, Request, Response};
 pub use url_policy::is_loopback;

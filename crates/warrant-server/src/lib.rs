@@ -62,11 +62,12 @@ use clap::Parser;
 use warrant_generators::Registry;
 
 use crate::cli::{Cli, Command, ConfigCommand};
-use crate::config::{Config, Extensions};
+use crate::config::{Config, CustomizeRocket, Extensions};
 
 /// The `warrant` command line, with extensions.
 pub struct Warrant {
-    extensions: Extensions,
+    generator_kinds: Registry,
+    customize_rocket: Vec<Box<CustomizeRocket>>,
 }
 
 impl Default for Warrant {
@@ -79,21 +80,20 @@ impl Warrant {
     /// `warrant` as shipped: the built-in generator kinds, Warrant's routes.
     pub fn new() -> Self {
         Self {
-            extensions: Extensions::default(),
+            generator_kinds: Registry::with_builtins(),
+            customize_rocket: Vec::new(),
         }
     }
 
-    /// Registers generator kinds besides the built-in ones, for `[generators.<slot>] kind
-    /// = "…"` in warrant.toml.
+    /// Registers generator kinds besides the built-in ones (and those of earlier calls),
+    /// for `[generators.<slot>] kind = "…"` in warrant.toml.
     pub fn generators(mut self, register: impl FnOnce(&mut Registry)) -> Self {
-        let mut registry = Registry::with_builtins();
-        register(&mut registry);
-        self.extensions.generator_kinds = Arc::new(registry);
+        register(&mut self.generator_kinds);
         self
     }
 
     /// Changes the Rocket application `serve` builds, before it starts: extra routes,
-    /// fairings, managed state.
+    /// fairings, managed state. Several calls apply in order.
     pub fn rocket(
         mut self,
         customize: impl Fn(rocket::Rocket<rocket::Build>) -> rocket::Rocket<rocket::Build>
@@ -101,14 +101,25 @@ impl Warrant {
         + Sync
         + 'static,
     ) -> Self {
-        self.extensions.rocket = Some(Arc::new(customize));
+        self.customize_rocket.push(Box::new(customize));
         self
     }
 
     /// Parses the process's arguments and runs the command, as `warrant` does; errors are
     /// printed on one line.
     pub fn main(self) -> ExitCode {
-        main(self.extensions)
+        let customizers = self.customize_rocket;
+        let rocket: Option<Arc<CustomizeRocket>> = (!customizers.is_empty()).then(|| {
+            Arc::new(move |rocket| {
+                customizers
+                    .iter()
+                    .fold(rocket, |rocket, customize| customize(rocket))
+            }) as Arc<CustomizeRocket>
+        });
+        main(Extensions {
+            generator_kinds: Arc::new(self.generator_kinds),
+            rocket,
+        })
     }
 }
 

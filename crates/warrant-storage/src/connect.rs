@@ -137,4 +137,16 @@ mod tests {
         );
         assert_eq!(redact_url("sqlite://warrant.db"), "sqlite://warrant.db");
     }
+
+    /// Runs in CI's PostgreSQL-only build of this crate (`cargo xtask ci`, light builds).
+    #[cfg(not(feature = "sqlite"))]
+    #[tokio::test]
+    async fn a_backend_left_out_of_the_build_is_named() {
+        let refused = connect("sqlite::memory:", &ConnectOptions::default()).await;
+        assert!(
+            matches!(refused, Err(StoreError::BackendNotBuilt("sqlite"))),
+            "{:?}",
+            refused.err()
+        );
+    }
 }
