@@ -10,41 +10,47 @@
 
 #![forbid(unsafe_code)]
 
+mod api_token;
 mod application;
+mod consent;
+mod device;
 mod error;
 mod grant;
 mod hashes;
 mod identity;
 mod oauth_error;
-mod records;
 mod redirect;
 mod scope;
 mod secret;
+mod session;
+mod signing_key;
 mod sync;
 mod throttle;
 mod token;
+mod upstream;
 mod user;
 
+pub use api_token::ApiToken;
 pub use application::{Application, NewApplication, SigningAlgorithm};
+pub use consent::Consent;
+pub use device::{DeviceAuthorization, DeviceStatus, NewDeviceAuthorization, UserCode};
 pub use error::ModelError;
 pub use grant::{ClientType, GrantType, GrantTypes};
 pub use hashes::{PasswordHash, Sealed, TokenHash};
 pub use identity::{ApplicationId, ClientId, Email, UserId, Username};
 pub use oauth_error::OAuthError;
-pub use records::{
-    ApiToken, Consent, DeviceAuthorization, DeviceStatus, NewDeviceAuthorization, NewSession,
-    NewUpstreamConnection, ProviderKey, Session, SigningKey, UpstreamAccount, UpstreamConnection,
-    UserCode,
-};
 pub use redirect::{Origin, RedirectUri, RedirectUriPolicy};
 pub use scope::{Scope, ScopeSet};
 pub use secret::Secret;
+pub use session::{NewSession, Session};
+pub use signing_key::SigningKey;
 pub use sync::{ClientAppUrl, OutboxEntry, OutboxStatus};
 pub use throttle::{MAX_SUBJECT_CHARS, Throttle, ThrottleKey, ThrottleKind};
 pub use token::{
     AccessToken, AuthorizationCode, CodeChallenge, CodeChallengeMethod, FamilyId, NewAccessToken,
     NewAuthorizationCode, NewRefreshToken, RefreshToken,
 };
+pub use upstream::{NewUpstreamConnection, ProviderKey, UpstreamAccount, UpstreamConnection};
 pub use user::{NewUser, User};
 
 /// A point in time. Always UTC; storage keeps microsecond precision.

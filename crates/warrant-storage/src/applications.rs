@@ -7,7 +7,7 @@ use warrant_model::{
     RedirectUri, RedirectUriPolicy, SigningAlgorithm, TokenHash, UserId,
 };
 
-use crate::deadline::Within;
+use crate::db::{Backed, execute, on_reader, on_writer};
 use crate::error::corrupt;
 use crate::time_utc::stored_time;
 use crate::{Page, Result, StoreError};
@@ -153,87 +153,101 @@ macro_rules! bind_fields {
     };
 }
 
-macro_rules! impl_application_store {
-    ($store:ty) => {
-        #[async_trait]
-        impl ApplicationStore for $store {
-            async fn create_application(&self, app: &NewApplication, now: OffsetDateTime) -> Result<Application> {
-                let sql = concat!("INSERT INTO applications (client_id, client_secret_hash, client_type, grant_types, redirect_uris,
-                     post_logout_redirect_uris, allowed_origins, name, owner_id, skip_authorization, pkce_required,
-                     algorithm, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING ", columns!());
-                let row: ApplicationRow = bind_fields!(sqlx::query_as(sql), app)
-                    .bind(stored_time(now))
-                    .fetch_one(&self.writer)
-                    .within(self.deadline)
-                    .await?;
-                row.try_into()
-            }
+#[async_trait]
+impl<S: Backed> ApplicationStore for S {
+    async fn create_application(
+        &self,
+        app: &NewApplication,
+        now: OffsetDateTime,
+    ) -> Result<Application> {
+        let sql = concat!(
+            "INSERT INTO applications (client_id, client_secret_hash, client_type, grant_types,
+             redirect_uris, post_logout_redirect_uris, allowed_origins, name, owner_id,
+             skip_authorization, pkce_required, algorithm, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING ",
+            columns!()
+        );
+        let row: ApplicationRow = on_writer!(self, |pool| bind_fields!(sqlx::query_as(sql), app)
+            .bind(stored_time(now))
+            .fetch_one(pool))?;
+        row.try_into()
+    }
 
-            async fn application_by_id(&self, id: ApplicationId) -> Result<Option<Application>> {
-                let sql = concat!("SELECT ", columns!(), " FROM applications WHERE id = $1");
-                let row: Option<ApplicationRow> = sqlx::query_as(sql).bind(id.0).fetch_optional(&self.pool).within(self.deadline).await?;
-                row.map(Application::try_from).transpose()
-            }
+    async fn application_by_id(&self, id: ApplicationId) -> Result<Option<Application>> {
+        let sql = concat!("SELECT ", columns!(), " FROM applications WHERE id = $1");
+        let row: Option<ApplicationRow> = on_reader!(self, |pool| sqlx::query_as(sql)
+            .bind(id.0)
+            .fetch_optional(pool))?;
+        row.map(Application::try_from).transpose()
+    }
 
-            async fn application_by_client_id(&self, client_id: &ClientId) -> Result<Option<Application>> {
-                let sql = concat!("SELECT ", columns!(), " FROM applications WHERE client_id = $1");
-                let row: Option<ApplicationRow> =
-                    sqlx::query_as(sql).bind(client_id.as_str()).fetch_optional(&self.pool).within(self.deadline).await?;
-                row.map(Application::try_from).transpose()
-            }
+    async fn application_by_client_id(&self, client_id: &ClientId) -> Result<Option<Application>> {
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM applications WHERE client_id = $1"
+        );
+        let row: Option<ApplicationRow> = on_reader!(self, |pool| sqlx::query_as(sql)
+            .bind(client_id.as_str())
+            .fetch_optional(pool))?;
+        row.map(Application::try_from).transpose()
+    }
 
-            async fn list_applications(&self, owner: Option<UserId>, page: Page) -> Result<Vec<Application>> {
-                let sql = concat!("SELECT ", columns!(), " FROM applications WHERE id > $1 AND ($2 IS NULL OR owner_id = $2)
-                     ORDER BY id LIMIT $3");
-                let rows: Vec<ApplicationRow> = sqlx::query_as(sql)
-                    .bind(page.after.unwrap_or(0))
-                    .bind(owner.map(|o| o.0))
-                    .bind(i64::from(page.limit))
-                    .fetch_all(&self.pool)
-                    .within(self.deadline)
-                    .await?;
-                rows.into_iter().map(Application::try_from).collect()
-            }
+    async fn list_applications(
+        &self,
+        owner: Option<UserId>,
+        page: Page,
+    ) -> Result<Vec<Application>> {
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM applications WHERE id > $1 AND ($2 IS NULL OR owner_id = $2)
+             ORDER BY id LIMIT $3"
+        );
+        let rows: Vec<ApplicationRow> = on_reader!(self, |pool| sqlx::query_as(sql)
+            .bind(page.after.unwrap_or(0))
+            .bind(owner.map(|o| o.0))
+            .bind(i64::from(page.limit))
+            .fetch_all(pool))?;
+        rows.into_iter().map(Application::try_from).collect()
+    }
 
-            async fn update_application(&self, app: &Application, now: OffsetDateTime) -> Result<Application> {
-                let sql = concat!("UPDATE applications SET client_id = $1, client_secret_hash = $2, client_type = $3, grant_types = $4,
-                     redirect_uris = $5, post_logout_redirect_uris = $6, allowed_origins = $7, name = $8, owner_id = $9,
-                     skip_authorization = $10, pkce_required = $11, algorithm = $12, updated_at = $13
-                     WHERE id = $14 RETURNING ", columns!());
-                let row: Option<ApplicationRow> = bind_fields!(sqlx::query_as(sql), app)
-                    .bind(stored_time(now))
-                    .bind(app.id.0)
-                    .fetch_optional(&self.writer)
-                    .within(self.deadline)
-                    .await?;
-                row.ok_or(StoreError::NotFound)?.try_into()
-            }
+    async fn update_application(
+        &self,
+        app: &Application,
+        now: OffsetDateTime,
+    ) -> Result<Application> {
+        let sql = concat!(
+            "UPDATE applications SET client_id = $1, client_secret_hash = $2, client_type = $3,
+             grant_types = $4, redirect_uris = $5, post_logout_redirect_uris = $6,
+             allowed_origins = $7, name = $8, owner_id = $9, skip_authorization = $10,
+             pkce_required = $11, algorithm = $12, updated_at = $13
+             WHERE id = $14 RETURNING ",
+            columns!()
+        );
+        let row: Option<ApplicationRow> =
+            on_writer!(self, |pool| bind_fields!(sqlx::query_as(sql), app)
+                .bind(stored_time(now))
+                .bind(app.id.0)
+                .fetch_optional(pool))?;
+        row.ok_or(StoreError::NotFound)?.try_into()
+    }
 
-            async fn delete_application(&self, id: ApplicationId) -> Result<bool> {
-                let done = sqlx::query("DELETE FROM applications WHERE id = $1").bind(id.0).execute(&self.writer).within(self.deadline).await?;
-                Ok(done.rows_affected() == 1)
-            }
+    async fn delete_application(&self, id: ApplicationId) -> Result<bool> {
+        let sql = "DELETE FROM applications WHERE id = $1";
+        let changed = execute!(self, sqlx::query(sql).bind(id.0))?;
+        Ok(changed == 1)
+    }
 
-            async fn allowed_origins(&self) -> Result<Vec<Origin>> {
-                let rows: Vec<(String,)> =
-                    sqlx::query_as("SELECT allowed_origins FROM applications WHERE allowed_origins <> ''")
-                        .fetch_all(&self.pool)
-                        .within(self.deadline)
-                        .await?;
-                let mut origins = Vec::new();
-                for (text,) in rows {
-                    origins.extend(split(&text, Origin::parse)?);
-                }
-                origins.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-                origins.dedup();
-                Ok(origins)
-            }
+    async fn allowed_origins(&self) -> Result<Vec<Origin>> {
+        let sql = "SELECT allowed_origins FROM applications WHERE allowed_origins <> ''";
+        let rows: Vec<(String,)> = on_reader!(self, |pool| sqlx::query_as(sql).fetch_all(pool))?;
+        let mut origins = Vec::new();
+        for (text,) in rows {
+            origins.extend(split(&text, Origin::parse)?);
         }
-    };
+        origins.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        origins.dedup();
+        Ok(origins)
+    }
 }
-
-#[cfg(feature = "sqlite")]
-impl_application_store!(crate::SqliteStore);
-#[cfg(feature = "postgres")]
-impl_application_store!(crate::PgStore);

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::Result;
-use crate::deadline::Within;
+use crate::db::{Backed, execute};
 use crate::time_utc::stored_time;
 
 /// The kinds of rows that expire.
@@ -82,29 +82,15 @@ pub trait CleanupStore: Send + Sync {
     async fn delete_expired(&self, kind: Expired, now: OffsetDateTime, limit: u32) -> Result<u64>;
 }
 
-macro_rules! impl_cleanup_store {
-    ($store:ty) => {
-        #[async_trait]
-        impl CleanupStore for $store {
-            async fn delete_expired(
-                &self,
-                kind: Expired,
-                now: OffsetDateTime,
-                limit: u32,
-            ) -> Result<u64> {
-                let done = sqlx::query(kind.delete_batch_sql())
-                    .bind(stored_time(now))
-                    .bind(i64::from(limit))
-                    .execute(&self.writer)
-                    .within(self.deadline)
-                    .await?;
-                Ok(done.rows_affected())
-            }
-        }
-    };
+#[async_trait]
+impl<S: Backed> CleanupStore for S {
+    async fn delete_expired(&self, kind: Expired, now: OffsetDateTime, limit: u32) -> Result<u64> {
+        let changed = execute!(
+            self,
+            sqlx::query(kind.delete_batch_sql())
+                .bind(stored_time(now))
+                .bind(i64::from(limit))
+        )?;
+        Ok(changed)
+    }
 }
-
-#[cfg(feature = "sqlite")]
-impl_cleanup_store!(crate::SqliteStore);
-#[cfg(feature = "postgres")]
-impl_cleanup_store!(crate::PgStore);

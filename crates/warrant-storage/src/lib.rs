@@ -4,8 +4,9 @@
 //!
 //! The trait is split by aggregate (users, applications, tokens, …) into supertraits so
 //! each lives in its own module; business code holds an `Arc<dyn Store>` and imports
-//! [`prelude`]. Both backends run the same SQL (written once per aggregate, instantiated
-//! per backend) and pass the same contract tests; only the DDL in `migrations/` differs.
+//! [`prelude`]. Both backends run the same SQL (written once per statement, typed per
+//! backend where it runs) and pass the same contract tests; only the DDL in `migrations/`
+//! differs.
 //!
 //! Invariants: tokens, codes, client secrets and API tokens arrive here already hashed
 //! ([`warrant_model::TokenHash`]); values that must be read back arrive sealed. Timestamps
@@ -18,19 +19,24 @@
 //! This crate must not know about HTTP, OAuth flows or how values are generated.
 
 #![forbid(unsafe_code)]
-// Each aggregate's SQL is written once and instantiated per backend: with neither built,
-// it is unused.
+// The aggregates' rows and SQL are used only by a backend: with neither built, they are
+// unused.
 #![cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(unused))]
 
+mod api_tokens;
 mod applications;
 mod cleanup;
 mod connect;
+mod consents;
+mod db;
 mod deadline;
+mod devices;
 mod error;
 mod outbox;
 #[cfg(feature = "postgres")]
 mod postgres;
-mod records;
+mod sessions;
+mod signing_keys;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "sqlite")]
@@ -38,26 +44,29 @@ mod sqlite_batch;
 mod throttles;
 mod time_utc;
 mod tokens;
+mod upstream;
 mod users;
 
 use async_trait::async_trait;
 
+pub use api_tokens::ApiTokenStore;
 pub use applications::ApplicationStore;
 pub use cleanup::{CleanupStore, Expired};
 pub use connect::{ConnectOptions, connect, default_max_connections, redact_url};
+pub use consents::ConsentStore;
+pub use devices::{DeviceDecision, DeviceStore};
 pub use error::{StoreError, Unique};
 pub use outbox::{OutboxStore, SyncTo};
 #[cfg(feature = "postgres")]
 pub use postgres::PgStore;
-pub use records::{
-    ApiTokenStore, ConsentStore, DeviceDecision, DeviceStore, SessionStore, SigningKeyStore,
-    UpstreamStore,
-};
+pub use sessions::SessionStore;
+pub use signing_keys::SigningKeyStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use throttles::ThrottleStore;
 pub use time_utc::stored_time;
 pub use tokens::{AccessTokenFilter, CodeRedemption, DescribedAccessToken, TokenStore};
+pub use upstream::UpstreamStore;
 pub use users::{UserFilter, UserStore};
 
 /// Everything needed to call a store's methods: `use warrant_storage::prelude::*;`.

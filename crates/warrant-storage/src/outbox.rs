@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use warrant_model::{ClientAppUrl, OutboxEntry, OutboxStatus, UserId};
 
+use crate::db::{Backed, Pools, execute, in_transaction, on_reader, on_writer};
 use crate::deadline::Within;
 use crate::time_utc::{stored_opt, stored_time};
 use crate::{Result, StoreError};
@@ -152,138 +153,166 @@ macro_rules! entry_columns {
     };
 }
 
-/// `$lock` ends the claim's inner SELECT: PostgreSQL's row locks let instances claim side
-/// by side; SQLite has none and needs none.
-macro_rules! impl_outbox_store {
-    ($store:ty, $lock:literal) => {
-        #[async_trait]
-        impl OutboxStore for $store {
-            async fn claim_outbox_entries(
-                &self,
-                target: &str,
-                now: OffsetDateTime,
-                claimed_until: OffsetDateTime,
-                limit: u32,
-            ) -> Result<Vec<OutboxEntry>> {
-                let sql = concat!("UPDATE sync_outbox SET claimed_until = $3 WHERE id IN (
-                     SELECT id FROM sync_outbox WHERE target = $1 AND pending_since IS NOT NULL AND dead_at IS NULL
-                     AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until <= $2)
-                     ORDER BY next_attempt_at, id LIMIT $4", $lock, ") RETURNING ", entry_columns!());
-                let rows: Vec<EntryRow> = sqlx::query_as(sql)
-                    .bind(target)
-                    .bind(stored_time(now))
-                    .bind(stored_time(claimed_until))
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.writer)
-                    .within(self.deadline)
-                    .await?;
-                let mut entries: Vec<OutboxEntry> = rows.into_iter().map(OutboxEntry::from).collect();
-                entries.sort_by_key(|entry| (entry.next_attempt_at, entry.id));
-                Ok(entries)
-            }
+/// The claim, up to its inner SELECT's end: PostgreSQL ends it with row locks (see
+/// [`claim_sql`]).
+macro_rules! claim_statement {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE sync_outbox SET claimed_until = $3 WHERE id IN (
+             SELECT id FROM sync_outbox WHERE target = $1 AND pending_since IS NOT NULL
+             AND dead_at IS NULL AND next_attempt_at <= $2
+             AND (claimed_until IS NULL OR claimed_until <= $2)
+             ORDER BY next_attempt_at, id LIMIT $4",
+            $lock,
+            ") RETURNING ",
+            entry_columns!()
+        )
+    };
+}
 
-            async fn settle_outbox_delivery(&self, id: i64, version: i64, now: OffsetDateTime) -> Result<bool> {
-                let settled: Option<(Option<OffsetDateTime>,)> = sqlx::query_as(
-                    "UPDATE sync_outbox SET claimed_until = NULL, delivered_at = $3, last_attempt_at = $3,
-                     pending_since = CASE WHEN version = $2 THEN NULL ELSE pending_since END,
-                     last_error = CASE WHEN version = $2 THEN NULL ELSE last_error END,
-                     attempts = 0, next_attempt_at = $3
-                     WHERE id = $1 RETURNING pending_since",
-                )
+/// The claim for the store's backend: PostgreSQL's row locks let instances claim side by
+/// side; SQLite has none and needs none (its one writer serialises the claims).
+fn claim_sql(pools: &Pools) -> &'static str {
+    match *pools {
+        #[cfg(feature = "sqlite")]
+        Pools::Sqlite { .. } => claim_statement!(""),
+        #[cfg(feature = "postgres")]
+        Pools::Postgres(_) => claim_statement!(" FOR UPDATE SKIP LOCKED"),
+    }
+}
+
+#[async_trait]
+impl<S: Backed> OutboxStore for S {
+    async fn claim_outbox_entries(
+        &self,
+        target: &str,
+        now: OffsetDateTime,
+        claimed_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>> {
+        let sql = claim_sql(&self.db().pools);
+        let rows: Vec<EntryRow> = on_writer!(self, |pool| sqlx::query_as(sql)
+            .bind(target)
+            .bind(stored_time(now))
+            .bind(stored_time(claimed_until))
+            .bind(i64::from(limit))
+            .fetch_all(pool))?;
+        let mut entries: Vec<OutboxEntry> = rows.into_iter().map(OutboxEntry::from).collect();
+        entries.sort_by_key(|entry| (entry.next_attempt_at, entry.id));
+        Ok(entries)
+    }
+
+    async fn settle_outbox_delivery(
+        &self,
+        id: i64,
+        version: i64,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let sql = "UPDATE sync_outbox SET claimed_until = NULL, delivered_at = $3,
+             last_attempt_at = $3,
+             pending_since = CASE WHEN version = $2 THEN NULL ELSE pending_since END,
+             last_error = CASE WHEN version = $2 THEN NULL ELSE last_error END,
+             attempts = 0, next_attempt_at = $3
+             WHERE id = $1 RETURNING pending_since";
+        let settled: Option<(Option<OffsetDateTime>,)> =
+            on_writer!(self, |pool| sqlx::query_as(sql)
                 .bind(id)
                 .bind(version)
                 .bind(stored_time(now))
-                .fetch_optional(&self.writer)
-                .within(self.deadline)
-                .await?;
-                let (pending_since,) = settled.ok_or(StoreError::NotFound)?;
-                Ok(pending_since.is_none())
-            }
+                .fetch_optional(pool))?;
+        let (pending_since,) = settled.ok_or(StoreError::NotFound)?;
+        Ok(pending_since.is_none())
+    }
 
-            async fn record_outbox_failure(
-                &self,
-                id: i64,
-                error: &str,
-                retry_at: Option<OffsetDateTime>,
-                now: OffsetDateTime,
-            ) -> Result<bool> {
-                let done = sqlx::query(
-                    "UPDATE sync_outbox SET claimed_until = NULL, attempts = attempts + 1, last_error = $2,
-                     last_attempt_at = $4, next_attempt_at = COALESCE($3, next_attempt_at),
-                     dead_at = CASE WHEN $3 IS NULL THEN $4 ELSE NULL END
-                     WHERE id = $1 AND pending_since IS NOT NULL",
-                )
+    async fn record_outbox_failure(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let sql = "UPDATE sync_outbox SET claimed_until = NULL, attempts = attempts + 1,
+             last_error = $2, last_attempt_at = $4,
+             next_attempt_at = COALESCE($3, next_attempt_at),
+             dead_at = CASE WHEN $3 IS NULL THEN $4 ELSE NULL END
+             WHERE id = $1 AND pending_since IS NOT NULL";
+        let changed = execute!(
+            self,
+            sqlx::query(sql)
                 .bind(id)
                 .bind(error)
                 .bind(stored_opt(retry_at))
                 .bind(stored_time(now))
-                .execute(&self.writer)
-                .within(self.deadline)
+        )?;
+        Ok(changed == 1)
+    }
+
+    async fn retry_outbox(
+        &self,
+        dead: bool,
+        target: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<u64> {
+        let sql = if dead {
+            "UPDATE sync_outbox SET dead_at = NULL, attempts = 0, pending_since = $1,
+             next_attempt_at = $1 WHERE dead_at IS NOT NULL AND ($2 IS NULL OR target = $2)"
+        } else {
+            "UPDATE sync_outbox SET next_attempt_at = $1
+             WHERE pending_since IS NOT NULL AND dead_at IS NULL AND ($2 IS NULL OR target = $2)"
+        };
+        let changed = execute!(self, sqlx::query(sql).bind(stored_time(now)).bind(target))?;
+        Ok(changed)
+    }
+
+    async fn mark_all_users_for_sync(&self, sync: SyncTo<'_>) -> Result<u64> {
+        let marked = in_transaction!(self, |tx, deadline| {
+            let ids: Vec<(i64,)> = sqlx::query_as("SELECT id FROM users ORDER BY id")
+                .fetch_all(&mut *tx)
+                .within(deadline)
                 .await?;
-                Ok(done.rows_affected() == 1)
+            for (id,) in &ids {
+                mark_for_sync!(tx, *id, sync, deadline);
             }
+            ids.len() as u64
+        });
+        Ok(marked)
+    }
 
-            async fn retry_outbox(&self, dead: bool, target: Option<&str>, now: OffsetDateTime) -> Result<u64> {
-                let sql = if dead {
-                    "UPDATE sync_outbox SET dead_at = NULL, attempts = 0, pending_since = $1, next_attempt_at = $1
-                     WHERE dead_at IS NOT NULL AND ($2 IS NULL OR target = $2)"
-                } else {
-                    "UPDATE sync_outbox SET next_attempt_at = $1
-                     WHERE pending_since IS NOT NULL AND dead_at IS NULL AND ($2 IS NULL OR target = $2)"
-                };
-                let done = sqlx::query(sql).bind(stored_time(now)).bind(target).execute(&self.writer).within(self.deadline).await?;
-                Ok(done.rows_affected())
-            }
+    async fn outbox_status(&self) -> Result<Vec<OutboxStatus>> {
+        let sql = "SELECT target,
+             SUM(CASE WHEN pending_since IS NOT NULL AND dead_at IS NULL THEN 1 ELSE 0 END) AS pending,
+             SUM(CASE WHEN dead_at IS NOT NULL THEN 1 ELSE 0 END) AS dead,
+             MIN(pending_since) AS oldest_pending_since,
+             MAX(delivered_at) AS last_delivered_at,
+             (SELECT failing.last_error FROM sync_outbox failing
+              WHERE failing.target = sync_outbox.target
+              AND failing.pending_since IS NOT NULL AND failing.last_error IS NOT NULL
+              ORDER BY failing.last_attempt_at DESC, failing.id DESC LIMIT 1) AS last_error
+             FROM sync_outbox GROUP BY target ORDER BY target";
+        let rows: Vec<StatusRow> = on_reader!(self, |pool| sqlx::query_as(sql).fetch_all(pool))?;
+        Ok(rows
+            .into_iter()
+            .map(|row| OutboxStatus {
+                target: row.target,
+                pending: row.pending.unsigned_abs(),
+                dead: row.dead.unsigned_abs(),
+                oldest_pending_since: row.oldest_pending_since,
+                last_delivered_at: row.last_delivered_at,
+                last_error: row.last_error,
+            })
+            .collect())
+    }
 
-            async fn mark_all_users_for_sync(&self, sync: SyncTo<'_>) -> Result<u64> {
-                let mut tx = self.writer.begin().within(self.deadline).await?;
-                let ids: Vec<(i64,)> = sqlx::query_as("SELECT id FROM users ORDER BY id").fetch_all(&mut *tx).within(self.deadline).await?;
-                for (id,) in &ids {
-                    mark_for_sync!(tx, *id, sync, self.deadline);
-                }
-                tx.commit().within(self.deadline).await?;
-                Ok(ids.len() as u64)
-            }
-
-            async fn outbox_status(&self) -> Result<Vec<OutboxStatus>> {
-                let rows: Vec<StatusRow> = sqlx::query_as(
-                    "SELECT target,
-                     SUM(CASE WHEN pending_since IS NOT NULL AND dead_at IS NULL THEN 1 ELSE 0 END) AS pending,
-                     SUM(CASE WHEN dead_at IS NOT NULL THEN 1 ELSE 0 END) AS dead,
-                     MIN(pending_since) AS oldest_pending_since,
-                     MAX(delivered_at) AS last_delivered_at,
-                     (SELECT failing.last_error FROM sync_outbox failing WHERE failing.target = sync_outbox.target
-                      AND failing.pending_since IS NOT NULL AND failing.last_error IS NOT NULL
-                      ORDER BY failing.last_attempt_at DESC, failing.id DESC LIMIT 1) AS last_error
-                     FROM sync_outbox GROUP BY target ORDER BY target",
-                )
-                .fetch_all(&self.pool)
-                .within(self.deadline)
-                .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|row| OutboxStatus {
-                        target: row.target,
-                        pending: row.pending.unsigned_abs(),
-                        dead: row.dead.unsigned_abs(),
-                        oldest_pending_since: row.oldest_pending_since,
-                        last_delivered_at: row.last_delivered_at,
-                        last_error: row.last_error,
-                    })
-                    .collect())
-            }
-
-            async fn outbox_entry(&self, target: &str, user: UserId) -> Result<Option<OutboxEntry>> {
-                let sql = concat!("SELECT ", entry_columns!(), " FROM sync_outbox WHERE target = $1 AND user_id = $2");
-                let row: Option<EntryRow> =
-                    sqlx::query_as(sql).bind(target).bind(user.0).fetch_optional(&self.pool).within(self.deadline).await?;
-                Ok(row.map(OutboxEntry::from))
-            }
-        }
-    };
+    async fn outbox_entry(&self, target: &str, user: UserId) -> Result<Option<OutboxEntry>> {
+        let sql = concat!(
+            "SELECT ",
+            entry_columns!(),
+            " FROM sync_outbox WHERE target = $1 AND user_id = $2"
+        );
+        let row: Option<EntryRow> = on_reader!(self, |pool| sqlx::query_as(sql)
+            .bind(target)
+            .bind(user.0)
+            .fetch_optional(pool))?;
+        Ok(row.map(OutboxEntry::from))
+    }
 }
-
-#[cfg(feature = "sqlite")]
-impl_outbox_store!(crate::SqliteStore, "");
-#[cfg(feature = "postgres")]
-impl_outbox_store!(crate::PgStore, " FOR UPDATE SKIP LOCKED");

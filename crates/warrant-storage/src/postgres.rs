@@ -3,25 +3,18 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{Connection, PgConnection};
 
 use crate::connect::open_error;
-use crate::deadline::Within;
-use crate::{Backend, ConnectOptions, Result, Store};
+use crate::db::{Backed, Db, Pools};
+use crate::{ConnectOptions, Result};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// A [`Store`] on a PostgreSQL database (`postgres://user@host/db`).
 #[derive(Debug, Clone)]
-pub struct PgStore {
-    pub(crate) pool: PgPool,
-    /// The same pool: PostgreSQL handles concurrent writers itself.
-    pub(crate) writer: PgPool,
-    /// Each statement's deadline.
-    pub(crate) deadline: Duration,
-}
+pub struct PgStore(Db);
 
 /// How long a pooled connection may sit unused before it is pinged on its next use.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
@@ -80,33 +73,15 @@ impl PgStore {
             .connect_with(connect)
             .await
             .map_err(open_error)?;
-        Ok(Self {
-            writer: pool.clone(),
-            pool,
+        Ok(Self(Db {
+            pools: Pools::Postgres(pool),
             deadline: options.query_timeout,
-        })
+        }))
     }
 }
 
-#[async_trait]
-impl Store for PgStore {
-    async fn migrate(&self) -> Result<()> {
-        Ok(MIGRATOR.run(&self.pool).await?)
-    }
-
-    async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .within(self.deadline)
-            .await?;
-        Ok(())
-    }
-
-    fn backend(&self) -> Backend {
-        Backend::Postgres
-    }
-
-    async fn close(&self) {
-        self.pool.close().await;
+impl Backed for PgStore {
+    fn db(&self) -> &Db {
+        &self.0
     }
 }

@@ -4,18 +4,16 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tokio::task::AbortHandle;
-use warrant_model::{AccessToken, NewAccessToken};
 
 use crate::connect::open_error;
-use crate::deadline::Within;
+use crate::db::{Backed, Db, Pools};
 use crate::sqlite_batch::AccessTokenBatcher;
-use crate::{Backend, ConnectOptions, Result, Store};
+use crate::{ConnectOptions, Result};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// A [`Store`] on an SQLite database (`sqlite://warrant.db`, created if missing).
 ///
@@ -31,14 +29,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 /// writer, then a `RESTART` through the writer, which holds writes back only for the last
 /// moment's pages. The task stops with the last clone of the store.
 #[derive(Debug, Clone)]
-pub struct SqliteStore {
-    pub(crate) pool: SqlitePool,
-    pub(crate) writer: SqlitePool,
-    /// Each statement's deadline.
-    pub(crate) deadline: Duration,
-    access_tokens: AccessTokenBatcher,
-    checkpointer: Option<Arc<Checkpointer>>,
-}
+pub struct SqliteStore(Db);
 
 /// How often the write-ahead log is checkpointed and started over: often enough that each
 /// restart has little left to copy (at one second, restarts held writes for up to 100 ms).
@@ -50,7 +41,7 @@ const JOURNAL_SIZE_LIMIT_BYTES: &str = "67108864";
 
 /// Aborts the checkpoint task when the last clone of the store is dropped.
 #[derive(Debug)]
-struct Checkpointer(AbortHandle);
+pub struct Checkpointer(AbortHandle);
 
 impl Drop for Checkpointer {
     fn drop(&mut self) {
@@ -59,6 +50,11 @@ impl Drop for Checkpointer {
 }
 
 impl Checkpointer {
+    /// Stops the task now (the store is closing).
+    pub(crate) fn stop(&self) {
+        self.0.abort();
+    }
+
     fn spawn(readers: SqlitePool, writer: SqlitePool) -> Self {
         let task = tokio::spawn(async move {
             let first = tokio::time::Instant::now() + CHECKPOINT_INTERVAL;
@@ -115,35 +111,35 @@ impl SqliteStore {
             .connect_with(connect.clone())
             .await
             .map_err(open_error)?;
-        if in_memory {
-            // Every connection to an in-memory database is a database of its own.
-            return Ok(Self {
-                pool: writer.clone(),
+        // Every connection to an in-memory database is a database of its own.
+        let (readers, checkpointer) = if in_memory {
+            (writer.clone(), None)
+        } else {
+            let readers = SqlitePoolOptions::new()
+                .test_before_acquire(false)
+                .max_connections(options.max_connections)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect)
+                .await
+                .map_err(open_error)?;
+            let checkpointer = Checkpointer::spawn(readers.clone(), writer.clone());
+            (readers, Some(Arc::new(checkpointer)))
+        };
+        Ok(Self(Db {
+            pools: Pools::Sqlite {
+                readers,
                 access_tokens: AccessTokenBatcher::spawn(writer.clone()),
                 writer,
-                deadline: options.query_timeout,
-                checkpointer: None,
-            });
-        }
-        let pool = SqlitePoolOptions::new()
-            .test_before_acquire(false)
-            .max_connections(options.max_connections)
-            .acquire_timeout(options.acquire_timeout)
-            .connect_with(connect)
-            .await
-            .map_err(open_error)?;
-        let checkpointer = Some(Arc::new(Checkpointer::spawn(pool.clone(), writer.clone())));
-        Ok(Self {
-            pool,
-            access_tokens: AccessTokenBatcher::spawn(writer.clone()),
-            writer,
+                checkpointer,
+            },
             deadline: options.query_timeout,
-            checkpointer,
-        })
+        }))
     }
+}
 
-    pub(crate) async fn insert_access_token(&self, token: &NewAccessToken) -> Result<AccessToken> {
-        self.access_tokens.insert(token).within(self.deadline).await
+impl Backed for SqliteStore {
+    fn db(&self) -> &Db {
+        &self.0
     }
 }
 
@@ -157,32 +153,5 @@ fn create_private(path: &std::path::Path) -> std::io::Result<()> {
     match options.open(path) {
         Err(error) if error.kind() != std::io::ErrorKind::AlreadyExists => Err(error),
         _ => Ok(()),
-    }
-}
-
-#[async_trait]
-impl Store for SqliteStore {
-    async fn migrate(&self) -> Result<()> {
-        Ok(MIGRATOR.run(&self.writer).await?)
-    }
-
-    async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .within(self.deadline)
-            .await?;
-        Ok(())
-    }
-
-    fn backend(&self) -> Backend {
-        Backend::Sqlite
-    }
-
-    async fn close(&self) {
-        if let Some(checkpointer) = &self.checkpointer {
-            checkpointer.0.abort();
-        }
-        self.pool.close().await;
-        self.writer.close().await;
     }
 }

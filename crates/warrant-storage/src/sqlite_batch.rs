@@ -9,8 +9,8 @@ use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 use warrant_model::{AccessToken, NewAccessToken};
 
-use crate::tokens::insert_access_token_rows;
-use crate::{Result, SqliteStore, StoreError};
+use crate::tokens::{insert_access_token_rows, insert_one_sqlite_access_token};
+use crate::{Result, StoreError};
 
 /// The most tokens one statement writes (eight parameters each).
 const MAX_BATCH: usize = 64;
@@ -22,7 +22,7 @@ struct Job {
 
 /// The queue in front of the writer task; the task ends when the last sender is dropped.
 #[derive(Debug, Clone)]
-pub(crate) struct AccessTokenBatcher {
+pub struct AccessTokenBatcher {
     queue: mpsc::UnboundedSender<Job>,
 }
 
@@ -71,7 +71,7 @@ async fn write(writer: &SqlitePool, batch: &mut Vec<Job>) {
     // One token, or a batch in which some token broke a rule (a duplicate hash, a deleted
     // application): one statement each, so that each caller gets its own answer.
     for job in batch.drain(..) {
-        let written = SqliteStore::insert_one_access_token(writer, &job.token).await;
+        let written = insert_one_sqlite_access_token(writer, &job.token).await;
         let _ = job.answer.send(written);
     }
 }

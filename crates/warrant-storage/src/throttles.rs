@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
 use warrant_model::{Throttle, ThrottleKey, ThrottleKind};
 
-use crate::deadline::Within;
+use crate::db::{Backed, execute, on_reader, on_writer};
 use crate::error::corrupt;
 use crate::time_utc::stored_time;
 use crate::{Result, StoreError};
@@ -102,96 +102,75 @@ const LOCK: &str = "UPDATE throttles SET locked_until = $3, permanent = permanen
      expires_at = CASE WHEN expires_at < $3 THEN $3 ELSE expires_at END
      WHERE kind = $1 AND subject = $2";
 
-macro_rules! impl_throttle_store {
-    ($store:ty) => {
-        #[async_trait]
-        impl ThrottleStore for $store {
-            async fn throttles(
-                &self,
-                key: &ThrottleKey,
-                also: Option<&ThrottleKey>,
-                now: OffsetDateTime,
-            ) -> Result<Vec<Throttle>> {
-                let also = also.unwrap_or(key);
-                let rows: Vec<ThrottleRow> = sqlx::query_as(SELECT_TWO)
-                    .bind(key.kind.as_str())
-                    .bind(&key.subject)
-                    .bind(also.kind.as_str())
-                    .bind(&also.subject)
-                    .bind(stored_time(now))
-                    .fetch_all(&self.pool)
-                    .within(self.deadline)
-                    .await?;
-                rows.into_iter().map(Throttle::try_from).collect()
-            }
+#[async_trait]
+impl<S: Backed> ThrottleStore for S {
+    async fn throttles(
+        &self,
+        key: &ThrottleKey,
+        also: Option<&ThrottleKey>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Throttle>> {
+        let also = also.unwrap_or(key);
+        let rows: Vec<ThrottleRow> = on_reader!(self, |pool| sqlx::query_as(SELECT_TWO)
+            .bind(key.kind.as_str())
+            .bind(&key.subject)
+            .bind(also.kind.as_str())
+            .bind(&also.subject)
+            .bind(stored_time(now))
+            .fetch_all(pool))?;
+        rows.into_iter().map(Throttle::try_from).collect()
+    }
 
-            async fn record_failure(
-                &self,
-                key: &ThrottleKey,
-                now: OffsetDateTime,
-                forget_after: Duration,
-            ) -> Result<u32> {
-                let (failures,): (i32,) = sqlx::query_as(RECORD_FAILURE)
-                    .bind(key.kind.as_str())
-                    .bind(&key.subject)
-                    .bind(stored_time(now))
-                    .bind(stored_time(now + forget_after))
-                    .fetch_one(&self.writer)
-                    .within(self.deadline)
-                    .await?;
-                u32::try_from(failures).map_err(corrupt)
-            }
+    async fn record_failure(
+        &self,
+        key: &ThrottleKey,
+        now: OffsetDateTime,
+        forget_after: Duration,
+    ) -> Result<u32> {
+        let (failures,): (i32,) = on_writer!(self, |pool| sqlx::query_as(RECORD_FAILURE)
+            .bind(key.kind.as_str())
+            .bind(&key.subject)
+            .bind(stored_time(now))
+            .bind(stored_time(now + forget_after))
+            .fetch_one(pool))?;
+        u32::try_from(failures).map_err(corrupt)
+    }
 
-            async fn lock(
-                &self,
-                key: &ThrottleKey,
-                until: OffsetDateTime,
-                permanent: bool,
-            ) -> Result<()> {
-                sqlx::query(LOCK)
-                    .bind(key.kind.as_str())
-                    .bind(&key.subject)
-                    .bind(stored_time(until))
-                    .bind(permanent)
-                    .execute(&self.writer)
-                    .within(self.deadline)
-                    .await?;
-                Ok(())
-            }
+    async fn lock(&self, key: &ThrottleKey, until: OffsetDateTime, permanent: bool) -> Result<()> {
+        execute!(
+            self,
+            sqlx::query(LOCK)
+                .bind(key.kind.as_str())
+                .bind(&key.subject)
+                .bind(stored_time(until))
+                .bind(permanent)
+        )?;
+        Ok(())
+    }
 
-            async fn clear_throttle(&self, key: &ThrottleKey) -> Result<bool> {
-                let done = sqlx::query("DELETE FROM throttles WHERE kind = $1 AND subject = $2")
-                    .bind(key.kind.as_str())
-                    .bind(&key.subject)
-                    .execute(&self.writer)
-                    .within(self.deadline)
-                    .await?;
-                Ok(done.rows_affected() > 0)
-            }
+    async fn clear_throttle(&self, key: &ThrottleKey) -> Result<bool> {
+        let sql = "DELETE FROM throttles WHERE kind = $1 AND subject = $2";
+        let changed = execute!(
+            self,
+            sqlx::query(sql).bind(key.kind.as_str()).bind(&key.subject)
+        )?;
+        Ok(changed > 0)
+    }
 
-            async fn list_throttles(
-                &self,
-                kind: Option<ThrottleKind>,
-                subject: Option<&str>,
-                now: OffsetDateTime,
-                limit: u32,
-            ) -> Result<Vec<Throttle>> {
-                let rows: Vec<ThrottleRow> = sqlx::query_as(LIST)
-                    .bind(kind.map(ThrottleKind::as_str))
-                    .bind(subject)
-                    .bind(subject.map(str::to_lowercase))
-                    .bind(stored_time(now))
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
-                    .within(self.deadline)
-                    .await?;
-                rows.into_iter().map(Throttle::try_from).collect()
-            }
-        }
-    };
+    async fn list_throttles(
+        &self,
+        kind: Option<ThrottleKind>,
+        subject: Option<&str>,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Throttle>> {
+        let rows: Vec<ThrottleRow> = on_reader!(self, |pool| sqlx::query_as(LIST)
+            .bind(kind.map(ThrottleKind::as_str))
+            .bind(subject)
+            .bind(subject.map(str::to_lowercase))
+            .bind(stored_time(now))
+            .bind(i64::from(limit))
+            .fetch_all(pool))?;
+        rows.into_iter().map(Throttle::try_from).collect()
+    }
 }
-
-#[cfg(feature = "sqlite")]
-impl_throttle_store!(crate::SqliteStore);
-#[cfg(feature = "postgres")]
-impl_throttle_store!(crate::PgStore);

@@ -8,6 +8,7 @@ use warrant_model::{
     RedirectUriPolicy, RefreshToken, ScopeSet, TokenHash, UserId, Username,
 };
 
+use crate::db::{Backed, Pools, execute, in_transaction, on_reader, on_writer};
 use crate::deadline::Within;
 use crate::error::corrupt;
 use crate::time_utc::{stored_opt, stored_time};
@@ -279,24 +280,20 @@ macro_rules! bind_access_token {
     };
 }
 
-/// Inserts one access token (PostgreSQL always; SQLite when no other waits to be written).
-macro_rules! impl_insert_access_token {
-    ($store:ty, $pool:ty) => {
-        impl $store {
-            pub(crate) async fn insert_one_access_token(
-                writer: &$pool,
-                token: &NewAccessToken,
-            ) -> Result<AccessToken> {
-                let sql = concat!(
-                    insert_access_tokens!(),
-                    "($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
-                    access_columns!()
-                );
-                let row: AccessRow = bind_access_token!(sqlx::query_as(sql), token)
-                    .fetch_one(writer)
-                    .await?;
-                row.try_into()
-            }
+/// Inserts one access token (PostgreSQL always; SQLite when no other waits to be written):
+/// a future of the [`AccessToken`] written, on the writing pool `$writer`.
+macro_rules! insert_one_access_token {
+    ($writer:expr, $token:expr) => {
+        async {
+            let sql = concat!(
+                insert_access_tokens!(),
+                "($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
+                access_columns!()
+            );
+            let row: AccessRow = bind_access_token!(sqlx::query_as(sql), $token)
+                .fetch_one($writer)
+                .await?;
+            AccessToken::try_from(row)
         }
     };
 }
@@ -308,198 +305,244 @@ macro_rules! refresh_columns {
     };
 }
 
-macro_rules! impl_token_store {
-    ($store:ty) => {
-        #[async_trait]
-        impl TokenStore for $store {
-            async fn create_authorization_code(&self, code: &NewAuthorizationCode) -> Result<AuthorizationCode> {
-                let sql = concat!("INSERT INTO authorization_codes (code_hash, application_id, user_id, redirect_uri,
-                     redirect_uri_included, scope, code_challenge, code_challenge_method, nonce, auth_time,
-                     created_at, expires_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ", code_columns!());
-                let row: CodeRow = sqlx::query_as(sql)
-                    .bind(code.code_hash.to_hex())
-                    .bind(code.application_id.0)
-                    .bind(code.user_id.0)
-                    .bind(code.redirect_uri.as_str())
-                    .bind(code.redirect_uri_included)
-                    .bind(code.scope.to_string())
-                    .bind(code.code_challenge.as_ref().map(|c| c.value().to_owned()))
-                    .bind(code.code_challenge.as_ref().map(|c| c.method().as_str()))
-                    .bind(code.nonce.as_deref())
-                    .bind(stored_time(code.auth_time))
-                    .bind(stored_time(code.created_at))
-                    .bind(stored_time(code.expires_at))
-                    .fetch_one(&self.writer)
-                    .within(self.deadline)
-                    .await?;
-                row.try_into()
-            }
+#[async_trait]
+impl<S: Backed> TokenStore for S {
+    async fn create_authorization_code(
+        &self,
+        code: &NewAuthorizationCode,
+    ) -> Result<AuthorizationCode> {
+        let sql = concat!(
+            "INSERT INTO authorization_codes (code_hash, application_id, user_id, redirect_uri,
+             redirect_uri_included, scope, code_challenge, code_challenge_method, nonce,
+             auth_time, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ",
+            code_columns!()
+        );
+        let row: CodeRow = on_writer!(self, |pool| sqlx::query_as(sql)
+            .bind(code.code_hash.to_hex())
+            .bind(code.application_id.0)
+            .bind(code.user_id.0)
+            .bind(code.redirect_uri.as_str())
+            .bind(code.redirect_uri_included)
+            .bind(code.scope.to_string())
+            .bind(code.code_challenge.as_ref().map(|c| c.value().to_owned()))
+            .bind(code.code_challenge.as_ref().map(|c| c.method().as_str()))
+            .bind(code.nonce.as_deref())
+            .bind(stored_time(code.auth_time))
+            .bind(stored_time(code.created_at))
+            .bind(stored_time(code.expires_at))
+            .fetch_one(pool))?;
+        row.try_into()
+    }
 
-            async fn redeem_authorization_code(&self, code_hash: &TokenHash, now: OffsetDateTime) -> Result<CodeRedemption> {
-                let redeem = concat!("UPDATE authorization_codes SET consumed_at = $2
-                     WHERE code_hash = $1 AND consumed_at IS NULL RETURNING ", code_columns!());
-                let redeemed: Option<CodeRow> = sqlx::query_as(redeem)
-                    .bind(code_hash.to_hex())
-                    .bind(stored_time(now))
-                    .fetch_optional(&self.writer)
-                    .within(self.deadline)
-                    .await?;
-                if let Some(row) = redeemed {
-                    return Ok(CodeRedemption::Redeemed(row.try_into()?));
-                }
-                let lookup = concat!("SELECT ", code_columns!(), " FROM authorization_codes WHERE code_hash = $1");
-                let used: Option<CodeRow> =
-                    sqlx::query_as(lookup).bind(code_hash.to_hex()).fetch_optional(&self.writer).within(self.deadline).await?;
-                match used {
-                    Some(row) => Ok(CodeRedemption::AlreadyUsed(row.try_into()?)),
-                    None => Ok(CodeRedemption::Unknown),
-                }
-            }
+    async fn redeem_authorization_code(
+        &self,
+        code_hash: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<CodeRedemption> {
+        let redeem = concat!(
+            "UPDATE authorization_codes SET consumed_at = $2
+             WHERE code_hash = $1 AND consumed_at IS NULL RETURNING ",
+            code_columns!()
+        );
+        let redeemed: Option<CodeRow> = on_writer!(self, |pool| sqlx::query_as(redeem)
+            .bind(code_hash.to_hex())
+            .bind(stored_time(now))
+            .fetch_optional(pool))?;
+        if let Some(row) = redeemed {
+            return Ok(CodeRedemption::Redeemed(row.try_into()?));
+        }
+        let lookup = concat!(
+            "SELECT ",
+            code_columns!(),
+            " FROM authorization_codes WHERE code_hash = $1"
+        );
+        // On the writer: a reader could lag behind the update that just missed.
+        let used: Option<CodeRow> = on_writer!(self, |pool| sqlx::query_as(lookup)
+            .bind(code_hash.to_hex())
+            .fetch_optional(pool))?;
+        match used {
+            Some(row) => Ok(CodeRedemption::AlreadyUsed(row.try_into()?)),
+            None => Ok(CodeRedemption::Unknown),
+        }
+    }
 
-            async fn create_access_token(&self, token: &NewAccessToken) -> Result<AccessToken> {
-                self.insert_access_token(token).await
-            }
-
-            async fn access_token_by_hash(&self, token_hash: &TokenHash) -> Result<Option<AccessToken>> {
-                let sql = concat!("SELECT ", access_columns!(), " FROM access_tokens WHERE token_hash = $1");
-                let row: Option<AccessRow> =
-                    sqlx::query_as(sql).bind(token_hash.to_hex()).fetch_optional(&self.pool).within(self.deadline).await?;
-                row.map(AccessToken::try_from).transpose()
-            }
-
-            async fn describe_access_token(&self, token_hash: &TokenHash) -> Result<Option<DescribedAccessToken>> {
-                let sql = "SELECT t.id, t.token_hash, t.application_id, t.user_id, t.scope, t.family, t.authorization_code_id,
-                     t.created_at, t.expires_at, t.revoked_at, a.client_id, u.username, u.is_active AS user_active
-                     FROM access_tokens t JOIN applications a ON a.id = t.application_id
-                     LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1";
-                let row: Option<DescribedRow> = sqlx::query_as(sql).bind(token_hash.to_hex()).fetch_optional(&self.pool).within(self.deadline).await?;
-                row.map(DescribedAccessToken::try_from).transpose()
-            }
-
-            async fn create_refresh_token(&self, token: &NewRefreshToken) -> Result<RefreshToken> {
-                let sql = concat!("INSERT INTO refresh_tokens (token_hash, application_id, user_id, scope, family,
-                     access_token_id, auth_time, created_at, expires_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ", refresh_columns!());
-                let row: RefreshRow = sqlx::query_as(sql)
-                    .bind(token.token_hash.to_hex())
-                    .bind(token.application_id.0)
-                    .bind(token.user_id.map(|u| u.0))
-                    .bind(token.scope.to_string())
-                    .bind(token.family.as_str())
-                    .bind(token.access_token_id)
-                    .bind(stored_opt(token.auth_time))
-                    .bind(stored_time(token.created_at))
-                    .bind(stored_opt(token.expires_at))
-                    .fetch_one(&self.writer)
-                    .within(self.deadline)
-                    .await?;
-                row.try_into()
-            }
-
-            async fn refresh_token_by_hash(&self, token_hash: &TokenHash) -> Result<Option<RefreshToken>> {
-                let sql = concat!("SELECT ", refresh_columns!(), " FROM refresh_tokens WHERE token_hash = $1");
-                let row: Option<RefreshRow> =
-                    sqlx::query_as(sql).bind(token_hash.to_hex()).fetch_optional(&self.pool).within(self.deadline).await?;
-                row.map(RefreshToken::try_from).transpose()
-            }
-
-            async fn rotate_refresh_token(&self, id: i64, now: OffsetDateTime) -> Result<bool> {
-                let done = sqlx::query(
-                    "UPDATE refresh_tokens SET rotated_at = $2
-                     WHERE id = $1 AND rotated_at IS NULL AND revoked_at IS NULL",
-                )
-                .bind(id)
-                .bind(stored_time(now))
-                .execute(&self.writer)
-                .within(self.deadline)
-                .await?;
-                Ok(done.rows_affected() == 1)
-            }
-
-            async fn revoke_access_token(&self, id: i64, now: OffsetDateTime) -> Result<bool> {
-                let done = sqlx::query("UPDATE access_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-                    .bind(id)
-                    .bind(stored_time(now))
-                    .execute(&self.writer)
-                    .within(self.deadline)
-                    .await?;
-                Ok(done.rows_affected() == 1)
-            }
-
-            async fn revoke_family(&self, family: &FamilyId, now: OffsetDateTime) -> Result<u64> {
-                let mut tx = self.writer.begin().within(self.deadline).await?;
-                let mut revoked = 0;
-                for sql in [
-                    "UPDATE access_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
-                    "UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
-                ] {
-                    let done = sqlx::query(sql).bind(family.as_str()).bind(stored_time(now)).execute(&mut *tx).within(self.deadline).await?;
-                    revoked += done.rows_affected();
-                }
-                tx.commit().within(self.deadline).await?;
-                Ok(revoked)
-            }
-
-            async fn revoke_tokens_from_code(&self, code_id: i64, now: OffsetDateTime) -> Result<u64> {
-                let mut tx = self.writer.begin().within(self.deadline).await?;
-                let mut revoked = 0;
-                // Both statements select the family through access_tokens.authorization_code_id,
-                // which revocation does not change, so their order does not matter.
-                for sql in [
-                    "UPDATE access_tokens SET revoked_at = $2 WHERE revoked_at IS NULL AND family IN
-                     (SELECT family FROM access_tokens WHERE authorization_code_id = $1)",
-                    "UPDATE refresh_tokens SET revoked_at = $2 WHERE revoked_at IS NULL AND family IN
-                     (SELECT family FROM access_tokens WHERE authorization_code_id = $1)",
-                ] {
-                    let done = sqlx::query(sql).bind(code_id).bind(stored_time(now)).execute(&mut *tx).within(self.deadline).await?;
-                    revoked += done.rows_affected();
-                }
-                tx.commit().within(self.deadline).await?;
-                Ok(revoked)
-            }
-
-            async fn live_access_tokens(&self, filter: AccessTokenFilter, now: OffsetDateTime, page: Page) -> Result<Vec<AccessToken>> {
-                let sql = concat!("SELECT ", access_columns!(), " FROM access_tokens
-                     WHERE id > $1 AND ($2 IS NULL OR user_id = $2) AND ($3 IS NULL OR application_id = $3)
-                     AND revoked_at IS NULL AND expires_at > $4 ORDER BY id LIMIT $5");
-                let rows: Vec<AccessRow> = sqlx::query_as(sql)
-                    .bind(page.after.unwrap_or(0))
-                    .bind(filter.user.map(|u| u.0))
-                    .bind(filter.application.map(|a| a.0))
-                    .bind(stored_time(now))
-                    .bind(i64::from(page.limit))
-                    .fetch_all(&self.pool)
-                    .within(self.deadline)
-                    .await?;
-                rows.into_iter().map(AccessToken::try_from).collect()
-            }
-
-            async fn access_token_by_id(&self, id: i64) -> Result<Option<AccessToken>> {
-                let sql = concat!("SELECT ", access_columns!(), " FROM access_tokens WHERE id = $1");
-                let row: Option<AccessRow> = sqlx::query_as(sql).bind(id).fetch_optional(&self.pool).within(self.deadline).await?;
-                row.map(AccessToken::try_from).transpose()
+    async fn create_access_token(&self, token: &NewAccessToken) -> Result<AccessToken> {
+        let db = self.db();
+        match db.pools {
+            #[cfg(feature = "sqlite")]
+            Pools::Sqlite {
+                ref access_tokens, ..
+            } => access_tokens.insert(token).within(db.deadline).await,
+            #[cfg(feature = "postgres")]
+            Pools::Postgres(ref pool) => {
+                insert_one_access_token!(pool, token)
+                    .within(db.deadline)
+                    .await
             }
         }
-    };
+    }
+
+    async fn access_token_by_hash(&self, token_hash: &TokenHash) -> Result<Option<AccessToken>> {
+        let sql = concat!(
+            "SELECT ",
+            access_columns!(),
+            " FROM access_tokens WHERE token_hash = $1"
+        );
+        let row: Option<AccessRow> = on_reader!(self, |pool| sqlx::query_as(sql)
+            .bind(token_hash.to_hex())
+            .fetch_optional(pool))?;
+        row.map(AccessToken::try_from).transpose()
+    }
+
+    async fn describe_access_token(
+        &self,
+        token_hash: &TokenHash,
+    ) -> Result<Option<DescribedAccessToken>> {
+        let sql = "SELECT t.id, t.token_hash, t.application_id, t.user_id, t.scope, t.family,
+             t.authorization_code_id, t.created_at, t.expires_at, t.revoked_at, a.client_id,
+             u.username, u.is_active AS user_active
+             FROM access_tokens t JOIN applications a ON a.id = t.application_id
+             LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1";
+        let row: Option<DescribedRow> = on_reader!(self, |pool| sqlx::query_as(sql)
+            .bind(token_hash.to_hex())
+            .fetch_optional(pool))?;
+        row.map(DescribedAccessToken::try_from).transpose()
+    }
+
+    async fn create_refresh_token(&self, token: &NewRefreshToken) -> Result<RefreshToken> {
+        let sql = concat!(
+            "INSERT INTO refresh_tokens (token_hash, application_id, user_id, scope, family,
+             access_token_id, auth_time, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ",
+            refresh_columns!()
+        );
+        let row: RefreshRow = on_writer!(self, |pool| sqlx::query_as(sql)
+            .bind(token.token_hash.to_hex())
+            .bind(token.application_id.0)
+            .bind(token.user_id.map(|u| u.0))
+            .bind(token.scope.to_string())
+            .bind(token.family.as_str())
+            .bind(token.access_token_id)
+            .bind(stored_opt(token.auth_time))
+            .bind(stored_time(token.created_at))
+            .bind(stored_opt(token.expires_at))
+            .fetch_one(pool))?;
+        row.try_into()
+    }
+
+    async fn refresh_token_by_hash(&self, token_hash: &TokenHash) -> Result<Option<RefreshToken>> {
+        let sql = concat!(
+            "SELECT ",
+            refresh_columns!(),
+            " FROM refresh_tokens WHERE token_hash = $1"
+        );
+        let row: Option<RefreshRow> = on_reader!(self, |pool| sqlx::query_as(sql)
+            .bind(token_hash.to_hex())
+            .fetch_optional(pool))?;
+        row.map(RefreshToken::try_from).transpose()
+    }
+
+    async fn rotate_refresh_token(&self, id: i64, now: OffsetDateTime) -> Result<bool> {
+        let sql = "UPDATE refresh_tokens SET rotated_at = $2
+             WHERE id = $1 AND rotated_at IS NULL AND revoked_at IS NULL";
+        let changed = execute!(self, sqlx::query(sql).bind(id).bind(stored_time(now)))?;
+        Ok(changed == 1)
+    }
+
+    async fn revoke_access_token(&self, id: i64, now: OffsetDateTime) -> Result<bool> {
+        let sql = "UPDATE access_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
+        let changed = execute!(self, sqlx::query(sql).bind(id).bind(stored_time(now)))?;
+        Ok(changed == 1)
+    }
+
+    async fn revoke_family(&self, family: &FamilyId, now: OffsetDateTime) -> Result<u64> {
+        let revoked = in_transaction!(self, |tx, deadline| {
+            let mut revoked = 0;
+            for sql in [
+                "UPDATE access_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
+                "UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
+            ] {
+                let done = sqlx::query(sql)
+                    .bind(family.as_str())
+                    .bind(stored_time(now))
+                    .execute(&mut *tx)
+                    .within(deadline)
+                    .await?;
+                revoked += done.rows_affected();
+            }
+            revoked
+        });
+        Ok(revoked)
+    }
+
+    async fn revoke_tokens_from_code(&self, code_id: i64, now: OffsetDateTime) -> Result<u64> {
+        let revoked = in_transaction!(self, |tx, deadline| {
+            let mut revoked = 0;
+            // Both statements select the family through access_tokens.authorization_code_id,
+            // which revocation does not change, so their order does not matter.
+            for sql in [
+                "UPDATE access_tokens SET revoked_at = $2 WHERE revoked_at IS NULL AND family IN
+                 (SELECT family FROM access_tokens WHERE authorization_code_id = $1)",
+                "UPDATE refresh_tokens SET revoked_at = $2 WHERE revoked_at IS NULL AND family IN
+                 (SELECT family FROM access_tokens WHERE authorization_code_id = $1)",
+            ] {
+                let done = sqlx::query(sql)
+                    .bind(code_id)
+                    .bind(stored_time(now))
+                    .execute(&mut *tx)
+                    .within(deadline)
+                    .await?;
+                revoked += done.rows_affected();
+            }
+            revoked
+        });
+        Ok(revoked)
+    }
+
+    async fn live_access_tokens(
+        &self,
+        filter: AccessTokenFilter,
+        now: OffsetDateTime,
+        page: Page,
+    ) -> Result<Vec<AccessToken>> {
+        let sql = concat!(
+            "SELECT ",
+            access_columns!(),
+            " FROM access_tokens
+             WHERE id > $1 AND ($2 IS NULL OR user_id = $2) AND ($3 IS NULL OR application_id = $3)
+             AND revoked_at IS NULL AND expires_at > $4 ORDER BY id LIMIT $5"
+        );
+        let rows: Vec<AccessRow> = on_reader!(self, |pool| sqlx::query_as(sql)
+            .bind(page.after.unwrap_or(0))
+            .bind(filter.user.map(|u| u.0))
+            .bind(filter.application.map(|a| a.0))
+            .bind(stored_time(now))
+            .bind(i64::from(page.limit))
+            .fetch_all(pool))?;
+        rows.into_iter().map(AccessToken::try_from).collect()
+    }
+
+    async fn access_token_by_id(&self, id: i64) -> Result<Option<AccessToken>> {
+        let sql = concat!(
+            "SELECT ",
+            access_columns!(),
+            " FROM access_tokens WHERE id = $1"
+        );
+        let row: Option<AccessRow> = on_reader!(self, |pool| sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(pool))?;
+        row.map(AccessToken::try_from).transpose()
+    }
 }
 
+/// Inserts one access token on SQLite (for the batcher, when no other waits).
 #[cfg(feature = "sqlite")]
-impl_token_store!(crate::SqliteStore);
-#[cfg(feature = "postgres")]
-impl_token_store!(crate::PgStore);
-#[cfg(feature = "sqlite")]
-impl_insert_access_token!(crate::SqliteStore, sqlx::SqlitePool);
-#[cfg(feature = "postgres")]
-impl_insert_access_token!(crate::PgStore, sqlx::PgPool);
-
-#[cfg(feature = "postgres")]
-impl crate::PgStore {
-    async fn insert_access_token(&self, token: &NewAccessToken) -> Result<AccessToken> {
-        Self::insert_one_access_token(&self.writer, token)
-            .within(self.deadline)
-            .await
-    }
+pub(crate) async fn insert_one_sqlite_access_token(
+    writer: &sqlx::SqlitePool,
+    token: &NewAccessToken,
+) -> Result<AccessToken> {
+    insert_one_access_token!(writer, token).await
 }
 
 /// Inserts several access tokens in one SQLite statement, answering by token hash.

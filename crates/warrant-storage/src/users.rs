@@ -7,11 +7,12 @@ use warrant_model::{
     Username,
 };
 
+use crate::db::{Backed, execute, in_transaction, on_reader};
 use crate::deadline::Within;
 use crate::error::corrupt;
 use crate::outbox::{SyncTo, mark_for_sync};
-use crate::records::{ConnectionRow, INSERT_CONNECTION, bind_account};
 use crate::time_utc::{stored_opt, stored_time};
+use crate::upstream::{ConnectionRow, INSERT_CONNECTION, bind_account};
 use crate::{Page, Result, StoreError};
 
 /// Users: Django's `auth.User`.
@@ -128,104 +129,110 @@ const INSERT_USER: &str = concat!(
     columns!()
 );
 
-macro_rules! impl_user_store {
-    ($store:ty) => {
-        #[async_trait]
-        impl UserStore for $store {
-            async fn create_user(&self, user: &NewUser, sync: SyncTo<'_>) -> Result<User> {
-                let mut tx = self.writer.begin().within(self.deadline).await?;
-                let row: UserRow = bind_fields!(sqlx::query_as(INSERT_USER), user)
-                    .bind(stored_time(user.date_joined))
+#[async_trait]
+impl<S: Backed> UserStore for S {
+    async fn create_user(&self, user: &NewUser, sync: SyncTo<'_>) -> Result<User> {
+        let row: UserRow = in_transaction!(self, |tx, deadline| {
+            let row: UserRow = bind_fields!(sqlx::query_as(INSERT_USER), user)
+                .bind(stored_time(user.date_joined))
+                .fetch_one(&mut *tx)
+                .within(deadline)
+                .await?;
+            mark_for_sync!(tx, row.id, sync, deadline);
+            row
+        });
+        row.try_into()
+    }
+
+    async fn create_connected_user(
+        &self,
+        user: &NewUser,
+        account: &UpstreamAccount,
+        sync: SyncTo<'_>,
+    ) -> Result<(User, UpstreamConnection)> {
+        let (row, connection): (UserRow, ConnectionRow) = in_transaction!(self, |tx, deadline| {
+            let row: UserRow = bind_fields!(sqlx::query_as(INSERT_USER), user)
+                .bind(stored_time(user.date_joined))
+                .fetch_one(&mut *tx)
+                .within(deadline)
+                .await?;
+            let connection: ConnectionRow =
+                bind_account!(sqlx::query_as(INSERT_CONNECTION).bind(row.id), account)
                     .fetch_one(&mut *tx)
-                    .within(self.deadline)
+                    .within(deadline)
                     .await?;
-                mark_for_sync!(tx, row.id, sync, self.deadline);
-                tx.commit().within(self.deadline).await?;
-                row.try_into()
-            }
+            mark_for_sync!(tx, row.id, sync, deadline);
+            (row, connection)
+        });
+        Ok((row.try_into()?, connection.try_into()?))
+    }
 
-            async fn create_connected_user(
-                &self,
-                user: &NewUser,
-                account: &UpstreamAccount,
-                sync: SyncTo<'_>,
-            ) -> Result<(User, UpstreamConnection)> {
-                let mut tx = self.writer.begin().within(self.deadline).await?;
-                let row: UserRow = bind_fields!(sqlx::query_as(INSERT_USER), user)
-                    .bind(stored_time(user.date_joined))
-                    .fetch_one(&mut *tx)
-                    .within(self.deadline)
-                    .await?;
-                let connection: ConnectionRow =
-                    bind_account!(sqlx::query_as(INSERT_CONNECTION).bind(row.id), account)
-                        .fetch_one(&mut *tx)
-                        .within(self.deadline)
-                        .await?;
-                mark_for_sync!(tx, row.id, sync, self.deadline);
-                tx.commit().within(self.deadline).await?;
-                Ok((row.try_into()?, connection.try_into()?))
-            }
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
+        let sql = concat!("SELECT ", columns!(), " FROM users WHERE id = $1");
+        let row: Option<UserRow> = on_reader!(self, |pool| sqlx::query_as(sql)
+            .bind(id.0)
+            .fetch_optional(pool))?;
+        row.map(User::try_from).transpose()
+    }
 
-            async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
-                let sql = concat!("SELECT ", columns!(), " FROM users WHERE id = $1");
-                let row: Option<UserRow> = sqlx::query_as(sql).bind(id.0).fetch_optional(&self.pool).within(self.deadline).await?;
-                row.map(User::try_from).transpose()
-            }
+    async fn user_by_username(&self, username: &Username) -> Result<Option<User>> {
+        let sql = concat!("SELECT ", columns!(), " FROM users WHERE username = $1");
+        let row: Option<UserRow> = on_reader!(self, |pool| sqlx::query_as(sql)
+            .bind(username.as_str())
+            .fetch_optional(pool))?;
+        row.map(User::try_from).transpose()
+    }
 
-            async fn user_by_username(&self, username: &Username) -> Result<Option<User>> {
-                let sql = concat!("SELECT ", columns!(), " FROM users WHERE username = $1");
-                let row: Option<UserRow> =
-                    sqlx::query_as(sql).bind(username.as_str()).fetch_optional(&self.pool).within(self.deadline).await?;
-                row.map(User::try_from).transpose()
-            }
+    async fn user_by_email(&self, email: &Email) -> Result<Option<User>> {
+        let sql = concat!("SELECT ", columns!(), " FROM users WHERE email = $1");
+        let row: Option<UserRow> = on_reader!(self, |pool| sqlx::query_as(sql)
+            .bind(email.as_str())
+            .fetch_optional(pool))?;
+        row.map(User::try_from).transpose()
+    }
 
-            async fn user_by_email(&self, email: &Email) -> Result<Option<User>> {
-                let sql = concat!("SELECT ", columns!(), " FROM users WHERE email = $1");
-                let row: Option<UserRow> =
-                    sqlx::query_as(sql).bind(email.as_str()).fetch_optional(&self.pool).within(self.deadline).await?;
-                row.map(User::try_from).transpose()
-            }
+    async fn list_users(&self, filter: UserFilter, page: Page) -> Result<Vec<User>> {
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM users WHERE id > $1 AND ($2 IS NULL OR is_active = $2)
+             AND ($3 IS NULL OR is_staff = $3) ORDER BY id LIMIT $4"
+        );
+        let rows: Vec<UserRow> = on_reader!(self, |pool| sqlx::query_as(sql)
+            .bind(page.after.unwrap_or(0))
+            .bind(filter.is_active)
+            .bind(filter.is_staff)
+            .bind(i64::from(page.limit))
+            .fetch_all(pool))?;
+        rows.into_iter().map(User::try_from).collect()
+    }
 
-            async fn list_users(&self, filter: UserFilter, page: Page) -> Result<Vec<User>> {
-                let sql = concat!("SELECT ", columns!(), " FROM users WHERE id > $1
-                     AND ($2 IS NULL OR is_active = $2) AND ($3 IS NULL OR is_staff = $3) ORDER BY id LIMIT $4");
-                let rows: Vec<UserRow> = sqlx::query_as(sql)
-                    .bind(page.after.unwrap_or(0))
-                    .bind(filter.is_active)
-                    .bind(filter.is_staff)
-                    .bind(i64::from(page.limit))
-                    .fetch_all(&self.pool)
-                    .within(self.deadline)
-                    .await?;
-                rows.into_iter().map(User::try_from).collect()
-            }
+    async fn update_user(&self, user: &User, sync: SyncTo<'_>) -> Result<User> {
+        let sql = concat!(
+            "UPDATE users SET username = $1, email = $2, first_name = $3, last_name = $4,
+             password = $5, is_active = $6, is_staff = $7, is_superuser = $8, last_login = $9
+             WHERE id = $10 RETURNING ",
+            columns!()
+        );
+        let row: UserRow = in_transaction!(self, |tx, deadline| {
+            let row: Option<UserRow> = bind_fields!(sqlx::query_as(sql), user)
+                .bind(stored_opt(user.last_login))
+                .bind(user.id.0)
+                .fetch_optional(&mut *tx)
+                .within(deadline)
+                .await?;
+            let row = row.ok_or(StoreError::NotFound)?;
+            mark_for_sync!(tx, row.id, sync, deadline);
+            row
+        });
+        row.try_into()
+    }
 
-            async fn update_user(&self, user: &User, sync: SyncTo<'_>) -> Result<User> {
-                let sql = concat!("UPDATE users SET username = $1, email = $2, first_name = $3, last_name = $4, password = $5,
-                     is_active = $6, is_staff = $7, is_superuser = $8, last_login = $9
-                     WHERE id = $10 RETURNING ", columns!());
-                let mut tx = self.writer.begin().within(self.deadline).await?;
-                let row: Option<UserRow> = bind_fields!(sqlx::query_as(sql), user)
-                    .bind(stored_opt(user.last_login))
-                    .bind(user.id.0)
-                    .fetch_optional(&mut *tx)
-                    .within(self.deadline)
-                    .await?;
-                let row = row.ok_or(StoreError::NotFound)?;
-                mark_for_sync!(tx, row.id, sync, self.deadline);
-                tx.commit().within(self.deadline).await?;
-                row.try_into()
-            }
-
-            async fn delete_user(&self, id: UserId) -> Result<bool> {
-                let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id.0).execute(&self.writer).within(self.deadline).await?;
-                Ok(done.rows_affected() == 1)
-            }
-        }
-    };
+    async fn delete_user(&self, id: UserId) -> Result<bool> {
+        let changed = execute!(
+            self,
+            sqlx::query("DELETE FROM users WHERE id = $1").bind(id.0)
+        )?;
+        Ok(changed == 1)
+    }
 }
-
-#[cfg(feature = "sqlite")]
-impl_user_store!(crate::SqliteStore);
-#[cfg(feature = "postgres")]
-impl_user_store!(crate::PgStore);

@@ -1,0 +1,180 @@
+//! What every aggregate's SQL runs on: the connection pools of whichever backend a store
+//! opened, and each statement's deadline.
+//!
+//! The aggregates implement their traits once, for every store that has a [`Db`], and run
+//! each statement through [`on_reader!`], [`on_writer!`] or [`in_transaction!`]: a `match`
+//! over the backends whose arms are the same statement, so the statement is written once
+//! and typed per backend. Where the backends need different SQL or a different strategy
+//! (SQLite's batched access-token inserts, PostgreSQL's row locks) the aggregate matches
+//! on [`Pools`] itself.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::{Backend, Result, Store};
+
+/// The pools of one backend.
+#[derive(Debug, Clone)]
+pub enum Pools {
+    /// SQLite: readers in parallel, one writer (see [`SqliteStore`](crate::SqliteStore)),
+    /// and the queue that batches access-token inserts.
+    #[cfg(feature = "sqlite")]
+    Sqlite {
+        /// Reads.
+        readers: sqlx::SqlitePool,
+        /// Writes, one at a time.
+        writer: sqlx::SqlitePool,
+        /// Access tokens written in batches.
+        access_tokens: crate::sqlite_batch::AccessTokenBatcher,
+        /// The write-ahead log's checkpoints (none for an in-memory database).
+        checkpointer: Option<std::sync::Arc<crate::sqlite::Checkpointer>>,
+    },
+    /// PostgreSQL: one pool for reads and writes.
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::PgPool),
+}
+
+/// A store's database: its pools and each statement's deadline.
+#[derive(Debug, Clone)]
+pub struct Db {
+    /// The backend's pools.
+    pub pools: Pools,
+    /// How long one statement may take.
+    pub deadline: Duration,
+}
+
+/// A store that runs on a [`Db`]; every aggregate trait is implemented for it. Sealed: the
+/// trait is public only so that the aggregates' implementations can name it.
+pub trait Backed: Send + Sync {
+    /// The store's database.
+    fn db(&self) -> &Db;
+}
+
+/// Runs the statement future `$body`, with `$pool` a reading pool of `$store`'s backend,
+/// within the statement deadline: `on_reader!(self, |pool| query.fetch_one(pool))?`.
+macro_rules! on_reader {
+    ($store:expr, |$pool:ident| $body:expr) => {{
+        let db = $crate::db::Backed::db($store);
+        // Typed, so that it stays a `Result` when no backend is built.
+        let answer: $crate::Result<_> = match db.pools {
+            #[cfg(feature = "sqlite")]
+            $crate::db::Pools::Sqlite {
+                readers: ref $pool, ..
+            } => $crate::deadline::Within::within($body, db.deadline).await,
+            #[cfg(feature = "postgres")]
+            $crate::db::Pools::Postgres(ref $pool) => {
+                $crate::deadline::Within::within($body, db.deadline).await
+            }
+        };
+        answer
+    }};
+}
+pub(crate) use on_reader;
+
+/// As [`on_reader!`], with `$pool` the backend's writing pool.
+macro_rules! on_writer {
+    ($store:expr, |$pool:ident| $body:expr) => {{
+        let db = $crate::db::Backed::db($store);
+        // Typed, so that it stays a `Result` when no backend is built.
+        let answer: $crate::Result<_> = match db.pools {
+            #[cfg(feature = "sqlite")]
+            $crate::db::Pools::Sqlite {
+                writer: ref $pool, ..
+            } => $crate::deadline::Within::within($body, db.deadline).await,
+            #[cfg(feature = "postgres")]
+            $crate::db::Pools::Postgres(ref $pool) => {
+                $crate::deadline::Within::within($body, db.deadline).await
+            }
+        };
+        answer
+    }};
+}
+pub(crate) use on_writer;
+
+/// Executes the statement `$query` (a `sqlx::query(…)` with its binds) on the writing pool
+/// within the statement deadline: how many rows it changed.
+macro_rules! execute {
+    ($store:expr, $query:expr) => {{
+        let changed: $crate::Result<u64> = $crate::db::on_writer!($store, |pool| async {
+            $query.execute(pool).await.map(|done| done.rows_affected())
+        });
+        changed
+    }};
+}
+pub(crate) use execute;
+
+/// Runs the block `$body` in a transaction `$tx` on the writing pool, commits it and is the
+/// block's value; a `?` in the block (or a failed commit) returns from the calling function
+/// and rolls back. Each statement in the block runs `.within($deadline)`, the statement deadline, as
+/// do the begin and the commit.
+macro_rules! in_transaction {
+    ($store:expr, |$tx:ident, $deadline:ident| $body:block) => {{
+        let db = $crate::db::Backed::db($store);
+        let $deadline = db.deadline;
+        match db.pools {
+            #[cfg(feature = "sqlite")]
+            $crate::db::Pools::Sqlite { ref writer, .. } => {
+                let mut $tx = $crate::deadline::Within::within(writer.begin(), $deadline).await?;
+                let value = $body;
+                $crate::deadline::Within::within($tx.commit(), $deadline).await?;
+                value
+            }
+            #[cfg(feature = "postgres")]
+            $crate::db::Pools::Postgres(ref writer) => {
+                let mut $tx = $crate::deadline::Within::within(writer.begin(), $deadline).await?;
+                let value = $body;
+                $crate::deadline::Within::within($tx.commit(), $deadline).await?;
+                value
+            }
+        }
+    }};
+}
+pub(crate) use in_transaction;
+
+#[async_trait]
+impl<S: Backed> Store for S {
+    async fn migrate(&self) -> Result<()> {
+        match self.db().pools {
+            #[cfg(feature = "sqlite")]
+            Pools::Sqlite { ref writer, .. } => Ok(crate::sqlite::MIGRATOR.run(writer).await?),
+            #[cfg(feature = "postgres")]
+            Pools::Postgres(ref pool) => Ok(crate::postgres::MIGRATOR.run(pool).await?),
+        }
+    }
+
+    async fn ping(&self) -> Result<()> {
+        on_reader!(self, |pool| async {
+            sqlx::query("SELECT 1").execute(pool).await.map(drop)
+        })
+    }
+
+    fn backend(&self) -> Backend {
+        match self.db().pools {
+            #[cfg(feature = "sqlite")]
+            Pools::Sqlite { .. } => Backend::Sqlite,
+            #[cfg(feature = "postgres")]
+            Pools::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    async fn close(&self) {
+        match self.db().pools {
+            #[cfg(feature = "sqlite")]
+            Pools::Sqlite {
+                ref readers,
+                ref writer,
+                ref checkpointer,
+                ..
+            } => {
+                if let Some(checkpointer) = checkpointer {
+                    checkpointer.stop();
+                }
+                readers.close().await;
+                writer.close().await;
+            }
+            #[cfg(feature = "postgres")]
+            Pools::Postgres(ref pool) => pool.close().await,
+        }
+    }
+}
