@@ -3,10 +3,10 @@
 
 use time::OffsetDateTime;
 use warrant_generators::{SealingKey, hash_token, random_urlsafe};
-use warrant_model::{ApiToken, ClientAppUrl, Secret, User, UserId};
+use warrant_model::{ApiToken, Secret, User, UserId};
 use warrant_storage::{Store, SyncTo};
 
-use crate::{GrantsError, OAuthError};
+use crate::{Engine, GrantsError, OAuthError};
 
 /// The purpose API tokens are sealed under (associated data of the AES-GCM seal).
 pub const API_TOKEN_PURPOSE: &str = "api_token";
@@ -15,7 +15,8 @@ pub const API_TOKEN_PURPOSE: &str = "api_token";
 /// token, which ocs-authentication client apps store.
 const API_TOKEN_BYTES: usize = 30;
 
-/// The user's API token, made on first use.
+/// The user's API token, made on first use, for what has no [`Engine`] (the client-sync
+/// pusher); [`Engine::api_token_of`] otherwise.
 pub async fn api_token_of(
     store: &dyn Store,
     sealing: &SealingKey,
@@ -36,38 +37,6 @@ pub async fn api_token_of(
     Ok(sealing.open_str(API_TOKEN_PURPOSE, &stored.sealed_token)?)
 }
 
-/// Gives the user a new API token; the old one stops working at once, here and, once the
-/// new one reaches them, at `client_apps`.
-pub async fn replace_api_token(
-    store: &dyn Store,
-    sealing: &SealingKey,
-    user: UserId,
-    client_apps: &[ClientAppUrl],
-    now: OffsetDateTime,
-) -> Result<Secret<String>, GrantsError> {
-    let (fresh, token) = new_api_token(sealing, user, now)?;
-    store
-        .replace_api_token(&token, SyncTo { client_apps, now })
-        .await?;
-    Ok(fresh)
-}
-
-/// The active user whose API token `token` is (`Authorization: Token <key>`).
-pub async fn user_of_api_token(
-    store: &dyn Store,
-    token: &Secret<String>,
-) -> Result<User, OAuthError> {
-    let invalid = || OAuthError::InvalidToken("the API token is unknown or replaced".into());
-    let stored = store
-        .api_token_by_hash(&hash_token(token.expose()))
-        .await?
-        .ok_or_else(invalid)?;
-    match store.user_by_id(stored.user_id).await? {
-        Some(user) if user.is_active => Ok(user),
-        _ => Err(invalid()),
-    }
-}
-
 fn new_api_token(
     sealing: &SealingKey,
     user: UserId,
@@ -81,4 +50,45 @@ fn new_api_token(
         created_at: now,
     };
     Ok((fresh, token))
+}
+
+impl Engine<'_> {
+    /// The user's API token, made on first use.
+    pub async fn api_token_of(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Secret<String>, GrantsError> {
+        api_token_of(self.store, self.keys.sealing()?, user, now).await
+    }
+
+    /// Gives the user a new API token; the old one stops working at once, here and, once the
+    /// new one reaches them, at the client apps.
+    pub async fn replace_api_token(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Secret<String>, GrantsError> {
+        let (fresh, token) = new_api_token(self.keys.sealing()?, user, now)?;
+        let sync = SyncTo {
+            client_apps: self.client_apps,
+            now,
+        };
+        self.store.replace_api_token(&token, sync).await?;
+        Ok(fresh)
+    }
+
+    /// The active user whose API token `token` is (`Authorization: Token <key>`).
+    pub async fn user_of_api_token(&self, token: &Secret<String>) -> Result<User, OAuthError> {
+        let invalid = || OAuthError::InvalidToken("the API token is unknown or replaced".into());
+        let stored = self
+            .store
+            .api_token_by_hash(&hash_token(token.expose()))
+            .await?
+            .ok_or_else(invalid)?;
+        match self.store.user_by_id(stored.user_id).await? {
+            Some(user) if user.is_active => Ok(user),
+            _ => Err(invalid()),
+        }
+    }
 }

@@ -1,14 +1,14 @@
 //! Registering and maintaining applications.
 
 use time::OffsetDateTime;
-use warrant_generators::{Generators, hash_token};
+use warrant_generators::hash_token;
 use warrant_model::{
     Application, ApplicationId, ClientId, ClientType, GrantType, GrantTypes, NewApplication,
     Origin, RedirectUri, Secret, SigningAlgorithm, UserId,
 };
-use warrant_storage::{Store, StoreError, Unique};
+use warrant_storage::{StoreError, Unique};
 
-use crate::GrantsError;
+use crate::{Engine, GrantsError};
 
 /// What a person registering an application decides; the id and secret are generated.
 #[derive(Debug, Clone)]
@@ -38,45 +38,6 @@ pub struct ApplicationRegistration {
 /// How often a freshly generated client id may collide before we give up (a collision of
 /// 40 random characters means a broken generator, not bad luck).
 const CLIENT_ID_ATTEMPTS: usize = 3;
-
-/// Registers an application. Returns it with its client secret, which exists only here:
-/// show it once, the store keeps its hash.
-pub async fn register_application(
-    store: &dyn Store,
-    generators: &Generators,
-    registration: ApplicationRegistration,
-    now: OffsetDateTime,
-) -> Result<(Application, Option<Secret<String>>), GrantsError> {
-    check_registration(&registration)?;
-    let secret = match registration.client_type {
-        ClientType::Confidential => Some(generators.new_client_secret()?),
-        ClientType::Public => None,
-    };
-    let mut new = NewApplication {
-        client_id: generators.new_client_id()?,
-        client_secret: secret.as_ref().map(|s| hash_token(s.expose())),
-        pkce_required: registration.pkce_required || registration.client_type == ClientType::Public,
-        client_type: registration.client_type,
-        grant_types: registration.grant_types,
-        redirect_uris: registration.redirect_uris,
-        post_logout_redirect_uris: registration.post_logout_redirect_uris,
-        allowed_origins: registration.allowed_origins,
-        name: registration.name,
-        owner: registration.owner,
-        skip_authorization: registration.skip_authorization,
-        algorithm: registration.algorithm,
-    };
-    for attempt in 1..=CLIENT_ID_ATTEMPTS {
-        match store.create_application(&new, now).await {
-            Ok(application) => return Ok((application, secret)),
-            Err(StoreError::Conflict(Unique::ClientId)) if attempt < CLIENT_ID_ATTEMPTS => {
-                new.client_id = generators.new_client_id()?;
-            }
-            Err(error) => return Err(error.into()),
-        }
-    }
-    Err(StoreError::Conflict(Unique::ClientId).into())
-}
 
 fn check_registration(registration: &ApplicationRegistration) -> Result<(), GrantsError> {
     check_application(
@@ -129,73 +90,111 @@ pub struct ApplicationChanges {
     pub algorithm: Option<SigningAlgorithm>,
 }
 
-/// Applies `changes` to `application` under the registration rules.
-pub async fn update_application(
-    store: &dyn Store,
-    mut application: Application,
-    changes: ApplicationChanges,
-    now: OffsetDateTime,
-) -> Result<Application, GrantsError> {
-    check_application(
-        &changes.name,
-        application.client_type,
-        &changes.grant_types,
-        &changes.redirect_uris,
-    )?;
-    application.name = changes.name;
-    application.grant_types = changes.grant_types;
-    application.redirect_uris = changes.redirect_uris;
-    application.post_logout_redirect_uris = changes.post_logout_redirect_uris;
-    application.allowed_origins = changes.allowed_origins;
-    application.pkce_required =
-        changes.pkce_required || application.client_type == ClientType::Public;
-    application.algorithm = changes.algorithm;
-    Ok(store.update_application(&application, now).await?)
-}
-
-/// Replaces a confidential application's secret; the old one stops working at once.
-pub async fn rotate_client_secret(
-    store: &dyn Store,
-    generators: &Generators,
-    client_id: &ClientId,
-    now: OffsetDateTime,
-) -> Result<Secret<String>, GrantsError> {
-    let mut application = find(store, client_id).await?;
-    if application.client_type == ClientType::Public {
-        return Err(GrantsError::PublicClientHasNoSecret(client_id.clone()));
+impl Engine<'_> {
+    /// Registers an application. Returns it with its client secret, which exists only here:
+    /// show it once, the store keeps its hash.
+    pub async fn register_application(
+        &self,
+        registration: ApplicationRegistration,
+        now: OffsetDateTime,
+    ) -> Result<(Application, Option<Secret<String>>), GrantsError> {
+        check_registration(&registration)?;
+        let secret = match registration.client_type {
+            ClientType::Confidential => Some(self.generators.new_client_secret()?),
+            ClientType::Public => None,
+        };
+        let mut new = NewApplication {
+            client_id: self.generators.new_client_id()?,
+            client_secret: secret.as_ref().map(|s| hash_token(s.expose())),
+            pkce_required: registration.pkce_required
+                || registration.client_type == ClientType::Public,
+            client_type: registration.client_type,
+            grant_types: registration.grant_types,
+            redirect_uris: registration.redirect_uris,
+            post_logout_redirect_uris: registration.post_logout_redirect_uris,
+            allowed_origins: registration.allowed_origins,
+            name: registration.name,
+            owner: registration.owner,
+            skip_authorization: registration.skip_authorization,
+            algorithm: registration.algorithm,
+        };
+        for attempt in 1..=CLIENT_ID_ATTEMPTS {
+            match self.store.create_application(&new, now).await {
+                Ok(application) => return Ok((application, secret)),
+                Err(StoreError::Conflict(Unique::ClientId)) if attempt < CLIENT_ID_ATTEMPTS => {
+                    new.client_id = self.generators.new_client_id()?;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(StoreError::Conflict(Unique::ClientId).into())
     }
-    let secret = generators.new_client_secret()?;
-    application.client_secret = Some(hash_token(secret.expose()));
-    store.update_application(&application, now).await?;
-    Ok(secret)
-}
 
-/// Deletes an application with its codes, tokens and consents.
-pub async fn delete_application(
-    store: &dyn Store,
-    client_id: &ClientId,
-) -> Result<(), GrantsError> {
-    let application = find(store, client_id).await?;
-    store.delete_application(application.id).await?;
-    Ok(())
-}
+    /// Applies `changes` to `application` under the registration rules.
+    pub async fn update_application(
+        &self,
+        mut application: Application,
+        changes: ApplicationChanges,
+        now: OffsetDateTime,
+    ) -> Result<Application, GrantsError> {
+        check_application(
+            &changes.name,
+            application.client_type,
+            &changes.grant_types,
+            &changes.redirect_uris,
+        )?;
+        application.name = changes.name;
+        application.grant_types = changes.grant_types;
+        application.redirect_uris = changes.redirect_uris;
+        application.post_logout_redirect_uris = changes.post_logout_redirect_uris;
+        application.allowed_origins = changes.allowed_origins;
+        application.pkce_required =
+            changes.pkce_required || application.client_type == ClientType::Public;
+        application.algorithm = changes.algorithm;
+        Ok(self.store.update_application(&application, now).await?)
+    }
 
-async fn find(store: &dyn Store, client_id: &ClientId) -> Result<Application, GrantsError> {
-    store
-        .application_by_client_id(client_id)
-        .await?
-        .ok_or_else(|| GrantsError::UnknownClient(client_id.clone()))
-}
+    /// Replaces a confidential application's secret; the old one stops working at once.
+    pub async fn rotate_client_secret(
+        &self,
+        client_id: &ClientId,
+        now: OffsetDateTime,
+    ) -> Result<Secret<String>, GrantsError> {
+        let mut application = self.application(client_id).await?;
+        if application.client_type == ClientType::Public {
+            return Err(GrantsError::PublicClientHasNoSecret(client_id.clone()));
+        }
+        let secret = self.generators.new_client_secret()?;
+        application.client_secret = Some(hash_token(secret.expose()));
+        self.store.update_application(&application, now).await?;
+        Ok(secret)
+    }
 
-/// The application `id` if `owner` registered it; another user's application is `None`,
-/// exactly as a missing one, so its existence does not leak.
-pub async fn owned_application(
-    store: &dyn Store,
-    owner: UserId,
-    id: ApplicationId,
-) -> Result<Option<Application>, GrantsError> {
-    Ok(store
-        .application_by_id(id)
-        .await?
-        .filter(|application| application.owner == Some(owner)))
+    /// Deletes an application with its codes, tokens and consents.
+    pub async fn delete_application(&self, client_id: &ClientId) -> Result<(), GrantsError> {
+        let application = self.application(client_id).await?;
+        self.store.delete_application(application.id).await?;
+        Ok(())
+    }
+
+    async fn application(&self, client_id: &ClientId) -> Result<Application, GrantsError> {
+        self.store
+            .application_by_client_id(client_id)
+            .await?
+            .ok_or_else(|| GrantsError::UnknownClient(client_id.clone()))
+    }
+
+    /// The application `id` if `owner` registered it; another user's application is `None`,
+    /// exactly as a missing one, so its existence does not leak.
+    pub async fn owned_application(
+        &self,
+        owner: UserId,
+        id: ApplicationId,
+    ) -> Result<Option<Application>, GrantsError> {
+        Ok(self
+            .store
+            .application_by_id(id)
+            .await?
+            .filter(|application| application.owner == Some(owner)))
+    }
 }

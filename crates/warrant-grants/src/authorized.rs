@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use warrant_model::{AccessToken, Application, ApplicationId, UserId};
 use warrant_storage::{AccessTokenFilter, Page, Store};
 
-use crate::GrantsError;
+use crate::{Engine, GrantsError};
 
 /// A live access token the user granted, with its application.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,89 +18,8 @@ pub struct AuthorizedToken {
     pub application: Application,
 }
 
-/// How many live tokens [`authorized_tokens`] returns at most.
+/// How many live tokens [`Engine::authorized_tokens`] returns at most.
 const SHOWN_AT_MOST: u32 = 1_000;
-
-/// The user's live access tokens, oldest first, each with its application.
-pub async fn authorized_tokens(
-    store: &dyn Store,
-    user: UserId,
-    now: OffsetDateTime,
-) -> Result<Vec<AuthorizedToken>, GrantsError> {
-    let of_user = AccessTokenFilter {
-        user: Some(user),
-        application: None,
-    };
-    let tokens = store
-        .live_access_tokens(of_user, now, Page::first(SHOWN_AT_MOST))
-        .await?;
-    // Most of a user's tokens belong to a few applications: read each once.
-    let mut applications: HashMap<ApplicationId, Application> = HashMap::new();
-    let mut authorized = Vec::with_capacity(tokens.len());
-    for token in tokens {
-        let application = match applications.get(&token.application_id) {
-            Some(application) => application.clone(),
-            None => match store.application_by_id(token.application_id).await? {
-                Some(application) => {
-                    applications.insert(application.id, application.clone());
-                    application
-                }
-                None => continue,
-            },
-        };
-        authorized.push(AuthorizedToken { token, application });
-    }
-    Ok(authorized)
-}
-
-/// The user's live access token `token_id` with its application; `None` when the user has
-/// no such live token.
-pub async fn authorized_token(
-    store: &dyn Store,
-    user: UserId,
-    token_id: i64,
-    now: OffsetDateTime,
-) -> Result<Option<AuthorizedToken>, GrantsError> {
-    let Some(token) = users_live_token(store, user, token_id, now).await? else {
-        return Ok(None);
-    };
-    Ok(store
-        .application_by_id(token.application_id)
-        .await?
-        .map(|application| AuthorizedToken { token, application }))
-}
-
-/// Revokes the user's live access token `token_id` with its whole grant and forgets the
-/// consent, so the application must ask again. `false` when the user has no such live
-/// token.
-pub async fn revoke_authorized_token(
-    store: &dyn Store,
-    user: UserId,
-    token_id: i64,
-    now: OffsetDateTime,
-) -> Result<bool, GrantsError> {
-    let Some(token) = users_live_token(store, user, token_id, now).await? else {
-        return Ok(false);
-    };
-    store.revoke_family(&token.family, now).await?;
-    store.delete_consent(user, token.application_id).await?;
-    Ok(true)
-}
-
-/// Revokes the live access token `token_id` with every token of its grant (refresh tokens
-/// included, or the application could mint a new one). `None` when there is no such live
-/// token.
-pub async fn revoke_token_grant(
-    store: &dyn Store,
-    token_id: i64,
-    now: OffsetDateTime,
-) -> Result<Option<AccessToken>, GrantsError> {
-    let live = live_token(store, token_id, now).await?;
-    if let Some(token) = &live {
-        store.revoke_family(&token.family, now).await?;
-    }
-    Ok(live)
-}
 
 async fn live_token(
     store: &dyn Store,
@@ -122,4 +41,91 @@ async fn users_live_token(
     Ok(live_token(store, token_id, now)
         .await?
         .filter(|token| token.user_id == Some(user)))
+}
+
+impl Engine<'_> {
+    /// The user's live access tokens, oldest first, each with its application.
+    pub async fn authorized_tokens(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<AuthorizedToken>, GrantsError> {
+        let of_user = AccessTokenFilter {
+            user: Some(user),
+            application: None,
+        };
+        let tokens = self
+            .store
+            .live_access_tokens(of_user, now, Page::first(SHOWN_AT_MOST))
+            .await?;
+        // Most of a user's tokens belong to a few applications: read each once.
+        let mut applications: HashMap<ApplicationId, Application> = HashMap::new();
+        let mut authorized = Vec::with_capacity(tokens.len());
+        for token in tokens {
+            let application = match applications.get(&token.application_id) {
+                Some(application) => application.clone(),
+                None => match self.store.application_by_id(token.application_id).await? {
+                    Some(application) => {
+                        applications.insert(application.id, application.clone());
+                        application
+                    }
+                    None => continue,
+                },
+            };
+            authorized.push(AuthorizedToken { token, application });
+        }
+        Ok(authorized)
+    }
+
+    /// The user's live access token `token_id` with its application; `None` when the user has
+    /// no such live token.
+    pub async fn authorized_token(
+        &self,
+        user: UserId,
+        token_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<Option<AuthorizedToken>, GrantsError> {
+        let Some(token) = users_live_token(self.store, user, token_id, now).await? else {
+            return Ok(None);
+        };
+        Ok(self
+            .store
+            .application_by_id(token.application_id)
+            .await?
+            .map(|application| AuthorizedToken { token, application }))
+    }
+
+    /// Revokes the user's live access token `token_id` with its whole grant and forgets the
+    /// consent, so the application must ask again. `false` when the user has no such live
+    /// token.
+    pub async fn revoke_authorized_token(
+        &self,
+        user: UserId,
+        token_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<bool, GrantsError> {
+        let Some(token) = users_live_token(self.store, user, token_id, now).await? else {
+            return Ok(false);
+        };
+        self.store.revoke_family(&token.family, now).await?;
+        self.store
+            .delete_consent(user, token.application_id)
+            .await?;
+        Ok(true)
+    }
+
+    /// Revokes the live access token `token_id` with every token of its grant (refresh tokens
+    /// included, or the application could mint a new one). `None` when there is no such live
+    /// token.
+    pub async fn revoke_token_grant(
+        &self,
+        token_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<Option<AccessToken>, GrantsError> {
+        let live = live_token(self.store, token_id, now).await?;
+        if let Some(token) = &live {
+            self.store.revoke_family(&token.family, now).await?;
+        }
+        Ok(live)
+    }
 }

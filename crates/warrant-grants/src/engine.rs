@@ -1,12 +1,16 @@
 use std::net::IpAddr;
 
 use warrant_generators::{Generators, PasswordPool};
+use warrant_model::ClientAppUrl;
 use warrant_storage::Store;
 
 use crate::{ClientCache, GrantSettings, KeyRing, ThrottleCache};
 
-/// What the flows work with, borrowed from the caller (the HTTP frontend, a test, another
-/// framework's frontend). Every flow takes the current time as an argument.
+/// What the flows and the management operations work with, borrowed from the caller (the
+/// HTTP frontend, the CLI, a test, another framework's frontend): the one handle, whose
+/// operations all fail with [`GrantsError`](crate::GrantsError) (those that answer a
+/// request with [`OAuthError`](crate::OAuthError)). Every operation that depends on the
+/// time takes it as an argument.
 #[derive(Clone, Copy)]
 pub struct Engine<'a> {
     /// The database.
@@ -23,6 +27,9 @@ pub struct Engine<'a> {
     pub keys: &'a KeyRing,
     /// What this instance knows of the brute-force counters.
     pub throttles: &'a ThrottleCache,
+    /// The client apps that mirror users (`sync.client_apps`): user changes made through
+    /// the engine are queued for them in the change's own transaction.
+    pub client_apps: &'a [ClientAppUrl],
     /// Where the request comes from, when known: failures are counted against it too.
     pub client_address: Option<IpAddr>,
 }

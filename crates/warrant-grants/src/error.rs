@@ -27,6 +27,11 @@ pub enum GrantsError {
     /// A new password was too short.
     #[error("passwords must be at least {0} characters long")]
     PasswordTooShort(usize),
+    /// The engine was made without `secret_key` ([`KeyRing::without_secret_key`](crate::KeyRing::without_secret_key)) and was asked to sign, seal or open.
+    #[error(
+        "this needs secret_key, which is not set: set it in the config file or WARRANT_SECRET_KEY"
+    )]
+    NoSecretKey,
     /// The store failed or refused the change.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -174,7 +174,9 @@ pub async fn unreadable_signing_keys(
 /// The signing keys a running server uses, re-read from the store after a time to live so
 /// that a rotation elsewhere (the CLI, another instance) reaches it.
 pub struct KeyRing {
-    sealing: SealingKey,
+    /// `None`: made without `secret_key` (administration commands that neither sign nor
+    /// seal), see [`KeyRing::without_secret_key`].
+    sealing: Option<SealingKey>,
     time_to_live: Duration,
     published_after_retirement: time::Duration,
     loaded: TtlCell<Arc<KeySet>>,
@@ -198,11 +200,29 @@ impl KeyRing {
         published_after_retirement: time::Duration,
     ) -> Self {
         Self {
-            sealing,
+            sealing: Some(sealing),
             time_to_live,
             published_after_retirement,
             loaded: TtlCell::new(),
         }
+    }
+
+    /// A ring without `secret_key`, for an engine that manages users and applications
+    /// (the CLI's): whatever would sign, or seal or open a stored value, is
+    /// [`GrantsError::NoSecretKey`].
+    pub fn without_secret_key() -> Self {
+        Self {
+            sealing: None,
+            time_to_live: Duration::ZERO,
+            published_after_retirement: time::Duration::ZERO,
+            loaded: TtlCell::new(),
+        }
+    }
+
+    /// The key that seals stored values (API tokens, private keys), derived from
+    /// `secret_key`.
+    pub fn sealing(&self) -> Result<&SealingKey, GrantsError> {
+        self.sealing.as_ref().ok_or(GrantsError::NoSecretKey)
     }
 
     /// The current keys.
@@ -216,7 +236,7 @@ impl KeyRing {
         }
         let keys = KeySet::from_stored(
             store.signing_keys().await?,
-            &self.sealing,
+            self.sealing()?,
             self.published_after_retirement,
             now,
         )?;

@@ -17,19 +17,24 @@
 //! - [`Engine::validate_logout`]: OpenID Connect RP-initiated logout;
 //! - [`Engine::authenticate_user`]: username or email plus password; [`Engine::start_session`],
 //!   [`session_user`], [`Engine::end_session`]: browser sessions;
-//! - [`authenticate_bearer`]: an access token presented to a resource (RFC 6750),
-//!   and [`api_token_of`], [`replace_api_token`], [`user_of_api_token`]: users' API tokens;
+//! - [`authenticate_bearer`]: an access token presented to a resource (RFC 6750), and
+//!   [`Engine::user_of_api_token`]: a user's API token;
 //! - [`user_record`]: what client apps mirror of a user (client sync, `/api/profile/`), and
 //!   [`sync_status`]: where each client app stands;
-//! - [`authorized_tokens`], [`revoke_authorized_token`]: the grants a user can see and
-//!   revoke;
 //! - [`clear_expired`]: deleting expired rows in batches;
-//! - management operations every frontend shares (CLI, admin API, pages):
-//!   [`register_application`], [`update_application`], [`rotate_client_secret`], [`create_user`], [`set_password`], [`update_account`],
-//!   with Django OAuth Toolkit's rules.
+//! - the management operations every frontend shares (CLI, admin API, pages), with Django
+//!   OAuth Toolkit's rules: [`Engine::register_application`],
+//!   [`Engine::update_application`], [`Engine::rotate_client_secret`],
+//!   [`Engine::delete_application`], [`Engine::owned_application`]; [`Engine::create_user`],
+//!   [`Engine::set_password`], [`Engine::update_account`], [`Engine::unlock_user`];
+//!   [`Engine::api_token_of`], [`Engine::replace_api_token`]; [`Engine::authorized_tokens`],
+//!   [`Engine::revoke_authorized_token`], [`Engine::revoke_token_grant`]: the grants a user
+//!   can see and revoke. An engine for management alone (the CLI's) needs no `secret_key`:
+//!   [`KeyRing::without_secret_key`].
 //!
 //! This crate must not know about HTTP, Rocket, cookies or configuration files: callers
-//! pass in the store, the generators, a password hasher, the [`GrantSettings`] and `now`.
+//! build an [`Engine`] from the store, the generators, a password hasher, the
+//! [`GrantSettings`] and the rest, and pass `now`.
 
 #![forbid(unsafe_code)]
 
@@ -61,19 +66,13 @@ mod throttle_cache;
 mod token;
 mod users;
 
-pub use api_tokens::{API_TOKEN_PURPOSE, api_token_of, replace_api_token, user_of_api_token};
-pub use applications::{
-    ApplicationChanges, ApplicationRegistration, delete_application, owned_application,
-    register_application, rotate_client_secret, update_application,
-};
+pub use api_tokens::{API_TOKEN_PURPOSE, api_token_of};
+pub use applications::{ApplicationChanges, ApplicationRegistration};
 pub use authorize::{
     ApprovalPrompt, AuthorizationParams, AuthorizationRejection, AuthorizationRequest, NextStep,
     Prompt, ResponseType,
 };
-pub use authorized::{
-    AuthorizedToken, authorized_token, authorized_tokens, revoke_authorized_token,
-    revoke_token_grant,
-};
+pub use authorized::AuthorizedToken;
 pub use bearer::{Bearer, authenticate_bearer};
 pub use cleanup::{Cleared, clear_expired};
 pub use client_auth::ClientCredentials;
@@ -94,11 +93,8 @@ pub use revoke::TokenTypeHint;
 pub use session::{SESSION_LIFETIME, session_user};
 pub use settings::{ADMIN_SCOPE, GrantSettings, ScopeCatalog};
 pub use sync::{ClientAppStatus, sync_status, user_record};
-pub use throttle::{BruteForce, Locked, unlock_user};
+pub use throttle::{BruteForce, Locked};
 pub use throttle_cache::ThrottleCache;
 pub use token::{TokenRequest, requested_scope};
-pub use users::{
-    AccountChanges, MIN_PASSWORD_LENGTH, NewAccount, PasswordCheck, create_user, set_password,
-    update_account,
-};
+pub use users::{AccountChanges, MIN_PASSWORD_LENGTH, NewAccount, PasswordCheck};
 pub use warrant_model::OAuthError;

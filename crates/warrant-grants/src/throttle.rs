@@ -8,9 +8,9 @@ use std::net::IpAddr;
 
 use time::{Duration, OffsetDateTime};
 use warrant_model::{Throttle, ThrottleKey, ThrottleKind, User};
-use warrant_storage::{Store, StoreError};
+use warrant_storage::StoreError;
 
-use crate::{Engine, ThrottleCache};
+use crate::{Engine, GrantsError};
 
 /// How failures are counted and answered. Keycloak's names are beside each field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,21 +212,17 @@ fn user_throttle_keys(user: &User) -> Vec<ThrottleKey> {
     keys
 }
 
-/// Forgets every count and lock that concerns `user` (Keycloak's "unlock user"), in the
-/// database and in this instance's `cache`; how many counters there were.
-pub async fn unlock_user(
-    store: &dyn Store,
-    cache: Option<&ThrottleCache>,
-    user: &User,
-) -> Result<usize, StoreError> {
-    let mut cleared = 0;
-    for key in user_throttle_keys(user) {
-        cleared += usize::from(store.clear_throttle(&key).await?);
-        if let Some(cache) = cache {
-            cache.forget(&key);
+impl crate::Engine<'_> {
+    /// Forgets every count and lock that concerns `user` (Keycloak's "unlock user"), in the
+    /// database and in this instance's cache; how many counters there were.
+    pub async fn unlock_user(&self, user: &User) -> Result<usize, GrantsError> {
+        let mut cleared = 0;
+        for key in user_throttle_keys(user) {
+            cleared += usize::from(self.store.clear_throttle(&key).await?);
+            self.throttles.forget(&key);
         }
+        Ok(cleared)
     }
-    Ok(cleared)
 }
 
 #[cfg(test)]

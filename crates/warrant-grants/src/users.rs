@@ -2,8 +2,8 @@
 
 use time::OffsetDateTime;
 use warrant_generators::PasswordPool;
-use warrant_model::{ClientAppUrl, Email, NewUser, Secret, ThrottleKind, User, Username};
-use warrant_storage::{Store, SyncTo};
+use warrant_model::{Email, NewUser, Secret, ThrottleKind, User, Username};
+use warrant_storage::SyncTo;
 
 use crate::throttle::{Keys, Standing};
 use crate::{GrantsError, Locked};
@@ -40,52 +40,6 @@ async fn hash_password(
     Ok(hasher.hash(password).await?)
 }
 
-/// Creates an active user, to be sent to `client_apps`; a taken username or email is a
-/// store conflict.
-pub async fn create_user(
-    store: &dyn Store,
-    hasher: &PasswordPool,
-    account: NewAccount,
-    client_apps: &[ClientAppUrl],
-    now: OffsetDateTime,
-) -> Result<User, GrantsError> {
-    let password = match &account.password {
-        Some(password) => Some(hash_password(hasher, password).await?),
-        None => None,
-    };
-    let user = NewUser {
-        username: account.username,
-        email: account.email,
-        first_name: account.first_name,
-        last_name: account.last_name,
-        password,
-        is_active: true,
-        is_staff: account.is_staff,
-        is_superuser: account.is_superuser,
-        date_joined: now,
-    };
-    let sync = SyncTo { client_apps, now };
-    Ok(store.create_user(&user, sync).await?)
-}
-
-/// Sets a user's password and ends their sessions, so a stolen session dies with the old
-/// password. Client apps do not hear of it: they never hold the server's passwords.
-pub async fn set_password(
-    store: &dyn Store,
-    hasher: &PasswordPool,
-    username: &Username,
-    password: &Secret<String>,
-) -> Result<User, GrantsError> {
-    let mut user = store
-        .user_by_username(username)
-        .await?
-        .ok_or_else(|| GrantsError::UnknownUser(username.clone()))?;
-    user.password = Some(hash_password(hasher, password).await?);
-    let user = store.update_user(&user, SyncTo::NOBODY).await?;
-    store.delete_sessions_of_user(user.id).await?;
-    Ok(user)
-}
-
 /// Changes to a user account; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct AccountChanges {
@@ -105,42 +59,6 @@ pub struct AccountChanges {
     pub is_superuser: Option<bool>,
 }
 
-/// Applies `changes` to `user`. A new password or a deactivation ends the user's sessions
-/// (and an inactive user's tokens are refused from the next request on). A change to what
-/// client apps mirror is sent to `client_apps`.
-pub async fn update_account(
-    store: &dyn Store,
-    hasher: &PasswordPool,
-    mut user: User,
-    changes: AccountChanges,
-    client_apps: &[ClientAppUrl],
-    now: OffsetDateTime,
-) -> Result<User, GrantsError> {
-    let before = user.clone();
-    let new_password = changes.password.is_some();
-    if let Some(password) = &changes.password {
-        user.password = Some(hash_password(hasher, password).await?);
-    }
-    if let Some(email) = changes.email {
-        user.email = email;
-    }
-    user.first_name = changes.first_name.unwrap_or(user.first_name);
-    user.last_name = changes.last_name.unwrap_or(user.last_name);
-    user.is_active = changes.is_active.unwrap_or(user.is_active);
-    user.is_staff = changes.is_staff.unwrap_or(user.is_staff);
-    user.is_superuser = changes.is_superuser.unwrap_or(user.is_superuser);
-    let sync = if crate::sync::mirrored_fields_differ(&before, &user) {
-        SyncTo { client_apps, now }
-    } else {
-        SyncTo::NOBODY
-    };
-    let user = store.update_user(&user, sync).await?;
-    if new_password || !user.is_active {
-        store.delete_sessions_of_user(user.id).await?;
-    }
-    Ok(user)
-}
-
 /// The outcome of checking a login name and password.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PasswordCheck {
@@ -153,6 +71,90 @@ pub enum PasswordCheck {
 }
 
 impl crate::Engine<'_> {
+    /// Creates an active user, to be sent to the client apps; a taken username or email is a
+    /// store conflict.
+    pub async fn create_user(
+        &self,
+        account: NewAccount,
+        now: OffsetDateTime,
+    ) -> Result<User, GrantsError> {
+        let password = match &account.password {
+            Some(password) => Some(hash_password(self.hasher, password).await?),
+            None => None,
+        };
+        let user = NewUser {
+            username: account.username,
+            email: account.email,
+            first_name: account.first_name,
+            last_name: account.last_name,
+            password,
+            is_active: true,
+            is_staff: account.is_staff,
+            is_superuser: account.is_superuser,
+            date_joined: now,
+        };
+        let sync = SyncTo {
+            client_apps: self.client_apps,
+            now,
+        };
+        Ok(self.store.create_user(&user, sync).await?)
+    }
+
+    /// Sets a user's password and ends their sessions, so a stolen session dies with the old
+    /// password. Client apps do not hear of it: they never hold the server's passwords.
+    pub async fn set_password(
+        &self,
+        username: &Username,
+        password: &Secret<String>,
+    ) -> Result<User, GrantsError> {
+        let mut user = self
+            .store
+            .user_by_username(username)
+            .await?
+            .ok_or_else(|| GrantsError::UnknownUser(username.clone()))?;
+        user.password = Some(hash_password(self.hasher, password).await?);
+        let user = self.store.update_user(&user, SyncTo::NOBODY).await?;
+        self.store.delete_sessions_of_user(user.id).await?;
+        Ok(user)
+    }
+
+    /// Applies `changes` to `user`. A new password or a deactivation ends the user's sessions
+    /// (and an inactive user's tokens are refused from the next request on). A change to what
+    /// client apps mirror is sent to them.
+    pub async fn update_account(
+        &self,
+        mut user: User,
+        changes: AccountChanges,
+        now: OffsetDateTime,
+    ) -> Result<User, GrantsError> {
+        let before = user.clone();
+        let new_password = changes.password.is_some();
+        if let Some(password) = &changes.password {
+            user.password = Some(hash_password(self.hasher, password).await?);
+        }
+        if let Some(email) = changes.email {
+            user.email = email;
+        }
+        user.first_name = changes.first_name.unwrap_or(user.first_name);
+        user.last_name = changes.last_name.unwrap_or(user.last_name);
+        user.is_active = changes.is_active.unwrap_or(user.is_active);
+        user.is_staff = changes.is_staff.unwrap_or(user.is_staff);
+        user.is_superuser = changes.is_superuser.unwrap_or(user.is_superuser);
+        let sync = if crate::sync::mirrored_fields_differ(&before, &user) {
+            SyncTo {
+                client_apps: self.client_apps,
+                now,
+            }
+        } else {
+            SyncTo::NOBODY
+        };
+        let user = self.store.update_user(&user, sync).await?;
+        if new_password || !user.is_active {
+            self.store.delete_sessions_of_user(user.id).await?;
+        }
+        Ok(user)
+    }
+
     /// Checks `password` for the user whose username, or else email address, is `login`.
     /// Unknown logins cost as much time as wrong passwords; each failure counts against the
     /// login name (existing or not) and the request's address, and past their thresholds

@@ -3,7 +3,7 @@
 //! `TokenAuthentication` reads it), or the logged-in user of the session.
 
 use rocket::request::{FromRequest, Outcome, Request};
-use warrant_grants::{OAuthError, user_of_api_token};
+use warrant_grants::OAuthError;
 use warrant_model::{Secret, User};
 
 use crate::AppState;
@@ -39,7 +39,9 @@ async fn api_user(request: &Request<'_>) -> Result<User, Refusal> {
             .rocket()
             .state::<AppState>()
             .ok_or(Refusal::Token(OAuthError::ServerError))?;
-        return user_of_api_token(&*state.store, &key)
+        return state
+            .engine()
+            .user_of_api_token(&key)
             .await
             .map_err(Refusal::Token);
     }

@@ -7,7 +7,6 @@ use rocket::http::{CookieJar, Status};
 use rocket::{Route, State, get, post, routes};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use warrant_grants::{authorized_token, authorized_tokens, revoke_authorized_token};
 
 use crate::AppState;
 use crate::html::{Page, SeeOther, escape, hidden};
@@ -27,7 +26,9 @@ async fn list(
 ) -> PageResult {
     let user = logged_in(user, uri)?;
     let now = OffsetDateTime::now_utc();
-    let tokens = authorized_tokens(&*state.store, user.id, now)
+    let tokens = state
+        .engine()
+        .authorized_tokens(user.id, now)
         .await
         .map_err(unavailable)?;
     let csrf = csrf_token(state, cookies)?;
@@ -68,7 +69,9 @@ async fn revoke_page(
 ) -> PageResult {
     let user = logged_in(user, uri)?;
     let now = OffsetDateTime::now_utc();
-    let authorized = authorized_token(&*state.store, user.id, id, now)
+    let authorized = state
+        .engine()
+        .authorized_token(user.id, id, now)
         .await
         .map_err(unavailable)?
         .ok_or_else(no_such_token)?;
@@ -97,7 +100,9 @@ async fn revoke(
     let user = logged_in(user, uri)?;
     form?;
     let now = OffsetDateTime::now_utc();
-    let revoked = revoke_authorized_token(&*state.store, user.id, id, now)
+    let revoked = state
+        .engine()
+        .revoke_authorized_token(user.id, id, now)
         .await
         .map_err(unavailable)?;
     if !revoked {

@@ -98,6 +98,7 @@ impl AppState {
             settings: &self.settings,
             keys: &self.keys,
             throttles: &self.throttles,
+            client_apps: &self.client_apps,
             client_address: None,
         }
     }

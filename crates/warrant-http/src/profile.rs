@@ -5,7 +5,7 @@
 use rocket::serde::json::json;
 use rocket::{Route, State, get, post, routes};
 use time::OffsetDateTime;
-use warrant_grants::{OAuthError, api_token_of, replace_api_token, user_record};
+use warrant_grants::{OAuthError, user_record};
 
 use crate::AppState;
 use crate::api_user::ApiUser;
@@ -18,7 +18,7 @@ pub(crate) fn routes() -> Vec<Route> {
 #[get("/api/profile")]
 async fn profile(state: &State<AppState>, caller: ApiUser) -> OAuthJson {
     let now = OffsetDateTime::now_utc();
-    match api_token_of(&*state.store, &state.sealing, caller.user.id, now).await {
+    match state.engine().api_token_of(caller.user.id, now).await {
         Ok(api_token) => OAuthJson::ok(user_record(&caller.user, &api_token)),
         Err(error) => OAuthError::from(error).into(),
     }
@@ -29,14 +29,7 @@ async fn profile(state: &State<AppState>, caller: ApiUser) -> OAuthJson {
 #[post("/api/revoke_api_token")]
 async fn revoke_api_token(state: &State<AppState>, caller: ApiUser) -> OAuthJson {
     let now = OffsetDateTime::now_utc();
-    let replaced = replace_api_token(
-        &*state.store,
-        &state.sealing,
-        caller.user.id,
-        &state.client_apps,
-        now,
-    );
-    match replaced.await {
+    match state.engine().replace_api_token(caller.user.id, now).await {
         Ok(api_token) => OAuthJson::ok(json!({
             "message": "API token revoked.",
             "tokens": { "api_token": api_token.expose() },

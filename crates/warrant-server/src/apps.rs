@@ -2,9 +2,7 @@
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use warrant_grants::{
-    ApplicationRegistration, delete_application, register_application, rotate_client_secret,
-};
+use warrant_grants::ApplicationRegistration;
 use warrant_model::{
     Application, ClientId, ClientType, GrantType, GrantTypes, Origin, RedirectUri,
     SigningAlgorithm, Username,
@@ -23,7 +21,7 @@ pub async fn run(config: &Config, command: AppCommand) -> anyhow::Result<()> {
         AppCommand::Show { client_id, json } => show(&context, &client_id, json).await,
         AppCommand::Delete { client_id } => {
             let client_id = ClientId::parse(&client_id)?;
-            delete_application(&*context.store, &client_id).await?;
+            context.engine().delete_application(&client_id).await?;
             println!("deleted application {client_id}");
             Ok(())
         }
@@ -79,13 +77,10 @@ async fn create(context: &Context, args: AppCreateArgs) -> anyhow::Result<()> {
             .map(SigningAlgorithm::parse)
             .transpose()?,
     };
-    let (app, secret) = register_application(
-        &*context.store,
-        &context.generators,
-        registration,
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
+    let (app, secret) = context
+        .engine()
+        .register_application(registration, OffsetDateTime::now_utc())
+        .await?;
     let secret = secret.as_ref().map(|s| s.expose().as_str());
     if args.json {
         println!(
@@ -169,13 +164,10 @@ async fn show(context: &Context, client_id: &str, json: bool) -> anyhow::Result<
 
 async fn rotate(context: &Context, client_id: &str, json: bool) -> anyhow::Result<()> {
     let client_id = ClientId::parse(client_id)?;
-    let secret = rotate_client_secret(
-        &*context.store,
-        &context.generators,
-        &client_id,
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
+    let secret = context
+        .engine()
+        .rotate_client_secret(&client_id, OffsetDateTime::now_utc())
+        .await?;
     if json {
         println!(
             "{}",

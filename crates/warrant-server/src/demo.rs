@@ -25,8 +25,7 @@ pub async fn seed(context: &Context, base_url: &str) -> anyhow::Result<String> {
     let username = Username::parse(USERNAME)?;
     match context.store.user_by_username(&username).await? {
         Some(_) => {
-            warrant_grants::set_password(&*context.store, &context.hasher, &username, &password)
-                .await?;
+            context.engine().set_password(&username, &password).await?;
         }
         None => {
             let account = warrant_grants::NewAccount {
@@ -38,14 +37,7 @@ pub async fn seed(context: &Context, base_url: &str) -> anyhow::Result<String> {
                 is_staff: false,
                 is_superuser: false,
             };
-            warrant_grants::create_user(
-                &*context.store,
-                &context.hasher,
-                account,
-                &context.client_apps,
-                now,
-            )
-            .await?;
+            context.engine().create_user(account, now).await?;
         }
     }
     let secret = random_urlsafe(48)?;

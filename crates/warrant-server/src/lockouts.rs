@@ -4,7 +4,6 @@ use anyhow::bail;
 use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use warrant_grants::unlock_user;
 use warrant_model::{Throttle, ThrottleKey, ThrottleKind};
 
 use crate::cli::LockoutCommand;
@@ -111,7 +110,7 @@ async fn clear(context: &Context, kind_text: &str, subject: &str) -> anyhow::Res
 
 async fn unlock(context: &Context, username: &str) -> anyhow::Result<()> {
     let user = crate::users::find(context, username).await?;
-    let cleared = unlock_user(&*context.store, None, &user).await?;
+    let cleared = context.engine().unlock_user(&user).await?;
     let plural = if cleared == 1 { "" } else { "s" };
     println!(
         "unlocked {}: {cleared} counter{plural} cleared",

@@ -5,23 +5,22 @@ use std::io::Read;
 use anyhow::Context as _;
 use serde_json::json;
 use time::OffsetDateTime;
-use warrant_grants::{NewAccount, create_user, replace_api_token, set_password};
+use warrant_grants::NewAccount;
 use warrant_model::{Email, Secret, User, Username};
 use warrant_storage::{Page, UserFilter};
 
 use crate::cli::{UserCommand, UserCreateArgs};
 use crate::config::Config;
 use crate::context::Context;
-use crate::secret_key::UsedBy;
 
 pub async fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
-    let context = Context::open(config, true).await?;
+    let mut context = Context::open(config, true).await?;
     let result = match command {
         UserCommand::Create(args) => create(&context, args).await,
         UserCommand::Passwd { username, .. } => passwd(&context, &username).await,
         UserCommand::List { json } => list(&context, json).await,
         UserCommand::RevokeApiToken { username } => {
-            revoke_api_token(config, &context, &username).await
+            revoke_api_token(config, &mut context, &username).await
         }
     };
     context.store.close().await;
@@ -42,14 +41,10 @@ async fn create(context: &Context, args: UserCreateArgs) -> anyhow::Result<()> {
         is_staff: args.staff,
         is_superuser: args.superuser,
     };
-    let user = create_user(
-        &*context.store,
-        &context.hasher,
-        account,
-        &context.client_apps,
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
+    let user = context
+        .engine()
+        .create_user(account, OffsetDateTime::now_utc())
+        .await?;
     if args.json {
         println!("{}", json!({ "id": user.id.0, "username": user.username }));
     } else {
@@ -61,26 +56,22 @@ async fn create(context: &Context, args: UserCreateArgs) -> anyhow::Result<()> {
 async fn passwd(context: &Context, username: &str) -> anyhow::Result<()> {
     let username = Username::parse(username)?;
     let password = read_password()?;
-    set_password(&*context.store, &context.hasher, &username, &password).await?;
+    context.engine().set_password(&username, &password).await?;
     println!("password of {username} changed; their sessions have ended");
     Ok(())
 }
 
 async fn revoke_api_token(
     config: &Config,
-    context: &Context,
+    context: &mut Context,
     username: &str,
 ) -> anyhow::Result<()> {
-    let (_, sealing) = crate::secret_key::resolve(config, UsedBy::Command)?;
+    context.use_secret_key(config)?;
     let user = find(context, username).await?;
-    replace_api_token(
-        &*context.store,
-        &sealing,
-        user.id,
-        &context.client_apps,
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
+    context
+        .engine()
+        .replace_api_token(user.id, OffsetDateTime::now_utc())
+        .await?;
     println!("API token of {username} replaced; client apps will get the new one");
     Ok(())
 }

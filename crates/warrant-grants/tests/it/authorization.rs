@@ -2,7 +2,7 @@
 
 use warrant_grants::{
     ApprovalPrompt, AuthorizationParams, AuthorizationRejection, GrantSettings, Introspection,
-    OAuthError, ResponseType, TokenRequest, register_application,
+    OAuthError, ResponseType, TokenRequest,
 };
 use warrant_model::{ClientType, GrantType, RedirectUri, RedirectUriPolicy};
 
@@ -345,10 +345,11 @@ async fn the_client_keeps_its_redirect_query() {
         &["https://app.example.com/cb?tenant=7"],
     );
     registration.pkce_required = false;
-    let (application, _) =
-        register_application(&world.store, &world.generators, registration, now())
-            .await
-            .unwrap();
+    let (application, _) = world
+        .engine()
+        .register_application(registration, now())
+        .await
+        .unwrap();
     let alice = world.user("alice").await;
     let request_params = AuthorizationParams {
         client_id: Some(application.client_id.to_string()),

@@ -2,9 +2,7 @@
 
 use time::Duration;
 use warrant_generators::SealingKey;
-use warrant_grants::{
-    OAuthError, TokenRequest, api_token_of, replace_api_token, user_of_api_token,
-};
+use warrant_grants::{OAuthError, TokenRequest, api_token_of};
 use warrant_model::Secret;
 use warrant_storage::prelude::*;
 
@@ -94,14 +92,9 @@ async fn unknown_expired_revoked_and_inactive_user_tokens_are_invalid() {
 async fn a_users_api_token_is_made_once_and_sealed() {
     let world = World::new().await;
     let alice = world.user("alice").await;
-    let sealing = SealingKey::derive(&secret("a-test-secret-key-of-32-characters!")).unwrap();
-    let first = api_token_of(&world.store, &sealing, alice.id, now())
-        .await
-        .unwrap();
+    let first = world.engine().api_token_of(alice.id, now()).await.unwrap();
     assert_eq!(first.expose().len(), 40);
-    let again = api_token_of(&world.store, &sealing, alice.id, now())
-        .await
-        .unwrap();
+    let again = world.engine().api_token_of(alice.id, now()).await.unwrap();
     assert_eq!(again.expose(), first.expose());
     let stored = world
         .store
@@ -126,25 +119,16 @@ async fn a_users_api_token_is_made_once_and_sealed() {
 async fn an_api_token_speaks_for_its_active_user_until_replaced() {
     let world = World::new().await;
     let mut alice = world.user("alice").await;
-    let sealing = SealingKey::derive(&secret("a-test-secret-key-of-32-characters!")).unwrap();
-    let first = api_token_of(&world.store, &sealing, alice.id, now())
-        .await
-        .unwrap();
-    let user = user_of_api_token(&world.store, &first).await.unwrap();
+    let engine = world.engine();
+    let first = engine.api_token_of(alice.id, now()).await.unwrap();
+    let user = engine.user_of_api_token(&first).await.unwrap();
     assert_eq!(user.id, alice.id);
 
-    let second = replace_api_token(&world.store, &sealing, alice.id, &[], now())
-        .await
-        .unwrap();
+    let second = engine.replace_api_token(alice.id, now()).await.unwrap();
     assert_ne!(second.expose(), first.expose());
-    assert!(is_invalid_token(
-        user_of_api_token(&world.store, &first).await
-    ));
+    assert!(is_invalid_token(engine.user_of_api_token(&first).await));
     assert_eq!(
-        api_token_of(&world.store, &sealing, alice.id, now())
-            .await
-            .unwrap()
-            .expose(),
+        engine.api_token_of(alice.id, now()).await.unwrap().expose(),
         second.expose()
     );
 
@@ -154,10 +138,8 @@ async fn an_api_token_speaks_for_its_active_user_until_replaced() {
         .update_user(&alice, warrant_storage::SyncTo::NOBODY)
         .await
         .unwrap();
+    assert!(is_invalid_token(engine.user_of_api_token(&second).await));
     assert!(is_invalid_token(
-        user_of_api_token(&world.store, &second).await
-    ));
-    assert!(is_invalid_token(
-        user_of_api_token(&world.store, &secret("never-issued")).await
+        engine.user_of_api_token(&secret("never-issued")).await
     ));
 }

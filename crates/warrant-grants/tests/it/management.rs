@@ -3,8 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use warrant_generators::{
-    Generator, GeneratorError, Generators, GeneratorsConfig, HashingLimits, PasswordHasher,
-    PasswordPool, Registry, verify_token,
+    Generator, GeneratorError, Generators, GeneratorsConfig, Registry, verify_token,
 };
 use warrant_grants::*;
 use warrant_model::{
@@ -19,15 +18,16 @@ const CODE: &[GrantType] = &[GrantType::AuthorizationCode];
 
 #[tokio::test]
 async fn confidential_registration_returns_the_secret_whose_hash_is_stored() {
-    let store = store().await;
-    let (app, secret) = register_application(
-        &store,
-        &generators(),
-        registration(ClientType::Confidential, CODE, &["https://a.example/cb"]),
-        now(),
-    )
-    .await
-    .unwrap();
+    let world = World::new().await;
+    let store = &world.store;
+    let (app, secret) = world
+        .engine()
+        .register_application(
+            registration(ClientType::Confidential, CODE, &["https://a.example/cb"]),
+            now(),
+        )
+        .await
+        .unwrap();
     let secret = secret.unwrap();
     assert!(verify_token(secret.expose(), &app.client_secret.unwrap()));
     assert!(!app.pkce_required);
@@ -42,50 +42,49 @@ async fn confidential_registration_returns_the_secret_whose_hash_is_stored() {
 
 #[tokio::test]
 async fn public_registration_has_no_secret_and_requires_pkce() {
-    let store = store().await;
-    let (app, secret) = register_application(
-        &store,
-        &generators(),
-        registration(ClientType::Public, CODE, &["com.example:/cb"]),
-        now(),
-    )
-    .await
-    .unwrap();
+    let world = World::new().await;
+    let (app, secret) = world
+        .engine()
+        .register_application(
+            registration(ClientType::Public, CODE, &["com.example:/cb"]),
+            now(),
+        )
+        .await
+        .unwrap();
     assert!(secret.is_none() && app.client_secret.is_none());
     assert!(app.pkce_required);
 }
 
 #[tokio::test]
 async fn registration_rules_are_enforced() {
-    let store = store().await;
-    let g = generators();
-    let no_redirect = register_application(
-        &store,
-        &g,
-        registration(ClientType::Confidential, CODE, &[]),
-        now(),
-    )
-    .await;
+    let world = World::new().await;
+    let store = &world.store;
+    let no_redirect = world
+        .engine()
+        .register_application(registration(ClientType::Confidential, CODE, &[]), now())
+        .await;
     assert!(matches!(no_redirect, Err(GrantsError::RedirectUriRequired)));
     let implicit = registration(ClientType::Public, &[GrantType::Implicit], &[]);
     assert!(matches!(
-        register_application(&store, &g, implicit, now()).await,
+        world.engine().register_application(implicit, now()).await,
         Err(GrantsError::RedirectUriRequired)
     ));
     let public_cc = registration(ClientType::Public, &[GrantType::ClientCredentials], &[]);
     assert!(matches!(
-        register_application(&store, &g, public_cc, now()).await,
+        world.engine().register_application(public_cc, now()).await,
         Err(GrantsError::PublicClientCredentials)
     ));
     let mut unnamed = registration(ClientType::Confidential, &[GrantType::Password], &[]);
     unnamed.name = "  ".into();
     assert!(matches!(
-        register_application(&store, &g, unnamed, now()).await,
+        world.engine().register_application(unnamed, now()).await,
         Err(GrantsError::InvalidName)
     ));
     let password_only = registration(ClientType::Confidential, &[GrantType::Password], &[]);
     assert!(
-        register_application(&store, &g, password_only, now())
+        world
+            .engine()
+            .register_application(password_only, now())
             .await
             .is_ok(),
         "no redirect needed"
@@ -121,17 +120,24 @@ fn scripted(ids: Vec<&'static str>) -> Generators {
 
 #[tokio::test]
 async fn a_colliding_client_id_is_replaced_then_reported() {
-    let store = store().await;
+    let mut world = World::new().await;
     let reg = || registration(ClientType::Confidential, &[GrantType::Password], &[]);
-    let (first, _) = register_application(&store, &scripted(vec!["taken"]), reg(), now())
+    world.generators = scripted(vec!["taken"]);
+    let (first, _) = world
+        .engine()
+        .register_application(reg(), now())
         .await
         .unwrap();
     assert_eq!(first.client_id.as_str(), "taken");
-    let (second, _) = register_application(&store, &scripted(vec!["taken", "free"]), reg(), now())
+    world.generators = scripted(vec!["taken", "free"]);
+    let (second, _) = world
+        .engine()
+        .register_application(reg(), now())
         .await
         .unwrap();
     assert_eq!(second.client_id.as_str(), "free");
-    let stuck = register_application(&store, &scripted(vec!["taken"]), reg(), now()).await;
+    world.generators = scripted(vec!["taken"]);
+    let stuck = world.engine().register_application(reg(), now()).await;
     assert!(matches!(
         stuck,
         Err(GrantsError::Store(StoreError::Conflict(Unique::ClientId)))
@@ -140,17 +146,19 @@ async fn a_colliding_client_id_is_replaced_then_reported() {
 
 #[tokio::test]
 async fn rotating_a_secret_invalidates_the_old_one() {
-    let store = store().await;
-    let g = generators();
-    let (app, old) = register_application(
-        &store,
-        &g,
-        registration(ClientType::Confidential, &[GrantType::Password], &[]),
-        now(),
-    )
-    .await
-    .unwrap();
-    let new = rotate_client_secret(&store, &g, &app.client_id, now())
+    let world = World::new().await;
+    let store = &world.store;
+    let (app, old) = world
+        .engine()
+        .register_application(
+            registration(ClientType::Confidential, &[GrantType::Password], &[]),
+            now(),
+        )
+        .await
+        .unwrap();
+    let new = world
+        .engine()
+        .rotate_client_secret(&app.client_id, now())
         .await
         .unwrap();
     let stored = store
@@ -165,18 +173,21 @@ async fn rotating_a_secret_invalidates_the_old_one() {
 
     let unknown = ClientId::parse("unknown").unwrap();
     assert!(matches!(
-        rotate_client_secret(&store, &g, &unknown, now()).await,
+        world.engine().rotate_client_secret(&unknown, now()).await,
         Err(GrantsError::UnknownClient(_))
     ));
-    let (public, _) = register_application(
-        &store,
-        &g,
-        registration(ClientType::Public, CODE, &["com.example:/cb"]),
-        now(),
-    )
-    .await
-    .unwrap();
-    let refused = rotate_client_secret(&store, &g, &public.client_id, now()).await;
+    let (public, _) = world
+        .engine()
+        .register_application(
+            registration(ClientType::Public, CODE, &["com.example:/cb"]),
+            now(),
+        )
+        .await
+        .unwrap();
+    let refused = world
+        .engine()
+        .rotate_client_secret(&public.client_id, now())
+        .await;
     assert!(matches!(
         refused,
         Err(GrantsError::PublicClientHasNoSecret(_))
@@ -185,19 +196,24 @@ async fn rotating_a_secret_invalidates_the_old_one() {
 
 #[tokio::test]
 async fn deleting_an_application() {
-    let store = store().await;
-    let (app, _) = register_application(
-        &store,
-        &generators(),
-        registration(ClientType::Confidential, &[GrantType::Password], &[]),
-        now(),
-    )
-    .await
-    .unwrap();
-    delete_application(&store, &app.client_id).await.unwrap();
+    let world = World::new().await;
+    let store = &world.store;
+    let (app, _) = world
+        .engine()
+        .register_application(
+            registration(ClientType::Confidential, &[GrantType::Password], &[]),
+            now(),
+        )
+        .await
+        .unwrap();
+    world
+        .engine()
+        .delete_application(&app.client_id)
+        .await
+        .unwrap();
     assert_eq!(store.application_by_id(app.id).await.unwrap(), None);
     assert!(matches!(
-        delete_application(&store, &app.client_id).await,
+        world.engine().delete_application(&app.client_id).await,
         Err(GrantsError::UnknownClient(_))
     ));
 }
@@ -216,17 +232,13 @@ fn account(name: &str, password: Option<&str>) -> NewAccount {
 
 #[tokio::test]
 async fn users_get_django_password_hashes_and_unique_names() {
-    let store = store().await;
-    let hasher = pool();
-    let user = create_user(
-        &store,
-        &hasher,
-        account("alice", Some("long-enough")),
-        &[],
-        now(),
-    )
-    .await
-    .unwrap();
+    let world = World::new().await;
+    let hasher = &world.hasher;
+    let user = world
+        .engine()
+        .create_user(account("alice", Some("long-enough")), now())
+        .await
+        .unwrap();
     let hash = user.password.unwrap();
     assert!(hash.as_str().starts_with("pbkdf2_sha256$1000$"));
     assert!(
@@ -236,14 +248,22 @@ async fn users_get_django_password_hashes_and_unique_names() {
     );
     assert!(user.is_active);
 
-    let short = create_user(&store, &hasher, account("bob", Some("short")), &[], now()).await;
+    let short = world
+        .engine()
+        .create_user(account("bob", Some("short")), now())
+        .await;
     assert!(matches!(short, Err(GrantsError::PasswordTooShort(8))));
-    let again = create_user(&store, &hasher, account("alice", None), &[], now()).await;
+    let again = world
+        .engine()
+        .create_user(account("alice", None), now())
+        .await;
     assert!(matches!(
         again,
         Err(GrantsError::Store(StoreError::Conflict(Unique::Username)))
     ));
-    let passwordless = create_user(&store, &hasher, account("carol", None), &[], now())
+    let passwordless = world
+        .engine()
+        .create_user(account("carol", None), now())
         .await
         .unwrap();
     assert_eq!(passwordless.password, None);
@@ -251,17 +271,16 @@ async fn users_get_django_password_hashes_and_unique_names() {
 
 #[tokio::test]
 async fn setting_a_password_ends_the_users_sessions() {
-    let store = store().await;
-    let (hasher, user, key_hash) = alice_logged_in(&store).await;
+    let world = World::new().await;
+    let store = &world.store;
+    let (user, key_hash) = alice_logged_in(&world).await;
+    let hasher = &world.hasher;
 
-    let changed = set_password(
-        &store,
-        &hasher,
-        &user.username,
-        &Secret::new("second-password".into()),
-    )
-    .await
-    .unwrap();
+    let changed = world
+        .engine()
+        .set_password(&user.username, &Secret::new("second-password".into()))
+        .await
+        .unwrap();
     assert!(hasher.hasher().verify(
         &Secret::new("second-password".into()),
         changed.password.as_ref().unwrap()
@@ -273,35 +292,30 @@ async fn setting_a_password_ends_the_users_sessions() {
     assert_eq!(store.live_session(&key_hash, now()).await.unwrap(), None);
 
     let ghost = Username::parse("ghost").unwrap();
-    let missing = set_password(
-        &store,
-        &hasher,
-        &ghost,
-        &Secret::new("whatever-long".into()),
-    )
-    .await;
+    let missing = world
+        .engine()
+        .set_password(&ghost, &Secret::new("whatever-long".into()))
+        .await;
     assert!(matches!(missing, Err(GrantsError::UnknownUser(_))));
-    let short = set_password(
-        &store,
-        &hasher,
-        &user.username,
-        &Secret::new("short".into()),
-    )
-    .await;
+    let short = world
+        .engine()
+        .set_password(&user.username, &Secret::new("short".into()))
+        .await;
     assert!(matches!(short, Err(GrantsError::PasswordTooShort(_))));
 }
 
 #[tokio::test]
 async fn updates_follow_the_registration_rules_and_keep_pkce_for_public_clients() {
-    let store = store().await;
-    let (app, _) = register_application(
-        &store,
-        &generators(),
-        registration(ClientType::Public, CODE, &["com.example:/cb"]),
-        now(),
-    )
-    .await
-    .unwrap();
+    let world = World::new().await;
+    let store = &world.store;
+    let (app, _) = world
+        .engine()
+        .register_application(
+            registration(ClientType::Public, CODE, &["com.example:/cb"]),
+            now(),
+        )
+        .await
+        .unwrap();
     let changes = |grants: &[GrantType], redirects: Vec<_>| ApplicationChanges {
         name: "Renamed".into(),
         grant_types: warrant_model::GrantTypes::new(grants.iter().copied()).unwrap(),
@@ -322,7 +336,9 @@ async fn updates_follow_the_registration_rules_and_keep_pkce_for_public_clients(
         ),
     ];
     for (change, reason) in refused {
-        let error = update_application(&store, app.clone(), change, now())
+        let error = world
+            .engine()
+            .update_application(app.clone(), change, now())
             .await
             .unwrap_err();
         assert_eq!(error.to_string(), reason);
@@ -330,14 +346,11 @@ async fn updates_follow_the_registration_rules_and_keep_pkce_for_public_clients(
     let unchanged = store.application_by_id(app.id).await.unwrap().unwrap();
     assert_eq!(unchanged.name, "App");
 
-    let updated = update_application(
-        &store,
-        app.clone(),
-        changes(CODE, app.redirect_uris.clone()),
-        now(),
-    )
-    .await
-    .unwrap();
+    let updated = world
+        .engine()
+        .update_application(app.clone(), changes(CODE, app.redirect_uris.clone()), now())
+        .await
+        .unwrap();
     assert_eq!(updated.name, "Renamed");
     assert!(updated.pkce_required, "public clients always need PKCE");
     assert_eq!(
@@ -352,15 +365,18 @@ async fn updates_follow_the_registration_rules_and_keep_pkce_for_public_clients(
 
 #[tokio::test]
 async fn account_changes_end_sessions_only_for_a_new_password_or_a_deactivation() {
-    let store = store().await;
-    let (hasher, user, key_hash) = alice_logged_in(&store).await;
+    let world = World::new().await;
+    let store = &world.store;
+    let (user, key_hash) = alice_logged_in(&world).await;
 
     let renamed = AccountChanges {
         first_name: Some("Alice".into()),
         email: Some(None),
         ..AccountChanges::default()
     };
-    let changed = update_account(&store, &hasher, user.clone(), renamed, &[], now())
+    let changed = world
+        .engine()
+        .update_account(user.clone(), renamed, now())
         .await
         .unwrap();
     assert_eq!(
@@ -379,7 +395,9 @@ async fn account_changes_end_sessions_only_for_a_new_password_or_a_deactivation(
         is_active: Some(false),
         ..AccountChanges::default()
     };
-    let changed = update_account(&store, &hasher, changed, deactivated, &[], now())
+    let changed = world
+        .engine()
+        .update_account(changed, deactivated, now())
         .await
         .unwrap();
     assert!(!changed.is_active);
@@ -389,26 +407,19 @@ async fn account_changes_end_sessions_only_for_a_new_password_or_a_deactivation(
         password: Some(Secret::new("short".into())),
         ..AccountChanges::default()
     };
-    let refused = update_account(&store, &hasher, changed, short, &[], now()).await;
+    let refused = world.engine().update_account(changed, short, now()).await;
     assert!(matches!(refused, Err(GrantsError::PasswordTooShort(_))));
 }
 
 /// alice, with the password `first-password` and a live session (its key's hash).
-async fn alice_logged_in(
-    store: &warrant_storage::SqliteStore,
-) -> (PasswordPool, warrant_model::User, TokenHash) {
-    let hasher = pool();
-    let user = create_user(
-        store,
-        &hasher,
-        account("alice", Some("first-password")),
-        &[],
-        now(),
-    )
-    .await
-    .unwrap();
-    let key_hash = log_in(store, &user).await;
-    (hasher, user, key_hash)
+async fn alice_logged_in(world: &World) -> (warrant_model::User, TokenHash) {
+    let user = world
+        .engine()
+        .create_user(account("alice", Some("first-password")), now())
+        .await
+        .unwrap();
+    let key_hash = log_in(&world.store, &user).await;
+    (user, key_hash)
 }
 
 /// Starts an hour-long session for `user`; returns its key's hash.
@@ -427,9 +438,9 @@ async fn log_in(store: &warrant_storage::SqliteStore, user: &warrant_model::User
 
 #[tokio::test]
 async fn client_apps_hear_of_what_they_mirror_and_nothing_else() {
-    let store = store().await;
-    let hasher = pool();
-    let apps = [ClientAppUrl::parse("http://app.example/").unwrap()];
+    let mut world = World::new().await;
+    world.client_apps = vec![ClientAppUrl::parse("http://app.example/").unwrap()];
+    let store = &world.store;
     let version = |user| {
         let store = &store;
         async move {
@@ -440,7 +451,9 @@ async fn client_apps_hear_of_what_they_mirror_and_nothing_else() {
                 .map(|entry| entry.version)
         }
     };
-    let user = create_user(&store, &hasher, account("alice", None), &apps, now())
+    let user = world
+        .engine()
+        .create_user(account("alice", None), now())
         .await
         .unwrap();
     assert_eq!(version(user.id).await, Some(1));
@@ -449,7 +462,9 @@ async fn client_apps_hear_of_what_they_mirror_and_nothing_else() {
         password: Some(Secret::new("a-new-password".into())),
         ..AccountChanges::default()
     };
-    let user = update_account(&store, &hasher, user, password_only, &apps, now())
+    let user = world
+        .engine()
+        .update_account(user, password_only, now())
         .await
         .unwrap();
     assert_eq!(
@@ -457,26 +472,26 @@ async fn client_apps_hear_of_what_they_mirror_and_nothing_else() {
         Some(1),
         "passwords are not mirrored"
     );
-    set_password(
-        &store,
-        &hasher,
-        &user.username,
-        &Secret::new("yet-another-one".into()),
-    )
-    .await
-    .unwrap();
+    world
+        .engine()
+        .set_password(&user.username, &Secret::new("yet-another-one".into()))
+        .await
+        .unwrap();
     assert_eq!(version(user.id).await, Some(1));
 
     let deactivated = AccountChanges {
         is_active: Some(false),
         ..AccountChanges::default()
     };
-    let user = update_account(&store, &hasher, user, deactivated, &apps, now())
+    let user = world
+        .engine()
+        .update_account(user, deactivated, now())
         .await
         .unwrap();
     assert_eq!(version(user.id).await, Some(2));
-    let sealing = warrant_generators::SealingKey::derive(&Secret::new("k".repeat(40))).unwrap();
-    replace_api_token(&store, &sealing, user.id, &apps, now())
+    world
+        .engine()
+        .replace_api_token(user.id, now())
         .await
         .unwrap();
     assert_eq!(version(user.id).await, Some(3));
@@ -507,7 +522,38 @@ fn the_user_record_has_ocs_authentication_s_shape() {
     );
 }
 
-/// Password hashing as the server runs it, with few iterations.
-fn pool() -> PasswordPool {
-    PasswordPool::new(PasswordHasher::new(1000).unwrap(), HashingLimits::default())
+#[tokio::test]
+async fn an_engine_without_secret_key_manages_but_never_seals() {
+    let mut world = World::new().await;
+    world.keys = KeyRing::without_secret_key();
+    let engine = world.engine();
+    let (app, _) = engine
+        .register_application(
+            registration(ClientType::Confidential, &[GrantType::Password], &[]),
+            now(),
+        )
+        .await
+        .unwrap();
+    let user = engine
+        .create_user(account("alice", Some("long-enough")), now())
+        .await
+        .unwrap();
+    assert!(matches!(
+        engine.replace_api_token(user.id, now()).await,
+        Err(GrantsError::NoSecretKey)
+    ));
+    assert!(matches!(
+        engine.api_token_of(user.id, now()).await,
+        Err(GrantsError::NoSecretKey)
+    ));
+    assert_eq!(
+        world.store.api_token_of_user(user.id).await.unwrap(),
+        None,
+        "nothing was stored under no key"
+    );
+    assert!(matches!(
+        world.keys.current(&world.store, now()).await,
+        Err(GrantsError::NoSecretKey)
+    ));
+    engine.delete_application(&app.client_id).await.unwrap();
 }

@@ -6,11 +6,11 @@ use warrant_generators::{
 };
 use warrant_grants::{
     ApplicationRegistration, ClientCache, ClientCredentials, Engine, GrantSettings, KeyRing,
-    NewAccount, ThrottleCache, TokenRequest, TokenResponse, create_user, register_application,
+    NewAccount, ThrottleCache, TokenRequest, TokenResponse,
 };
 use warrant_model::{
-    Application, ClientType, GrantType, GrantTypes, RedirectUri, RedirectUriPolicy, ScopeSet,
-    Secret, User, Username,
+    Application, ClientAppUrl, ClientType, GrantType, GrantTypes, RedirectUri, RedirectUriPolicy,
+    ScopeSet, Secret, User, Username,
 };
 use warrant_storage::prelude::*;
 use warrant_storage::{ConnectOptions, SqliteStore};
@@ -77,6 +77,8 @@ pub struct World {
     pub hasher: PasswordPool,
     pub settings: GrantSettings,
     pub keys: KeyRing,
+    /// None unless a test sets them.
+    pub client_apps: Vec<ClientAppUrl>,
 }
 
 /// The sealing key of test worlds.
@@ -116,6 +118,7 @@ impl World {
                 settings.id_token_lifetime,
             ),
             settings,
+            client_apps: Vec::new(),
         }
     }
 
@@ -128,6 +131,7 @@ impl World {
             settings: &self.settings,
             keys: &self.keys,
             throttles: &self.throttles,
+            client_apps: &self.client_apps,
             client_address: None,
         }
     }
@@ -142,21 +146,16 @@ impl World {
             is_staff: false,
             is_superuser: false,
         };
-        create_user(&self.store, &self.hasher, account, &[], now())
-            .await
-            .unwrap()
+        self.engine().create_user(account, now()).await.unwrap()
     }
 
     /// A client of `client_type` allowed `grants`, with one redirect URI.
     pub async fn client(&self, client_type: ClientType, grants: &[GrantType]) -> Client {
-        let (application, secret) = register_application(
-            &self.store,
-            &self.generators,
-            registration(client_type, grants, &[REDIRECT]),
-            now(),
-        )
-        .await
-        .unwrap();
+        let (application, secret) = self
+            .engine()
+            .register_application(registration(client_type, grants, &[REDIRECT]), now())
+            .await
+            .unwrap();
         let client_id = application.client_id.clone();
         let credentials = match secret {
             Some(secret) => ClientCredentials::Secret { client_id, secret },

@@ -5,10 +5,7 @@ use rocket::http::uri::Origin as RequestUri;
 use rocket::serde::json::{Error as JsonError, Json, Value, json};
 use rocket::{Route, State, delete, get, patch, post, routes};
 use time::OffsetDateTime;
-use warrant_grants::{
-    ApplicationChanges, ApplicationRegistration, delete_application, id_token_algorithm,
-    register_application, rotate_client_secret, update_application,
-};
+use warrant_grants::{ApplicationChanges, ApplicationRegistration, id_token_algorithm};
 use warrant_model::{Application, ApplicationId, GrantType, Origin, RedirectUri, UserId};
 
 use super::body::{self, ApplicationPatch, NewApplicationBody};
@@ -106,10 +103,11 @@ async fn create(
         algorithm: body::algorithm(body.algorithm.as_deref())?,
     };
     let now = OffsetDateTime::now_utc();
-    let (application, secret) =
-        register_application(&*state.store, &state.generators, registration, now)
-            .await
-            .map_err(grants_error)?;
+    let (application, secret) = state
+        .engine()
+        .register_application(registration, now)
+        .await
+        .map_err(grants_error)?;
     state.application_changed(&application.client_id);
     let mut created = application_json(&application);
     created["client_secret"] = json!(secret.as_ref().map(|secret| secret.expose()));
@@ -159,7 +157,9 @@ async fn change(
         application.skip_authorization = skip;
     }
     let now = OffsetDateTime::now_utc();
-    let updated = update_application(&*state.store, application, changes, now)
+    let updated = state
+        .engine()
+        .update_application(application, changes, now)
         .await
         .map_err(grants_error)?;
     state.application_changed(&updated.client_id);
@@ -169,7 +169,9 @@ async fn change(
 #[delete("/api/admin/applications/<id>")]
 async fn remove(_admin: Admin, state: &State<AppState>, id: &str) -> Result<Status, OAuthJson> {
     let application = find(state, id).await?;
-    delete_application(&*state.store, &application.client_id)
+    state
+        .engine()
+        .delete_application(&application.client_id)
         .await
         .map_err(grants_error)?;
     state.application_changed(&application.client_id);
@@ -184,14 +186,11 @@ async fn rotate_secret(
 ) -> Result<OAuthJson, OAuthJson> {
     let application = find(state, id).await?;
     let now = OffsetDateTime::now_utc();
-    let secret = rotate_client_secret(
-        &*state.store,
-        &state.generators,
-        &application.client_id,
-        now,
-    )
-    .await
-    .map_err(grants_error)?;
+    let secret = state
+        .engine()
+        .rotate_client_secret(&application.client_id, now)
+        .await
+        .map_err(grants_error)?;
     state.application_changed(&application.client_id);
     Ok(OAuthJson::ok(json!({ "client_secret": secret.expose() })))
 }

@@ -7,12 +7,11 @@ use rocket::http::uri::Origin;
 use rocket::serde::json::{Value, json};
 use rocket::{Route, State, delete, get, routes};
 use time::OffsetDateTime;
-use warrant_grants::unlock_user;
 use warrant_model::{MAX_SUBJECT_CHARS, Throttle, ThrottleKey, ThrottleKind};
 
 use super::query::Query;
 use super::users::find;
-use super::{Admin, invalid, not_found, store_error, timestamp};
+use super::{Admin, grants_error, invalid, not_found, store_error, timestamp};
 use crate::AppState;
 use warrant_guards::OAuthJson;
 
@@ -108,8 +107,10 @@ async fn clear(
 #[delete("/api/admin/users/<id>/lockouts")]
 async fn clear_user(_admin: Admin, state: &State<AppState>, id: &str) -> Result<Status, OAuthJson> {
     let user = find(state, id).await?;
-    unlock_user(&*state.store, Some(&state.throttles), &user)
+    state
+        .engine()
+        .unlock_user(&user)
         .await
-        .map_err(store_error)?;
+        .map_err(grants_error)?;
     Ok(Status::NoContent)
 }

@@ -5,7 +5,6 @@ use rocket::http::uri::Origin;
 use rocket::serde::json::{Value, json};
 use rocket::{Route, State, delete, get, routes};
 use time::OffsetDateTime;
-use warrant_grants::revoke_token_grant;
 use warrant_model::{AccessToken, ApplicationId, UserId};
 use warrant_storage::AccessTokenFilter;
 
@@ -55,7 +54,7 @@ async fn list(
 async fn revoke(_admin: Admin, state: &State<AppState>, id: &str) -> Result<Status, OAuthJson> {
     let id = query::id("id", id)?;
     let now = OffsetDateTime::now_utc();
-    match revoke_token_grant(&*state.store, id, now).await {
+    match state.engine().revoke_token_grant(id, now).await {
         Ok(Some(_)) => Ok(Status::NoContent),
         Ok(None) => Err(not_found()),
         Err(error) => Err(grants_error(error)),

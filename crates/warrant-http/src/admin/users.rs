@@ -6,7 +6,7 @@ use rocket::http::uri::Origin;
 use rocket::serde::json::{Error as JsonError, Json, Value, json};
 use rocket::{Route, State, delete, get, patch, post, routes};
 use time::OffsetDateTime;
-use warrant_grants::{AccountChanges, NewAccount, create_user, replace_api_token, update_account};
+use warrant_grants::{AccountChanges, NewAccount};
 use warrant_model::{User, UserId};
 use warrant_storage::UserFilter;
 
@@ -94,15 +94,11 @@ async fn create(
         is_superuser: body.is_superuser,
     };
     let now = OffsetDateTime::now_utc();
-    let user = create_user(
-        &*state.store,
-        &state.hasher,
-        account,
-        &state.client_apps,
-        now,
-    )
-    .await
-    .map_err(grants_error)?;
+    let user = state
+        .engine()
+        .create_user(account, now)
+        .await
+        .map_err(grants_error)?;
     Ok(OAuthJson::new(Status::Created, user_json(&user)))
 }
 
@@ -118,16 +114,11 @@ async fn apply(
 ) -> Result<OAuthJson, OAuthJson> {
     let user = find(state, id).await?;
     let now = OffsetDateTime::now_utc();
-    let user = update_account(
-        &*state.store,
-        &state.hasher,
-        user,
-        changes,
-        &state.client_apps,
-        now,
-    )
-    .await
-    .map_err(grants_error)?;
+    let user = state
+        .engine()
+        .update_account(user, changes, now)
+        .await
+        .map_err(grants_error)?;
     Ok(OAuthJson::ok(user_json(&user)))
 }
 
@@ -193,15 +184,11 @@ async fn revoke_api_token(
 ) -> Result<Status, OAuthJson> {
     let user = find(state, id).await?;
     let now = OffsetDateTime::now_utc();
-    replace_api_token(
-        &*state.store,
-        &state.sealing,
-        user.id,
-        &state.client_apps,
-        now,
-    )
-    .await
-    .map_err(grants_error)?;
+    state
+        .engine()
+        .replace_api_token(user.id, now)
+        .await
+        .map_err(grants_error)?;
     Ok(Status::NoContent)
 }
 

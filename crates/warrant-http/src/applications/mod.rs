@@ -10,10 +10,7 @@ use rocket::http::uri::Origin as RequestUri;
 use rocket::http::{CookieJar, Status};
 use rocket::{Route, State, get, post, routes};
 use time::OffsetDateTime;
-use warrant_grants::{
-    ApplicationRegistration, GrantsError, delete_application, owned_application,
-    register_application, update_application,
-};
+use warrant_grants::{ApplicationRegistration, GrantsError};
 use warrant_model::{Application, ApplicationId, ClientType, User};
 use warrant_storage::Page as StorePage;
 
@@ -48,7 +45,9 @@ fn not_found() -> PageOrRedirect {
 }
 
 async fn own(state: &AppState, user: &User, id: i64) -> Result<Application, PageOrRedirect> {
-    owned_application(&*state.store, user.id, ApplicationId(id))
+    state
+        .engine()
+        .owned_application(user.id, ApplicationId(id))
         .await
         .map_err(unavailable)?
         .ok_or_else(not_found)
@@ -159,7 +158,7 @@ async fn register(
         algorithm: changes.algorithm,
     };
     let now = OffsetDateTime::now_utc();
-    match register_application(&*state.store, &state.generators, registration, now).await {
+    match state.engine().register_application(registration, now).await {
         Ok((application, secret)) => {
             state.application_changed(&application.client_id);
             Ok(form_page(
@@ -239,7 +238,11 @@ async fn update(
     };
     let client_id = application.client_id.clone();
     let now = OffsetDateTime::now_utc();
-    match update_application(&*state.store, application, changes, now).await {
+    match state
+        .engine()
+        .update_application(application, changes, now)
+        .await
+    {
         Ok(_) => {
             state.application_changed(&client_id);
             Ok(PageOrRedirect::Redirect(SeeOther(format!(
@@ -282,7 +285,9 @@ async fn delete(
     let user = logged_in(user, uri)?;
     form?;
     let application = own(state, &user, id).await?;
-    delete_application(&*state.store, &application.client_id)
+    state
+        .engine()
+        .delete_application(&application.client_id)
         .await
         .map_err(unavailable)?;
     state.application_changed(&application.client_id);

@@ -128,16 +128,26 @@ impl World {
     }
 
     async fn user(&self, username: &str, email: Option<&str>, password: bool) -> User {
-        let account = warrant_grants::NewAccount {
+        let password = match password {
+            true => {
+                let password = Secret::new("long-enough-password".into());
+                Some(self.hasher.hash(&password).await.unwrap())
+            }
+            false => None,
+        };
+        let user = warrant_model::NewUser {
             username: warrant_model::Username::parse(username).unwrap(),
             email: email.map(|e| warrant_model::Email::parse(e).unwrap()),
-            password: password.then(|| Secret::new("long-enough-password".into())),
+            password,
             first_name: String::new(),
             last_name: String::new(),
+            is_active: true,
             is_staff: false,
             is_superuser: false,
+            date_joined: now(),
         };
-        warrant_grants::create_user(&*self.store, &self.hasher, account, &[], now())
+        self.store
+            .create_user(&user, warrant_storage::SyncTo::NOBODY)
             .await
             .unwrap()
     }
