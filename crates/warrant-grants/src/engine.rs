@@ -34,6 +34,42 @@ pub struct Engine<'a> {
     pub client_address: Option<IpAddr>,
 }
 
+/// What an [`Engine`] borrows besides the store, owned: what a frontend keeps for as long
+/// as it runs (the server's state, the CLI's context, a test's world).
+pub struct EngineParts {
+    /// Applications recently read.
+    pub clients: ClientCache,
+    /// Token and secret generators.
+    pub generators: Generators,
+    /// User password hashing.
+    pub hasher: PasswordPool,
+    /// Lifetimes, rotation, scopes, the issuer.
+    pub settings: GrantSettings,
+    /// The signing keys, and the sealing key they are kept under.
+    pub keys: KeyRing,
+    /// What this instance knows of the brute-force counters.
+    pub throttles: ThrottleCache,
+    /// The client apps that mirror users (`sync.client_apps`).
+    pub client_apps: Vec<ClientAppUrl>,
+}
+
+impl EngineParts {
+    /// The engine over `store` with these parts, for a request from no known address.
+    pub fn engine<'a>(&'a self, store: &'a dyn Store) -> Engine<'a> {
+        Engine {
+            store,
+            clients: &self.clients,
+            generators: &self.generators,
+            hasher: &self.hasher,
+            settings: &self.settings,
+            keys: &self.keys,
+            throttles: &self.throttles,
+            client_apps: &self.client_apps,
+            client_address: None,
+        }
+    }
+}
+
 impl Engine<'_> {
     /// This engine for a request from `address`.
     pub fn from_address(self, address: Option<IpAddr>) -> Self {

@@ -78,7 +78,7 @@ pub use cleanup::{Cleared, clear_expired};
 pub use client_auth::ClientCredentials;
 pub use client_cache::ClientCache;
 pub use device::{DeviceCodeRejection, DeviceCodes, PendingDevice};
-pub use engine::Engine;
+pub use engine::{Engine, EngineParts};
 pub use error::GrantsError;
 pub use introspect::{ActiveToken, Introspection};
 pub use issue::TokenResponse;

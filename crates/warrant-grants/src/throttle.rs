@@ -213,13 +213,21 @@ fn user_throttle_keys(user: &User) -> Vec<ThrottleKey> {
 }
 
 impl crate::Engine<'_> {
+    /// Forgets one counter and the lock it earned, in the database and in this instance's
+    /// cache; `false` if nothing was counted.
+    pub async fn clear_throttle(&self, key: &ThrottleKey) -> Result<bool, GrantsError> {
+        let cleared = self.store.clear_throttle(key).await;
+        // Even when the database failed: the cache must not outlive what it might hold.
+        self.throttles.forget(key);
+        Ok(cleared?)
+    }
+
     /// Forgets every count and lock that concerns `user` (Keycloak's "unlock user"), in the
     /// database and in this instance's cache; how many counters there were.
     pub async fn unlock_user(&self, user: &User) -> Result<usize, GrantsError> {
         let mut cleared = 0;
         for key in user_throttle_keys(user) {
-            cleared += usize::from(self.store.clear_throttle(&key).await?);
-            self.throttles.forget(&key);
+            cleared += usize::from(self.clear_throttle(&key).await?);
         }
         Ok(cleared)
     }

@@ -138,7 +138,7 @@ fn consent_page(
     form: &FormParams,
     csrf: &str,
 ) -> PageOrRedirect {
-    let scopes = scope_items(&state.settings, &request.scope);
+    let scopes = scope_items(&state.grants.settings, &request.scope);
     let fields: String = AuthorizationParams::NAMES
         .iter()
         .filter_map(|name| form.get(name).map(|value| hidden(name, value)))

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::AppState;
-use crate::html::{Page, SeeOther, escape, hidden};
+use crate::html::{Page, SeeOther, escape, hidden, table};
 use crate::pages::{PageForm, PageOrRedirect, PageResult, logged_in, unavailable};
 use crate::session::{CurrentUser, csrf_token};
 
@@ -32,26 +32,25 @@ async fn list(
         .await
         .map_err(unavailable)?;
     let csrf = csrf_token(state, cookies)?;
-    let mut body = String::new();
-    if tokens.is_empty() {
-        body.push_str("<p>You have not authorized any application.</p>");
-    } else {
-        body.push_str(
-                "<table><thead><tr><th scope=\"col\">Application</th><th scope=\"col\">Scopes</th><th scope=\"col\">Expires</th><th scope=\"col\"></th></tr></thead><tbody>",
-            );
-        for authorized in &tokens {
+    let rows = tokens
+        .iter()
+        .map(|authorized| {
             let token = &authorized.token;
-            body.push_str(&format!(
-                    r#"<tr><td>{name}</td><td>{scopes}</td><td>{expires}</td><td><form method="post" action="/o/authorized-tokens/{id}/delete/">{csrf}<button type="submit">Revoke</button></form></td></tr>"#,
-                    name = escape(&authorized.application.name),
-                    scopes = escape(&token.scope.to_string()),
-                    expires = token.expires_at.format(&Rfc3339).unwrap_or_default(),
-                    id = token.id,
-                    csrf = hidden("csrf_token", &csrf),
-                ));
-        }
-        body.push_str("</tbody></table>");
-    }
+            format!(
+                r#"<tr><td>{name}</td><td>{scopes}</td><td>{expires}</td><td><form method="post" action="/o/authorized-tokens/{id}/delete/">{csrf}<button type="submit">Revoke</button></form></td></tr>"#,
+                name = escape(&authorized.application.name),
+                scopes = escape(&token.scope.to_string()),
+                expires = token.expires_at.format(&Rfc3339).unwrap_or_default(),
+                id = token.id,
+                csrf = hidden("csrf_token", &csrf),
+            )
+        })
+        .collect();
+    let body = table(
+        &["Application", "Scopes", "Expires", ""],
+        rows,
+        "You have not authorized any application.",
+    );
     Ok(PageOrRedirect::Page(Page::new(
         Status::Ok,
         "Authorized applications",

@@ -37,7 +37,12 @@ impl<'r> FromRequest<'r> for RequestOrigin {
 
 /// Whether the application `client_id` allows `origin`.
 pub(crate) async fn client_allows(state: &AppState, client_id: &ClientId, origin: &Origin) -> bool {
-    match state.clients.application(&*state.store, client_id).await {
+    match state
+        .grants
+        .clients
+        .application(&*state.store, client_id)
+        .await
+    {
         Ok(Some(application)) => application.allowed_origins.contains(origin),
         Ok(None) => false,
         Err(error) => {

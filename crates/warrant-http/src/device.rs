@@ -38,7 +38,7 @@ fn code_form(csrf: &str, message: Option<&str>) -> Page {
 /// compare it with the one on their device (RFC 8628 §5.4: a code seen elsewhere must not
 /// be approved by mistake).
 fn confirmation(state: &AppState, csrf: &str, pending: &PendingDevice) -> Page {
-    let scopes = scope_items(&state.settings, &pending.device.scope);
+    let scopes = scope_items(&state.grants.settings, &pending.device.scope);
     let body = format!(
         r#"<p>A device using <strong>{app}</strong> wants to access your account with these permissions:</p>
 <ul>{scopes}</ul>

@@ -30,6 +30,22 @@ pub(crate) fn form_action_source(uri: &str) -> String {
     }
 }
 
+/// A table of `rows` (each a `<tr>…</tr>`) under the column headings `columns`, or `empty`
+/// as a paragraph when there are no rows.
+pub(crate) fn table(columns: &[&str], rows: Vec<String>, empty: &str) -> String {
+    if rows.is_empty() {
+        return format!("<p>{}</p>", escape(empty));
+    }
+    let headings: String = columns
+        .iter()
+        .map(|column| format!(r#"<th scope="col">{}</th>"#, escape(column)))
+        .collect();
+    format!(
+        "<table><thead><tr>{headings}</tr></thead><tbody>{}</tbody></table>",
+        rows.concat()
+    )
+}
+
 /// A hidden form field.
 pub(crate) fn hidden(name: &str, value: &str) -> String {
     format!(

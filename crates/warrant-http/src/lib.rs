@@ -38,10 +38,10 @@ use std::sync::Arc;
 
 use rocket::shield::{Frame, Shield};
 use rocket::{Build, Request, Rocket, catch, catchers, http::Status};
-use warrant_generators::{Generators, PasswordPool, SealingKey};
-use warrant_grants::{AllowedOrigins, ClientCache, Engine, GrantSettings, KeyRing, ThrottleCache};
+use warrant_generators::SealingKey;
+use warrant_grants::{AllowedOrigins, Engine, EngineParts};
 use warrant_guards::{OAuthJson, ResourceServer};
-use warrant_model::{ClientAppUrl, ClientId, RedirectUriPolicy};
+use warrant_model::{ClientId, RedirectUriPolicy};
 use warrant_storage::Store;
 
 pub use error::HttpError;
@@ -51,31 +51,23 @@ pub use upstream::Upstream;
 pub struct AppState {
     /// The database.
     pub store: Arc<dyn Store>,
-    /// Applications recently read (`oauth2.client_cache_seconds`).
-    pub clients: ClientCache,
-    /// The origins applications allow, for CORS preflights (same time to live).
+    /// What the grant engine works with: the client cache (`oauth2.client_cache_seconds`),
+    /// the brute-force counters (`brute_force.cache_seconds`), the generators, password
+    /// hashing, the settings, the keys that sign ID tokens (published as the JWKS) and the
+    /// client apps that mirror users.
+    pub grants: EngineParts,
+    /// The origins applications allow, for CORS preflights (the client cache's time to
+    /// live).
     pub origins: AllowedOrigins,
-    /// The brute-force counters recently read (`brute_force.cache_seconds`).
-    pub throttles: ThrottleCache,
-    /// Token and secret generators.
-    pub generators: Generators,
-    /// User password hashing.
-    pub hasher: PasswordPool,
-    /// Seals values that must be read back (API tokens), derived from `secret_key`.
+    /// Seals values that must be read back (upstream tokens, login flows), derived from
+    /// `secret_key`.
     pub sealing: SealingKey,
-    /// Lifetimes, rotation, scopes, the issuer.
-    pub settings: GrantSettings,
-    /// The keys that sign ID tokens, published as the JWKS.
-    pub keys: KeyRing,
     /// Largest accepted request body, in bytes (larger ones get 413).
     pub max_body_bytes: u64,
     /// What redirect URIs applications may register.
     pub redirect_policy: RedirectUriPolicy,
     /// Mark cookies `Secure` (the issuer is https).
     pub secure_cookies: bool,
-    /// The client apps that mirror users (`sync.client_apps`): user changes made here are
-    /// queued for them in the change's own transaction.
-    pub client_apps: Vec<ClientAppUrl>,
     /// The providers users may log in with (`[upstream.<key>]`).
     pub upstream: Upstream,
 }
@@ -84,23 +76,13 @@ impl AppState {
     /// Drops what the caches hold about an application registered, changed or deleted
     /// through this server, so the next request sees the change.
     pub fn application_changed(&self, client_id: &ClientId) {
-        self.clients.forget(client_id);
+        self.grants.clients.forget(client_id);
         self.origins.forget();
     }
 
     /// The grant engine over this state.
     pub fn engine(&self) -> Engine<'_> {
-        Engine {
-            store: &*self.store,
-            clients: &self.clients,
-            generators: &self.generators,
-            hasher: &self.hasher,
-            settings: &self.settings,
-            keys: &self.keys,
-            throttles: &self.throttles,
-            client_apps: &self.client_apps,
-            client_address: None,
-        }
+        self.grants.engine(&*self.store)
     }
 }
 

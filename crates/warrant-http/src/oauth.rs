@@ -174,7 +174,7 @@ async fn device_authorization(
                 OffsetDateTime::now_utc(),
             )
             .await?;
-        let verification_uri = format!("{}/o/device/", state.settings.issuer);
+        let verification_uri = format!("{}/o/device/", state.grants.settings.issuer);
         let complete = format!(
             "{verification_uri}?{}",
             url::form_urlencoded::Serializer::new(String::new())
@@ -226,7 +226,7 @@ async fn introspect(
             Introspection::Inactive => json!({ "active": false }),
             Introspection::Active(token) => json!({
                 "active": true,
-                "iss": state.settings.issuer,
+                "iss": state.grants.settings.issuer,
                 "scope": token.scope.to_string(),
                 "client_id": token.client_id,
                 "username": token.username,

@@ -113,22 +113,23 @@ impl<'r> Responder<'r, 'static> for PublicDocument {
 
 #[get("/.well-known/openid-configuration")]
 fn openid_configuration(state: &State<AppState>) -> PublicDocument {
-    PublicDocument(metadata(&state.settings))
+    PublicDocument(metadata(&state.grants.settings))
 }
 
 #[get("/o/.well-known/openid-configuration")]
 fn openid_configuration_dot(state: &State<AppState>) -> PublicDocument {
-    PublicDocument(metadata(&state.settings))
+    PublicDocument(metadata(&state.grants.settings))
 }
 
 #[get("/.well-known/oauth-authorization-server")]
 fn authorization_server_metadata(state: &State<AppState>) -> PublicDocument {
-    PublicDocument(metadata(&state.settings))
+    PublicDocument(metadata(&state.grants.settings))
 }
 
 #[get("/o/.well-known/jwks.json")]
 async fn jwks(state: &State<AppState>) -> Result<PublicDocument, OAuthJson> {
     let keys = state
+        .grants
         .keys
         .current(&*state.store, OffsetDateTime::now_utc())
         .await

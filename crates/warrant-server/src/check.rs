@@ -74,7 +74,7 @@ async fn problems(
         ));
     }
 
-    for client_app in sync_status(&*context.store, &context.client_apps).await? {
+    for client_app in sync_status(&*context.store, &context.grants.client_apps).await? {
         let status = &client_app.status;
         if !client_app.configured && status.pending + status.dead > 0 {
             problems.push(format!(

@@ -5,9 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use warrant_generators::{Generators, PasswordPool};
-use warrant_grants::{ClientCache, Engine, GrantSettings, KeyRing, ThrottleCache};
-use warrant_model::{ClientAppUrl, RedirectUriPolicy};
+use warrant_grants::{ClientCache, Engine, EngineParts, KeyRing, ThrottleCache};
+use warrant_model::RedirectUriPolicy;
 use warrant_storage::{ConnectOptions, Store};
 
 use crate::config::Config;
@@ -15,17 +14,12 @@ use crate::secret_key::UsedBy;
 
 pub struct Context {
     pub store: Arc<dyn Store>,
-    pub generators: Generators,
-    pub hasher: PasswordPool,
+    /// What the engine works with. Its key ring has no `secret_key` unless a command asks
+    /// for it ([`Context::use_secret_key`]); its caches keep nothing, since a command is one
+    /// short process. `client_apps` (`sync.client_apps`): user changes made by any command
+    /// are queued for them.
+    pub grants: EngineParts,
     pub redirect_policy: RedirectUriPolicy,
-    /// `sync.client_apps`: user changes made by any command are queued for them.
-    pub client_apps: Vec<ClientAppUrl>,
-    settings: GrantSettings,
-    /// Without `secret_key` unless a command asks for it ([`Context::use_secret_key`]).
-    keys: KeyRing,
-    /// A command is one short process: nothing is kept between its calls.
-    clients: ClientCache,
-    throttles: ThrottleCache,
 }
 
 impl Context {
@@ -50,16 +44,19 @@ impl Context {
         let redirect_policy = RedirectUriPolicy {
             allow_insecure_http: config.redirect_uris.allow_insecure_http,
         };
-        Ok(Self {
-            store,
+        let grants = EngineParts {
+            clients: ClientCache::new(Duration::ZERO),
             generators,
             hasher,
-            redirect_policy,
-            client_apps: config.sync.client_apps()?,
             settings: config.grant_settings()?,
             keys: KeyRing::without_secret_key(),
-            clients: ClientCache::new(Duration::ZERO),
             throttles: ThrottleCache::new(Duration::ZERO),
+            client_apps: config.sync.client_apps()?,
+        };
+        Ok(Self {
+            store,
+            grants,
+            redirect_policy,
         })
     }
 
@@ -67,22 +64,13 @@ impl Context {
     /// commands that seal or open stored values.
     pub fn use_secret_key(&mut self, config: &Config) -> anyhow::Result<()> {
         let (_, sealing) = crate::secret_key::resolve(config, UsedBy::Command)?;
-        self.keys = KeyRing::new(sealing, Duration::ZERO, self.settings.id_token_lifetime);
+        let lifetime = self.grants.settings.id_token_lifetime;
+        self.grants.keys = KeyRing::new(sealing, Duration::ZERO, lifetime);
         Ok(())
     }
 
     /// The grant engine, for the management operations.
     pub fn engine(&self) -> Engine<'_> {
-        Engine {
-            store: &*self.store,
-            clients: &self.clients,
-            generators: &self.generators,
-            hasher: &self.hasher,
-            settings: &self.settings,
-            keys: &self.keys,
-            throttles: &self.throttles,
-            client_apps: &self.client_apps,
-            client_address: None,
-        }
+        self.grants.engine(&*self.store)
     }
 }

@@ -97,7 +97,7 @@ async fn list(
 
 async fn clear(context: &Context, kind_text: &str, subject: &str) -> anyhow::Result<()> {
     let key = ThrottleKey::new(kind(kind_text)?, subject);
-    if !context.store.clear_throttle(&key).await? {
+    if !context.engine().clear_throttle(&key).await? {
         bail!(
             "no failures counted against {} {:?} (see warrant lockout list)",
             key.kind,

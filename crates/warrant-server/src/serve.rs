@@ -15,7 +15,6 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let serve_settings = config.serve_settings()?;
     let listener = listen(&config)?;
     let (secret_key, sealing) = crate::secret_key::resolve(&config, UsedBy::Server)?;
-    let settings = config.grant_settings()?;
     let context = Context::open(&config, !args.no_migrate).await?;
     let created = warrant_grants::ensure_signing_keys(
         &*context.store,
@@ -45,22 +44,23 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         ..rocket::Config::default()
     };
     let cache_time = std::time::Duration::from_secs(config.oauth2.client_cache_seconds);
-    let state = warrant_http::AppState {
-        store: context.store.clone(),
+    let keys = crate::keys::key_ring(&config, &secret_key, &context.grants.settings)?;
+    let grants = warrant_grants::EngineParts {
         clients: warrant_grants::ClientCache::new(cache_time),
-        origins: warrant_grants::AllowedOrigins::new(cache_time),
         throttles: warrant_grants::ThrottleCache::new(std::time::Duration::from_secs(
             config.brute_force.cache_seconds,
         )),
-        generators: context.generators.clone(),
-        hasher: context.hasher,
+        keys,
+        ..context.grants
+    };
+    let state = warrant_http::AppState {
+        store: context.store.clone(),
+        grants,
+        origins: warrant_grants::AllowedOrigins::new(cache_time),
         sealing,
-        keys: crate::keys::key_ring(&config, &secret_key, &settings)?,
-        settings,
         max_body_bytes: config.server.max_body_bytes,
         redirect_policy: context.redirect_policy,
         secure_cookies: issuer.starts_with("https://"),
-        client_apps: context.client_apps.clone(),
         upstream: warrant_http::Upstream::new(
             warrant_upstream::providers(&config.upstream)?,
             Box::new(config.upstream_client.http_client(&config.outgoing)?),

@@ -29,7 +29,7 @@ fn time_text(time: Option<OffsetDateTime>) -> String {
 }
 
 async fn status(context: &Context, json: bool) -> anyhow::Result<()> {
-    let statuses = sync_status(&*context.store, &context.client_apps).await?;
+    let statuses = sync_status(&*context.store, &context.grants.client_apps).await?;
     let now = OffsetDateTime::now_utc();
     if json {
         let rows: Vec<_> = statuses
@@ -88,13 +88,13 @@ async fn push_all(context: &Context, target: Option<String>) -> anyhow::Result<(
     let client_apps = match target {
         Some(url) => {
             let app = ClientAppUrl::parse(&url)?;
-            if !context.client_apps.contains(&app) {
+            if !context.grants.client_apps.contains(&app) {
                 bail!("{app} is not one of sync.client_apps");
             }
             vec![app]
         }
-        None if context.client_apps.is_empty() => bail!("sync.client_apps is empty"),
-        None => context.client_apps.clone(),
+        None if context.grants.client_apps.is_empty() => bail!("sync.client_apps is empty"),
+        None => context.grants.client_apps.clone(),
     };
     let sync = SyncTo {
         client_apps: &client_apps,

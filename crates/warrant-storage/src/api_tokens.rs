@@ -2,15 +2,14 @@
 //! `authtoken`: kept hashed for lookups and sealed for the client apps that mirror them.
 
 use async_trait::async_trait;
-use time::OffsetDateTime;
-use warrant_model::{ApiToken, Sealed, TokenHash, UserId};
+use warrant_model::{ApiToken, TokenHash, UserId};
 
-use crate::db::{Backed, execute, in_transaction, on_reader, on_writer};
+use crate::Result;
+use crate::db::{Backed, execute, fetch_one, fetch_optional, in_transaction};
 use crate::deadline::Within;
-use crate::error::corrupt;
 use crate::outbox::{SyncTo, mark_for_sync};
+use crate::rows::ApiTokenRow;
 use crate::time_utc::stored_time;
-use crate::{Result, StoreError};
 
 /// API tokens (`Authorization: Token <key>`), one per user.
 #[async_trait]
@@ -25,26 +24,6 @@ pub trait ApiTokenStore: Send + Sync {
     async fn api_token_of_user(&self, user: UserId) -> Result<Option<ApiToken>>;
     /// The API token with this hash.
     async fn api_token_by_hash(&self, token_hash: &TokenHash) -> Result<Option<ApiToken>>;
-}
-
-#[derive(sqlx::FromRow)]
-struct ApiTokenRow {
-    user_id: i64,
-    token_hash: String,
-    sealed_token: Vec<u8>,
-    created_at: OffsetDateTime,
-}
-
-impl TryFrom<ApiTokenRow> for ApiToken {
-    type Error = StoreError;
-    fn try_from(row: ApiTokenRow) -> Result<Self> {
-        Ok(ApiToken {
-            user_id: UserId(row.user_id),
-            token_hash: TokenHash::from_hex(&row.token_hash).map_err(corrupt)?,
-            sealed_token: Sealed::from_bytes(row.sealed_token),
-            created_at: row.created_at,
-        })
-    }
 }
 
 #[async_trait]
@@ -75,36 +54,27 @@ impl<S: Backed> ApiTokenStore for S {
              VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO NOTHING";
         execute!(
             self,
-            sqlx::query(insert)
-                .bind(token.user_id.0)
-                .bind(token.token_hash.to_hex())
-                .bind(token.sealed_token.as_bytes())
-                .bind(stored_time(token.created_at))
+            insert,
+            token.user_id.0,
+            token.token_hash.to_hex(),
+            token.sealed_token.as_bytes(),
+            stored_time(token.created_at)
         )?;
         // On the writer: a reader could lag behind the other request's insert.
         let select = "SELECT user_id, token_hash, sealed_token, created_at FROM api_tokens
              WHERE user_id = $1";
-        let row: ApiTokenRow = on_writer!(self, |pool| sqlx::query_as(select)
-            .bind(token.user_id.0)
-            .fetch_one(pool))?;
-        row.try_into()
+        fetch_one!(self, writer, ApiTokenRow, select, token.user_id.0)
     }
 
     async fn api_token_of_user(&self, user: UserId) -> Result<Option<ApiToken>> {
         let sql = "SELECT user_id, token_hash, sealed_token, created_at FROM api_tokens
              WHERE user_id = $1";
-        let row: Option<ApiTokenRow> = on_reader!(self, |pool| sqlx::query_as(sql)
-            .bind(user.0)
-            .fetch_optional(pool))?;
-        row.map(ApiToken::try_from).transpose()
+        fetch_optional!(self, reader, ApiTokenRow, sql, user.0)
     }
 
     async fn api_token_by_hash(&self, token_hash: &TokenHash) -> Result<Option<ApiToken>> {
         let sql = "SELECT user_id, token_hash, sealed_token, created_at FROM api_tokens
              WHERE token_hash = $1";
-        let row: Option<ApiTokenRow> = on_reader!(self, |pool| sqlx::query_as(sql)
-            .bind(token_hash.to_hex())
-            .fetch_optional(pool))?;
-        row.map(ApiToken::try_from).transpose()
+        fetch_optional!(self, reader, ApiTokenRow, sql, token_hash.to_hex())
     }
 }

@@ -3,12 +3,12 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use warrant_model::{
-    Application, ApplicationId, ClientId, ClientType, GrantTypes, NewApplication, Origin,
-    RedirectUri, RedirectUriPolicy, SigningAlgorithm, TokenHash, UserId,
+    Application, ApplicationId, ClientId, NewApplication, Origin, RedirectUri, SigningAlgorithm,
+    UserId,
 };
 
-use crate::db::{Backed, execute, on_reader, on_writer};
-use crate::error::corrupt;
+use crate::db::{Backed, execute, fetch_all, fetch_optional, on_pool};
+use crate::rows::{ApplicationRow, split};
 use crate::time_utc::stored_time;
 use crate::{Page, Result, StoreError};
 
@@ -43,25 +43,6 @@ pub trait ApplicationStore: Send + Sync {
     async fn allowed_origins(&self) -> Result<Vec<Origin>>;
 }
 
-#[derive(sqlx::FromRow)]
-struct ApplicationRow {
-    id: i64,
-    client_id: String,
-    client_secret_hash: Option<String>,
-    client_type: String,
-    grant_types: String,
-    redirect_uris: String,
-    post_logout_redirect_uris: String,
-    allowed_origins: String,
-    name: String,
-    owner_id: Option<i64>,
-    skip_authorization: bool,
-    pkce_required: bool,
-    algorithm: Option<String>,
-    created_at: OffsetDateTime,
-    updated_at: OffsetDateTime,
-}
-
 /// Space-separated, as Django OAuth Toolkit stores redirect URIs.
 fn join<T: AsRef<str>>(items: impl IntoIterator<Item = T>) -> String {
     items
@@ -69,56 +50,6 @@ fn join<T: AsRef<str>>(items: impl IntoIterator<Item = T>) -> String {
         .map(|i| i.as_ref().to_owned())
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn split<T, E: std::fmt::Display>(
-    text: &str,
-    parse: impl Fn(&str) -> Result<T, E>,
-) -> Result<Vec<T>> {
-    text.split(' ')
-        .filter(|s| !s.is_empty())
-        .map(|s| parse(s).map_err(corrupt))
-        .collect()
-}
-
-impl TryFrom<ApplicationRow> for Application {
-    type Error = StoreError;
-
-    fn try_from(row: ApplicationRow) -> Result<Self> {
-        // The operator's policy applied at registration; what is stored was valid then.
-        let stored = RedirectUriPolicy {
-            allow_insecure_http: true,
-        };
-        Ok(Application {
-            id: ApplicationId(row.id),
-            client_id: ClientId::parse(&row.client_id).map_err(corrupt)?,
-            client_secret: row
-                .client_secret_hash
-                .as_deref()
-                .map(TokenHash::from_hex)
-                .transpose()
-                .map_err(corrupt)?,
-            client_type: ClientType::parse(&row.client_type).map_err(corrupt)?,
-            grant_types: GrantTypes::parse(&row.grant_types).map_err(corrupt)?,
-            redirect_uris: split(&row.redirect_uris, |s| RedirectUri::parse(s, stored))?,
-            post_logout_redirect_uris: split(&row.post_logout_redirect_uris, |s| {
-                RedirectUri::parse(s, stored)
-            })?,
-            allowed_origins: split(&row.allowed_origins, Origin::parse)?,
-            name: row.name,
-            owner: row.owner_id.map(UserId),
-            skip_authorization: row.skip_authorization,
-            pkce_required: row.pkce_required,
-            algorithm: row
-                .algorithm
-                .as_deref()
-                .map(SigningAlgorithm::parse)
-                .transpose()
-                .map_err(corrupt)?,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        })
-    }
 }
 
 macro_rules! columns {
@@ -167,18 +98,16 @@ impl<S: Backed> ApplicationStore for S {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING ",
             columns!()
         );
-        let row: ApplicationRow = on_writer!(self, |pool| bind_fields!(sqlx::query_as(sql), app)
-            .bind(stored_time(now))
-            .fetch_one(pool))?;
+        let row: ApplicationRow =
+            on_pool!(self, writer, |pool| bind_fields!(sqlx::query_as(sql), app)
+                .bind(stored_time(now))
+                .fetch_one(pool))?;
         row.try_into()
     }
 
     async fn application_by_id(&self, id: ApplicationId) -> Result<Option<Application>> {
         let sql = concat!("SELECT ", columns!(), " FROM applications WHERE id = $1");
-        let row: Option<ApplicationRow> = on_reader!(self, |pool| sqlx::query_as(sql)
-            .bind(id.0)
-            .fetch_optional(pool))?;
-        row.map(Application::try_from).transpose()
+        fetch_optional!(self, reader, ApplicationRow, sql, id.0)
     }
 
     async fn application_by_client_id(&self, client_id: &ClientId) -> Result<Option<Application>> {
@@ -187,10 +116,7 @@ impl<S: Backed> ApplicationStore for S {
             columns!(),
             " FROM applications WHERE client_id = $1"
         );
-        let row: Option<ApplicationRow> = on_reader!(self, |pool| sqlx::query_as(sql)
-            .bind(client_id.as_str())
-            .fetch_optional(pool))?;
-        row.map(Application::try_from).transpose()
+        fetch_optional!(self, reader, ApplicationRow, sql, client_id.as_str())
     }
 
     async fn list_applications(
@@ -204,12 +130,15 @@ impl<S: Backed> ApplicationStore for S {
             " FROM applications WHERE id > $1 AND ($2 IS NULL OR owner_id = $2)
              ORDER BY id LIMIT $3"
         );
-        let rows: Vec<ApplicationRow> = on_reader!(self, |pool| sqlx::query_as(sql)
-            .bind(page.after.unwrap_or(0))
-            .bind(owner.map(|o| o.0))
-            .bind(i64::from(page.limit))
-            .fetch_all(pool))?;
-        rows.into_iter().map(Application::try_from).collect()
+        fetch_all!(
+            self,
+            reader,
+            ApplicationRow,
+            sql,
+            page.after.unwrap_or(0),
+            owner.map(|o| o.0),
+            i64::from(page.limit)
+        )
     }
 
     async fn update_application(
@@ -226,7 +155,7 @@ impl<S: Backed> ApplicationStore for S {
             columns!()
         );
         let row: Option<ApplicationRow> =
-            on_writer!(self, |pool| bind_fields!(sqlx::query_as(sql), app)
+            on_pool!(self, writer, |pool| bind_fields!(sqlx::query_as(sql), app)
                 .bind(stored_time(now))
                 .bind(app.id.0)
                 .fetch_optional(pool))?;
@@ -235,13 +164,14 @@ impl<S: Backed> ApplicationStore for S {
 
     async fn delete_application(&self, id: ApplicationId) -> Result<bool> {
         let sql = "DELETE FROM applications WHERE id = $1";
-        let changed = execute!(self, sqlx::query(sql).bind(id.0))?;
+        let changed = execute!(self, sql, id.0)?;
         Ok(changed == 1)
     }
 
     async fn allowed_origins(&self) -> Result<Vec<Origin>> {
         let sql = "SELECT allowed_origins FROM applications WHERE allowed_origins <> ''";
-        let rows: Vec<(String,)> = on_reader!(self, |pool| sqlx::query_as(sql).fetch_all(pool))?;
+        let rows: Vec<(String,)> =
+            on_pool!(self, reader, |pool| sqlx::query_as(sql).fetch_all(pool))?;
         let mut origins = Vec::new();
         for (text,) in rows {
             origins.extend(split(&text, Origin::parse)?);

@@ -87,9 +87,9 @@ impl<S: Backed> CleanupStore for S {
     async fn delete_expired(&self, kind: Expired, now: OffsetDateTime, limit: u32) -> Result<u64> {
         let changed = execute!(
             self,
-            sqlx::query(kind.delete_batch_sql())
-                .bind(stored_time(now))
-                .bind(i64::from(limit))
+            kind.delete_batch_sql(),
+            stored_time(now),
+            i64::from(limit)
         )?;
         Ok(changed)
     }

@@ -2,9 +2,10 @@
 //! opened, and each statement's deadline.
 //!
 //! The aggregates implement their traits once, for every store that has a [`Db`], and run
-//! each statement through [`on_reader!`], [`on_writer!`] or [`in_transaction!`]: a `match`
-//! over the backends whose arms are the same statement, so the statement is written once
-//! and typed per backend. Where the backends need different SQL or a different strategy
+//! each statement through [`on_pool!`] (or [`fetch_optional!`], [`fetch_one!`],
+//! [`fetch_all!`], [`execute!`] built on it) or [`in_transaction!`]: a `match` over the
+//! backends whose arms are the same statement, so the statement is written once and typed
+//! per backend. Where the backends need different SQL or a different strategy
 //! (SQLite's batched access-token inserts, PostgreSQL's row locks) the aggregate matches
 //! on [`Pools`] itself.
 
@@ -21,8 +22,8 @@ pub enum Pools {
     /// and the queue that batches access-token inserts.
     #[cfg(feature = "sqlite")]
     Sqlite {
-        /// Reads.
-        readers: sqlx::SqlitePool,
+        /// Reads, in parallel.
+        reader: sqlx::SqlitePool,
         /// Writes, one at a time.
         writer: sqlx::SqlitePool,
         /// Access tokens written in batches.
@@ -51,16 +52,17 @@ pub trait Backed: Send + Sync {
     fn db(&self) -> &Db;
 }
 
-/// Runs the statement future `$body`, with `$pool` a reading pool of `$store`'s backend,
-/// within the statement deadline: `on_reader!(self, |pool| query.fetch_one(pool))?`.
-macro_rules! on_reader {
-    ($store:expr, |$pool:ident| $body:expr) => {{
+/// Runs the statement future `$body` within the statement deadline, with `$pool` the
+/// `$store`'s pool for `$side` (`reader` or `writer`): `on_pool!(self, reader, |pool|
+/// query.fetch_one(pool))?`.
+macro_rules! on_pool {
+    ($store:expr, $side:ident, |$pool:ident| $body:expr) => {{
         let db = $crate::db::Backed::db($store);
         // Typed, so that it stays a `Result` when no backend is built.
         let answer: $crate::Result<_> = match db.pools {
             #[cfg(feature = "sqlite")]
             $crate::db::Pools::Sqlite {
-                readers: ref $pool, ..
+                $side: ref $pool, ..
             } => $crate::deadline::Within::within($body, db.deadline).await,
             #[cfg(feature = "postgres")]
             $crate::db::Pools::Postgres(ref $pool) => {
@@ -70,34 +72,49 @@ macro_rules! on_reader {
         answer
     }};
 }
-pub(crate) use on_reader;
+pub(crate) use on_pool;
 
-/// As [`on_reader!`], with `$pool` the backend's writing pool.
-macro_rules! on_writer {
-    ($store:expr, |$pool:ident| $body:expr) => {{
-        let db = $crate::db::Backed::db($store);
-        // Typed, so that it stays a `Result` when no backend is built.
-        let answer: $crate::Result<_> = match db.pools {
-            #[cfg(feature = "sqlite")]
-            $crate::db::Pools::Sqlite {
-                writer: ref $pool, ..
-            } => $crate::deadline::Within::within($body, db.deadline).await,
-            #[cfg(feature = "postgres")]
-            $crate::db::Pools::Postgres(ref $pool) => {
-                $crate::deadline::Within::within($body, db.deadline).await
-            }
-        };
-        answer
-    }};
+/// The `$row` that `$sql` selects with the `$bind`s, if any, on `$store`'s pool for `$side`,
+/// as the domain value it converts to.
+macro_rules! fetch_optional {
+    ($store:expr, $side:ident, $row:ty, $sql:expr $(, $bind:expr)* $(,)?) => {
+        $crate::db::on_pool!($store, $side, |pool| {
+            sqlx::query_as::<_, $row>($sql)$(.bind($bind))*.fetch_optional(pool)
+        })
+        .and_then(|row: Option<$row>| row.map(TryInto::try_into).transpose())
+    };
 }
-pub(crate) use on_writer;
+pub(crate) use fetch_optional;
 
-/// Executes the statement `$query` (a `sqlx::query(…)` with its binds) on the writing pool
-/// within the statement deadline: how many rows it changed.
+/// As [`fetch_optional!`], for exactly one row.
+macro_rules! fetch_one {
+    ($store:expr, $side:ident, $row:ty, $sql:expr $(, $bind:expr)* $(,)?) => {
+        $crate::db::on_pool!($store, $side, |pool| {
+            sqlx::query_as::<_, $row>($sql)$(.bind($bind))*.fetch_one(pool)
+        })
+        .and_then(|row: $row| row.try_into())
+    };
+}
+pub(crate) use fetch_one;
+
+/// As [`fetch_optional!`], for every row, in the order selected.
+macro_rules! fetch_all {
+    ($store:expr, $side:ident, $row:ty, $sql:expr $(, $bind:expr)* $(,)?) => {
+        $crate::db::on_pool!($store, $side, |pool| {
+            sqlx::query_as::<_, $row>($sql)$(.bind($bind))*.fetch_all(pool)
+        })
+        .and_then(|rows: Vec<$row>| rows.into_iter().map(TryInto::try_into).collect())
+    };
+}
+pub(crate) use fetch_all;
+
+/// Executes `$sql` with the `$bind`s on `$store`'s writing pool within the statement
+/// deadline: how many rows it changed.
 macro_rules! execute {
-    ($store:expr, $query:expr) => {{
-        let changed: $crate::Result<u64> = $crate::db::on_writer!($store, |pool| async {
-            $query.execute(pool).await.map(|done| done.rows_affected())
+    ($store:expr, $sql:expr $(, $bind:expr)* $(,)?) => {{
+        let changed: $crate::Result<u64> = $crate::db::on_pool!($store, writer, |pool| async {
+            let done = sqlx::query($sql)$(.bind($bind))*.execute(pool).await;
+            done.map(|done| done.rows_affected())
         });
         changed
     }};
@@ -106,8 +123,8 @@ pub(crate) use execute;
 
 /// Runs the block `$body` in a transaction `$tx` on the writing pool, commits it and is the
 /// block's value; a `?` in the block (or a failed commit) returns from the calling function
-/// and rolls back. Each statement in the block runs `.within($deadline)`, the statement deadline, as
-/// do the begin and the commit.
+/// and rolls back. Each statement in the block runs `.within($deadline)`, the statement
+/// deadline, as do the begin and the commit.
 macro_rules! in_transaction {
     ($store:expr, |$tx:ident, $deadline:ident| $body:block) => {{
         let db = $crate::db::Backed::db($store);
@@ -144,7 +161,7 @@ impl<S: Backed> Store for S {
     }
 
     async fn ping(&self) -> Result<()> {
-        on_reader!(self, |pool| async {
+        on_pool!(self, reader, |pool| async {
             sqlx::query("SELECT 1").execute(pool).await.map(drop)
         })
     }
@@ -162,7 +179,7 @@ impl<S: Backed> Store for S {
         match self.db().pools {
             #[cfg(feature = "sqlite")]
             Pools::Sqlite {
-                ref readers,
+                ref reader,
                 ref writer,
                 ref checkpointer,
                 ..
@@ -170,7 +187,7 @@ impl<S: Backed> Store for S {
                 if let Some(checkpointer) = checkpointer {
                     checkpointer.stop();
                 }
-                readers.close().await;
+                reader.close().await;
                 writer.close().await;
             }
             #[cfg(feature = "postgres")]

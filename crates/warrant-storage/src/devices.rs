@@ -2,15 +2,12 @@
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use warrant_model::{
-    ApplicationId, DeviceAuthorization, DeviceStatus, NewDeviceAuthorization, ScopeSet, TokenHash,
-    UserId,
-};
+use warrant_model::{DeviceAuthorization, DeviceStatus, NewDeviceAuthorization, TokenHash, UserId};
 
-use crate::db::{Backed, execute, on_reader, on_writer};
-use crate::error::corrupt;
+use crate::Result;
+use crate::db::{Backed, execute, fetch_one, fetch_optional};
+use crate::rows::DeviceRow;
 use crate::time_utc::{stored_opt, stored_time};
-use crate::{Result, StoreError};
 
 /// The user's answer to a device authorization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,42 +43,6 @@ pub trait DeviceStore: Send + Sync {
     async fn record_device_poll(&self, id: i64, now: OffsetDateTime) -> Result<()>;
 }
 
-#[derive(sqlx::FromRow)]
-struct DeviceRow {
-    id: i64,
-    device_code_hash: String,
-    user_code_hash: String,
-    application_id: i64,
-    scope: String,
-    status: String,
-    user_id: Option<i64>,
-    auth_time: Option<OffsetDateTime>,
-    interval_seconds: i32,
-    last_polled_at: Option<OffsetDateTime>,
-    created_at: OffsetDateTime,
-    expires_at: OffsetDateTime,
-}
-
-impl TryFrom<DeviceRow> for DeviceAuthorization {
-    type Error = StoreError;
-    fn try_from(row: DeviceRow) -> Result<Self> {
-        Ok(DeviceAuthorization {
-            id: row.id,
-            device_code_hash: TokenHash::from_hex(&row.device_code_hash).map_err(corrupt)?,
-            user_code_hash: TokenHash::from_hex(&row.user_code_hash).map_err(corrupt)?,
-            application_id: ApplicationId(row.application_id),
-            scope: ScopeSet::parse(&row.scope).map_err(corrupt)?,
-            status: DeviceStatus::parse(&row.status).map_err(corrupt)?,
-            user_id: row.user_id.map(UserId),
-            auth_time: row.auth_time,
-            interval_seconds: row.interval_seconds,
-            last_polled_at: row.last_polled_at,
-            created_at: row.created_at,
-            expires_at: row.expires_at,
-        })
-    }
-}
-
 macro_rules! device_columns {
     () => {
         "id, device_code_hash, user_code_hash, application_id, scope, status, user_id, \
@@ -101,16 +62,19 @@ impl<S: Backed> DeviceStore for S {
              VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7) RETURNING ",
             device_columns!()
         );
-        let row: DeviceRow = on_writer!(self, |pool| sqlx::query_as(sql)
-            .bind(device.device_code_hash.to_hex())
-            .bind(device.user_code_hash.to_hex())
-            .bind(device.application_id.0)
-            .bind(device.scope.to_string())
-            .bind(device.interval_seconds)
-            .bind(stored_time(device.created_at))
-            .bind(stored_time(device.expires_at))
-            .fetch_one(pool))?;
-        row.try_into()
+        fetch_one!(
+            self,
+            writer,
+            DeviceRow,
+            sql,
+            device.device_code_hash.to_hex(),
+            device.user_code_hash.to_hex(),
+            device.application_id.0,
+            device.scope.to_string(),
+            device.interval_seconds,
+            stored_time(device.created_at),
+            stored_time(device.expires_at)
+        )
     }
 
     async fn device_by_device_code(&self, hash: &TokenHash) -> Result<Option<DeviceAuthorization>> {
@@ -119,7 +83,7 @@ impl<S: Backed> DeviceStore for S {
             device_columns!(),
             " FROM device_authorizations WHERE device_code_hash = $1"
         );
-        device_by_hash(self, sql, hash).await
+        fetch_optional!(self, reader, DeviceRow, sql, hash.to_hex())
     }
 
     async fn device_by_user_code(&self, hash: &TokenHash) -> Result<Option<DeviceAuthorization>> {
@@ -128,7 +92,7 @@ impl<S: Backed> DeviceStore for S {
             device_columns!(),
             " FROM device_authorizations WHERE user_code_hash = $1"
         );
-        device_by_hash(self, sql, hash).await
+        fetch_optional!(self, reader, DeviceRow, sql, hash.to_hex())
     }
 
     async fn decide_device(&self, id: i64, decision: DeviceDecision) -> Result<bool> {
@@ -140,38 +104,20 @@ impl<S: Backed> DeviceStore for S {
         };
         let sql = "UPDATE device_authorizations SET status = $2, user_id = $3, auth_time = $4
              WHERE id = $1 AND status = 'pending'";
-        let changed = execute!(
-            self,
-            sqlx::query(sql)
-                .bind(id)
-                .bind(status.as_str())
-                .bind(user)
-                .bind(stored_opt(auth_time))
-        )?;
+        let changed = execute!(self, sql, id, status.as_str(), user, stored_opt(auth_time))?;
         Ok(changed == 1)
     }
 
     async fn consume_device(&self, id: i64) -> Result<bool> {
         let sql = "UPDATE device_authorizations SET status = 'consumed'
              WHERE id = $1 AND status = 'approved'";
-        let changed = execute!(self, sqlx::query(sql).bind(id))?;
+        let changed = execute!(self, sql, id)?;
         Ok(changed == 1)
     }
 
     async fn record_device_poll(&self, id: i64, now: OffsetDateTime) -> Result<()> {
         let sql = "UPDATE device_authorizations SET last_polled_at = $2 WHERE id = $1";
-        execute!(self, sqlx::query(sql).bind(id).bind(stored_time(now)))?;
+        execute!(self, sql, id, stored_time(now))?;
         Ok(())
     }
-}
-
-async fn device_by_hash<S: Backed>(
-    store: &S,
-    sql: &'static str,
-    hash: &TokenHash,
-) -> Result<Option<DeviceAuthorization>> {
-    let row: Option<DeviceRow> = on_reader!(store, |pool| sqlx::query_as(sql)
-        .bind(hash.to_hex())
-        .fetch_optional(pool))?;
-    row.map(DeviceAuthorization::try_from).transpose()
 }

@@ -35,6 +35,7 @@ mod error;
 mod outbox;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod rows;
 mod sessions;
 mod signing_keys;
 #[cfg(feature = "sqlite")]

@@ -10,8 +10,9 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use warrant_model::{ClientAppUrl, OutboxEntry, OutboxStatus, UserId};
 
-use crate::db::{Backed, Pools, execute, in_transaction, on_reader, on_writer};
+use crate::db::{Backed, Pools, execute, in_transaction, on_pool};
 use crate::deadline::Within;
+use crate::rows::{EntryRow, StatusRow};
 use crate::time_utc::{stored_opt, stored_time};
 use crate::{Result, StoreError};
 
@@ -105,47 +106,6 @@ macro_rules! mark_for_sync {
 }
 pub(crate) use mark_for_sync;
 
-#[derive(sqlx::FromRow)]
-struct EntryRow {
-    id: i64,
-    target: String,
-    user_id: i64,
-    version: i64,
-    pending_since: Option<OffsetDateTime>,
-    attempts: i32,
-    next_attempt_at: OffsetDateTime,
-    last_error: Option<String>,
-    delivered_at: Option<OffsetDateTime>,
-    dead_at: Option<OffsetDateTime>,
-}
-
-impl From<EntryRow> for OutboxEntry {
-    fn from(row: EntryRow) -> Self {
-        OutboxEntry {
-            id: row.id,
-            target: row.target,
-            user_id: UserId(row.user_id),
-            version: row.version,
-            pending_since: row.pending_since,
-            attempts: row.attempts,
-            next_attempt_at: row.next_attempt_at,
-            last_error: row.last_error,
-            delivered_at: row.delivered_at,
-            dead_at: row.dead_at,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct StatusRow {
-    target: String,
-    pending: i64,
-    dead: i64,
-    oldest_pending_since: Option<OffsetDateTime>,
-    last_delivered_at: Option<OffsetDateTime>,
-    last_error: Option<String>,
-}
-
 macro_rules! entry_columns {
     () => {
         "id, target, user_id, version, pending_since, attempts, next_attempt_at, last_error, \
@@ -191,7 +151,7 @@ impl<S: Backed> OutboxStore for S {
         limit: u32,
     ) -> Result<Vec<OutboxEntry>> {
         let sql = claim_sql(&self.db().pools);
-        let rows: Vec<EntryRow> = on_writer!(self, |pool| sqlx::query_as(sql)
+        let rows: Vec<EntryRow> = on_pool!(self, writer, |pool| sqlx::query_as(sql)
             .bind(target)
             .bind(stored_time(now))
             .bind(stored_time(claimed_until))
@@ -215,7 +175,7 @@ impl<S: Backed> OutboxStore for S {
              attempts = 0, next_attempt_at = $3
              WHERE id = $1 RETURNING pending_since";
         let settled: Option<(Option<OffsetDateTime>,)> =
-            on_writer!(self, |pool| sqlx::query_as(sql)
+            on_pool!(self, writer, |pool| sqlx::query_as(sql)
                 .bind(id)
                 .bind(version)
                 .bind(stored_time(now))
@@ -236,14 +196,7 @@ impl<S: Backed> OutboxStore for S {
              next_attempt_at = COALESCE($3, next_attempt_at),
              dead_at = CASE WHEN $3 IS NULL THEN $4 ELSE NULL END
              WHERE id = $1 AND pending_since IS NOT NULL";
-        let changed = execute!(
-            self,
-            sqlx::query(sql)
-                .bind(id)
-                .bind(error)
-                .bind(stored_opt(retry_at))
-                .bind(stored_time(now))
-        )?;
+        let changed = execute!(self, sql, id, error, stored_opt(retry_at), stored_time(now))?;
         Ok(changed == 1)
     }
 
@@ -260,7 +213,7 @@ impl<S: Backed> OutboxStore for S {
             "UPDATE sync_outbox SET next_attempt_at = $1
              WHERE pending_since IS NOT NULL AND dead_at IS NULL AND ($2 IS NULL OR target = $2)"
         };
-        let changed = execute!(self, sqlx::query(sql).bind(stored_time(now)).bind(target))?;
+        let changed = execute!(self, sql, stored_time(now), target)?;
         Ok(changed)
     }
 
@@ -289,7 +242,8 @@ impl<S: Backed> OutboxStore for S {
               AND failing.pending_since IS NOT NULL AND failing.last_error IS NOT NULL
               ORDER BY failing.last_attempt_at DESC, failing.id DESC LIMIT 1) AS last_error
              FROM sync_outbox GROUP BY target ORDER BY target";
-        let rows: Vec<StatusRow> = on_reader!(self, |pool| sqlx::query_as(sql).fetch_all(pool))?;
+        let rows: Vec<StatusRow> =
+            on_pool!(self, reader, |pool| sqlx::query_as(sql).fetch_all(pool))?;
         Ok(rows
             .into_iter()
             .map(|row| OutboxStatus {
@@ -309,7 +263,7 @@ impl<S: Backed> OutboxStore for S {
             entry_columns!(),
             " FROM sync_outbox WHERE target = $1 AND user_id = $2"
         );
-        let row: Option<EntryRow> = on_reader!(self, |pool| sqlx::query_as(sql)
+        let row: Option<EntryRow> = on_pool!(self, reader, |pool| sqlx::query_as(sql)
             .bind(target)
             .bind(user.0)
             .fetch_optional(pool))?;

@@ -11,7 +11,7 @@ use tokio::task::AbortHandle;
 use crate::connect::open_error;
 use crate::db::{Backed, Db, Pools};
 use crate::sqlite_batch::AccessTokenBatcher;
-use crate::{ConnectOptions, Result};
+use crate::{ConnectOptions, Result, Store};
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -112,28 +112,38 @@ impl SqliteStore {
             .await
             .map_err(open_error)?;
         // Every connection to an in-memory database is a database of its own.
-        let (readers, checkpointer) = if in_memory {
+        let (reader, checkpointer) = if in_memory {
             (writer.clone(), None)
         } else {
-            let readers = SqlitePoolOptions::new()
+            let reader = SqlitePoolOptions::new()
                 .test_before_acquire(false)
                 .max_connections(options.max_connections)
                 .acquire_timeout(options.acquire_timeout)
                 .connect_with(connect)
                 .await
                 .map_err(open_error)?;
-            let checkpointer = Checkpointer::spawn(readers.clone(), writer.clone());
-            (readers, Some(Arc::new(checkpointer)))
+            let checkpointer = Checkpointer::spawn(reader.clone(), writer.clone());
+            (reader, Some(Arc::new(checkpointer)))
         };
         Ok(Self(Db {
             pools: Pools::Sqlite {
-                readers,
+                reader,
                 access_tokens: AccessTokenBatcher::spawn(writer.clone()),
                 writer,
                 checkpointer,
             },
             deadline: options.query_timeout,
         }))
+    }
+}
+
+impl SqliteStore {
+    /// A private database in memory, migrated, gone with the store: for tests, and for
+    /// tools that need a store for a moment.
+    pub async fn in_memory() -> Result<Self> {
+        let store = Self::connect("sqlite::memory:", &ConnectOptions::default()).await?;
+        store.migrate().await?;
+        Ok(store)
     }
 }
 

@@ -5,10 +5,11 @@ use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
 use warrant_model::{Throttle, ThrottleKey, ThrottleKind};
 
-use crate::db::{Backed, execute, on_reader, on_writer};
+use crate::Result;
+use crate::db::{Backed, execute, fetch_all, on_pool};
 use crate::error::corrupt;
+use crate::rows::ThrottleRow;
 use crate::time_utc::stored_time;
-use crate::{Result, StoreError};
 
 /// Failed attempts and locks.
 #[async_trait]
@@ -44,33 +45,6 @@ pub trait ThrottleStore: Send + Sync {
         now: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<Throttle>>;
-}
-
-#[derive(sqlx::FromRow)]
-struct ThrottleRow {
-    kind: String,
-    subject: String,
-    failures: i32,
-    last_failure_at: OffsetDateTime,
-    locked_until: Option<OffsetDateTime>,
-    permanent: bool,
-}
-
-impl TryFrom<ThrottleRow> for Throttle {
-    type Error = StoreError;
-
-    fn try_from(row: ThrottleRow) -> Result<Self> {
-        Ok(Throttle {
-            key: ThrottleKey {
-                kind: ThrottleKind::parse(&row.kind).map_err(corrupt)?,
-                subject: row.subject,
-            },
-            failures: u32::try_from(row.failures).map_err(corrupt)?,
-            last_failure_at: row.last_failure_at,
-            locked_until: row.locked_until,
-            permanent: row.permanent,
-        })
-    }
 }
 
 /// Two keys, `$1`-`$4` (a single key is bound twice), and `$5` now.
@@ -111,14 +85,17 @@ impl<S: Backed> ThrottleStore for S {
         now: OffsetDateTime,
     ) -> Result<Vec<Throttle>> {
         let also = also.unwrap_or(key);
-        let rows: Vec<ThrottleRow> = on_reader!(self, |pool| sqlx::query_as(SELECT_TWO)
-            .bind(key.kind.as_str())
-            .bind(&key.subject)
-            .bind(also.kind.as_str())
-            .bind(&also.subject)
-            .bind(stored_time(now))
-            .fetch_all(pool))?;
-        rows.into_iter().map(Throttle::try_from).collect()
+        fetch_all!(
+            self,
+            reader,
+            ThrottleRow,
+            SELECT_TWO,
+            key.kind.as_str(),
+            &key.subject,
+            also.kind.as_str(),
+            &also.subject,
+            stored_time(now)
+        )
     }
 
     async fn record_failure(
@@ -127,7 +104,7 @@ impl<S: Backed> ThrottleStore for S {
         now: OffsetDateTime,
         forget_after: Duration,
     ) -> Result<u32> {
-        let (failures,): (i32,) = on_writer!(self, |pool| sqlx::query_as(RECORD_FAILURE)
+        let (failures,): (i32,) = on_pool!(self, writer, |pool| sqlx::query_as(RECORD_FAILURE)
             .bind(key.kind.as_str())
             .bind(&key.subject)
             .bind(stored_time(now))
@@ -139,21 +116,18 @@ impl<S: Backed> ThrottleStore for S {
     async fn lock(&self, key: &ThrottleKey, until: OffsetDateTime, permanent: bool) -> Result<()> {
         execute!(
             self,
-            sqlx::query(LOCK)
-                .bind(key.kind.as_str())
-                .bind(&key.subject)
-                .bind(stored_time(until))
-                .bind(permanent)
+            LOCK,
+            key.kind.as_str(),
+            &key.subject,
+            stored_time(until),
+            permanent
         )?;
         Ok(())
     }
 
     async fn clear_throttle(&self, key: &ThrottleKey) -> Result<bool> {
         let sql = "DELETE FROM throttles WHERE kind = $1 AND subject = $2";
-        let changed = execute!(
-            self,
-            sqlx::query(sql).bind(key.kind.as_str()).bind(&key.subject)
-        )?;
+        let changed = execute!(self, sql, key.kind.as_str(), &key.subject)?;
         Ok(changed > 0)
     }
 
@@ -164,13 +138,16 @@ impl<S: Backed> ThrottleStore for S {
         now: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<Throttle>> {
-        let rows: Vec<ThrottleRow> = on_reader!(self, |pool| sqlx::query_as(LIST)
-            .bind(kind.map(ThrottleKind::as_str))
-            .bind(subject)
-            .bind(subject.map(str::to_lowercase))
-            .bind(stored_time(now))
-            .bind(i64::from(limit))
-            .fetch_all(pool))?;
-        rows.into_iter().map(Throttle::try_from).collect()
+        fetch_all!(
+            self,
+            reader,
+            ThrottleRow,
+            LIST,
+            kind.map(ThrottleKind::as_str),
+            subject,
+            subject.map(str::to_lowercase),
+            stored_time(now),
+            i64::from(limit)
+        )
     }
 }

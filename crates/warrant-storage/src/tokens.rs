@@ -3,16 +3,17 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use warrant_model::{
-    AccessToken, ApplicationId, AuthorizationCode, ClientId, CodeChallenge, CodeChallengeMethod,
-    FamilyId, NewAccessToken, NewAuthorizationCode, NewRefreshToken, RedirectUri,
-    RedirectUriPolicy, RefreshToken, ScopeSet, TokenHash, UserId, Username,
+    AccessToken, ApplicationId, AuthorizationCode, ClientId, FamilyId, NewAccessToken,
+    NewAuthorizationCode, NewRefreshToken, RefreshToken, TokenHash, UserId, Username,
 };
 
-use crate::db::{Backed, Pools, execute, in_transaction, on_reader, on_writer};
+use crate::db::{
+    Backed, Pools, execute, fetch_all, fetch_one, fetch_optional, in_transaction, on_pool,
+};
 use crate::deadline::Within;
-use crate::error::corrupt;
+use crate::rows::{AccessRow, CodeRow, DescribedRow, RefreshRow};
 use crate::time_utc::{stored_opt, stored_time};
-use crate::{Page, Result, StoreError};
+use crate::{Page, Result};
 
 /// The outcome of redeeming an authorization code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,95 +84,6 @@ pub struct AccessTokenFilter {
     pub application: Option<ApplicationId>,
 }
 
-#[derive(sqlx::FromRow)]
-struct CodeRow {
-    id: i64,
-    code_hash: String,
-    application_id: i64,
-    user_id: i64,
-    redirect_uri: String,
-    redirect_uri_included: bool,
-    scope: String,
-    code_challenge: Option<String>,
-    code_challenge_method: Option<String>,
-    nonce: Option<String>,
-    auth_time: OffsetDateTime,
-    created_at: OffsetDateTime,
-    expires_at: OffsetDateTime,
-    consumed_at: Option<OffsetDateTime>,
-}
-
-impl TryFrom<CodeRow> for AuthorizationCode {
-    type Error = StoreError;
-
-    fn try_from(row: CodeRow) -> Result<Self> {
-        let code_challenge = match (
-            row.code_challenge_method.as_deref(),
-            row.code_challenge.as_deref(),
-        ) {
-            (Some(method), Some(value)) => {
-                let method = CodeChallengeMethod::parse(method).map_err(corrupt)?;
-                Some(CodeChallenge::parse(method, value).map_err(corrupt)?)
-            }
-            _ => None,
-        };
-        Ok(AuthorizationCode {
-            id: row.id,
-            code_hash: TokenHash::from_hex(&row.code_hash).map_err(corrupt)?,
-            application_id: ApplicationId(row.application_id),
-            user_id: UserId(row.user_id),
-            redirect_uri: RedirectUri::parse(
-                &row.redirect_uri,
-                RedirectUriPolicy {
-                    allow_insecure_http: true,
-                },
-            )
-            .map_err(corrupt)?,
-            redirect_uri_included: row.redirect_uri_included,
-            scope: ScopeSet::parse(&row.scope).map_err(corrupt)?,
-            code_challenge,
-            nonce: row.nonce,
-            auth_time: row.auth_time,
-            created_at: row.created_at,
-            expires_at: row.expires_at,
-            consumed_at: row.consumed_at,
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct AccessRow {
-    id: i64,
-    token_hash: String,
-    application_id: i64,
-    user_id: Option<i64>,
-    scope: String,
-    family: String,
-    authorization_code_id: Option<i64>,
-    created_at: OffsetDateTime,
-    expires_at: OffsetDateTime,
-    revoked_at: Option<OffsetDateTime>,
-}
-
-impl TryFrom<AccessRow> for AccessToken {
-    type Error = StoreError;
-
-    fn try_from(row: AccessRow) -> Result<Self> {
-        Ok(AccessToken {
-            id: row.id,
-            token_hash: TokenHash::from_hex(&row.token_hash).map_err(corrupt)?,
-            application_id: ApplicationId(row.application_id),
-            user_id: row.user_id.map(UserId),
-            scope: ScopeSet::parse(&row.scope).map_err(corrupt)?,
-            family: FamilyId::new(row.family),
-            authorization_code_id: row.authorization_code_id,
-            created_at: row.created_at,
-            expires_at: row.expires_at,
-            revoked_at: row.revoked_at,
-        })
-    }
-}
-
 /// An access token with its client's id and its user's name and active flag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DescribedAccessToken {
@@ -181,68 +93,6 @@ pub struct DescribedAccessToken {
     pub client_id: ClientId,
     /// Its user's name and whether the user is active; `None` without a user.
     pub user: Option<(Username, bool)>,
-}
-
-#[derive(sqlx::FromRow)]
-struct DescribedRow {
-    #[sqlx(flatten)]
-    token: AccessRow,
-    client_id: String,
-    username: Option<String>,
-    user_active: Option<bool>,
-}
-
-impl TryFrom<DescribedRow> for DescribedAccessToken {
-    type Error = StoreError;
-
-    fn try_from(row: DescribedRow) -> Result<Self> {
-        let user = match (row.username, row.user_active) {
-            (Some(name), Some(active)) => Some((Username::parse(&name).map_err(corrupt)?, active)),
-            _ => None,
-        };
-        Ok(DescribedAccessToken {
-            token: row.token.try_into()?,
-            client_id: ClientId::parse(&row.client_id).map_err(corrupt)?,
-            user,
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct RefreshRow {
-    id: i64,
-    token_hash: String,
-    application_id: i64,
-    user_id: Option<i64>,
-    scope: String,
-    family: String,
-    access_token_id: Option<i64>,
-    auth_time: Option<OffsetDateTime>,
-    created_at: OffsetDateTime,
-    expires_at: Option<OffsetDateTime>,
-    rotated_at: Option<OffsetDateTime>,
-    revoked_at: Option<OffsetDateTime>,
-}
-
-impl TryFrom<RefreshRow> for RefreshToken {
-    type Error = StoreError;
-
-    fn try_from(row: RefreshRow) -> Result<Self> {
-        Ok(RefreshToken {
-            id: row.id,
-            token_hash: TokenHash::from_hex(&row.token_hash).map_err(corrupt)?,
-            application_id: ApplicationId(row.application_id),
-            user_id: row.user_id.map(UserId),
-            scope: ScopeSet::parse(&row.scope).map_err(corrupt)?,
-            family: FamilyId::new(row.family),
-            access_token_id: row.access_token_id,
-            auth_time: row.auth_time,
-            created_at: row.created_at,
-            expires_at: row.expires_at,
-            rotated_at: row.rotated_at,
-            revoked_at: row.revoked_at,
-        })
-    }
 }
 
 macro_rules! code_columns {
@@ -318,21 +168,24 @@ impl<S: Backed> TokenStore for S {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ",
             code_columns!()
         );
-        let row: CodeRow = on_writer!(self, |pool| sqlx::query_as(sql)
-            .bind(code.code_hash.to_hex())
-            .bind(code.application_id.0)
-            .bind(code.user_id.0)
-            .bind(code.redirect_uri.as_str())
-            .bind(code.redirect_uri_included)
-            .bind(code.scope.to_string())
-            .bind(code.code_challenge.as_ref().map(|c| c.value().to_owned()))
-            .bind(code.code_challenge.as_ref().map(|c| c.method().as_str()))
-            .bind(code.nonce.as_deref())
-            .bind(stored_time(code.auth_time))
-            .bind(stored_time(code.created_at))
-            .bind(stored_time(code.expires_at))
-            .fetch_one(pool))?;
-        row.try_into()
+        fetch_one!(
+            self,
+            writer,
+            CodeRow,
+            sql,
+            code.code_hash.to_hex(),
+            code.application_id.0,
+            code.user_id.0,
+            code.redirect_uri.as_str(),
+            code.redirect_uri_included,
+            code.scope.to_string(),
+            code.code_challenge.as_ref().map(|c| c.value().to_owned()),
+            code.code_challenge.as_ref().map(|c| c.method().as_str()),
+            code.nonce.as_deref(),
+            stored_time(code.auth_time),
+            stored_time(code.created_at),
+            stored_time(code.expires_at)
+        )
     }
 
     async fn redeem_authorization_code(
@@ -345,7 +198,7 @@ impl<S: Backed> TokenStore for S {
              WHERE code_hash = $1 AND consumed_at IS NULL RETURNING ",
             code_columns!()
         );
-        let redeemed: Option<CodeRow> = on_writer!(self, |pool| sqlx::query_as(redeem)
+        let redeemed: Option<CodeRow> = on_pool!(self, writer, |pool| sqlx::query_as(redeem)
             .bind(code_hash.to_hex())
             .bind(stored_time(now))
             .fetch_optional(pool))?;
@@ -358,7 +211,7 @@ impl<S: Backed> TokenStore for S {
             " FROM authorization_codes WHERE code_hash = $1"
         );
         // On the writer: a reader could lag behind the update that just missed.
-        let used: Option<CodeRow> = on_writer!(self, |pool| sqlx::query_as(lookup)
+        let used: Option<CodeRow> = on_pool!(self, writer, |pool| sqlx::query_as(lookup)
             .bind(code_hash.to_hex())
             .fetch_optional(pool))?;
         match used {
@@ -389,10 +242,7 @@ impl<S: Backed> TokenStore for S {
             access_columns!(),
             " FROM access_tokens WHERE token_hash = $1"
         );
-        let row: Option<AccessRow> = on_reader!(self, |pool| sqlx::query_as(sql)
-            .bind(token_hash.to_hex())
-            .fetch_optional(pool))?;
-        row.map(AccessToken::try_from).transpose()
+        fetch_optional!(self, reader, AccessRow, sql, token_hash.to_hex())
     }
 
     async fn describe_access_token(
@@ -404,10 +254,7 @@ impl<S: Backed> TokenStore for S {
              u.username, u.is_active AS user_active
              FROM access_tokens t JOIN applications a ON a.id = t.application_id
              LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1";
-        let row: Option<DescribedRow> = on_reader!(self, |pool| sqlx::query_as(sql)
-            .bind(token_hash.to_hex())
-            .fetch_optional(pool))?;
-        row.map(DescribedAccessToken::try_from).transpose()
+        fetch_optional!(self, reader, DescribedRow, sql, token_hash.to_hex())
     }
 
     async fn create_refresh_token(&self, token: &NewRefreshToken) -> Result<RefreshToken> {
@@ -417,18 +264,21 @@ impl<S: Backed> TokenStore for S {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ",
             refresh_columns!()
         );
-        let row: RefreshRow = on_writer!(self, |pool| sqlx::query_as(sql)
-            .bind(token.token_hash.to_hex())
-            .bind(token.application_id.0)
-            .bind(token.user_id.map(|u| u.0))
-            .bind(token.scope.to_string())
-            .bind(token.family.as_str())
-            .bind(token.access_token_id)
-            .bind(stored_opt(token.auth_time))
-            .bind(stored_time(token.created_at))
-            .bind(stored_opt(token.expires_at))
-            .fetch_one(pool))?;
-        row.try_into()
+        fetch_one!(
+            self,
+            writer,
+            RefreshRow,
+            sql,
+            token.token_hash.to_hex(),
+            token.application_id.0,
+            token.user_id.map(|u| u.0),
+            token.scope.to_string(),
+            token.family.as_str(),
+            token.access_token_id,
+            stored_opt(token.auth_time),
+            stored_time(token.created_at),
+            stored_opt(token.expires_at)
+        )
     }
 
     async fn refresh_token_by_hash(&self, token_hash: &TokenHash) -> Result<Option<RefreshToken>> {
@@ -437,22 +287,19 @@ impl<S: Backed> TokenStore for S {
             refresh_columns!(),
             " FROM refresh_tokens WHERE token_hash = $1"
         );
-        let row: Option<RefreshRow> = on_reader!(self, |pool| sqlx::query_as(sql)
-            .bind(token_hash.to_hex())
-            .fetch_optional(pool))?;
-        row.map(RefreshToken::try_from).transpose()
+        fetch_optional!(self, reader, RefreshRow, sql, token_hash.to_hex())
     }
 
     async fn rotate_refresh_token(&self, id: i64, now: OffsetDateTime) -> Result<bool> {
         let sql = "UPDATE refresh_tokens SET rotated_at = $2
              WHERE id = $1 AND rotated_at IS NULL AND revoked_at IS NULL";
-        let changed = execute!(self, sqlx::query(sql).bind(id).bind(stored_time(now)))?;
+        let changed = execute!(self, sql, id, stored_time(now))?;
         Ok(changed == 1)
     }
 
     async fn revoke_access_token(&self, id: i64, now: OffsetDateTime) -> Result<bool> {
         let sql = "UPDATE access_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
-        let changed = execute!(self, sqlx::query(sql).bind(id).bind(stored_time(now)))?;
+        let changed = execute!(self, sql, id, stored_time(now))?;
         Ok(changed == 1)
     }
 
@@ -513,14 +360,17 @@ impl<S: Backed> TokenStore for S {
              WHERE id > $1 AND ($2 IS NULL OR user_id = $2) AND ($3 IS NULL OR application_id = $3)
              AND revoked_at IS NULL AND expires_at > $4 ORDER BY id LIMIT $5"
         );
-        let rows: Vec<AccessRow> = on_reader!(self, |pool| sqlx::query_as(sql)
-            .bind(page.after.unwrap_or(0))
-            .bind(filter.user.map(|u| u.0))
-            .bind(filter.application.map(|a| a.0))
-            .bind(stored_time(now))
-            .bind(i64::from(page.limit))
-            .fetch_all(pool))?;
-        rows.into_iter().map(AccessToken::try_from).collect()
+        fetch_all!(
+            self,
+            reader,
+            AccessRow,
+            sql,
+            page.after.unwrap_or(0),
+            filter.user.map(|u| u.0),
+            filter.application.map(|a| a.0),
+            stored_time(now),
+            i64::from(page.limit)
+        )
     }
 
     async fn access_token_by_id(&self, id: i64) -> Result<Option<AccessToken>> {
@@ -529,10 +379,7 @@ impl<S: Backed> TokenStore for S {
             access_columns!(),
             " FROM access_tokens WHERE id = $1"
         );
-        let row: Option<AccessRow> = on_reader!(self, |pool| sqlx::query_as(sql)
-            .bind(id)
-            .fetch_optional(pool))?;
-        row.map(AccessToken::try_from).transpose()
+        fetch_optional!(self, reader, AccessRow, sql, id)
     }
 }
 

@@ -5,10 +5,11 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use warrant_model::{NewUpstreamConnection, ProviderKey, Sealed, UpstreamConnection, UserId};
 
-use crate::db::{Backed, execute, on_reader, on_writer};
+use crate::Result;
+use crate::db::{Backed, execute, fetch_all, fetch_optional, on_pool};
 use crate::error::corrupt;
+use crate::rows::ConnectionRow;
 use crate::time_utc::{stored_opt, stored_time};
-use crate::{Result, StoreError};
 
 /// Links to accounts at upstream providers.
 #[async_trait]
@@ -39,38 +40,6 @@ pub trait UpstreamStore: Send + Sync {
     async fn delete_connection(&self, id: i64, user: UserId) -> Result<bool>;
     /// Every provider that has at least one connection (`warrant check`).
     async fn providers_in_use(&self) -> Result<Vec<ProviderKey>>;
-}
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct ConnectionRow {
-    id: i64,
-    user_id: i64,
-    provider: String,
-    provider_user_id: String,
-    access_token: Vec<u8>,
-    refresh_token: Option<Vec<u8>>,
-    access_token_expires_at: Option<OffsetDateTime>,
-    extra_data: String,
-    created_at: OffsetDateTime,
-    updated_at: OffsetDateTime,
-}
-
-impl TryFrom<ConnectionRow> for UpstreamConnection {
-    type Error = StoreError;
-    fn try_from(row: ConnectionRow) -> Result<Self> {
-        Ok(UpstreamConnection {
-            id: row.id,
-            user_id: UserId(row.user_id),
-            provider: ProviderKey::parse(&row.provider).map_err(corrupt)?,
-            provider_user_id: row.provider_user_id,
-            access_token: Sealed::from_bytes(row.access_token),
-            refresh_token: row.refresh_token.map(Sealed::from_bytes),
-            access_token_expires_at: row.access_token_expires_at,
-            extra_data: row.extra_data,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        })
-    }
 }
 
 macro_rules! connection_columns {
@@ -113,7 +82,7 @@ impl<S: Backed> UpstreamStore for S {
         &self,
         connection: &NewUpstreamConnection,
     ) -> Result<UpstreamConnection> {
-        let row: ConnectionRow = on_writer!(self, |pool| bind_account!(
+        let row: ConnectionRow = on_pool!(self, writer, |pool| bind_account!(
             sqlx::query_as(INSERT_CONNECTION).bind(connection.user_id.0),
             connection.account
         )
@@ -131,11 +100,14 @@ impl<S: Backed> UpstreamStore for S {
             connection_columns!(),
             " FROM upstream_connections WHERE provider = $1 AND provider_user_id = $2"
         );
-        let row: Option<ConnectionRow> = on_reader!(self, |pool| sqlx::query_as(sql)
-            .bind(provider.as_str())
-            .bind(provider_user_id)
-            .fetch_optional(pool))?;
-        row.map(UpstreamConnection::try_from).transpose()
+        fetch_optional!(
+            self,
+            reader,
+            ConnectionRow,
+            sql,
+            provider.as_str(),
+            provider_user_id
+        )
     }
 
     async fn connections_of_user(&self, user: UserId) -> Result<Vec<UpstreamConnection>> {
@@ -144,10 +116,7 @@ impl<S: Backed> UpstreamStore for S {
             connection_columns!(),
             " FROM upstream_connections WHERE user_id = $1 ORDER BY id"
         );
-        let rows: Vec<ConnectionRow> = on_reader!(self, |pool| sqlx::query_as(sql)
-            .bind(user.0)
-            .fetch_all(pool))?;
-        rows.into_iter().map(UpstreamConnection::try_from).collect()
+        fetch_all!(self, reader, ConnectionRow, sql, user.0)
     }
 
     async fn update_connection_tokens(
@@ -162,25 +131,26 @@ impl<S: Backed> UpstreamStore for S {
              access_token_expires_at = $4, updated_at = $5 WHERE id = $1";
         let changed = execute!(
             self,
-            sqlx::query(sql)
-                .bind(id)
-                .bind(access_token.as_bytes())
-                .bind(refresh_token.map(Sealed::as_bytes))
-                .bind(stored_opt(expires_at))
-                .bind(stored_time(now))
+            sql,
+            id,
+            access_token.as_bytes(),
+            refresh_token.map(Sealed::as_bytes),
+            stored_opt(expires_at),
+            stored_time(now)
         )?;
         Ok(changed == 1)
     }
 
     async fn delete_connection(&self, id: i64, user: UserId) -> Result<bool> {
         let sql = "DELETE FROM upstream_connections WHERE id = $1 AND user_id = $2";
-        let changed = execute!(self, sqlx::query(sql).bind(id).bind(user.0))?;
+        let changed = execute!(self, sql, id, user.0)?;
         Ok(changed == 1)
     }
 
     async fn providers_in_use(&self) -> Result<Vec<ProviderKey>> {
         let sql = "SELECT DISTINCT provider FROM upstream_connections ORDER BY provider";
-        let rows: Vec<(String,)> = on_reader!(self, |pool| sqlx::query_as(sql).fetch_all(pool))?;
+        let rows: Vec<(String,)> =
+            on_pool!(self, reader, |pool| sqlx::query_as(sql).fetch_all(pool))?;
         rows.into_iter()
             .map(|(provider,)| ProviderKey::parse(&provider).map_err(corrupt))
             .collect()

@@ -1,18 +1,17 @@
 //! Users (resource owners).
 
 use async_trait::async_trait;
-use time::OffsetDateTime;
 use warrant_model::{
     Email, NewUser, PasswordHash, Sealed, UpstreamAccount, UpstreamConnection, User, UserId,
     Username,
 };
 
-use crate::db::{Backed, execute, in_transaction, on_reader};
+use crate::db::{Backed, execute, fetch_all, fetch_optional, in_transaction};
 use crate::deadline::Within;
-use crate::error::corrupt;
 use crate::outbox::{SyncTo, mark_for_sync};
+use crate::rows::{ConnectionRow, UserRow};
 use crate::time_utc::{stored_opt, stored_time};
-use crate::upstream::{ConnectionRow, INSERT_CONNECTION, bind_account};
+use crate::upstream::{INSERT_CONNECTION, bind_account};
 use crate::{Page, Result, StoreError};
 
 /// Users: Django's `auth.User`.
@@ -54,51 +53,6 @@ pub struct UserFilter {
     pub is_active: Option<bool>,
     /// Only staff (or only non-staff) users.
     pub is_staff: Option<bool>,
-}
-
-#[derive(sqlx::FromRow)]
-struct UserRow {
-    id: i64,
-    username: String,
-    email: Option<String>,
-    first_name: String,
-    last_name: String,
-    password: Option<String>,
-    is_active: bool,
-    is_staff: bool,
-    is_superuser: bool,
-    date_joined: OffsetDateTime,
-    last_login: Option<OffsetDateTime>,
-}
-
-impl TryFrom<UserRow> for User {
-    type Error = StoreError;
-
-    fn try_from(row: UserRow) -> Result<Self> {
-        Ok(User {
-            id: UserId(row.id),
-            username: Username::parse(&row.username).map_err(corrupt)?,
-            email: row
-                .email
-                .as_deref()
-                .map(Email::parse)
-                .transpose()
-                .map_err(corrupt)?,
-            first_name: row.first_name,
-            last_name: row.last_name,
-            password: row
-                .password
-                .as_deref()
-                .map(PasswordHash::parse)
-                .transpose()
-                .map_err(corrupt)?,
-            is_active: row.is_active,
-            is_staff: row.is_staff,
-            is_superuser: row.is_superuser,
-            date_joined: row.date_joined,
-            last_login: row.last_login,
-        })
-    }
 }
 
 macro_rules! columns {
@@ -169,26 +123,17 @@ impl<S: Backed> UserStore for S {
 
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
         let sql = concat!("SELECT ", columns!(), " FROM users WHERE id = $1");
-        let row: Option<UserRow> = on_reader!(self, |pool| sqlx::query_as(sql)
-            .bind(id.0)
-            .fetch_optional(pool))?;
-        row.map(User::try_from).transpose()
+        fetch_optional!(self, reader, UserRow, sql, id.0)
     }
 
     async fn user_by_username(&self, username: &Username) -> Result<Option<User>> {
         let sql = concat!("SELECT ", columns!(), " FROM users WHERE username = $1");
-        let row: Option<UserRow> = on_reader!(self, |pool| sqlx::query_as(sql)
-            .bind(username.as_str())
-            .fetch_optional(pool))?;
-        row.map(User::try_from).transpose()
+        fetch_optional!(self, reader, UserRow, sql, username.as_str())
     }
 
     async fn user_by_email(&self, email: &Email) -> Result<Option<User>> {
         let sql = concat!("SELECT ", columns!(), " FROM users WHERE email = $1");
-        let row: Option<UserRow> = on_reader!(self, |pool| sqlx::query_as(sql)
-            .bind(email.as_str())
-            .fetch_optional(pool))?;
-        row.map(User::try_from).transpose()
+        fetch_optional!(self, reader, UserRow, sql, email.as_str())
     }
 
     async fn list_users(&self, filter: UserFilter, page: Page) -> Result<Vec<User>> {
@@ -198,13 +143,16 @@ impl<S: Backed> UserStore for S {
             " FROM users WHERE id > $1 AND ($2 IS NULL OR is_active = $2)
              AND ($3 IS NULL OR is_staff = $3) ORDER BY id LIMIT $4"
         );
-        let rows: Vec<UserRow> = on_reader!(self, |pool| sqlx::query_as(sql)
-            .bind(page.after.unwrap_or(0))
-            .bind(filter.is_active)
-            .bind(filter.is_staff)
-            .bind(i64::from(page.limit))
-            .fetch_all(pool))?;
-        rows.into_iter().map(User::try_from).collect()
+        fetch_all!(
+            self,
+            reader,
+            UserRow,
+            sql,
+            page.after.unwrap_or(0),
+            filter.is_active,
+            filter.is_staff,
+            i64::from(page.limit)
+        )
     }
 
     async fn update_user(&self, user: &User, sync: SyncTo<'_>) -> Result<User> {
@@ -229,10 +177,7 @@ impl<S: Backed> UserStore for S {
     }
 
     async fn delete_user(&self, id: UserId) -> Result<bool> {
-        let changed = execute!(
-            self,
-            sqlx::query("DELETE FROM users WHERE id = $1").bind(id.0)
-        )?;
+        let changed = execute!(self, "DELETE FROM users WHERE id = $1", id.0)?;
         Ok(changed == 1)
     }
 }

@@ -2,23 +2,16 @@
 
 use time::Duration;
 use warrant_generators::SealingKey;
-use warrant_grants::{OAuthError, TokenRequest, api_token_of};
+use warrant_grants::{OAuthError, api_token_of};
 use warrant_model::Secret;
 use warrant_storage::prelude::*;
 
 use crate::support::*;
 
 async fn password_token(world: &World, client: &Client) -> Secret<String> {
-    let request = TokenRequest::Password {
-        username: "alice".into(),
-        password: secret(PASSWORD),
-        scope: None,
-    };
     world
-        .engine()
-        .token(&client.credentials, request, now())
+        .alices_password_grant(client, None, now())
         .await
-        .unwrap()
         .access_token
 }
 
@@ -77,12 +70,7 @@ async fn unknown_expired_revoked_and_inactive_user_tokens_are_invalid() {
     ));
 
     let token = password_token(&world, &client).await;
-    alice.is_active = false;
-    world
-        .store
-        .update_user(&alice, warrant_storage::SyncTo::NOBODY)
-        .await
-        .unwrap();
+    world.deactivate(&mut alice).await;
     assert!(is_invalid_token(
         engine.authenticate_bearer(&token, now()).await
     ));
@@ -132,12 +120,7 @@ async fn an_api_token_speaks_for_its_active_user_until_replaced() {
         second.expose()
     );
 
-    alice.is_active = false;
-    world
-        .store
-        .update_user(&alice, warrant_storage::SyncTo::NOBODY)
-        .await
-        .unwrap();
+    world.deactivate(&mut alice).await;
     assert!(is_invalid_token(engine.user_of_api_token(&second).await));
     assert!(is_invalid_token(
         engine.user_of_api_token(&secret("never-issued")).await

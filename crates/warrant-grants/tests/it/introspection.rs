@@ -1,8 +1,7 @@
 //! Introspection (RFC 7662).
 
 use time::Duration;
-use warrant_grants::{Introspection, TokenRequest, TokenTypeHint};
-use warrant_storage::prelude::*;
+use warrant_grants::{Introspection, TokenTypeHint};
 
 use crate::support::*;
 
@@ -12,16 +11,9 @@ async fn an_access_token_describes_its_grant() {
     let client = world.confidential().await;
     let alice = world.user("alice").await;
     let issued_at = now();
-    let request = TokenRequest::Password {
-        username: "alice".into(),
-        password: secret(PASSWORD),
-        scope: Some(scope("read")),
-    };
     let response = world
-        .engine()
-        .token(&client.credentials, request, issued_at)
-        .await
-        .unwrap();
+        .alices_password_grant(&client, Some(scope("read")), issued_at)
+        .await;
     let Introspection::Active(token) = world
         .engine()
         .introspect(&response.access_token, None, issued_at)
@@ -75,16 +67,7 @@ async fn expired_unknown_and_orphaned_tokens_are_inactive() {
     let world = World::new().await;
     let client = world.confidential().await;
     let mut alice = world.user("alice").await;
-    let request = TokenRequest::Password {
-        username: "alice".into(),
-        password: secret(PASSWORD),
-        scope: None,
-    };
-    let response = world
-        .engine()
-        .token(&client.credentials, request, now())
-        .await
-        .unwrap();
+    let response = world.alices_password_grant(&client, None, now()).await;
     let engine = world.engine();
     let later = now() + Duration::seconds(36_000);
     assert_eq!(
@@ -101,12 +84,7 @@ async fn expired_unknown_and_orphaned_tokens_are_inactive() {
             .unwrap(),
         Introspection::Inactive
     );
-    alice.is_active = false;
-    world
-        .store
-        .update_user(&alice, warrant_storage::SyncTo::NOBODY)
-        .await
-        .unwrap();
+    world.deactivate(&mut alice).await;
     assert_eq!(
         engine
             .introspect(&response.access_token, None, now())

@@ -122,21 +122,21 @@ fn scripted(ids: Vec<&'static str>) -> Generators {
 async fn a_colliding_client_id_is_replaced_then_reported() {
     let mut world = World::new().await;
     let reg = || registration(ClientType::Confidential, &[GrantType::Password], &[]);
-    world.generators = scripted(vec!["taken"]);
+    world.parts.generators = scripted(vec!["taken"]);
     let (first, _) = world
         .engine()
         .register_application(reg(), now())
         .await
         .unwrap();
     assert_eq!(first.client_id.as_str(), "taken");
-    world.generators = scripted(vec!["taken", "free"]);
+    world.parts.generators = scripted(vec!["taken", "free"]);
     let (second, _) = world
         .engine()
         .register_application(reg(), now())
         .await
         .unwrap();
     assert_eq!(second.client_id.as_str(), "free");
-    world.generators = scripted(vec!["taken"]);
+    world.parts.generators = scripted(vec!["taken"]);
     let stuck = world.engine().register_application(reg(), now()).await;
     assert!(matches!(
         stuck,
@@ -233,7 +233,7 @@ fn account(name: &str, password: Option<&str>) -> NewAccount {
 #[tokio::test]
 async fn users_get_django_password_hashes_and_unique_names() {
     let world = World::new().await;
-    let hasher = &world.hasher;
+    let hasher = &world.parts.hasher;
     let user = world
         .engine()
         .create_user(account("alice", Some("long-enough")), now())
@@ -274,7 +274,7 @@ async fn setting_a_password_ends_the_users_sessions() {
     let world = World::new().await;
     let store = &world.store;
     let (user, key_hash) = alice_logged_in(&world).await;
-    let hasher = &world.hasher;
+    let hasher = &world.parts.hasher;
 
     let changed = world
         .engine()
@@ -439,7 +439,7 @@ async fn log_in(store: &warrant_storage::SqliteStore, user: &warrant_model::User
 #[tokio::test]
 async fn client_apps_hear_of_what_they_mirror_and_nothing_else() {
     let mut world = World::new().await;
-    world.client_apps = vec![ClientAppUrl::parse("http://app.example/").unwrap()];
+    world.parts.client_apps = vec![ClientAppUrl::parse("http://app.example/").unwrap()];
     let store = &world.store;
     let version = |user| {
         let store = &store;
@@ -525,7 +525,7 @@ fn the_user_record_has_ocs_authentication_s_shape() {
 #[tokio::test]
 async fn an_engine_without_secret_key_manages_but_never_seals() {
     let mut world = World::new().await;
-    world.keys = KeyRing::without_secret_key();
+    world.parts.keys = KeyRing::without_secret_key();
     let engine = world.engine();
     let (app, _) = engine
         .register_application(
@@ -552,7 +552,7 @@ async fn an_engine_without_secret_key_manages_but_never_seals() {
         "nothing was stored under no key"
     );
     assert!(matches!(
-        world.keys.current(&world.store, now()).await,
+        world.parts.keys.current(&world.store, now()).await,
         Err(GrantsError::NoSecretKey)
     ));
     engine.delete_application(&app.client_id).await.unwrap();

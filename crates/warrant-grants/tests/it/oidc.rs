@@ -100,13 +100,13 @@ async fn the_code_flow_with_openid_returns_a_signed_id_token() {
     let (header, claims) = decode(response.id_token.unwrap().expose());
 
     assert_eq!(header["alg"], "RS256", "the default algorithm");
-    let keys = world.keys.current(&world.store, now()).await.unwrap();
+    let keys = world.parts.keys.current(&world.store, now()).await.unwrap();
     assert_eq!(
         header["kid"],
         keys.signer(SigningAlgorithm::RS256).unwrap().kid(),
         "signed by the active key"
     );
-    assert_eq!(claims["iss"], world.settings.issuer);
+    assert_eq!(claims["iss"], world.parts.settings.issuer);
     assert_eq!(
         claims["sub"],
         alice.id.to_string(),
@@ -299,7 +299,7 @@ async fn rotation_signs_with_the_new_key_and_publishes_the_old_until_its_tokens_
         .await
         .unwrap();
     assert!(created.is_empty(), "each algorithm has a key already");
-    let keys = world.keys.current(&world.store, now()).await.unwrap();
+    let keys = world.parts.keys.current(&world.store, now()).await.unwrap();
     let old = keys
         .signer(SigningAlgorithm::ES256)
         .unwrap()
@@ -326,7 +326,7 @@ async fn rotation_signs_with_the_new_key_and_publishes_the_old_until_its_tokens_
     let new = rotate_signing_key(&world.store, &sealing, SigningAlgorithm::ES256, now())
         .await
         .unwrap();
-    let keys = world.keys.current(&world.store, now()).await.unwrap();
+    let keys = world.parts.keys.current(&world.store, now()).await.unwrap();
     assert_eq!(keys.signer(SigningAlgorithm::ES256).unwrap().kid(), new.kid);
     assert!(
         published(&keys).contains(&old),
@@ -334,8 +334,9 @@ async fn rotation_signs_with_the_new_key_and_publishes_the_old_until_its_tokens_
     );
     assert_eq!(published(&keys).len(), 4);
 
-    let after_expiry = now() + world.settings.id_token_lifetime + time::Duration::seconds(1);
+    let after_expiry = now() + world.parts.settings.id_token_lifetime + time::Duration::seconds(1);
     let keys = world
+        .parts
         .keys
         .current(&world.store, after_expiry)
         .await
@@ -718,7 +719,7 @@ async fn logout_requests_are_checked_and_the_hint_spares_its_user_a_confirmation
 
     let elsewhere = GrantSettings {
         issuer: "https://another.example.com".into(),
-        ..world.settings.clone()
+        ..world.parts.settings.clone()
     };
     let other_issuer = warrant_grants::Engine {
         settings: &elsewhere,

@@ -1,36 +1,16 @@
 //! Revocation (RFC 7009).
 
-use warrant_grants::{ClientCredentials, Introspection, OAuthError, TokenRequest, TokenTypeHint};
+use warrant_grants::{ClientCredentials, OAuthError, TokenTypeHint};
 use warrant_model::ClientId;
 
 use crate::support::*;
 
 async fn tokens(world: &World, client: &Client) -> (String, String) {
     world.user("alice").await;
-    let request = TokenRequest::Password {
-        username: "alice".into(),
-        password: secret(PASSWORD),
-        scope: None,
-    };
-    let response = world
-        .engine()
-        .token(&client.credentials, request, now())
-        .await
-        .unwrap();
+    let response = world.alices_password_grant(client, None, now()).await;
     (
         response.access_token.expose().clone(),
         response.refresh_token.unwrap().expose().clone(),
-    )
-}
-
-async fn active(world: &World, token: &str) -> bool {
-    matches!(
-        world
-            .engine()
-            .introspect(&secret(token), None, now())
-            .await
-            .unwrap(),
-        Introspection::Active(_)
     )
 }
 
@@ -44,8 +24,8 @@ async fn revoking_an_access_token_leaves_the_refresh_token() {
         .revoke(&client.credentials, &secret(&access), None, now())
         .await
         .unwrap();
-    assert!(!active(&world, &access).await);
-    assert!(active(&world, &refresh).await);
+    assert!(!world.is_active(&access).await);
+    assert!(world.is_active(&refresh).await);
 }
 
 #[tokio::test]
@@ -60,9 +40,9 @@ async fn revoking_a_refresh_token_revokes_its_grant() {
         .revoke(&client.credentials, &secret(&refresh), hint, now())
         .await
         .unwrap();
-    assert!(!active(&world, &refresh).await);
+    assert!(!world.is_active(&refresh).await);
     assert!(
-        !active(&world, &access).await,
+        !world.is_active(&access).await,
         "the access token of the same grant goes too"
     );
 }
@@ -89,7 +69,7 @@ async fn another_clients_token_is_refused_and_stays_active() {
         .revoke(&other.credentials, &secret(&access), None, now())
         .await;
     assert!(matches!(outcome, Err(OAuthError::UnauthorizedClient(_))));
-    assert!(active(&world, &access).await);
+    assert!(world.is_active(&access).await);
 }
 
 #[tokio::test]
@@ -116,7 +96,7 @@ async fn revocation_needs_client_authentication() {
             .await,
         Err(OAuthError::InvalidClient(_))
     ));
-    assert!(active(&world, &access).await);
+    assert!(world.is_active(&access).await);
 }
 
 #[test]

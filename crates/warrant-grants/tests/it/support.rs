@@ -5,27 +5,18 @@ use warrant_generators::{
     Generators, GeneratorsConfig, HashingLimits, PasswordHasher, PasswordPool, Registry, SealingKey,
 };
 use warrant_grants::{
-    ApplicationRegistration, ClientCache, ClientCredentials, Engine, GrantSettings, KeyRing,
-    NewAccount, ThrottleCache, TokenRequest, TokenResponse,
+    ApplicationRegistration, ClientCache, ClientCredentials, Engine, EngineParts, GrantSettings,
+    Introspection, KeyRing, NewAccount, ThrottleCache, TokenRequest, TokenResponse,
 };
 use warrant_model::{
-    Application, ClientAppUrl, ClientType, GrantType, GrantTypes, RedirectUri, RedirectUriPolicy,
-    ScopeSet, Secret, User, Username,
+    Application, ClientType, GrantType, GrantTypes, RedirectUri, RedirectUriPolicy, ScopeSet,
+    Secret, User, Username,
 };
+use warrant_storage::SqliteStore;
 use warrant_storage::prelude::*;
-use warrant_storage::{ConnectOptions, SqliteStore};
 
 pub async fn store() -> SqliteStore {
-    // One connection: every connection to :memory: is a database of its own.
-    let options = ConnectOptions {
-        max_connections: 1,
-        ..ConnectOptions::default()
-    };
-    let store = SqliteStore::connect("sqlite::memory:", &options)
-        .await
-        .unwrap();
-    store.migrate().await.unwrap();
-    store
+    SqliteStore::in_memory().await.unwrap()
 }
 
 pub fn generators() -> Generators {
@@ -71,14 +62,8 @@ pub fn scope(text: &str) -> ScopeSet {
 /// A world to run flows in: store, generators, a cheap password hasher, settings.
 pub struct World {
     pub store: SqliteStore,
-    pub clients: ClientCache,
-    pub throttles: ThrottleCache,
-    pub generators: Generators,
-    pub hasher: PasswordPool,
-    pub settings: GrantSettings,
-    pub keys: KeyRing,
-    /// None unless a test sets them.
-    pub client_apps: Vec<ClientAppUrl>,
+    /// No client apps unless a test sets them.
+    pub parts: EngineParts,
 }
 
 /// The sealing key of test worlds.
@@ -104,8 +89,7 @@ impl World {
     }
 
     pub async fn with_settings(settings: GrantSettings) -> Self {
-        Self {
-            store: store().await,
+        let parts = EngineParts {
             // Off: tests change applications between requests and must see it at once.
             clients: ClientCache::new(std::time::Duration::ZERO),
             throttles: ThrottleCache::new(std::time::Duration::ZERO),
@@ -119,21 +103,15 @@ impl World {
             ),
             settings,
             client_apps: Vec::new(),
+        };
+        Self {
+            store: store().await,
+            parts,
         }
     }
 
     pub fn engine(&self) -> Engine<'_> {
-        Engine {
-            store: &self.store,
-            clients: &self.clients,
-            generators: &self.generators,
-            hasher: &self.hasher,
-            settings: &self.settings,
-            keys: &self.keys,
-            throttles: &self.throttles,
-            client_apps: &self.client_apps,
-            client_address: None,
-        }
+        self.parts.engine(&self.store)
     }
 
     pub async fn user(&self, name: &str) -> User {
@@ -185,6 +163,44 @@ impl World {
             )
             .await
             .unwrap()
+    }
+
+    /// alice's password grant to `client` at `at`, for `scope` (`None`: the default scopes).
+    pub async fn alices_password_grant(
+        &self,
+        client: &Client,
+        scope: Option<ScopeSet>,
+        at: OffsetDateTime,
+    ) -> TokenResponse {
+        let request = TokenRequest::Password {
+            username: "alice".into(),
+            password: secret(PASSWORD),
+            scope,
+        };
+        self.engine()
+            .token(&client.credentials, request, at)
+            .await
+            .unwrap()
+    }
+
+    /// Whether introspection calls `token` active now.
+    pub async fn is_active(&self, token: &str) -> bool {
+        matches!(
+            self.engine()
+                .introspect(&secret(token), None, now())
+                .await
+                .unwrap(),
+            Introspection::Active(_)
+        )
+    }
+
+    /// Deactivates `user` (only in the store: the engine must notice).
+    pub async fn deactivate(&self, user: &mut User) {
+        user.is_active = false;
+        self.store
+            .update_user(user, warrant_storage::SyncTo::NOBODY)
+            .await
+            .unwrap();
     }
 
     /// A confidential client allowed every token-endpoint grant.

@@ -24,17 +24,6 @@ fn password_grant(username: &str, password: &str) -> TokenRequest {
     }
 }
 
-async fn is_active(world: &World, token: &str) -> bool {
-    matches!(
-        world
-            .engine()
-            .introspect(&secret(token), None, now())
-            .await
-            .unwrap(),
-        Introspection::Active(_)
-    )
-}
-
 fn refresh_of(response: &TokenResponse) -> String {
     response.refresh_token.as_ref().unwrap().expose().clone()
 }
@@ -220,12 +209,7 @@ async fn password_grant_refuses_bad_credentials_and_inactive_users() {
             "{login}/{password}: {outcome:?}"
         );
     }
-    bob.is_active = false;
-    world
-        .store
-        .update_user(&bob, warrant_storage::SyncTo::NOBODY)
-        .await
-        .unwrap();
+    world.deactivate(&mut bob).await;
     let outcome = world
         .engine()
         .token(&client.credentials, password_grant("bob", PASSWORD), now())
@@ -335,7 +319,7 @@ async fn authorization_code_with_pkce_is_exchanged_once() {
     assert_eq!(response.scope, scope("read"));
     let access = response.access_token.expose().clone();
     let refresh = refresh_of(&response);
-    assert!(is_active(&world, &access).await && is_active(&world, &refresh).await);
+    assert!(world.is_active(&access).await && world.is_active(&refresh).await);
 
     let again = world
         .engine()
@@ -347,10 +331,10 @@ async fn authorization_code_with_pkce_is_exchanged_once() {
         .await;
     assert!(matches!(again, Err(OAuthError::InvalidGrant(_))));
     assert!(
-        !is_active(&world, &access).await,
+        !world.is_active(&access).await,
         "reuse revokes the access token issued from the code"
     );
-    assert!(!is_active(&world, &refresh).await, "and the refresh token");
+    assert!(!world.is_active(&refresh).await, "and the refresh token");
 }
 
 #[tokio::test]
@@ -499,12 +483,7 @@ async fn a_code_of_a_deactivated_user_is_refused() {
     let client = world.confidential().await;
     let mut alice = world.user("alice").await;
     let code_value = code(&world, &client, &alice, None, Duration::seconds(60)).await;
-    alice.is_active = false;
-    world
-        .store
-        .update_user(&alice, warrant_storage::SyncTo::NOBODY)
-        .await
-        .unwrap();
+    world.deactivate(&mut alice).await;
     let outcome = world
         .engine()
         .token(
@@ -554,14 +533,14 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     );
     assert_eq!(second.scope, first.scope);
     assert!(
-        !is_active(&world, first.access_token.expose()).await,
+        !world.is_active(first.access_token.expose()).await,
         "the previous access token is revoked"
     );
     assert!(
-        !is_active(&world, &first_refresh).await,
+        !world.is_active(&first_refresh).await,
         "the rotated refresh token is spent"
     );
-    assert!(is_active(&world, second.access_token.expose()).await);
+    assert!(world.is_active(second.access_token.expose()).await);
 
     let reuse = world
         .engine()
@@ -569,7 +548,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
         .await;
     assert!(matches!(reuse, Err(OAuthError::InvalidGrant(_))));
     assert!(
-        !is_active(&world, second.access_token.expose()).await,
+        !world.is_active(second.access_token.expose()).await,
         "reuse revokes the whole family"
     );
     let after = world

@@ -93,12 +93,10 @@ async fn clear(
         parse_kind("kind", kind)?,
         parse_subject("subject", subject)?,
     );
-    let cleared = state.store.clear_throttle(&key).await;
-    state.throttles.forget(&key);
-    match cleared {
+    match state.engine().clear_throttle(&key).await {
         Ok(true) => Ok(Status::NoContent),
         Ok(false) => Err(not_found()),
-        Err(error) => Err(store_error(error)),
+        Err(error) => Err(grants_error(error)),
     }
 }
 

@@ -14,7 +14,7 @@ pub(super) fn routes() -> Vec<Route> {
 
 #[get("/api/admin/sync")]
 async fn status(_admin: Admin, state: &State<AppState>) -> Result<OAuthJson, OAuthJson> {
-    let statuses = sync_status(&*state.store, &state.client_apps)
+    let statuses = sync_status(&*state.store, &state.grants.client_apps)
         .await
         .map_err(store_error)?;
     let client_apps: Vec<Value> = statuses

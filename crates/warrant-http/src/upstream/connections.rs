@@ -8,7 +8,7 @@ use serde_json::Value;
 use warrant_model::UpstreamConnection;
 
 use crate::AppState;
-use crate::html::{Page, button_form, escape};
+use crate::html::{Page, button_form, escape, table};
 use crate::pages::{PageOrRedirect, PageResult, logged_in, unavailable};
 use crate::session::{CurrentUser, csrf_token};
 
@@ -29,18 +29,15 @@ pub(super) async fn connections(
         .connections_of_user(user.id)
         .await
         .map_err(unavailable)?;
-    let mut body = String::new();
-    if connections.is_empty() {
-        body.push_str("<p>No accounts of other providers are connected.</p>");
-    } else {
-        body.push_str(
-                    "<table><thead><tr><th>Provider</th><th>Account</th><th>Connected</th><th></th></tr></thead><tbody>",
-                );
-        for connection in &connections {
-            body.push_str(&row(state, connection, &csrf));
-        }
-        body.push_str("</tbody></table>");
-    }
+    let rows = connections
+        .iter()
+        .map(|connection| row(state, connection, &csrf))
+        .collect();
+    let mut body = table(
+        &["Provider", "Account", "Connected", ""],
+        rows,
+        "No accounts of other providers are connected.",
+    );
     let providers = state.upstream.providers();
     if !providers.is_empty() {
         body.push_str("<h2>Connect an account</h2>");

@@ -167,7 +167,7 @@ async fn start(
 fn callback_uri(state: &AppState, provider: &Provider) -> Result<Url, PageOrRedirect> {
     let uri = format!(
         "{}/oauth/{}/callback/",
-        state.settings.issuer,
+        state.grants.settings.issuer,
         provider.key()
     );
     Url::parse(&uri).map_err(|_| PageOrRedirect::from(Status::InternalServerError))
@@ -297,7 +297,7 @@ fn accounts(state: &AppState) -> Accounts<'_> {
     Accounts {
         store: &*state.store,
         sealing: &state.sealing,
-        client_apps: &state.client_apps,
+        client_apps: &state.grants.client_apps,
     }
 }
 

@@ -61,13 +61,7 @@ async fn admin_execute(admin_url: &str, sql: &str) {
 impl World {
     /// One in-memory SQLite connection: enough where nothing runs at once.
     async fn new() -> Self {
-        let options = ConnectOptions {
-            max_connections: 1,
-            ..ConnectOptions::default()
-        };
-        let store = SqliteStore::connect("sqlite::memory:", &options)
-            .await
-            .unwrap();
+        let store = SqliteStore::in_memory().await.unwrap();
         Self::with(Arc::new(store), None).await
     }
 
