@@ -42,6 +42,7 @@
 #![forbid(unsafe_code)]
 
 mod builtins;
+mod django_hashers;
 mod error;
 mod hashing;
 mod password;

@@ -15,7 +15,9 @@ const ALGORITHM: &str = "pbkdf2_sha256";
 
 /// Hashes and verifies user passwords with PBKDF2-HMAC-SHA256 in Django's encoding,
 /// `pbkdf2_sha256$<iterations>$<salt>$<base64 hash>`, so hashes move between Django and
-/// Warrant in both directions.
+/// Warrant in both directions. It also verifies what Django's other hashers made
+/// (`pbkdf2_sha1`, `argon2`, `bcrypt_sha256`, `bcrypt`, `scrypt`), for users imported from
+/// a Django site; [`PasswordHasher::needs_rehash`] says those are to be re-hashed.
 #[derive(Debug, Clone, Copy)]
 pub struct PasswordHasher {
     iterations: NonZeroU32,
@@ -54,9 +56,12 @@ impl PasswordHasher {
         PasswordHash::parse(&encoded).map_err(|_| GeneratorError::Password("encoding failed"))
     }
 
-    /// Whether `password` matches `hash` (constant time). Unusable passwords and other
+    /// Whether `password` matches `hash` (constant time). Unusable passwords and unknown
     /// algorithms never match.
     pub fn verify(&self, password: &Secret<String>, hash: &PasswordHash) -> bool {
+        if !hash.as_str().starts_with("pbkdf2_sha256$") {
+            return crate::django_hashers::verify(password, hash.as_str());
+        }
         let Some((iterations, salt, expected)) = decode(hash) else {
             return false;
         };
@@ -110,6 +115,9 @@ fn decode(hash: &PasswordHash) -> Option<(NonZeroU32, &str, Vec<u8>)> {
         return None;
     }
     let iterations = NonZeroU32::new(iterations.parse().ok()?)?;
+    if iterations.get() > crate::django_hashers::MAX_PBKDF2_ITERATIONS {
+        return None;
+    }
     Some((iterations, salt, STANDARD.decode(digest).ok()?))
 }
 
@@ -140,6 +148,25 @@ mod tests {
             let hash = PasswordHash::parse(encoded).unwrap();
             assert!(hasher.verify(&secret(password), &hash), "{password}");
             assert!(!hasher.verify(&secret("wrong"), &hash));
+        }
+    }
+
+    /// Every hash Django 5.2 made (the file says how) verifies through the one entry point;
+    /// only Warrant's own algorithm with at least the configured iterations is kept as is.
+    #[test]
+    fn verifies_every_django_hasher_and_rehashes_all_but_its_own() {
+        let hasher = PasswordHasher::default();
+        let vectors = include_str!("../tests/data/django-hashers.txt")
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| line.split_once('\t'))
+            .filter(|(_, encoded)| !encoded.starts_with("md5$"));
+        for (password, encoded) in vectors {
+            let hash = PasswordHash::parse(encoded).unwrap();
+            let usable = !encoded.starts_with('!');
+            assert_eq!(hasher.verify(&secret(password), &hash), usable, "{encoded}");
+            let own = encoded.starts_with("pbkdf2_sha256$");
+            assert_eq!(hasher.needs_rehash(&hash), !own, "{encoded}");
         }
     }
 

@@ -186,11 +186,41 @@ impl crate::Engine<'_> {
         match user.filter(|user| matched && user.is_active) {
             Some(user) => {
                 self.succeeded(&keys, &standing).await?;
-                Ok(PasswordCheck::Valid(user))
+                Ok(PasswordCheck::Valid(
+                    self.upgrade_hash(user, password).await?,
+                ))
             }
             None => {
                 self.failed(&keys, now).await?;
                 Ok(PasswordCheck::Invalid)
+            }
+        }
+    }
+
+    /// Re-hashes the password of `user`, who just logged in with it, when the stored hash
+    /// is of another algorithm (a user imported from Django) or of fewer iterations than
+    /// configured, as Django does. A busy hashing pool leaves the old hash for the next
+    /// login.
+    async fn upgrade_hash(
+        &self,
+        mut user: User,
+        password: &Secret<String>,
+    ) -> Result<User, GrantsError> {
+        let outdated = user
+            .password
+            .as_ref()
+            .is_some_and(|hash| self.hasher.hasher().needs_rehash(hash));
+        if !outdated {
+            return Ok(user);
+        }
+        match self.hasher.hash(password).await {
+            Ok(hash) => {
+                user.password = Some(hash);
+                Ok(self.store.update_user(&user, SyncTo::NOBODY).await?)
+            }
+            Err(error) => {
+                tracing::warn!(user = user.id.0, %error, "password not re-hashed; the next login tries again");
+                Ok(user)
             }
         }
     }

@@ -11,6 +11,7 @@ mod device;
 mod introspection;
 mod management;
 mod oidc;
+mod passwords;
 mod revocation;
 mod support;
 mod throttle;
