@@ -15,6 +15,7 @@ mod device;
 mod guards;
 mod hostile;
 mod lockout;
+mod moved;
 mod oidc;
 mod profile;
 mod receiver;
@@ -110,6 +111,13 @@ mod upstream_suite {
     mod callbacks {
         on_both_databases!(upstream: forged_and_replayed_callbacks_are_refused);
     }
+}
+
+mod moved_suite {
+    on_both_databases!(moved:
+        the_cli_keeps_moved_credentials,
+        the_admin_api_keeps_moved_credentials,
+    );
 }
 
 mod cli_suite {

@@ -75,6 +75,16 @@ impl PasswordHasher {
         .is_ok()
     }
 
+    /// Whether `hash` is one this hasher can verify (its own, or one of Django's other
+    /// hashers', well formed and within the cost bounds) or an unusable password (`!…`):
+    /// what a hash given for a user, rather than a password, must be.
+    pub fn recognizes(&self, hash: &PasswordHash) -> bool {
+        let encoded = hash.as_str();
+        encoded.starts_with('!')
+            || decode(hash).is_some()
+            || crate::django_hashers::recognized(encoded)
+    }
+
     /// Spends as long as [`PasswordHasher::verify`] on a real hash, and returns nothing: called
     /// when the user does not exist, so response times do not reveal which usernames do.
     pub fn verify_nothing(&self, password: &Secret<String>) {
@@ -167,6 +177,7 @@ mod tests {
             assert_eq!(hasher.verify(&secret(password), &hash), usable, "{encoded}");
             let own = encoded.starts_with("pbkdf2_sha256$");
             assert_eq!(hasher.needs_rehash(&hash), !own, "{encoded}");
+            assert!(hasher.recognizes(&hash), "{encoded}");
         }
     }
 
@@ -192,6 +203,15 @@ mod tests {
             "pbkdf2_sha256$0$s$aGFzaA==",
         ] {
             assert!(!hasher.verify(&secret(""), &PasswordHash::parse(encoded).unwrap()));
+        }
+        for unknown in [
+            "md5$salt$0123abcd",
+            "pbkdf2_sha256$x$salt$aGFzaA==",
+            "argon2$argon2id$v=19$m=8,t=1$c2FsdA$aGFzaA",
+            "bcrypt$$2b$12$short",
+        ] {
+            let hash = PasswordHash::parse(unknown).unwrap();
+            assert!(!hasher.recognizes(&hash), "{unknown}");
         }
         assert!(PasswordHasher::new(0).is_err());
     }

@@ -10,9 +10,15 @@ use warrant_storage::{StoreError, Unique};
 
 use crate::{Engine, GrantsError};
 
-/// What a person registering an application decides; the id and secret are generated.
+/// What a person registering an application decides; the id and secret are generated
+/// unless given (an application moved from another server keeps its credentials).
 #[derive(Debug, Clone)]
 pub struct ApplicationRegistration {
+    /// The client id to keep; `None`: a new one is generated.
+    pub client_id: Option<ClientId>,
+    /// The client secret to keep (confidential clients only; stored as Warrant stores
+    /// secrets); `None`: a new one is generated.
+    pub client_secret: Option<Secret<String>>,
     /// Shown on the consent page.
     pub name: String,
     /// Confidential or public.
@@ -92,19 +98,30 @@ pub struct ApplicationChanges {
 
 impl Engine<'_> {
     /// Registers an application. Returns it with its client secret, which exists only here:
-    /// show it once, the store keeps its hash.
+    /// show it once, the store keeps its hash. A given client id that is taken is a store
+    /// conflict; a given secret must not be empty, and a public client takes none.
     pub async fn register_application(
         &self,
         registration: ApplicationRegistration,
         now: OffsetDateTime,
     ) -> Result<(Application, Option<Secret<String>>), GrantsError> {
         check_registration(&registration)?;
-        let secret = match registration.client_type {
-            ClientType::Confidential => Some(self.generators.new_client_secret()?),
-            ClientType::Public => None,
+        let secret = match (registration.client_type, registration.client_secret) {
+            (ClientType::Confidential, Some(given)) if given.expose().is_empty() => {
+                return Err(GrantsError::EmptyClientSecret);
+            }
+            (ClientType::Confidential, Some(given)) => Some(given),
+            (ClientType::Confidential, None) => Some(self.generators.new_client_secret()?),
+            (ClientType::Public, Some(_)) => return Err(GrantsError::PublicClientSecret),
+            (ClientType::Public, None) => None,
+        };
+        let given_client_id = registration.client_id.is_some();
+        let client_id = match registration.client_id {
+            Some(client_id) => client_id,
+            None => self.generators.new_client_id()?,
         };
         let mut new = NewApplication {
-            client_id: self.generators.new_client_id()?,
+            client_id,
             client_secret: secret.as_ref().map(|s| hash_token(s.expose())),
             pkce_required: registration.pkce_required
                 || registration.client_type == ClientType::Public,
@@ -121,7 +138,10 @@ impl Engine<'_> {
         for attempt in 1..=CLIENT_ID_ATTEMPTS {
             match self.store.create_application(&new, now).await {
                 Ok(application) => return Ok((application, secret)),
-                Err(StoreError::Conflict(Unique::ClientId)) if attempt < CLIENT_ID_ATTEMPTS => {
+                // A given client id is the caller's to change.
+                Err(StoreError::Conflict(Unique::ClientId))
+                    if attempt < CLIENT_ID_ATTEMPTS && !given_client_id =>
+                {
                     new.client_id = self.generators.new_client_id()?;
                 }
                 Err(error) => return Err(error.into()),

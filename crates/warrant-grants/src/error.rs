@@ -18,12 +18,23 @@ pub enum GrantsError {
     /// A public client has no secret, so it cannot authenticate for client credentials.
     #[error("a public client cannot use the client_credentials grant")]
     PublicClientCredentials,
+    /// A public client was given a client secret.
+    #[error("a public client has no client secret: leave client_secret out")]
+    PublicClientSecret,
+    /// A client secret was given empty.
+    #[error("client_secret: must not be empty")]
+    EmptyClientSecret,
     /// Public clients have no secret to rotate.
     #[error("application {0} is public and has no client secret")]
     PublicClientHasNoSecret(ClientId),
     /// An application name was empty or too long.
     #[error("an application name must be 1 to 255 characters")]
     InvalidName,
+    /// A password hash given for a new user is not one Warrant verifies.
+    #[error(
+        "password_hash: not a hash Warrant verifies (a well-formed pbkdf2_sha256, pbkdf2_sha1, argon2, bcrypt_sha256, bcrypt or scrypt hash in Django's format, or ! for an unusable password)"
+    )]
+    UnrecognizedPasswordHash,
     /// A new password was too short.
     #[error("passwords must be at least {0} characters long")]
     PasswordTooShort(usize),

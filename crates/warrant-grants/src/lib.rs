@@ -96,5 +96,5 @@ pub use sync::{ClientAppStatus, sync_status, user_record};
 pub use throttle::{BruteForce, Locked};
 pub use throttle_cache::ThrottleCache;
 pub use token::{TokenRequest, requested_scope};
-pub use users::{AccountChanges, MIN_PASSWORD_LENGTH, NewAccount, PasswordCheck};
+pub use users::{AccountChanges, InitialPassword, MIN_PASSWORD_LENGTH, NewAccount, PasswordCheck};
 pub use warrant_model::OAuthError;

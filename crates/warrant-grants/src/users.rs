@@ -2,7 +2,7 @@
 
 use time::OffsetDateTime;
 use warrant_generators::PasswordPool;
-use warrant_model::{Email, NewUser, Secret, ThrottleKind, User, Username};
+use warrant_model::{Email, NewUser, PasswordHash, Secret, ThrottleKind, User, Username};
 use warrant_storage::SyncTo;
 
 use crate::throttle::{Keys, Standing};
@@ -18,8 +18,8 @@ pub struct NewAccount {
     pub username: Username,
     /// Email address.
     pub email: Option<Email>,
-    /// Password; `None` for accounts that log in only through an upstream provider.
-    pub password: Option<Secret<String>>,
+    /// The password it starts with.
+    pub password: InitialPassword,
     /// Given name.
     pub first_name: String,
     /// Family name.
@@ -28,6 +28,20 @@ pub struct NewAccount {
     pub is_staff: bool,
     /// Superuser flag.
     pub is_superuser: bool,
+}
+
+/// The password a new account starts with.
+#[derive(Debug, Clone)]
+pub enum InitialPassword {
+    /// None: the account logs in only through an upstream provider, or once a password is
+    /// set.
+    None,
+    /// A password to hash (at least [`MIN_PASSWORD_LENGTH`] characters).
+    Plain(Secret<String>),
+    /// A hash made elsewhere (a Django site's), kept as it is; it must be one Warrant
+    /// verifies ([`PasswordHasher::recognizes`](warrant_generators::PasswordHasher::recognizes)),
+    /// and the first login re-hashes it Warrant's way.
+    Hashed(PasswordHash),
 }
 
 async fn hash_password(
@@ -78,9 +92,11 @@ impl crate::Engine<'_> {
         account: NewAccount,
         now: OffsetDateTime,
     ) -> Result<User, GrantsError> {
-        let password = match &account.password {
-            Some(password) => Some(hash_password(self.hasher, password).await?),
-            None => None,
+        let password = match account.password {
+            InitialPassword::None => None,
+            InitialPassword::Plain(password) => Some(hash_password(self.hasher, &password).await?),
+            InitialPassword::Hashed(hash) if self.hasher.hasher().recognizes(&hash) => Some(hash),
+            InitialPassword::Hashed(_) => return Err(GrantsError::UnrecognizedPasswordHash),
         };
         let user = NewUser {
             username: account.username,

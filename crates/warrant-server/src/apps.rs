@@ -49,7 +49,13 @@ async fn create(context: &Context, args: AppCreateArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let client_secret = match args.client_secret_stdin {
+        true => Some(crate::users::read_secret("client secret")?),
+        false => None,
+    };
     let registration = ApplicationRegistration {
+        client_id: args.client_id.as_deref().map(ClientId::parse).transpose()?,
+        client_secret,
         name: args.name,
         client_type: match args.client_type {
             ClientTypeArg::Confidential => ClientType::Confidential,

@@ -185,9 +185,15 @@ pub struct UserCreateArgs {
     /// Email address (users may log in with it too).
     #[arg(long)]
     pub email: Option<String>,
-    /// Read the password from standard input; without it the user has no password.
-    #[arg(long)]
+    /// Read the password from standard input; without it (or --password-hash) the user has
+    /// no password.
+    #[arg(long, conflicts_with = "password_hash")]
     pub password_stdin: bool,
+    /// A password hash made elsewhere, in Django's format (pbkdf2_sha256, pbkdf2_sha1,
+    /// argon2, bcrypt_sha256, bcrypt, scrypt), kept as it is: the user logs in with their old
+    /// password, which is then re-hashed.
+    #[arg(long, value_name = "HASH")]
+    pub password_hash: Option<String>,
     /// Given name.
     #[arg(long, default_value = "")]
     pub first_name: String,
@@ -246,6 +252,14 @@ pub enum AppCommand {
 
 #[derive(Debug, Args)]
 pub struct AppCreateArgs {
+    /// Keep this client id (an application moved from another server) instead of
+    /// generating one.
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Read the client secret to keep from standard input instead of generating one
+    /// (confidential clients).
+    #[arg(long)]
+    pub client_secret_stdin: bool,
     /// Name shown on the consent page.
     #[arg(long)]
     pub name: String,

@@ -31,7 +31,7 @@ pub async fn seed(context: &Context, base_url: &str) -> anyhow::Result<String> {
             let account = warrant_grants::NewAccount {
                 username,
                 email: Some(Email::parse("demo@example.com")?),
-                password: Some(password.clone()),
+                password: warrant_grants::InitialPassword::Plain(password.clone()),
                 first_name: "Demo".into(),
                 last_name: "User".into(),
                 is_staff: false,

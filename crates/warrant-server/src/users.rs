@@ -5,8 +5,8 @@ use std::io::Read;
 use anyhow::Context as _;
 use serde_json::json;
 use time::OffsetDateTime;
-use warrant_grants::NewAccount;
-use warrant_model::{Email, Secret, User, Username};
+use warrant_grants::{InitialPassword, NewAccount};
+use warrant_model::{Email, PasswordHash, Secret, User, Username};
 use warrant_storage::{Page, UserFilter};
 
 use crate::cli::{UserCommand, UserCreateArgs};
@@ -31,10 +31,12 @@ async fn create(context: &Context, args: UserCreateArgs) -> anyhow::Result<()> {
     let account = NewAccount {
         username: Username::parse(&args.username)?,
         email: args.email.as_deref().map(Email::parse).transpose()?,
-        password: if args.password_stdin {
-            Some(read_password()?)
-        } else {
-            None
+        password: match (args.password_stdin, args.password_hash) {
+            (true, _) => InitialPassword::Plain(read_secret("password")?),
+            (false, Some(hash)) => {
+                InitialPassword::Hashed(PasswordHash::parse(&hash).context("--password-hash")?)
+            }
+            (false, None) => InitialPassword::None,
         },
         first_name: args.first_name,
         last_name: args.last_name,
@@ -55,7 +57,7 @@ async fn create(context: &Context, args: UserCreateArgs) -> anyhow::Result<()> {
 
 async fn passwd(context: &Context, username: &str) -> anyhow::Result<()> {
     let username = Username::parse(username)?;
-    let password = read_password()?;
+    let password = read_secret("password")?;
     context.engine().set_password(&username, &password).await?;
     println!("password of {username} changed; their sessions have ended");
     Ok(())
@@ -134,18 +136,19 @@ async fn list(context: &Context, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The whole of standard input, without the final line break.
-fn read_password() -> anyhow::Result<Secret<String>> {
+/// The whole of standard input, without the final line break: the `what` (a password, a
+/// client secret).
+pub(crate) fn read_secret(what: &str) -> anyhow::Result<Secret<String>> {
     let mut text = String::new();
     std::io::stdin()
         .read_to_string(&mut text)
-        .context("reading the password from standard input")?;
+        .with_context(|| format!("reading the {what} from standard input"))?;
     let password = text
         .strip_suffix('\n')
         .map(|t| t.strip_suffix('\r').unwrap_or(t))
         .unwrap_or(&text);
     if password.is_empty() {
-        anyhow::bail!("no password on standard input");
+        anyhow::bail!("no {what} on standard input");
     }
     Ok(Secret::new(password.to_owned()))
 }

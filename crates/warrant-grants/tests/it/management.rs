@@ -222,7 +222,10 @@ fn account(name: &str, password: Option<&str>) -> NewAccount {
     NewAccount {
         username: Username::parse(name).unwrap(),
         email: None,
-        password: password.map(|p| Secret::new(p.to_owned())),
+        password: match password {
+            Some(password) => InitialPassword::Plain(Secret::new(password.to_owned())),
+            None => InitialPassword::None,
+        },
         first_name: String::new(),
         last_name: String::new(),
         is_staff: false,
@@ -556,4 +559,56 @@ async fn an_engine_without_secret_key_manages_but_never_seals() {
         Err(GrantsError::NoSecretKey)
     ));
     engine.delete_application(&app.client_id).await.unwrap();
+}
+
+#[tokio::test]
+async fn given_credentials_are_kept_and_checked() {
+    let world = World::new().await;
+    let engine = world.engine();
+    let moved = |client_type, secret: Option<&str>| ApplicationRegistration {
+        client_id: Some(ClientId::parse("moved-from-dot").unwrap()),
+        client_secret: secret.map(|secret| Secret::new(secret.to_owned())),
+        ..registration(client_type, &[GrantType::Password], &[])
+    };
+    let (app, secret) = engine
+        .register_application(moved(ClientType::Confidential, Some("kept-secret")), now())
+        .await
+        .unwrap();
+    assert_eq!(app.client_id.as_str(), "moved-from-dot");
+    assert_eq!(secret.unwrap().expose(), "kept-secret");
+    assert!(verify_token("kept-secret", &app.client_secret.unwrap()));
+    let taken = engine
+        .register_application(moved(ClientType::Confidential, None), now())
+        .await;
+    assert!(matches!(
+        taken,
+        Err(GrantsError::Store(StoreError::Conflict(Unique::ClientId)))
+    ));
+    let mut public = moved(ClientType::Public, Some("a-secret"));
+    public.redirect_uris = Vec::new();
+    assert!(matches!(
+        engine.register_application(public, now()).await,
+        Err(GrantsError::PublicClientSecret)
+    ));
+    assert!(matches!(
+        engine
+            .register_application(moved(ClientType::Confidential, Some("")), now())
+            .await,
+        Err(GrantsError::EmptyClientSecret)
+    ));
+
+    let hashed = |hash: &str| NewAccount {
+        password: InitialPassword::Hashed(warrant_model::PasswordHash::parse(hash).unwrap()),
+        ..account("dora", None)
+    };
+    assert!(matches!(
+        engine.create_user(hashed("md5$salt$0123abcd"), now()).await,
+        Err(GrantsError::UnrecognizedPasswordHash)
+    ));
+    let unusable = engine.create_user(hashed("!no-password"), now()).await;
+    assert_eq!(
+        unusable.unwrap().password.unwrap().as_str(),
+        "!no-password",
+        "kept as it is"
+    );
 }

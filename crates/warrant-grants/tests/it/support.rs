@@ -6,7 +6,8 @@ use warrant_generators::{
 };
 use warrant_grants::{
     ApplicationRegistration, ClientCache, ClientCredentials, Engine, EngineParts, GrantSettings,
-    Introspection, KeyRing, NewAccount, ThrottleCache, TokenRequest, TokenResponse,
+    InitialPassword, Introspection, KeyRing, NewAccount, ThrottleCache, TokenRequest,
+    TokenResponse,
 };
 use warrant_model::{
     Application, ClientType, GrantType, GrantTypes, RedirectUri, RedirectUriPolicy, ScopeSet,
@@ -35,6 +36,8 @@ pub fn registration(
     redirects: &[&str],
 ) -> ApplicationRegistration {
     ApplicationRegistration {
+        client_id: None,
+        client_secret: None,
         name: "App".into(),
         client_type,
         grant_types: GrantTypes::new(grants.iter().copied()).unwrap(),
@@ -118,7 +121,7 @@ impl World {
         let account = NewAccount {
             username: Username::parse(name).unwrap(),
             email: Some(warrant_model::Email::parse(&format!("{name}@example.com")).unwrap()),
-            password: Some(secret(PASSWORD)),
+            password: InitialPassword::Plain(secret(PASSWORD)),
             first_name: String::new(),
             last_name: String::new(),
             is_staff: false,

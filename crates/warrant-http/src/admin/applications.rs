@@ -6,7 +6,7 @@ use rocket::serde::json::{Error as JsonError, Json, Value, json};
 use rocket::{Route, State, delete, get, patch, post, routes};
 use time::OffsetDateTime;
 use warrant_grants::{ApplicationChanges, ApplicationRegistration, id_token_algorithm};
-use warrant_model::{Application, ApplicationId, GrantType, Origin, RedirectUri, UserId};
+use warrant_model::{Application, ApplicationId, GrantType, Origin, RedirectUri, Secret, UserId};
 
 use super::body::{self, ApplicationPatch, NewApplicationBody};
 use super::query::{self, Query};
@@ -87,6 +87,8 @@ async fn create(
         None => None,
     };
     let registration = ApplicationRegistration {
+        client_id: body::client_id(body.client_id.as_deref())?,
+        client_secret: body.client_secret.map(Secret::new),
         name: body.name,
         client_type: body::client_type(&body.client_type)?,
         grant_types: body::grant_types(&body.grant_types)?,

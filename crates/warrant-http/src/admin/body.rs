@@ -5,9 +5,11 @@ use rocket::http::Status;
 use rocket::serde::json::{Error as JsonError, Json};
 use serde::Deserialize;
 use warrant_model::{
-    ClientType, Email, GrantType, GrantTypes, Origin, RedirectUri, RedirectUriPolicy, Secret,
-    SigningAlgorithm, Username,
+    ClientId, ClientType, Email, GrantType, GrantTypes, Origin, PasswordHash, RedirectUri,
+    RedirectUriPolicy, Secret, SigningAlgorithm, Username,
 };
+
+use warrant_grants::InitialPassword;
 
 use super::invalid;
 use warrant_guards::OAuthJson;
@@ -30,6 +32,12 @@ pub(super) fn json<T>(body: Result<Json<T>, JsonError<'_>>) -> Result<T, OAuthJs
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct NewApplicationBody {
+    /// The client id to keep (an application moved from another server); absent: generated.
+    #[serde(default, deserialize_with = "given")]
+    pub(super) client_id: Option<String>,
+    /// The client secret to keep (confidential clients); absent: generated.
+    #[serde(default, deserialize_with = "given")]
+    pub(super) client_secret: Option<String>,
     pub(super) name: String,
     pub(super) client_type: String,
     pub(super) grant_types: Vec<String>,
@@ -102,6 +110,9 @@ pub(super) struct NewUserBody {
     pub(super) username: String,
     pub(super) email: Option<String>,
     pub(super) password: Option<String>,
+    /// A hash made elsewhere (Django's format), instead of a password.
+    #[serde(default, deserialize_with = "given")]
+    pub(super) password_hash: Option<String>,
     #[serde(default)]
     pub(super) first_name: String,
     #[serde(default)]
@@ -182,4 +193,28 @@ pub(super) fn email(value: Option<&str>) -> Result<Option<Email>, OAuthJson> {
 
 pub(super) fn password(value: Option<String>) -> Option<Secret<String>> {
     value.map(Secret::new)
+}
+
+/// A new user's `password` or `password_hash`, at most one of them.
+pub(super) fn initial_password(
+    password: Option<String>,
+    password_hash: Option<String>,
+) -> Result<InitialPassword, OAuthJson> {
+    match (password, password_hash) {
+        (None, None) => Ok(InitialPassword::None),
+        (Some(password), None) => Ok(InitialPassword::Plain(Secret::new(password))),
+        (None, Some(hash)) => PasswordHash::parse(&hash)
+            .map(InitialPassword::Hashed)
+            .map_err(|error| invalid(format!("password_hash: {error}"))),
+        (Some(_), Some(_)) => Err(invalid(
+            "password, password_hash: give one of them, not both",
+        )),
+    }
+}
+
+/// A client id to keep, if given.
+pub(super) fn client_id(value: Option<&str>) -> Result<Option<ClientId>, OAuthJson> {
+    value
+        .map(|id| ClientId::parse(id).map_err(|error| invalid(format!("client_id: {error}"))))
+        .transpose()
 }

@@ -455,6 +455,8 @@ fn schemas() -> Value {
         "NewApplication": {
             "type": "object", "additionalProperties": false, "required": ["name", "client_type", "grant_types"],
             "properties": {
+                "client_id": { "type": "string", "description": "the client id to keep (an application moved from another server, such as a Django OAuth Toolkit site); absent: a new one is generated; taken: 409" },
+                "client_secret": { "type": "string", "minLength": 1, "description": "the client secret to keep, confidential clients only (a public client with one is refused); absent: a new one is generated" },
                 "name": name, "client_type": client_type, "grant_types": grant_types,
                 "redirect_uris": uris(), "post_logout_redirect_uris": uris(), "allowed_origins": origins,
                 "owner": owner, "skip_authorization": { "type": "boolean" }, "pkce_required": { "type": "boolean" },
@@ -485,7 +487,8 @@ fn schemas() -> Value {
             "type": "object", "additionalProperties": false, "required": ["username"],
             "properties": {
                 "username": username, "email": { "type": ["string", "null"], "format": "email", "description": "null or \"\": none" },
-                "password": { "type": ["string", "null"], "minLength": 8, "description": "null: the user logs in only through an upstream provider" },
+                "password": { "type": ["string", "null"], "minLength": 8, "description": "null (and no password_hash): the user logs in only through an upstream provider" },
+                "password_hash": { "type": "string", "description": "instead of password: a hash made elsewhere in Django's format (pbkdf2_sha256, pbkdf2_sha1, argon2, bcrypt_sha256, bcrypt, scrypt; ! for an unusable password), kept as it is and re-hashed at the first login; one Warrant does not verify is refused" },
                 "first_name": { "type": "string" }, "last_name": { "type": "string" }, "is_staff": { "type": "boolean" }, "is_superuser": { "type": "boolean" },
             },
         },

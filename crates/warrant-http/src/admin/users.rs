@@ -87,7 +87,7 @@ async fn create(
     let account = NewAccount {
         username: body::username(&body.username)?,
         email: body::email(body.email.as_deref())?,
-        password: body::password(body.password),
+        password: body::initial_password(body.password, body.password_hash)?,
         first_name: body.first_name,
         last_name: body.last_name,
         is_staff: body.is_staff,

@@ -146,6 +146,8 @@ async fn register(
         Err(errors) => return refuse(&errors),
     };
     let registration = ApplicationRegistration {
+        client_id: None,
+        client_secret: None,
         name: changes.name,
         client_type: form.client_type.unwrap_or(ClientType::Confidential),
         grant_types: changes.grant_types,
