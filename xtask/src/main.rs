@@ -102,6 +102,7 @@ const LIGHT_BUILDS: &[(&[&str], &[&str])] = &[
             "warrant-storage",
             "warrant-grants",
             "warrant-upstream",
+            "argon2",
         ],
     ),
     (
@@ -112,6 +113,7 @@ const LIGHT_BUILDS: &[(&[&str], &[&str])] = &[
             "warrant-storage",
             "warrant-grants",
             "warrant-upstream",
+            "argon2",
         ],
     ),
     (
@@ -122,7 +124,7 @@ const LIGHT_BUILDS: &[(&[&str], &[&str])] = &[
             "--features",
             "client-app",
         ],
-        &["warrant-storage", "warrant-grants"],
+        &["warrant-storage", "warrant-grants", "argon2"],
     ),
     (
         &[
@@ -137,7 +139,7 @@ const LIGHT_BUILDS: &[(&[&str], &[&str])] = &[
     ),
     (
         &["-p", "warrant-generators", "--no-default-features", "--lib"],
-        &["rsa"],
+        &["rsa", "argon2", "bcrypt", "scrypt"],
     ),
 ];
 

@@ -15,9 +15,8 @@ use ring::{digest, pbkdf2};
 use warrant_model::Secret;
 
 use crate::hashing::constant_time_eq;
+use crate::password::MAX_PBKDF2_ITERATIONS;
 
-/// The most PBKDF2 iterations a stored hash may ask for (Django 5.2 uses 1,000,000).
-pub(crate) const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
 /// The most memory an Argon2 hash may ask for, in KiB (Django uses 100 MiB).
 const MAX_ARGON2_MEMORY_KIB: u32 = 1024 * 1024;
 /// The most passes and lanes an Argon2 hash may ask for.

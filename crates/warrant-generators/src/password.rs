@@ -13,11 +13,16 @@ const SALT_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW
 const SALT_LENGTH: usize = 22;
 const ALGORITHM: &str = "pbkdf2_sha256";
 
+/// The most PBKDF2 iterations a stored hash may ask for (Django 5.2 uses 1,000,000): more
+/// would hold a hashing thread for minutes.
+pub(crate) const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
+
 /// Hashes and verifies user passwords with PBKDF2-HMAC-SHA256 in Django's encoding,
 /// `pbkdf2_sha256$<iterations>$<salt>$<base64 hash>`, so hashes move between Django and
-/// Warrant in both directions. It also verifies what Django's other hashers made
-/// (`pbkdf2_sha1`, `argon2`, `bcrypt_sha256`, `bcrypt`, `scrypt`), for users imported from
-/// a Django site; [`PasswordHasher::needs_rehash`] says those are to be re-hashed.
+/// Warrant in both directions. With the `django-hashers` feature it also verifies what
+/// Django's other hashers made (`pbkdf2_sha1`, `argon2`, `bcrypt_sha256`, `bcrypt`,
+/// `scrypt`), for users imported from a Django site; [`PasswordHasher::needs_rehash`] says
+/// those are to be re-hashed.
 #[derive(Debug, Clone, Copy)]
 pub struct PasswordHasher {
     iterations: NonZeroU32,
@@ -125,7 +130,7 @@ fn decode(hash: &PasswordHash) -> Option<(NonZeroU32, &str, Vec<u8>)> {
         return None;
     }
     let iterations = NonZeroU32::new(iterations.parse().ok()?)?;
-    if iterations.get() > crate::django_hashers::MAX_PBKDF2_ITERATIONS {
+    if iterations.get() > MAX_PBKDF2_ITERATIONS {
         return None;
     }
     Some((iterations, salt, STANDARD.decode(digest).ok()?))
@@ -164,6 +169,7 @@ mod tests {
     /// Every hash Django 5.2 made (the file says how) verifies through the one entry point;
     /// only Warrant's own algorithm with at least the configured iterations is kept as is.
     #[test]
+    #[cfg(feature = "django-hashers")]
     fn verifies_every_django_hasher_and_rehashes_all_but_its_own() {
         let hasher = PasswordHasher::default();
         let vectors = include_str!("../tests/data/django-hashers.txt")
