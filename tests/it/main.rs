@@ -12,6 +12,7 @@ mod client_apps;
 mod cors;
 mod custom_generator;
 mod device;
+mod django_import;
 mod guards;
 mod hostile;
 mod lockout;
@@ -111,6 +112,13 @@ mod upstream_suite {
     mod callbacks {
         on_both_databases!(upstream: forged_and_replayed_callbacks_are_refused);
     }
+}
+
+mod django_import_suite {
+    on_both_databases!(django_import:
+        a_django_site_moves_with_its_users_clients_and_tokens,
+        bad_django_databases_are_one_line_and_write_nothing,
+    );
 }
 
 mod moved_suite {

@@ -45,6 +45,8 @@ pub struct TestEnv {
     database: Database,
     /// The program every command runs: `warrant`, or one built on its library.
     program: std::cell::RefCell<PathBuf>,
+    /// Other PostgreSQL databases made for this test ([`TestEnv::sibling_database`]).
+    siblings: std::cell::RefCell<Vec<String>>,
 }
 
 fn unique() -> String {
@@ -66,6 +68,7 @@ impl TestEnv {
             dir,
             database,
             program: std::cell::RefCell::new(warrant_binary()),
+            siblings: std::cell::RefCell::default(),
         }
     }
 
@@ -163,6 +166,61 @@ impl TestEnv {
         store.close().await;
     }
 
+    /// Another database on the same backend, for another program (a Django site): its
+    /// name or path as that program takes it, and its URL.
+    pub async fn sibling_database(&self, suffix: &str) -> (String, String) {
+        match &self.database {
+            Database::Sqlite => {
+                let path = self
+                    .dir
+                    .join(format!("{suffix}.sqlite3"))
+                    .display()
+                    .to_string();
+                let url = format!("sqlite:{path}");
+                (path, url)
+            }
+            Database::Postgres { admin_url, name } => {
+                let sibling = format!("{name}_{suffix}");
+                admin_execute(admin_url, &format!("CREATE DATABASE {sibling}")).await;
+                self.siblings.borrow_mut().push(sibling.clone());
+                let url = with_database(admin_url, &sibling);
+                (url.clone(), url)
+            }
+        }
+    }
+
+    /// Everything Warrant's database holds, as text (to look for what must not be there).
+    pub async fn database_text(&self) -> String {
+        match &self.database {
+            Database::Sqlite => {
+                let path = self.dir.join("warrant.db");
+                let mut bytes = std::fs::read(&path).unwrap();
+                bytes.extend(std::fs::read(path.with_extension("db-wal")).unwrap_or_default());
+                String::from_utf8_lossy(&bytes).into_owned()
+            }
+            Database::Postgres { .. } => {
+                let pool = PgPool::connect(&self.database_url).await.unwrap();
+                let tables: Vec<(String,)> = sqlx::query_as(
+                    "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()",
+                )
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+                let mut all = String::new();
+                for (table,) in tables {
+                    let sql = format!("SELECT string_agg(t::text, ' ') FROM {table} t");
+                    let (rows,): (Option<String>,) = sqlx::query_as(AssertSqlSafe(sql))
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap();
+                    all.push_str(&rows.unwrap_or_default());
+                }
+                pool.close().await;
+                all
+            }
+        }
+    }
+
     /// Ends every server connection to the PostgreSQL database, as a server restart does.
     pub async fn terminate_postgres_connections(&self) {
         if let Database::Postgres { admin_url, name } = &self.database {
@@ -207,16 +265,20 @@ impl Drop for TestEnv {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
         if let Database::Postgres { admin_url, name } = &self.database {
-            let (admin_url, name) = (admin_url.clone(), name.clone());
+            let admin_url = admin_url.clone();
+            let mut names = self.siblings.take();
+            names.push(name.clone());
             let _ = std::thread::spawn(move || {
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
                     .unwrap();
-                runtime.block_on(admin_execute(
-                    &admin_url,
-                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                ));
+                for name in names {
+                    runtime.block_on(admin_execute(
+                        &admin_url,
+                        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                    ));
+                }
             })
             .join();
         }

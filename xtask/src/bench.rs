@@ -682,7 +682,7 @@ fn pbkdf2_cost() -> anyhow::Result<Duration> {
     Ok(start.elapsed() / runs)
 }
 
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|info| {
@@ -750,15 +750,28 @@ const END: &str = "<!-- bench:end -->";
 
 /// Replaces the measured block of docs/benchmarks.md, keeping the analysis around it.
 fn write_report(path: &Path, report: &str) -> anyhow::Result<()> {
-    let block = format!("{START}\n{report}{END}");
+    write_block(path, (START, END), report, |_, block| {
+        format!("# Benchmarks\n\n{block}\n")
+    })
+}
+
+/// Replaces what stands between the `markers` in the file at `path` with `report`; a file
+/// without them becomes `without(existing, block)`.
+pub(crate) fn write_block(
+    path: &Path,
+    (start_marker, end_marker): (&str, &str),
+    report: &str,
+    without: impl FnOnce(&str, &str) -> String,
+) -> anyhow::Result<()> {
+    let block = format!("{start_marker}\n{report}{end_marker}");
     let existing = std::fs::read_to_string(path).unwrap_or_default();
-    let updated = match (existing.find(START), existing.find(END)) {
+    let updated = match (existing.find(start_marker), existing.find(end_marker)) {
         (Some(start), Some(end)) if start < end => format!(
             "{}{block}{}",
             &existing[..start],
-            &existing[end + END.len()..]
+            &existing[end + end_marker.len()..]
         ),
-        _ => format!("# Benchmarks\n\n{block}\n"),
+        _ => without(&existing, &block),
     };
     Ok(std::fs::write(path, updated)?)
 }

@@ -1,6 +1,8 @@
 //! Repository automation, run as `cargo xtask <task>` so nothing depends on shell tricks.
 //!
 //! - `bench`: load-test a release server on loopback; writes docs/benchmarks.md.
+//! - `bench-import`: time a release `warrant import django` of a large Django site;
+//!   writes its section of docs/benchmarks.md.
 //! - `ci`: rustfmt check, clippy with `-D warnings`, the light crates built alone with
 //!   their dependency trees checked, every test (PostgreSQL ones too when
 //!   `WARRANT_TEST_POSTGRES_URL` is set; otherwise they are left out and the run says so).
@@ -17,19 +19,23 @@ use anyhow::{Context, bail};
 const POSTGRES_TESTS: &str = "test(/(^|::)postgres::/)";
 
 mod bench;
+mod bench_import;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("ci") => ci(),
-        Some("bench") => {
-            let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-            bench::run(&root, &bench::Options::parse(&args[1..])?)
-        }
+        Some("bench") => bench::run(&root(), &bench::Options::parse(&args[1..])?),
+        Some("bench-import") => bench_import::run(&root()),
         _ => bail!(
-            "usage: cargo xtask ci | bench [--seconds N] [--connections N] [--rounds N] [--only TEXT] [--binary PATH]"
+            "usage: cargo xtask ci | bench [--seconds N] [--connections N] [--rounds N] [--only TEXT] [--binary PATH] | bench-import"
         ),
     }
+}
+
+/// The repository's root.
+fn root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 fn ci() -> anyhow::Result<()> {

@@ -9,7 +9,7 @@ use warrant_storage::{Store, SyncTo};
 use crate::{Engine, GrantsError, OAuthError};
 
 /// The purpose API tokens are sealed under (associated data of the AES-GCM seal).
-pub const API_TOKEN_PURPOSE: &str = "api_token";
+pub const API_TOKEN_PURPOSE: &str = warrant_model::sealing_purpose::API_TOKEN;
 
 /// Random bytes in a new API token: 240 bits, 40 characters like a Django REST framework
 /// token, which ocs-authentication client apps store.

@@ -3,8 +3,8 @@
 use time::OffsetDateTime;
 use warrant_generators::hash_token;
 use warrant_model::{
-    Application, ApplicationId, ClientId, ClientType, GrantType, GrantTypes, NewApplication,
-    Origin, RedirectUri, Secret, SigningAlgorithm, UserId,
+    Application, ApplicationId, ClientId, ClientSecretHash, ClientType, GrantType, GrantTypes,
+    NewApplication, Origin, RedirectUri, Secret, SigningAlgorithm, UserId,
 };
 use warrant_storage::{StoreError, Unique};
 
@@ -122,7 +122,9 @@ impl Engine<'_> {
         };
         let mut new = NewApplication {
             client_id,
-            client_secret: secret.as_ref().map(|s| hash_token(s.expose())),
+            client_secret: secret
+                .as_ref()
+                .map(|s| ClientSecretHash::Sha256(hash_token(s.expose()))),
             pkce_required: registration.pkce_required
                 || registration.client_type == ClientType::Public,
             client_type: registration.client_type,
@@ -185,7 +187,7 @@ impl Engine<'_> {
             return Err(GrantsError::PublicClientHasNoSecret(client_id.clone()));
         }
         let secret = self.generators.new_client_secret()?;
-        application.client_secret = Some(hash_token(secret.expose()));
+        application.client_secret = Some(ClientSecretHash::Sha256(hash_token(secret.expose())));
         self.store.update_application(&application, now).await?;
         Ok(secret)
     }

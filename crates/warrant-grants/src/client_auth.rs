@@ -3,8 +3,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use time::OffsetDateTime;
-use warrant_generators::verify_token;
-use warrant_model::{Application, ClientId, ClientType, Secret, ThrottleKind};
+use warrant_generators::{hash_token, verify_token};
+use warrant_model::{Application, ClientId, ClientSecretHash, ClientType, Secret, ThrottleKind};
 
 use crate::throttle::{Keys, Standing};
 use crate::{Engine, OAuthError};
@@ -121,21 +121,10 @@ impl Engine<'_> {
             return Err(failed());
         }
         let application = self.clients.application(self.store, client_id).await?;
-        let authenticated = application.filter(|application| {
-            match (
-                credentials,
-                application.client_type,
-                &application.client_secret,
-            ) {
-                (
-                    ClientCredentials::Secret { secret, .. },
-                    ClientType::Confidential,
-                    Some(stored),
-                ) => verify_token(secret.expose(), stored),
-                (ClientCredentials::IdOnly { .. }, ClientType::Public, _) => true,
-                _ => false,
-            }
-        });
+        let authenticated = match application {
+            Some(application) => self.check_secret(credentials, application, now).await?,
+            None => None,
+        };
         match authenticated {
             Some(application) => {
                 self.succeeded(&keys, &standing).await?;
@@ -144,6 +133,68 @@ impl Engine<'_> {
             None => {
                 self.failed(&keys, now).await?;
                 Err(failed())
+            }
+        }
+    }
+
+    /// The application if `credentials` authenticate it: a confidential client's secret
+    /// matches, or a public client sent none. A secret still kept as Django hashed it
+    /// (imported) is checked on the hashing threads and, once it matches, kept as Warrant
+    /// keeps secrets.
+    async fn check_secret(
+        &self,
+        credentials: &ClientCredentials,
+        mut application: Application,
+        now: OffsetDateTime,
+    ) -> Result<Option<Application>, OAuthError> {
+        let matched = match (
+            credentials,
+            application.client_type,
+            &application.client_secret,
+        ) {
+            (
+                ClientCredentials::Secret { secret, .. },
+                ClientType::Confidential,
+                Some(ClientSecretHash::Sha256(stored)),
+            ) => verify_token(secret.expose(), stored),
+            (
+                ClientCredentials::Secret { secret, .. },
+                ClientType::Confidential,
+                Some(ClientSecretHash::Django(stored)),
+            ) => {
+                let matched = self.hasher.verify(secret, Some(stored)).await?;
+                if matched {
+                    application = self
+                        .keep_secret_warrants_way(application, secret, now)
+                        .await;
+                }
+                matched
+            }
+            (ClientCredentials::IdOnly { .. }, ClientType::Public, _) => true,
+            _ => false,
+        };
+        Ok(matched.then_some(application))
+    }
+
+    /// `application` with its secret kept as SHA-256, as Warrant keeps secrets; if that
+    /// cannot be written now, as it was (the next use tries again).
+    async fn keep_secret_warrants_way(
+        &self,
+        mut application: Application,
+        secret: &Secret<String>,
+        now: OffsetDateTime,
+    ) -> Application {
+        let django_hashed = application.client_secret.clone();
+        application.client_secret = Some(ClientSecretHash::Sha256(hash_token(secret.expose())));
+        match self.store.update_application(&application, now).await {
+            Ok(updated) => {
+                self.clients.forget(&updated.client_id);
+                updated
+            }
+            Err(error) => {
+                tracing::warn!(client_id = %application.client_id.as_str(), %error, "client secret not re-hashed; the next use tries again");
+                application.client_secret = django_hashed;
+                application
             }
         }
     }

@@ -3,8 +3,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    ApplicationId, ClientId, ClientType, GrantTypes, ModelError, Origin, RedirectUri, Timestamp,
-    TokenHash, UserId,
+    ApplicationId, ClientId, ClientSecretHash, ClientType, GrantTypes, ModelError, Origin,
+    RedirectUri, Timestamp, UserId,
 };
 
 /// A JWS algorithm Warrant signs ID tokens and JWT access tokens with.
@@ -56,7 +56,7 @@ pub struct Application {
     /// Public identifier sent by the client.
     pub client_id: ClientId,
     /// Hash of the client secret; `None` for public clients.
-    pub client_secret: Option<TokenHash>,
+    pub client_secret: Option<ClientSecretHash>,
     /// Confidential or public.
     pub client_type: ClientType,
     /// The grants this application may use.
@@ -90,7 +90,7 @@ pub struct NewApplication {
     /// Public identifier.
     pub client_id: ClientId,
     /// Hash of the client secret.
-    pub client_secret: Option<TokenHash>,
+    pub client_secret: Option<ClientSecretHash>,
     /// Confidential or public.
     pub client_type: ClientType,
     /// Allowed grants.

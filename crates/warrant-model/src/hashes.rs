@@ -75,6 +75,57 @@ impl fmt::Debug for PasswordHash {
     }
 }
 
+/// How an application's secret is kept.
+#[derive(Clone, PartialEq, Eq)]
+pub enum ClientSecretHash {
+    /// Warrant's: the SHA-256 of the secret (which is random, so that is enough).
+    Sha256(TokenHash),
+    /// What Django OAuth Toolkit's `hash_client_secret` made (`pbkdf2_sha256$…`), kept by an
+    /// import; checked with Django's hasher and replaced by [`Self::Sha256`] at the first
+    /// successful use.
+    Django(PasswordHash),
+}
+
+impl ClientSecretHash {
+    /// The database form: hex, or Django's `algorithm$…` encoding.
+    pub fn to_stored(&self) -> String {
+        match self {
+            Self::Sha256(hash) => hash.to_hex(),
+            Self::Django(hash) => hash.as_str().to_owned(),
+        }
+    }
+
+    /// Parses the database form.
+    pub fn from_stored(stored: &str) -> Result<Self, ModelError> {
+        if stored.contains('$') {
+            PasswordHash::parse(stored).map(Self::Django)
+        } else {
+            TokenHash::from_hex(stored).map(Self::Sha256)
+        }
+    }
+}
+
+impl fmt::Debug for ClientSecretHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sha256(hash) => write!(f, "{hash:?}"),
+            Self::Django(hash) => write!(f, "{hash:?}"),
+        }
+    }
+}
+
+/// The purposes values are sealed under (the seal's associated data): a value sealed for
+/// one cannot be opened as another. Here so that whatever writes them (the grant engine,
+/// the upstream client, an import) agrees with whatever reads them.
+pub mod sealing_purpose {
+    /// Users' API tokens.
+    pub const API_TOKEN: &str = "api_token";
+    /// Upstream connections' access tokens.
+    pub const UPSTREAM_ACCESS_TOKEN: &str = "upstream_access_token";
+    /// Upstream connections' refresh tokens.
+    pub const UPSTREAM_REFRESH_TOKEN: &str = "upstream_refresh_token";
+}
+
 /// A value sealed with AES-256-GCM under the configured `secret_key`
 /// (`warrant_generators::SealingKey`): nonce, ciphertext and tag.
 #[derive(Clone, PartialEq, Eq)]

@@ -36,7 +36,7 @@ pub use consent::Consent;
 pub use device::{DeviceAuthorization, DeviceStatus, NewDeviceAuthorization, UserCode};
 pub use error::ModelError;
 pub use grant::{ClientType, GrantType, GrantTypes};
-pub use hashes::{PasswordHash, Sealed, TokenHash};
+pub use hashes::{ClientSecretHash, PasswordHash, Sealed, TokenHash, sealing_purpose};
 pub use identity::{ApplicationId, ClientId, Email, UserId, Username};
 pub use oauth_error::OAuthError;
 pub use redirect::{Origin, RedirectUri, RedirectUriPolicy};

@@ -46,6 +46,10 @@ pub enum Command {
     /// user, and the locks they earned.
     #[command(subcommand)]
     Lockout(LockoutCommand),
+    /// Move a site to Warrant: import its users, applications, tokens, API tokens and
+    /// upstream connections, so nobody has to log in again.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -55,6 +59,32 @@ pub enum Command {
     /// Connect providers whose discovery fails or names another issuer, a listener without
     /// an issuer); warnings for allowed but dangerous settings.
     Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import a Django site running Django OAuth Toolkit (with Django REST framework's
+    /// tokens and django-oauth-login's connections, if it has them) from its database,
+    /// which is only read. Running it again changes nothing it already did and brings what
+    /// is new. Exit status 1 if any row was refused.
+    Django(ImportDjangoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportDjangoArgs {
+    /// The Django site's database: sqlite:PATH or postgres://…
+    #[arg(long, value_name = "URL")]
+    pub database_url: String,
+    /// Write nothing; report what an import would do.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Import expired and revoked tokens too (a revoked refresh token kept makes a replay of
+    /// it revoke its family).
+    #[arg(long)]
+    pub keep_inactive: bool,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

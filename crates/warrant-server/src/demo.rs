@@ -3,8 +3,8 @@
 use time::OffsetDateTime;
 use warrant_generators::{hash_token, random_urlsafe};
 use warrant_model::{
-    ClientId, ClientType, Email, GrantType, GrantTypes, NewApplication, RedirectUri,
-    RedirectUriPolicy, Secret, Username,
+    ClientId, ClientSecretHash, ClientType, Email, GrantType, GrantTypes, NewApplication,
+    RedirectUri, RedirectUriPolicy, Secret, Username,
 };
 use warrant_storage::Store;
 
@@ -72,7 +72,7 @@ async fn upsert_client(
     now: OffsetDateTime,
 ) -> anyhow::Result<()> {
     let client_id = ClientId::parse(client_id)?;
-    let secret_hash = secret.map(|s| hash_token(s.expose()));
+    let secret_hash = secret.map(|s| ClientSecretHash::Sha256(hash_token(s.expose())));
     if let Some(mut existing) = store.application_by_client_id(&client_id).await? {
         existing.client_secret = secret_hash;
         store.update_application(&existing, now).await?;

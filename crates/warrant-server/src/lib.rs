@@ -47,6 +47,7 @@ mod cli;
 mod config;
 mod context;
 mod demo;
+mod import;
 mod keys;
 mod lockouts;
 mod secret_key;
@@ -181,6 +182,7 @@ fn run(cli: Cli, extensions: Extensions) -> anyhow::Result<()> {
         Command::Keys(command) => runtime.block_on(keys::run(&config, command)),
         Command::Sync(command) => runtime.block_on(sync::run(&config, command)),
         Command::Lockout(command) => runtime.block_on(lockouts::run(&config, command)),
+        Command::Import(command) => runtime.block_on(import::run(&config, command)),
         Command::Check => runtime.block_on(check::run(&config)),
         Command::Config(ConfigCommand::Show) => {
             print!("{}", toml::to_string_pretty(&config)?);

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use warrant_model::{
-    Application, ApplicationId, ClientId, NewApplication, Origin, RedirectUri, SigningAlgorithm,
-    UserId,
+    Application, ApplicationId, ClientId, ClientSecretHash, NewApplication, Origin, RedirectUri,
+    SigningAlgorithm, UserId,
 };
 
 use crate::db::{Backed, execute, fetch_all, fetch_optional, on_pool};
@@ -44,7 +44,8 @@ pub trait ApplicationStore: Send + Sync {
 }
 
 /// Space-separated, as Django OAuth Toolkit stores redirect URIs.
-fn join<T: AsRef<str>>(items: impl IntoIterator<Item = T>) -> String {
+/// A list column: the items, space-separated.
+pub(crate) fn join<T: AsRef<str>>(items: impl IntoIterator<Item = T>) -> String {
     items
         .into_iter()
         .map(|i| i.as_ref().to_owned())
@@ -66,7 +67,7 @@ macro_rules! bind_fields {
     ($query:expr, $app:expr) => {
         $query
             .bind($app.client_id.as_str())
-            .bind($app.client_secret.map(|h| h.to_hex()))
+            .bind($app.client_secret.as_ref().map(ClientSecretHash::to_stored))
             .bind($app.client_type.as_str())
             .bind($app.grant_types.to_string())
             .bind(join($app.redirect_uris.iter().map(RedirectUri::as_str)))

@@ -32,6 +32,7 @@ mod db;
 mod deadline;
 mod devices;
 mod error;
+mod imports;
 mod outbox;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -57,6 +58,10 @@ pub use connect::{ConnectOptions, connect, default_max_connections, redact_url};
 pub use consents::ConsentStore;
 pub use devices::{DeviceDecision, DeviceStore};
 pub use error::{StoreError, Unique};
+pub use imports::{
+    ImportStore, ImportTransaction, ImportedApplication, ImportedConnection, ImportedToken,
+    ImportedUser, Outcome,
+};
 pub use outbox::{OutboxStore, SyncTo};
 #[cfg(feature = "postgres")]
 pub use postgres::PgStore;
@@ -73,8 +78,9 @@ pub use users::{UserFilter, UserStore};
 /// Everything needed to call a store's methods: `use warrant_storage::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        ApiTokenStore, ApplicationStore, CleanupStore, ConsentStore, DeviceStore, OutboxStore,
-        SessionStore, SigningKeyStore, Store, ThrottleStore, TokenStore, UpstreamStore, UserStore,
+        ApiTokenStore, ApplicationStore, CleanupStore, ConsentStore, DeviceStore, ImportStore,
+        OutboxStore, SessionStore, SigningKeyStore, Store, ThrottleStore, TokenStore,
+        UpstreamStore, UserStore,
     };
 }
 
@@ -122,6 +128,7 @@ pub trait Store:
     + DeviceStore
     + CleanupStore
     + ThrottleStore
+    + ImportStore
     + Send
     + Sync
 {

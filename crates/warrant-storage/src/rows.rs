@@ -4,11 +4,12 @@
 
 use time::OffsetDateTime;
 use warrant_model::{
-    AccessToken, ApiToken, Application, ApplicationId, AuthorizationCode, ClientId, ClientType,
-    CodeChallenge, CodeChallengeMethod, Consent, DeviceAuthorization, DeviceStatus, Email,
-    FamilyId, GrantTypes, Origin, OutboxEntry, PasswordHash, ProviderKey, RedirectUri,
-    RedirectUriPolicy, RefreshToken, ScopeSet, Sealed, Session, SigningAlgorithm, SigningKey,
-    Throttle, ThrottleKey, ThrottleKind, TokenHash, UpstreamConnection, User, UserId, Username,
+    AccessToken, ApiToken, Application, ApplicationId, AuthorizationCode, ClientId,
+    ClientSecretHash, ClientType, CodeChallenge, CodeChallengeMethod, Consent, DeviceAuthorization,
+    DeviceStatus, Email, FamilyId, GrantTypes, Origin, OutboxEntry, PasswordHash, ProviderKey,
+    RedirectUri, RedirectUriPolicy, RefreshToken, ScopeSet, Sealed, Session, SigningAlgorithm,
+    SigningKey, Throttle, ThrottleKey, ThrottleKind, TokenHash, UpstreamConnection, User, UserId,
+    Username,
 };
 
 use crate::error::corrupt;
@@ -68,7 +69,7 @@ impl TryFrom<ApplicationRow> for Application {
             client_secret: row
                 .client_secret_hash
                 .as_deref()
-                .map(TokenHash::from_hex)
+                .map(ClientSecretHash::from_stored)
                 .transpose()
                 .map_err(corrupt)?,
             client_type: ClientType::parse(&row.client_type).map_err(corrupt)?,

@@ -74,6 +74,11 @@ impl Checkpointer {
                     Ok(_) => {}
                     // The store is closing.
                     Err(sqlx::Error::PoolClosed) => return,
+                    // The writer stayed busy (a long transaction, such as an import): the
+                    // next tick tries again.
+                    Err(sqlx::Error::PoolTimedOut) => {
+                        tracing::debug!("SQLite checkpoint skipped: the writer is busy");
+                    }
                     Err(error) => tracing::warn!(%error, "SQLite checkpoint failed"),
                 }
             }

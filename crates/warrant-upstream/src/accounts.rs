@@ -17,9 +17,9 @@ use crate::http_client::HttpClient;
 use crate::provider::{Provider, UpstreamTokens, UpstreamUser};
 
 /// The sealing purpose of connections' access tokens.
-pub const ACCESS_TOKEN_PURPOSE: &str = "upstream_access_token";
+pub const ACCESS_TOKEN_PURPOSE: &str = warrant_model::sealing_purpose::UPSTREAM_ACCESS_TOKEN;
 /// The sealing purpose of connections' refresh tokens.
-pub const REFRESH_TOKEN_PURPOSE: &str = "upstream_refresh_token";
+pub const REFRESH_TOKEN_PURPOSE: &str = warrant_model::sealing_purpose::UPSTREAM_REFRESH_TOKEN;
 
 /// An access token this close to its expiry is refreshed before use.
 const EXPIRY_MARGIN: Duration = Duration::seconds(30);

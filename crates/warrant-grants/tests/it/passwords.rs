@@ -1,7 +1,11 @@
-//! Logging in with a password Django hashed: it works, and the hash is upgraded.
+//! Logging in with a password Django hashed, and authenticating with a client secret Django
+//! OAuth Toolkit hashed: they work, and the hash is upgraded.
 
-use warrant_grants::PasswordCheck;
-use warrant_model::{NewUser, PasswordHash, User, Username};
+use warrant_generators::verify_token;
+use warrant_grants::{ClientCredentials, PasswordCheck};
+use warrant_model::{
+    ClientSecretHash, ClientType, GrantType, NewUser, OAuthError, PasswordHash, User, Username,
+};
 use warrant_storage::SyncTo;
 use warrant_storage::prelude::*;
 
@@ -77,4 +81,66 @@ async fn a_stronger_hash_of_warrants_own_algorithm_is_kept() {
     let user = imported(&world, "ezra", PBKDF2).await;
     assert!(logs_in(&world, "ezra", DJANGO_PASSWORD).await);
     assert_eq!(stored_hash(&world, &user).await, PBKDF2);
+}
+
+/// What Django OAuth Toolkit's `hash_client_secret` keeps for this secret (Django 5.2's
+/// PBKDF2PasswordHasher, 1000 iterations so the test is quick).
+const DOT_HASHED_SECRET: &str =
+    "pbkdf2_sha256$1000$dotsalt0123456789$pw3ZO34I6wtxeE4v3RRqSs9cKxou1sHedqVPTuq371w=";
+const DOT_SECRET: &str = "a-secret-django-oauth-toolkit-hashed";
+
+#[tokio::test]
+async fn a_client_secret_dot_hashed_authenticates_and_is_kept_warrants_way() {
+    let world = World::new().await;
+    let client = world
+        .client(ClientType::Confidential, &[GrantType::ClientCredentials])
+        .await;
+    let mut application = client.application.clone();
+    application.client_secret = Some(ClientSecretHash::Django(
+        PasswordHash::parse(DOT_HASHED_SECRET).unwrap(),
+    ));
+    world.store_update(&application).await;
+    let client_id = application.client_id.clone();
+    let presenting = |presented: &str| ClientCredentials::Secret {
+        client_id: client_id.clone(),
+        secret: secret(presented),
+    };
+    let stored = || async {
+        world
+            .store
+            .application_by_id(application.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .client_secret
+            .unwrap()
+    };
+
+    let wrong = world
+        .engine()
+        .authenticate_client(&presenting("not-it"), now())
+        .await;
+    assert!(
+        matches!(wrong, Err(OAuthError::InvalidClient(_))),
+        "{wrong:?}"
+    );
+    assert!(
+        matches!(stored().await, ClientSecretHash::Django(_)),
+        "a failure changes nothing"
+    );
+
+    let right = world
+        .engine()
+        .authenticate_client(&presenting(DOT_SECRET), now())
+        .await;
+    assert!(right.is_ok(), "{right:?}");
+    assert!(
+        matches!(stored().await, ClientSecretHash::Sha256(hash) if verify_token(DOT_SECRET, &hash)),
+        "kept as Warrant keeps secrets after the first success"
+    );
+    let again = world
+        .engine()
+        .authenticate_client(&presenting(DOT_SECRET), now())
+        .await;
+    assert!(again.is_ok(), "{again:?}");
 }

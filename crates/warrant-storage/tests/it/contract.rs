@@ -5,10 +5,10 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use warrant_generators::{SealingKey, hash_token};
 use warrant_model::{
-    ApiToken, ClientAppUrl, Consent, DeviceStatus, Email, NewAccessToken, NewAuthorizationCode,
-    NewDeviceAuthorization, NewSession, NewUpstreamConnection, Origin, ProviderKey, Sealed, Secret,
-    SigningAlgorithm, SigningKey, Throttle, ThrottleKey, ThrottleKind, UpstreamAccount, UserId,
-    Username,
+    ApiToken, ClientAppUrl, ClientSecretHash, Consent, DeviceStatus, Email, NewAccessToken,
+    NewAuthorizationCode, NewDeviceAuthorization, NewSession, NewUpstreamConnection, Origin,
+    PasswordHash, ProviderKey, Sealed, Secret, SigningAlgorithm, SigningKey, Throttle, ThrottleKey,
+    ThrottleKind, UpstreamAccount, UserId, Username,
 };
 use warrant_storage::prelude::*;
 use warrant_storage::{
@@ -173,7 +173,9 @@ pub async fn applications_crud(db: &TestDb) {
 
     let mut changed = mine.clone();
     changed.name = "Renamed".into();
-    changed.client_secret = Some(secret().1);
+    changed.client_secret = Some(ClientSecretHash::Django(
+        PasswordHash::parse("pbkdf2_sha256$1000$salt$aGFzaA==").unwrap(),
+    ));
     changed.redirect_uris = vec![redirect("http://127.0.0.1:9000/cb")];
     changed.allowed_origins.clear();
     changed.skip_authorization = true;
@@ -885,7 +887,7 @@ pub async fn no_raw_secret_reaches_the_database(db: &TestDb) {
     let key = sealing_key();
     let (client_secret, client_secret_hash) = secret();
     let mut new_app = new_application("client", Some(&u));
-    new_app.client_secret = Some(client_secret_hash);
+    new_app.client_secret = Some(ClientSecretHash::Sha256(client_secret_hash));
     let app = s.create_application(&new_app, now()).await.unwrap();
     let (code, code_hash) = secret();
     let code_row = s
@@ -1310,4 +1312,146 @@ pub async fn racing_failures_all_count(db: &TestDb) {
     }
     counts.sort_unstable();
     assert_eq!(counts, (1..=20).collect::<Vec<u32>>());
+}
+
+pub async fn imports_keep_ids_refuse_conflicts_and_change_nothing_twice(db: &TestDb) {
+    use warrant_model::{ClientId, User};
+    use warrant_storage::{ImportedApplication, ImportedToken, ImportedUser, Outcome};
+    let s = db.store();
+    let here = user(s, "here").await;
+    let imported_user = |id: i64, name: &str, hash: &str| ImportedUser {
+        user: User {
+            id: UserId(id),
+            username: Username::parse(name).unwrap(),
+            email: None,
+            first_name: String::new(),
+            last_name: String::new(),
+            password: Some(PasswordHash::parse(hash).unwrap()),
+            is_active: true,
+            is_staff: false,
+            is_superuser: false,
+            date_joined: now(),
+            last_login: None,
+        },
+        password_digest: Some(hash_token(hash)),
+    };
+    let dora = imported_user(here.id.0 + 40, "dora", "argon2$old");
+    let application = ImportedApplication {
+        application: new_application("moved", Some(&dora.user)),
+        created_at: now(),
+        updated_at: now(),
+    };
+    let (_, token_hash) = secret();
+    let token = ImportedToken {
+        token_hash,
+        client_id: application.application.client_id.clone(),
+        user_id: Some(dora.user.id),
+        scope: scope("read"),
+        family: warrant_model::FamilyId::new("dot-family".into()),
+        created_at: now(),
+        expires_at: Some(now() + Duration::hours(1)),
+        revoked_at: None,
+        access_token_hash: None,
+    };
+    let write_all = || async {
+        let mut tx = s.begin_import().await.unwrap();
+        let users = [
+            dora.clone(),
+            imported_user(here.id.0, "not-here", "x$y"),
+            imported_user(here.id.0 + 41, "here", "x$y"),
+        ];
+        let mut outcomes = tx.users(&users).await.unwrap();
+        outcomes.push(tx.application(&application).await.unwrap());
+        outcomes.extend(
+            tx.access_tokens(std::slice::from_ref(&token))
+                .await
+                .unwrap(),
+        );
+        tx.commit().await.unwrap();
+        outcomes
+    };
+
+    let rolled_back = {
+        let mut tx = s.begin_import().await.unwrap();
+        let outcomes = tx.users(std::slice::from_ref(&dora)).await.unwrap();
+        tx.roll_back().await.unwrap();
+        outcomes
+    };
+    assert_eq!(rolled_back, [Outcome::Imported]);
+    assert_eq!(
+        s.user_by_id(dora.user.id).await.unwrap(),
+        None,
+        "rolled back"
+    );
+
+    let first = write_all().await;
+    assert_eq!(first[0], Outcome::Imported);
+    assert!(matches!(&first[1], Outcome::Refused(why) if why.contains("belongs to another user")));
+    assert!(matches!(&first[2], Outcome::Refused(why) if why.contains("username here")));
+    assert_eq!(&first[3..], [Outcome::Imported, Outcome::Imported]);
+    let kept = s.user_by_id(dora.user.id).await.unwrap().unwrap();
+    assert_eq!(kept.username.as_str(), "dora", "the id is kept");
+    let app = s
+        .application_by_client_id(&application.application.client_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(app.owner, Some(dora.user.id));
+    assert_eq!(
+        s.access_token_by_hash(&token_hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .user_id,
+        Some(dora.user.id)
+    );
+    let later = user(s, "later").await;
+    assert!(later.id > dora.user.id, "new ids come after imported ones");
+
+    // Re-hashed here: a second import keeps it, and changes nothing else.
+    let mut rehashed = kept.clone();
+    rehashed.password = Some(PasswordHash::parse("pbkdf2_sha256$1000$s$h").unwrap());
+    s.update_user(&rehashed, warrant_storage::SyncTo::NOBODY)
+        .await
+        .unwrap();
+    let second = write_all().await;
+    assert_eq!(second[0], Outcome::Unchanged);
+    assert_eq!(&second[3..], [Outcome::Unchanged, Outcome::Unchanged]);
+    assert_eq!(
+        s.user_by_id(dora.user.id).await.unwrap().unwrap().password,
+        rehashed.password
+    );
+
+    // Changed on the other site since: the other site's password wins, a revocation lands.
+    let changed = imported_user(dora.user.id.0, "dora", "argon2$new");
+    let revoked = ImportedToken {
+        revoked_at: Some(now()),
+        ..token.clone()
+    };
+    let mut tx = s.begin_import().await.unwrap();
+    assert_eq!(
+        tx.users(std::slice::from_ref(&changed)).await.unwrap(),
+        [Outcome::Updated]
+    );
+    let orphan = ImportedToken {
+        token_hash: secret().1,
+        client_id: ClientId::parse("never-imported").unwrap(),
+        ..token.clone()
+    };
+    let outcomes = tx.access_tokens(&[revoked, orphan]).await.unwrap();
+    assert_eq!(outcomes[0], Outcome::Updated);
+    assert!(matches!(outcomes[1], Outcome::Refused(_)));
+    tx.commit().await.unwrap();
+    assert_eq!(
+        s.user_by_id(dora.user.id).await.unwrap().unwrap().password,
+        changed.user.password
+    );
+    assert!(
+        s.access_token_by_hash(&token_hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
 }

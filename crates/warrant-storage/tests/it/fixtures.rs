@@ -3,9 +3,9 @@
 use time::{Duration, OffsetDateTime};
 use warrant_generators::{family_id, hash_token, random_urlsafe};
 use warrant_model::{
-    AccessToken, Application, ClientId, ClientType, Email, GrantType, GrantTypes, NewAccessToken,
-    NewApplication, NewAuthorizationCode, NewRefreshToken, NewUser, RedirectUri, RedirectUriPolicy,
-    RefreshToken, ScopeSet, TokenHash, User, Username,
+    AccessToken, Application, ClientId, ClientSecretHash, ClientType, Email, GrantType, GrantTypes,
+    NewAccessToken, NewApplication, NewAuthorizationCode, NewRefreshToken, NewUser, RedirectUri,
+    RedirectUriPolicy, RefreshToken, ScopeSet, TokenHash, User, Username,
 };
 use warrant_storage::prelude::*;
 use warrant_storage::stored_time;
@@ -50,7 +50,7 @@ pub fn redirect(uri: &str) -> RedirectUri {
 pub fn new_application(client_id: &str, owner: Option<&User>) -> NewApplication {
     NewApplication {
         client_id: ClientId::parse(client_id).unwrap(),
-        client_secret: Some(secret().1),
+        client_secret: Some(ClientSecretHash::Sha256(secret().1)),
         client_type: ClientType::Confidential,
         grant_types: GrantTypes::new([GrantType::AuthorizationCode, GrantType::RefreshToken])
             .unwrap(),

@@ -74,4 +74,5 @@ contract_suite!(
     allowed_origins_are_listed_once_each,
     throttles_count_lock_forget_and_clear,
     racing_failures_all_count,
+    imports_keep_ids_refuse_conflicts_and_change_nothing_twice,
 );
