@@ -156,6 +156,19 @@ def main(database):
         redirect_uris="https://spa.example.com/cb",
     )
     device_app, _ = application("tv", Application.CLIENT_PUBLIC, Application.GRANT_DEVICE_CODE)
+    implicit_app, _ = application(
+        "legacy-spa",
+        Application.CLIENT_PUBLIC,
+        Application.GRANT_IMPLICIT,
+        redirect_uris="https://legacy.example.com/cb",
+    )
+    hybrid_app, hybrid_secret = application(
+        "hybrid",
+        Application.CLIENT_CONFIDENTIAL,
+        Application.GRANT_OPENID_HYBRID,
+        redirect_uris="https://hybrid.example.com/cb",
+        algorithm=Application.RS256_ALGORITHM,
+    )
 
     client = Client()
 
@@ -203,6 +216,8 @@ def main(database):
                     "web": {"client_id": web_app.client_id, "client_secret": web_secret},
                     "spa": {"client_id": spa_app.client_id},
                     "tv": {"client_id": device_app.client_id},
+                    "legacy-spa": {"client_id": implicit_app.client_id},
+                    "hybrid": {"client_id": hybrid_app.client_id, "client_secret": hybrid_secret},
                 },
                 "tokens": {"alice": alices, "bob": bobs, "service": service, "stale": stale, "revoked": revoked},
                 "drf_tokens": {"alice": alices_drf.key, "bob": bobs_drf.key},

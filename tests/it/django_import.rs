@@ -81,7 +81,14 @@ pub async fn a_django_site_moves_with_its_users_clients_and_tokens(env: &TestEnv
 
     let report = import(env, &url, &[]);
     assert_eq!(counts(&report, "users"), (7, 0, 0, 0), "{report}");
-    assert_eq!(counts(&report, "applications"), (5, 0, 0, 0), "{report}");
+    // One of each of DOT's grant types.
+    assert_eq!(counts(&report, "applications"), (7, 0, 0, 0), "{report}");
+    assert!(
+        report["applications"]["adjusted"]
+            .to_string()
+            .contains("openid-hybrid"),
+        "{report}"
+    );
     // The expired access token and the revoked refresh token stay behind.
     assert_eq!(counts(&report, "access_tokens"), (3, 0, 1, 0), "{report}");
     assert_eq!(counts(&report, "refresh_tokens"), (3, 0, 1, 0), "{report}");
@@ -122,6 +129,8 @@ pub async fn a_django_site_moves_with_its_users_clients_and_tokens(env: &TestEnv
     let (password_app, password_secret) = app("password");
     let (service_app, service_secret) = app("service");
     let (web_app, web_secret) = app("web");
+    let (hybrid_app, hybrid_secret) = app("hybrid");
+    let (tv_app, _) = app("tv");
 
     // Every user logs in with the password they had, whichever hasher made it.
     for user in site["users"].as_array().unwrap() {
@@ -171,6 +180,28 @@ pub async fn a_django_site_moves_with_its_users_clients_and_tokens(env: &TestEnv
         )
         .await;
     assert_eq!(service.status, 200, "{service:?}");
+    let device = server
+        .post_form(
+            "/o/device_authorization/",
+            &form(&[("client_id", &tv_app)]),
+            None,
+        )
+        .await;
+    assert_eq!(
+        device.status, 200,
+        "the device app, a public client: {device:?}"
+    );
+    let hybrid = server
+        .post_form(
+            "/o/revoke_token/",
+            &form(&[("token", "not-a-token")]),
+            Some((&hybrid_app, &hybrid_secret)),
+        )
+        .await;
+    assert_eq!(
+        hybrid.status, 200,
+        "the hybrid app authenticates: {hybrid:?}"
+    );
 
     // Tokens DOT issued keep working.
     let alices = &site["tokens"]["alice"];
@@ -283,7 +314,12 @@ pub async fn a_django_site_moves_with_its_users_clients_and_tokens(env: &TestEnv
 
     // No value a client or user holds is kept in clear.
     let kept = env.database_text().await;
-    let mut held: Vec<&str> = vec![&password_secret, &service_secret, &web_secret];
+    let mut held: Vec<&str> = vec![
+        &password_secret,
+        &service_secret,
+        &web_secret,
+        &hybrid_secret,
+    ];
     for tokens in site["tokens"].as_object().unwrap().values() {
         held.push(tokens["access_token"].as_str().unwrap());
         if let Some(refresh) = tokens["refresh_token"].as_str() {

@@ -640,21 +640,26 @@ impl Engine<'_> {
     }
 }
 
-/// The registered redirect URI the request names (exact match), or the only registered one
-/// when it names none.
+/// The redirect URI the request names if it names a registered one (exactly, or on a
+/// loopback IP with any port), or the only registered one when it names none.
 fn registered_redirect(
     application: &Application,
     requested: Option<&str>,
 ) -> Result<RedirectUri, OAuthError> {
     match requested {
         Some(text) => {
-            // Policy is irrelevant here: only an exact match of a registered URI is accepted.
+            // Policy is irrelevant here: only a match of a registered URI is accepted.
             let lenient = RedirectUriPolicy {
                 allow_insecure_http: true,
             };
             RedirectUri::parse(text, lenient)
                 .ok()
-                .filter(|uri| application.redirect_uris.contains(uri))
+                .filter(|uri| {
+                    application
+                        .redirect_uris
+                        .iter()
+                        .any(|registered| uri.matches_registered(registered))
+                })
                 .ok_or_else(|| {
                     OAuthError::InvalidRequest(
                         "redirect_uri is not registered for this client".into(),

@@ -22,7 +22,8 @@ const FORBIDDEN_SCHEMES: &[&str] = &["javascript", "data", "vbscript", "file", "
 /// Valid means: an absolute URI without fragment or credentials; `https`, `http` on a
 /// loopback host (RFC 8252 §7.3) or everywhere if the policy allows, or a private-use
 /// scheme for native apps (RFC 8252 §7.1). Comparison is exact string equality on the
-/// text as registered, as RFC 6749 §3.1.2.3 and OAuth 2.1 require.
+/// text as registered, as RFC 6749 §3.1.2.3 and OAuth 2.1 require, but for the port of a
+/// loopback IP literal ([`RedirectUri::matches_registered`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct RedirectUri(String);
@@ -60,6 +61,35 @@ impl RedirectUri {
     /// The URI exactly as registered.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Whether a request's redirect URI (`self`) names the `registered` one: the same
+    /// text, or, for `http` on a loopback IP literal, the same but for the port. Native
+    /// apps listen on a port the system gives them at the time of the request, so RFC 8252
+    /// §7.3 requires any port to be allowed there (DOT's `ALLOW_LOCALHOST_LOOPBACK`);
+    /// `localhost`, which may resolve elsewhere (RFC 8252 §8.3), is matched exactly.
+    pub fn matches_registered(&self, registered: &RedirectUri) -> bool {
+        if self == registered {
+            return true;
+        }
+        let (Ok(mut requested), Ok(mut registered)) =
+            (Url::parse(&self.0), Url::parse(&registered.0))
+        else {
+            return false;
+        };
+        let loopback_ip = |url: &Url| {
+            url.scheme() == "http"
+                && match url.host() {
+                    Some(Host::Ipv4(ip)) => ip.is_loopback(),
+                    Some(Host::Ipv6(ip)) => ip.is_loopback(),
+                    _ => false,
+                }
+        };
+        loopback_ip(&requested)
+            && loopback_ip(&registered)
+            && requested.set_port(None).is_ok()
+            && registered.set_port(None).is_ok()
+            && requested == registered
     }
 }
 
@@ -125,6 +155,35 @@ mod tests {
             "com.example.app:/oauth2redirect",
         ] {
             assert_eq!(parse(good).map(|u| u.0), Ok(good.to_string()), "{good}");
+        }
+    }
+
+    #[test]
+    fn loopback_ip_redirects_match_on_any_port_and_nothing_else_does() {
+        let matches = |requested: &str, registered: &str| {
+            parse(requested)
+                .unwrap()
+                .matches_registered(&parse(registered).unwrap())
+        };
+        assert!(matches("http://127.0.0.1:51004/cb", "http://127.0.0.1/cb"));
+        assert!(matches(
+            "http://127.0.0.1:51004/cb",
+            "http://127.0.0.1:8080/cb"
+        ));
+        assert!(matches("http://[::1]:6000/cb?x=1", "http://[::1]/cb?x=1"));
+        assert!(matches("https://app.example/cb", "https://app.example/cb"));
+        for (requested, registered) in [
+            ("http://127.0.0.1:51004/other", "http://127.0.0.1/cb"),
+            ("http://127.0.0.2:51004/cb", "http://127.0.0.1/cb"),
+            ("http://localhost:51004/cb", "http://localhost/cb"),
+            ("https://127.0.0.1:51004/cb", "https://127.0.0.1/cb"),
+            ("https://app.example:8443/cb", "https://app.example/cb"),
+            ("http://127.0.0.1:51004/cb?x=2", "http://127.0.0.1/cb?x=1"),
+        ] {
+            assert!(
+                !matches(requested, registered),
+                "{requested} ~ {registered}"
+            );
         }
     }
 

@@ -373,6 +373,81 @@ async fn the_client_keeps_its_redirect_query() {
 }
 
 #[tokio::test]
+async fn a_native_app_on_a_loopback_ip_may_use_any_port() {
+    let world = World::new().await;
+    let (native, _) = world
+        .engine()
+        .register_application(
+            registration(
+                ClientType::Public,
+                &[GrantType::AuthorizationCode],
+                &["http://127.0.0.1/callback", "http://localhost/callback"],
+            ),
+            now(),
+        )
+        .await
+        .unwrap();
+    let client = Client {
+        credentials: warrant_grants::ClientCredentials::IdOnly {
+            client_id: native.client_id.clone(),
+        },
+        application: native,
+    };
+    let alice = world.user("alice").await;
+    let with_redirect = |uri: &str| AuthorizationParams {
+        redirect_uri: Some(uri.into()),
+        ..params(&client)
+    };
+    for refused in [
+        "http://localhost:53123/callback",
+        "http://127.0.0.1:53123/other",
+    ] {
+        let answer = world
+            .engine()
+            .validate_authorization(&with_redirect(refused))
+            .await;
+        assert!(
+            matches!(answer, Err(AuthorizationRejection::ShowError(_))),
+            "{refused}: {answer:?}"
+        );
+    }
+    let chosen_port = "http://127.0.0.1:53123/callback";
+    let request = world
+        .engine()
+        .validate_authorization(&with_redirect(chosen_port))
+        .await
+        .unwrap();
+    let location = world
+        .engine()
+        .approve(&request, &alice, now(), now())
+        .await
+        .unwrap();
+    assert!(
+        location.starts_with(&format!("{chosen_port}?")),
+        "{location}"
+    );
+    let code = get(&answer(&location), "code").unwrap();
+    let exchanged = world
+        .engine()
+        .token(
+            &client.credentials,
+            TokenRequest::AuthorizationCode {
+                code: secret(&code),
+                redirect_uri: Some(
+                    RedirectUri::parse(chosen_port, RedirectUriPolicy::default()).unwrap(),
+                ),
+                code_verifier: Some(secret(VERIFIER)),
+            },
+            now(),
+        )
+        .await;
+    assert!(
+        exchanged.is_ok(),
+        "the code is bound to the port asked for: {exchanged:?}"
+    );
+}
+
+#[tokio::test]
 async fn consent_is_skipped_for_trusted_clients_and_remembered_scopes() {
     let world = World::new().await;
     let client = world.confidential().await;
