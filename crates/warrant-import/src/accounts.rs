@@ -8,7 +8,7 @@ use warrant_model::{ApiToken, ProviderKey, Secret, UpstreamAccount, UserId, seal
 use warrant_storage::{ImportTransaction, ImportedConnection};
 
 use crate::source::Source;
-use crate::{ImportError, Options, PAGE, Tally, time_of};
+use crate::{ImportError, Options, PAGE, Tally, required_time, time_of};
 
 pub(crate) const API_TOKEN_TABLE: &str = "authtoken_token";
 pub(crate) const API_TOKEN_COLUMNS: &[&str] = &["key", "created", "user_id"];
@@ -58,7 +58,7 @@ pub(crate) async fn import_api_tokens(
                     .sealing
                     .seal_str(sealing_purpose::API_TOKEN, &key)
                     .map_err(ImportError::Seal)?,
-                created_at: match time_of(row.created.unwrap_or_default()) {
+                created_at: match required_time(row.created, "created") {
                     Ok(created) => created,
                     Err(reason) => {
                         tally.refuse(name, reason);
@@ -165,8 +165,8 @@ fn connection(row: ConnectionRow, options: &Options<'_>) -> Result<ImportedConne
             refresh_token,
             access_token_expires_at: row.access_token_expires_at.map(time_of).transpose()?,
             extra_data: "{}".to_owned(),
-            created_at: time_of(row.created_at.unwrap_or_default())?,
+            created_at: required_time(row.created_at, "created_at")?,
         },
-        updated_at: time_of(row.updated_at.unwrap_or_default())?,
+        updated_at: required_time(row.updated_at, "updated_at")?,
     })
 }

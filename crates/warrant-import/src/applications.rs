@@ -10,7 +10,7 @@ use warrant_model::{
 use warrant_storage::{ImportTransaction, ImportedApplication};
 
 use crate::source::Source;
-use crate::{ImportError, Options, PAGE, Tally, time_of};
+use crate::{ImportError, Options, PAGE, Tally, required_time};
 
 pub(crate) const TABLE: &str = "oauth2_provider_application";
 pub(crate) const COLUMNS: &[&str] = &[
@@ -148,8 +148,8 @@ fn application(
             pkce_required: client_type == ClientType::Public,
             algorithm,
         },
-        created_at: time_of(row.created.unwrap_or_default())?,
-        updated_at: time_of(row.updated.unwrap_or_default())?,
+        created_at: required_time(row.created, "created")?,
+        updated_at: required_time(row.updated, "updated")?,
     })
 }
 

@@ -265,3 +265,9 @@ fn time_of(seconds: i64) -> Result<OffsetDateTime, String> {
     OffsetDateTime::from_unix_timestamp(seconds)
         .map_err(|_| format!("time {seconds} is out of range"))
 }
+
+/// A time Django keeps in every row, `column`; one the database could not read as a time
+/// (NULL here) refuses the row.
+fn required_time(seconds: Option<i64>, column: &str) -> Result<OffsetDateTime, String> {
+    time_of(seconds.ok_or_else(|| format!("its {column} is not a time"))?)
+}

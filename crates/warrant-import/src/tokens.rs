@@ -8,7 +8,7 @@ use warrant_model::{ClientId, FamilyId, ScopeSet, TokenHash, UserId};
 use warrant_storage::{ImportTransaction, ImportedToken};
 
 use crate::source::Source;
-use crate::{ImportError, Options, PAGE, Tally, time_of};
+use crate::{ImportError, Options, PAGE, Tally, required_time, time_of};
 
 pub(crate) const ACCESS_TABLE: &str = "oauth2_provider_accesstoken";
 pub(crate) const ACCESS_COLUMNS: &[&str] = &[
@@ -156,7 +156,7 @@ fn token(kind: Kind, row: Row, options: &Options<'_>) -> Result<Option<ImportedT
         user_id: row.user_id.map(UserId),
         scope,
         family: family(row.family.as_deref(), row.refresh_id, row.id),
-        created_at: time_of(row.created.unwrap_or_default())?,
+        created_at: required_time(row.created, "created")?,
         expires_at,
         revoked_at,
         access_token_hash: row

@@ -8,7 +8,7 @@ use warrant_model::{Email, PasswordHash, User, UserId, Username};
 use warrant_storage::{ImportTransaction, ImportedUser};
 
 use crate::source::Source;
-use crate::{ImportError, Options, PAGE, Tally, time_of};
+use crate::{ImportError, Options, PAGE, Tally, required_time, time_of};
 
 pub(crate) const TABLE: &str = "auth_user";
 pub(crate) const COLUMNS: &[&str] = &[
@@ -150,7 +150,7 @@ fn user(
         is_active: row.is_active,
         is_staff: row.is_staff,
         is_superuser: row.is_superuser,
-        date_joined: time_of(row.date_joined.unwrap_or_default())?,
+        date_joined: required_time(row.date_joined, "date_joined")?,
         last_login: row.last_login.map(time_of).transpose()?,
     })
 }
