@@ -44,8 +44,8 @@ pub struct Options<'a> {
     pub database_url: &'a str,
     /// Write nothing; report what would be written.
     pub dry_run: bool,
-    /// Import expired and revoked tokens too (a revoked refresh token kept here makes its
-    /// replay revoke the family).
+    /// Import expired and revoked tokens too, kept expired and revoked (they authorize
+    /// nothing).
     pub keep_inactive: bool,
     /// Seals API tokens and upstream tokens (the server's `secret_key`).
     pub sealing: &'a SealingKey,

@@ -1,7 +1,8 @@
 //! `oauth2_provider_accesstoken` and `…_refreshtoken` → tokens that keep working: kept by
 //! the SHA-256 of their value (which DOT's `token_checksum` already is), never the value.
-//! Expired and revoked ones are skipped unless asked for (a revoked refresh token kept
-//! here makes a replay of it revoke its family, as RFC 9700 §4.14.2 asks).
+//! Expired and revoked ones are skipped unless asked for, and then kept as they were. DOT's
+//! `revoked` becomes `revoked_at`, not `rotated_at`: a replay of an imported revoked
+//! refresh token is refused, but does not revoke its family.
 
 use warrant_generators::hash_token;
 use warrant_model::{ClientId, FamilyId, ScopeSet, TokenHash, UserId};

@@ -78,8 +78,8 @@ pub struct ImportDjangoArgs {
     /// Write nothing; report what an import would do.
     #[arg(long)]
     pub dry_run: bool,
-    /// Import expired and revoked tokens too (a revoked refresh token kept makes a replay of
-    /// it revoke its family).
+    /// Import expired and revoked tokens too, kept expired and revoked (a record of them;
+    /// they authorize nothing).
     #[arg(long)]
     pub keep_inactive: bool,
     /// Print the report as one JSON object.
