@@ -238,6 +238,10 @@ def more(database):
     from oauth2_provider.models import Application
 
     User.objects.create_user("henry", "henry@example.com", PASSWORD)
+    # Rows the import reports: a password kept in clear by some old code (Django reads it
+    # as unusable) and a username Django's validators would refuse, which the ORM stores.
+    User.objects.create(username="ivy", password="kept-in-clear")
+    User.objects.create(username="jack black", password="!")
     alice = User.objects.get(username="alice")
     alice.set_password("a new password for alice")
     alice.save()

@@ -37,12 +37,21 @@ fn site_py(python: &PathBuf, database: &str, extra: &[&str]) -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-fn import(env: &TestEnv, url: &str, extra: &[&str]) -> Value {
+/// The import's JSON report, and whether it exited successfully (1 when a row was refused).
+fn import_with_status(env: &TestEnv, url: &str, extra: &[&str]) -> (Value, bool) {
     let mut args = vec!["import", "django", "--database-url", url, "--json"];
     args.extend_from_slice(extra);
     let output = env.run(&args, None);
-    assert!(output.status.success(), "{output:?}");
-    serde_json::from_slice(&output.stdout).unwrap()
+    let report = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("no JSON report: {output:?}"));
+    (report, output.status.success())
+}
+
+/// The report of an import that refused nothing.
+fn import(env: &TestEnv, url: &str, extra: &[&str]) -> Value {
+    let (report, succeeded) = import_with_status(env, url, extra);
+    assert!(succeeded, "{report}");
+    report
 }
 
 /// `(imported, updated, skipped, refused)` of one kind.
@@ -285,10 +294,48 @@ pub async fn a_django_site_moves_with_its_users_clients_and_tokens(env: &TestEnv
         assert_eq!((imported, updated, refused), (0, 0, 0), "{kind}: {again}");
     }
 
+    // --keep-inactive brings the expired and revoked rows as a record; they open nothing.
+    let kept_inactive = import(env, &url, &["--keep-inactive"]);
+    assert_eq!(
+        counts(&kept_inactive, "access_tokens").0,
+        1,
+        "{kept_inactive}"
+    );
+    assert_eq!(
+        counts(&kept_inactive, "refresh_tokens").0,
+        1,
+        "{kept_inactive}"
+    );
+    let server = Server::start(env.command(&["serve"])).await;
+    let stale = site["tokens"]["stale"]["access_token"].as_str().unwrap();
+    let stale = server.get_with_bearer("/api/profile/", stale).await;
+    assert_eq!(stale.status, 401, "{stale:?}");
+    let revoked = site["tokens"]["revoked"]["refresh_token"].as_str().unwrap();
+    server
+        .post_form(
+            "/o/token/",
+            &form(&[("grant_type", "refresh_token"), ("refresh_token", revoked)]),
+            Some((&password_app, &password_secret)),
+        )
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    drop(server);
+
     // The site lives on; the next import brings what is new, and a password changed there.
     let later = site_py(&python, &django_database, &["--more"]);
-    let next = import(env, &url, &[]);
-    assert_eq!(counts(&next, "users"), (1, 1, 6, 0), "{next}");
+    let (next, succeeded) = import_with_status(env, &url, &[]);
+    assert!(!succeeded, "a refused row makes the exit status 1: {next}");
+    assert_eq!(counts(&next, "users"), (2, 1, 6, 1), "{next}");
+    let users = next["users"].to_string();
+    assert!(
+        users.contains("user 11 (jack black)") && users.contains("characters Warrant"),
+        "{users}"
+    );
+    assert!(
+        users.contains("user 10 (ivy)") && users.contains("not a Django password hash"),
+        "{users}"
+    );
+    assert!(!users.contains("kept-in-clear"), "never printed: {users}");
     assert_eq!(counts(&next, "access_tokens").0, 1, "{next}");
     assert_eq!(counts(&next, "refresh_tokens").0, 1, "{next}");
     let server = Server::start(env.command(&["serve"])).await;

@@ -157,9 +157,19 @@ fn assert_invalid_token(reply: &Reply) {
     assert_challenged(reply, 401, "invalid_token");
 }
 
-/// 403 `insufficient_scope`, whose description names the `missing` scope when given.
-fn assert_insufficient_scope(reply: &Reply, missing: Option<&str>) {
+/// 403 `insufficient_scope`, whose description names the `missing` scope when given, and
+/// whose challenge (RFC 6750 §3) and body (Django OAuth Toolkit's `required_scopes`) name
+/// the `required` ones.
+fn assert_insufficient_scope(reply: &Reply, missing: Option<&str>, required: &str) {
     assert_challenged(reply, 403, "insufficient_scope");
+    let challenge = reply.header("www-authenticate").unwrap();
+    assert!(
+        challenge.ends_with(&format!(r#", scope="{required}""#)),
+        "{challenge}"
+    );
+    let listed: Vec<String> = serde_json::from_value(reply.json()["required_scopes"].clone())
+        .expect("required_scopes lists the scopes");
+    assert_eq!(listed.join(" "), required);
     if let Some(missing) = missing {
         let description = reply.json()["error_description"]
             .as_str()
@@ -220,7 +230,7 @@ pub async fn read_write_scope_follows_the_method(env: &TestEnv) {
 
     assert_eq!(apis.call("GET", "/albums", Some(&reader)).await.status, 200);
     let refused = apis.call("POST", "/albums", Some(&reader)).await;
-    assert_insufficient_scope(&refused, Some("write"));
+    assert_insufficient_scope(&refused, Some("write"), "write");
     assert_eq!(
         apis.call("POST", "/albums", Some(&writer)).await.status,
         201
@@ -230,7 +240,7 @@ pub async fn read_write_scope_follows_the_method(env: &TestEnv) {
 
     let write_only = apis.token("alice", "write").await;
     let refused = apis.call("GET", "/albums", Some(&write_only)).await;
-    assert_insufficient_scope(&refused, None);
+    assert_insufficient_scope(&refused, None, "read");
 
     // A CORS preflight carries no credentials and passes.
     assert_eq!(apis.call("OPTIONS", "/albums", None).await.status, 204);
@@ -248,11 +258,11 @@ pub async fn resource_scope_follows_the_method(env: &TestEnv) {
         200
     );
     let refused = apis.call("POST", "/songs", Some(&listener)).await;
-    assert_insufficient_scope(&refused, Some("music:write"));
+    assert_insufficient_scope(&refused, Some("music:write"), "music:write");
     assert_eq!(apis.call("POST", "/songs", Some(&editor)).await.status, 201);
     // Writing does not imply reading, as in Django OAuth Toolkit.
     let refused = apis.call("GET", "/songs", Some(&editor)).await;
-    assert_insufficient_scope(&refused, None);
+    assert_insufficient_scope(&refused, None, "music:read");
     let plain_read = apis.token("alice", "read").await;
     let refused = apis.call("GET", "/songs", Some(&plain_read)).await;
     assert_eq!(refused.status, 403);
@@ -264,7 +274,7 @@ pub async fn token_has_scope_needs_every_scope(env: &TestEnv) {
     let both = apis.token("alice", "read+stats").await;
 
     let refused = apis.call("GET", "/stats", Some(&read_only)).await;
-    assert_insufficient_scope(&refused, None);
+    assert_insufficient_scope(&refused, Some("stats"), "read stats");
     let reply = apis.call("GET", "/stats", Some(&both)).await;
     assert_eq!(reply.status, 200, "{reply:?}");
     assert_eq!(reply.json()["albums"], 0);
@@ -277,7 +287,7 @@ pub async fn session_user_or_scoped_token(env: &TestEnv) {
 
     let unscoped = apis.token("alice", "read").await;
     let refused = apis.call("GET", "/playlists", Some(&unscoped)).await;
-    assert_insufficient_scope(&refused, None);
+    assert_insufficient_scope(&refused, Some("playlists"), "playlists");
 
     let scoped = apis.token("alice", "playlists").await;
     let reply = apis.call("GET", "/playlists", Some(&scoped)).await;
@@ -365,7 +375,7 @@ pub async fn introspection_checks_tokens_remotely(env: &TestEnv) {
     assert_eq!(reply.json()["username"], "alice");
     assert_eq!(apis.call("GET", "/songs", Some(token)).await.status, 200);
     let refused = apis.call("POST", "/songs", Some(token)).await;
-    assert_insufficient_scope(&refused, None);
+    assert_insufficient_scope(&refused, Some("music:write"), "music:write");
 
     // A refresh token is active at the introspection endpoint but is no bearer credential.
     let refresh = tokens["refresh_token"].as_str().unwrap();

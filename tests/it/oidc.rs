@@ -691,9 +691,21 @@ pub async fn rp_initiated_logout(env: &TestEnv) {
         !home.body.contains("You are logged in"),
         "the session ended"
     );
+    // And, as Django OAuth Toolkit does by default, the tokens the user granted.
+    let userinfo = server
+        .get_with_bearer("/o/userinfo/", first.access_token.secret())
+        .await;
+    assert_eq!(userinfo.status, 401, "the access token was revoked");
+    let refreshed = rp
+        .client()
+        .exchange_refresh_token(&first.refresh_token)
+        .unwrap()
+        .request_async(&oauth2_http)
+        .await;
+    assert!(refreshed.is_err(), "the refresh token was revoked");
 
     // Without a hint the user confirms first.
-    browser.log_in("alice", PASSWORD).await;
+    let second = sign_in_with(&mut browser, &rp).await;
     let url = LogoutRequest::from(end_session.clone())
         .set_client_id(ClientId::new(client_id.clone()))
         .set_post_logout_redirect_uri(PostLogoutRedirectUrl::new(AFTER_LOGOUT.into()).unwrap())
@@ -713,6 +725,10 @@ pub async fn rp_initiated_logout(env: &TestEnv) {
             .contains("You are logged in"),
         "not logged out before confirming"
     );
+    let still = server
+        .get_with_bearer("/o/userinfo/", second.access_token.secret())
+        .await;
+    assert_eq!(still.status, 200, "tokens live until the user confirms");
     let done = browser.submit(&confirm, "/o/logout/", &[]).await;
     assert_eq!(location(&done), AFTER_LOGOUT);
     assert!(
@@ -722,6 +738,10 @@ pub async fn rp_initiated_logout(env: &TestEnv) {
             .body
             .contains("You are logged in")
     );
+    let revoked = server
+        .get_with_bearer("/o/userinfo/", second.access_token.secret())
+        .await;
+    assert_eq!(revoked.status, 401, "the confirmed logout revoked them");
 
     // An unregistered destination is never redirected to.
     let url = LogoutRequest::from(end_session)

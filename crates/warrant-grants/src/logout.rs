@@ -4,7 +4,7 @@
 use serde_json::Value;
 use time::OffsetDateTime;
 use url::Url;
-use warrant_model::{Application, ClientId, RedirectUri, RedirectUriPolicy, User};
+use warrant_model::{Application, ClientId, RedirectUri, RedirectUriPolicy, User, UserId};
 
 use crate::oidc::subject;
 use crate::{Engine, OAuthError};
@@ -103,6 +103,21 @@ impl Engine<'_> {
             redirect,
             hinted_subject: hint.and_then(|claims| claims["sub"].as_str().map(str::to_owned)),
         })
+    }
+
+    /// What a relying-party logout ending `user`'s session does to their tokens: with
+    /// [`GrantSettings::logout_revokes_tokens`](crate::GrantSettings::logout_revokes_tokens)
+    /// every access and refresh token they granted is revoked, as Django OAuth Toolkit does
+    /// by default. Returns how many were live.
+    pub async fn revoke_tokens_at_logout(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> Result<u64, OAuthError> {
+        if !self.settings.logout_revokes_tokens {
+            return Ok(0);
+        }
+        Ok(self.store.revoke_user_tokens(user, now).await?)
     }
 }
 

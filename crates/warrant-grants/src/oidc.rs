@@ -125,9 +125,10 @@ impl Engine<'_> {
 /// speaking for `user`: the token must carry `openid` and speak for a user.
 pub fn userinfo(user: Option<&User>, scope: &ScopeSet) -> Result<Map<String, Value>, OAuthError> {
     if !is_openid(scope) {
-        return Err(OAuthError::InsufficientScope(format!(
-            "the userinfo endpoint needs the {OPENID} scope"
-        )));
+        return Err(OAuthError::InsufficientScope {
+            description: format!("the userinfo endpoint needs the {OPENID} scope"),
+            required: vec![OPENID.to_owned()],
+        });
     }
     let user = user.ok_or_else(|| {
         OAuthError::InvalidToken("the access token does not speak for a user".into())

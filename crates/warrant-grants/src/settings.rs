@@ -138,6 +138,9 @@ pub struct GrantSettings {
     pub device_poll_interval: Duration,
     /// Brute-force protection of passwords, client secrets and device codes.
     pub brute_force: crate::BruteForce,
+    /// `OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS` (default on): a relying-party logout that
+    /// ends a user's session revokes every token the user granted, to any application.
+    pub logout_revokes_tokens: bool,
 }
 
 impl Default for GrantSettings {
@@ -156,6 +159,7 @@ impl Default for GrantSettings {
             device_code_lifetime: Duration::seconds(600),
             device_poll_interval: Duration::seconds(5),
             brute_force: crate::BruteForce::default(),
+            logout_revokes_tokens: true,
         }
     }
 }

@@ -88,6 +88,12 @@ impl From<OAuthError> for OAuthJson {
         if let Some(description) = error.description() {
             body["error_description"] = Value::from(description);
         }
+        if let OAuthError::InsufficientScope { required, .. } = &error
+            && !required.is_empty()
+        {
+            // Django OAuth Toolkit's field (ERROR_RESPONSE_WITH_SCOPES).
+            body["required_scopes"] = Value::from(required.clone());
+        }
         let www_authenticate = challenge(&error);
         Self {
             status,
@@ -99,18 +105,32 @@ impl From<OAuthError> for OAuthJson {
 }
 
 /// The `WWW-Authenticate` challenge an error carries: a failed client authentication asks
-/// for Basic credentials (RFC 6749 §5.2); a refused bearer token names its error
-/// (RFC 6750 §3). Descriptions are ours and never contain a quote.
+/// for Basic credentials (RFC 6749 §5.2); a refused bearer token names its error, and a
+/// token lacking scopes the scopes it needs (RFC 6750 §3). Descriptions are ours and never
+/// contain a quote; scope names cannot (RFC 6749 §3.3).
 fn challenge(error: &OAuthError) -> Option<String> {
+    let bearer = |description: &str| {
+        format!(
+            "Bearer realm=\"{REALM}\", error=\"{}\", error_description=\"{}\"",
+            error.code(),
+            description.replace('"', "'")
+        )
+    };
     match error {
         OAuthError::InvalidClient(_) => Some(format!("Basic realm=\"{REALM}\"")),
-        OAuthError::InvalidToken(description) | OAuthError::InsufficientScope(description) => {
-            Some(format!(
-                "Bearer realm=\"{REALM}\", error=\"{}\", error_description=\"{}\"",
-                error.code(),
-                description.replace('"', "'")
-            ))
-        }
+        OAuthError::InvalidToken(description) => Some(bearer(description)),
+        OAuthError::InsufficientScope {
+            description,
+            required,
+        } if required.is_empty() => Some(bearer(description)),
+        OAuthError::InsufficientScope {
+            description,
+            required,
+        } => Some(format!(
+            "{}, scope=\"{}\"",
+            bearer(description),
+            required.join(" ")
+        )),
         _ => None,
     }
 }
@@ -125,7 +145,7 @@ pub fn retry_after() -> Header<'static> {
 pub fn status_of(error: &OAuthError) -> Status {
     match error {
         OAuthError::InvalidClient(_) | OAuthError::InvalidToken(_) => Status::Unauthorized,
-        OAuthError::InsufficientScope(_) => Status::Forbidden,
+        OAuthError::InsufficientScope { .. } => Status::Forbidden,
         OAuthError::ServerError => Status::InternalServerError,
         OAuthError::TemporarilyUnavailable => Status::ServiceUnavailable,
         OAuthError::InvalidRequest(_)
@@ -199,7 +219,10 @@ mod tests {
                 Status::Unauthorized,
             ),
             (
-                OAuthError::InsufficientScope(String::new()),
+                OAuthError::InsufficientScope {
+                    description: String::new(),
+                    required: Vec::new(),
+                },
                 Status::Forbidden,
             ),
         ];

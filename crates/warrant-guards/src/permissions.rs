@@ -113,10 +113,10 @@ fn lacking_scopes(token: &BearerToken, required: &[String]) -> Option<Refusal> {
         .filter(|scope| !token.has_scopes([*scope]))
         .collect();
     (!missing.is_empty()).then(|| {
-        Refusal::Token(OAuthError::InsufficientScope(format!(
-            "the token needs the scope {}",
-            missing.join(" ")
-        )))
+        Refusal::Token(OAuthError::InsufficientScope {
+            description: format!("the token needs the scope {}", missing.join(" ")),
+            required: required.to_vec(),
+        })
     })
 }
 

@@ -29,9 +29,10 @@ impl<'r> FromRequest<'r> for ApiUser {
 async fn api_user(request: &Request<'_>) -> Result<User, Refusal> {
     if let Some(token) = checked_bearer(request).await? {
         return token.user.ok_or_else(|| {
-            Refusal::Token(OAuthError::InsufficientScope(
-                "this token was issued to a client, not granted by a user".into(),
-            ))
+            Refusal::Token(OAuthError::InsufficientScope {
+                description: "this token was issued to a client, not granted by a user".into(),
+                required: Vec::new(),
+            })
         });
     }
     if let Some(key) = api_token(request)? {

@@ -6,6 +6,7 @@ use rocket::http::{CookieJar, Status};
 use rocket::{Route, State, get, post, routes};
 use time::OffsetDateTime;
 use warrant_grants::{LogoutParams, LogoutRequest};
+use warrant_model::User;
 
 use crate::AppState;
 use crate::authorize::RawQuery;
@@ -40,21 +41,30 @@ async fn validate(state: &AppState, form: &FormParams) -> Result<LogoutRequest, 
         .map_err(|error| oauth_error_page(&error))
 }
 
-/// Ends the session, then goes where the relying party asked, or says it is done.
+/// Ends the session (and the tokens of `user`, its user, when so configured), then goes
+/// where the relying party asked, or says it is done.
 async fn logged_out(
     state: &AppState,
     cookies: &CookieJar<'_>,
     request: LogoutRequest,
-) -> PageOrRedirect {
+    user: Option<&User>,
+) -> PageResult {
+    if let Some(user) = user {
+        state
+            .engine()
+            .revoke_tokens_at_logout(user.id, OffsetDateTime::now_utc())
+            .await
+            .map_err(|error| oauth_error_page(&error))?;
+    }
     log_out(state, cookies).await;
-    match request.redirect {
+    Ok(match request.redirect {
         Some(location) => PageOrRedirect::Redirect(SeeOther(location)),
         None => PageOrRedirect::Page(Page::new(
             Status::Ok,
             "Logged out",
             "<p>You are logged out.</p>".into(),
         )),
-    }
+    })
 }
 
 #[get("/o/logout")]
@@ -68,7 +78,7 @@ async fn logout_page(
     let request = validate(state, &form).await?;
     let user = match user.0 {
         Some((user, _)) if request.needs_confirmation(&user) => user,
-        _ => return Ok(logged_out(state, cookies, request).await),
+        other => return logged_out(state, cookies, request, other.as_ref().map(|(u, _)| u)).await,
     };
     let csrf = csrf_token(state, cookies)?;
     let fields: String = PARAMS
@@ -97,9 +107,11 @@ async fn logout_page(
 async fn logout_confirmed(
     state: &State<AppState>,
     cookies: &CookieJar<'_>,
+    user: CurrentUser,
     form: Result<PageForm, Status>,
 ) -> PageResult {
     let PageForm(form) = form?;
     let request = validate(state, &form).await?;
-    Ok(logged_out(state, cookies, request).await)
+    let user = user.0.map(|(user, _)| user);
+    logged_out(state, cookies, request, user.as_ref()).await
 }

@@ -123,7 +123,8 @@ fn user(
             }
         },
     };
-    // Django marks a user without a password with `!`; an empty field is the same.
+    // Django marks a user without a password with `!` (kept, so it stays unusable); an
+    // empty field is the same.
     let password = match PasswordHash::parse(&row.password) {
         Ok(hash) => {
             if !options.hasher.recognizes(&hash) {
@@ -138,7 +139,18 @@ fn user(
             }
             Some(hash)
         }
-        Err(_) => None,
+        Err(_) if row.password.is_empty() => None,
+        Err(_) => {
+            // Django reads such a field as an unusable password; never print it (it may
+            // be a password kept in clear).
+            tally.adjust(
+                name.to_owned(),
+                "password field is not a Django password hash: imported without a password, \
+                 the user must set one"
+                    .to_owned(),
+            );
+            None
+        }
     };
     Ok(User {
         id: UserId(row.id),

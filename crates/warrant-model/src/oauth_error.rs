@@ -58,8 +58,14 @@ pub enum OAuthError {
     #[error("invalid_token: {0}")]
     InvalidToken(String),
     /// `insufficient_scope` (RFC 6750): the token lacks a scope the resource needs.
-    #[error("insufficient_scope: {0}")]
-    InsufficientScope(String),
+    #[error("insufficient_scope: {description}")]
+    InsufficientScope {
+        /// What is missing, in words.
+        description: String,
+        /// The scopes the resource needs (RFC 6750 §3's `scope` attribute); empty when no
+        /// scope would do.
+        required: Vec<String>,
+    },
     /// `server_error`: an internal failure (logged, not described to the client).
     #[error("server_error")]
     ServerError,
@@ -87,7 +93,7 @@ impl OAuthError {
             Self::ConsentRequired(_) => "consent_required",
             Self::UnsupportedTokenType(_) => "unsupported_token_type",
             Self::InvalidToken(_) => "invalid_token",
-            Self::InsufficientScope(_) => "insufficient_scope",
+            Self::InsufficientScope { .. } => "insufficient_scope",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
         }
@@ -111,7 +117,7 @@ impl OAuthError {
             | Self::ConsentRequired(d)
             | Self::UnsupportedTokenType(d)
             | Self::InvalidToken(d)
-            | Self::InsufficientScope(d) => Some(d),
+            | Self::InsufficientScope { description: d, .. } => Some(d),
             Self::ServerError | Self::TemporarilyUnavailable => None,
         }
     }

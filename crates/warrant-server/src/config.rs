@@ -411,6 +411,7 @@ impl OAuth2Config {
                 oidc.id_token_expire_seconds,
             )?,
             brute_force: brute_force.settings()?,
+            logout_revokes_tokens: oidc.logout_revokes_tokens,
         })
     }
 }
@@ -425,6 +426,9 @@ pub struct OidcConfig {
     /// from outside the process (`warrant keys rotate`, another instance) is used within
     /// this time.
     pub keys_cache_seconds: u64,
+    /// `OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS`: whether a logout at `/o/logout/` that ends
+    /// a user's session revokes every token the user granted.
+    pub logout_revokes_tokens: bool,
 }
 
 impl Default for OidcConfig {
@@ -432,6 +436,7 @@ impl Default for OidcConfig {
         Self {
             id_token_expire_seconds: 36_000,
             keys_cache_seconds: 60,
+            logout_revokes_tokens: true,
         }
     }
 }

@@ -64,6 +64,9 @@ pub trait TokenStore: Send + Sync {
     async fn revoke_family(&self, family: &FamilyId, now: OffsetDateTime) -> Result<u64>;
     /// Revokes every token issued, directly or by refresh, from an authorization code.
     async fn revoke_tokens_from_code(&self, code_id: i64, now: OffsetDateTime) -> Result<u64>;
+    /// Revokes every access and refresh token `user` granted, to any application; returns
+    /// how many were live.
+    async fn revoke_user_tokens(&self, user: UserId, now: OffsetDateTime) -> Result<u64>;
     /// Live (unrevoked, unexpired) access tokens matching `filter`, ordered by id.
     async fn live_access_tokens(
         &self,
@@ -304,47 +307,31 @@ impl<S: Backed> TokenStore for S {
     }
 
     async fn revoke_family(&self, family: &FamilyId, now: OffsetDateTime) -> Result<u64> {
-        let revoked = in_transaction!(self, |tx, deadline| {
-            let mut revoked = 0;
-            for sql in [
-                "UPDATE access_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
-                "UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
-            ] {
-                let done = sqlx::query(sql)
-                    .bind(family.as_str())
-                    .bind(stored_time(now))
-                    .execute(&mut *tx)
-                    .within(deadline)
-                    .await?;
-                revoked += done.rows_affected();
-            }
-            revoked
-        });
-        Ok(revoked)
+        let statements = [
+            "UPDATE access_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
+            "UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
+        ];
+        revoke_together(self, statements, Key::Text(family.as_str()), now).await
     }
 
     async fn revoke_tokens_from_code(&self, code_id: i64, now: OffsetDateTime) -> Result<u64> {
-        let revoked = in_transaction!(self, |tx, deadline| {
-            let mut revoked = 0;
-            // Both statements select the family through access_tokens.authorization_code_id,
-            // which revocation does not change, so their order does not matter.
-            for sql in [
-                "UPDATE access_tokens SET revoked_at = $2 WHERE revoked_at IS NULL AND family IN
-                 (SELECT family FROM access_tokens WHERE authorization_code_id = $1)",
-                "UPDATE refresh_tokens SET revoked_at = $2 WHERE revoked_at IS NULL AND family IN
-                 (SELECT family FROM access_tokens WHERE authorization_code_id = $1)",
-            ] {
-                let done = sqlx::query(sql)
-                    .bind(code_id)
-                    .bind(stored_time(now))
-                    .execute(&mut *tx)
-                    .within(deadline)
-                    .await?;
-                revoked += done.rows_affected();
-            }
-            revoked
-        });
-        Ok(revoked)
+        // Both statements select the family through access_tokens.authorization_code_id,
+        // which revocation does not change, so their order does not matter.
+        let statements = [
+            "UPDATE access_tokens SET revoked_at = $2 WHERE revoked_at IS NULL AND family IN
+             (SELECT family FROM access_tokens WHERE authorization_code_id = $1)",
+            "UPDATE refresh_tokens SET revoked_at = $2 WHERE revoked_at IS NULL AND family IN
+             (SELECT family FROM access_tokens WHERE authorization_code_id = $1)",
+        ];
+        revoke_together(self, statements, Key::Id(code_id), now).await
+    }
+
+    async fn revoke_user_tokens(&self, user: UserId, now: OffsetDateTime) -> Result<u64> {
+        let statements = [
+            "UPDATE access_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+            "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        ];
+        revoke_together(self, statements, Key::Id(user.0), now).await
     }
 
     async fn live_access_tokens(
@@ -385,6 +372,40 @@ impl<S: Backed> TokenStore for S {
 
 /// Inserts one access token on SQLite (for the batcher, when no other waits).
 #[cfg(feature = "sqlite")]
+/// What a revoking statement's `$1` is.
+#[derive(Clone, Copy)]
+enum Key<'a> {
+    Text(&'a str),
+    Id(i64),
+}
+
+/// Runs the two statements (`$1` the key, `$2` the time) in one transaction; returns how
+/// many rows they revoked.
+async fn revoke_together<S: Backed>(
+    store: &S,
+    statements: [&'static str; 2],
+    key: Key<'_>,
+    now: OffsetDateTime,
+) -> Result<u64> {
+    let revoked = in_transaction!(store, |tx, deadline| {
+        let mut revoked = 0;
+        for sql in statements {
+            let query = match key {
+                Key::Text(text) => sqlx::query(sql).bind(text),
+                Key::Id(id) => sqlx::query(sql).bind(id),
+            };
+            let done = query
+                .bind(stored_time(now))
+                .execute(&mut *tx)
+                .within(deadline)
+                .await?;
+            revoked += done.rows_affected();
+        }
+        revoked
+    });
+    Ok(revoked)
+}
+
 pub(crate) async fn insert_one_sqlite_access_token(
     writer: &sqlx::SqlitePool,
     token: &NewAccessToken,

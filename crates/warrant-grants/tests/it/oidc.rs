@@ -283,7 +283,7 @@ async fn userinfo_releases_claims_by_scope() {
 
     assert!(matches!(
         userinfo(Some(&alice), &scope("read profile")),
-        Err(OAuthError::InsufficientScope(_))
+        Err(OAuthError::InsufficientScope { .. })
     ));
     assert!(matches!(
         userinfo(None, &scope("openid")),
@@ -729,4 +729,66 @@ async fn logout_requests_are_checked_and_the_hint_spares_its_user_a_confirmation
         other_issuer.validate_logout(&hinted, now()).await.is_err(),
         "an ID token of another issuer is no hint"
     );
+}
+
+#[tokio::test]
+async fn a_logout_revokes_every_token_its_user_granted_unless_configured_not_to() {
+    for revokes in [true, false] {
+        let world = World::with_settings(GrantSettings {
+            logout_revokes_tokens: revokes,
+            ..GrantSettings::default()
+        })
+        .await;
+        let (first, second) = (world.confidential().await, world.confidential().await);
+        let alice = world.user("alice").await;
+        world.user("bob").await;
+        let alices = [
+            world.alices_password_grant(&first, None, now()).await,
+            world.alices_password_grant(&second, None, now()).await,
+        ];
+        let bobs = world
+            .engine()
+            .token(
+                &first.credentials,
+                TokenRequest::Password {
+                    username: "bob".into(),
+                    password: secret(PASSWORD),
+                    scope: None,
+                },
+                now(),
+            )
+            .await
+            .unwrap();
+
+        let revoked = world
+            .engine()
+            .revoke_tokens_at_logout(alice.id, now())
+            .await
+            .unwrap();
+
+        assert_eq!(
+            revoked,
+            if revokes { 4 } else { 0 },
+            "two access, two refresh"
+        );
+        for (tokens, client) in alices.iter().zip([&first, &second]) {
+            assert_eq!(
+                world.is_active(tokens.access_token.expose()).await,
+                !revokes
+            );
+            let refresh = TokenRequest::RefreshToken {
+                refresh_token: tokens.refresh_token.clone().unwrap(),
+                scope: None,
+            };
+            let refreshed = world
+                .engine()
+                .token(&client.credentials, refresh, now())
+                .await;
+            assert_eq!(refreshed.is_ok(), !revokes, "revokes: {revokes}");
+        }
+        assert!(
+            world.is_active(bobs.access_token.expose()).await,
+            "bob's token is not alice's"
+        );
+    }
 }

@@ -59,9 +59,10 @@ impl<'r> FromRequest<'r> for Admin {
 async fn admin(request: &Request<'_>) -> Result<User, Refusal> {
     let user = if let Some(token) = checked_bearer(request).await? {
         if !token.has_scopes([ADMIN_SCOPE]) {
-            return Err(Refusal::Token(OAuthError::InsufficientScope(format!(
-                "the admin API needs the scope {ADMIN_SCOPE}"
-            ))));
+            return Err(Refusal::Token(OAuthError::InsufficientScope {
+                description: format!("the admin API needs the scope {ADMIN_SCOPE}"),
+                required: vec![ADMIN_SCOPE.to_owned()],
+            }));
         }
         token.user.ok_or(Refusal::NotStaff)?
     } else {
