@@ -686,3 +686,73 @@ pub async fn the_oauth2_crate_completes_the_code_flow(env: &TestEnv) {
         )
         .await;
 }
+
+/// RFC 8707 at the authorization endpoint: repeated `resource` parameters survive the login
+/// (through a rebuilt request: `max_age=0` is dropped after it) and the consent form, the
+/// page names them, and the code's tokens are for them, or fewer.
+pub async fn the_resources_of_an_authorization_request_reach_its_tokens(env: &TestEnv) {
+    const MCP: &str = "https://mcp.example.com/mcp";
+    const API: &str = "https://api.example.com/";
+    let encoded =
+        |uri: &str| url::form_urlencoded::byte_serialize(uri.as_bytes()).collect::<String>();
+    let setup = setup(env).await;
+    let mut browser = Browser::new(&setup.server);
+    let path = setup.authorize_path(&format!(
+        "&resource={}&resource={}&max_age=0",
+        encoded(MCP),
+        encoded(API)
+    ));
+    let to_login = browser.get(&path).await;
+    let logged_in = browser.log_in_via(&to_login, PASSWORD).await;
+    let back = location(&logged_in).to_owned();
+    assert!(!back.contains("max_age"), "{back}");
+    let consent = browser.get(&back).await;
+    assert_eq!(consent.status, 200, "{consent:?}");
+    assert!(
+        consent.body.contains(MCP) && consent.body.contains(API),
+        "{}",
+        consent.body
+    );
+    let approved = browser
+        .submit(&consent, "/o/authorize/", &[("allow", "yes")])
+        .await;
+    let code = query_of(location(&approved))["code"].clone();
+    let tokens = setup
+        .server
+        .post_form(
+            "/o/token/",
+            &format!(
+                "grant_type=authorization_code&client_id={}&code={code}&code_verifier={VERIFIER}&redirect_uri={}&resource={}",
+                setup.public_client,
+                encoded(REDIRECT),
+                encoded(MCP)
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(tokens.status, 200, "{tokens:?}");
+    let tokens = tokens.json();
+    let described = setup
+        .introspect(tokens["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(described["aud"], serde_json::json!([MCP]));
+
+    let refresh = format!(
+        "grant_type=refresh_token&client_id={}&refresh_token={}",
+        setup.public_client,
+        tokens["refresh_token"].as_str().unwrap()
+    );
+    let refreshed = setup
+        .server
+        .post_form("/o/token/", &refresh, None)
+        .await
+        .json();
+    let described = setup
+        .introspect(refreshed["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(
+        described["aud"],
+        serde_json::json!([API, MCP]),
+        "the grant was for both"
+    );
+}

@@ -59,12 +59,21 @@ impl Apis {
         Self::with_api(warrant, api).await
     }
 
-    async fn with_api(warrant: Setup, mut api: Command) -> Self {
+    async fn with_api(warrant: Setup, api: Command) -> Self {
+        Self::with_api_configured(warrant, api, |_, _| {}).await
+    }
+
+    /// As [`Apis::with_api`], telling the API its port with `configure` too.
+    async fn with_api_configured(
+        warrant: Setup,
+        mut api: Command,
+        configure: impl Fn(&mut Command, u16),
+    ) -> Self {
         api.env("ROCKET_ADDRESS", "127.0.0.1")
             .env("ROCKET_LOG_LEVEL", "off")
             .stdout(std::process::Stdio::null());
         Self {
-            music: Server::start_on_port_from(api, "ROCKET_PORT").await,
+            music: Server::start_on_port_from_with(api, "ROCKET_PORT", configure).await,
             warrant,
         }
     }
@@ -164,7 +173,7 @@ fn assert_insufficient_scope(reply: &Reply, missing: Option<&str>, required: &st
     assert_challenged(reply, 403, "insufficient_scope");
     let challenge = reply.header("www-authenticate").unwrap();
     assert!(
-        challenge.ends_with(&format!(r#", scope="{required}""#)),
+        challenge.contains(&format!(r#", scope="{required}""#)),
         "{challenge}"
     );
     let listed: Vec<String> = serde_json::from_value(reply.json()["required_scopes"].clone())
@@ -457,4 +466,113 @@ pub async fn introspection_with_wrong_credentials_is_503(env: &TestEnv) {
     let token = apis.token("alice", "read").await;
     let reply = apis.call("GET", "/whoami", Some(&token)).await;
     reply.assert_oauth_error(503, "temporarily_unavailable");
+}
+
+/// RFC 9728 and RFC 8707 through the example API, checking tokens in the database and by
+/// introspection: it publishes its metadata (naming Warrant and its scopes) where its
+/// challenges say, and takes only tokens issued for it.
+pub async fn a_protected_resource_publishes_its_metadata_and_takes_only_its_tokens(env: &TestEnv) {
+    let mut warrant = start_warrant(env).await;
+    let issuer = warrant.server.base_url.clone();
+    for introspection in [false, true] {
+        let mut api = Command::new(binary("music-api"));
+        if introspection {
+            api.env(
+                "MUSIC_API_INTROSPECTION_URL",
+                format!("{issuer}/o/introspect/"),
+            )
+            .env("MUSIC_API_CLIENT_ID", &warrant.client_id)
+            .env("MUSIC_API_CLIENT_SECRET", &warrant.secret)
+            .env("MUSIC_API_CACHE_SECONDS", "0");
+        } else {
+            api.env("MUSIC_API_DATABASE_URL", &env.database_url);
+        }
+        api.env("MUSIC_API_AUTHORIZATION_SERVER", &issuer);
+        let apis = Apis::with_api_configured(warrant, api, |api, port| {
+            api.env("MUSIC_API_RESOURCE", format!("http://127.0.0.1:{port}/"));
+        })
+        .await;
+        let resource = format!("{}/", apis.music.base_url);
+        let metadata_url = format!(
+            "{}/.well-known/oauth-protected-resource",
+            apis.music.base_url
+        );
+
+        let none = apis.call("GET", "/whoami", None).await;
+        assert_eq!(none.status, 401);
+        assert_eq!(
+            none.header("www-authenticate"),
+            Some(format!(r#"{BARE_CHALLENGE}, resource_metadata="{metadata_url}""#).as_str())
+        );
+        let (status, body) = apis
+            .music
+            .get("/.well-known/oauth-protected-resource")
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let metadata: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(metadata["resource"], resource.as_str());
+        assert_eq!(
+            metadata["authorization_servers"],
+            serde_json::json!([issuer])
+        );
+        assert!(
+            metadata["scopes_supported"]
+                .as_array()
+                .unwrap()
+                .contains(&"music:read".into())
+        );
+
+        let encoded =
+            |uri: &str| url::form_urlencoded::byte_serialize(uri.as_bytes()).collect::<String>();
+        let for_it = apis
+            .tokens("alice", &format!("read&resource={}", encoded(&resource)))
+            .await;
+        let reply = apis
+            .call("GET", "/whoami", for_it["access_token"].as_str())
+            .await;
+        assert_eq!(
+            reply.status, 200,
+            "introspection {introspection}: {reply:?}"
+        );
+        let albums = apis
+            .call("GET", "/albums", for_it["access_token"].as_str())
+            .await;
+        assert_eq!(albums.status, 200, "{albums:?}");
+        let write = apis
+            .call("POST", "/albums", for_it["access_token"].as_str())
+            .await;
+        assert_insufficient_scope(&write, Some("write"), "write");
+        assert!(
+            write
+                .header("www-authenticate")
+                .unwrap()
+                .ends_with(&format!(r#"resource_metadata="{metadata_url}""#)),
+            "{write:?}"
+        );
+
+        for (token, why) in [
+            (
+                apis.tokens("alice", "read&resource=https%3A%2F%2Fother.example.com%2F")
+                    .await,
+                "a token for another resource",
+            ),
+            (
+                apis.tokens("alice", "read").await,
+                "a token for no resource",
+            ),
+        ] {
+            let reply = apis
+                .call("GET", "/whoami", token["access_token"].as_str())
+                .await;
+            assert_invalid_token(&reply);
+            assert!(
+                reply.json()["error_description"]
+                    .as_str()
+                    .unwrap()
+                    .contains("not for this resource"),
+                "{why}: {reply:?}"
+            );
+        }
+        warrant = apis.warrant;
+    }
 }

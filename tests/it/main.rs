@@ -203,6 +203,7 @@ mod guards_suite {
         introspection_answers_are_cached_and_outages_are_503,
         introspection_with_wrong_credentials_is_503,
         introspection_works_over_https,
+        a_protected_resource_publishes_its_metadata_and_takes_only_its_tokens,
     );
 }
 
@@ -225,6 +226,7 @@ mod token_endpoint_suite {
         password_grant_refresh_rotation_and_reuse,
         revocation_then_introspection_is_inactive,
         malformed_requests_are_400_never_500,
+        resource_indicators_set_the_audience,
     );
 }
 
@@ -246,6 +248,7 @@ mod browser_suite {
         open_redirects_are_refused,
         wrong_password_shows_the_form_again,
         the_oauth2_crate_completes_the_code_flow,
+        the_resources_of_an_authorization_request_reach_its_tokens,
     );
 }
 

@@ -351,9 +351,21 @@ impl Server {
     /// Starts a server that takes its port from the environment variable `port_variable`
     /// and answers `GET /healthz`; on another free port when another test's server took
     /// the one found free first.
-    pub async fn start_on_port_from(mut command: Command, port_variable: &str) -> Self {
+    pub async fn start_on_port_from(command: Command, port_variable: &str) -> Self {
+        Self::start_on_port_from_with(command, port_variable, |_, _| {}).await
+    }
+
+    /// As [`Server::start_on_port_from`], telling the command its port with `configure`
+    /// too (a server whose settings name its own address).
+    pub async fn start_on_port_from_with(
+        mut command: Command,
+        port_variable: &str,
+        configure: impl Fn(&mut Command, u16),
+    ) -> Self {
         for _ in 0..5 {
-            if let Ok(server) = Self::try_start_on(&mut command, port_variable, free_port()).await {
+            let port = free_port();
+            configure(&mut command, port);
+            if let Ok(server) = Self::try_start_on(&mut command, port_variable, port).await {
                 return server;
             }
         }

@@ -316,3 +316,74 @@ pub async fn malformed_requests_are_400_never_500(env: &TestEnv) {
         .await;
     invalid_utf8.assert_oauth_error(400, "invalid_request");
 }
+
+/// RFC 8707: the resources a token request names become the token's audience, repeated
+/// `resource` parameters included; a refresh narrows them; a resource the server does not
+/// serve, or a malformed one, is `invalid_target`.
+pub async fn resource_indicators_set_the_audience(env: &TestEnv) {
+    const MCP: &str = "https://mcp.example.com/mcp";
+    const API: &str = "https://api.example.com/";
+    std::fs::write(
+        env.dir.join("warrant.toml"),
+        format!(
+            "[[oauth2.resources]]\nidentifier = \"{MCP}\"\nscopes = [\"read\"]\n\n\
+             [[oauth2.resources]]\nidentifier = \"{API}\"\n"
+        ),
+    )
+    .unwrap();
+    let setup = Setup::start(env).await;
+    let encoded =
+        |uri: &str| url::form_urlencoded::byte_serialize(uri.as_bytes()).collect::<String>();
+
+    let both = setup
+        .token(&format!(
+            "grant_type=client_credentials&scope=read+write&resource={}&resource={}",
+            encoded(MCP),
+            encoded(API)
+        ))
+        .await;
+    assert_eq!(both.status, 200, "{both:?}");
+    let token = both.json()["access_token"].as_str().unwrap().to_owned();
+    let described = setup.introspect(&token).await;
+    assert_eq!(described["aud"], serde_json::json!([API, MCP]));
+
+    let for_mcp = setup
+        .token(&format!(
+            "grant_type=password&username=alice&password={PASSWORD}&scope=read+write&resource={}",
+            encoded(MCP)
+        ))
+        .await
+        .json();
+    assert_eq!(for_mcp["scope"], "read", "the MCP server offers read only");
+    let described = setup
+        .introspect(for_mcp["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(described["aud"], serde_json::json!([MCP]));
+    setup
+        .token(&format!(
+            "grant_type=refresh_token&refresh_token={}&resource={}",
+            for_mcp["refresh_token"].as_str().unwrap(),
+            encoded(API)
+        ))
+        .await
+        .assert_oauth_error(400, "invalid_target");
+
+    for resource in [
+        "https://other.example.com/",
+        "https://api.example.com/#x",
+        "relative",
+    ] {
+        setup
+            .token(&format!(
+                "grant_type=client_credentials&resource={}",
+                encoded(resource)
+            ))
+            .await
+            .assert_oauth_error(400, "invalid_target");
+    }
+    let plain = setup.token("grant_type=client_credentials").await.json();
+    let described = setup
+        .introspect(plain["access_token"].as_str().unwrap())
+        .await;
+    assert!(described.get("aud").is_none(), "{described}");
+}

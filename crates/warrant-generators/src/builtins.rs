@@ -26,7 +26,8 @@ pub(crate) fn register(registry: &mut Registry) {
 }
 
 /// `kind = "jwt"`: JWT access tokens (RFC 9068), signed with the server's key for
-/// `algorithm` (default RS256), for `audience` (default: the issuer). Resource servers
+/// `algorithm` (default RS256), for the resources the client named (RFC 8707), else for
+/// `audience` (default: the issuer). Resource servers
 /// can check them offline against the JWKS; Warrant stores their hash like any token, so
 /// revocation and introspection work as for opaque ones.
 struct JwtAccessToken {
@@ -62,10 +63,16 @@ impl TokenGenerator for JwtAccessToken {
             })?;
         // RFC 9068 §2.2: without a resource owner, `sub` names the client.
         let subject = context.subject.unwrap_or(context.client_id.as_str());
+        let resources: Vec<&str> = context.resources.iter().map(|uri| uri.as_str()).collect();
+        let audience = match resources.as_slice() {
+            [] => serde_json::json!(self.audience.as_deref().unwrap_or(context.issuer)),
+            [one] => serde_json::json!(one),
+            several => serde_json::json!(several),
+        };
         let claims = serde_json::json!({
             "iss": context.issuer,
             "sub": subject,
-            "aud": self.audience.as_deref().unwrap_or(context.issuer),
+            "aud": audience,
             "client_id": context.client_id.as_str(),
             "scope": context.scope.to_string(),
             "iat": context.issued_at.unix_timestamp(),
@@ -187,6 +194,7 @@ mod tests {
             client_id: &client,
             subject: None,
             scope: &scope,
+            resources: &Default::default(),
             issued_at: now,
             expires_at: now,
             issuer: "https://auth.example.com",
@@ -245,6 +253,7 @@ mod tests {
             client_id: &client,
             subject: None,
             scope: &scope,
+            resources: &Default::default(),
             issued_at: now,
             expires_at: now + time::Duration::hours(1),
             issuer: "https://auth.example.com",
@@ -264,6 +273,19 @@ mod tests {
             again.expose(),
             token.expose(),
             "jti makes each token unique"
+        );
+
+        let two = warrant_model::Resources::parse("https://a.example/ https://b.example/").unwrap();
+        let for_resources = TokenContext {
+            resources: &two,
+            ..context
+        };
+        let token = generators.new_access_token(&for_resources).unwrap();
+        let claims = verify_jwt(key.public_jwk(), token.expose()).unwrap();
+        assert_eq!(
+            claims["aud"],
+            serde_json::json!(["https://a.example/", "https://b.example/"]),
+            "the resources named (RFC 8707) are the audience"
         );
 
         let unsigned = TokenContext {

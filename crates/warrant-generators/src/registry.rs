@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use warrant_model::{ClientId, ScopeSet, Secret, SigningAlgorithm, Timestamp};
+use warrant_model::{ClientId, Resources, ScopeSet, Secret, SigningAlgorithm, Timestamp};
 
 use crate::{GeneratorError, SigningKeyPair};
 
@@ -34,6 +34,8 @@ pub struct TokenContext<'a> {
     pub subject: Option<&'a str>,
     /// Granted scopes.
     pub scope: &'a ScopeSet,
+    /// The resources the token is for (RFC 8707): its audience, when the client named any.
+    pub resources: &'a Resources,
     /// Issue time.
     pub issued_at: Timestamp,
     /// Expiry.

@@ -7,12 +7,12 @@ use url::Url;
 use warrant_generators::{hash_token, random_urlsafe};
 use warrant_model::{
     Application, ClientId, CodeChallenge, CodeChallengeMethod, Consent, GrantType,
-    NewAuthorizationCode, RedirectUri, RedirectUriPolicy, ScopeSet, User,
+    NewAuthorizationCode, RedirectUri, RedirectUriPolicy, Resources, ScopeSet, User,
 };
 
 use crate::issue::{Authentication, Issue};
 use crate::oidc::{IdTokenFacts, OPENID, is_openid};
-use crate::{Engine, OAuthError};
+use crate::{Engine, OAuthError, requested_resources};
 
 /// The authorization request's parameters as received (query or form), before validation.
 #[derive(Debug, Clone, Default)]
@@ -42,11 +42,13 @@ pub struct AuthorizationParams {
     pub max_age: Option<String>,
     /// OpenID Connect `login_hint`: the username to suggest on the login page.
     pub login_hint: Option<String>,
+    /// RFC 8707 `resource`s, space-separated (the HTTP layer joins repeated ones).
+    pub resource: Option<String>,
 }
 
 impl AuthorizationParams {
     /// The parameters' names, in this order everywhere (forms carrying a request on).
-    pub const NAMES: [&'static str; 12] = [
+    pub const NAMES: [&'static str; 13] = [
         "client_id",
         "response_type",
         "redirect_uri",
@@ -59,6 +61,7 @@ impl AuthorizationParams {
         "prompt",
         "max_age",
         "login_hint",
+        "resource",
     ];
 
     /// The parameters as `lookup` finds them by name (in a query or a form, however the
@@ -78,6 +81,7 @@ impl AuthorizationParams {
             prompt: get("prompt"),
             max_age: get("max_age"),
             login_hint: get("login_hint"),
+            resource: get("resource"),
         }
     }
 
@@ -216,6 +220,8 @@ pub struct AuthorizationRequest {
     pub response_type: ResponseType,
     /// Requested scopes (the defaults when none were named).
     pub scope: ScopeSet,
+    /// The resources the client named (RFC 8707).
+    pub resources: Resources,
     /// Echoed back to the client.
     pub state: Option<String>,
     /// PKCE challenge, for `code`.
@@ -304,7 +310,18 @@ impl Engine<'_> {
             ),
             None => None,
         };
+        let resources = requested_resources(params.resource.as_deref()).map_err(redirect)?;
+        self.settings
+            .resources
+            .check(&resources)
+            .map_err(redirect)?;
         let scope = self.grantable_scope(requested.as_ref()).map_err(redirect)?;
+        // What the consent page shows is what the tokens will carry.
+        let scope = self
+            .settings
+            .resources
+            .scope_for(scope, &resources)
+            .map_err(redirect)?;
         if response_type.has_id_token() {
             if !is_openid(&scope) {
                 return Err(redirect(OAuthError::InvalidRequest(format!(
@@ -356,6 +373,7 @@ impl Engine<'_> {
             redirect_uri_included: params.redirect_uri.is_some(),
             response_type,
             scope,
+            resources,
             state: params.state.clone(),
             code_challenge,
             nonce: params.nonce.clone(),
@@ -477,6 +495,8 @@ impl Engine<'_> {
                     application: &request.application,
                     user: Some(user),
                     scope: request.scope.clone(),
+                    resources: request.resources.clone(),
+                    grant_resources: request.resources.clone(),
                     family: None,
                     authorization_code_id: None,
                     // RFC 6749 §4.2.2: the implicit grant never issues refresh tokens.
@@ -526,6 +546,7 @@ impl Engine<'_> {
                     redirect_uri: request.redirect_uri.clone(),
                     redirect_uri_included: request.redirect_uri_included,
                     scope: request.scope.clone(),
+                    resources: request.resources.clone(),
                     code_challenge: request.code_challenge.clone(),
                     nonce: request.nonce.clone(),
                     auth_time,
@@ -709,6 +730,7 @@ mod tests {
             params.prompt,
             params.max_age,
             params.login_hint,
+            params.resource,
         ];
         let names: Vec<&str> = read.iter().map(|v| v.as_deref().unwrap()).collect();
         assert_eq!(names, AuthorizationParams::NAMES);

@@ -5,8 +5,8 @@
 use time::OffsetDateTime;
 use warrant_generators::{hash_token, random_urlsafe, user_code};
 use warrant_model::{
-    Application, DeviceAuthorization, DeviceStatus, GrantType, NewDeviceAuthorization, ScopeSet,
-    Secret, ThrottleKind, User, UserCode,
+    Application, DeviceAuthorization, DeviceStatus, GrantType, NewDeviceAuthorization, Resources,
+    ScopeSet, Secret, ThrottleKind, User, UserCode,
 };
 use warrant_storage::DeviceDecision;
 
@@ -182,6 +182,7 @@ impl Engine<'_> {
         &self,
         application: &Application,
         device_code: &Secret<String>,
+        resources: Resources,
         now: OffsetDateTime,
     ) -> Result<TokenResponse, OAuthError> {
         let device = self
@@ -229,6 +230,8 @@ impl Engine<'_> {
                     application,
                     user: user.as_ref(),
                     scope: device.scope.clone(),
+                    grant_resources: resources.clone(),
+                    resources,
                     family: None,
                     authorization_code_id: None,
                     refresh: true,

@@ -2,7 +2,7 @@
 
 use time::OffsetDateTime;
 use warrant_generators::hash_token;
-use warrant_model::{ApplicationId, ClientId, ScopeSet, Secret, UserId, Username};
+use warrant_model::{ApplicationId, ClientId, Resources, ScopeSet, Secret, UserId, Username};
 use warrant_storage::DescribedAccessToken;
 
 use crate::revoke::FoundToken;
@@ -22,6 +22,8 @@ pub enum Introspection {
 pub struct ActiveToken {
     /// Granted scopes.
     pub scope: ScopeSet,
+    /// The resources it is for (RFC 8707), its `aud`; empty when none was named.
+    pub aud: Resources,
     /// The client it was issued to.
     pub client_id: ClientId,
     /// The resource owner's username, if a user granted it.
@@ -54,12 +56,13 @@ impl Engine<'_> {
         {
             return Ok(describe_access(described, now));
         }
-        let (application_id, user_id, scope, token_type, expires_at, issued_at) =
+        let (application_id, user_id, scope, aud, token_type, expires_at, issued_at) =
             match self.find_token(token, hint).await? {
                 Some(FoundToken::Access(t)) if t.revoked_at.is_none() && t.expires_at > now => (
                     t.application_id,
                     t.user_id,
                     t.scope,
+                    t.resources,
                     "Bearer",
                     Some(t.expires_at),
                     t.created_at,
@@ -73,6 +76,7 @@ impl Engine<'_> {
                         t.application_id,
                         t.user_id,
                         t.scope,
+                        t.resources,
                         "refresh_token",
                         t.expires_at,
                         t.created_at,
@@ -92,6 +96,7 @@ impl Engine<'_> {
         };
         Ok(Introspection::Active(ActiveToken {
             scope,
+            aud,
             client_id,
             username,
             sub: user_id,
@@ -125,6 +130,7 @@ fn describe_access(described: DescribedAccessToken, now: OffsetDateTime) -> Intr
     }
     Introspection::Active(ActiveToken {
         scope: token.scope,
+        aud: token.resources,
         client_id: described.client_id,
         username,
         sub: token.user_id,

@@ -3,7 +3,8 @@
 use time::OffsetDateTime;
 use warrant_generators::{TokenContext, family_id, hash_token};
 use warrant_model::{
-    Application, FamilyId, GrantType, NewAccessToken, NewRefreshToken, ScopeSet, Secret, User,
+    Application, FamilyId, GrantType, NewAccessToken, NewRefreshToken, Resources, ScopeSet, Secret,
+    User,
 };
 
 use crate::oidc::{IdTokenFacts, is_openid, subject};
@@ -41,6 +42,11 @@ pub(crate) struct Issue<'a> {
     pub application: &'a Application,
     pub user: Option<&'a User>,
     pub scope: ScopeSet,
+    /// The resources the access token is for (RFC 8707), its audience.
+    pub resources: Resources,
+    /// The resources of the whole grant, which a refresh may ask for again (`resources`
+    /// or more).
+    pub grant_resources: Resources,
     /// The family of the grant being continued (refresh), or `None` for a new grant.
     pub family: Option<FamilyId>,
     pub authorization_code_id: Option<i64>,
@@ -57,6 +63,10 @@ impl Engine<'_> {
         now: OffsetDateTime,
     ) -> Result<TokenResponse, OAuthError> {
         let expires_at = now + self.settings.access_token_lifetime;
+        let scope = self
+            .settings
+            .resources
+            .scope_for(issue.scope, &issue.resources)?;
         let subject = issue.user.map(subject);
         // Only a signing generator (JWT access tokens) needs the keys.
         let keys;
@@ -73,7 +83,8 @@ impl Engine<'_> {
         let context = TokenContext {
             client_id: &issue.application.client_id,
             subject: subject.as_deref(),
-            scope: &issue.scope,
+            scope: &scope,
+            resources: &issue.resources,
             issued_at: now,
             expires_at,
             issuer: &self.settings.issuer,
@@ -83,12 +94,12 @@ impl Engine<'_> {
         let auth_time = issue.openid.as_ref().and_then(|a| a.auth_time);
         // Signed before anything is stored, so a missing key leaves no orphan tokens.
         let id_token = match (issue.openid, issue.user) {
-            (Some(authentication), Some(user)) if is_openid(&issue.scope) => Some(
+            (Some(authentication), Some(user)) if is_openid(&scope) => Some(
                 self.id_token(
                     IdTokenFacts {
                         application: issue.application,
                         user,
-                        scope: &issue.scope,
+                        scope: &scope,
                         nonce: authentication.nonce.as_deref(),
                         auth_time: authentication.auth_time,
                         access_token: Some(&access_token),
@@ -110,7 +121,8 @@ impl Engine<'_> {
                 token_hash: hash_token(access_token.expose()),
                 application_id: issue.application.id,
                 user_id: issue.user.map(|u| u.id),
-                scope: issue.scope.clone(),
+                scope: scope.clone(),
+                resources: issue.resources.clone(),
                 family: family.clone(),
                 authorization_code_id: issue.authorization_code_id,
                 created_at: now,
@@ -129,7 +141,8 @@ impl Engine<'_> {
                     token_hash: hash_token(token.expose()),
                     application_id: issue.application.id,
                     user_id: issue.user.map(|u| u.id),
-                    scope: issue.scope.clone(),
+                    scope: scope.clone(),
+                    resources: issue.grant_resources,
                     family,
                     access_token_id: Some(stored.id),
                     // For the ID tokens of later refreshes.
@@ -150,7 +163,7 @@ impl Engine<'_> {
             token_type: "Bearer",
             expires_in: self.settings.access_token_lifetime.whole_seconds(),
             refresh_token,
-            scope: issue.scope,
+            scope,
             id_token,
         })
     }

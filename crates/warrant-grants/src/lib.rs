@@ -57,6 +57,7 @@ mod oauth_error;
 mod oidc;
 mod origins;
 mod pkce;
+mod resources;
 mod revoke;
 mod session;
 mod settings;
@@ -89,6 +90,7 @@ pub use keys::{
 pub use logout::{LogoutParams, LogoutRequest};
 pub use oidc::{OIDC_SCOPES, OPENID, id_token_algorithm, subject, user_claims, userinfo};
 pub use origins::AllowedOrigins;
+pub use resources::{ResourceCatalog, requested_resources};
 pub use revoke::TokenTypeHint;
 pub use session::{SESSION_LIFETIME, session_user};
 pub use settings::{ADMIN_SCOPE, GrantSettings, ScopeCatalog};

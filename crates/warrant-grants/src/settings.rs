@@ -123,6 +123,8 @@ pub struct GrantSettings {
     pub allow_plain_pkce: bool,
     /// The scopes on offer.
     pub scopes: ScopeCatalog,
+    /// The resources tokens may be requested for (RFC 8707), with their scopes.
+    pub resources: crate::ResourceCatalog,
     /// `REQUEST_APPROVAL_PROMPT` (default `force`): consent-page behaviour when the request
     /// does not say.
     pub approval_prompt: crate::ApprovalPrompt,
@@ -153,6 +155,7 @@ impl Default for GrantSettings {
             refresh_token_grace_period: Duration::ZERO,
             allow_plain_pkce: false,
             scopes: ScopeCatalog::default(),
+            resources: crate::ResourceCatalog::default(),
             approval_prompt: crate::ApprovalPrompt::Force,
             issuer: "http://127.0.0.1:8000".to_owned(),
             id_token_lifetime: Duration::seconds(36_000),

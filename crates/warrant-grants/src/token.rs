@@ -3,12 +3,13 @@
 use time::OffsetDateTime;
 use warrant_generators::hash_token;
 use warrant_model::{
-    Application, ClientType, GrantType, RedirectUri, RedirectUriPolicy, RefreshToken, ScopeSet,
-    Secret, User,
+    Application, ClientType, GrantType, RedirectUri, RedirectUriPolicy, RefreshToken, Resources,
+    ScopeSet, Secret, User,
 };
 use warrant_storage::CodeRedemption;
 
 use crate::issue::{Authentication, Issue};
+use crate::resources::narrowed;
 use crate::{ClientCredentials, Engine, OAuthError, PasswordCheck, TokenResponse, pkce};
 
 /// A token request ([`TokenRequest::from_lookup`] reads it from the form body).
@@ -123,15 +124,29 @@ pub fn requested_scope(scope: Option<&str>) -> Result<Option<ScopeSet>, OAuthErr
 }
 
 impl Engine<'_> {
-    /// Handles a token request: authenticates the client, checks it may use the grant, and
-    /// issues tokens.
+    /// Handles a token request that names no resource: see [`Engine::token_for_resources`].
     pub async fn token(
         &self,
         client: &ClientCredentials,
         request: TokenRequest,
         now: OffsetDateTime,
     ) -> Result<TokenResponse, OAuthError> {
+        self.token_for_resources(client, request, Resources::default(), now)
+            .await
+    }
+
+    /// Handles a token request: authenticates the client, checks it may use the grant and
+    /// the `resources` it names (RFC 8707; within what the grant had, for a code or a
+    /// refresh), and issues tokens for them.
+    pub async fn token_for_resources(
+        &self,
+        client: &ClientCredentials,
+        request: TokenRequest,
+        resources: Resources,
+        now: OffsetDateTime,
+    ) -> Result<TokenResponse, OAuthError> {
         let application = self.authenticate_client(client, now).await?;
+        self.settings.resources.check(&resources)?;
         let grant = request.grant_type();
         if !application.grant_types.allows(grant) {
             return Err(OAuthError::UnauthorizedClient(format!(
@@ -149,6 +164,7 @@ impl Engine<'_> {
                     &code,
                     redirect_uri.as_ref(),
                     code_verifier.as_ref().map(|v| v.expose().as_str()),
+                    resources,
                     now,
                 )
                 .await
@@ -172,6 +188,8 @@ impl Engine<'_> {
                     application: &application,
                     user: Some(&user),
                     scope,
+                    grant_resources: resources.clone(),
+                    resources,
                     family: None,
                     authorization_code_id: None,
                     refresh: true,
@@ -195,6 +213,8 @@ impl Engine<'_> {
                     application: &application,
                     user: None,
                     scope,
+                    grant_resources: resources.clone(),
+                    resources,
                     family: None,
                     authorization_code_id: None,
                     refresh: false,
@@ -206,11 +226,11 @@ impl Engine<'_> {
                 refresh_token,
                 scope,
             } => {
-                self.refresh(&application, &refresh_token, scope.as_ref(), now)
+                self.refresh(&application, &refresh_token, scope.as_ref(), resources, now)
                     .await
             }
             TokenRequest::DeviceCode { device_code } => {
-                self.redeem_device_code(&application, &device_code, now)
+                self.redeem_device_code(&application, &device_code, resources, now)
                     .await
             }
         }
@@ -222,6 +242,7 @@ impl Engine<'_> {
         code: &Secret<String>,
         redirect_uri: Option<&RedirectUri>,
         code_verifier: Option<&str>,
+        resources: Resources,
         now: OffsetDateTime,
     ) -> Result<TokenResponse, OAuthError> {
         let code = match self
@@ -281,11 +302,18 @@ impl Engine<'_> {
             None => {}
         }
         pkce::verify(code.code_challenge.as_ref(), code_verifier)?;
+        let resources = narrowed(&code.resources, resources)?;
         let user = self.active_user(Some(code.user_id)).await?;
         let issue = Issue {
             application,
             user: user.as_ref(),
             scope: code.scope.clone(),
+            grant_resources: if code.resources.is_empty() {
+                resources.clone()
+            } else {
+                code.resources.clone()
+            },
+            resources,
             family: None,
             authorization_code_id: Some(code.id),
             refresh: true,
@@ -302,6 +330,7 @@ impl Engine<'_> {
         application: &Application,
         presented: &Secret<String>,
         requested: Option<&ScopeSet>,
+        resources: Resources,
         now: OffsetDateTime,
     ) -> Result<TokenResponse, OAuthError> {
         let token = self
@@ -331,6 +360,7 @@ impl Engine<'_> {
             }
             _ => token.scope.clone(),
         };
+        let resources = narrowed(&token.resources, resources)?;
         let user = self.active_user(token.user_id).await?;
         if self.settings.rotate_refresh_tokens {
             self.retire_rotated(&token, now).await?;
@@ -342,6 +372,12 @@ impl Engine<'_> {
             application,
             user: user.as_ref(),
             scope,
+            grant_resources: if token.resources.is_empty() {
+                resources.clone()
+            } else {
+                token.resources.clone()
+            },
+            resources,
             family: Some(token.family.clone()),
             authorization_code_id: None,
             refresh: self.settings.rotate_refresh_tokens,

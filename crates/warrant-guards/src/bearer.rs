@@ -18,6 +18,9 @@ pub struct BearerToken {
     pub scopes: ScopeSet,
     /// When the token expires.
     pub expires_at: OffsetDateTime,
+    /// Its audience (`aud`): the resources it was issued for (RFC 8707), as issued; empty
+    /// when it names none.
+    pub audience: Vec<String>,
     /// The resource owner's username; `None` for `client_credentials` tokens.
     pub username: Option<Username>,
     /// The resource owner's record, when the token was checked against Warrant's database
@@ -46,6 +49,12 @@ impl From<warrant_grants::Bearer> for BearerToken {
             client_id: bearer.client_id,
             scopes: bearer.token.scope,
             expires_at: bearer.token.expires_at,
+            audience: bearer
+                .token
+                .resources
+                .iter()
+                .map(|uri| uri.as_str().to_owned())
+                .collect(),
             username: bearer.user.as_ref().map(|user| user.username.clone()),
             user: bearer.user,
         }

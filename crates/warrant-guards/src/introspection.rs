@@ -183,6 +183,15 @@ fn bearer_from(answer: &Value, now: OffsetDateTime) -> Option<BearerToken> {
         client_id: ClientId::parse(answer["client_id"].as_str()?).ok()?,
         scopes: ScopeSet::parse(answer["scope"].as_str().unwrap_or_default()).ok()?,
         expires_at,
+        // RFC 7662 §2.2: a string or an array of strings.
+        audience: match &answer["aud"] {
+            Value::String(one) => vec![one.clone()],
+            Value::Array(several) => several
+                .iter()
+                .map(|aud| aud.as_str().map(str::to_owned))
+                .collect::<Option<_>>()?,
+            _ => Vec::new(),
+        },
         username: match answer["username"].as_str() {
             Some(name) => Some(Username::parse(name).ok()?),
             None => None,
@@ -247,7 +256,19 @@ mod tests {
                           "username": "alice", "exp": exp, "token_type": "Bearer"});
         let token = bearer_from(&live, now).unwrap();
         assert!(token.has_scopes(["read", "write"]));
+        assert!(token.audience.is_empty());
         assert_eq!(token.username.unwrap().as_str(), "alice");
+        for (aud, audience) in [
+            (json!("https://a.example/"), vec!["https://a.example/"]),
+            (
+                json!(["https://a.example/", "https://b.example/"]),
+                vec!["https://a.example/", "https://b.example/"],
+            ),
+        ] {
+            let mut with_aud = live.clone();
+            with_aud["aud"] = aud;
+            assert_eq!(bearer_from(&with_aud, now).unwrap().audience, audience);
+        }
 
         let mut refresh = live.clone();
         refresh["token_type"] = json!("refresh_token");

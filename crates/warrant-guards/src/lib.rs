@@ -49,6 +49,7 @@ mod error;
 mod introspection;
 mod oauth_response;
 mod permissions;
+mod protected_resource;
 #[cfg(feature = "database")]
 mod session;
 
@@ -67,6 +68,7 @@ pub use permissions::{
     IsAdminOrReadOnly, IsAuthenticatedOrTokenHasScope, NoScopes, RequiredScopes,
     TokenHasReadWriteScope, TokenHasResourceScope, TokenHasScope,
 };
+pub use protected_resource::ProtectedResource;
 #[cfg(feature = "database")]
 pub use session::SESSION_COOKIE;
 /// How an [`IntrospectionClient`] reaches its endpoint (deadline, private CA, plain http).
@@ -78,6 +80,7 @@ pub struct ResourceServer {
     source: TokenSource,
     read_scope: String,
     write_scope: String,
+    protected_resource: Option<ProtectedResource>,
 }
 
 enum TokenSource {
@@ -107,7 +110,16 @@ impl ResourceServer {
             source,
             read_scope: "read".to_owned(),
             write_scope: "write".to_owned(),
+            protected_resource: None,
         }
+    }
+
+    /// Publishes `resource`'s metadata (RFC 9728) at its well-known URL, names that URL in
+    /// every challenge (`resource_metadata`), and takes only tokens issued for it (RFC
+    /// 8707's audience; a token for another resource is `invalid_token`).
+    pub fn with_protected_resource(mut self, resource: ProtectedResource) -> Self {
+        self.protected_resource = Some(resource);
+        self
     }
 
     /// The scopes [`TokenHasReadWriteScope`] requires for safe and for other methods
@@ -122,12 +134,26 @@ impl ResourceServer {
     /// catchers that answer refusals.
     pub fn fairing(self) -> AdHoc {
         AdHoc::on_ignite("Warrant resource server", |rocket| async move {
+            let rocket = match self.protected_resource {
+                Some(_) => rocket.mount("/", protected_resource::routes()),
+                None => rocket,
+            };
             rocket.manage(self).register("/", catchers())
         })
     }
 
-    /// Checks a bearer token.
+    /// Checks a bearer token, and that it is for this resource.
     async fn check(&self, token: &Secret<String>) -> Result<BearerToken, Refusal> {
+        let checked = self.check_token(token).await?;
+        match &self.protected_resource {
+            Some(resource) if !resource.admits(&checked.audience) => Err(Refusal::Token(
+                OAuthError::InvalidToken("the access token is not for this resource".into()),
+            )),
+            _ => Ok(checked),
+        }
+    }
+
+    async fn check_token(&self, token: &Secret<String>) -> Result<BearerToken, Refusal> {
         let now = OffsetDateTime::now_utc();
         match &self.source {
             #[cfg(feature = "database")]
@@ -224,7 +250,17 @@ pub fn catchers() -> Vec<Catcher> {
 
 fn answer(status: Status, request: &Request<'_>) -> OAuthJson {
     match &request.local_cache(|| RequestRefusal(None)).0 {
-        Some(refusal) => refusal.clone().into_answer(),
+        Some(refusal) => {
+            let answer = refusal.clone().into_answer();
+            let metadata = request
+                .rocket()
+                .state::<ResourceServer>()
+                .and_then(|server| server.protected_resource.as_ref());
+            match metadata {
+                Some(resource) => answer.with_resource_metadata(&resource.metadata_url()),
+                None => answer,
+            }
+        }
         None => OAuthJson::status(status),
     }
 }

@@ -71,6 +71,20 @@ impl OAuthJson {
         }
     }
 
+    /// Adds RFC 9728's `resource_metadata` to a `Bearer` challenge: where the client finds
+    /// which authorization server to ask for a token.
+    pub fn with_resource_metadata(mut self, url: &str) -> Self {
+        if let Some(challenge) = &mut self.www_authenticate
+            && challenge.starts_with("Bearer ")
+        {
+            challenge.push_str(&format!(
+                ", resource_metadata=\"{}\"",
+                url.replace('"', "%22")
+            ));
+        }
+        self
+    }
+
     /// Lets a browser page of `origin` read this answer (CORS).
     pub fn allow_origin(mut self, origin: Origin) -> Self {
         self.allow_origin = Some(origin);
@@ -154,6 +168,7 @@ pub fn status_of(error: &OAuthError) -> Status {
         | OAuthError::UnsupportedGrantType(_)
         | OAuthError::UnsupportedResponseType(_)
         | OAuthError::InvalidScope(_)
+        | OAuthError::InvalidTarget(_)
         | OAuthError::AccessDenied(_)
         | OAuthError::LoginRequired(_)
         | OAuthError::AuthorizationPending(_)

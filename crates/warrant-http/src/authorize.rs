@@ -139,13 +139,24 @@ fn consent_page(
     csrf: &str,
 ) -> PageOrRedirect {
     let scopes = scope_items(&state.grants.settings, &request.scope);
-    let fields: String = AuthorizationParams::NAMES
+    let fields: String = form
         .iter()
-        .filter_map(|name| form.get(name).map(|value| hidden(name, value)))
+        .filter(|(name, _)| AuthorizationParams::NAMES.contains(name))
+        .map(|(name, value)| hidden(name, value))
         .collect();
+    let resources: Vec<String> = request
+        .resources
+        .iter()
+        .map(|uri| format!("<strong>{}</strong>", escape(uri.as_str())))
+        .collect();
+    let at = if resources.is_empty() {
+        String::new()
+    } else {
+        format!("<p>at {}</p>", resources.join(", "))
+    };
     let body = format!(
         r#"<p><strong>{app}</strong> wants to access your account (<strong>{user}</strong>) with these permissions:</p>
-<ul>{scopes}</ul>
+<ul>{scopes}</ul>{at}
 <form method="post" action="/o/authorize/">{csrf}{fields}
 <button type="submit" name="allow" value="yes">Authorize</button><button type="submit" name="allow" value="no">Cancel</button></form>"#,
         app = escape(&request.application.name),

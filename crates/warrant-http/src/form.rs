@@ -1,5 +1,6 @@
 //! Strict `application/x-www-form-urlencoded` bodies, as the OAuth endpoints need them: a
-//! repeated parameter is an error (RFC 6749 §3.1, §3.2); and the one `Authorization`
+//! repeated parameter is an error (RFC 6749 §3.1, §3.2), except `resource` (RFC 8707 §2),
+//! whose values are joined with spaces (a resource URI holds none); and the one `Authorization`
 //! header the endpoints read client credentials from (`ClientCredentials::from_request`).
 
 use std::collections::BTreeMap;
@@ -9,6 +10,9 @@ use rocket::http::{ContentType, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use warrant_grants::OAuthError;
 use warrant_model::Secret;
+
+/// The one parameter that may be repeated (RFC 8707 §2).
+const REPEATABLE: &str = "resource";
 
 /// A parsed form body: each parameter at most once. Empty values count as absent (RFC 6749
 /// §3.1).
@@ -58,8 +62,21 @@ impl FormParams {
         if std::str::from_utf8(body).is_err() {
             return Err(OAuthError::InvalidRequest("the body is not UTF-8".into()));
         }
-        let mut params = BTreeMap::new();
+        let mut params: BTreeMap<String, String> = BTreeMap::new();
         for (key, value) in url::form_urlencoded::parse(body) {
+            if key == REPEATABLE {
+                if value.chars().any(char::is_whitespace) {
+                    return Err(OAuthError::InvalidTarget(format!(
+                        "resource {value:?} is not a URI"
+                    )));
+                }
+                let joined = params.entry(key.into_owned()).or_default();
+                if !joined.is_empty() && !value.is_empty() {
+                    joined.push(' ');
+                }
+                joined.push_str(&value);
+                continue;
+            }
             if params.insert(key.to_string(), value.to_string()).is_some() {
                 return Err(OAuthError::InvalidRequest(format!(
                     "parameter {key} is repeated"
@@ -75,9 +92,16 @@ impl FormParams {
         self.0.get(name).map(String::as_str)
     }
 
-    /// Every parameter, by name.
+    /// Every parameter, by name, as sent: each `resource` on its own.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.0.iter().flat_map(|(name, value)| {
+            let values: Vec<&str> = if name == REPEATABLE {
+                value.split(' ').collect()
+            } else {
+                vec![value.as_str()]
+            };
+            values.into_iter().map(move |value| (name.as_str(), value))
+        })
     }
 
     /// A required parameter's value.
@@ -136,6 +160,22 @@ mod tests {
             (Some("password"), None, Some(" y"))
         );
         assert!(FormParams::parse(&[0xff, 0xfe]).is_err());
+    }
+
+    #[test]
+    fn resource_may_be_repeated_and_holds_no_space() {
+        let form = FormParams::parse(
+            b"resource=https%3A%2F%2Fa.example%2F&resource=https%3A%2F%2Fb.example%2F",
+        )
+        .unwrap();
+        assert_eq!(
+            form.get("resource"),
+            Some("https://a.example/ https://b.example/")
+        );
+        assert!(matches!(
+            FormParams::parse(b"resource=https%3A%2F%2Fa.example%2F%20https%3A%2F%2Fb.example%2F"),
+            Err(OAuthError::InvalidTarget(_))
+        ));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use rocket::{Route, State, post, routes};
 use time::OffsetDateTime;
 use warrant_grants::{
     ClientCredentials, Introspection, OAuthError, TokenRequest, TokenResponse, TokenTypeHint,
-    requested_scope,
+    requested_resources, requested_scope,
 };
 
 use crate::AppState;
@@ -128,8 +128,9 @@ async fn token(
     let engine = state.engine().from_address(headers.address);
     run_endpoint(state, headers, data, async |client, form| {
         let request = TokenRequest::from_lookup(|name| form.get(name))?;
+        let resources = requested_resources(form.get("resource"))?;
         let response = engine
-            .token(&client, request, OffsetDateTime::now_utc())
+            .token_for_resources(&client, request, resources, OffsetDateTime::now_utc())
             .await?;
         Ok(token_json(response))
     })
@@ -224,17 +225,25 @@ async fn introspect(
         let introspection = engine.introspect(&token, hint(&form), now).await?;
         Ok(match introspection {
             Introspection::Inactive => json!({ "active": false }),
-            Introspection::Active(token) => json!({
-                "active": true,
-                "iss": state.grants.settings.issuer,
-                "scope": token.scope.to_string(),
-                "client_id": token.client_id,
-                "username": token.username,
-                "sub": token.sub.map(|id| id.to_string()),
-                "token_type": token.token_type,
-                "exp": token.exp,
-                "iat": token.iat,
-            }),
+            Introspection::Active(token) => {
+                let mut answer = json!({
+                    "active": true,
+                    "iss": state.grants.settings.issuer,
+                    "scope": token.scope.to_string(),
+                    "client_id": token.client_id,
+                    "username": token.username,
+                    "sub": token.sub.map(|id| id.to_string()),
+                    "token_type": token.token_type,
+                    "exp": token.exp,
+                    "iat": token.iat,
+                });
+                // RFC 7662 §2.2: the audience, the resources the token is for (RFC 8707).
+                if !token.aud.is_empty() {
+                    let aud: Vec<&str> = token.aud.iter().map(|uri| uri.as_str()).collect();
+                    answer["aud"] = json!(aud);
+                }
+                answer
+            }
         })
     })
     .await

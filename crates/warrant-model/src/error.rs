@@ -11,6 +11,14 @@ pub enum ModelError {
         /// Which rule it broke.
         reason: &'static str,
     },
+    /// A resource indicator broke RFC 8707 §2's rules.
+    #[error("invalid resource {uri:?}: {reason}; expected an absolute URI without fragment")]
+    Resource {
+        /// The rejected input.
+        uri: String,
+        /// Which rule it broke.
+        reason: &'static str,
+    },
     /// An origin was not `scheme://host[:port]`.
     #[error("invalid origin {0:?}: expected scheme://host[:port] with no path")]
     Origin(String),

@@ -20,6 +20,7 @@ mod hashes;
 mod identity;
 mod oauth_error;
 mod redirect;
+mod resource;
 mod scope;
 mod secret;
 mod session;
@@ -40,6 +41,7 @@ pub use hashes::{ClientSecretHash, PasswordHash, Sealed, TokenHash, sealing_purp
 pub use identity::{ApplicationId, ClientId, Email, UserId, Username};
 pub use oauth_error::OAuthError;
 pub use redirect::{Origin, RedirectUri, RedirectUriPolicy};
+pub use resource::{ResourceUri, Resources};
 pub use scope::{Scope, ScopeSet};
 pub use secret::Secret;
 pub use session::{NewSession, Session};

@@ -32,6 +32,10 @@ pub enum OAuthError {
     /// `invalid_scope`: unknown scope, or wider than the grant allows.
     #[error("invalid_scope: {0}")]
     InvalidScope(String),
+    /// `invalid_target` (RFC 8707 §2): a `resource` that is malformed, not one the server
+    /// serves, or wider than the grant allows.
+    #[error("invalid_target: {0}")]
+    InvalidTarget(String),
     /// `access_denied`: the resource owner refused.
     #[error("access_denied: {0}")]
     AccessDenied(String),
@@ -85,6 +89,7 @@ impl OAuthError {
             Self::UnsupportedGrantType(_) => "unsupported_grant_type",
             Self::UnsupportedResponseType(_) => "unsupported_response_type",
             Self::InvalidScope(_) => "invalid_scope",
+            Self::InvalidTarget(_) => "invalid_target",
             Self::AccessDenied(_) => "access_denied",
             Self::LoginRequired(_) => "login_required",
             Self::AuthorizationPending(_) => "authorization_pending",
@@ -109,6 +114,7 @@ impl OAuthError {
             | Self::UnsupportedGrantType(d)
             | Self::UnsupportedResponseType(d)
             | Self::InvalidScope(d)
+            | Self::InvalidTarget(d)
             | Self::AccessDenied(d)
             | Self::LoginRequired(d)
             | Self::AuthorizationPending(d)

@@ -1,6 +1,8 @@
 use std::fmt;
 
-use crate::{ApplicationId, ModelError, RedirectUri, ScopeSet, Timestamp, TokenHash, UserId};
+use crate::{
+    ApplicationId, ModelError, RedirectUri, Resources, ScopeSet, Timestamp, TokenHash, UserId,
+};
 
 /// Groups every token issued from one original grant, so that reuse of a rotated refresh
 /// token or of an authorization code revokes them all together.
@@ -108,6 +110,8 @@ pub struct AuthorizationCode {
     pub redirect_uri_included: bool,
     /// Granted scopes.
     pub scope: ScopeSet,
+    /// The resources it is for (RFC 8707), its audience; empty when none was named.
+    pub resources: Resources,
     /// PKCE challenge, if the request carried one.
     pub code_challenge: Option<CodeChallenge>,
     /// OpenID Connect nonce to put into the ID token.
@@ -137,6 +141,8 @@ pub struct NewAuthorizationCode {
     pub redirect_uri_included: bool,
     /// Granted scopes.
     pub scope: ScopeSet,
+    /// The resources it is for (RFC 8707), its audience; empty when none was named.
+    pub resources: Resources,
     /// PKCE challenge.
     pub code_challenge: Option<CodeChallenge>,
     /// OIDC nonce.
@@ -162,6 +168,8 @@ pub struct AccessToken {
     pub user_id: Option<UserId>,
     /// Granted scopes.
     pub scope: ScopeSet,
+    /// The resources it is for (RFC 8707), its audience; empty when none was named.
+    pub resources: Resources,
     /// The grant family this token belongs to.
     pub family: FamilyId,
     /// The authorization code it was issued from, if any.
@@ -185,6 +193,8 @@ pub struct NewAccessToken {
     pub user_id: Option<UserId>,
     /// Granted scopes.
     pub scope: ScopeSet,
+    /// The resources it is for (RFC 8707), its audience; empty when none was named.
+    pub resources: Resources,
     /// Grant family.
     pub family: FamilyId,
     /// Source authorization code.
@@ -208,6 +218,8 @@ pub struct RefreshToken {
     pub user_id: Option<UserId>,
     /// Scopes it may request again (a refresh may only narrow them).
     pub scope: ScopeSet,
+    /// The resources it is for (RFC 8707), its audience; empty when none was named.
+    pub resources: Resources,
     /// Grant family.
     pub family: FamilyId,
     /// The access token issued together with it.
@@ -235,6 +247,8 @@ pub struct NewRefreshToken {
     pub user_id: Option<UserId>,
     /// Scopes.
     pub scope: ScopeSet,
+    /// The resources it is for (RFC 8707), its audience; empty when none was named.
+    pub resources: Resources,
     /// Grant family.
     pub family: FamilyId,
     /// The access token issued with it.

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use time::Duration;
 use warrant_client_sync::{PushSettings, RetryPolicy};
 use warrant_generators::{GeneratorsConfig, HashingLimits, PasswordHasher, PasswordPool, Registry};
-use warrant_grants::{ADMIN_SCOPE, ApprovalPrompt, GrantSettings, ScopeCatalog};
-use warrant_model::{ClientAppUrl, Scope, ScopeSet, Secret};
+use warrant_grants::{ADMIN_SCOPE, ApprovalPrompt, GrantSettings, ResourceCatalog, ScopeCatalog};
+use warrant_model::{ClientAppUrl, ResourceUri, Scope, ScopeSet, Secret};
 
 mod brute_force;
 mod outgoing;
@@ -306,6 +306,19 @@ pub struct OAuth2Config {
     /// equivalent); a change from outside the process (the CLI, another instance) is seen
     /// within this time. 0 reads the application on every request.
     pub client_cache_seconds: u64,
+    /// The resources tokens may be requested for (RFC 8707's `resource`); none listed:
+    /// any absolute URI, as Django OAuth Toolkit accepts.
+    pub resources: Vec<ResourceConfig>,
+}
+
+/// `[[oauth2.resources]]`: one protected resource (an API, an MCP server).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceConfig {
+    /// Its identifier, what clients send as `resource` and tokens carry as `aud`.
+    pub identifier: String,
+    /// The scopes a token for it may carry (others asked for are left out); absent: any.
+    pub scopes: Option<Vec<String>>,
 }
 
 impl Default for OAuth2Config {
@@ -328,6 +341,7 @@ impl Default for OAuth2Config {
             client_cache_seconds: 5,
             device_code_expire_seconds: 600,
             device_polling_interval_seconds: 5,
+            resources: Vec::new(),
         }
     }
 }
@@ -373,6 +387,7 @@ impl OAuth2Config {
             "auto" => ApprovalPrompt::Auto,
             other => bail!("oauth2.request_approval_prompt: expected force or auto, got {other:?}"),
         };
+        let resources = self.resource_catalog(&scopes)?;
         if self.clear_expired_tokens_batch_size == 0 {
             bail!("oauth2.clear_expired_tokens_batch_size: must be at least 1");
         }
@@ -396,6 +411,7 @@ impl OAuth2Config {
             refresh_token_grace_period: Duration::seconds(self.refresh_token_grace_period_seconds),
             allow_plain_pkce: self.allow_plain_pkce,
             scopes: scopes.with_openid_scopes(),
+            resources,
             approval_prompt,
             issuer,
             device_code_lifetime: positive(
@@ -413,6 +429,36 @@ impl OAuth2Config {
             brute_force: brute_force.settings()?,
             logout_revokes_tokens: oidc.logout_revokes_tokens,
         })
+    }
+}
+
+impl OAuth2Config {
+    /// `[[oauth2.resources]]` as the grant engine checks them; errors name the entry.
+    fn resource_catalog(&self, scopes: &ScopeCatalog) -> anyhow::Result<ResourceCatalog> {
+        let mut served = BTreeMap::new();
+        for (index, resource) in self.resources.iter().enumerate() {
+            let key = format!("oauth2.resources[{index}]");
+            let identifier = ResourceUri::parse(&resource.identifier)
+                .map_err(|e| anyhow::anyhow!("{key}.identifier: {e}"))?;
+            let offered = match &resource.scopes {
+                Some(names) => Some(
+                    names
+                        .iter()
+                        .map(|name| match Scope::parse(name) {
+                            Ok(scope) if scopes.description(&scope).is_some() => Ok(scope),
+                            _ => Err(anyhow::anyhow!(
+                                "{key}.scopes: {name:?} is not one of oauth2.scopes"
+                            )),
+                        })
+                        .collect::<anyhow::Result<ScopeSet>>()?,
+                ),
+                None => None,
+            };
+            if served.insert(identifier, offered).is_some() {
+                bail!("{key}.identifier: {} is listed twice", resource.identifier);
+            }
+        }
+        Ok(ResourceCatalog::new(served))
     }
 }
 

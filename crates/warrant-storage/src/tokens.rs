@@ -101,24 +101,24 @@ pub struct DescribedAccessToken {
 macro_rules! code_columns {
     () => {
         "id, code_hash, application_id, user_id, redirect_uri, redirect_uri_included, scope, \
-    code_challenge, code_challenge_method, nonce, auth_time, created_at, expires_at, consumed_at"
+    resources, code_challenge, code_challenge_method, nonce, auth_time, created_at, expires_at, consumed_at"
     };
 }
 macro_rules! access_columns {
     () => {
-        "id, token_hash, application_id, user_id, scope, family, authorization_code_id, \
-    created_at, expires_at, revoked_at"
+        "id, token_hash, application_id, user_id, scope, resources, family, \
+    authorization_code_id, created_at, expires_at, revoked_at"
     };
 }
 /// The start of an access-token insert, before its `VALUES` rows.
 macro_rules! insert_access_tokens {
     () => {
-        "INSERT INTO access_tokens (token_hash, application_id, user_id, scope, family,
-         authorization_code_id, created_at, expires_at) VALUES "
+        "INSERT INTO access_tokens (token_hash, application_id, user_id, scope, resources,
+         family, authorization_code_id, created_at, expires_at) VALUES "
     };
 }
 
-/// Binds a [`NewAccessToken`]'s eight values, in [`insert_access_tokens`]'s column order.
+/// Binds a [`NewAccessToken`]'s nine values, in [`insert_access_tokens`]'s column order.
 macro_rules! bind_access_token {
     ($query:expr, $token:expr) => {
         $query
@@ -126,6 +126,7 @@ macro_rules! bind_access_token {
             .bind($token.application_id.0)
             .bind($token.user_id.map(|u| u.0))
             .bind($token.scope.to_string())
+            .bind($token.resources.to_stored())
             .bind($token.family.as_str())
             .bind($token.authorization_code_id)
             .bind(stored_time($token.created_at))
@@ -140,7 +141,7 @@ macro_rules! insert_one_access_token {
         async {
             let sql = concat!(
                 insert_access_tokens!(),
-                "($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
+                "($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ",
                 access_columns!()
             );
             let row: AccessRow = bind_access_token!(sqlx::query_as(sql), $token)
@@ -153,8 +154,8 @@ macro_rules! insert_one_access_token {
 
 macro_rules! refresh_columns {
     () => {
-        "id, token_hash, application_id, user_id, scope, family, access_token_id, auth_time, \
-    created_at, expires_at, rotated_at, revoked_at"
+        "id, token_hash, application_id, user_id, scope, resources, family, access_token_id, \
+    auth_time, created_at, expires_at, rotated_at, revoked_at"
     };
 }
 
@@ -166,9 +167,9 @@ impl<S: Backed> TokenStore for S {
     ) -> Result<AuthorizationCode> {
         let sql = concat!(
             "INSERT INTO authorization_codes (code_hash, application_id, user_id, redirect_uri,
-             redirect_uri_included, scope, code_challenge, code_challenge_method, nonce,
-             auth_time, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ",
+             redirect_uri_included, scope, resources, code_challenge, code_challenge_method,
+             nonce, auth_time, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ",
             code_columns!()
         );
         fetch_one!(
@@ -182,6 +183,7 @@ impl<S: Backed> TokenStore for S {
             code.redirect_uri.as_str(),
             code.redirect_uri_included,
             code.scope.to_string(),
+            code.resources.to_stored(),
             code.code_challenge.as_ref().map(|c| c.value().to_owned()),
             code.code_challenge.as_ref().map(|c| c.method().as_str()),
             code.nonce.as_deref(),
@@ -252,8 +254,8 @@ impl<S: Backed> TokenStore for S {
         &self,
         token_hash: &TokenHash,
     ) -> Result<Option<DescribedAccessToken>> {
-        let sql = "SELECT t.id, t.token_hash, t.application_id, t.user_id, t.scope, t.family,
-             t.authorization_code_id, t.created_at, t.expires_at, t.revoked_at, a.client_id,
+        let sql = "SELECT t.id, t.token_hash, t.application_id, t.user_id, t.scope, t.resources,
+             t.family, t.authorization_code_id, t.created_at, t.expires_at, t.revoked_at, a.client_id,
              u.username, u.is_active AS user_active
              FROM access_tokens t JOIN applications a ON a.id = t.application_id
              LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1";
@@ -262,9 +264,9 @@ impl<S: Backed> TokenStore for S {
 
     async fn create_refresh_token(&self, token: &NewRefreshToken) -> Result<RefreshToken> {
         let sql = concat!(
-            "INSERT INTO refresh_tokens (token_hash, application_id, user_id, scope, family,
-             access_token_id, auth_time, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ",
+            "INSERT INTO refresh_tokens (token_hash, application_id, user_id, scope, resources,
+             family, access_token_id, auth_time, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ",
             refresh_columns!()
         );
         fetch_one!(
@@ -276,6 +278,7 @@ impl<S: Backed> TokenStore for S {
             token.application_id.0,
             token.user_id.map(|u| u.0),
             token.scope.to_string(),
+            token.resources.to_stored(),
             token.family.as_str(),
             token.access_token_id,
             stored_opt(token.auth_time),
@@ -370,8 +373,6 @@ impl<S: Backed> TokenStore for S {
     }
 }
 
-/// Inserts one access token on SQLite (for the batcher, when no other waits).
-#[cfg(feature = "sqlite")]
 /// What a revoking statement's `$1` is.
 #[derive(Clone, Copy)]
 enum Key<'a> {
@@ -406,6 +407,8 @@ async fn revoke_together<S: Backed>(
     Ok(revoked)
 }
 
+/// Inserts one access token on SQLite (for the batcher, when no other waits).
+#[cfg(feature = "sqlite")]
 pub(crate) async fn insert_one_sqlite_access_token(
     writer: &sqlx::SqlitePool,
     token: &NewAccessToken,
@@ -423,7 +426,7 @@ pub(crate) async fn insert_access_token_rows(
     let sql = format!(
         "{}{}{}",
         insert_access_tokens!(),
-        vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; tokens.len()].join(", "),
+        vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; tokens.len()].join(", "),
         concat!(" RETURNING ", access_columns!())
     );
     let mut query = sqlx::query_as::<_, AccessRow>(sqlx::AssertSqlSafe(sql));

@@ -9,6 +9,11 @@
 //! Warrant server), `MUSIC_API_CACHE_SECONDS` (default 10) and `MUSIC_API_CA_FILE` (a
 //! private CA to trust).
 //!
+//! With `MUSIC_API_RESOURCE` (its resource identifier, e.g. `https://music.example.com/`)
+//! and `MUSIC_API_AUTHORIZATION_SERVER` (Warrant's issuer) it publishes its protected-
+//! resource metadata (RFC 9728), names it in its challenges, and takes only tokens issued
+//! for it (RFC 8707): what an MCP client needs to find Warrant and ask it for a token.
+//!
 //! Built with `--no-default-features` it checks tokens by introspection only and compiles
 //! nothing of sqlx or Warrant's storage and grant engine.
 
@@ -24,10 +29,10 @@ use rocket::{State, get, options, post, put, routes};
 use url::Url;
 use warrant_guards::{
     BearerToken, ClientOptions, IntrospectionClient, IsAdminOrReadOnly,
-    IsAuthenticatedOrTokenHasScope, ResourceServer, TokenHasReadWriteScope, TokenHasResourceScope,
-    TokenHasScope, required_scopes,
+    IsAuthenticatedOrTokenHasScope, ProtectedResource, ResourceServer, TokenHasReadWriteScope,
+    TokenHasResourceScope, TokenHasScope, required_scopes,
 };
-use warrant_model::{ClientId, Secret};
+use warrant_model::{ClientId, ResourceUri, Secret};
 
 required_scopes!(Music = ["music"]);
 required_scopes!(Stats = ["read", "stats"]);
@@ -149,6 +154,33 @@ fn env(name: &str) -> anyhow::Result<String> {
 
 /// The resource server the environment describes.
 async fn resource_server() -> anyhow::Result<ResourceServer> {
+    let server = token_source().await?;
+    Ok(match std::env::var("MUSIC_API_RESOURCE") {
+        Ok(identifier) => {
+            let resource = ResourceUri::parse(&identifier).context("MUSIC_API_RESOURCE")?;
+            let issuer = env("MUSIC_API_AUTHORIZATION_SERVER")?;
+            server.with_protected_resource(
+                ProtectedResource::new(resource, &issuer)
+                    .with_scopes(SCOPES)
+                    .with_name("Music API"),
+            )
+        }
+        Err(_) => server,
+    })
+}
+
+/// Every scope a route here asks for.
+const SCOPES: [&str; 6] = [
+    "read",
+    "write",
+    "music:read",
+    "music:write",
+    "stats",
+    "playlists",
+];
+
+/// Where tokens are checked: Warrant's database, or its introspection endpoint.
+async fn token_source() -> anyhow::Result<ResourceServer> {
     if let Ok(url) = std::env::var("MUSIC_API_DATABASE_URL") {
         return database(&url).await;
     }

@@ -8,9 +8,6 @@ use warrant_model::{ClientType, GrantType, RedirectUri, RedirectUriPolicy};
 
 use crate::support::*;
 
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-
 fn params(client: &Client) -> AuthorizationParams {
     AuthorizationParams {
         client_id: Some(client.application.client_id.to_string()),

@@ -12,9 +12,6 @@ use warrant_storage::prelude::*;
 
 use crate::support::*;
 
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-
 async fn oidc_world() -> World {
     let world = World::with_settings(GrantSettings {
         scopes: ScopeCatalog::default().with_openid_scopes(),

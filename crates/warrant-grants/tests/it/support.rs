@@ -79,6 +79,9 @@ pub fn sealing() -> SealingKey {
 
 pub const PASSWORD: &str = "correct-horse-battery";
 pub const REDIRECT: &str = "https://app.example.com/cb";
+/// RFC 7636 Appendix B's PKCE verifier and its S256 challenge.
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// A registered client and how it authenticates.
 pub struct Client {

@@ -13,9 +13,6 @@ use warrant_storage::prelude::*;
 
 use crate::support::*;
 
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-
 fn password_grant(username: &str, password: &str) -> TokenRequest {
     TokenRequest::Password {
         username: username.into(),
@@ -270,6 +267,7 @@ async fn code_for(
             redirect_uri: redirect(REDIRECT),
             redirect_uri_included,
             scope: scope("read"),
+            resources: Default::default(),
             code_challenge: challenge
                 .map(|c| CodeChallenge::parse(CodeChallengeMethod::S256, c).unwrap()),
             nonce: None,

@@ -210,6 +210,7 @@ pub async fn token_hashes_are_unique(db: &TestDb) {
         application_id: app.id,
         user_id: None,
         scope: scope("read"),
+        resources: Default::default(),
         family: access.family.clone(),
         authorization_code_id: None,
         created_at: now(),
@@ -225,6 +226,7 @@ pub async fn token_hashes_are_unique(db: &TestDb) {
             application_id: app.id,
             user_id: None,
             scope: scope("read"),
+            resources: Default::default(),
             family: refresh.family.clone(),
             access_token_id: None,
             auth_time: None,
@@ -278,6 +280,7 @@ pub async fn authorization_code_is_redeemed_once(db: &TestDb) {
     };
     assert_eq!(redeemed.consumed_at, Some(at));
     assert_eq!(redeemed.id, created.id);
+    assert_eq!(redeemed.resources, new_code(&app, &u, hash).resources);
     let CodeRedemption::AlreadyUsed(used) = s.redeem_authorization_code(&hash, at).await.unwrap()
     else {
         panic!("second redemption must see the code used");
@@ -342,6 +345,7 @@ pub async fn revoking_a_family_revokes_its_tokens_once(db: &TestDb) {
         .unwrap()
         .unwrap();
     assert_eq!(refresh.revoked_at, Some(at));
+    assert_eq!(refresh.resources, resources("https://api.example.com/"));
     assert!(
         !s.rotate_refresh_token(refresh.id, at).await.unwrap(),
         "a revoked token cannot rotate"
@@ -352,6 +356,7 @@ pub async fn revoking_a_family_revokes_its_tokens_once(db: &TestDb) {
         .unwrap()
         .unwrap();
     assert_eq!(access.revoked_at, Some(at));
+    assert_eq!(access.resources, resources("https://api.example.com/"));
     let other = s
         .access_token_by_hash(&other_access.token_hash)
         .await
@@ -451,6 +456,7 @@ fn new_access_like(token: &warrant_model::AccessToken) -> NewAccessToken {
         application_id: token.application_id,
         user_id: token.user_id,
         scope: token.scope.clone(),
+        resources: Default::default(),
         family: token.family.clone(),
         authorization_code_id: token.authorization_code_id,
         created_at: token.created_at,
@@ -901,6 +907,7 @@ pub async fn no_raw_secret_reaches_the_database(db: &TestDb) {
             application_id: app.id,
             user_id: Some(u.id),
             scope: scope("read"),
+            resources: Default::default(),
             family: warrant_generators::family_id().unwrap(),
             authorization_code_id: Some(code_row.id),
             created_at: now(),
@@ -1128,6 +1135,7 @@ pub async fn concurrent_access_tokens_each_get_their_own_answer(db: &TestDb) {
         application_id,
         user_id: None,
         scope: scope("read"),
+        resources: Default::default(),
         family: warrant_generators::family_id().unwrap(),
         authorization_code_id: None,
         created_at: now(),

@@ -79,6 +79,10 @@ pub fn scope(text: &str) -> ScopeSet {
     ScopeSet::parse(text).unwrap()
 }
 
+pub fn resources(text: &str) -> warrant_model::Resources {
+    warrant_model::Resources::parse(text).unwrap()
+}
+
 pub fn new_code(app: &Application, user: &User, hash: TokenHash) -> NewAuthorizationCode {
     NewAuthorizationCode {
         code_hash: hash,
@@ -87,6 +91,7 @@ pub fn new_code(app: &Application, user: &User, hash: TokenHash) -> NewAuthoriza
         redirect_uri: redirect("https://app.example.com/cb"),
         redirect_uri_included: true,
         scope: scope("openid read"),
+        resources: resources("https://api.example.com/ https://mcp.example.com/mcp"),
         code_challenge: Some(
             warrant_model::CodeChallenge::parse(
                 warrant_model::CodeChallengeMethod::S256,
@@ -115,6 +120,7 @@ pub async fn token_pair(
             application_id: app.id,
             user_id: user.map(|u| u.id),
             scope: scope("read write"),
+            resources: resources("https://api.example.com/"),
             family: family.clone(),
             authorization_code_id: code_id,
             created_at: now(),
@@ -138,6 +144,7 @@ pub async fn refresh_in_family(
             application_id: access.application_id,
             user_id: access.user_id,
             scope: access.scope.clone(),
+            resources: access.resources.clone(),
             family: access.family.clone(),
             access_token_id: Some(access.id),
             auth_time: Some(access.created_at),

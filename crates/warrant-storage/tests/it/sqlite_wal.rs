@@ -42,6 +42,7 @@ async fn the_log_starts_over_while_readers_never_pause() {
             application_id: app.id,
             user_id: None,
             scope: scope("read"),
+            resources: Default::default(),
             family: family_id().unwrap(),
             authorization_code_id: None,
             created_at: now(),
