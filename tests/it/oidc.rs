@@ -369,6 +369,41 @@ pub async fn discovery_jwks_and_userinfo_over_http(env: &TestEnv) {
             .contains(&Value::from("openid"))
     );
 
+    let (status, _) = server
+        .get("/.well-known/oauth-authorization-server/tenant")
+        .await;
+    assert_eq!(status, 404, "this issuer has no path");
+
+    // RFC 8414 §3.1: an issuer with a path has its metadata after the well-known name.
+    let mut behind_proxy = env.command(&["serve"]);
+    behind_proxy.env(
+        "WARRANT_SERVER__ISSUER",
+        "https://auth.example.com/tenant-a",
+    );
+    let behind_proxy = crate::support::Server::start(behind_proxy).await;
+    for path in [
+        "/.well-known/oauth-authorization-server/tenant-a",
+        "/.well-known/openid-configuration/tenant-a",
+        "/.well-known/openid-configuration",
+    ] {
+        let (status, body) = behind_proxy.get(path).await;
+        assert_eq!(status, 200, "{path}");
+        let document: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            document["issuer"], "https://auth.example.com/tenant-a",
+            "{path}"
+        );
+        assert_eq!(
+            document["token_endpoint"],
+            "https://auth.example.com/tenant-a/o/token/"
+        );
+    }
+    let (status, _) = behind_proxy
+        .get("/.well-known/oauth-authorization-server/tenant-b")
+        .await;
+    assert_eq!(status, 404);
+    drop(behind_proxy);
+
     let jwks = server
         .request("GET", "/o/.well-known/jwks.json", &[], vec![])
         .await;

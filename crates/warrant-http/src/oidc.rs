@@ -1,7 +1,9 @@
 //! OpenID Connect's and RFC 8414's public documents and the userinfo endpoint:
 //! `/.well-known/openid-configuration` (also under `/o/`, where Django OAuth Toolkit serves
 //! it), `/.well-known/oauth-authorization-server`, `/o/.well-known/jwks.json`, and
-//! `GET`/`POST /o/userinfo/`.
+//! `GET`/`POST /o/userinfo/`. An issuer with a path (`https://example.com/auth`, Warrant
+//! behind a proxy that strips `/auth`) also has its metadata where RFC 8414 §3.1 puts it,
+//! the well-known name followed by that path, which the proxy passes on unstripped.
 //!
 //! The metadata lists exactly what this server implements; a unit test keeps every
 //! endpoint it names mounted.
@@ -25,6 +27,8 @@ pub(crate) fn routes() -> Vec<Route> {
         openid_configuration,
         openid_configuration_dot,
         authorization_server_metadata,
+        authorization_server_metadata_at_path,
+        openid_configuration_at_path,
         jwks,
         userinfo_get,
         userinfo_post,
@@ -124,6 +128,31 @@ fn openid_configuration_dot(state: &State<AppState>) -> PublicDocument {
 #[get("/.well-known/oauth-authorization-server")]
 fn authorization_server_metadata(state: &State<AppState>) -> PublicDocument {
     PublicDocument(metadata(&state.grants.settings))
+}
+
+/// The metadata at `/.well-known/<name>/<path>`, for an issuer whose path is `path`.
+fn metadata_at_path(state: &AppState, path: std::path::PathBuf) -> Option<PublicDocument> {
+    let issuer = url::Url::parse(&state.grants.settings.issuer).ok()?;
+    let issuer_path = issuer.path().trim_matches('/');
+    let asked = path.to_string_lossy();
+    (!issuer_path.is_empty() && asked.trim_matches('/') == issuer_path)
+        .then(|| PublicDocument(metadata(&state.grants.settings)))
+}
+
+#[get("/.well-known/oauth-authorization-server/<path..>")]
+fn authorization_server_metadata_at_path(
+    state: &State<AppState>,
+    path: std::path::PathBuf,
+) -> Option<PublicDocument> {
+    metadata_at_path(state, path)
+}
+
+#[get("/.well-known/openid-configuration/<path..>")]
+fn openid_configuration_at_path(
+    state: &State<AppState>,
+    path: std::path::PathBuf,
+) -> Option<PublicDocument> {
+    metadata_at_path(state, path)
 }
 
 #[get("/o/.well-known/jwks.json")]
