@@ -57,17 +57,48 @@ pub async fn the_profile_has_ocs_authentications_shape(env: &TestEnv) {
 
 pub async fn profile_refusals_follow_rfc_6750(env: &TestEnv) {
     let setup = Setup::start(env).await;
-    let bare_challenge = r#"Bearer realm="warrant""#;
+    // Warrant's own APIs are a protected resource (RFC 9728) named by the issuer.
+    let metadata_url = format!(
+        "{}/.well-known/oauth-protected-resource",
+        setup.server.base_url
+    );
+    let bare_challenge = &format!(r#"Bearer realm="warrant", resource_metadata="{metadata_url}""#);
+    let (status, metadata) = setup
+        .server
+        .get("/.well-known/oauth-protected-resource")
+        .await;
+    assert_eq!(status, 200, "{metadata}");
+    let metadata: serde_json::Value = serde_json::from_str(&metadata).unwrap();
+    assert_eq!(metadata["resource"], setup.server.base_url);
+    assert_eq!(
+        metadata["authorization_servers"],
+        serde_json::json!([setup.server.base_url])
+    );
 
     let missing = profile(&setup, None).await;
     assert_eq!(missing.status, 401, "{missing:?}");
-    assert_eq!(missing.header("www-authenticate"), Some(bare_challenge));
+    assert_eq!(
+        missing.header("www-authenticate"),
+        Some(bare_challenge.as_str())
+    );
     let other_scheme = profile(&setup, Some("Basic YWxpY2U6c2VjcmV0".into())).await;
     assert_eq!(other_scheme.status, 401);
     assert_eq!(
         other_scheme.header("www-authenticate"),
-        Some(bare_challenge)
+        Some(bare_challenge.as_str())
     );
+
+    // A token requested for another resource (RFC 8707) does not open Warrant's API.
+    let elsewhere = setup
+        .token(&format!("grant_type=password&username=alice&password={PASSWORD}&resource=https%3A%2F%2Fmcp.example.com%2F"))
+        .await;
+    let elsewhere = elsewhere.json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    profile(&setup, Some(format!("Bearer {elsewhere}")))
+        .await
+        .assert_oauth_error(401, "invalid_token");
 
     let unknown = profile(&setup, Some("Bearer never-issued".into())).await;
     unknown.assert_oauth_error(401, "invalid_token");

@@ -39,9 +39,9 @@ use std::sync::Arc;
 use rocket::shield::{Frame, Shield};
 use rocket::{Build, Request, Rocket, catch, catchers, http::Status};
 use warrant_generators::SealingKey;
-use warrant_grants::{AllowedOrigins, Engine, EngineParts};
-use warrant_guards::{OAuthJson, ResourceServer};
-use warrant_model::{ClientId, RedirectUriPolicy};
+use warrant_grants::{AllowedOrigins, Engine, EngineParts, GrantSettings};
+use warrant_guards::{OAuthJson, ProtectedResource, ResourceServer};
+use warrant_model::{ClientId, RedirectUriPolicy, ResourceUri};
 use warrant_storage::Store;
 
 pub use error::HttpError;
@@ -89,6 +89,10 @@ impl AppState {
 /// Builds the Rocket application on `config` (address, port, limits).
 pub fn build(config: rocket::Config, state: AppState) -> Rocket<Build> {
     let store = Arc::clone(&state.store);
+    let resource_server = match own_resource(&state.grants.settings) {
+        Some(resource) => ResourceServer::database(store).with_protected_resource(resource),
+        None => ResourceServer::database(store),
+    };
     rocket::custom(config)
         .manage(state)
         .mount("/", health::routes())
@@ -105,8 +109,26 @@ pub fn build(config: rocket::Config, state: AppState) -> Rocket<Build> {
         .mount("/", authorized_tokens::routes())
         .mount("/", admin::routes())
         .attach(Shield::default().enable(Frame::Deny))
-        .attach(ResourceServer::database(store).fairing())
+        .attach(resource_server.fairing())
         .register("/", catchers![json_error])
+}
+
+/// Warrant's own APIs (`/api/…`, `/o/userinfo/`) as a protected resource (RFC 9728) whose
+/// identifier is the issuer. Tokens requested for no resource open them, as before; a token
+/// requested for other resources (RFC 8707) does not, unless it names the issuer too.
+fn own_resource(settings: &GrantSettings) -> Option<ProtectedResource> {
+    let identifier = ResourceUri::parse(&settings.issuer).ok()?;
+    let scopes: Vec<&str> = settings
+        .scopes
+        .names()
+        .map(|scope| scope.as_str())
+        .collect();
+    Some(
+        ProtectedResource::new(identifier, &settings.issuer)
+            .with_scopes(scopes)
+            .with_name("Warrant")
+            .accepting_tokens_without_audience(),
+    )
 }
 
 /// Every status without a handler-made body gets a small JSON one, never an HTML page.
