@@ -38,7 +38,7 @@ pub async fn setup_with(env: &TestEnv, server_env: &[(&str, &str)]) -> Setup {
     Setup::start_with(env, server_env).await
 }
 
-async fn token_of(setup: &Setup, username: &str, scope: &str) -> String {
+pub async fn token_of(setup: &Setup, username: &str, scope: &str) -> String {
     let reply = setup
         .token(&format!(
             "grant_type=password&username={username}&password={PASSWORD}&scope={scope}"

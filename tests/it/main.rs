@@ -20,6 +20,7 @@ mod moved;
 mod oidc;
 mod profile;
 mod receiver;
+mod registration;
 mod serve;
 mod support;
 mod sync;
@@ -216,6 +217,13 @@ mod custom_generator_suite {
 mod tls_suite {
     on_both_databases!(tls:
         peers_are_reached_over_tls_with_a_trusted_certificate_only,
+    );
+}
+
+mod registration_suite {
+    on_both_databases!(registration:
+        registration_is_off_unless_configured,
+        a_client_registers_itself_and_signs_a_user_in,
     );
 }
 

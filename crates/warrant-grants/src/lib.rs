@@ -57,6 +57,7 @@ mod oauth_error;
 mod oidc;
 mod origins;
 mod pkce;
+mod registration;
 mod resources;
 mod revoke;
 mod session;
@@ -90,6 +91,10 @@ pub use keys::{
 pub use logout::{LogoutParams, LogoutRequest};
 pub use oidc::{OIDC_SCOPES, OPENID, id_token_algorithm, subject, user_claims, userinfo};
 pub use origins::AllowedOrigins;
+pub use registration::{
+    RegistrationAccess, RegistrationPolicy, RegistrationRefused, clear_unused_registrations,
+    registration_client_uri,
+};
 pub use resources::{ResourceCatalog, requested_resources};
 pub use revoke::TokenTypeHint;
 pub use session::{SESSION_LIFETIME, session_user};

@@ -30,6 +30,7 @@ mod oauth;
 mod oidc;
 mod pages;
 mod profile;
+mod registration;
 pub mod serve;
 mod session;
 mod upstream;
@@ -102,6 +103,7 @@ pub fn build(config: rocket::Config, state: AppState) -> Rocket<Build> {
         .mount("/", authorize::routes())
         .mount("/", accounts::routes())
         .mount("/", logout::routes())
+        .mount("/", registration::routes())
         .mount("/", upstream::routes())
         .mount("/", device::routes())
         .mount("/", profile::routes())

@@ -14,7 +14,7 @@ use rocket::response::{self, Responder};
 use rocket::serde::json::{Value, json};
 use rocket::{Response, Route, State, get, options, post, routes};
 use time::OffsetDateTime;
-use warrant_grants::{GrantSettings, OAuthError, userinfo};
+use warrant_grants::{GrantSettings, OAuthError, RegistrationAccess, userinfo};
 use warrant_model::{GrantType, SigningAlgorithm};
 
 use crate::AppState;
@@ -100,8 +100,14 @@ fn metadata(settings: &GrantSettings) -> Value {
     for (name, path) in ENDPOINTS {
         document[name] = Value::from(format!("{issuer}{path}"));
     }
+    if settings.registration.access != RegistrationAccess::Off {
+        document[REGISTRATION.0] = Value::from(format!("{issuer}{}", REGISTRATION.1));
+    }
     document
 }
+
+/// Dynamic client registration (RFC 7591), named only when it is on.
+const REGISTRATION: (&str, &str) = ("registration_endpoint", "/o/register/");
 
 /// A public JSON document any origin may read, cacheable for a minute.
 pub struct PublicDocument(Value);
@@ -221,11 +227,17 @@ mod tests {
             .chain(routes())
             .chain(crate::authorize::routes())
             .chain(crate::logout::routes())
+            .chain(crate::registration::routes())
             .map(|route| route.uri.path().to_string())
             .collect();
-        let settings = GrantSettings::default();
+        let mut settings = GrantSettings::default();
+        assert!(
+            metadata(&settings).get(REGISTRATION.0).is_none(),
+            "off by default"
+        );
+        settings.registration.access = RegistrationAccess::Open;
         let document = metadata(&settings);
-        for (name, path) in ENDPOINTS {
+        for (name, path) in ENDPOINTS.into_iter().chain([REGISTRATION]) {
             let url = document[name].as_str().unwrap();
             assert_eq!(url, format!("{}{path}", settings.issuer));
             assert!(

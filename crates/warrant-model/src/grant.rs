@@ -98,6 +98,11 @@ impl GrantTypes {
         }
     }
 
+    /// The set of `first` and `rest`: never empty, so never refused.
+    pub fn of(first: GrantType, rest: impl IntoIterator<Item = GrantType>) -> Self {
+        Self(std::iter::once(first).chain(rest).collect())
+    }
+
     /// Parses the space-separated database form.
     pub fn parse(value: &str) -> Result<Self, ModelError> {
         let grants = value

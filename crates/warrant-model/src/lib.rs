@@ -20,6 +20,7 @@ mod hashes;
 mod identity;
 mod oauth_error;
 mod redirect;
+mod registration;
 mod resource;
 mod scope;
 mod secret;
@@ -41,6 +42,7 @@ pub use hashes::{ClientSecretHash, PasswordHash, Sealed, TokenHash, sealing_purp
 pub use identity::{ApplicationId, ClientId, Email, UserId, Username};
 pub use oauth_error::OAuthError;
 pub use redirect::{Origin, RedirectUri, RedirectUriPolicy};
+pub use registration::ClientRegistration;
 pub use resource::{ResourceUri, Resources};
 pub use scope::{Scope, ScopeSet};
 pub use secret::Secret;

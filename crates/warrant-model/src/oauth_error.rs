@@ -32,6 +32,15 @@ pub enum OAuthError {
     /// `invalid_scope`: unknown scope, or wider than the grant allows.
     #[error("invalid_scope: {0}")]
     InvalidScope(String),
+    /// `invalid_redirect_uri` (RFC 7591 §3.2.2): a registered redirect URI is refused.
+    #[error("invalid_redirect_uri: {0}")]
+    InvalidRedirectUri(String),
+    /// `invalid_client_metadata` (RFC 7591 §3.2.2): other client metadata is refused.
+    #[error("invalid_client_metadata: {0}")]
+    InvalidClientMetadata(String),
+    /// `invalid_software_statement` (RFC 7591 §3.2.2): Warrant takes none.
+    #[error("invalid_software_statement: {0}")]
+    InvalidSoftwareStatement(String),
     /// `invalid_target` (RFC 8707 §2): a `resource` that is malformed, not one the server
     /// serves, or wider than the grant allows.
     #[error("invalid_target: {0}")]
@@ -90,6 +99,9 @@ impl OAuthError {
             Self::UnsupportedResponseType(_) => "unsupported_response_type",
             Self::InvalidScope(_) => "invalid_scope",
             Self::InvalidTarget(_) => "invalid_target",
+            Self::InvalidRedirectUri(_) => "invalid_redirect_uri",
+            Self::InvalidClientMetadata(_) => "invalid_client_metadata",
+            Self::InvalidSoftwareStatement(_) => "invalid_software_statement",
             Self::AccessDenied(_) => "access_denied",
             Self::LoginRequired(_) => "login_required",
             Self::AuthorizationPending(_) => "authorization_pending",
@@ -115,6 +127,9 @@ impl OAuthError {
             | Self::UnsupportedResponseType(d)
             | Self::InvalidScope(d)
             | Self::InvalidTarget(d)
+            | Self::InvalidRedirectUri(d)
+            | Self::InvalidClientMetadata(d)
+            | Self::InvalidSoftwareStatement(d)
             | Self::AccessDenied(d)
             | Self::LoginRequired(d)
             | Self::AuthorizationPending(d)

@@ -14,8 +14,11 @@ use serde::{Deserialize, Serialize};
 use time::Duration;
 use warrant_client_sync::{PushSettings, RetryPolicy};
 use warrant_generators::{GeneratorsConfig, HashingLimits, PasswordHasher, PasswordPool, Registry};
-use warrant_grants::{ADMIN_SCOPE, ApprovalPrompt, GrantSettings, ResourceCatalog, ScopeCatalog};
-use warrant_model::{ClientAppUrl, ResourceUri, Scope, ScopeSet, Secret};
+use warrant_grants::{
+    ADMIN_SCOPE, ApprovalPrompt, GrantSettings, RegistrationAccess, RegistrationPolicy,
+    ResourceCatalog, ScopeCatalog,
+};
+use warrant_model::{ClientAppUrl, GrantType, GrantTypes, ResourceUri, Scope, ScopeSet, Secret};
 
 mod brute_force;
 mod outgoing;
@@ -51,6 +54,8 @@ pub struct Config {
     pub oauth2: OAuth2Config,
     /// OpenID Connect: ID tokens and signing keys.
     pub oidc: OidcConfig,
+    /// Dynamic client registration (RFC 7591).
+    pub registration: RegistrationConfig,
     /// Client sync: the client apps that mirror users (ocs-authentication).
     pub sync: SyncConfig,
     /// Upstream login providers, by key (`[upstream.github]`, …).
@@ -412,6 +417,8 @@ impl OAuth2Config {
             allow_plain_pkce: self.allow_plain_pkce,
             scopes: scopes.with_openid_scopes(),
             resources,
+            // Set by Config::grant_settings from [registration].
+            registration: RegistrationPolicy::default(),
             approval_prompt,
             issuer,
             device_code_lifetime: positive(
@@ -459,6 +466,75 @@ impl OAuth2Config {
             }
         }
         Ok(ResourceCatalog::new(served))
+    }
+}
+
+/// `[registration]`: Django OAuth Toolkit's `DCR_*` settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistrationConfig {
+    /// `off` (no `/o/register/`), `open` (anyone may register, as MCP clients expect) or
+    /// `initial_access_token` (only with `initial_access_token` as bearer token).
+    pub mode: String,
+    /// The bearer token `initial_access_token` mode asks for; at least 32 characters. Also
+    /// `WARRANT_REGISTRATION__INITIAL_ACCESS_TOKEN`.
+    pub initial_access_token: Option<Secret<String>>,
+    /// The grants a registered client may ask for.
+    pub grant_types: Vec<String>,
+    /// Registrations one address may make within an hour.
+    pub per_address_per_hour: u32,
+    /// A registered client of which no code or token is kept this long after it registered
+    /// is deleted by the periodic clean-up, in seconds.
+    pub unused_client_seconds: i64,
+}
+
+impl Default for RegistrationConfig {
+    fn default() -> Self {
+        Self {
+            mode: "off".into(),
+            initial_access_token: None,
+            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            per_address_per_hour: 20,
+            unused_client_seconds: 7 * 24 * 3600,
+        }
+    }
+}
+
+impl RegistrationConfig {
+    /// The engine's policy; errors name the key.
+    fn policy(&self) -> anyhow::Result<RegistrationPolicy> {
+        let access = match (self.mode.as_str(), &self.initial_access_token) {
+            ("off", _) => RegistrationAccess::Off,
+            ("open", _) => RegistrationAccess::Open,
+            ("initial_access_token", Some(token)) if token.expose().chars().count() >= 32 => {
+                RegistrationAccess::InitialAccessToken(token.clone())
+            }
+            ("initial_access_token", _) => bail!(
+                "registration.initial_access_token: needs at least 32 characters in \
+                 initial_access_token mode (or WARRANT_REGISTRATION__INITIAL_ACCESS_TOKEN)"
+            ),
+            (other, _) => bail!(
+                "registration.mode: expected off, open or initial_access_token, got {other:?}"
+            ),
+        };
+        let grants = self
+            .grant_types
+            .iter()
+            .map(|name| {
+                GrantType::parse(name).map_err(|e| anyhow::anyhow!("registration.grant_types: {e}"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let grant_types = GrantTypes::new(grants)
+            .map_err(|_| anyhow::anyhow!("registration.grant_types: name at least one grant"))?;
+        if self.unused_client_seconds <= 0 {
+            bail!("registration.unused_client_seconds: must be a positive number of seconds");
+        }
+        Ok(RegistrationPolicy {
+            access,
+            grant_types,
+            per_address_per_hour: self.per_address_per_hour,
+            unused_client_lifetime: Duration::seconds(self.unused_client_seconds),
+        })
     }
 }
 
@@ -747,8 +823,11 @@ impl Config {
 
     /// The grant engine's settings; errors name the key.
     pub fn grant_settings(&self) -> anyhow::Result<GrantSettings> {
-        self.oauth2
-            .grant_settings(&self.oidc, &self.brute_force, self.issuer())
+        let mut settings =
+            self.oauth2
+                .grant_settings(&self.oidc, &self.brute_force, self.issuer())?;
+        settings.registration = self.registration.policy()?;
+        Ok(settings)
     }
 
     /// The issuer identifier: configured, or derived from the listener.

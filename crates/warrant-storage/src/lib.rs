@@ -36,6 +36,7 @@ mod imports;
 mod outbox;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod registrations;
 mod rows;
 mod sessions;
 mod signing_keys;
@@ -65,6 +66,7 @@ pub use imports::{
 pub use outbox::{OutboxStore, SyncTo};
 #[cfg(feature = "postgres")]
 pub use postgres::PgStore;
+pub use registrations::RegistrationStore;
 pub use sessions::SessionStore;
 pub use signing_keys::SigningKeyStore;
 #[cfg(feature = "sqlite")]
@@ -79,8 +81,8 @@ pub use users::{UserFilter, UserStore};
 pub mod prelude {
     pub use crate::{
         ApiTokenStore, ApplicationStore, CleanupStore, ConsentStore, DeviceStore, ImportStore,
-        OutboxStore, SessionStore, SigningKeyStore, Store, ThrottleStore, TokenStore,
-        UpstreamStore, UserStore,
+        OutboxStore, RegistrationStore, SessionStore, SigningKeyStore, Store, ThrottleStore,
+        TokenStore, UpstreamStore, UserStore,
     };
 }
 
@@ -129,6 +131,7 @@ pub trait Store:
     + CleanupStore
     + ThrottleStore
     + ImportStore
+    + RegistrationStore
     + Send
     + Sync
 {

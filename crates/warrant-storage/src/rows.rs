@@ -5,10 +5,10 @@
 use time::OffsetDateTime;
 use warrant_model::{
     AccessToken, ApiToken, Application, ApplicationId, AuthorizationCode, ClientId,
-    ClientSecretHash, ClientType, CodeChallenge, CodeChallengeMethod, Consent, DeviceAuthorization,
-    DeviceStatus, Email, FamilyId, GrantTypes, Origin, OutboxEntry, PasswordHash, ProviderKey,
-    RedirectUri, RedirectUriPolicy, RefreshToken, Resources, ScopeSet, Sealed, Session,
-    SigningAlgorithm, SigningKey, Throttle, ThrottleKey, ThrottleKind, TokenHash,
+    ClientRegistration, ClientSecretHash, ClientType, CodeChallenge, CodeChallengeMethod, Consent,
+    DeviceAuthorization, DeviceStatus, Email, FamilyId, GrantTypes, Origin, OutboxEntry,
+    PasswordHash, ProviderKey, RedirectUri, RedirectUriPolicy, RefreshToken, Resources, ScopeSet,
+    Sealed, Session, SigningAlgorithm, SigningKey, Throttle, ThrottleKey, ThrottleKind, TokenHash,
     UpstreamConnection, User, UserId, Username,
 };
 
@@ -111,6 +111,28 @@ impl TryFrom<ConsentRow> for Consent {
             application_id: ApplicationId(row.application_id),
             scope: ScopeSet::parse(&row.scope).map_err(corrupt)?,
             granted_at: row.granted_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RegistrationRow {
+    pub(crate) application_id: i64,
+    pub(crate) token_hash: String,
+    pub(crate) metadata: String,
+    pub(crate) registered_from: String,
+    pub(crate) created_at: OffsetDateTime,
+}
+
+impl TryFrom<RegistrationRow> for ClientRegistration {
+    type Error = StoreError;
+    fn try_from(row: RegistrationRow) -> Result<Self> {
+        Ok(ClientRegistration {
+            application_id: ApplicationId(row.application_id),
+            token_hash: TokenHash::from_hex(&row.token_hash).map_err(corrupt)?,
+            metadata: row.metadata,
+            registered_from: row.registered_from,
+            created_at: row.created_at,
         })
     }
 }

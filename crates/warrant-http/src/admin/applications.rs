@@ -18,9 +18,11 @@ pub(super) fn routes() -> Vec<Route> {
     routes![list, create, show, change, remove, rotate_secret]
 }
 
-/// An application as the admin API shows it (never its secret).
-pub(super) fn application_json(application: &Application) -> Value {
+/// An application as the admin API shows it (never its secret); `registered`: a client
+/// registered itself (RFC 7591).
+pub(super) fn application_json(application: &Application, registered: bool) -> Value {
     json!({
+        "dynamically_registered": registered,
         "id": application.id.0,
         "client_id": application.client_id.as_str(),
         "name": application.name,
@@ -63,7 +65,28 @@ async fn list(
         .list_applications(owner.map(UserId), page)
         .await
         .map_err(store_error)?;
-    Ok(listed(&applications, page, |a| a.id.0, application_json))
+    let mut registered = std::collections::HashSet::new();
+    for application in &applications {
+        if is_registered(state, application).await? {
+            registered.insert(application.id);
+        }
+    }
+    Ok(listed(
+        &applications,
+        page,
+        |a| a.id.0,
+        |a| application_json(a, registered.contains(&a.id)),
+    ))
+}
+
+/// Whether the application registered itself (RFC 7591).
+async fn is_registered(state: &AppState, application: &Application) -> Result<bool, OAuthJson> {
+    Ok(state
+        .store
+        .registration_of(application.id)
+        .await
+        .map_err(store_error)?
+        .is_some())
 }
 
 #[post("/api/admin/applications", data = "<body>")]
@@ -111,14 +134,16 @@ async fn create(
         .await
         .map_err(grants_error)?;
     state.application_changed(&application.client_id);
-    let mut created = application_json(&application);
+    let mut created = application_json(&application, false);
     created["client_secret"] = json!(secret.as_ref().map(|secret| secret.expose()));
     Ok(OAuthJson::new(Status::Created, created))
 }
 
 #[get("/api/admin/applications/<id>")]
 async fn show(_admin: Admin, state: &State<AppState>, id: &str) -> Result<OAuthJson, OAuthJson> {
-    Ok(OAuthJson::ok(application_json(&find(state, id).await?)))
+    let application = find(state, id).await?;
+    let registered = is_registered(state, &application).await?;
+    Ok(OAuthJson::ok(application_json(&application, registered)))
 }
 
 #[patch("/api/admin/applications/<id>", data = "<body>")]
@@ -165,7 +190,8 @@ async fn change(
         .await
         .map_err(grants_error)?;
     state.application_changed(&updated.client_id);
-    Ok(OAuthJson::ok(application_json(&updated)))
+    let registered = is_registered(state, &updated).await?;
+    Ok(OAuthJson::ok(application_json(&updated, registered)))
 }
 
 #[delete("/api/admin/applications/<id>")]

@@ -429,6 +429,7 @@ fn schemas() -> Value {
             "post_logout_redirect_uris": strings(), "allowed_origins": strings(),
             "owner": { "type": ["integer", "null"] }, "skip_authorization": { "type": "boolean" },
             "pkce_required": { "type": "boolean" }, "algorithm": algorithm, "created_at": timestamp, "updated_at": timestamp,
+            "dynamically_registered": { "type": "boolean", "description": "the client registered itself at /o/register/ (RFC 7591)" },
         },
     });
     let mut created = application.clone();

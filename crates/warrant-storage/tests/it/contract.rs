@@ -1463,3 +1463,79 @@ pub async fn imports_keep_ids_refuse_conflicts_and_change_nothing_twice(db: &Tes
             .is_some()
     );
 }
+
+pub async fn client_registrations_are_managed_by_their_token_and_unused_ones_removed(db: &TestDb) {
+    let s = db.store();
+    let registered = application(s, "registered", None).await;
+    let used = application(s, "used", None).await;
+    let by_hand = application(s, "by-hand", None).await;
+    let (_, token_hash) = secret();
+    let registration = warrant_model::ClientRegistration {
+        application_id: registered.id,
+        token_hash,
+        metadata: r#"{"client_name":"MCP client"}"#.into(),
+        registered_from: "192.0.2.7".into(),
+        created_at: now(),
+    };
+    assert_eq!(
+        s.create_registration(&registration).await.unwrap(),
+        registration
+    );
+    let again = warrant_model::ClientRegistration {
+        application_id: used.id,
+        ..registration.clone()
+    };
+    assert_eq!(
+        conflict(s.create_registration(&again).await),
+        Unique::TokenHash
+    );
+    let (_, used_hash) = secret();
+    s.create_registration(&warrant_model::ClientRegistration {
+        application_id: used.id,
+        token_hash: used_hash,
+        ..registration.clone()
+    })
+    .await
+    .unwrap();
+    token_pair(s, &used, None, None).await;
+
+    assert_eq!(
+        s.registration_by_token(&token_hash).await.unwrap(),
+        Some(registration.clone())
+    );
+    assert_eq!(s.registration_of(by_hand.id).await.unwrap(), None);
+    let (_, rotated) = secret();
+    assert!(
+        s.update_registration(registered.id, r#"{"client_name":"renamed"}"#, &rotated)
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.registration_by_token(&token_hash).await.unwrap(), None);
+    let updated = s.registration_by_token(&rotated).await.unwrap().unwrap();
+    assert_eq!(updated.metadata, r#"{"client_name":"renamed"}"#);
+
+    assert_eq!(
+        s.registrations_from("192.0.2.7", now() - Duration::hours(1))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        s.registrations_from("192.0.2.8", now() - Duration::hours(1))
+            .await
+            .unwrap(),
+        0
+    );
+
+    assert_eq!(s.delete_unused_registrations(now()).await.unwrap(), 0);
+    assert_eq!(
+        s.delete_unused_registrations(now() + Duration::seconds(1))
+            .await
+            .unwrap(),
+        1,
+        "only the registered application without tokens"
+    );
+    assert!(s.application_by_id(registered.id).await.unwrap().is_none());
+    assert!(s.application_by_id(used.id).await.unwrap().is_some());
+    assert!(s.application_by_id(by_hand.id).await.unwrap().is_some());
+}

@@ -75,4 +75,5 @@ contract_suite!(
     throttles_count_lock_forget_and_clear,
     racing_failures_all_count,
     imports_keep_ids_refuse_conflicts_and_change_nothing_twice,
+    client_registrations_are_managed_by_their_token_and_unused_ones_removed,
 );
