@@ -16,6 +16,7 @@ mod django_import;
 mod guards;
 mod hostile;
 mod lockout;
+mod mcp;
 mod moved;
 mod oidc;
 mod profile;
@@ -217,6 +218,12 @@ mod custom_generator_suite {
 mod tls_suite {
     on_both_databases!(tls:
         peers_are_reached_over_tls_with_a_trusted_certificate_only,
+    );
+}
+
+mod mcp_suite {
+    on_both_databases!(mcp:
+        the_mcp_sdk_client_registers_and_calls_a_protected_tool,
     );
 }
 

@@ -1,6 +1,6 @@
 //! An example API protected by Warrant's request guards: each guard protects one route
 //! here, and the end-to-end tests in `tests/it/guards.rs` show what each accepts and
-//! refuses.
+//! refuses. `/mcp` serves the library to MCP clients (`mcp.rs`).
 //!
 //! Rocket reads its own settings (`ROCKET_PORT`, `ROCKET_ADDRESS`, …). Tokens are checked
 //! against Warrant's database when `MUSIC_API_DATABASE_URL` is set, otherwise through
@@ -18,6 +18,8 @@
 //! nothing of sqlx or Warrant's storage and grant engine.
 
 #![forbid(unsafe_code)]
+
+mod mcp;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -240,6 +242,7 @@ async fn main() -> anyhow::Result<()> {
                 set_charts
             ],
         )
+        .mount("/", mcp::routes())
         .launch()
         .await?;
     Ok(())
