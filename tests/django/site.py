@@ -178,7 +178,8 @@ def main(database):
         return answer.json()
 
     alices = token(password_app, password_secret, grant_type="password", username="alice", password=PASSWORD, scope="read write")
-    bobs = token(password_app, password_secret, grant_type="password", username="bob", password=PASSWORD, scope="read")
+    # Bob's token is for one resource (RFC 8707, DOT 3.4's `resource`): it stays so.
+    bobs = token(password_app, password_secret, grant_type="password", username="bob", password=PASSWORD, scope="read", resource="https://api.example.com/")
     service = token(service_app, service_secret, grant_type="client_credentials", scope="read")
     # Rows the import leaves behind: an expired access token and a revoked refresh token.
     stale = token(password_app, password_secret, grant_type="password", username="alice", password=PASSWORD, scope="read")

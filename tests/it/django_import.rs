@@ -267,6 +267,24 @@ pub async fn a_django_site_moves_with_its_users_clients_and_tokens(env: &TestEnv
         .await;
     revoked.assert_oauth_error(400, "invalid_grant");
 
+    // A token DOT issued for a resource (RFC 8707) keeps it as its audience, and so does
+    // not open Warrant's own API.
+    let bobs = site["tokens"]["bob"]["access_token"].as_str().unwrap();
+    let described = server
+        .post_form(
+            "/o/introspect/",
+            &form(&[("token", bobs)]),
+            Some((&web_app, &web_secret)),
+        )
+        .await
+        .json();
+    assert_eq!(
+        described["aud"],
+        serde_json::json!(["https://api.example.com/"])
+    );
+    let restricted = server.get_with_bearer("/api/profile/", bobs).await;
+    restricted.assert_oauth_error(401, "invalid_token");
+
     let bobs_key = site["drf_tokens"]["bob"].as_str().unwrap();
     let bob = server
         .request(

@@ -5,7 +5,7 @@
 //! refresh token is refused, but does not revoke its family.
 
 use warrant_generators::hash_token;
-use warrant_model::{ClientId, FamilyId, ScopeSet, TokenHash, UserId};
+use warrant_model::{ClientId, FamilyId, ResourceUri, Resources, ScopeSet, TokenHash, UserId};
 use warrant_storage::{ImportTransaction, ImportedToken};
 
 use crate::source::Source;
@@ -45,6 +45,8 @@ struct Row {
     expires: Option<i64>,
     revoked: Option<i64>,
     family: Option<String>,
+    /// DOT 3.4's `resource` (RFC 8707): a JSON list of URIs, or absent.
+    resource: Option<String>,
     /// The refresh token's id, for the family of one that has none.
     refresh_id: Option<i64>,
     /// A refresh token's access token: its value and checksum.
@@ -69,12 +71,13 @@ pub(crate) async fn import(
     let epoch = |column| source.dialect().epoch(column);
     let access_checksum = |alias| source.optional(ACCESS_TABLE, alias, "token_checksum");
     let family = |alias| source.optional(REFRESH_TABLE, alias, "token_family");
+    let resource = |table| source.optional(table, "t", "resource");
     let sql = match kind {
         Kind::Access => format!(
             "SELECT CAST(t.id AS BIGINT) AS id, t.token, {} AS checksum,
              a.client_id, CAST(t.user_id AS BIGINT) AS user_id, t.scope, {} AS created,
              {} AS expires, NULL AS revoked, CAST({} AS TEXT) AS family,
-             CAST(r.id AS BIGINT) AS refresh_id, NULL AS access_token, NULL AS access_checksum
+             CAST({} AS TEXT) AS resource, CAST(r.id AS BIGINT) AS refresh_id, NULL AS access_token, NULL AS access_checksum
              FROM {ACCESS_TABLE} t
              LEFT JOIN oauth2_provider_application a ON a.id = t.application_id
              LEFT JOIN {REFRESH_TABLE} r ON r.access_token_id = t.id
@@ -83,13 +86,14 @@ pub(crate) async fn import(
             epoch("t.created"),
             epoch("t.expires"),
             family("r"),
+            resource(ACCESS_TABLE),
         ),
         Kind::Refresh => format!(
             "SELECT CAST(t.id AS BIGINT) AS id, t.token, {} AS checksum,
              a.client_id, CAST(t.user_id AS BIGINT) AS user_id,
              COALESCE(at.scope, later.scope, '') AS scope, {} AS created,
              NULL AS expires, {} AS revoked, CAST({} AS TEXT) AS family,
-             CAST(t.id AS BIGINT) AS refresh_id, at.token AS access_token,
+             CAST({} AS TEXT) AS resource, CAST(t.id AS BIGINT) AS refresh_id, at.token AS access_token,
              {} AS access_checksum
              FROM {REFRESH_TABLE} t
              LEFT JOIN oauth2_provider_application a ON a.id = t.application_id
@@ -100,6 +104,7 @@ pub(crate) async fn import(
             epoch("t.created"),
             epoch("t.revoked"),
             family("t"),
+            resource(REFRESH_TABLE),
             access_checksum("at"),
         ),
     };
@@ -160,11 +165,25 @@ fn token(kind: Kind, row: Row, options: &Options<'_>) -> Result<Option<ImportedT
         created_at: required_time(row.created, "created")?,
         expires_at,
         revoked_at,
+        resources: resources(row.resource.as_deref())?,
         access_token_hash: row
             .access_token
             .as_deref()
             .and_then(|value| value_hash(value, row.access_checksum.as_deref())),
     }))
+}
+
+/// DOT's `resource`, a JSON list of resource URIs (absent, `null` or `[]`: none), as
+/// Warrant keeps them: a token restricted to resources there stays restricted here.
+fn resources(json: Option<&str>) -> Result<Resources, String> {
+    let uris: Vec<String> = match json {
+        None | Some("" | "null") => return Ok(Resources::default()),
+        Some(text) => serde_json::from_str(text)
+            .map_err(|_| format!("resource {text:?} is not a JSON list of URIs"))?,
+    };
+    uris.iter()
+        .map(|uri| ResourceUri::parse(uri).map_err(|e| format!("resource: {e}")))
+        .collect()
 }
 
 /// The SHA-256 of a token: of its value if DOT kept it, else DOT's checksum (the same

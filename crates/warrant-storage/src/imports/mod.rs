@@ -5,7 +5,8 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use warrant_model::{
-    ClientId, FamilyId, NewApplication, ScopeSet, TokenHash, UpstreamAccount, User, UserId,
+    ClientId, FamilyId, NewApplication, Resources, ScopeSet, TokenHash, UpstreamAccount, User,
+    UserId,
 };
 
 use crate::Result;
@@ -72,6 +73,8 @@ pub struct ImportedToken {
     pub expires_at: Option<OffsetDateTime>,
     /// When it was revoked, if it was.
     pub revoked_at: Option<OffsetDateTime>,
+    /// The resources it is for (RFC 8707; DOT's `resource`), its audience.
+    pub resources: Resources,
     /// A refresh token's access token, by its hash, if it was imported.
     pub access_token_hash: Option<TokenHash>,
 }

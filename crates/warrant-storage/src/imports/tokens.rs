@@ -10,7 +10,7 @@ use crate::Result;
 use crate::deadline::Within;
 use crate::time_utc::{stored_opt, stored_time};
 
-/// Tokens per statement: 9 binds each, within SQLite's 32,766.
+/// Tokens per statement: 10 binds each, within SQLite's 32,766.
 const BATCH: usize = 1_000;
 
 /// Which table a batch goes to.
@@ -28,27 +28,27 @@ impl Table {
         }
     }
 
-    /// Inserts the tokens of `$1…` (nine columns each, see [`bind_rows`]) whose application
+    /// Inserts the tokens of `$1…` (ten columns each, see [`bind_rows`]) whose application
     /// (by client id) and user are here and whose hash is not, returning their hashes.
     fn insert(self, rows: usize, placeholders: Placeholders) -> String {
         let (columns, access_token) = match self {
             Self::Access => ("", ""),
             Self::Refresh => (
                 ", access_token_id",
-                ", (SELECT id FROM access_tokens WHERE token_hash = v.column9)",
+                ", (SELECT id FROM access_tokens WHERE token_hash = v.column10)",
             ),
         };
         format!(
             "INSERT INTO {table} (token_hash, application_id, user_id, scope, family,
-             created_at, expires_at, revoked_at{columns})
+             created_at, expires_at, revoked_at, resources{columns})
              SELECT v.column1, applications.id, v.column3, v.column4, v.column5, v.column6,
-             v.column7, v.column8{access_token}
+             v.column7, v.column8, v.column9{access_token}
              FROM (VALUES {values}) AS v
              JOIN applications ON applications.client_id = v.column2
              WHERE v.column3 IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = v.column3)
              ON CONFLICT DO NOTHING RETURNING token_hash",
             table = self.name(),
-            values = placeholders.value_rows(rows, 9, 1),
+            values = placeholders.value_rows(rows, 10, 1),
         )
     }
 }
@@ -115,6 +115,7 @@ impl ImportTransaction {
                     .bind(stored_time(token.created_at))
                     .bind(stored_opt(token.expires_at))
                     .bind(stored_opt(token.revoked_at))
+                    .bind(token.resources.to_stored())
                     .bind(token.access_token_hash.map(|hash| hash.to_hex()));
             }
             query.fetch_all(&mut *conn)

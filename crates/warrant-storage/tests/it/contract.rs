@@ -1359,6 +1359,7 @@ pub async fn imports_keep_ids_refuse_conflicts_and_change_nothing_twice(db: &Tes
         created_at: now(),
         expires_at: Some(now() + Duration::hours(1)),
         revoked_at: None,
+        resources: resources("https://api.example.com/"),
         access_token_hash: None,
     };
     let write_all = || async {
@@ -1405,14 +1406,9 @@ pub async fn imports_keep_ids_refuse_conflicts_and_change_nothing_twice(db: &Tes
         .unwrap()
         .unwrap();
     assert_eq!(app.owner, Some(dora.user.id));
-    assert_eq!(
-        s.access_token_by_hash(&token_hash)
-            .await
-            .unwrap()
-            .unwrap()
-            .user_id,
-        Some(dora.user.id)
-    );
+    let imported = s.access_token_by_hash(&token_hash).await.unwrap().unwrap();
+    assert_eq!(imported.user_id, Some(dora.user.id));
+    assert_eq!(imported.resources, token.resources, "its audience is kept");
     let later = user(s, "later").await;
     assert!(later.id > dora.user.id, "new ids come after imported ones");
 
