@@ -224,6 +224,7 @@ mod tls_suite {
 mod mcp_suite {
     on_both_databases!(mcp:
         the_mcp_sdk_client_registers_and_calls_a_protected_tool,
+        the_mcp_sdk_client_uses_a_client_id_metadata_document,
     );
 }
 

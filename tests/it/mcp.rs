@@ -1,9 +1,10 @@
 //! The official Model Context Protocol TypeScript SDK's client (tests/mcp, pinned; the
 //! node_modules `.ci/run` installs are named by `WARRANT_TEST_MCP_NODE_MODULES`) against
 //! music-api's `/mcp`, protected by Warrant's guards as a protected resource: the client
-//! is refused with `resource_metadata`, discovers Warrant, registers itself, runs the code
-//! flow with PKCE and `resource` (the login and consent are this test's browser), and
-//! calls a tool. A token for another resource is refused.
+//! is refused with `resource_metadata`, discovers Warrant, registers itself (or, in the
+//! second variant, uses a client ID metadata document this test serves over https), runs
+//! the code flow with PKCE and `resource` (the login and consent are this test's browser),
+//! and calls a tool. A token for another resource is refused.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ use serde_json::Value;
 
 use crate::browser::{Browser, location, query_of};
 use crate::support::{Server, TestEnv, binary};
+use crate::tls::Certificates;
 
 const PASSWORD: &str = "correct-horse-battery";
 
@@ -30,16 +32,7 @@ fn node_modules() -> Option<PathBuf> {
     }
 }
 
-pub async fn the_mcp_sdk_client_registers_and_calls_a_protected_tool(env: &TestEnv) {
-    let Some(modules) = node_modules() else {
-        return;
-    };
-    std::fs::write(
-        env.dir.join("warrant.toml"),
-        r#"
-[registration]
-mode = "open"
-
+const SCOPES: &str = r#"
 [oauth2.scopes]
 read = "Reading scope"
 write = "Writing scope"
@@ -47,9 +40,108 @@ write = "Writing scope"
 "music:write" = "Add songs"
 stats = "Statistics"
 playlists = "Playlists"
-"#,
-    )
-    .unwrap();
+"#;
+
+pub async fn the_mcp_sdk_client_registers_and_calls_a_protected_tool(env: &TestEnv) {
+    let Some(modules) = node_modules() else {
+        return;
+    };
+    let config = format!("[registration]\nmode = \"open\"\n{SCOPES}");
+    let finished = sdk_flow(env, &modules, &config, None).await;
+    assert_ne!(finished["client_id"], Value::Null, "it registered");
+}
+
+/// The same client without registering: its client id is the URL of its metadata
+/// document, served here over https (a private CA Warrant is told to trust), which Warrant
+/// fetches, checks and keeps.
+pub async fn the_mcp_sdk_client_uses_a_client_id_metadata_document(env: &TestEnv) {
+    let Some(modules) = node_modules() else {
+        return;
+    };
+    let certificates = Certificates::make();
+    let ca = certificates.write_ca(&env.dir);
+    let document = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let plain = serve_document(document.clone()).await;
+    let base = certificates.proxy(plain).await;
+    let url = format!("{base}mcp/client.json");
+    *document.lock().unwrap() = serde_json::json!({
+        "client_id": url,
+        "client_name": "An MCP client by document",
+        "redirect_uris": ["http://127.0.0.1:33418/callback"],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+    })
+    .to_string();
+    let config = format!(
+        "[cimd]\nenabled = true\nallow_private_addresses = true\n\n[outgoing]\nca_file = \"{}\"\n{SCOPES}",
+        ca.display()
+    );
+    let finished = sdk_flow(env, &modules, &config, Some(&url)).await;
+    assert_eq!(
+        finished["client_id"],
+        url.as_str(),
+        "no registration: the URL"
+    );
+
+    // A document that names another client id is not used: an error page, no redirect.
+    let warrant = Server::start(env.command(&["serve"])).await;
+    let impostor = format!("{base}other/client.json");
+    let refused = warrant
+        .request(
+            "GET",
+            &format!(
+                "/o/authorize/?client_id={}&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A33418%2Fcallback&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+                url::form_urlencoded::byte_serialize(impostor.as_bytes()).collect::<String>()
+            ),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{refused:?}");
+    assert!(refused.header("location").is_none());
+    assert!(
+        refused.body.contains("its client_id is not its own URL"),
+        "{}",
+        refused.body
+    );
+}
+
+/// A plain-HTTP server on loopback answering every request with `document` (JSON, cacheable
+/// for a minute); its address.
+async fn serve_document(
+    document: std::sync::Arc<std::sync::Mutex<String>>,
+) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let body = document.lock().unwrap().clone();
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request).await;
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: max-age=60\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    address
+}
+
+/// Runs the SDK's client against music-api and a Warrant configured with `config`
+/// (a warrant.toml), as a registered client or, with `metadata_url`, by its document: what
+/// the client printed at the end.
+async fn sdk_flow(
+    env: &TestEnv,
+    modules: &std::path::Path,
+    config: &str,
+    metadata_url: Option<&str>,
+) -> Value {
+    std::fs::write(env.dir.join("warrant.toml"), config).unwrap();
     env.create_user("alice", PASSWORD, &[]);
     let warrant = Server::start(env.command(&["serve"])).await;
     let mut api = Command::new(binary("music-api"));
@@ -72,10 +164,11 @@ playlists = "Playlists"
         folder.join("client.mjs"),
     )
     .unwrap();
-    std::os::unix::fs::symlink(&modules, folder.join("node_modules")).unwrap();
+    std::os::unix::fs::symlink(modules, folder.join("node_modules")).unwrap();
     let mut node = Command::new("node")
         .arg(folder.join("client.mjs"))
         .arg(&mcp_url)
+        .args(metadata_url)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -114,12 +207,24 @@ playlists = "Playlists"
     );
     let consent = browser.get(&path).await;
     assert_eq!(consent.status, 200, "{consent:?}");
+    let name = match metadata_url {
+        Some(_) => "An MCP client by document (127.0.0.1)",
+        None => "Warrant&#x27;s MCP end-to-end test",
+    };
     assert!(
-        consent.body.contains("Warrant&#x27;s MCP end-to-end test")
-            || consent.body.contains("Warrant's MCP end-to-end test"),
-        "the registered client's name: {}",
+        consent.body.contains(name),
+        "the client's name: {}",
         consent.body
     );
+    if metadata_url.is_some() {
+        assert!(
+            consent
+                .body
+                .contains("describes itself at <strong>127.0.0.1</strong>"),
+            "the document's host is shown: {}",
+            consent.body
+        );
+    }
     assert!(consent.body.contains(&mcp_url), "the resource is named");
     let approved = browser
         .submit(&consent, "/o/authorize/", &[("allow", "yes")])
@@ -189,4 +294,5 @@ playlists = "Playlists"
         )
         .await;
     refused.assert_oauth_error(401, "invalid_token");
+    finished
 }

@@ -1,8 +1,9 @@
 // An MCP client as MCP clients are: the official TypeScript SDK's Client over the
 // Streamable HTTP transport, with an OAuth provider that keeps everything in memory.
-// Usage: node client.mjs <MCP server URL>
+// Usage: node client.mjs <MCP server URL> [<client ID metadata document URL>]
 // It connects, is refused (401 with resource_metadata), lets the SDK discover the
-// authorization server and register, prints {"authorization_url": …} as one line and
+// authorization server and register (or, given a document URL, use it as its client id),
+// prints {"authorization_url": …} as one line and
 // reads the authorization code from the next line of standard input (the test logs the
 // user in and consents, as a browser would), then connects again, lists the tools, calls
 // one and prints what it got as one JSON line.
@@ -12,6 +13,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 
 const server = new URL(process.argv[2]);
+const clientMetadataUrl = process.argv[3];
 const redirectUrl = "http://127.0.0.1:33418/callback";
 
 class MemoryProvider {
@@ -20,6 +22,7 @@ class MemoryProvider {
     this.saved = undefined;
     this.verifier = undefined;
     this.authorizationUrl = undefined;
+    this.clientMetadataUrl = clientMetadataUrl;
   }
   get redirectUrl() {
     return redirectUrl;

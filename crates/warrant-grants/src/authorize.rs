@@ -267,10 +267,9 @@ impl Engine<'_> {
         let client_id = ClientId::parse(client_id)
             .map_err(|_| show(OAuthError::InvalidClient("unknown client".into())))?;
         let application = self
-            .clients
-            .application(self.store, &client_id)
+            .client(&client_id)
             .await
-            .map_err(|e| show(e.into()))?
+            .map_err(show)?
             .ok_or_else(|| show(OAuthError::InvalidClient("unknown client".into())))?;
         let redirect_uri =
             registered_redirect(&application, params.redirect_uri.as_deref()).map_err(show)?;

@@ -120,7 +120,7 @@ impl Engine<'_> {
         if let Standing::Locked(_) = standing {
             return Err(failed());
         }
-        let application = self.clients.application(self.store, client_id).await?;
+        let application = self.client(client_id).await?;
         let authenticated = match application {
             Some(application) => self.check_secret(credentials, application, now).await?,
             None => None,

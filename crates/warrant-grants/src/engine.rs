@@ -4,7 +4,7 @@ use warrant_generators::{Generators, PasswordPool};
 use warrant_model::ClientAppUrl;
 use warrant_storage::Store;
 
-use crate::{ClientCache, GrantSettings, KeyRing, ThrottleCache};
+use crate::{ClientCache, ClientDocuments, GrantSettings, KeyRing, ThrottleCache};
 
 /// What the flows and the management operations work with, borrowed from the caller (the
 /// HTTP frontend, the CLI, a test, another framework's frontend): the one handle, whose
@@ -17,6 +17,8 @@ pub struct Engine<'a> {
     pub store: &'a dyn Store,
     /// Applications recently read, shared by every request.
     pub clients: &'a ClientCache,
+    /// Client ID metadata documents: their fetcher and which are fresh.
+    pub documents: &'a ClientDocuments,
     /// Token and secret generators.
     pub generators: &'a Generators,
     /// User password hashing.
@@ -39,6 +41,8 @@ pub struct Engine<'a> {
 pub struct EngineParts {
     /// Applications recently read.
     pub clients: ClientCache,
+    /// Client ID metadata documents (off: [`ClientDocuments::disabled`]).
+    pub documents: ClientDocuments,
     /// Token and secret generators.
     pub generators: Generators,
     /// User password hashing.
@@ -59,6 +63,7 @@ impl EngineParts {
         Engine {
             store,
             clients: &self.clients,
+            documents: &self.documents,
             generators: &self.generators,
             hasher: &self.hasher,
             settings: &self.settings,

@@ -32,8 +32,12 @@
 //!   can see and revoke. An engine for management alone (the CLI's) needs no `secret_key`:
 //!   [`KeyRing::without_secret_key`].
 //!
-//! This crate must not know about HTTP, Rocket, cookies or configuration files: callers
-//! build an [`Engine`] from the store, the generators, a password hasher, the
+//! Dynamic client registration ([`Engine::register_client`] and its management) and client
+//! ID metadata documents ([`ClientDocuments`], fetched through `warrant-outgoing`, the one
+//! outgoing call the engine makes) are here too.
+//!
+//! This crate must not know about serving HTTP, Rocket, cookies or configuration files:
+//! callers build an [`Engine`] from the store, the generators, a password hasher, the
 //! [`GrantSettings`] and the rest, and pass `now`.
 
 #![forbid(unsafe_code)]
@@ -46,6 +50,7 @@ mod bearer;
 mod cleanup;
 mod client_auth;
 mod client_cache;
+mod client_documents;
 mod device;
 mod engine;
 mod error;
@@ -79,6 +84,7 @@ pub use bearer::{Bearer, authenticate_bearer};
 pub use cleanup::{Cleared, clear_expired};
 pub use client_auth::ClientCredentials;
 pub use client_cache::ClientCache;
+pub use client_documents::{ClientDocuments, DocumentPolicy};
 pub use device::{DeviceCodeRejection, DeviceCodes, PendingDevice};
 pub use engine::{Engine, EngineParts};
 pub use error::GrantsError;

@@ -154,8 +154,20 @@ fn consent_page(
     } else {
         format!("<p>at {}</p>", resources.join(", "))
     };
+    // A client known only by its metadata document's URL: say plainly whose it is.
+    let described = url::Url::parse(request.application.client_id.as_str())
+        .ok()
+        .filter(|url| url.scheme() == "https")
+        .and_then(|url| url.host_str().map(str::to_owned))
+        .map(|host| {
+            format!(
+                "<p>This application describes itself at <strong>{}</strong>; only continue if you trust that site.</p>",
+                escape(&host)
+            )
+        })
+        .unwrap_or_default();
     let body = format!(
-        r#"<p><strong>{app}</strong> wants to access your account (<strong>{user}</strong>) with these permissions:</p>
+        r#"{described}<p><strong>{app}</strong> wants to access your account (<strong>{user}</strong>) with these permissions:</p>
 <ul>{scopes}</ul>{at}
 <form method="post" action="/o/authorize/">{csrf}{fields}
 <button type="submit" name="allow" value="yes">Authorize</button><button type="submit" name="allow" value="no">Cancel</button></form>"#,

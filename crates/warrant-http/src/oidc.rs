@@ -70,8 +70,9 @@ const CLAIMS: [&str; 15] = [
     "email_verified",
 ];
 
-/// The authorization server's metadata (RFC 8414 §2, OpenID Connect Discovery §3).
-fn metadata(settings: &GrantSettings) -> Value {
+/// The authorization server's metadata (RFC 8414 §2, OpenID Connect Discovery §3);
+/// `documents`: client ID metadata documents are on.
+fn metadata(settings: &GrantSettings, documents: bool) -> Value {
     let issuer = settings.issuer.as_str();
     let mut document = json!({
         "issuer": issuer,
@@ -100,6 +101,9 @@ fn metadata(settings: &GrantSettings) -> Value {
     for (name, path) in ENDPOINTS {
         document[name] = Value::from(format!("{issuer}{path}"));
     }
+    if documents {
+        document["client_id_metadata_document_supported"] = Value::Bool(true);
+    }
     if settings.registration.access != RegistrationAccess::Off {
         document[REGISTRATION.0] = Value::from(format!("{issuer}{}", REGISTRATION.1));
     }
@@ -123,17 +127,26 @@ impl<'r> Responder<'r, 'static> for PublicDocument {
 
 #[get("/.well-known/openid-configuration")]
 fn openid_configuration(state: &State<AppState>) -> PublicDocument {
-    PublicDocument(metadata(&state.grants.settings))
+    PublicDocument(metadata(
+        &state.grants.settings,
+        state.grants.documents.enabled(),
+    ))
 }
 
 #[get("/o/.well-known/openid-configuration")]
 fn openid_configuration_dot(state: &State<AppState>) -> PublicDocument {
-    PublicDocument(metadata(&state.grants.settings))
+    PublicDocument(metadata(
+        &state.grants.settings,
+        state.grants.documents.enabled(),
+    ))
 }
 
 #[get("/.well-known/oauth-authorization-server")]
 fn authorization_server_metadata(state: &State<AppState>) -> PublicDocument {
-    PublicDocument(metadata(&state.grants.settings))
+    PublicDocument(metadata(
+        &state.grants.settings,
+        state.grants.documents.enabled(),
+    ))
 }
 
 /// The metadata at `/.well-known/<name>/<path>`, for an issuer whose path is `path`.
@@ -141,8 +154,12 @@ fn metadata_at_path(state: &AppState, path: std::path::PathBuf) -> Option<Public
     let issuer = url::Url::parse(&state.grants.settings.issuer).ok()?;
     let issuer_path = issuer.path().trim_matches('/');
     let asked = path.to_string_lossy();
-    (!issuer_path.is_empty() && asked.trim_matches('/') == issuer_path)
-        .then(|| PublicDocument(metadata(&state.grants.settings)))
+    (!issuer_path.is_empty() && asked.trim_matches('/') == issuer_path).then(|| {
+        PublicDocument(metadata(
+            &state.grants.settings,
+            state.grants.documents.enabled(),
+        ))
+    })
 }
 
 #[get("/.well-known/oauth-authorization-server/<path..>")]
@@ -231,12 +248,15 @@ mod tests {
             .map(|route| route.uri.path().to_string())
             .collect();
         let mut settings = GrantSettings::default();
+        let documents = "client_id_metadata_document_supported";
+        assert!(metadata(&settings, false).get(documents).is_none());
+        assert_eq!(metadata(&settings, true)[documents], true);
         assert!(
-            metadata(&settings).get(REGISTRATION.0).is_none(),
+            metadata(&settings, false).get(REGISTRATION.0).is_none(),
             "off by default"
         );
         settings.registration.access = RegistrationAccess::Open;
-        let document = metadata(&settings);
+        let document = metadata(&settings, false);
         for (name, path) in ENDPOINTS.into_iter().chain([REGISTRATION]) {
             let url = document[name].as_str().unwrap();
             assert_eq!(url, format!("{}{path}", settings.issuer));
@@ -251,7 +271,7 @@ mod tests {
 
     #[test]
     fn the_metadata_names_the_grants_served_and_no_request_objects() {
-        let document = metadata(&GrantSettings::default());
+        let document = metadata(&GrantSettings::default(), false);
         assert_eq!(
             document["grant_types_supported"],
             json!([

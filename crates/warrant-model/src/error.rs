@@ -28,7 +28,7 @@ pub enum ModelError {
     )]
     Scope(String),
     /// A client id was empty, too long or held characters that break HTTP Basic auth.
-    #[error("invalid client id: 1 to 255 printable ASCII characters without ':' or spaces")]
+    #[error("invalid client id: 1 to 255 printable ASCII characters without spaces")]
     ClientId,
     /// A username broke Django's rules.
     #[error("invalid username {0:?}: 1 to 150 letters, digits and @ . + - _")]

@@ -151,6 +151,11 @@ impl Client {
                 .await
                 .map_err(|error| unreachable(innermost(&error)))?;
             let status = response.status().as_u16();
+            let max_age = response
+                .headers()
+                .get(hyper::header::CACHE_CONTROL)
+                .and_then(|value| value.to_str().ok())
+                .and_then(max_age);
             let body = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
                 .collect()
                 .await
@@ -165,7 +170,11 @@ impl Client {
                 })?
                 .to_bytes()
                 .to_vec();
-            Ok(Response { status, body })
+            Ok(Response {
+                status,
+                body,
+                max_age,
+            })
         };
         tokio::time::timeout(self.timeout, exchange)
             .await
@@ -174,6 +183,21 @@ impl Client {
                 after: self.timeout,
             })?
     }
+}
+
+/// What a `Cache-Control` value allows: `max-age` seconds, 0 for `no-store` or `no-cache`.
+fn max_age(cache_control: &str) -> Option<u64> {
+    let mut seconds = None;
+    for directive in cache_control.split(',').map(str::trim) {
+        let lower = directive.to_ascii_lowercase();
+        if lower == "no-store" || lower == "no-cache" {
+            return Some(0);
+        }
+        if let Some(value) = lower.strip_prefix("max-age=") {
+            seconds = value.trim_matches('"').parse().ok();
+        }
+    }
+    seconds
 }
 
 /// The innermost cause: hyper's outer message ("client error (Connect)") says little.
@@ -188,6 +212,14 @@ fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use std::io::{Read, Write};
+
+    #[test]
+    fn cache_control_says_how_long_an_answer_lasts() {
+        assert_eq!(super::max_age("public, max-age=600"), Some(600));
+        assert_eq!(super::max_age("max-age=600, no-store"), Some(0));
+        assert_eq!(super::max_age("No-Cache"), Some(0));
+        assert_eq!(super::max_age("public"), None);
+    }
     use std::net::TcpListener;
 
     use super::*;

@@ -96,6 +96,9 @@ pub struct Response {
     pub status: u16,
     /// The body.
     pub body: Vec<u8>,
+    /// How long the answer may be reused (`Cache-Control`: `max-age`, 0 for `no-store`
+    /// or `no-cache`); `None` when it does not say.
+    pub max_age: Option<u64>,
 }
 
 impl Response {
@@ -124,6 +127,7 @@ mod tests {
         let answer = Response {
             status: 200,
             body: br#"{"access_token":"a-token"}"#.to_vec(),
+            max_age: None,
         };
         let printed = format!("{answer:?}");
         assert!(!printed.contains("a-token"), "{printed}");

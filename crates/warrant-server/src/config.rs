@@ -15,8 +15,8 @@ use time::Duration;
 use warrant_client_sync::{PushSettings, RetryPolicy};
 use warrant_generators::{GeneratorsConfig, HashingLimits, PasswordHasher, PasswordPool, Registry};
 use warrant_grants::{
-    ADMIN_SCOPE, ApprovalPrompt, GrantSettings, RegistrationAccess, RegistrationPolicy,
-    ResourceCatalog, ScopeCatalog,
+    ADMIN_SCOPE, ApprovalPrompt, ClientDocuments, DocumentPolicy, GrantSettings,
+    RegistrationAccess, RegistrationPolicy, ResourceCatalog, ScopeCatalog,
 };
 use warrant_model::{ClientAppUrl, GrantType, GrantTypes, ResourceUri, Scope, ScopeSet, Secret};
 
@@ -56,6 +56,8 @@ pub struct Config {
     pub oidc: OidcConfig,
     /// Dynamic client registration (RFC 7591).
     pub registration: RegistrationConfig,
+    /// Client ID metadata documents.
+    pub cimd: CimdConfig,
     /// Client sync: the client apps that mirror users (ocs-authentication).
     pub sync: SyncConfig,
     /// Upstream login providers, by key (`[upstream.github]`, …).
@@ -466,6 +468,68 @@ impl OAuth2Config {
             }
         }
         Ok(ResourceCatalog::new(served))
+    }
+}
+
+/// `[cimd]`: client ID metadata documents, Django OAuth Toolkit's `CIMD_*` settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CimdConfig {
+    /// Whether a `client_id` that is an https URL names a client ID metadata document.
+    pub enabled: bool,
+    /// Hosts whose documents are used (`client.example.com`, or `.example.com` with its
+    /// subdomains); empty: any.
+    pub allowed_hosts: Vec<String>,
+    /// Fetch documents from loopback and private addresses too (tests, an intranet).
+    pub allow_private_addresses: bool,
+    /// Deadline of one fetch, in seconds.
+    pub fetch_timeout_seconds: u64,
+    /// The largest document read, in bytes.
+    pub max_document_bytes: usize,
+    /// The least time a fetched document is used before it is fetched again, in seconds.
+    pub min_age_seconds: u64,
+    /// The most time, whatever its `Cache-Control` says, in seconds.
+    pub max_age_seconds: u64,
+}
+
+impl Default for CimdConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            allowed_hosts: Vec::new(),
+            allow_private_addresses: false,
+            fetch_timeout_seconds: 5,
+            max_document_bytes: 16 * 1024,
+            min_age_seconds: 300,
+            max_age_seconds: 86_400,
+        }
+    }
+}
+
+impl CimdConfig {
+    /// The engine's document fetcher (off unless enabled), reaching hosts as `outgoing`
+    /// says; errors name the key.
+    pub fn documents(&self, outgoing: &OutgoingConfig) -> anyhow::Result<ClientDocuments> {
+        if !self.enabled {
+            return Ok(ClientDocuments::disabled());
+        }
+        if self.fetch_timeout_seconds == 0 {
+            bail!("cimd.fetch_timeout_seconds: must be at least 1");
+        }
+        if self.min_age_seconds > self.max_age_seconds {
+            bail!("cimd.min_age_seconds: must not be more than cimd.max_age_seconds");
+        }
+        let client = outgoing.client(std::time::Duration::from_secs(self.fetch_timeout_seconds))?;
+        Ok(ClientDocuments::new(
+            client,
+            DocumentPolicy {
+                allowed_hosts: self.allowed_hosts.clone(),
+                allow_private_addresses: self.allow_private_addresses,
+                max_bytes: self.max_document_bytes,
+                min_age: std::time::Duration::from_secs(self.min_age_seconds),
+                max_age: std::time::Duration::from_secs(self.max_age_seconds),
+            },
+        ))
     }
 }
 

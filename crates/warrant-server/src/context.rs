@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use warrant_grants::{ClientCache, Engine, EngineParts, KeyRing, ThrottleCache};
+use warrant_grants::{ClientCache, ClientDocuments, Engine, EngineParts, KeyRing, ThrottleCache};
 use warrant_model::RedirectUriPolicy;
 use warrant_storage::{ConnectOptions, Store};
 
@@ -46,6 +46,7 @@ impl Context {
         };
         let grants = EngineParts {
             clients: ClientCache::new(Duration::ZERO),
+            documents: ClientDocuments::disabled(),
             generators,
             hasher,
             settings: config.grant_settings()?,

@@ -47,6 +47,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let keys = crate::keys::key_ring(&config, &secret_key, &context.grants.settings)?;
     let grants = warrant_grants::EngineParts {
         clients: warrant_grants::ClientCache::new(cache_time),
+        documents: config.cimd.documents(&config.outgoing)?,
         throttles: warrant_grants::ThrottleCache::new(std::time::Duration::from_secs(
             config.brute_force.cache_seconds,
         )),

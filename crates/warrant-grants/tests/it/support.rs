@@ -98,6 +98,7 @@ impl World {
         let parts = EngineParts {
             // Off: tests change applications between requests and must see it at once.
             clients: ClientCache::new(std::time::Duration::ZERO),
+            documents: warrant_grants::ClientDocuments::disabled(),
             throttles: ThrottleCache::new(std::time::Duration::ZERO),
             generators: generators(),
             hasher: PasswordPool::new(PasswordHasher::new(1000).unwrap(), HashingLimits::default()),

@@ -63,6 +63,7 @@ impl HttpClient for FakeProvider {
             Some((status, body)) => Ok(Response {
                 status: *status,
                 body: body.to_string().into_bytes(),
+                max_age: None,
             }),
             None => Err(UpstreamError::Unreachable {
                 provider: url,
