@@ -324,7 +324,7 @@ pub async fn unknown_application_is_a_one_line_error(env: &TestEnv) {
         );
     }
     assert_one_line_error(
-        &env.run(&["app", "show", "bad:id"], None),
+        &env.run(&["app", "show", "bad id"], None),
         "invalid client id",
     );
 }

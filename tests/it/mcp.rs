@@ -84,6 +84,18 @@ pub async fn the_mcp_sdk_client_uses_a_client_id_metadata_document(env: &TestEnv
         "no registration: the URL"
     );
 
+    // Kept as a registered client: marked for staff, deleted by the clean-up once unused.
+    let store = env.store().await;
+    let kept = store
+        .application_by_client_id(&warrant_model::ClientId::parse(&url).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let registration = store.registration_of(kept.id).await.unwrap().unwrap();
+    assert_eq!(registration.registered_from, "client ID metadata document");
+    assert!(registration.metadata.contains("An MCP client by document"));
+    store.close().await;
+
     // A document that names another client id is not used: an error page, no redirect.
     let warrant = Server::start(env.command(&["serve"])).await;
     let impostor = format!("{base}other/client.json");

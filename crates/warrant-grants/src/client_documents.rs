@@ -89,6 +89,8 @@ impl ClientDocuments {
 /// What a document says, in Warrant's terms.
 #[derive(Debug)]
 struct Described {
+    /// The document as fetched, kept with the client's registration.
+    document: String,
     name: String,
     redirect_uris: Vec<RedirectUri>,
     grant_types: GrantTypes,
@@ -161,11 +163,16 @@ fn described(url: &Url, bytes: &[u8]) -> Result<Described, String> {
         _ => host.to_owned(),
     };
     Ok(Described {
+        document: document.to_string(),
         name,
         redirect_uris,
         grant_types,
     })
 }
+
+/// Where a client kept from its document was "registered from" (not an address, so the
+/// per-address registration limit never counts it).
+const DOCUMENT_SOURCE: &str = "client ID metadata document";
 
 /// Whether `host` is one of `allowed` (`.example.com` also allows its subdomains).
 fn host_allowed(host: &str, allowed: &[String]) -> bool {
@@ -276,6 +283,29 @@ impl Engine<'_> {
         Ok(application)
     }
 
+    /// Records a client kept from its document as registered (RFC 7591's table), so that
+    /// staff see it marked and the clean-up deletes it once unused, like a registered one.
+    /// No one holds its registration access token: the document is how it changes.
+    async fn record_document_client(
+        &self,
+        application: &Application,
+        document: String,
+        now: time::OffsetDateTime,
+    ) -> Result<(), OAuthError> {
+        let unheld: warrant_model::Secret<String> =
+            warrant_generators::random_urlsafe(32).map_err(crate::GrantsError::from)?;
+        self.store
+            .create_registration(&warrant_model::ClientRegistration {
+                application_id: application.id,
+                token_hash: warrant_generators::hash_token(unheld.expose()),
+                metadata: document,
+                registered_from: DOCUMENT_SOURCE.to_owned(),
+                created_at: now,
+            })
+            .await?;
+        Ok(())
+    }
+
     /// Stores the described client as the application `client_id`, or brings the stored
     /// one up to date.
     async fn keep_described(
@@ -302,7 +332,11 @@ impl Engine<'_> {
                     algorithm: None,
                 };
                 match self.register_application(registration, now).await {
-                    Ok((application, _)) => application,
+                    Ok((application, _)) => {
+                        self.record_document_client(&application, described.document, now)
+                            .await?;
+                        application
+                    }
                     // Another request stored it first.
                     Err(crate::GrantsError::Store(warrant_storage::StoreError::Conflict(_))) => {
                         self.store
