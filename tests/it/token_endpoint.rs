@@ -386,4 +386,46 @@ pub async fn resource_indicators_set_the_audience(env: &TestEnv) {
         .introspect(plain["access_token"].as_str().unwrap())
         .await;
     assert!(described.get("aud").is_none(), "{described}");
+
+    // A client limited to a resource (`app create --resource`) gets tokens for it only.
+    let limited = env.create_app(&[
+        "--name",
+        "MCP gateway",
+        "--client-type",
+        "confidential",
+        "--grant",
+        "client_credentials",
+        "--resource",
+        MCP,
+    ]);
+    let client_id = limited["client_id"].as_str().unwrap();
+    let shown = env.run(&["app", "show", client_id, "--json"], None);
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["allowed_resources"], serde_json::json!([MCP]));
+    let basic = (
+        limited["client_id"].as_str().unwrap(),
+        limited["client_secret"].as_str().unwrap(),
+    );
+    let token = setup
+        .server
+        .post_form("/o/token/", "grant_type=client_credentials", Some(basic))
+        .await
+        .json();
+    let described = setup
+        .introspect(token["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(
+        described["aud"],
+        serde_json::json!([MCP]),
+        "naming none: its own"
+    );
+    setup
+        .server
+        .post_form(
+            "/o/token/",
+            &format!("grant_type=client_credentials&resource={}", encoded(API)),
+            Some(basic),
+        )
+        .await
+        .assert_oauth_error(400, "invalid_target");
 }

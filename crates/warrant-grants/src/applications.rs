@@ -4,7 +4,7 @@ use time::OffsetDateTime;
 use warrant_generators::hash_token;
 use warrant_model::{
     Application, ApplicationId, ClientId, ClientSecretHash, ClientType, GrantType, GrantTypes,
-    NewApplication, Origin, RedirectUri, Secret, SigningAlgorithm, UserId,
+    NewApplication, Origin, RedirectUri, Resources, Secret, SigningAlgorithm, UserId,
 };
 use warrant_storage::{StoreError, Unique};
 
@@ -31,6 +31,8 @@ pub struct ApplicationRegistration {
     pub post_logout_redirect_uris: Vec<RedirectUri>,
     /// CORS origins.
     pub allowed_origins: Vec<Origin>,
+    /// The resources (RFC 8707) its tokens may be for; empty: any the server serves.
+    pub allowed_resources: Resources,
     /// The registering user, if any.
     pub owner: Option<UserId>,
     /// Skip the consent page.
@@ -90,6 +92,9 @@ pub struct ApplicationChanges {
     pub post_logout_redirect_uris: Vec<RedirectUri>,
     /// CORS origins.
     pub allowed_origins: Vec<Origin>,
+    /// The resources (RFC 8707) its tokens may be for (empty: any the server serves);
+    /// `None`: as they are.
+    pub allowed_resources: Option<Resources>,
     /// Require PKCE (always on for public clients).
     pub pkce_required: bool,
     /// ID-token signing algorithm (`None`: RS256).
@@ -132,6 +137,7 @@ impl Engine<'_> {
             redirect_uris: registration.redirect_uris,
             post_logout_redirect_uris: registration.post_logout_redirect_uris,
             allowed_origins: registration.allowed_origins,
+            allowed_resources: registration.allowed_resources,
             name: registration.name,
             owner: registration.owner,
             skip_authorization: registration.skip_authorization,
@@ -170,6 +176,9 @@ impl Engine<'_> {
         application.redirect_uris = changes.redirect_uris;
         application.post_logout_redirect_uris = changes.post_logout_redirect_uris;
         application.allowed_origins = changes.allowed_origins;
+        if let Some(resources) = changes.allowed_resources {
+            application.allowed_resources = resources;
+        }
         application.pkce_required =
             changes.pkce_required || application.client_type == ClientType::Public;
         application.algorithm = changes.algorithm;

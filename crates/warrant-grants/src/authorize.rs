@@ -12,6 +12,7 @@ use warrant_model::{
 
 use crate::issue::{Authentication, Issue};
 use crate::oidc::{IdTokenFacts, OPENID, is_openid};
+use crate::resources::for_client;
 use crate::{Engine, OAuthError, requested_resources};
 
 /// The authorization request's parameters as received (query or form), before validation.
@@ -314,6 +315,7 @@ impl Engine<'_> {
             .resources
             .check(&resources)
             .map_err(redirect)?;
+        let resources = for_client(&application, resources).map_err(redirect)?;
         let scope = self.grantable_scope(requested.as_ref()).map_err(redirect)?;
         // What the consent page shows is what the tokens will carry.
         let scope = self

@@ -326,6 +326,7 @@ impl Engine<'_> {
                     redirect_uris: described.redirect_uris,
                     post_logout_redirect_uris: Vec::new(),
                     allowed_origins: Vec::new(),
+                    allowed_resources: Default::default(),
                     owner: None,
                     skip_authorization: false,
                     pkce_required: true,
@@ -361,6 +362,7 @@ impl Engine<'_> {
                     redirect_uris: described.redirect_uris,
                     post_logout_redirect_uris: application.post_logout_redirect_uris.clone(),
                     allowed_origins: application.allowed_origins.clone(),
+                    allowed_resources: None,
                     pkce_required: true,
                     algorithm: application.algorithm,
                 };

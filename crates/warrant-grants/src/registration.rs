@@ -392,6 +392,7 @@ impl Engine<'_> {
             redirect_uris: metadata.redirect_uris.clone(),
             post_logout_redirect_uris: metadata.post_logout_redirect_uris.clone(),
             allowed_origins: Vec::new(),
+            allowed_resources: Default::default(),
             owner: None,
             skip_authorization: false,
             pkce_required: true,
@@ -473,6 +474,7 @@ impl Engine<'_> {
             redirect_uris: metadata.redirect_uris.clone(),
             post_logout_redirect_uris: metadata.post_logout_redirect_uris.clone(),
             allowed_origins: application.allowed_origins.clone(),
+            allowed_resources: None,
             pkce_required: true,
             algorithm: application.algorithm,
         };

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use warrant_model::{ResourceUri, Resources, ScopeSet};
+use warrant_model::{Application, ResourceUri, Resources, ScopeSet};
 
 use crate::OAuthError;
 use crate::oidc::OIDC_SCOPES;
@@ -85,6 +85,28 @@ pub fn requested_resources(resource: Option<&str>) -> Result<Resources, OAuthErr
             Resources::parse(text).map_err(|error| OAuthError::InvalidTarget(error.to_string()))
         }
         None => Ok(Resources::default()),
+    }
+}
+
+/// The resources a new grant of `application` is for: those `requested`, each of which it
+/// must be allowed (`invalid_target` otherwise), or, when it names none, all it is allowed.
+/// An application allowed none in particular gets what it asks for.
+pub(crate) fn for_client(
+    application: &Application,
+    requested: Resources,
+) -> Result<Resources, OAuthError> {
+    let allowed = &application.allowed_resources;
+    if allowed.is_empty() {
+        return Ok(requested);
+    }
+    if requested.is_empty() {
+        return Ok(allowed.clone());
+    }
+    match requested.first_outside(allowed) {
+        Some(uri) => Err(OAuthError::InvalidTarget(format!(
+            "resource {uri} is not one this client may ask for"
+        ))),
+        None => Ok(requested),
     }
 }
 

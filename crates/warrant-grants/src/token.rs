@@ -9,7 +9,7 @@ use warrant_model::{
 use warrant_storage::CodeRedemption;
 
 use crate::issue::{Authentication, Issue};
-use crate::resources::narrowed;
+use crate::resources::{for_client, narrowed};
 use crate::{ClientCredentials, Engine, OAuthError, PasswordCheck, TokenResponse, pkce};
 
 /// A token request ([`TokenRequest::from_lookup`] reads it from the form body).
@@ -184,6 +184,7 @@ impl Engine<'_> {
                     }
                 };
                 let scope = self.grantable_scope(scope.as_ref())?;
+                let resources = for_client(&application, resources)?;
                 let issue = Issue {
                     application: &application,
                     user: Some(&user),
@@ -208,6 +209,7 @@ impl Engine<'_> {
                     ));
                 }
                 let scope = self.grantable_scope(scope.as_ref())?;
+                let resources = for_client(&application, resources)?;
                 // RFC 6749 §4.4.3: no refresh token; the client can simply ask again.
                 let issue = Issue {
                     application: &application,
@@ -230,6 +232,7 @@ impl Engine<'_> {
                     .await
             }
             TokenRequest::DeviceCode { device_code } => {
+                let resources = for_client(&application, resources)?;
                 self.redeem_device_code(&application, &device_code, resources, now)
                     .await
             }

@@ -141,6 +141,7 @@ fn application(
             redirect_uris,
             post_logout_redirect_uris,
             allowed_origins,
+            allowed_resources: Default::default(),
             name: row.name,
             owner: row.user_id.map(UserId),
             skip_authorization: row.skip_authorization,

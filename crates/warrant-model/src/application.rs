@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     ApplicationId, ClientId, ClientSecretHash, ClientType, GrantTypes, ModelError, Origin,
-    RedirectUri, Timestamp, UserId,
+    RedirectUri, Resources, Timestamp, UserId,
 };
 
 /// A JWS algorithm Warrant signs ID tokens and JWT access tokens with.
@@ -68,6 +68,8 @@ pub struct Application {
     /// Browser origins allowed to call the token, revocation, introspection and userinfo
     /// endpoints (CORS).
     pub allowed_origins: Vec<Origin>,
+    /// The resources (RFC 8707) its tokens may be for; empty: any the server serves.
+    pub allowed_resources: Resources,
     /// Shown on the consent page.
     pub name: String,
     /// The user who registered it; `None` for applications created by operators.
@@ -101,6 +103,8 @@ pub struct NewApplication {
     pub post_logout_redirect_uris: Vec<RedirectUri>,
     /// CORS origins.
     pub allowed_origins: Vec<Origin>,
+    /// The resources (RFC 8707) its tokens may be for; empty: any the server serves.
+    pub allowed_resources: Resources,
     /// Display name.
     pub name: String,
     /// Registering user.

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use warrant_grants::ApplicationRegistration;
 use warrant_model::{
-    Application, ClientId, ClientType, GrantType, GrantTypes, Origin, RedirectUri,
+    Application, ClientId, ClientType, GrantType, GrantTypes, Origin, RedirectUri, ResourceUri,
     SigningAlgorithm, Username,
 };
 use warrant_storage::Page;
@@ -74,6 +74,11 @@ async fn create(context: &Context, args: AppCreateArgs) -> anyhow::Result<()> {
             .iter()
             .map(|o| Origin::parse(o))
             .collect::<Result<_, _>>()?,
+        allowed_resources: args
+            .resources
+            .iter()
+            .map(|uri| ResourceUri::parse(uri))
+            .collect::<Result<_, _>>()?,
         owner,
         skip_authorization: args.skip_authorization,
         pkce_required: args.require_pkce,
@@ -113,6 +118,7 @@ fn describe(app: &Application) -> Value {
         "redirect_uris": app.redirect_uris,
         "post_logout_redirect_uris": app.post_logout_redirect_uris,
         "allowed_origins": app.allowed_origins,
+        "allowed_resources": app.allowed_resources.iter().map(|uri| uri.as_str()).collect::<Vec<_>>(),
         "owner_id": app.owner.map(|o| o.0),
         "skip_authorization": app.skip_authorization,
         "pkce_required": app.pkce_required,

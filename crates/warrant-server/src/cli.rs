@@ -309,6 +309,9 @@ pub struct AppCreateArgs {
     /// Browser origin allowed to call the token endpoints (repeatable).
     #[arg(long = "allowed-origin", value_name = "ORIGIN")]
     pub allowed_origins: Vec<String>,
+    /// A resource (RFC 8707) its tokens may be for (repeatable); none: any.
+    #[arg(long = "resource", value_name = "URI")]
+    pub resources: Vec<String>,
     /// Username of the owning user.
     #[arg(long)]
     pub owner: Option<String>,

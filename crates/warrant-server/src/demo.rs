@@ -86,6 +86,7 @@ async fn upsert_client(
         redirect_uris: vec![RedirectUri::parse(REDIRECT, RedirectUriPolicy::default())?],
         post_logout_redirect_uris: vec![],
         allowed_origins: vec![],
+        allowed_resources: Default::default(),
         name: format!("Warrant demo ({client_type})"),
         owner: None,
         skip_authorization: false,

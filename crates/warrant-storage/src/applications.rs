@@ -56,12 +56,12 @@ pub(crate) fn join<T: AsRef<str>>(items: impl IntoIterator<Item = T>) -> String 
 macro_rules! columns {
     () => {
         "id, client_id, client_secret_hash, client_type, grant_types, redirect_uris, \
-    post_logout_redirect_uris, allowed_origins, name, owner_id, skip_authorization, pkce_required, \
-    algorithm, created_at, updated_at"
+    post_logout_redirect_uris, allowed_origins, allowed_resources, name, owner_id, \
+    skip_authorization, pkce_required, algorithm, created_at, updated_at"
     };
 }
 
-/// Binds the writable fields of an `Application` or `NewApplication` as `$1`..`$12`, in
+/// Binds the writable fields of an `Application` or `NewApplication` as `$1`..`$13`, in
 /// the column order of the INSERT and UPDATE statements.
 macro_rules! bind_fields {
     ($query:expr, $app:expr) => {
@@ -82,6 +82,7 @@ macro_rules! bind_fields {
             .bind($app.skip_authorization)
             .bind($app.pkce_required)
             .bind($app.algorithm.map(SigningAlgorithm::as_str))
+            .bind($app.allowed_resources.to_stored())
     };
 }
 
@@ -95,8 +96,9 @@ impl<S: Backed> ApplicationStore for S {
         let sql = concat!(
             "INSERT INTO applications (client_id, client_secret_hash, client_type, grant_types,
              redirect_uris, post_logout_redirect_uris, allowed_origins, name, owner_id,
-             skip_authorization, pkce_required, algorithm, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING ",
+             skip_authorization, pkce_required, algorithm, allowed_resources, created_at,
+             updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING ",
             columns!()
         );
         let row: ApplicationRow =
@@ -151,8 +153,8 @@ impl<S: Backed> ApplicationStore for S {
             "UPDATE applications SET client_id = $1, client_secret_hash = $2, client_type = $3,
              grant_types = $4, redirect_uris = $5, post_logout_redirect_uris = $6,
              allowed_origins = $7, name = $8, owner_id = $9, skip_authorization = $10,
-             pkce_required = $11, algorithm = $12, updated_at = $13
-             WHERE id = $14 RETURNING ",
+             pkce_required = $11, algorithm = $12, allowed_resources = $13, updated_at = $14
+             WHERE id = $15 RETURNING ",
             columns!()
         );
         let row: Option<ApplicationRow> =

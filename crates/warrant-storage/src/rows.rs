@@ -46,6 +46,7 @@ pub(crate) struct ApplicationRow {
     pub(crate) redirect_uris: String,
     pub(crate) post_logout_redirect_uris: String,
     pub(crate) allowed_origins: String,
+    pub(crate) allowed_resources: String,
     pub(crate) name: String,
     pub(crate) owner_id: Option<i64>,
     pub(crate) skip_authorization: bool,
@@ -79,6 +80,7 @@ impl TryFrom<ApplicationRow> for Application {
                 RedirectUri::parse(s, stored)
             })?,
             allowed_origins: split(&row.allowed_origins, Origin::parse)?,
+            allowed_resources: Resources::parse(&row.allowed_resources).map_err(corrupt)?,
             name: row.name,
             owner: row.owner_id.map(UserId),
             skip_authorization: row.skip_authorization,

@@ -82,6 +82,7 @@ async fn an_unknown_client_id_is_not_remembered() {
         redirect_uris: app.redirect_uris.clone(),
         post_logout_redirect_uris: vec![],
         allowed_origins: vec![],
+        allowed_resources: Default::default(),
         name: "registered again".into(),
         owner: None,
         skip_authorization: false,

@@ -325,6 +325,7 @@ async fn updates_follow_the_registration_rules_and_keep_pkce_for_public_clients(
         redirect_uris: redirects,
         post_logout_redirect_uris: Vec::new(),
         allowed_origins: Vec::new(),
+        allowed_resources: None,
         pkce_required: false,
         algorithm: Some(warrant_model::SigningAlgorithm::EdDSA),
     };

@@ -211,3 +211,57 @@ async fn a_catalog_refuses_other_resources_and_leaves_out_scopes_they_do_not_off
         })
     ));
 }
+
+#[tokio::test]
+async fn a_client_limited_to_resources_gets_tokens_for_those_only() {
+    let world = World::new().await;
+    let mut client = world.confidential().await;
+    client.application.allowed_resources = resources(MCP);
+    world.store_update(&client.application).await;
+    let engine = world.engine();
+    let machine = |resource: &str| {
+        engine.token_for_resources(
+            &client.credentials,
+            TokenRequest::ClientCredentials { scope: None },
+            resources(resource),
+            now(),
+        )
+    };
+
+    let unnamed = machine("").await.unwrap();
+    assert_eq!(
+        audience(&world, &unnamed).await,
+        resources(MCP),
+        "naming none, it gets those it may ask for"
+    );
+    let named = machine(MCP).await.unwrap();
+    assert_eq!(audience(&world, &named).await, resources(MCP));
+    let other = machine(API).await;
+    assert!(
+        matches!(other, Err(OAuthError::InvalidTarget(_))),
+        "{other:?}"
+    );
+
+    let params = AuthorizationParams {
+        client_id: Some(client.application.client_id.to_string()),
+        response_type: Some("code".into()),
+        redirect_uri: Some(REDIRECT.into()),
+        code_challenge: Some(CHALLENGE.into()),
+        code_challenge_method: Some("S256".into()),
+        resource: Some(API.into()),
+        ..AuthorizationParams::default()
+    };
+    assert!(matches!(
+        engine.validate_authorization(&params).await,
+        Err(warrant_grants::AuthorizationRejection::Redirect {
+            error: OAuthError::InvalidTarget(_),
+            ..
+        })
+    ));
+    let unnamed = AuthorizationParams {
+        resource: None,
+        ..params
+    };
+    let request = engine.validate_authorization(&unnamed).await.unwrap();
+    assert_eq!(request.resources, resources(MCP));
+}

@@ -47,6 +47,7 @@ pub fn registration(
             .collect(),
         post_logout_redirect_uris: vec![],
         allowed_origins: vec![],
+        allowed_resources: Default::default(),
         owner: None,
         skip_authorization: false,
         pkce_required: false,

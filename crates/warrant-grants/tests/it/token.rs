@@ -141,6 +141,7 @@ async fn client_credentials_needs_a_confidential_client() {
         redirect_uris: vec![],
         post_logout_redirect_uris: vec![],
         allowed_origins: vec![],
+        allowed_resources: Default::default(),
         name: "legacy".into(),
         owner: None,
         skip_authorization: false,

@@ -31,6 +31,7 @@ pub(super) fn application_json(application: &Application, registered: bool) -> V
         "redirect_uris": application.redirect_uris.iter().map(RedirectUri::as_str).collect::<Vec<_>>(),
         "post_logout_redirect_uris": application.post_logout_redirect_uris.iter().map(RedirectUri::as_str).collect::<Vec<_>>(),
         "allowed_origins": application.allowed_origins.iter().map(Origin::as_str).collect::<Vec<_>>(),
+        "allowed_resources": application.allowed_resources.iter().map(|uri| uri.as_str()).collect::<Vec<_>>(),
         "owner": application.owner.map(|owner| owner.0),
         "skip_authorization": application.skip_authorization,
         "pkce_required": application.pkce_required,
@@ -122,6 +123,7 @@ async fn create(
             policy,
         )?,
         allowed_origins: body::origins(&body.allowed_origins)?,
+        allowed_resources: body::resources(&body.allowed_resources)?,
         owner,
         skip_authorization: body.skip_authorization,
         pkce_required: body.pkce_required,
@@ -170,6 +172,11 @@ async fn change(
             Some(uris) => body::redirect_uris("post_logout_redirect_uris", uris, policy)?,
             None => application.post_logout_redirect_uris.clone(),
         },
+        allowed_resources: patch
+            .allowed_resources
+            .as_deref()
+            .map(body::resources)
+            .transpose()?,
         allowed_origins: match &patch.allowed_origins {
             Some(origins) => body::origins(origins)?,
             None => application.allowed_origins.clone(),

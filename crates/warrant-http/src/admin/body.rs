@@ -6,7 +6,7 @@ use rocket::serde::json::{Error as JsonError, Json};
 use serde::Deserialize;
 use warrant_model::{
     ClientId, ClientType, Email, GrantType, GrantTypes, Origin, PasswordHash, RedirectUri,
-    RedirectUriPolicy, Secret, SigningAlgorithm, Username,
+    RedirectUriPolicy, ResourceUri, Resources, Secret, SigningAlgorithm, Username,
 };
 
 use warrant_grants::InitialPassword;
@@ -47,6 +47,9 @@ pub(super) struct NewApplicationBody {
     pub(super) post_logout_redirect_uris: Vec<String>,
     #[serde(default)]
     pub(super) allowed_origins: Vec<String>,
+    /// RFC 8707: the resources its tokens may be for; empty: any.
+    #[serde(default)]
+    pub(super) allowed_resources: Vec<String>,
     pub(super) owner: Option<i64>,
     #[serde(default)]
     pub(super) skip_authorization: bool,
@@ -72,6 +75,8 @@ pub(super) struct ApplicationPatch {
     pub(super) post_logout_redirect_uris: Option<Vec<String>>,
     #[serde(default, deserialize_with = "given")]
     pub(super) allowed_origins: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "given")]
+    pub(super) allowed_resources: Option<Vec<String>>,
     #[serde(default, deserialize_with = "given")]
     pub(super) skip_authorization: Option<bool>,
     #[serde(default, deserialize_with = "given")]
@@ -175,6 +180,14 @@ pub(super) fn origins(values: &[String]) -> Result<Vec<Origin>, OAuthJson> {
         .map(|value| Origin::parse(value))
         .collect::<Result<_, _>>()
         .map_err(|error| invalid(format!("allowed_origins: {error}")))
+}
+
+pub(super) fn resources(values: &[String]) -> Result<Resources, OAuthJson> {
+    values
+        .iter()
+        .map(|value| ResourceUri::parse(value))
+        .collect::<Result<_, _>>()
+        .map_err(|error| invalid(format!("allowed_resources: {error}")))
 }
 
 pub(super) fn username(value: &str) -> Result<Username, OAuthJson> {

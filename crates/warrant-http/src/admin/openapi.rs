@@ -418,6 +418,7 @@ fn schemas() -> Value {
     let algorithm_or_default = json!({ "type": ["string", "null"], "enum": ["RS256", "ES256", "EdDSA", null], "description": "ID-token signing algorithm; null: RS256" });
     let name = json!({ "type": "string", "minLength": 1, "maxLength": 255 });
     let origins = json!({ "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9+.-]*://[^/?#@]+$", "description": "scheme://host[:port], no path" } });
+    let resources = json!({ "type": "array", "items": { "type": "string", "format": "uri" }, "description": "RFC 8707 resources its tokens may be for; empty: any" });
     let username = json!({ "type": "string", "minLength": 1, "maxLength": 150, "pattern": "^[\\w.@+-]+$", "description": "letters, digits and @ . + - _ (Django's rule)" });
     let owner = json!({ "type": ["integer", "null"], "minimum": 1, "description": "a user's id; null: no owner" });
     let password = json!({ "type": "string", "minLength": 8 });
@@ -429,7 +430,8 @@ fn schemas() -> Value {
             "post_logout_redirect_uris": strings(), "allowed_origins": strings(),
             "owner": { "type": ["integer", "null"] }, "skip_authorization": { "type": "boolean" },
             "pkce_required": { "type": "boolean" }, "algorithm": algorithm, "created_at": timestamp, "updated_at": timestamp,
-            "dynamically_registered": { "type": "boolean", "description": "the client registered itself at /o/register/ (RFC 7591)" },
+            "dynamically_registered": { "type": "boolean", "description": "the client registered itself at /o/register/ (RFC 7591), or is kept from its client ID metadata document" },
+            "allowed_resources": { "type": "array", "items": { "type": "string", "format": "uri" }, "description": "RFC 8707: the resources its tokens may be for (a token request naming none gets them all); empty: any" },
         },
     });
     let mut created = application.clone();
@@ -459,7 +461,7 @@ fn schemas() -> Value {
                 "client_id": { "type": "string", "description": "the client id to keep (an application moved from another server, such as a Django OAuth Toolkit site); absent: a new one is generated; taken: 409" },
                 "client_secret": { "type": "string", "minLength": 1, "description": "the client secret to keep, confidential clients only (a public client with one is refused); absent: a new one is generated" },
                 "name": name, "client_type": client_type, "grant_types": grant_types,
-                "redirect_uris": uris(), "post_logout_redirect_uris": uris(), "allowed_origins": origins,
+                "redirect_uris": uris(), "post_logout_redirect_uris": uris(), "allowed_origins": origins, "allowed_resources": resources,
                 "owner": owner, "skip_authorization": { "type": "boolean" }, "pkce_required": { "type": "boolean" },
                 "algorithm": algorithm_or_default,
             },
@@ -468,7 +470,7 @@ fn schemas() -> Value {
             "type": "object", "additionalProperties": false,
             "properties": {
                 "name": name, "grant_types": grant_types, "redirect_uris": uris(),
-                "post_logout_redirect_uris": uris(), "allowed_origins": origins,
+                "post_logout_redirect_uris": uris(), "allowed_origins": origins, "allowed_resources": resources,
                 "skip_authorization": { "type": "boolean" }, "pkce_required": { "type": "boolean" },
                 "algorithm": algorithm_or_default,
             },

@@ -137,6 +137,7 @@ impl ApplicationForm {
                 redirect_uris,
                 post_logout_redirect_uris,
                 allowed_origins,
+                allowed_resources: None,
                 pkce_required: self.pkce_required,
                 algorithm: self.algorithm,
             }),

@@ -154,6 +154,7 @@ async fn register(
         redirect_uris: changes.redirect_uris,
         post_logout_redirect_uris: changes.post_logout_redirect_uris,
         allowed_origins: changes.allowed_origins,
+        allowed_resources: Default::default(),
         owner: Some(user.id),
         skip_authorization: false,
         pkce_required: changes.pkce_required,

@@ -60,6 +60,7 @@ pub fn new_application(client_id: &str, owner: Option<&User>) -> NewApplication 
         ],
         post_logout_redirect_uris: vec![redirect("https://app.example.com/bye")],
         allowed_origins: vec![warrant_model::Origin::parse("https://app.example.com").unwrap()],
+        allowed_resources: resources("https://api.example.com/"),
         name: "Example app".into(),
         owner: owner.map(|u| u.id),
         skip_authorization: false,
