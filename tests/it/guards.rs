@@ -13,7 +13,7 @@ const PASSWORD: &str = "correct-horse-battery";
 const BARE_CHALLENGE: &str = r#"Bearer realm="warrant""#;
 
 /// The scopes the example API asks for, offered by the Warrant server.
-const SCOPES_CONFIG: &str = r#"
+pub const SCOPES_CONFIG: &str = r#"
 [oauth2.scopes]
 read = "Reading scope"
 write = "Writing scope"

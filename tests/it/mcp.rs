@@ -13,6 +13,7 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 
 use crate::browser::{Browser, location, query_of};
+use crate::guards::SCOPES_CONFIG;
 use crate::support::{Server, TestEnv, binary};
 use crate::tls::Certificates;
 
@@ -32,21 +33,11 @@ fn node_modules() -> Option<PathBuf> {
     }
 }
 
-const SCOPES: &str = r#"
-[oauth2.scopes]
-read = "Reading scope"
-write = "Writing scope"
-"music:read" = "Listen to music"
-"music:write" = "Add songs"
-stats = "Statistics"
-playlists = "Playlists"
-"#;
-
 pub async fn the_mcp_sdk_client_registers_and_calls_a_protected_tool(env: &TestEnv) {
     let Some(modules) = node_modules() else {
         return;
     };
-    let config = format!("[registration]\nmode = \"open\"\n{SCOPES}");
+    let config = format!("[registration]\nmode = \"open\"\n{SCOPES_CONFIG}");
     let finished = sdk_flow(env, &modules, &config, None).await;
     assert_ne!(finished["client_id"], Value::Null, "it registered");
 }
@@ -74,7 +65,7 @@ pub async fn the_mcp_sdk_client_uses_a_client_id_metadata_document(env: &TestEnv
     })
     .to_string();
     let config = format!(
-        "[cimd]\nenabled = true\nallow_private_addresses = true\n\n[outgoing]\nca_file = \"{}\"\n{SCOPES}",
+        "[cimd]\nenabled = true\nallow_private_addresses = true\n\n[outgoing]\nca_file = \"{}\"\n{SCOPES_CONFIG}",
         ca.display()
     );
     let finished = sdk_flow(env, &modules, &config, Some(&url)).await;
@@ -97,23 +88,37 @@ pub async fn the_mcp_sdk_client_uses_a_client_id_metadata_document(env: &TestEnv
     store.close().await;
 
     // A document that names another client id is not used: an error page, no redirect.
+    let authorize = |client_id: &str| {
+        format!(
+            "/o/authorize/?client_id={}&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A33418%2Fcallback&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+            url::form_urlencoded::byte_serialize(client_id.as_bytes()).collect::<String>()
+        )
+    };
     let warrant = Server::start(env.command(&["serve"])).await;
     let impostor = format!("{base}other/client.json");
     let refused = warrant
-        .request(
-            "GET",
-            &format!(
-                "/o/authorize/?client_id={}&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A33418%2Fcallback&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
-                url::form_urlencoded::byte_serialize(impostor.as_bytes()).collect::<String>()
-            ),
-            &[],
-            vec![],
-        )
+        .request("GET", &authorize(&impostor), &[], vec![])
         .await;
     assert_eq!(refused.status, 400, "{refused:?}");
     assert!(refused.header("location").is_none());
     assert!(
         refused.body.contains("its client_id is not its own URL"),
+        "{}",
+        refused.body
+    );
+    drop(warrant);
+
+    // By default a document is never fetched from a loopback or private address.
+    let mut strict = env.command(&["serve"]);
+    strict.env("WARRANT_CIMD__ALLOW_PRIVATE_ADDRESSES", "false");
+    let strict = Server::start(strict).await;
+    let unfetched = format!("{base}never/client.json");
+    let refused = strict
+        .request("GET", &authorize(&unfetched), &[], vec![])
+        .await;
+    assert_eq!(refused.status, 400, "{refused:?}");
+    assert!(
+        refused.body.contains("private or loopback address"),
         "{}",
         refused.body
     );

@@ -43,6 +43,33 @@ pub struct ApplicationRegistration {
     pub algorithm: Option<SigningAlgorithm>,
 }
 
+impl ApplicationRegistration {
+    /// A client that registers itself (RFC 7591, or by its metadata document): no owner,
+    /// never trusted past the consent page, PKCE required, RS256 ID tokens.
+    pub(crate) fn by_the_client(
+        name: String,
+        client_type: ClientType,
+        grant_types: GrantTypes,
+        redirect_uris: Vec<RedirectUri>,
+    ) -> Self {
+        Self {
+            client_id: None,
+            client_secret: None,
+            name,
+            client_type,
+            grant_types,
+            redirect_uris,
+            post_logout_redirect_uris: Vec::new(),
+            allowed_origins: Vec::new(),
+            allowed_resources: Resources::default(),
+            owner: None,
+            skip_authorization: false,
+            pkce_required: true,
+            algorithm: None,
+        }
+    }
+}
+
 /// How often a freshly generated client id may collide before we give up (a collision of
 /// 40 random characters means a broken generator, not bad luck).
 const CLIENT_ID_ATTEMPTS: usize = 3;

@@ -139,7 +139,10 @@ fn described(url: &Url, bytes: &[u8]) -> Result<Described, String> {
         return Err("redirect_uris must name one".into());
     }
     let mut grants = vec![GrantType::AuthorizationCode];
-    if let Some(names) = fields.get("grant_types").and_then(Value::as_array) {
+    if let Some(names) = fields.get("grant_types") {
+        let names = names
+            .as_array()
+            .ok_or_else(|| "grant_types must be a list".to_owned())?;
         grants.clear();
         for name in names {
             match name.as_str() {
@@ -156,11 +159,12 @@ fn described(url: &Url, bytes: &[u8]) -> Result<Described, String> {
     let grant_types =
         GrantTypes::new(grants).map_err(|_| "grant_types must name one".to_owned())?;
     let host = url.host_str().unwrap_or_default();
-    let name = match fields.get("client_name").and_then(Value::as_str) {
-        Some(name) if !name.trim().is_empty() && name.chars().count() <= 200 => {
+    let name = match fields.get("client_name") {
+        None => host.to_owned(),
+        Some(Value::String(name)) if !name.trim().is_empty() && name.chars().count() <= 200 => {
             format!("{name} ({host})")
         }
-        _ => host.to_owned(),
+        Some(_) => return Err("client_name must be 1 to 200 characters".into()),
     };
     Ok(Described {
         document: document.to_string(),
@@ -319,18 +323,12 @@ impl Engine<'_> {
             None => {
                 let registration = ApplicationRegistration {
                     client_id: Some(client_id.clone()),
-                    client_secret: None,
-                    name: described.name,
-                    client_type: ClientType::Public,
-                    grant_types: described.grant_types,
-                    redirect_uris: described.redirect_uris,
-                    post_logout_redirect_uris: Vec::new(),
-                    allowed_origins: Vec::new(),
-                    allowed_resources: Default::default(),
-                    owner: None,
-                    skip_authorization: false,
-                    pkce_required: true,
-                    algorithm: None,
+                    ..ApplicationRegistration::by_the_client(
+                        described.name,
+                        ClientType::Public,
+                        described.grant_types,
+                        described.redirect_uris,
+                    )
                 };
                 match self.register_application(registration, now).await {
                     Ok((application, _)) => {
@@ -407,6 +405,8 @@ mod tests {
             ("redirect_uris", json!(["javascript:alert(1)"])),
             ("token_endpoint_auth_method", json!("client_secret_basic")),
             ("grant_types", json!(["client_credentials"])),
+            ("grant_types", json!("authorization_code")),
+            ("client_name", json!(42)),
             ("client_secret", json!("s3cret")),
         ] {
             let mut document = json!({

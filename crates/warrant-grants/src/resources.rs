@@ -128,6 +128,16 @@ pub(crate) fn narrowed(granted: &Resources, requested: Resources) -> Result<Reso
     }
 }
 
+/// The resources the refresh token of a continued grant keeps: the grant's, or, for a grant
+/// that named none, those the new access token is for.
+pub(crate) fn kept_by_grant(granted: &Resources, issued: &Resources) -> Resources {
+    if granted.is_empty() {
+        issued.clone()
+    } else {
+        granted.clone()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

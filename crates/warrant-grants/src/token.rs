@@ -9,7 +9,7 @@ use warrant_model::{
 use warrant_storage::CodeRedemption;
 
 use crate::issue::{Authentication, Issue};
-use crate::resources::{for_client, narrowed};
+use crate::resources::{for_client, kept_by_grant, narrowed};
 use crate::{ClientCredentials, Engine, OAuthError, PasswordCheck, TokenResponse, pkce};
 
 /// A token request ([`TokenRequest::from_lookup`] reads it from the form body).
@@ -311,11 +311,7 @@ impl Engine<'_> {
             application,
             user: user.as_ref(),
             scope: code.scope.clone(),
-            grant_resources: if code.resources.is_empty() {
-                resources.clone()
-            } else {
-                code.resources.clone()
-            },
+            grant_resources: kept_by_grant(&code.resources, &resources),
             resources,
             family: None,
             authorization_code_id: Some(code.id),
@@ -375,11 +371,7 @@ impl Engine<'_> {
             application,
             user: user.as_ref(),
             scope,
-            grant_resources: if token.resources.is_empty() {
-                resources.clone()
-            } else {
-                token.resources.clone()
-            },
+            grant_resources: kept_by_grant(&token.resources, &resources),
             resources,
             family: Some(token.family.clone()),
             authorization_code_id: None,

@@ -68,7 +68,7 @@ pub use permissions::{
     IsAdminOrReadOnly, IsAuthenticatedOrTokenHasScope, NoScopes, RequiredScopes,
     TokenHasReadWriteScope, TokenHasResourceScope, TokenHasScope,
 };
-pub use protected_resource::ProtectedResource;
+pub use protected_resource::{ProtectedResource, PublicDocument};
 #[cfg(feature = "database")]
 pub use session::SESSION_COOKIE;
 /// How an [`IntrospectionClient`] reaches its endpoint (deadline, private CA, plain http).

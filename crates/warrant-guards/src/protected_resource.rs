@@ -129,27 +129,30 @@ pub(crate) fn routes() -> Vec<Route> {
     routes![metadata_at_root, metadata_at_path]
 }
 
-/// A public document any page may read.
-struct Metadata(Value);
+/// A public JSON document (metadata, a key set) any origin may read, cacheable for a
+/// minute: the protected-resource metadata here, Warrant's own metadata and JWKS.
+pub struct PublicDocument(pub Value);
 
-impl<'r> Responder<'r, 'static> for Metadata {
+impl<'r> Responder<'r, 'static> for PublicDocument {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
         Response::build_from(Json(self.0).respond_to(request)?)
+            .header(Header::new("Cache-Control", "public, max-age=60"))
             .header(Header::new("Access-Control-Allow-Origin", "*"))
-            .header(Header::new("Cache-Control", "max-age=3600"))
             .ok()
     }
 }
 
-fn metadata_for(server: &ResourceServer, path: &str) -> Result<Metadata, Status> {
+fn metadata_for(server: &ResourceServer, path: &str) -> Result<PublicDocument, Status> {
     match &server.protected_resource {
-        Some(resource) if resource.metadata_path() == path => Ok(Metadata(resource.document())),
+        Some(resource) if resource.metadata_path() == path => {
+            Ok(PublicDocument(resource.document()))
+        }
         _ => Err(Status::NotFound),
     }
 }
 
 #[get("/.well-known/oauth-protected-resource")]
-fn metadata_at_root(server: &State<ResourceServer>) -> Result<Metadata, Status> {
+fn metadata_at_root(server: &State<ResourceServer>) -> Result<PublicDocument, Status> {
     metadata_for(server, WELL_KNOWN)
 }
 
@@ -157,7 +160,7 @@ fn metadata_at_root(server: &State<ResourceServer>) -> Result<Metadata, Status> 
 fn metadata_at_path(
     server: &State<ResourceServer>,
     rest: std::path::PathBuf,
-) -> Result<Metadata, Status> {
+) -> Result<PublicDocument, Status> {
     let rest = rest.to_string_lossy().replace('\\', "/");
     metadata_for(server, &format!("{WELL_KNOWN}/{rest}"))
 }

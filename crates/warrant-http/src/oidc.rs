@@ -8,11 +8,8 @@
 //! The metadata lists exactly what this server implements; a unit test keeps every
 //! endpoint it names mounted.
 
-use rocket::http::Header;
-use rocket::request::Request;
-use rocket::response::{self, Responder};
 use rocket::serde::json::{Value, json};
-use rocket::{Response, Route, State, get, options, post, routes};
+use rocket::{Route, State, get, options, post, routes};
 use time::OffsetDateTime;
 use warrant_grants::{GrantSettings, OAuthError, RegistrationAccess, userinfo};
 use warrant_model::{GrantType, SigningAlgorithm};
@@ -20,7 +17,7 @@ use warrant_model::{GrantType, SigningAlgorithm};
 use crate::AppState;
 use crate::cors::{RequestOrigin, client_allows};
 use warrant_guards::BearerToken;
-use warrant_guards::OAuthJson;
+use warrant_guards::{OAuthJson, PublicDocument};
 
 pub(crate) fn routes() -> Vec<Route> {
     routes![
@@ -112,18 +109,6 @@ fn metadata(settings: &GrantSettings, documents: bool) -> Value {
 
 /// Dynamic client registration (RFC 7591), named only when it is on.
 const REGISTRATION: (&str, &str) = ("registration_endpoint", "/o/register/");
-
-/// A public JSON document any origin may read, cacheable for a minute.
-pub struct PublicDocument(Value);
-
-impl<'r> Responder<'r, 'static> for PublicDocument {
-    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
-        Response::build_from(rocket::serde::json::Json(self.0).respond_to(request)?)
-            .header(Header::new("Cache-Control", "public, max-age=60"))
-            .header(Header::new("Access-Control-Allow-Origin", "*"))
-            .ok()
-    }
-}
 
 #[get("/.well-known/openid-configuration")]
 fn openid_configuration(state: &State<AppState>) -> PublicDocument {

@@ -27,6 +27,13 @@ pub trait RegistrationStore: Send + Sync {
         &self,
         application: ApplicationId,
     ) -> Result<Option<ClientRegistration>>;
+    /// Of the applications with ids from `first` to `last`, those registered dynamically
+    /// (one query for a page of applications).
+    async fn registered_between(
+        &self,
+        first: ApplicationId,
+        last: ApplicationId,
+    ) -> Result<Vec<ApplicationId>>;
     /// Replaces a registration's metadata and access token (RFC 7592 §2.2).
     async fn update_registration(
         &self,
@@ -94,6 +101,20 @@ impl<S: Backed> RegistrationStore for S {
             " FROM client_registrations WHERE application_id = $1"
         );
         fetch_optional!(self, reader, RegistrationRow, sql, application.0)
+    }
+
+    async fn registered_between(
+        &self,
+        first: ApplicationId,
+        last: ApplicationId,
+    ) -> Result<Vec<ApplicationId>> {
+        let sql = "SELECT application_id FROM client_registrations
+             WHERE application_id BETWEEN $1 AND $2";
+        let ids: Vec<i64> = on_pool!(self, reader, |pool| sqlx::query_scalar(sql)
+            .bind(first.0)
+            .bind(last.0)
+            .fetch_all(pool))?;
+        Ok(ids.into_iter().map(ApplicationId).collect())
     }
 
     async fn update_registration(

@@ -141,19 +141,13 @@ impl Engine<'_> {
         let metadata = ClientMetadata::read(document, policy)?;
         let name = metadata.name();
         let registration = ApplicationRegistration {
-            client_id: None,
-            client_secret: None,
-            name: name.clone(),
-            client_type: metadata.auth_method.client_type(),
-            grant_types: metadata.grant_types.clone(),
-            redirect_uris: metadata.redirect_uris.clone(),
             post_logout_redirect_uris: metadata.post_logout_redirect_uris.clone(),
-            allowed_origins: Vec::new(),
-            allowed_resources: Default::default(),
-            owner: None,
-            skip_authorization: false,
-            pkce_required: true,
-            algorithm: None,
+            ..ApplicationRegistration::by_the_client(
+                name.clone(),
+                metadata.auth_method.client_type(),
+                metadata.grant_types.clone(),
+                metadata.redirect_uris.clone(),
+            )
         };
         let (application, secret) = self.register_application(registration, now).await?;
         let token: Secret<String> = random_urlsafe(32).map_err(GrantsError::from)?;
@@ -170,7 +164,13 @@ impl Engine<'_> {
             .await;
         if let Err(error) = recorded {
             // Without its registration the client could never be managed: take it back.
-            let _ = self.store.delete_application(application.id).await;
+            if let Err(undone) = self.store.delete_application(application.id).await {
+                tracing::warn!(
+                    client_id = application.client_id.as_str(),
+                    error = %undone,
+                    "a client whose registration could not be recorded was left behind"
+                );
+            }
             return Err(OAuthError::from(error).into());
         }
         Ok(self.registration_answer(&application, kept, secret.as_ref(), Some(&token)))

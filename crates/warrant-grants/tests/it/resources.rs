@@ -93,43 +93,18 @@ async fn the_resources_of_the_authorization_become_the_audience_and_only_narrow(
     assert_eq!(audience(&world, &tokens).await, resources(MCP));
 
     // A refresh names either (the refresh token keeps the whole grant), never another.
-    let refreshed = engine
-        .token_for_resources(
-            &client.credentials,
-            TokenRequest::RefreshToken {
-                refresh_token: tokens.refresh_token.clone().unwrap(),
-                scope: None,
-            },
-            resources(API),
-            now(),
-        )
-        .await
-        .unwrap();
+    let refresh = |tokens: &TokenResponse, resource: &str| {
+        let request = TokenRequest::RefreshToken {
+            refresh_token: tokens.refresh_token.clone().unwrap(),
+            scope: None,
+        };
+        engine.token_for_resources(&client.credentials, request, resources(resource), now())
+    };
+    let refreshed = refresh(&tokens, API).await.unwrap();
     assert_eq!(audience(&world, &refreshed).await, resources(API));
-    let again = engine
-        .token_for_resources(
-            &client.credentials,
-            TokenRequest::RefreshToken {
-                refresh_token: refreshed.refresh_token.clone().unwrap(),
-                scope: None,
-            },
-            Resources::default(),
-            now(),
-        )
-        .await
-        .unwrap();
+    let again = refresh(&refreshed, "").await.unwrap();
     assert_eq!(audience(&world, &again).await, resources(&both));
-    let elsewhere = engine
-        .token_for_resources(
-            &client.credentials,
-            TokenRequest::RefreshToken {
-                refresh_token: again.refresh_token.clone().unwrap(),
-                scope: None,
-            },
-            resources("https://other.example.com/"),
-            now(),
-        )
-        .await;
+    let elsewhere = refresh(&again, "https://other.example.com/").await;
     assert!(matches!(elsewhere, Err(OAuthError::InvalidTarget(_))));
 
     // Without any resource the token has no audience, as before RFC 8707.

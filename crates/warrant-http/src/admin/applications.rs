@@ -66,12 +66,17 @@ async fn list(
         .list_applications(owner.map(UserId), page)
         .await
         .map_err(store_error)?;
-    let mut registered = std::collections::HashSet::new();
-    for application in &applications {
-        if is_registered(state, application).await? {
-            registered.insert(application.id);
-        }
-    }
+    let registered: std::collections::HashSet<ApplicationId> =
+        match (applications.first(), applications.last()) {
+            (Some(first), Some(last)) => state
+                .store
+                .registered_between(first.id, last.id)
+                .await
+                .map_err(store_error)?
+                .into_iter()
+                .collect(),
+            _ => std::collections::HashSet::new(),
+        };
     Ok(listed(
         &applications,
         page,

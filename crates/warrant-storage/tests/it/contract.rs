@@ -1500,6 +1500,16 @@ pub async fn client_registrations_are_managed_by_their_token_and_unused_ones_rem
         Some(registration.clone())
     );
     assert_eq!(s.registration_of(by_hand.id).await.unwrap(), None);
+    let mut listed = s
+        .registered_between(registered.id, by_hand.id)
+        .await
+        .unwrap();
+    listed.sort();
+    assert_eq!(
+        listed,
+        vec![registered.id, used.id],
+        "not the one made by hand"
+    );
     let (_, rotated) = secret();
     assert!(
         s.update_registration(registered.id, r#"{"client_name":"renamed"}"#, &rotated)
