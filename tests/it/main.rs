@@ -14,6 +14,7 @@ mod custom_generator;
 mod device;
 mod django_import;
 mod guards;
+mod high_assurance;
 mod hostile;
 mod lockout;
 mod mcp;
@@ -219,6 +220,10 @@ mod tls_suite {
     on_both_databases!(tls:
         peers_are_reached_over_tls_with_a_trusted_certificate_only,
     );
+}
+
+mod high_assurance_suite {
+    on_both_databases!(high_assurance: pushed_authorization_requests_with_oauth4webapi);
 }
 
 mod mcp_suite {

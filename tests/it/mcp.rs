@@ -1,5 +1,5 @@
-//! The official Model Context Protocol TypeScript SDK's client (tests/mcp, pinned; the
-//! node_modules `.ci/run` installs are named by `WARRANT_TEST_MCP_NODE_MODULES`) against
+//! The official Model Context Protocol TypeScript SDK's client (tests/node, pinned; the
+//! node_modules `.ci/run` installs are named by `WARRANT_TEST_NODE_MODULES`) against
 //! music-api's `/mcp`, protected by Warrant's guards as a protected resource: the client
 //! is refused with `resource_metadata`, discovers Warrant, registers itself (or, in the
 //! second variant, uses a client ID metadata document this test serves over https), runs
@@ -7,34 +7,19 @@
 //! and calls a tool. A token for another resource is refused.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
 use crate::browser::{Browser, location, query_of};
 use crate::guards::SCOPES_CONFIG;
-use crate::support::{Server, TestEnv, binary};
+use crate::support::{Server, TestEnv, binary, node_modules, node_script};
 use crate::tls::Certificates;
 
 const PASSWORD: &str = "correct-horse-battery";
 
-/// The SDK's node_modules, or `None` (the test is skipped) when none is named.
-fn node_modules() -> Option<PathBuf> {
-    match std::env::var_os("WARRANT_TEST_MCP_NODE_MODULES") {
-        Some(path) => Some(PathBuf::from(path)),
-        None => {
-            eprintln!(
-                "SKIPPED: WARRANT_TEST_MCP_NODE_MODULES is not set (.ci/run sets it), MCP SDK \
-                 test not run"
-            );
-            None
-        }
-    }
-}
-
 pub async fn the_mcp_sdk_client_registers_and_calls_a_protected_tool(env: &TestEnv) {
-    let Some(modules) = node_modules() else {
+    let Some(modules) = node_modules("MCP SDK test") else {
         return;
     };
     let config = format!("[registration]\nmode = \"open\"\n{SCOPES_CONFIG}");
@@ -46,7 +31,7 @@ pub async fn the_mcp_sdk_client_registers_and_calls_a_protected_tool(env: &TestE
 /// document, served here over https (a private CA Warrant is told to trust), which Warrant
 /// fetches, checks and keeps.
 pub async fn the_mcp_sdk_client_uses_a_client_id_metadata_document(env: &TestEnv) {
-    let Some(modules) = node_modules() else {
+    let Some(modules) = node_modules("MCP SDK test") else {
         return;
     };
     let certificates = Certificates::make();
@@ -173,17 +158,7 @@ async fn sdk_flow(
     .await;
     let mcp_url = format!("{}/mcp", music.base_url);
 
-    // The script next to the SDK, which node resolves from the script's own folder.
-    let folder = env.dir.join("mcp-client");
-    std::fs::create_dir_all(&folder).unwrap();
-    std::fs::copy(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/mcp/client.mjs"),
-        folder.join("client.mjs"),
-    )
-    .unwrap();
-    std::os::unix::fs::symlink(modules, folder.join("node_modules")).unwrap();
-    let mut node = Command::new("node")
-        .arg(folder.join("client.mjs"))
+    let mut node = node_script(env, modules, "mcp-client.mjs")
         .arg(&mcp_url)
         .args(metadata_url)
         .stdin(Stdio::piped())

@@ -28,6 +28,38 @@ pub fn binary(name: &str) -> PathBuf {
     binary
 }
 
+/// The `node_modules` of tests/node (client libraries from npm; `.ci/run` installs them
+/// and names them in `WARRANT_TEST_NODE_MODULES`), or `None`: the test says it is skipped.
+pub fn node_modules(test: &str) -> Option<PathBuf> {
+    match std::env::var_os("WARRANT_TEST_NODE_MODULES") {
+        Some(path) => Some(PathBuf::from(path)),
+        None => {
+            eprintln!(
+                "SKIPPED: WARRANT_TEST_NODE_MODULES is not set (.ci/run sets it), {test} not run"
+            );
+            None
+        }
+    }
+}
+
+/// A command running tests/node's `script` with the machine's node, from a folder of
+/// `env` where the script sits next to `modules` (node resolves imports from the script's
+/// own folder).
+pub fn node_script(env: &TestEnv, modules: &Path, script: &str) -> Command {
+    let folder = env.dir.join("node");
+    if !folder.exists() {
+        std::fs::create_dir_all(&folder).unwrap();
+        std::os::unix::fs::symlink(modules, folder.join("node_modules")).unwrap();
+    }
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("node")
+        .join(script);
+    std::fs::copy(source, folder.join(script)).unwrap();
+    let mut command = Command::new("node");
+    command.arg(folder.join(script));
+    command
+}
+
 /// The `warrant` binary of this build.
 pub fn warrant_binary() -> PathBuf {
     binary("warrant")

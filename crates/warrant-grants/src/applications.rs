@@ -3,8 +3,8 @@
 use time::OffsetDateTime;
 use warrant_generators::hash_token;
 use warrant_model::{
-    Application, ApplicationId, ClientId, ClientSecretHash, ClientType, GrantType, GrantTypes,
-    NewApplication, Origin, RedirectUri, Resources, Secret, SigningAlgorithm, UserId,
+    Application, ApplicationId, ClientId, ClientSecretHash, ClientSecurity, ClientType, GrantType,
+    GrantTypes, NewApplication, Origin, RedirectUri, Resources, Secret, SigningAlgorithm, UserId,
 };
 use warrant_storage::{StoreError, Unique};
 
@@ -41,6 +41,8 @@ pub struct ApplicationRegistration {
     pub pkce_required: bool,
     /// ID-token algorithm, for OpenID Connect clients.
     pub algorithm: Option<SigningAlgorithm>,
+    /// What it must do beyond OAuth's defaults.
+    pub security: ClientSecurity,
 }
 
 impl ApplicationRegistration {
@@ -66,6 +68,7 @@ impl ApplicationRegistration {
             skip_authorization: false,
             pkce_required: true,
             algorithm: None,
+            security: ClientSecurity::default(),
         }
     }
 }
@@ -126,6 +129,8 @@ pub struct ApplicationChanges {
     pub pkce_required: bool,
     /// ID-token signing algorithm (`None`: RS256).
     pub algorithm: Option<SigningAlgorithm>,
+    /// What it must do beyond OAuth's defaults; `None`: as it is.
+    pub security: Option<ClientSecurity>,
 }
 
 impl Engine<'_> {
@@ -169,6 +174,7 @@ impl Engine<'_> {
             owner: registration.owner,
             skip_authorization: registration.skip_authorization,
             algorithm: registration.algorithm,
+            security: registration.security,
         };
         for attempt in 1..=CLIENT_ID_ATTEMPTS {
             match self.store.create_application(&new, now).await {
@@ -209,6 +215,9 @@ impl Engine<'_> {
         application.pkce_required =
             changes.pkce_required || application.client_type == ClientType::Public;
         application.algorithm = changes.algorithm;
+        if let Some(security) = changes.security {
+            application.security = security;
+        }
         Ok(self.store.update_application(&application, now).await?)
     }
 

@@ -12,6 +12,7 @@ use warrant_model::{
 
 use crate::issue::{Authentication, Issue};
 use crate::oidc::{IdTokenFacts, OPENID, is_openid};
+use crate::pushed::Pushed;
 use crate::resources::for_client;
 use crate::{Engine, OAuthError, requested_resources};
 
@@ -45,11 +46,13 @@ pub struct AuthorizationParams {
     pub login_hint: Option<String>,
     /// RFC 8707 `resource`s, space-separated (the HTTP layer joins repeated ones).
     pub resource: Option<String>,
+    /// RFC 9126 `request_uri`: the request was pushed, and only `client_id` comes with it.
+    pub request_uri: Option<String>,
 }
 
 impl AuthorizationParams {
     /// The parameters' names, in this order everywhere (forms carrying a request on).
-    pub const NAMES: [&'static str; 13] = [
+    pub const NAMES: [&'static str; 14] = [
         "client_id",
         "response_type",
         "redirect_uri",
@@ -63,6 +66,7 @@ impl AuthorizationParams {
         "max_age",
         "login_hint",
         "resource",
+        "request_uri",
     ];
 
     /// The parameters as `lookup` finds them by name (in a query or a form, however the
@@ -83,7 +87,45 @@ impl AuthorizationParams {
             max_age: get("max_age"),
             login_hint: get("login_hint"),
             resource: get("resource"),
+            request_uri: get("request_uri"),
         }
+    }
+
+    /// Each parameter by name, in the order of [`Self::NAMES`].
+    pub fn values(&self) -> [(&'static str, Option<&String>); 14] {
+        let Self {
+            client_id,
+            response_type,
+            redirect_uri,
+            scope,
+            state,
+            code_challenge,
+            code_challenge_method,
+            nonce,
+            approval_prompt,
+            prompt,
+            max_age,
+            login_hint,
+            resource,
+            request_uri,
+        } = self;
+        let values = [
+            client_id,
+            response_type,
+            redirect_uri,
+            scope,
+            state,
+            code_challenge,
+            code_challenge_method,
+            nonce,
+            approval_prompt,
+            prompt,
+            max_age,
+            login_hint,
+            resource,
+            request_uri,
+        ];
+        std::array::from_fn(|i| (Self::NAMES[i], values[i].as_ref()))
     }
 
     /// What of parameter `name` (`value`) a request repeated after the user logs in keeps:
@@ -237,6 +279,8 @@ pub struct AuthorizationRequest {
     pub max_age: Option<time::Duration>,
     /// OpenID Connect `login_hint`.
     pub login_hint: Option<String>,
+    /// Set when the request came pushed (RFC 9126).
+    pub pushed: Option<Pushed>,
 }
 
 /// Why an authorization request failed, and so how to answer.
@@ -255,8 +299,36 @@ pub enum AuthorizationRejection {
 }
 
 impl Engine<'_> {
-    /// Validates an authorization request.
+    /// Validates an authorization request: its parameters, or those pushed as its
+    /// `request_uri` (RFC 9126), which a client may be required to use.
     pub async fn validate_authorization(
+        &self,
+        params: &AuthorizationParams,
+        now: OffsetDateTime,
+    ) -> Result<AuthorizationRequest, AuthorizationRejection> {
+        let Some(request_uri) = params.request_uri.as_deref() else {
+            let request = self.check_authorization(params).await?;
+            if self.must_push(&request.application) {
+                return Err(self.refuse(
+                    &request,
+                    OAuthError::InvalidRequest(
+                        "this client must push its authorization requests (PAR)".into(),
+                    ),
+                ));
+            }
+            return Ok(request);
+        };
+        let (pushed_params, pushed) = self
+            .open_pushed(params, request_uri, now)
+            .await
+            .map_err(AuthorizationRejection::ShowError)?;
+        let mut request = self.check_authorization(&pushed_params).await?;
+        request.pushed = Some(pushed);
+        Ok(request)
+    }
+
+    /// Checks an authorization request's parameters.
+    pub(crate) async fn check_authorization(
         &self,
         params: &AuthorizationParams,
     ) -> Result<AuthorizationRequest, AuthorizationRejection> {
@@ -382,6 +454,7 @@ impl Engine<'_> {
             prompt,
             max_age,
             login_hint: params.login_hint.clone(),
+            pushed: None,
         })
     }
 
@@ -399,8 +472,21 @@ impl Engine<'_> {
                 .max_age
                 .is_none_or(|max_age| now - auth_time <= max_age)
         };
+        // A pushed request keeps its parameters across the login page: a login since the
+        // browser brought it satisfies `prompt=login` and `max_age`.
+        let logged_in_for_it = |auth_time: OffsetDateTime| {
+            request
+                .pushed
+                .as_ref()
+                .is_some_and(|pushed| auth_time >= pushed.opened_at)
+        };
         let user = match session {
-            Some((user, auth_time)) if !request.prompt.login && recent_enough(auth_time) => user,
+            Some((user, auth_time))
+                if logged_in_for_it(auth_time)
+                    || (!request.prompt.login && recent_enough(auth_time)) =>
+            {
+                user
+            }
             _ if request.prompt.none => {
                 return Err(self.refuse(
                     request,
@@ -483,6 +569,9 @@ impl Engine<'_> {
         auth_time: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<String, OAuthError> {
+        if let Some(pushed) = &request.pushed {
+            self.use_pushed(pushed, now).await?;
+        }
         self.add_consent(user, &request.application, &request.scope, now)
             .await?;
         let mut answer: Vec<(&str, String)> = Vec::new();
@@ -567,10 +656,18 @@ impl Engine<'_> {
         ))
     }
 
-    /// The user refused: `access_denied` back to the client.
-    pub fn deny(&self, request: &AuthorizationRequest) -> String {
+    /// The user refused: `access_denied` back to the client. A pushed request is used up
+    /// by the refusal too.
+    pub async fn deny(
+        &self,
+        request: &AuthorizationRequest,
+        now: OffsetDateTime,
+    ) -> Result<String, OAuthError> {
+        if let Some(pushed) = &request.pushed {
+            self.use_pushed(pushed, now).await?;
+        }
         let error = OAuthError::AccessDenied("the resource owner denied the request".into());
-        self.request_error_location(request, &error)
+        Ok(self.request_error_location(request, &error))
     }
 
     /// `error` sent back to the client of `request`.
@@ -732,6 +829,7 @@ mod tests {
             params.max_age,
             params.login_hint,
             params.resource,
+            params.request_uri,
         ];
         let names: Vec<&str> = read.iter().map(|v| v.as_deref().unwrap()).collect();
         assert_eq!(names, AuthorizationParams::NAMES);

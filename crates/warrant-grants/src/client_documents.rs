@@ -363,6 +363,7 @@ impl Engine<'_> {
                     allowed_resources: None,
                     pkce_required: true,
                     algorithm: application.algorithm,
+                    security: None,
                 };
                 self.update_application(application, changes, now).await?
             }

@@ -62,6 +62,7 @@ mod oauth_error;
 mod oidc;
 mod origins;
 mod pkce;
+mod pushed;
 mod registration;
 mod resources;
 mod revoke;
@@ -97,6 +98,7 @@ pub use keys::{
 pub use logout::{LogoutParams, LogoutRequest};
 pub use oidc::{OIDC_SCOPES, OPENID, id_token_algorithm, subject, user_claims, userinfo};
 pub use origins::AllowedOrigins;
+pub use pushed::{Pushed, PushedAuthorization, PushedRequestPolicy, REQUEST_URI_PREFIX};
 pub use registration::{
     RegistrationAccess, RegistrationPolicy, RegistrationRefused, clear_unused_registrations,
     registration_client_uri,

@@ -125,6 +125,8 @@ pub struct GrantSettings {
     pub scopes: ScopeCatalog,
     /// The resources tokens may be requested for (RFC 8707), with their scopes.
     pub resources: crate::ResourceCatalog,
+    /// Pushed authorization requests (RFC 9126): their lifetime, whether all clients must.
+    pub pushed_requests: crate::PushedRequestPolicy,
     /// Dynamic client registration (RFC 7591): `DCR_ENABLED` and its permissions.
     pub registration: crate::RegistrationPolicy,
     /// `REQUEST_APPROVAL_PROMPT` (default `force`): consent-page behaviour when the request
@@ -158,6 +160,7 @@ impl Default for GrantSettings {
             allow_plain_pkce: false,
             scopes: ScopeCatalog::default(),
             resources: crate::ResourceCatalog::default(),
+            pushed_requests: crate::PushedRequestPolicy::default(),
             registration: crate::RegistrationPolicy::default(),
             approval_prompt: crate::ApprovalPrompt::Force,
             issuer: "http://127.0.0.1:8000".to_owned(),

@@ -172,6 +172,7 @@ pub fn status_of(error: &OAuthError) -> Status {
         | OAuthError::InvalidRedirectUri(_)
         | OAuthError::InvalidClientMetadata(_)
         | OAuthError::InvalidSoftwareStatement(_)
+        | OAuthError::InvalidRequestUri(_)
         | OAuthError::AccessDenied(_)
         | OAuthError::LoginRequired(_)
         | OAuthError::AuthorizationPending(_)

@@ -50,7 +50,7 @@ async fn validate(
 ) -> Result<AuthorizationRequest, PageOrRedirect> {
     state
         .engine()
-        .validate_authorization(&params(form))
+        .validate_authorization(&params(form), OffsetDateTime::now_utc())
         .await
         .map_err(|rejection| match rejection {
             AuthorizationRejection::ShowError(error) => oauth_error_page(&error),
@@ -119,13 +119,13 @@ async fn redirect_decision(
     allow: bool,
 ) -> PageOrRedirect {
     let engine = state.engine();
-    if !allow {
-        return PageOrRedirect::Redirect(SeeOther(engine.deny(request)));
-    }
-    match engine
-        .approve(request, user, auth_time, OffsetDateTime::now_utc())
-        .await
-    {
+    let now = OffsetDateTime::now_utc();
+    let decided = if allow {
+        engine.approve(request, user, auth_time, now).await
+    } else {
+        engine.deny(request, now).await
+    };
+    match decided {
         Ok(location) => PageOrRedirect::Redirect(SeeOther(location)),
         Err(error) => oauth_error_page(&error),
     }

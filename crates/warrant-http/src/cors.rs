@@ -1,4 +1,4 @@
-//! CORS on the token, revocation, introspection and userinfo endpoints, so that a browser app (a
+//! CORS on the token, pushed-request, revocation, introspection and userinfo endpoints, so that a browser app (a
 //! public client with PKCE) can call them: each application lists the origins it allows.
 //!
 //! A preflight names no client, so it is answered for any origin some application allows;
@@ -15,7 +15,12 @@ use warrant_model::{ClientId, Origin};
 use crate::AppState;
 
 pub(crate) fn routes() -> Vec<Route> {
-    routes![token_preflight, revoke_preflight, introspect_preflight]
+    routes![
+        token_preflight,
+        par_preflight,
+        revoke_preflight,
+        introspect_preflight
+    ]
 }
 
 /// The request's `Origin` header, when it is a valid origin (browsers send one on every
@@ -111,6 +116,11 @@ async fn token_preflight(state: &State<AppState>, origin: RequestOrigin) -> Pref
 
 #[options("/o/revoke_token")]
 async fn revoke_preflight(state: &State<AppState>, origin: RequestOrigin) -> Preflight {
+    preflight(state, origin, "POST").await
+}
+
+#[options("/o/par")]
+async fn par_preflight(state: &State<AppState>, origin: RequestOrigin) -> Preflight {
     preflight(state, origin, "POST").await
 }
 

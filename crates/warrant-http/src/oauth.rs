@@ -1,4 +1,5 @@
-//! `POST /o/token/`, `/o/revoke_token/`, `/o/introspect/`: form bodies in, JSON out; all
+//! `POST /o/token/`, `/o/par/`, `/o/revoke_token/`, `/o/introspect/`,
+//! `/o/device_authorization/`: form bodies in, JSON out; all
 //! decisions are the grant engine's.
 
 use std::net::IpAddr;
@@ -11,8 +12,8 @@ use rocket::serde::json::{Value, json};
 use rocket::{Route, State, post, routes};
 use time::OffsetDateTime;
 use warrant_grants::{
-    ClientCredentials, Introspection, OAuthError, TokenRequest, TokenResponse, TokenTypeHint,
-    requested_resources, requested_scope,
+    AuthorizationParams, ClientCredentials, Introspection, OAuthError, TokenRequest, TokenResponse,
+    TokenTypeHint, requested_resources, requested_scope,
 };
 
 use crate::AppState;
@@ -21,7 +22,13 @@ use crate::form::{AuthorizationHeader, BodyError, FormParams};
 use warrant_guards::OAuthJson;
 
 pub(crate) fn routes() -> Vec<Route> {
-    routes![token, revoke, introspect, device_authorization]
+    routes![
+        token,
+        revoke,
+        introspect,
+        device_authorization,
+        pushed_authorization_request
+    ]
 }
 
 /// A 413 for oversized bodies, otherwise the OAuth answer.
@@ -67,7 +74,7 @@ async fn run_endpoint(
     state: &AppState,
     headers: EndpointHeaders<'_>,
     data: Data<'_>,
-    endpoint: impl AsyncFnOnce(ClientCredentials, FormParams) -> Result<Value, OAuthError>,
+    endpoint: impl AsyncFnOnce(ClientCredentials, FormParams) -> Result<OAuthJson, OAuthError>,
 ) -> EndpointReply {
     let form = match read_form(state, headers.content_type, data).await {
         Ok(form) => form,
@@ -83,10 +90,7 @@ async fn run_endpoint(
         .origin
         .0
         .map(|origin| (origin, client.client_id().clone()));
-    let json = match endpoint(client, form).await {
-        Ok(body) => OAuthJson::ok(body),
-        Err(error) => error.into(),
-    };
+    let json = endpoint(client, form).await.unwrap_or_else(OAuthJson::from);
     match cors {
         Some((origin, client_id)) if client_allows(state, &client_id, &origin).await => {
             EndpointReply::OAuth(json.allow_origin(origin))
@@ -132,7 +136,7 @@ async fn token(
         let response = engine
             .token_for_resources(&client, request, resources, OffsetDateTime::now_utc())
             .await?;
-        Ok(token_json(response))
+        Ok(OAuthJson::ok(token_json(response)))
     })
     .await
 }
@@ -159,6 +163,30 @@ fn hint(form: &FormParams) -> Option<TokenTypeHint> {
     form.get("token_type_hint").and_then(TokenTypeHint::parse)
 }
 
+/// RFC 9126 §2: a client pushes its authorization request, authenticated as here at the
+/// token endpoint, and gets the `request_uri` its browser brings instead (201).
+#[post("/o/par", data = "<data>")]
+async fn pushed_authorization_request(
+    state: &State<AppState>,
+    headers: EndpointHeaders<'_>,
+    data: Data<'_>,
+) -> EndpointReply {
+    let engine = state.engine().from_address(headers.address);
+    run_endpoint(state, headers, data, async |client, form| {
+        let now = OffsetDateTime::now_utc();
+        let application = engine.authenticate_client(&client, now).await?;
+        let params = AuthorizationParams::from_lookup(|name| form.get(name));
+        let pushed = engine
+            .push_authorization_request(&application, params, now)
+            .await?;
+        Ok(OAuthJson::new(
+            Status::Created,
+            json!({ "request_uri": pushed.request_uri, "expires_in": pushed.expires_in }),
+        ))
+    })
+    .await
+}
+
 /// RFC 8628 §3.1: a device asks for a device code and a user code.
 #[post("/o/device_authorization", data = "<data>")]
 async fn device_authorization(
@@ -182,14 +210,14 @@ async fn device_authorization(
                 .append_pair("user_code", &codes.user_code.display())
                 .finish()
         );
-        Ok(json!({
+        Ok(OAuthJson::ok(json!({
             "device_code": codes.device_code.expose(),
             "user_code": codes.user_code.display(),
             "verification_uri": verification_uri,
             "verification_uri_complete": complete,
             "expires_in": codes.expires_in,
             "interval": codes.interval,
-        }))
+        })))
     })
     .await
 }
@@ -206,7 +234,7 @@ async fn revoke(
         engine
             .revoke(&client, &token, hint(&form), OffsetDateTime::now_utc())
             .await?;
-        Ok(json!({}))
+        Ok(OAuthJson::ok(json!({})))
     })
     .await
 }
@@ -223,7 +251,7 @@ async fn introspect(
         engine.authenticate_resource_server(&client, now).await?;
         let token = form.require_secret("token")?;
         let introspection = engine.introspect(&token, hint(&form), now).await?;
-        Ok(match introspection {
+        Ok(OAuthJson::ok(match introspection {
             Introspection::Inactive => json!({ "active": false }),
             Introspection::Active(token) => {
                 let mut answer = json!({
@@ -244,7 +272,7 @@ async fn introspect(
                 }
                 answer
             }
-        })
+        }))
     })
     .await
 }

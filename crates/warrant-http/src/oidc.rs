@@ -34,7 +34,7 @@ pub(crate) fn routes() -> Vec<Route> {
 }
 
 /// The endpoints the metadata names, relative to the issuer.
-const ENDPOINTS: [(&str, &str); 8] = [
+const ENDPOINTS: [(&str, &str); 9] = [
     ("authorization_endpoint", "/o/authorize/"),
     ("token_endpoint", "/o/token/"),
     ("userinfo_endpoint", "/o/userinfo/"),
@@ -43,6 +43,7 @@ const ENDPOINTS: [(&str, &str); 8] = [
     ("introspection_endpoint", "/o/introspect/"),
     ("end_session_endpoint", "/o/logout/"),
     ("device_authorization_endpoint", "/o/device_authorization/"),
+    ("pushed_authorization_request_endpoint", "/o/par/"),
 ];
 
 /// Client authentication at the token and revocation endpoints.
@@ -94,6 +95,8 @@ fn metadata(settings: &GrantSettings, documents: bool) -> Value {
         "request_uri_parameter_supported": false,
         // RFC 9207: every authorization response, answer or error, carries `iss`.
         "authorization_response_iss_parameter_supported": true,
+        // RFC 9126 §5.
+        "require_pushed_authorization_requests": settings.pushed_requests.required,
     });
     for (name, path) in ENDPOINTS {
         document[name] = Value::from(format!("{issuer}{path}"));

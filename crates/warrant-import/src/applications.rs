@@ -148,6 +148,7 @@ fn application(
             // Warrant's rule for new applications: public clients must use PKCE.
             pkce_required: client_type == ClientType::Public,
             algorithm,
+            security: Default::default(),
         },
         created_at: required_time(row.created, "created")?,
         updated_at: required_time(row.updated, "updated")?,

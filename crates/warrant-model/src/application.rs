@@ -48,6 +48,15 @@ impl fmt::Display for SigningAlgorithm {
     }
 }
 
+/// What a client must do beyond OAuth's defaults, each set per application by operators
+/// (the server may require some of all clients).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientSecurity {
+    /// Its authorization requests must be pushed first (RFC 9126 §6,
+    /// `require_pushed_authorization_requests`).
+    pub require_pushed_requests: bool,
+}
+
 /// A registered client (Django OAuth Toolkit's `Application`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Application {
@@ -80,6 +89,8 @@ pub struct Application {
     pub pkce_required: bool,
     /// ID-token signing algorithm; `None` when the application does not use OpenID Connect.
     pub algorithm: Option<SigningAlgorithm>,
+    /// What it must do beyond OAuth's defaults.
+    pub security: ClientSecurity,
     /// Creation time.
     pub created_at: Timestamp,
     /// Last change.
@@ -115,4 +126,6 @@ pub struct NewApplication {
     pub pkce_required: bool,
     /// ID-token algorithm.
     pub algorithm: Option<SigningAlgorithm>,
+    /// What it must do beyond OAuth's defaults.
+    pub security: ClientSecurity,
 }

@@ -120,6 +120,8 @@ impl fmt::Debug for ClientSecretHash {
 pub mod sealing_purpose {
     /// Users' API tokens.
     pub const API_TOKEN: &str = "api_token";
+    /// Pushed authorization requests' parameters (RFC 9126).
+    pub const PUSHED_REQUEST: &str = "pushed_request";
     /// Upstream connections' access tokens.
     pub const UPSTREAM_ACCESS_TOKEN: &str = "upstream_access_token";
     /// Upstream connections' refresh tokens.

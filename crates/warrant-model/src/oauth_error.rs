@@ -45,6 +45,10 @@ pub enum OAuthError {
     /// serves, or wider than the grant allows.
     #[error("invalid_target: {0}")]
     InvalidTarget(String),
+    /// `invalid_request_uri` (RFC 9101 §7, used by RFC 9126): a `request_uri` that is
+    /// unknown, expired, used, or another client's.
+    #[error("invalid_request_uri: {0}")]
+    InvalidRequestUri(String),
     /// `access_denied`: the resource owner refused.
     #[error("access_denied: {0}")]
     AccessDenied(String),
@@ -102,6 +106,7 @@ impl OAuthError {
             Self::InvalidRedirectUri(_) => "invalid_redirect_uri",
             Self::InvalidClientMetadata(_) => "invalid_client_metadata",
             Self::InvalidSoftwareStatement(_) => "invalid_software_statement",
+            Self::InvalidRequestUri(_) => "invalid_request_uri",
             Self::AccessDenied(_) => "access_denied",
             Self::LoginRequired(_) => "login_required",
             Self::AuthorizationPending(_) => "authorization_pending",
@@ -130,6 +135,7 @@ impl OAuthError {
             | Self::InvalidRedirectUri(d)
             | Self::InvalidClientMetadata(d)
             | Self::InvalidSoftwareStatement(d)
+            | Self::InvalidRequestUri(d)
             | Self::AccessDenied(d)
             | Self::LoginRequired(d)
             | Self::AuthorizationPending(d)

@@ -4,8 +4,8 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use warrant_grants::ApplicationRegistration;
 use warrant_model::{
-    Application, ClientId, ClientType, GrantType, GrantTypes, Origin, RedirectUri, ResourceUri,
-    SigningAlgorithm, Username,
+    Application, ClientId, ClientSecurity, ClientType, GrantType, GrantTypes, Origin, RedirectUri,
+    ResourceUri, SigningAlgorithm, Username,
 };
 use warrant_storage::Page;
 
@@ -87,6 +87,9 @@ async fn create(context: &Context, args: AppCreateArgs) -> anyhow::Result<()> {
             .as_deref()
             .map(SigningAlgorithm::parse)
             .transpose()?,
+        security: ClientSecurity {
+            require_pushed_requests: args.require_par,
+        },
     };
     let (app, secret) = context
         .engine()
@@ -123,6 +126,7 @@ fn describe(app: &Application) -> Value {
         "skip_authorization": app.skip_authorization,
         "pkce_required": app.pkce_required,
         "algorithm": app.algorithm.map(SigningAlgorithm::as_str),
+        "require_pushed_authorization_requests": app.security.require_pushed_requests,
         "has_client_secret": app.client_secret.is_some(),
     })
 }
@@ -168,7 +172,7 @@ async fn show(context: &Context, client_id: &str, json: bool) -> anyhow::Result<
         println!("{}", serde_json::to_string_pretty(&description)?);
     } else if let Value::Object(fields) = description {
         for (key, value) in fields {
-            println!("{key:<26} {value}");
+            println!("{key:<38} {value}");
         }
     }
     Ok(())

@@ -324,6 +324,9 @@ pub struct AppCreateArgs {
     /// ID-token signing algorithm (RS256, ES256, EdDSA) for OpenID Connect clients.
     #[arg(long)]
     pub algorithm: Option<String>,
+    /// Its authorization requests must be pushed first (RFC 9126, `/o/par/`).
+    #[arg(long)]
+    pub require_par: bool,
     /// Print `{"client_id": …, "client_secret": …}`.
     #[arg(long)]
     pub json: bool,

@@ -16,7 +16,7 @@ use warrant_client_sync::{PushSettings, RetryPolicy};
 use warrant_generators::{GeneratorsConfig, HashingLimits, PasswordHasher, PasswordPool, Registry};
 use warrant_grants::{
     ADMIN_SCOPE, ApprovalPrompt, ClientDocuments, DocumentPolicy, GrantSettings,
-    RegistrationAccess, RegistrationPolicy, ResourceCatalog, ScopeCatalog,
+    PushedRequestPolicy, RegistrationAccess, RegistrationPolicy, ResourceCatalog, ScopeCatalog,
 };
 use warrant_model::{ClientAppUrl, GrantType, GrantTypes, ResourceUri, Scope, ScopeSet, Secret};
 
@@ -316,6 +316,12 @@ pub struct OAuth2Config {
     /// The resources tokens may be requested for (RFC 8707's `resource`); none listed:
     /// any absolute URI, as Django OAuth Toolkit accepts.
     pub resources: Vec<ResourceConfig>,
+    /// How long a pushed authorization request (RFC 9126) waits for its browser, in
+    /// seconds (5 to 600).
+    pub pushed_request_expire_seconds: i64,
+    /// Every client must push its authorization requests (RFC 9126 §5); without it, only
+    /// the applications that require it.
+    pub require_pushed_authorization_requests: bool,
 }
 
 /// `[[oauth2.resources]]`: one protected resource (an API, an MCP server).
@@ -349,6 +355,8 @@ impl Default for OAuth2Config {
             device_code_expire_seconds: 600,
             device_polling_interval_seconds: 5,
             resources: Vec::new(),
+            pushed_request_expire_seconds: 60,
+            require_pushed_authorization_requests: false,
         }
     }
 }
@@ -398,6 +406,9 @@ impl OAuth2Config {
         if self.clear_expired_tokens_batch_size == 0 {
             bail!("oauth2.clear_expired_tokens_batch_size: must be at least 1");
         }
+        if !(5..=600).contains(&self.pushed_request_expire_seconds) {
+            bail!("oauth2.pushed_request_expire_seconds: must be 5 to 600 seconds (RFC 9126)");
+        }
         if self.refresh_token_grace_period_seconds < 0 {
             bail!("oauth2.refresh_token_grace_period_seconds: must not be negative");
         }
@@ -419,6 +430,10 @@ impl OAuth2Config {
             allow_plain_pkce: self.allow_plain_pkce,
             scopes: scopes.with_openid_scopes(),
             resources,
+            pushed_requests: PushedRequestPolicy {
+                lifetime: Duration::seconds(self.pushed_request_expire_seconds),
+                required: self.require_pushed_authorization_requests,
+            },
             // Set by Config::grant_settings from [registration].
             registration: RegistrationPolicy::default(),
             approval_prompt,

@@ -92,6 +92,7 @@ async fn upsert_client(
         skip_authorization: false,
         pkce_required: client_type == ClientType::Public,
         algorithm: None,
+        security: Default::default(),
     };
     store.create_application(&application, now).await?;
     Ok(())

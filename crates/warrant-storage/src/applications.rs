@@ -57,11 +57,12 @@ macro_rules! columns {
     () => {
         "id, client_id, client_secret_hash, client_type, grant_types, redirect_uris, \
     post_logout_redirect_uris, allowed_origins, allowed_resources, name, owner_id, \
-    skip_authorization, pkce_required, algorithm, created_at, updated_at"
+    skip_authorization, pkce_required, algorithm, require_pushed_requests, created_at, \
+    updated_at"
     };
 }
 
-/// Binds the writable fields of an `Application` or `NewApplication` as `$1`..`$13`, in
+/// Binds the writable fields of an `Application` or `NewApplication` as `$1`..`$14`, in
 /// the column order of the INSERT and UPDATE statements.
 macro_rules! bind_fields {
     ($query:expr, $app:expr) => {
@@ -83,6 +84,7 @@ macro_rules! bind_fields {
             .bind($app.pkce_required)
             .bind($app.algorithm.map(SigningAlgorithm::as_str))
             .bind($app.allowed_resources.to_stored())
+            .bind($app.security.require_pushed_requests)
     };
 }
 
@@ -96,9 +98,10 @@ impl<S: Backed> ApplicationStore for S {
         let sql = concat!(
             "INSERT INTO applications (client_id, client_secret_hash, client_type, grant_types,
              redirect_uris, post_logout_redirect_uris, allowed_origins, name, owner_id,
-             skip_authorization, pkce_required, algorithm, allowed_resources, created_at,
-             updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING ",
+             skip_authorization, pkce_required, algorithm, allowed_resources,
+             require_pushed_requests, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+             RETURNING ",
             columns!()
         );
         let row: ApplicationRow =
@@ -153,8 +156,9 @@ impl<S: Backed> ApplicationStore for S {
             "UPDATE applications SET client_id = $1, client_secret_hash = $2, client_type = $3,
              grant_types = $4, redirect_uris = $5, post_logout_redirect_uris = $6,
              allowed_origins = $7, name = $8, owner_id = $9, skip_authorization = $10,
-             pkce_required = $11, algorithm = $12, allowed_resources = $13, updated_at = $14
-             WHERE id = $15 RETURNING ",
+             pkce_required = $11, algorithm = $12, allowed_resources = $13,
+             require_pushed_requests = $14, updated_at = $15
+             WHERE id = $16 RETURNING ",
             columns!()
         );
         let row: Option<ApplicationRow> =

@@ -21,6 +21,8 @@ pub enum Expired {
     Sessions,
     /// Device authorizations past their expiry.
     DeviceAuthorizations,
+    /// Pushed authorization requests past their expiry (used or not).
+    PushedRequests,
     /// Brute-force counters that count nothing any more (no lock runs, the failures are
     /// forgotten); permanent locks stay until cleared.
     Throttles,
@@ -28,12 +30,13 @@ pub enum Expired {
 
 impl Expired {
     /// Every kind, in a safe deletion order.
-    pub const ALL: [Expired; 6] = [
+    pub const ALL: [Expired; 7] = [
         Self::AuthorizationCodes,
         Self::RefreshTokens,
         Self::AccessTokens,
         Self::Sessions,
         Self::DeviceAuthorizations,
+        Self::PushedRequests,
         Self::Throttles,
     ];
 
@@ -45,6 +48,7 @@ impl Expired {
             Self::RefreshTokens => "refresh tokens",
             Self::Sessions => "sessions",
             Self::DeviceAuthorizations => "device authorizations",
+            Self::PushedRequests => "pushed authorization requests",
             Self::Throttles => "brute-force counters",
         }
     }
@@ -66,6 +70,9 @@ impl Expired {
             }
             Self::DeviceAuthorizations => {
                 "DELETE FROM device_authorizations WHERE id IN (SELECT id FROM device_authorizations WHERE expires_at < $1 LIMIT $2)"
+            }
+            Self::PushedRequests => {
+                "DELETE FROM pushed_requests WHERE request_uri_hash IN (SELECT request_uri_hash FROM pushed_requests WHERE expires_at < $1 LIMIT $2)"
             }
             Self::Throttles => {
                 "DELETE FROM throttles WHERE (kind, subject) IN (SELECT kind, subject FROM throttles

@@ -36,6 +36,7 @@ mod imports;
 mod outbox;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod pushed_requests;
 mod registrations;
 mod rows;
 mod sessions;
@@ -66,6 +67,7 @@ pub use imports::{
 pub use outbox::{OutboxStore, SyncTo};
 #[cfg(feature = "postgres")]
 pub use postgres::PgStore;
+pub use pushed_requests::PushedRequestStore;
 pub use registrations::RegistrationStore;
 pub use sessions::SessionStore;
 pub use signing_keys::SigningKeyStore;
@@ -81,8 +83,8 @@ pub use users::{UserFilter, UserStore};
 pub mod prelude {
     pub use crate::{
         ApiTokenStore, ApplicationStore, CleanupStore, ConsentStore, DeviceStore, ImportStore,
-        OutboxStore, RegistrationStore, SessionStore, SigningKeyStore, Store, ThrottleStore,
-        TokenStore, UpstreamStore, UserStore,
+        OutboxStore, PushedRequestStore, RegistrationStore, SessionStore, SigningKeyStore, Store,
+        ThrottleStore, TokenStore, UpstreamStore, UserStore,
     };
 }
 
@@ -132,6 +134,7 @@ pub trait Store:
     + ThrottleStore
     + ImportStore
     + RegistrationStore
+    + PushedRequestStore
     + Send
     + Sync
 {

@@ -5,11 +5,11 @@
 use time::OffsetDateTime;
 use warrant_model::{
     AccessToken, ApiToken, Application, ApplicationId, AuthorizationCode, ClientId,
-    ClientRegistration, ClientSecretHash, ClientType, CodeChallenge, CodeChallengeMethod, Consent,
-    DeviceAuthorization, DeviceStatus, Email, FamilyId, GrantTypes, Origin, OutboxEntry,
-    PasswordHash, ProviderKey, RedirectUri, RedirectUriPolicy, RefreshToken, Resources, ScopeSet,
-    Sealed, Session, SigningAlgorithm, SigningKey, Throttle, ThrottleKey, ThrottleKind, TokenHash,
-    UpstreamConnection, User, UserId, Username,
+    ClientRegistration, ClientSecretHash, ClientSecurity, ClientType, CodeChallenge,
+    CodeChallengeMethod, Consent, DeviceAuthorization, DeviceStatus, Email, FamilyId, GrantTypes,
+    Origin, OutboxEntry, PasswordHash, ProviderKey, PushedRequest, RedirectUri, RedirectUriPolicy,
+    RefreshToken, Resources, ScopeSet, Sealed, Session, SigningAlgorithm, SigningKey, Throttle,
+    ThrottleKey, ThrottleKind, TokenHash, UpstreamConnection, User, UserId, Username,
 };
 
 use crate::error::corrupt;
@@ -52,6 +52,7 @@ pub(crate) struct ApplicationRow {
     pub(crate) skip_authorization: bool,
     pub(crate) pkce_required: bool,
     pub(crate) algorithm: Option<String>,
+    pub(crate) require_pushed_requests: bool,
     pub(crate) created_at: OffsetDateTime,
     pub(crate) updated_at: OffsetDateTime,
 }
@@ -91,6 +92,9 @@ impl TryFrom<ApplicationRow> for Application {
                 .map(SigningAlgorithm::parse)
                 .transpose()
                 .map_err(corrupt)?,
+            security: ClientSecurity {
+                require_pushed_requests: row.require_pushed_requests,
+            },
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -135,6 +139,30 @@ impl TryFrom<RegistrationRow> for ClientRegistration {
             metadata: row.metadata,
             registered_from: row.registered_from,
             created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PushedRequestRow {
+    pub(crate) request_uri_hash: String,
+    pub(crate) application_id: i64,
+    pub(crate) params: Vec<u8>,
+    pub(crate) created_at: OffsetDateTime,
+    pub(crate) expires_at: OffsetDateTime,
+    pub(crate) opened_at: Option<OffsetDateTime>,
+}
+
+impl TryFrom<PushedRequestRow> for PushedRequest {
+    type Error = StoreError;
+    fn try_from(row: PushedRequestRow) -> Result<Self> {
+        Ok(PushedRequest {
+            request_uri_hash: TokenHash::from_hex(&row.request_uri_hash).map_err(corrupt)?,
+            application_id: ApplicationId(row.application_id),
+            params: Sealed::from_bytes(row.params),
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            opened_at: row.opened_at,
         })
     }
 }

@@ -234,6 +234,7 @@ impl Engine<'_> {
             allowed_resources: None,
             pkce_required: true,
             algorithm: application.algorithm,
+            security: None,
         };
         let application = self
             .update_application(application, changes, now)

@@ -95,7 +95,7 @@ async fn untrusted_client_or_redirect_uri_never_redirects() {
         },
     ];
     for case in cases {
-        let outcome = world.engine().validate_authorization(&case).await;
+        let outcome = world.engine().validate_authorization(&case, now()).await;
         assert!(
             matches!(outcome, Err(AuthorizationRejection::ShowError(_))),
             "{case:?}: {outcome:?}"
@@ -109,10 +109,13 @@ async fn a_single_registered_redirect_uri_may_be_omitted() {
     let client = world.confidential().await;
     let request = world
         .engine()
-        .validate_authorization(&AuthorizationParams {
-            redirect_uri: None,
-            ..params(&client)
-        })
+        .validate_authorization(
+            &AuthorizationParams {
+                redirect_uri: None,
+                ..params(&client)
+            },
+            now(),
+        )
         .await
         .unwrap();
     assert_eq!(request.redirect_uri.as_str(), REDIRECT);
@@ -208,7 +211,7 @@ async fn request_errors_go_back_to_the_client_with_state() {
     for (case, code) in cases {
         let rejection = world
             .engine()
-            .validate_authorization(&case)
+            .validate_authorization(&case, now())
             .await
             .unwrap_err();
         let (location, pairs) = redirected_error(rejection);
@@ -235,7 +238,13 @@ async fn plain_pkce_only_when_enabled() {
         code_challenge_method: None,
         ..params(&client)
     };
-    assert!(world.engine().validate_authorization(&plain).await.is_ok());
+    assert!(
+        world
+            .engine()
+            .validate_authorization(&plain, now())
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -245,7 +254,7 @@ async fn approving_answers_with_a_code_that_exchanges_once() {
     let alice = world.user("alice").await;
     let engine = world.engine();
     let request = engine
-        .validate_authorization(&params(&client))
+        .validate_authorization(&params(&client), now())
         .await
         .unwrap();
     assert_eq!(request.response_type, ResponseType::Code);
@@ -280,10 +289,10 @@ async fn denying_answers_access_denied() {
     let client = world.confidential().await;
     let request = world
         .engine()
-        .validate_authorization(&params(&client))
+        .validate_authorization(&params(&client), now())
         .await
         .unwrap();
-    let pairs = answer(&world.engine().deny(&request));
+    let pairs = answer(&world.engine().deny(&request, now()).await.unwrap());
     assert_eq!(get(&pairs, "error").as_deref(), Some("access_denied"));
     assert_eq!(get(&pairs, "state").as_deref(), Some("xyz 1/2"));
     assert_eq!(get(&pairs, "code"), None);
@@ -307,7 +316,7 @@ async fn implicit_answers_with_a_token_in_the_fragment() {
     };
     let request = world
         .engine()
-        .validate_authorization(&implicit)
+        .validate_authorization(&implicit, now())
         .await
         .unwrap();
     let location = world
@@ -355,7 +364,7 @@ async fn the_client_keeps_its_redirect_query() {
     };
     let request = world
         .engine()
-        .validate_authorization(&request_params)
+        .validate_authorization(&request_params, now())
         .await
         .unwrap();
     let location = world
@@ -401,7 +410,7 @@ async fn a_native_app_on_a_loopback_ip_may_use_any_port() {
     ] {
         let answer = world
             .engine()
-            .validate_authorization(&with_redirect(refused))
+            .validate_authorization(&with_redirect(refused), now())
             .await;
         assert!(
             matches!(answer, Err(AuthorizationRejection::ShowError(_))),
@@ -411,7 +420,7 @@ async fn a_native_app_on_a_loopback_ip_may_use_any_port() {
     let chosen_port = "http://127.0.0.1:53123/callback";
     let request = world
         .engine()
-        .validate_authorization(&with_redirect(chosen_port))
+        .validate_authorization(&with_redirect(chosen_port), now())
         .await
         .unwrap();
     let location = world
@@ -451,7 +460,7 @@ async fn consent_is_skipped_for_trusted_clients_and_remembered_scopes() {
     let alice = world.user("alice").await;
     let engine = world.engine();
     let forced = engine
-        .validate_authorization(&params(&client))
+        .validate_authorization(&params(&client), now())
         .await
         .unwrap();
     assert_eq!(
@@ -466,7 +475,10 @@ async fn consent_is_skipped_for_trusted_clients_and_remembered_scopes() {
         scope: Some(scope.into()),
         ..params(&client)
     };
-    let first = engine.validate_authorization(&auto("read")).await.unwrap();
+    let first = engine
+        .validate_authorization(&auto("read"), now())
+        .await
+        .unwrap();
     assert!(
         engine.needs_consent(&first, &alice).await.unwrap(),
         "nothing consented yet"
@@ -477,7 +489,7 @@ async fn consent_is_skipped_for_trusted_clients_and_remembered_scopes() {
         "covered by the consent"
     );
     let wider = engine
-        .validate_authorization(&auto("read write"))
+        .validate_authorization(&auto("read write"), now())
         .await
         .unwrap();
     assert!(
@@ -493,7 +505,7 @@ async fn consent_is_skipped_for_trusted_clients_and_remembered_scopes() {
     trusted.skip_authorization = true;
     world.store_update(&trusted).await;
     let request = engine
-        .validate_authorization(&params(&client))
+        .validate_authorization(&params(&client), now())
         .await
         .unwrap();
     assert!(!engine.needs_consent(&request, &alice).await.unwrap());

@@ -88,6 +88,7 @@ async fn an_unknown_client_id_is_not_remembered() {
         skip_authorization: false,
         pkce_required: false,
         algorithm: None,
+        security: Default::default(),
     };
     world.store.create_application(&again, now()).await.unwrap();
     assert_eq!(

@@ -12,6 +12,7 @@ mod introspection;
 mod management;
 mod oidc;
 mod passwords;
+mod pushed;
 mod registration;
 mod resources;
 mod revocation;

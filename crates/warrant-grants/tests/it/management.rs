@@ -328,6 +328,7 @@ async fn updates_follow_the_registration_rules_and_keep_pkce_for_public_clients(
         allowed_resources: None,
         pkce_required: false,
         algorithm: Some(warrant_model::SigningAlgorithm::EdDSA),
+        security: None,
     };
     let refused = [
         (

@@ -52,7 +52,7 @@ async fn code_flow(
         nonce: nonce.map(str::to_owned),
         ..AuthorizationParams::default()
     };
-    let request = engine.validate_authorization(&params).await.unwrap();
+    let request = engine.validate_authorization(&params, now()).await.unwrap();
     let auth_time = now() - time::Duration::minutes(5);
     let location = engine
         .approve(&request, alice, auth_time, now())
@@ -407,7 +407,7 @@ async fn id_tokens_come_from_the_authorization_endpoint_for_each_oidc_response_t
     let auth_time = now() - time::Duration::minutes(1);
     let approve = async |response_type: &str| {
         let request = engine
-            .validate_authorization(&oidc_params(&client, response_type))
+            .validate_authorization(&oidc_params(&client, response_type), now())
             .await
             .unwrap();
         fragment(
@@ -506,7 +506,7 @@ async fn front_channel_id_tokens_need_openid_a_nonce_and_an_allowed_grant() {
         (oidc_params(&code_only, "id_token"), "unauthorized_client"),
     ];
     for (params, code) in cases {
-        match world.engine().validate_authorization(&params).await {
+        match world.engine().validate_authorization(&params, now()).await {
             Err(warrant_grants::AuthorizationRejection::Redirect { location, error }) => {
                 assert_eq!(error.code(), code, "{params:?}");
                 let answer = fragment(&location);
@@ -522,7 +522,13 @@ async fn front_channel_id_tokens_need_openid_a_nonce_and_an_allowed_grant() {
         scope: Some("read".into()),
         ..oidc_params(&client, "token")
     };
-    assert!(world.engine().validate_authorization(&plain).await.is_ok());
+    assert!(
+        world
+            .engine()
+            .validate_authorization(&plain, now())
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -533,7 +539,7 @@ async fn prompt_and_max_age_decide_whether_to_log_in_or_ask() {
     let alice = world.user("alice").await;
     let engine = world.engine();
     let step = async |params: AuthorizationParams, auth_time: Option<time::OffsetDateTime>| {
-        let request = engine.validate_authorization(&params).await.unwrap();
+        let request = engine.validate_authorization(&params, now()).await.unwrap();
         let session = auth_time.map(|at| (&alice, at));
         engine.next_step(&request, session, now()).await
     };
@@ -607,7 +613,9 @@ async fn prompt_and_max_age_decide_whether_to_log_in_or_ask() {
         (None, Some("-1")),
         (None, Some("soon")),
     ] {
-        let outcome = engine.validate_authorization(&with(prompt, max_age)).await;
+        let outcome = engine
+            .validate_authorization(&with(prompt, max_age), now())
+            .await;
         match outcome {
             Err(AuthorizationRejection::Redirect { error, .. }) => {
                 assert_eq!(error.code(), "invalid_request", "{prompt:?} {max_age:?}")

@@ -46,7 +46,7 @@ async fn code_for(world: &World, client: &Client, alice: &User, resource: &str) 
         resource: Some(resource.into()),
         ..AuthorizationParams::default()
     };
-    let request = engine.validate_authorization(&params).await.unwrap();
+    let request = engine.validate_authorization(&params, now()).await.unwrap();
     assert_eq!(request.resources, resources(resource));
     let location = engine.approve(&request, alice, now(), now()).await.unwrap();
     url::Url::parse(&location)
@@ -163,7 +163,7 @@ async fn a_catalog_refuses_other_resources_and_leaves_out_scopes_they_do_not_off
         resource: Some("https://other.example.com/".into()),
         ..AuthorizationParams::default()
     };
-    let refused = engine.validate_authorization(&params).await;
+    let refused = engine.validate_authorization(&params, now()).await;
     assert!(
         matches!(
             &refused,
@@ -179,7 +179,7 @@ async fn a_catalog_refuses_other_resources_and_leaves_out_scopes_they_do_not_off
         ..params
     };
     assert!(matches!(
-        engine.validate_authorization(&malformed).await,
+        engine.validate_authorization(&malformed, now()).await,
         Err(warrant_grants::AuthorizationRejection::Redirect {
             error: OAuthError::InvalidTarget(_),
             ..
@@ -227,7 +227,7 @@ async fn a_client_limited_to_resources_gets_tokens_for_those_only() {
         ..AuthorizationParams::default()
     };
     assert!(matches!(
-        engine.validate_authorization(&params).await,
+        engine.validate_authorization(&params, now()).await,
         Err(warrant_grants::AuthorizationRejection::Redirect {
             error: OAuthError::InvalidTarget(_),
             ..
@@ -237,6 +237,9 @@ async fn a_client_limited_to_resources_gets_tokens_for_those_only() {
         resource: None,
         ..params
     };
-    let request = engine.validate_authorization(&unnamed).await.unwrap();
+    let request = engine
+        .validate_authorization(&unnamed, now())
+        .await
+        .unwrap();
     assert_eq!(request.resources, resources(MCP));
 }

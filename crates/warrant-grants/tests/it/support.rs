@@ -52,6 +52,7 @@ pub fn registration(
         skip_authorization: false,
         pkce_required: false,
         algorithm: None,
+        security: Default::default(),
     }
 }
 

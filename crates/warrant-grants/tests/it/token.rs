@@ -147,6 +147,7 @@ async fn client_credentials_needs_a_confidential_client() {
         skip_authorization: false,
         pkce_required: true,
         algorithm: None,
+        security: Default::default(),
     };
     world.store.create_application(&app, now()).await.unwrap();
     let credentials = ClientCredentials::IdOnly {

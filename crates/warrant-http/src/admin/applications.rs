@@ -6,7 +6,9 @@ use rocket::serde::json::{Error as JsonError, Json, Value, json};
 use rocket::{Route, State, delete, get, patch, post, routes};
 use time::OffsetDateTime;
 use warrant_grants::{ApplicationChanges, ApplicationRegistration, id_token_algorithm};
-use warrant_model::{Application, ApplicationId, GrantType, Origin, RedirectUri, Secret, UserId};
+use warrant_model::{
+    Application, ApplicationId, ClientSecurity, GrantType, Origin, RedirectUri, Secret, UserId,
+};
 
 use super::body::{self, ApplicationPatch, NewApplicationBody};
 use super::query::{self, Query};
@@ -36,6 +38,7 @@ pub(super) fn application_json(application: &Application, registered: bool) -> V
         "skip_authorization": application.skip_authorization,
         "pkce_required": application.pkce_required,
         "algorithm": id_token_algorithm(application).as_str(),
+        "require_pushed_authorization_requests": application.security.require_pushed_requests,
         "created_at": timestamp(application.created_at),
         "updated_at": timestamp(application.updated_at),
     })
@@ -133,6 +136,9 @@ async fn create(
         skip_authorization: body.skip_authorization,
         pkce_required: body.pkce_required,
         algorithm: body::algorithm(body.algorithm.as_deref())?,
+        security: ClientSecurity {
+            require_pushed_requests: body.require_pushed_authorization_requests,
+        },
     };
     let now = OffsetDateTime::now_utc();
     let (application, secret) = state
@@ -191,6 +197,11 @@ async fn change(
             Some(name) => body::algorithm(name.as_deref())?,
             None => application.algorithm,
         },
+        security: Some(ClientSecurity {
+            require_pushed_requests: patch
+                .require_pushed_authorization_requests
+                .unwrap_or(application.security.require_pushed_requests),
+        }),
     };
     if let Some(skip) = patch.skip_authorization {
         application.skip_authorization = skip;

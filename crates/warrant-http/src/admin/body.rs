@@ -58,6 +58,9 @@ pub(super) struct NewApplicationBody {
     /// ID-token signing algorithm; absent or null: RS256.
     #[serde(default)]
     pub(super) algorithm: Option<String>,
+    /// RFC 9126: its authorization requests must be pushed.
+    #[serde(default)]
+    pub(super) require_pushed_authorization_requests: bool,
 }
 
 /// `PATCH /api/admin/applications/<id>`: absent fields stay as they are; `null` is refused
@@ -84,6 +87,8 @@ pub(super) struct ApplicationPatch {
     /// Absent: unchanged; null: back to RS256.
     #[serde(default, deserialize_with = "present")]
     pub(super) algorithm: Option<Option<String>>,
+    #[serde(default, deserialize_with = "given")]
+    pub(super) require_pushed_authorization_requests: Option<bool>,
 }
 
 /// A field that may be left out (`None`) but, when sent, is a value: `null` does not

@@ -422,6 +422,7 @@ fn schemas() -> Value {
     let username = json!({ "type": "string", "minLength": 1, "maxLength": 150, "pattern": "^[\\w.@+-]+$", "description": "letters, digits and @ . + - _ (Django's rule)" });
     let owner = json!({ "type": ["integer", "null"], "minimum": 1, "description": "a user's id; null: no owner" });
     let password = json!({ "type": "string", "minLength": 8 });
+    let require_par = json!({ "type": "boolean", "description": "RFC 9126: its authorization requests must be pushed to /o/par/ first" });
     let application = json!({
         "type": "object",
         "properties": {
@@ -432,6 +433,7 @@ fn schemas() -> Value {
             "pkce_required": { "type": "boolean" }, "algorithm": algorithm, "created_at": timestamp, "updated_at": timestamp,
             "dynamically_registered": { "type": "boolean", "description": "the client registered itself at /o/register/ (RFC 7591), or is kept from its client ID metadata document" },
             "allowed_resources": { "type": "array", "items": { "type": "string", "format": "uri" }, "description": "RFC 8707: the resources its tokens may be for (a token request naming none gets them all); empty: any" },
+            "require_pushed_authorization_requests": require_par,
         },
     });
     let mut created = application.clone();
@@ -463,7 +465,7 @@ fn schemas() -> Value {
                 "name": name, "client_type": client_type, "grant_types": grant_types,
                 "redirect_uris": uris(), "post_logout_redirect_uris": uris(), "allowed_origins": origins, "allowed_resources": resources,
                 "owner": owner, "skip_authorization": { "type": "boolean" }, "pkce_required": { "type": "boolean" },
-                "algorithm": algorithm_or_default,
+                "algorithm": algorithm_or_default, "require_pushed_authorization_requests": require_par,
             },
         },
         "ApplicationPatch": {
@@ -472,7 +474,7 @@ fn schemas() -> Value {
                 "name": name, "grant_types": grant_types, "redirect_uris": uris(),
                 "post_logout_redirect_uris": uris(), "allowed_origins": origins, "allowed_resources": resources,
                 "skip_authorization": { "type": "boolean" }, "pkce_required": { "type": "boolean" },
-                "algorithm": algorithm_or_default,
+                "algorithm": algorithm_or_default, "require_pushed_authorization_requests": require_par,
             },
         },
         "ClientSecret": { "type": "object", "required": ["client_secret"], "properties": { "client_secret": { "type": "string" } } },

@@ -140,6 +140,7 @@ impl ApplicationForm {
                 allowed_resources: None,
                 pkce_required: self.pkce_required,
                 algorithm: self.algorithm,
+                security: None,
             }),
             _ => Err(errors),
         }

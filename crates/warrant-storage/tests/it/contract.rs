@@ -1545,3 +1545,83 @@ pub async fn client_registrations_are_managed_by_their_token_and_unused_ones_rem
     assert!(s.application_by_id(used.id).await.unwrap().is_some());
     assert!(s.application_by_id(by_hand.id).await.unwrap().is_some());
 }
+
+pub async fn pushed_requests_are_opened_by_their_client_and_used_once(db: &TestDb) {
+    let s = db.store();
+    let client = application(s, "pusher", None).await;
+    let other = application(s, "other", None).await;
+    let (_, request_uri_hash) = secret();
+    let pushed = warrant_model::PushedRequest {
+        request_uri_hash,
+        application_id: client.id,
+        params: warrant_model::Sealed::from_bytes(vec![1, 2, 3]),
+        created_at: now(),
+        expires_at: now() + Duration::seconds(60),
+        opened_at: None,
+    };
+    s.create_pushed_request(&pushed).await.unwrap();
+    let until = now() + Duration::minutes(10);
+    assert_eq!(
+        s.open_pushed_request(&request_uri_hash, other.id, now(), until)
+            .await
+            .unwrap(),
+        None,
+        "another client's"
+    );
+    let late = now() + Duration::seconds(61);
+    assert_eq!(
+        s.open_pushed_request(
+            &request_uri_hash,
+            client.id,
+            late,
+            late + Duration::minutes(10)
+        )
+        .await
+        .unwrap(),
+        None,
+        "unopened past its expiry"
+    );
+    let opened = s
+        .open_pushed_request(&request_uri_hash, client.id, now(), until)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(opened.opened_at, Some(now()));
+    assert_eq!(opened.expires_at, until);
+    assert_eq!(opened.params, pushed.params);
+    // Opened again later: the first opening stays, and so does its lifetime.
+    let again = s
+        .open_pushed_request(
+            &request_uri_hash,
+            client.id,
+            late,
+            late + Duration::hours(1),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((again.opened_at, again.expires_at), (Some(now()), until));
+
+    assert!(
+        s.use_pushed_request(&request_uri_hash, now())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.use_pushed_request(&request_uri_hash, now())
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.open_pushed_request(&request_uri_hash, client.id, now(), until)
+            .await
+            .unwrap(),
+        None,
+        "used"
+    );
+    let deleted = s
+        .delete_expired(Expired::PushedRequests, until + Duration::seconds(1), 100)
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1);
+}

@@ -66,6 +66,7 @@ pub fn new_application(client_id: &str, owner: Option<&User>) -> NewApplication 
         skip_authorization: false,
         pkce_required: true,
         algorithm: Some(warrant_model::SigningAlgorithm::RS256),
+        security: Default::default(),
     }
 }
 

@@ -1,6 +1,6 @@
 // An MCP client as MCP clients are: the official TypeScript SDK's Client over the
 // Streamable HTTP transport, with an OAuth provider that keeps everything in memory.
-// Usage: node client.mjs <MCP server URL> [<client ID metadata document URL>]
+// Usage: node mcp-client.mjs <MCP server URL> [<client ID metadata document URL>]
 // It connects, is refused (401 with resource_metadata), lets the SDK discover the
 // authorization server and register (or, given a document URL, use it as its client id),
 // prints {"authorization_url": …} as one line and

@@ -1,0 +1,213 @@
+//! High-assurance OAuth driven by oauth4webapi (panva's certified client library, pinned
+//! in tests/node; `tests/node/oauth-client.mjs` runs it one JSON command at a time): pushed
+//! authorization requests (RFC 9126) end to end, and every refusal a client or attacker
+//! meets: a reused or expired `request_uri`, a plain request from a client that must push,
+//! a push with the wrong secret.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::browser::{Browser, location, query_of};
+use crate::support::{Server, TestEnv, node_modules, node_script};
+
+const PASSWORD: &str = "correct-horse-battery";
+const REDIRECT: &str = "https://client.example/cb";
+/// RFC 7636 Appendix B's PKCE verifier and its S256 challenge.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// oauth4webapi in a node process, answering one command per line.
+struct OAuthClient {
+    child: Child,
+    input: ChildStdin,
+    output: BufReader<ChildStdout>,
+}
+
+impl OAuthClient {
+    fn start(env: &TestEnv, modules: &std::path::Path) -> Self {
+        let mut child = node_script(env, modules, "oauth-client.mjs")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node is on the machine");
+        let input = child.stdin.take().unwrap();
+        let output = BufReader::new(child.stdout.take().unwrap());
+        Self {
+            child,
+            input,
+            output,
+        }
+    }
+
+    /// Runs `command`: `Ok` with what the library returned, or `Err` with the error it
+    /// raised (`{"error", "description", "status"}`).
+    fn call(&mut self, command: Value) -> Result<Value, Value> {
+        writeln!(self.input, "{command}").unwrap();
+        let mut line = String::new();
+        self.output.read_line(&mut line).unwrap();
+        assert!(!line.is_empty(), "the oauth4webapi client stopped");
+        let mut answer: Value = serde_json::from_str(&line).unwrap();
+        match answer.get_mut("ok") {
+            Some(ok) => Ok(ok.take()),
+            None => Err(answer),
+        }
+    }
+
+    /// Runs `command`, which must succeed.
+    fn ok(&mut self, command: Value) -> Value {
+        self.call(command.clone())
+            .unwrap_or_else(|error| panic!("{command} failed: {error}"))
+    }
+}
+
+impl Drop for OAuthClient {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The authorization request a client pushes.
+fn pushed_params(state: &str) -> Value {
+    json!({
+        "response_type": "code",
+        "redirect_uri": REDIRECT,
+        "scope": "read",
+        "state": state,
+        "code_challenge": CHALLENGE,
+        "code_challenge_method": "S256",
+    })
+}
+
+/// The path the browser is sent to for a pushed request.
+fn by_reference(client_id: &str, request_uri: &str) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", client_id)
+        .append_pair("request_uri", request_uri)
+        .finish();
+    format!("/o/authorize/?{query}")
+}
+
+pub async fn pushed_authorization_requests_with_oauth4webapi(env: &TestEnv) {
+    let Some(modules) = node_modules("oauth4webapi test") else {
+        return;
+    };
+    env.create_user("alice", PASSWORD, &[]);
+    let app = env.create_app(&[
+        "--name",
+        "Bank",
+        "--client-type",
+        "confidential",
+        "--grant",
+        "authorization-code",
+        "--redirect-uri",
+        REDIRECT,
+        "--require-par",
+    ]);
+    let client_id = app["client_id"].as_str().unwrap();
+    let secret = app["client_secret"].as_str().unwrap();
+    let mut serve = env.command(&["serve"]);
+    serve.env("WARRANT_OAUTH2__PUSHED_REQUEST_EXPIRE_SECONDS", "5");
+    let warrant = Server::start(serve).await;
+
+    let mut client = OAuthClient::start(env, &modules);
+    let metadata = client.ok(json!({"op": "discover", "issuer": warrant.base_url}));
+    assert_eq!(
+        metadata["pushed_authorization_request_endpoint"],
+        format!("{}/o/par/", warrant.base_url)
+    );
+    client.ok(json!({
+        "op": "client",
+        "client_id": client_id,
+        "auth": {"method": "client_secret_basic", "secret": secret},
+    }));
+    let pushed = client.ok(json!({"op": "par", "params": pushed_params("s1")}));
+    assert_eq!(pushed["expires_in"], 5);
+    let request_uri = pushed["request_uri"].as_str().unwrap();
+    assert!(request_uri.starts_with("urn:ietf:params:oauth:request_uri:"));
+
+    // The browser brings only the client id and the request URI.
+    let mut browser = Browser::new(&warrant);
+    let to_login = browser.get(&by_reference(client_id, request_uri)).await;
+    assert_eq!(to_login.status, 303, "{to_login:?}");
+    assert!(location(&to_login).starts_with("/accounts/login/"));
+    browser.log_in("alice", PASSWORD).await;
+    let path = by_reference(client_id, request_uri);
+    let consent = browser.get(&path).await;
+    assert_eq!(consent.status, 200, "{consent:?}");
+    assert!(consent.body.contains("Bank"), "{}", consent.body);
+    let approved = browser
+        .submit(&consent, "/o/authorize/", &[("allow", "yes")])
+        .await;
+    let callback = location(&approved).to_owned();
+    assert!(callback.starts_with(REDIRECT), "{callback}");
+    let tokens = client.ok(json!({
+        "op": "code",
+        "callback": callback,
+        "state": "s1",
+        "verifier": VERIFIER,
+        "redirect_uri": REDIRECT,
+    }));
+    assert_eq!(tokens["token_type"], "bearer");
+    assert_eq!(tokens["scope"], "read");
+
+    // Used: the same request URI is refused, on a page (never a redirect).
+    let reused = browser.get(&path).await;
+    assert_eq!(reused.status, 400, "{reused:?}");
+    assert!(reused.header("location").is_none());
+    assert!(
+        reused.body.contains("invalid_request_uri"),
+        "{}",
+        reused.body
+    );
+
+    // This client must push: a plain request is sent back with invalid_request.
+    let plain = format!(
+        "/o/authorize/?client_id={client_id}&response_type=code&redirect_uri={}&state=s2&code_challenge={CHALLENGE}&code_challenge_method=S256",
+        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+    );
+    let refused = browser.get(&plain).await;
+    let answer = query_of(location(&refused));
+    assert_eq!(answer["error"], "invalid_request", "{answer:?}");
+    assert_eq!(answer["state"], "s2");
+
+    // Not brought within its lifetime: expired.
+    let late = client.ok(json!({"op": "par", "params": pushed_params("s3")}));
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    let expired = browser
+        .get(&by_reference(
+            client_id,
+            late["request_uri"].as_str().unwrap(),
+        ))
+        .await;
+    assert_eq!(expired.status, 400, "{expired:?}");
+    assert!(expired.body.contains("invalid_request_uri"));
+
+    // A push is authenticated as at the token endpoint, and checked as at the authorization
+    // endpoint.
+    client.ok(json!({
+        "op": "client",
+        "client_id": client_id,
+        "auth": {"method": "client_secret_basic", "secret": "wrong"},
+    }));
+    let wrong_secret = client
+        .call(json!({"op": "par", "params": pushed_params("s4")}))
+        .unwrap_err();
+    assert_eq!(wrong_secret["error"], "invalid_client", "{wrong_secret}");
+    assert_eq!(wrong_secret["status"], 401);
+    client.ok(json!({
+        "op": "client",
+        "client_id": client_id,
+        "auth": {"method": "client_secret_post", "secret": secret},
+    }));
+    let mut elsewhere = pushed_params("s5");
+    elsewhere["redirect_uri"] = json!("https://attacker.example/cb");
+    let refused = client
+        .call(json!({"op": "par", "params": elsewhere}))
+        .unwrap_err();
+    assert_eq!(refused["error"], "invalid_request", "{refused}");
+    assert_eq!(refused["status"], 400);
+}
