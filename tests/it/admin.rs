@@ -378,6 +378,63 @@ pub async fn applications_are_managed(env: &TestEnv) {
         .assert_oauth_error(401, "invalid_client");
     assert_eq!(machine_token(new_secret.clone()).await.status, 200);
 
+    // The one way it authenticates, and its keys.
+    let path = format!("/api/admin/applications/{id}");
+    for (refused, why) in [
+        (
+            json!({"token_endpoint_auth_method": "private_key_jwt"}),
+            "private_key_jwt needs the client's public keys",
+        ),
+        (
+            json!({"token_endpoint_auth_method": "none"}),
+            "none is for public clients",
+        ),
+        (
+            json!({"token_endpoint_auth_method": "tls_client_auth"}),
+            "token_endpoint_auth_method",
+        ),
+        (json!({"jwks": {"keys": []}}), "jwks"),
+        (
+            json!({"jwks_uri": "http://reports.example/jwks"}),
+            "must be https",
+        ),
+        (
+            json!({"jwks": {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "AA"}]}, "jwks_uri": "https://reports.example/jwks"}),
+            "not both",
+        ),
+    ] {
+        let reply = api.call("PATCH", &path, Some(refused.clone())).await;
+        reply.assert_oauth_error(400, "invalid_request");
+        assert!(reply.body.contains(why), "{refused}: {}", reply.body);
+    }
+    let asserting = api
+        .ok(
+            "PATCH",
+            &path,
+            Some(json!({"token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "https://reports.example/jwks"})),
+            200,
+        )
+        .await;
+    assert_eq!(asserting["token_endpoint_auth_method"], "private_key_jwt");
+    assert_eq!(asserting["jwks_uri"], "https://reports.example/jwks");
+    assert_eq!(asserting["jwks"], Value::Null);
+    machine_token(new_secret.clone())
+        .await
+        .assert_oauth_error(401, "invalid_client");
+    let back = api
+        .ok(
+            "PATCH",
+            &path,
+            Some(json!({"token_endpoint_auth_method": null, "jwks_uri": null})),
+            200,
+        )
+        .await;
+    assert_eq!(
+        (&back["token_endpoint_auth_method"], &back["jwks_uri"]),
+        (&Value::Null, &Value::Null)
+    );
+    assert_eq!(machine_token(new_secret.clone()).await.status, 200);
+
     api.ok(
         "DELETE",
         &format!("/api/admin/applications/{id}"),

@@ -1,8 +1,10 @@
 //! High-assurance OAuth driven by oauth4webapi (panva's certified client library, pinned
 //! in tests/node; `tests/node/oauth-client.mjs` runs it one JSON command at a time): pushed
-//! authorization requests (RFC 9126) end to end, and every refusal a client or attacker
-//! meets: a reused or expired `request_uri`, a plain request from a client that must push,
-//! a push with the wrong secret.
+//! authorization requests (RFC 9126) and `private_key_jwt` (RFC 7523) end to end, and every
+//! refusal a client or attacker meets: a reused or expired `request_uri`, a plain request
+//! from a client that must push, a push with the wrong secret, a replayed assertion (also
+//! to another instance on the same PostgreSQL), one for another audience, an expired one,
+//! one signed by a key the client does not have.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Stdio};
@@ -10,7 +12,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 use serde_json::{Value, json};
 
 use crate::browser::{Browser, location, query_of};
-use crate::support::{Server, TestEnv, node_modules, node_script};
+use crate::support::{Server, TestEnv, node_modules, node_script, serve_json};
 
 const PASSWORD: &str = "correct-horse-battery";
 const REDIRECT: &str = "https://client.example/cb";
@@ -210,4 +212,191 @@ pub async fn pushed_authorization_requests_with_oauth4webapi(env: &TestEnv) {
         .unwrap_err();
     assert_eq!(refused["error"], "invalid_request", "{refused}");
     assert_eq!(refused["status"], 400);
+}
+
+/// A confidential `client_credentials` application (with `extra` arguments) that
+/// authenticates with `private_key_jwt`, its key made by `client` for `alg` and given to
+/// Warrant with `--jwks-file`: the created application.
+fn private_key_jwt_app(
+    env: &TestEnv,
+    client: &mut OAuthClient,
+    alg: &str,
+    extra: &[&str],
+) -> Value {
+    let public_key = client.ok(json!({"op": "keys", "alg": alg}));
+    let jwks_file = env.dir.join("client-jwks.json");
+    std::fs::write(&jwks_file, json!({"keys": [public_key]}).to_string()).unwrap();
+    let mut args = vec![
+        "--name",
+        "Bank",
+        "--client-type",
+        "confidential",
+        "--grant",
+        "client-credentials",
+        "--auth-method",
+        "private_key_jwt",
+        "--jwks-file",
+        jwks_file.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    env.create_app(&args)
+}
+
+/// `private_key_jwt` at every step of a pushed code flow and at the token endpoint, with
+/// keys given (`--jwks-file`) or fetched from the client's `jwks_uri`, and its refusals.
+pub async fn private_key_jwt_with_oauth4webapi(env: &TestEnv) {
+    let Some(modules) = node_modules("oauth4webapi test") else {
+        return;
+    };
+    env.create_user("alice", PASSWORD, &[]);
+    let mut client = OAuthClient::start(env, &modules);
+    let app = private_key_jwt_app(
+        env,
+        &mut client,
+        "ES256",
+        &["--grant", "authorization-code", "--redirect-uri", REDIRECT],
+    );
+    let client_id = app["client_id"].as_str().unwrap();
+    let warrant = Server::start(env.command(&["serve"])).await;
+    let metadata = client.ok(json!({"op": "discover", "issuer": warrant.base_url}));
+    let methods = metadata["token_endpoint_auth_methods_supported"].to_string();
+    assert!(methods.contains("private_key_jwt"), "{methods}");
+    let signed_with = |assertion: Value| {
+        json!({
+            "op": "client",
+            "client_id": client_id,
+            "auth": {"method": "private_key_jwt", "assertion": assertion},
+        })
+    };
+    client.ok(signed_with(json!({})));
+
+    // A pushed code flow, authenticated by assertions at the pushed-request and token
+    // endpoints.
+    let pushed = client.ok(json!({"op": "par", "params": pushed_params("k1")}));
+    let mut browser = Browser::new(&warrant);
+    browser.log_in("alice", PASSWORD).await;
+    let consent = browser
+        .get(&by_reference(
+            client_id,
+            pushed["request_uri"].as_str().unwrap(),
+        ))
+        .await;
+    assert_eq!(consent.status, 200, "{consent:?}");
+    let approved = browser
+        .submit(&consent, "/o/authorize/", &[("allow", "yes")])
+        .await;
+    let tokens = client.ok(json!({
+        "op": "code",
+        "callback": location(&approved),
+        "state": "k1",
+        "verifier": VERIFIER,
+        "redirect_uri": REDIRECT,
+    }));
+    assert!(tokens["access_token"].is_string(), "{tokens}");
+    client.ok(json!({"op": "client_credentials"}));
+
+    // Replayed, for another audience, expired: each refused as invalid_client.
+    client.ok(signed_with(json!({"jti": "used-once"})));
+    client.ok(json!({"op": "client_credentials"}));
+    let refused = [
+        json!({"jti": "used-once"}),
+        json!({"aud": "https://other.example"}),
+        json!({"iat": 1_700_000_000, "nbf": 1_700_000_000, "exp": 1_700_000_060}),
+    ];
+    for assertion in refused {
+        client.ok(signed_with(assertion.clone()));
+        let error = client
+            .call(json!({"op": "client_credentials"}))
+            .unwrap_err();
+        assert_eq!(error["error"], "invalid_client", "{assertion}: {error}");
+        assert_eq!(error["status"], 401, "{assertion}");
+    }
+    // A key the client does not have (same kid).
+    client.ok(json!({"op": "keys", "alg": "ES256"}));
+    client.ok(signed_with(json!({})));
+    let error = client
+        .call(json!({"op": "client_credentials"}))
+        .unwrap_err();
+    assert_eq!(error["error"], "invalid_client", "{error}");
+}
+
+/// A client whose keys are at its `jwks_uri`: fetched, kept, and fetched again when an
+/// assertion names a key the kept set lacks (a rotation).
+pub async fn private_key_jwt_keys_from_a_jwks_uri(env: &TestEnv) {
+    let Some(modules) = node_modules("oauth4webapi test") else {
+        return;
+    };
+    let mut client = OAuthClient::start(env, &modules);
+    let first = client.ok(json!({"op": "keys", "alg": "ES256"}));
+    let published =
+        std::sync::Arc::new(std::sync::Mutex::new(json!({"keys": [first]}).to_string()));
+    let at = serve_json(published.clone()).await;
+    let app = env.create_app(&[
+        "--name",
+        "Published keys",
+        "--client-type",
+        "confidential",
+        "--grant",
+        "client-credentials",
+        "--auth-method",
+        "private_key_jwt",
+        "--jwks-uri",
+        &format!("http://{at}/jwks.json"),
+    ]);
+    let client_id = app["client_id"].as_str().unwrap();
+    let warrant = Server::start(env.command(&["serve"])).await;
+    client.ok(json!({"op": "discover", "issuer": warrant.base_url}));
+    let private_key_jwt = json!({
+        "op": "client",
+        "client_id": client_id,
+        "auth": {"method": "private_key_jwt"},
+    });
+    client.ok(private_key_jwt.clone());
+    client.ok(json!({"op": "client_credentials"}));
+
+    // The client rotates to a key "k2" and publishes both; Warrant fetches the set again
+    // for the kid it lacks (once the last fetch is some seconds old).
+    let second = client.ok(json!({"op": "keys", "alg": "PS256", "kid": "k2"}));
+    *published.lock().unwrap() = json!({"keys": [first, second]}).to_string();
+    client.ok(private_key_jwt.clone());
+    tokio::time::sleep(std::time::Duration::from_secs(11)).await;
+    let rotated = client.ok(json!({"op": "client_credentials"}));
+    assert!(rotated["access_token"].is_string(), "{rotated}");
+}
+
+/// Two instances on one PostgreSQL: an assertion used at one is refused by the other.
+pub async fn two_instances_share_used_assertions(env: &TestEnv) {
+    let Some(modules) = node_modules("oauth4webapi test") else {
+        return;
+    };
+    let mut client = OAuthClient::start(env, &modules);
+    let app = private_key_jwt_app(env, &mut client, "Ed25519", &[]);
+    let client_id = app["client_id"].as_str().unwrap();
+    const ISSUER: &str = "https://bank.example";
+    let instance = || {
+        let mut serve = env.command(&["serve"]);
+        serve.env("WARRANT_SERVER__ISSUER", ISSUER);
+        Server::start(serve)
+    };
+    let (first, second) = (instance().await, instance().await);
+    let token_endpoint =
+        |server: &Server| json!({"token_endpoint": format!("{}/o/token/", server.base_url)});
+    client.ok(json!({"op": "server", "metadata": {"issuer": ISSUER}}));
+    client.ok(json!({
+        "op": "client",
+        "client_id": client_id,
+        "auth": {"method": "private_key_jwt", "assertion": {"jti": "shared-1"}},
+    }));
+    client.ok(json!({"op": "client_credentials", "as": token_endpoint(&first)}));
+    let replayed = client
+        .call(json!({"op": "client_credentials", "as": token_endpoint(&second)}))
+        .unwrap_err();
+    assert_eq!(replayed["error"], "invalid_client", "{replayed}");
+    // The other instance takes a fresh assertion: the refusal was the replay.
+    client.ok(json!({
+        "op": "client",
+        "client_id": client_id,
+        "auth": {"method": "private_key_jwt", "assertion": {"jti": "shared-2"}},
+    }));
+    client.ok(json!({"op": "client_credentials", "as": token_endpoint(&second)}));
 }

@@ -223,7 +223,19 @@ mod tls_suite {
 }
 
 mod high_assurance_suite {
-    on_both_databases!(high_assurance: pushed_authorization_requests_with_oauth4webapi);
+    on_both_databases!(high_assurance:
+        pushed_authorization_requests_with_oauth4webapi,
+        private_key_jwt_with_oauth4webapi,
+        private_key_jwt_keys_from_a_jwks_uri,
+    );
+
+    #[tokio::test]
+    async fn postgres_two_instances_share_used_assertions() {
+        let Some(env) = crate::support::TestEnv::postgres().await else {
+            return;
+        };
+        crate::high_assurance::two_instances_share_used_assertions(&env).await;
+    }
 }
 
 mod mcp_suite {

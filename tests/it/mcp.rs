@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::browser::{Browser, location, query_of};
 use crate::guards::SCOPES_CONFIG;
-use crate::support::{Server, TestEnv, binary, node_modules, node_script};
+use crate::support::{Server, TestEnv, binary, node_modules, node_script, serve_json};
 use crate::tls::Certificates;
 
 const PASSWORD: &str = "correct-horse-battery";
@@ -37,7 +37,7 @@ pub async fn the_mcp_sdk_client_uses_a_client_id_metadata_document(env: &TestEnv
     let certificates = Certificates::make();
     let ca = certificates.write_ca(&env.dir);
     let document = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let plain = serve_document(document.clone()).await;
+    let plain = serve_json(document.clone()).await;
     let base = certificates.proxy(plain).await;
     let url = format!("{base}mcp/client.json");
     *document.lock().unwrap() = serde_json::json!({
@@ -107,31 +107,6 @@ pub async fn the_mcp_sdk_client_uses_a_client_id_metadata_document(env: &TestEnv
         "{}",
         refused.body
     );
-}
-
-/// A plain-HTTP server on loopback answering every request with `document` (JSON, cacheable
-/// for a minute); its address.
-async fn serve_document(
-    document: std::sync::Arc<std::sync::Mutex<String>>,
-) -> std::net::SocketAddr {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let body = document.lock().unwrap().clone();
-            tokio::spawn(async move {
-                let mut request = [0u8; 4096];
-                let _ = stream.read(&mut request).await;
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: max-age=60\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(answer.as_bytes()).await;
-            });
-        }
-    });
-    address
 }
 
 /// Runs the SDK's client against music-api and a Warrant configured with `config`

@@ -60,6 +60,30 @@ pub fn node_script(env: &TestEnv, modules: &Path, script: &str) -> Command {
     command
 }
 
+/// A plain-HTTP server on loopback answering every request with `document` (JSON, cacheable
+/// for a minute); its address. It runs on a thread of its own, so it answers while the test
+/// waits in blocking calls (a node client's answer).
+pub async fn serve_json(
+    document: std::sync::Arc<std::sync::Mutex<String>>,
+) -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let body = document.lock().unwrap().clone();
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: max-age=60\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    address
+}
+
 /// The `warrant` binary of this build.
 pub fn warrant_binary() -> PathBuf {
     binary("warrant")

@@ -4,11 +4,19 @@
 // {"error": code, "description", "status"}). The test plays the browser in between.
 //
 //   {"op": "discover", "issuer": URL}
+//   {"op": "server", "metadata": {...}}         the server's metadata, given rather than
+//                                               discovered
+//   {"op": "keys", "alg": "ES256" | "PS256" | "Ed25519", "kid": K} -> the public JWK (kid
+//        K, "k1" by default), whose private key private_key_jwt signs with from now on
 //   {"op": "client", "client_id": ID, "auth": {"method": "client_secret_basic" |
-//        "client_secret_post" | "none", "secret": S}}
+//        "client_secret_post" | "client_secret_jwt" | "private_key_jwt" | "none",
+//        "secret": S, "assertion": {claims to set in every assertion, such as a fixed jti
+//        or another aud}}}
 //   {"op": "par", "params": {...}}              -> {"request_uri", "expires_in"}
 //   {"op": "code", "callback": URL, "state": S, "verifier": V, "redirect_uri": URI}
 //                                               -> the token response
+//   {"op": "client_credentials", "as": {metadata to use instead, such as another
+//        instance's token_endpoint}}            -> the token response
 import { createInterface } from "node:readline";
 import * as oauth from "oauth4webapi";
 
@@ -18,9 +26,17 @@ const insecure = { [oauth.allowInsecureRequests]: true };
 let as;
 let client;
 let clientAuth;
+let privateKey;
 
 function authentication(auth) {
+  const modify = {
+    [oauth.modifyAssertion]: (_header, payload) => Object.assign(payload, auth.assertion),
+  };
   switch (auth.method) {
+    case "private_key_jwt":
+      return oauth.PrivateKeyJwt(privateKey, modify);
+    case "client_secret_jwt":
+      return oauth.ClientSecretJwt(auth.secret, modify);
     case "client_secret_basic":
       return oauth.ClientSecretBasic(auth.secret);
     case "client_secret_post":
@@ -39,6 +55,18 @@ const commands = {
     as = await oauth.processDiscoveryResponse(url, response);
     return as;
   },
+  async server({ metadata }) {
+    as = metadata;
+    return as;
+  },
+  async keys({ alg, kid = "k1" }) {
+    const pair = await oauth.generateKeyPair(alg, { extractable: true });
+    privateKey = { key: pair.privateKey, kid };
+    const jwk = await crypto.subtle.exportKey("jwk", pair.publicKey);
+    delete jwk.key_ops;
+    delete jwk.ext;
+    return { ...jwk, kid };
+  },
   async client({ client_id, auth }) {
     client = { client_id };
     clientAuth = authentication(auth);
@@ -54,6 +82,13 @@ const commands = {
       as, client, clientAuth, parameters, redirect_uri, verifier, insecure,
     );
     return await oauth.processAuthorizationCodeResponse(as, client, response);
+  },
+  async client_credentials({ as: other }) {
+    const server = { ...as, ...other };
+    const response = await oauth.clientCredentialsGrantRequest(
+      server, client, clientAuth, { scope: "read" }, insecure,
+    );
+    return await oauth.processClientCredentialsResponse(server, client, response);
   },
 };
 

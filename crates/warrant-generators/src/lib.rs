@@ -58,6 +58,7 @@ mod django_hashers {
 }
 mod error;
 mod hashing;
+mod jws;
 mod password;
 mod password_pool;
 mod random;
@@ -67,6 +68,10 @@ mod signing;
 
 pub use error::GeneratorError;
 pub use hashing::{constant_time_eq, hash_token, sha256_base64url, verify_token};
+pub use jws::{
+    Jws, JwsAlgorithm, decode_unverified, jwk_thumbprint, verify_jwt, verify_with_jwk,
+    verify_with_secret,
+};
 pub use password::PasswordHasher;
 pub use password_pool::{HashingLimits, PasswordPool};
 pub use random::{family_id, random_fraction, random_urlsafe, user_code};
@@ -76,5 +81,5 @@ pub use registry::{
 };
 pub use seal::SealingKey;
 pub use signing::{
-    SigningKeyPair, generate_signing_key, half_hash, import_signing_key, jwt_key_id, verify_jwt,
+    SigningKeyPair, generate_signing_key, half_hash, import_signing_key, jwt_key_id,
 };

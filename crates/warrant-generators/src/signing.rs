@@ -8,15 +8,17 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::SystemRandom;
 use ring::signature::{
-    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, ED25519, EcdsaKeyPair,
-    Ed25519KeyPair, KeyPair, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair,
-    RsaPublicKeyComponents, UnparsedPublicKey,
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RSA_PKCS1_SHA256,
+    RsaKeyPair, RsaPublicKeyComponents,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
 use warrant_model::{Secret, SigningAlgorithm};
 
 use crate::GeneratorError;
+use crate::jws::jwk_thumbprint;
+#[cfg(test)]
+use crate::jws::verify_jwt;
 
 /// RSA modulus size of generated keys (NIST's minimum through 2030).
 #[cfg(feature = "rsa-keys")]
@@ -194,7 +196,9 @@ impl SigningKeyPair {
                 (Pair::Ed25519(pair), jwk)
             }
         };
-        let kid = thumbprint(&public_jwk)?;
+        let kid = jwk_thumbprint(&public_jwk).ok_or_else(|| {
+            GeneratorError::SigningKey("a public key without a thumbprint".into())
+        })?;
         let mut public_jwk = public_jwk;
         if let Value::Object(members) = &mut public_jwk {
             members.insert("kid".into(), Value::String(kid.clone()));
@@ -274,65 +278,9 @@ pub fn jwt_key_id(jwt: &str) -> Option<String> {
     header["kid"].as_str().map(str::to_owned)
 }
 
-/// The claims of a compact JWS whose signature the public `jwk` (as published in the
-/// JWKS, with its `alg`) verifies; `None` for anything else.
-pub fn verify_jwt(jwk: &Value, jwt: &str) -> Option<Value> {
-    let (input, signature) = jwt.rsplit_once('.')?;
-    let (header, claims) = input.split_once('.')?;
-    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
-    let algorithm = SigningAlgorithm::parse(jwk["alg"].as_str()?).ok()?;
-    // The header must name the key's own algorithm: no "none", no algorithm confusion.
-    if header["alg"].as_str() != Some(algorithm.as_str()) {
-        return None;
-    }
-    let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
-    let member = |name: &str| URL_SAFE_NO_PAD.decode(jwk[name].as_str()?).ok();
-    let verified = match algorithm {
-        SigningAlgorithm::RS256 => RsaPublicKeyComponents {
-            n: member("n")?,
-            e: member("e")?,
-        }
-        .verify(&RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &signature)
-        .is_ok(),
-        SigningAlgorithm::ES256 => {
-            let mut point = vec![4];
-            point.extend(member("x")?);
-            point.extend(member("y")?);
-            UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point)
-                .verify(input.as_bytes(), &signature)
-                .is_ok()
-        }
-        SigningAlgorithm::EdDSA => UnparsedPublicKey::new(&ED25519, member("x")?)
-            .verify(input.as_bytes(), &signature)
-            .is_ok(),
-    };
-    if !verified {
-        return None;
-    }
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).ok()?).ok()
-}
-
 fn base64_json(value: &impl Serialize) -> Result<String, GeneratorError> {
     let json = serde_json::to_vec(value).map_err(|e| GeneratorError::SigningKey(e.to_string()))?;
     Ok(URL_SAFE_NO_PAD.encode(json))
-}
-
-/// The RFC 7638 JWK thumbprint: SHA-256 of the required members, in lexicographic order.
-fn thumbprint(jwk: &Value) -> Result<String, GeneratorError> {
-    let required: &[&str] = match jwk["kty"].as_str() {
-        Some("RSA") => &["e", "kty", "n"],
-        Some("EC") => &["crv", "kty", "x", "y"],
-        _ => &["crv", "kty", "x"],
-    };
-    // serde_json's map is ordered by key, and the values are plain strings, so this is the
-    // canonical form RFC 7638 §3 asks for.
-    let members: serde_json::Map<String, Value> = required
-        .iter()
-        .map(|name| ((*name).to_owned(), jwk[*name].clone()))
-        .collect();
-    let canonical =
-        serde_json::to_vec(&members).map_err(|e| GeneratorError::SigningKey(e.to_string()))?;
-    Ok(URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, &canonical)))
 }
 
 /// Runs in CI's build of this crate without `rsa-keys` (`cargo xtask ci`, light builds).
@@ -488,21 +436,5 @@ mod tests {
                 "{algorithm}: {text:.40}"
             );
         }
-    }
-
-    #[test]
-    fn the_thumbprint_matches_rfc_7638s_example() {
-        // RFC 7638 §3.1.
-        let jwk = json!({
-            "kty": "RSA",
-            "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
-            "e": "AQAB",
-            "alg": "RS256",
-            "kid": "2011-04-29"
-        });
-        assert_eq!(
-            thumbprint(&jwk).unwrap(),
-            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
-        );
     }
 }

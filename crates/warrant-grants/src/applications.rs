@@ -3,8 +3,9 @@
 use time::OffsetDateTime;
 use warrant_generators::hash_token;
 use warrant_model::{
-    Application, ApplicationId, ClientId, ClientSecretHash, ClientSecurity, ClientType, GrantType,
-    GrantTypes, NewApplication, Origin, RedirectUri, Resources, Secret, SigningAlgorithm, UserId,
+    Application, ApplicationId, AuthMethod, ClientId, ClientSecretHash, ClientSecurity, ClientType,
+    GrantType, GrantTypes, NewApplication, Origin, RedirectUri, Resources, Sealed, Secret,
+    SigningAlgorithm, UserId, sealing_purpose,
 };
 use warrant_storage::{StoreError, Unique};
 
@@ -83,7 +84,43 @@ fn check_registration(registration: &ApplicationRegistration) -> Result<(), Gran
         registration.client_type,
         &registration.grant_types,
         &registration.redirect_uris,
-    )
+    )?;
+    check_security(registration.client_type, &registration.security)
+}
+
+/// A client's authentication method fits its type, and `private_key_jwt` has keys.
+fn check_security(client_type: ClientType, security: &ClientSecurity) -> Result<(), GrantsError> {
+    match security.auth_method {
+        Some(method) if method.client_type() != client_type => {
+            Err(GrantsError::AuthMethodOfOtherType {
+                method,
+                client_type,
+            })
+        }
+        Some(AuthMethod::PrivateKeyJwt) if security.keys.is_none() => {
+            Err(GrantsError::KeysRequired)
+        }
+        _ => Ok(()),
+    }
+}
+
+impl Engine<'_> {
+    /// The secret sealed, when the client's assertions are keyed with it
+    /// (`client_secret_jwt`); `None` otherwise, so that only its hash is kept.
+    fn sealed_secret(
+        &self,
+        security: &ClientSecurity,
+        secret: Option<&Secret<String>>,
+    ) -> Result<Option<Sealed>, GrantsError> {
+        match (security.auth_method, secret) {
+            (Some(AuthMethod::ClientSecretJwt), Some(secret)) => Ok(Some(
+                self.keys
+                    .sealing()?
+                    .seal_str(sealing_purpose::CLIENT_SECRET, secret)?,
+            )),
+            _ => Ok(None),
+        }
+    }
 }
 
 /// Django OAuth Toolkit's rules for an application, at registration and at every change.
@@ -174,6 +211,7 @@ impl Engine<'_> {
             owner: registration.owner,
             skip_authorization: registration.skip_authorization,
             algorithm: registration.algorithm,
+            sealed_secret: self.sealed_secret(&registration.security, secret.as_ref())?,
             security: registration.security,
         };
         for attempt in 1..=CLIENT_ID_ATTEMPTS {
@@ -216,6 +254,12 @@ impl Engine<'_> {
             changes.pkce_required || application.client_type == ClientType::Public;
         application.algorithm = changes.algorithm;
         if let Some(security) = changes.security {
+            check_security(application.client_type, &security)?;
+            // Kept only while the assertions are keyed with it: a client that changes to
+            // client_secret_jwt gets a secret to key them with when it is next rotated.
+            if security.auth_method != Some(AuthMethod::ClientSecretJwt) {
+                application.sealed_secret = None;
+            }
             application.security = security;
         }
         Ok(self.store.update_application(&application, now).await?)
@@ -233,6 +277,7 @@ impl Engine<'_> {
         }
         let secret = self.generators.new_client_secret()?;
         application.client_secret = Some(ClientSecretHash::Sha256(hash_token(secret.expose())));
+        application.sealed_secret = self.sealed_secret(&application.security, Some(&secret))?;
         self.store.update_application(&application, now).await?;
         Ok(secret)
     }

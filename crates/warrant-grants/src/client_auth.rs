@@ -1,17 +1,22 @@
-//! Client authentication (RFC 6749 §2.3).
+//! Client authentication (RFC 6749 §2.3; JWT assertions, RFC 7523 and OIDC Core §9, in
+//! `client_assertion.rs`).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use time::OffsetDateTime;
-use warrant_generators::{hash_token, verify_token};
-use warrant_model::{Application, ClientId, ClientSecretHash, ClientType, Secret, ThrottleKind};
+use warrant_generators::{decode_unverified, hash_token, verify_token};
+use warrant_model::{
+    Application, AuthMethod, ClientId, ClientSecretHash, ClientType, Secret, ThrottleKind,
+};
 
 use crate::throttle::{Keys, Standing};
 use crate::{Engine, OAuthError};
 
-/// How a client identified itself at the token, revocation or introspection endpoint:
-/// `Authorization: Basic` (`client_secret_basic`) or `client_id`/`client_secret` form
-/// fields (`client_secret_post`), never both ([`ClientCredentials::from_request`]).
+/// How a client identified itself at an endpoint that authenticates clients (token,
+/// pushed request, revocation, introspection, device authorization): `Authorization:
+/// Basic` (`client_secret_basic`), `client_id`/`client_secret` form fields
+/// (`client_secret_post`), a JWT assertion (`private_key_jwt`, `client_secret_jwt`), or its
+/// id alone; never two at once ([`ClientCredentials::from_request`]).
 #[derive(Debug, Clone)]
 pub enum ClientCredentials {
     /// A client id and secret (`client_secret_basic` or `client_secret_post`).
@@ -26,17 +31,60 @@ pub enum ClientCredentials {
         /// The client id.
         client_id: ClientId,
     },
+    /// A JWT the client signed (RFC 7523 §2.2): `client_assertion` with
+    /// `client_assertion_type` `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
+    Assertion {
+        /// The client id: the form's `client_id`, or else the assertion's `sub`.
+        client_id: ClientId,
+        /// The assertion.
+        assertion: Secret<String>,
+        /// The URL the request was sent to: an audience the assertion may name besides the
+        /// issuer.
+        endpoint: String,
+    },
 }
 
+/// `client_assertion_type` of a JWT assertion (RFC 7523 §2.2).
+pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
 impl ClientCredentials {
-    /// The credentials of a request whose `Authorization` header is `authorization` and
-    /// whose form parameters `lookup` finds by name. Two methods at once, or a `client_id`
-    /// that differs from Basic's, are `invalid_request`; anything malformed or missing is
+    /// The credentials of a request sent to `endpoint` (its full URL) whose
+    /// `Authorization` header is `authorization` and whose form parameters `lookup` finds by
+    /// name. Two methods at once, or a `client_id` that differs from Basic's or the
+    /// assertion's, are `invalid_request`; anything malformed or missing is
     /// `invalid_client`.
     pub fn from_request<'a>(
         authorization: Option<&str>,
         lookup: impl Fn(&str) -> Option<&'a str>,
+        endpoint: &str,
     ) -> Result<Self, OAuthError> {
+        if let Some(assertion) = lookup("client_assertion") {
+            if authorization.is_some() || lookup("client_secret").is_some() {
+                return Err(OAuthError::InvalidRequest(
+                    "use one client authentication method, not two".into(),
+                ));
+            }
+            if lookup("client_assertion_type") != Some(JWT_BEARER_ASSERTION) {
+                return Err(OAuthError::InvalidClient(format!(
+                    "client_assertion_type must be {JWT_BEARER_ASSERTION}"
+                )));
+            }
+            let subject = decode_unverified(assertion)
+                .and_then(|jws| jws.claims["sub"].as_str().map(str::to_owned))
+                .ok_or_else(|| {
+                    OAuthError::InvalidClient("client_assertion is not a JWT with a sub".into())
+                })?;
+            if lookup("client_id").is_some_and(|id| id != subject) {
+                return Err(OAuthError::InvalidRequest(
+                    "client_id differs from the assertion's sub".into(),
+                ));
+            }
+            return Ok(Self::Assertion {
+                client_id: ClientId::parse(&subject).map_err(|_| bad_client())?,
+                assertion: Secret::new(assertion.to_owned()),
+                endpoint: endpoint.to_owned(),
+            });
+        }
         let Some(header) = authorization else {
             let client_id = lookup("client_id").ok_or_else(|| {
                 OAuthError::InvalidClient("client authentication is required".into())
@@ -67,7 +115,9 @@ impl ClientCredentials {
     /// The client id, however the client authenticates.
     pub fn client_id(&self) -> &ClientId {
         match self {
-            Self::Secret { client_id, .. } | Self::IdOnly { client_id } => client_id,
+            Self::Secret { client_id, .. }
+            | Self::IdOnly { client_id }
+            | Self::Assertion { client_id, .. } => client_id,
         }
     }
 }
@@ -137,16 +187,44 @@ impl Engine<'_> {
         }
     }
 
-    /// The application if `credentials` authenticate it: a confidential client's secret
-    /// matches, or a public client sent none. A secret still kept as Django hashed it
-    /// (imported) is checked on the hashing threads and, once it matches, kept as Warrant
-    /// keeps secrets.
+    /// The application if `credentials` authenticate it by the method it must use: a
+    /// confidential client's secret matches, a public client sent none, an assertion
+    /// verifies. A secret still kept as Django hashed it (imported) is checked on the
+    /// hashing threads and, once it matches, kept as Warrant keeps secrets.
     async fn check_secret(
         &self,
         credentials: &ClientCredentials,
         mut application: Application,
         now: OffsetDateTime,
     ) -> Result<Option<Application>, OAuthError> {
+        let method_allowed = match (application.security.auth_method, credentials) {
+            (None, ClientCredentials::Assertion { .. }) => false,
+            (None, _) => true,
+            (
+                Some(AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost),
+                ClientCredentials::Secret { .. },
+            )
+            | (Some(AuthMethod::None), ClientCredentials::IdOnly { .. })
+            | (
+                Some(AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt),
+                ClientCredentials::Assertion { .. },
+            ) => true,
+            _ => false,
+        };
+        if !method_allowed {
+            return Ok(None);
+        }
+        if let ClientCredentials::Assertion {
+            assertion,
+            endpoint,
+            ..
+        } = credentials
+        {
+            let verified = self
+                .verify_client_assertion(&application, assertion, endpoint, now)
+                .await?;
+            return Ok(verified.then_some(application));
+        }
         let matched = match (
             credentials,
             application.client_type,
@@ -228,11 +306,15 @@ mod tests {
         header: Option<&str>,
         form: &[(&'static str, &'static str)],
     ) -> Result<ClientCredentials, OAuthError> {
-        ClientCredentials::from_request(header, |name| {
-            form.iter()
-                .find(|(key, _)| *key == name)
-                .map(|(_, value)| *value)
-        })
+        ClientCredentials::from_request(
+            header,
+            |name| {
+                form.iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| *value)
+            },
+            "https://as.example/o/token/",
+        )
     }
 
     #[test]

@@ -4,7 +4,7 @@ use warrant_generators::{Generators, PasswordPool};
 use warrant_model::ClientAppUrl;
 use warrant_storage::Store;
 
-use crate::{ClientCache, ClientDocuments, GrantSettings, KeyRing, ThrottleCache};
+use crate::{ClientCache, ClientDocuments, ClientKeySets, GrantSettings, KeyRing, ThrottleCache};
 
 /// What the flows and the management operations work with, borrowed from the caller (the
 /// HTTP frontend, the CLI, a test, another framework's frontend): the one handle, whose
@@ -19,6 +19,8 @@ pub struct Engine<'a> {
     pub clients: &'a ClientCache,
     /// Client ID metadata documents: their fetcher and which are fresh.
     pub documents: &'a ClientDocuments,
+    /// The public keys clients publish at their `jwks_uri`.
+    pub key_sets: &'a ClientKeySets,
     /// Token and secret generators.
     pub generators: &'a Generators,
     /// User password hashing.
@@ -43,6 +45,8 @@ pub struct EngineParts {
     pub clients: ClientCache,
     /// Client ID metadata documents (off: [`ClientDocuments::disabled`]).
     pub documents: ClientDocuments,
+    /// Clients' published keys (none fetched: [`ClientKeySets::without_fetching`]).
+    pub key_sets: ClientKeySets,
     /// Token and secret generators.
     pub generators: Generators,
     /// User password hashing.
@@ -64,6 +68,7 @@ impl EngineParts {
             store,
             clients: &self.clients,
             documents: &self.documents,
+            key_sets: &self.key_sets,
             generators: &self.generators,
             hasher: &self.hasher,
             settings: &self.settings,

@@ -24,6 +24,20 @@ pub enum GrantsError {
     /// A client secret was given empty.
     #[error("client_secret: must not be empty")]
     EmptyClientSecret,
+    /// A client authentication method that does not fit the client's type.
+    #[error(
+        "token_endpoint_auth_method {method} is for {} clients, and this one is {client_type}",
+        method.client_type()
+    )]
+    AuthMethodOfOtherType {
+        /// The method.
+        method: warrant_model::AuthMethod,
+        /// The application's type.
+        client_type: warrant_model::ClientType,
+    },
+    /// `private_key_jwt` without keys to check assertions with.
+    #[error("private_key_jwt needs the client's public keys: give jwks or jwks_uri")]
+    KeysRequired,
     /// Public clients have no secret to rotate.
     #[error("application {0} is public and has no client secret")]
     PublicClientHasNoSecret(ClientId),

@@ -32,9 +32,12 @@
 //!   can see and revoke. An engine for management alone (the CLI's) needs no `secret_key`:
 //!   [`KeyRing::without_secret_key`].
 //!
-//! Dynamic client registration ([`Engine::register_client`] and its management) and client
-//! ID metadata documents ([`ClientDocuments`], fetched through `warrant-outgoing`, the one
-//! outgoing call the engine makes) are here too.
+//! Dynamic client registration ([`Engine::register_client`] and its management), client
+//! ID metadata documents ([`ClientDocuments`]), pushed authorization requests
+//! ([`Engine::push_authorization_request`]) and JWT client assertions
+//! (`private_key_jwt`, `client_secret_jwt`, with clients' published keys in
+//! [`ClientKeySets`]) are here too; documents and key sets are the outgoing calls the engine
+//! makes, through `warrant-outgoing`.
 //!
 //! This crate must not know about serving HTTP, Rocket, cookies or configuration files:
 //! callers build an [`Engine`] from the store, the generators, a password hasher, the
@@ -48,6 +51,7 @@ mod authorize;
 mod authorized;
 mod bearer;
 mod cleanup;
+mod client_assertion;
 mod client_auth;
 mod client_cache;
 mod client_documents;
@@ -83,7 +87,8 @@ pub use authorize::{
 pub use authorized::AuthorizedToken;
 pub use bearer::{Bearer, authenticate_bearer};
 pub use cleanup::{Cleared, clear_expired};
-pub use client_auth::ClientCredentials;
+pub use client_assertion::{ClientKeySets, MAX_ASSERTION_LIFETIME};
+pub use client_auth::{ClientCredentials, JWT_BEARER_ASSERTION};
 pub use client_cache::ClientCache;
 pub use client_documents::{ClientDocuments, DocumentPolicy};
 pub use device::{DeviceCodeRejection, DeviceCodes, PendingDevice};

@@ -80,11 +80,15 @@ async fn run_endpoint(
         Ok(form) => form,
         Err(reply) => return reply,
     };
-    let client =
-        match ClientCredentials::from_request(headers.auth.0.as_deref(), |name| form.get(name)) {
-            Ok(client) => client,
-            Err(error) => return error.into(),
-        };
+    let endpoint_url = format!("{}{}", state.grants.settings.issuer, headers.path);
+    let client = match ClientCredentials::from_request(
+        headers.auth.0.as_deref(),
+        |name| form.get(name),
+        &endpoint_url,
+    ) {
+        Ok(client) => client,
+        Err(error) => return error.into(),
+    };
     // Only a browser's cross-origin request needs its client remembered for CORS.
     let cors = headers
         .origin
@@ -105,6 +109,8 @@ struct EndpointHeaders<'r> {
     auth: AuthorizationHeader,
     origin: RequestOrigin,
     address: Option<IpAddr>,
+    /// The request's path, without the query.
+    path: String,
 }
 
 #[rocket::async_trait]
@@ -119,6 +125,7 @@ impl<'r> FromRequest<'r> for EndpointHeaders<'r> {
             auth,
             origin,
             address: request.client_ip(),
+            path: request.uri().path().to_string(),
         })
     }
 }

@@ -11,8 +11,9 @@
 use rocket::serde::json::{Value, json};
 use rocket::{Route, State, get, options, post, routes};
 use time::OffsetDateTime;
+use warrant_generators::JwsAlgorithm;
 use warrant_grants::{GrantSettings, OAuthError, RegistrationAccess, userinfo};
-use warrant_model::{GrantType, SigningAlgorithm};
+use warrant_model::{AuthMethod, GrantType, SigningAlgorithm};
 
 use crate::AppState;
 use crate::cors::{RequestOrigin, client_allows};
@@ -46,8 +47,14 @@ const ENDPOINTS: [(&str, &str); 9] = [
     ("pushed_authorization_request_endpoint", "/o/par/"),
 ];
 
-/// Client authentication at the token and revocation endpoints.
-const CLIENT_AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
+/// The algorithms of client assertions (`private_key_jwt`, `client_secret_jwt`).
+fn assertion_algorithms() -> Vec<&'static str> {
+    JwsAlgorithm::ASYMMETRIC
+        .iter()
+        .chain([&JwsAlgorithm::HS256])
+        .map(|alg| alg.as_str())
+        .collect()
+}
 
 /// Claims an ID token or the userinfo endpoint may carry.
 const CLAIMS: [&str; 15] = [
@@ -81,9 +88,17 @@ fn metadata(settings: &GrantSettings, documents: bool) -> Value {
         "grant_types_supported": GrantType::ALL.map(GrantType::as_str),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": SigningAlgorithm::ALL.map(SigningAlgorithm::as_str),
-        "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
-        "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": AuthMethod::ALL.map(AuthMethod::as_str),
+        "token_endpoint_auth_signing_alg_values_supported": assertion_algorithms(),
+        "revocation_endpoint_auth_methods_supported": AuthMethod::ALL.map(AuthMethod::as_str),
+        "revocation_endpoint_auth_signing_alg_values_supported": assertion_algorithms(),
+        // A public client's id proves nothing to the introspection endpoint.
+        "introspection_endpoint_auth_methods_supported": AuthMethod::ALL
+            .into_iter()
+            .filter(|method| *method != AuthMethod::None)
+            .map(AuthMethod::as_str)
+            .collect::<Vec<_>>(),
+        "introspection_endpoint_auth_signing_alg_values_supported": assertion_algorithms(),
         "code_challenge_methods_supported": if settings.allow_plain_pkce {
             vec!["S256", "plain"]
         } else {

@@ -149,6 +149,7 @@ fn application(
             pkce_required: client_type == ClientType::Public,
             algorithm,
             security: Default::default(),
+            sealed_secret: None,
         },
         created_at: required_time(row.created, "created")?,
         updated_at: required_time(row.updated, "updated")?,

@@ -3,8 +3,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    ApplicationId, ClientId, ClientSecretHash, ClientType, GrantTypes, ModelError, Origin,
-    RedirectUri, Resources, Timestamp, UserId,
+    ApplicationId, AuthMethod, ClientId, ClientKeys, ClientSecretHash, ClientType, GrantTypes,
+    ModelError, Origin, RedirectUri, Resources, Sealed, Timestamp, UserId,
 };
 
 /// A JWS algorithm Warrant signs ID tokens and JWT access tokens with.
@@ -55,6 +55,11 @@ pub struct ClientSecurity {
     /// Its authorization requests must be pushed first (RFC 9126 §6,
     /// `require_pushed_authorization_requests`).
     pub require_pushed_requests: bool,
+    /// The one way it authenticates; `None`: as Django OAuth Toolkit's clients do, with
+    /// the secret in Basic or the body when confidential, with none when public.
+    pub auth_method: Option<AuthMethod>,
+    /// Its public keys, for `private_key_jwt`.
+    pub keys: Option<ClientKeys>,
 }
 
 /// A registered client (Django OAuth Toolkit's `Application`).
@@ -91,6 +96,9 @@ pub struct Application {
     pub algorithm: Option<SigningAlgorithm>,
     /// What it must do beyond OAuth's defaults.
     pub security: ClientSecurity,
+    /// The client secret sealed under the server's key, kept only for `client_secret_jwt`
+    /// (the assertion's HMAC key); otherwise only its hash is kept.
+    pub sealed_secret: Option<Sealed>,
     /// Creation time.
     pub created_at: Timestamp,
     /// Last change.
@@ -128,4 +136,6 @@ pub struct NewApplication {
     pub algorithm: Option<SigningAlgorithm>,
     /// What it must do beyond OAuth's defaults.
     pub security: ClientSecurity,
+    /// The client secret sealed, for `client_secret_jwt` only.
+    pub sealed_secret: Option<Sealed>,
 }

@@ -50,6 +50,14 @@ pub enum ModelError {
     /// A signing algorithm was not one Warrant implements.
     #[error("unknown signing algorithm {0:?}: expected RS256, ES256 or EdDSA")]
     SigningAlgorithm(String),
+    /// A client authentication method was not one Warrant implements.
+    #[error(
+        "unknown token_endpoint_auth_method {0:?}: expected client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt or none"
+    )]
+    AuthMethod(String),
+    /// A client's JWK Set or its URL was not usable (RFC 7517).
+    #[error("invalid client keys: {0}")]
+    ClientKeys(String),
     /// A PKCE code challenge or method was malformed (RFC 7636 §4.2).
     #[error("invalid PKCE code challenge: {0}")]
     CodeChallenge(&'static str),

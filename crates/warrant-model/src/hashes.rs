@@ -120,6 +120,8 @@ impl fmt::Debug for ClientSecretHash {
 pub mod sealing_purpose {
     /// Users' API tokens.
     pub const API_TOKEN: &str = "api_token";
+    /// Client secrets kept for `client_secret_jwt` (the HMAC key of its assertions).
+    pub const CLIENT_SECRET: &str = "client_secret";
     /// Pushed authorization requests' parameters (RFC 9126).
     pub const PUSHED_REQUEST: &str = "pushed_request";
     /// Upstream connections' access tokens.

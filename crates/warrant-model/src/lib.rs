@@ -12,6 +12,7 @@
 
 mod api_token;
 mod application;
+mod client_auth;
 mod consent;
 mod device;
 mod error;
@@ -35,6 +36,7 @@ mod user;
 
 pub use api_token::ApiToken;
 pub use application::{Application, ClientSecurity, NewApplication, SigningAlgorithm};
+pub use client_auth::{AuthMethod, ClientJwks, ClientKeys};
 pub use consent::Consent;
 pub use device::{DeviceAuthorization, DeviceStatus, NewDeviceAuthorization, UserCode};
 pub use error::ModelError;

@@ -1,11 +1,12 @@
 //! `warrant app …`.
 
+use anyhow::Context as _;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use warrant_grants::ApplicationRegistration;
 use warrant_model::{
-    Application, ClientId, ClientSecurity, ClientType, GrantType, GrantTypes, Origin, RedirectUri,
-    ResourceUri, SigningAlgorithm, Username,
+    Application, AuthMethod, ClientId, ClientJwks, ClientKeys, ClientSecurity, ClientType,
+    GrantType, GrantTypes, Origin, RedirectUri, ResourceUri, SigningAlgorithm, Username,
 };
 use warrant_storage::Page;
 
@@ -16,7 +17,7 @@ use crate::context::Context;
 pub async fn run(config: &Config, command: AppCommand) -> anyhow::Result<()> {
     let context = Context::open(config, true).await?;
     let result = match command {
-        AppCommand::Create(args) => create(&context, args).await,
+        AppCommand::Create(args) => create(&context, *args).await,
         AppCommand::List { json } => list(&context, json).await,
         AppCommand::Show { client_id, json } => show(&context, &client_id, json).await,
         AppCommand::Delete { client_id } => {
@@ -89,6 +90,12 @@ async fn create(context: &Context, args: AppCreateArgs) -> anyhow::Result<()> {
             .transpose()?,
         security: ClientSecurity {
             require_pushed_requests: args.require_par,
+            auth_method: args
+                .auth_method
+                .as_deref()
+                .map(AuthMethod::parse)
+                .transpose()?,
+            keys: client_keys(args.jwks_file.as_deref(), args.jwks_uri.as_deref())?,
         },
     };
     let (app, secret) = context
@@ -112,6 +119,24 @@ async fn create(context: &Context, args: AppCreateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The keys `--jwks-file` or `--jwks-uri` name.
+fn client_keys(
+    jwks_file: Option<&std::path::Path>,
+    jwks_uri: Option<&str>,
+) -> anyhow::Result<Option<ClientKeys>> {
+    if let Some(path) = jwks_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("--jwks-file {}: cannot read it", path.display()))?;
+        let jwks =
+            ClientJwks::parse(&text).with_context(|| format!("--jwks-file {}", path.display()))?;
+        return Ok(Some(ClientKeys::Jwks(jwks)));
+    }
+    jwks_uri
+        .map(ClientKeys::uri)
+        .transpose()
+        .context("--jwks-uri")
+}
+
 fn describe(app: &Application) -> Value {
     json!({
         "client_id": app.client_id,
@@ -127,6 +152,15 @@ fn describe(app: &Application) -> Value {
         "pkce_required": app.pkce_required,
         "algorithm": app.algorithm.map(SigningAlgorithm::as_str),
         "require_pushed_authorization_requests": app.security.require_pushed_requests,
+        "token_endpoint_auth_method": app.security.auth_method.map(AuthMethod::as_str),
+        "jwks": match &app.security.keys {
+            Some(ClientKeys::Jwks(jwks)) => Some(jwks.as_json()),
+            _ => None,
+        },
+        "jwks_uri": match &app.security.keys {
+            Some(ClientKeys::Uri(uri)) => Some(uri.as_str()),
+            _ => None,
+        },
         "has_client_secret": app.client_secret.is_some(),
     })
 }

@@ -250,7 +250,7 @@ pub enum ClientTypeArg {
 #[derive(Debug, Subcommand)]
 pub enum AppCommand {
     /// Register an application; prints its client secret once.
-    Create(AppCreateArgs),
+    Create(Box<AppCreateArgs>),
     /// List applications.
     List {
         /// Print JSON.
@@ -327,6 +327,16 @@ pub struct AppCreateArgs {
     /// Its authorization requests must be pushed first (RFC 9126, `/o/par/`).
     #[arg(long)]
     pub require_par: bool,
+    /// The one way it authenticates: client_secret_basic, client_secret_post,
+    /// client_secret_jwt, private_key_jwt or none; absent: a secret, or none when public.
+    #[arg(long, value_name = "METHOD")]
+    pub auth_method: Option<String>,
+    /// A file holding its public keys as a JWK Set, for private_key_jwt.
+    #[arg(long, value_name = "PATH", conflicts_with = "jwks_uri")]
+    pub jwks_file: Option<std::path::PathBuf>,
+    /// Where it publishes its public keys (https), for private_key_jwt.
+    #[arg(long, value_name = "URL")]
+    pub jwks_uri: Option<String>,
     /// Print `{"client_id": …, "client_secret": …}`.
     #[arg(long)]
     pub json: bool,

@@ -47,6 +47,7 @@ impl Context {
         let grants = EngineParts {
             clients: ClientCache::new(Duration::ZERO),
             documents: ClientDocuments::disabled(),
+            key_sets: warrant_grants::ClientKeySets::without_fetching(),
             generators,
             hasher,
             settings: config.grant_settings()?,

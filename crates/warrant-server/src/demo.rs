@@ -93,6 +93,7 @@ async fn upsert_client(
         pkce_required: client_type == ClientType::Public,
         algorithm: None,
         security: Default::default(),
+        sealed_secret: None,
     };
     store.create_application(&application, now).await?;
     Ok(())

@@ -48,6 +48,10 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let grants = warrant_grants::EngineParts {
         clients: warrant_grants::ClientCache::new(cache_time),
         documents: config.cimd.documents(&config.outgoing)?,
+        // Clients' jwks_uri: their keys, for private_key_jwt.
+        key_sets: warrant_grants::ClientKeySets::new(
+            config.outgoing.client(std::time::Duration::from_secs(5))?,
+        ),
         throttles: warrant_grants::ThrottleCache::new(std::time::Duration::from_secs(
             config.brute_force.cache_seconds,
         )),

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use warrant_model::{
-    Application, ApplicationId, ClientId, ClientSecretHash, NewApplication, Origin, RedirectUri,
-    SigningAlgorithm, UserId,
+    Application, ApplicationId, AuthMethod, ClientId, ClientKeys, ClientSecretHash, NewApplication,
+    Origin, RedirectUri, Sealed, SigningAlgorithm, UserId,
 };
 
 use crate::db::{Backed, execute, fetch_all, fetch_optional, on_pool};
@@ -57,12 +57,12 @@ macro_rules! columns {
     () => {
         "id, client_id, client_secret_hash, client_type, grant_types, redirect_uris, \
     post_logout_redirect_uris, allowed_origins, allowed_resources, name, owner_id, \
-    skip_authorization, pkce_required, algorithm, require_pushed_requests, created_at, \
-    updated_at"
+    skip_authorization, pkce_required, algorithm, require_pushed_requests, \
+    token_endpoint_auth_method, jwks, jwks_uri, sealed_secret, created_at, updated_at"
     };
 }
 
-/// Binds the writable fields of an `Application` or `NewApplication` as `$1`..`$14`, in
+/// Binds the writable fields of an `Application` or `NewApplication` as `$1`..`$18`, in
 /// the column order of the INSERT and UPDATE statements.
 macro_rules! bind_fields {
     ($query:expr, $app:expr) => {
@@ -85,6 +85,16 @@ macro_rules! bind_fields {
             .bind($app.algorithm.map(SigningAlgorithm::as_str))
             .bind($app.allowed_resources.to_stored())
             .bind($app.security.require_pushed_requests)
+            .bind($app.security.auth_method.map(AuthMethod::as_str))
+            .bind(match &$app.security.keys {
+                Some(ClientKeys::Jwks(jwks)) => Some(jwks.to_stored()),
+                _ => None,
+            })
+            .bind(match &$app.security.keys {
+                Some(ClientKeys::Uri(uri)) => Some(uri.as_str()),
+                _ => None,
+            })
+            .bind($app.sealed_secret.as_ref().map(Sealed::as_bytes))
     };
 }
 
@@ -99,8 +109,10 @@ impl<S: Backed> ApplicationStore for S {
             "INSERT INTO applications (client_id, client_secret_hash, client_type, grant_types,
              redirect_uris, post_logout_redirect_uris, allowed_origins, name, owner_id,
              skip_authorization, pkce_required, algorithm, allowed_resources,
-             require_pushed_requests, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+             require_pushed_requests, token_endpoint_auth_method, jwks, jwks_uri, sealed_secret,
+             created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+             $18, $19, $19)
              RETURNING ",
             columns!()
         );
@@ -157,8 +169,9 @@ impl<S: Backed> ApplicationStore for S {
              grant_types = $4, redirect_uris = $5, post_logout_redirect_uris = $6,
              allowed_origins = $7, name = $8, owner_id = $9, skip_authorization = $10,
              pkce_required = $11, algorithm = $12, allowed_resources = $13,
-             require_pushed_requests = $14, updated_at = $15
-             WHERE id = $16 RETURNING ",
+             require_pushed_requests = $14, token_endpoint_auth_method = $15, jwks = $16,
+             jwks_uri = $17, sealed_secret = $18, updated_at = $19
+             WHERE id = $20 RETURNING ",
             columns!()
         );
         let row: Option<ApplicationRow> =

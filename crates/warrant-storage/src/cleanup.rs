@@ -23,6 +23,8 @@ pub enum Expired {
     DeviceAuthorizations,
     /// Pushed authorization requests past their expiry (used or not).
     PushedRequests,
+    /// Used assertion ids past their assertion's expiry (it is refused as expired then).
+    UsedAssertions,
     /// Brute-force counters that count nothing any more (no lock runs, the failures are
     /// forgotten); permanent locks stay until cleared.
     Throttles,
@@ -30,13 +32,14 @@ pub enum Expired {
 
 impl Expired {
     /// Every kind, in a safe deletion order.
-    pub const ALL: [Expired; 7] = [
+    pub const ALL: [Expired; 8] = [
         Self::AuthorizationCodes,
         Self::RefreshTokens,
         Self::AccessTokens,
         Self::Sessions,
         Self::DeviceAuthorizations,
         Self::PushedRequests,
+        Self::UsedAssertions,
         Self::Throttles,
     ];
 
@@ -49,6 +52,7 @@ impl Expired {
             Self::Sessions => "sessions",
             Self::DeviceAuthorizations => "device authorizations",
             Self::PushedRequests => "pushed authorization requests",
+            Self::UsedAssertions => "used assertion ids",
             Self::Throttles => "brute-force counters",
         }
     }
@@ -73,6 +77,9 @@ impl Expired {
             }
             Self::PushedRequests => {
                 "DELETE FROM pushed_requests WHERE request_uri_hash IN (SELECT request_uri_hash FROM pushed_requests WHERE expires_at < $1 LIMIT $2)"
+            }
+            Self::UsedAssertions => {
+                "DELETE FROM used_assertions WHERE key_hash IN (SELECT key_hash FROM used_assertions WHERE expires_at < $1 LIMIT $2)"
             }
             Self::Throttles => {
                 "DELETE FROM throttles WHERE (kind, subject) IN (SELECT kind, subject FROM throttles

@@ -49,6 +49,7 @@ mod throttles;
 mod time_utc;
 mod tokens;
 mod upstream;
+mod used_assertions;
 mod users;
 
 use async_trait::async_trait;
@@ -77,6 +78,7 @@ pub use throttles::ThrottleStore;
 pub use time_utc::stored_time;
 pub use tokens::{AccessTokenFilter, CodeRedemption, DescribedAccessToken, TokenStore};
 pub use upstream::UpstreamStore;
+pub use used_assertions::UsedAssertionStore;
 pub use users::{UserFilter, UserStore};
 
 /// Everything needed to call a store's methods: `use warrant_storage::prelude::*;`.
@@ -84,7 +86,7 @@ pub mod prelude {
     pub use crate::{
         ApiTokenStore, ApplicationStore, CleanupStore, ConsentStore, DeviceStore, ImportStore,
         OutboxStore, PushedRequestStore, RegistrationStore, SessionStore, SigningKeyStore, Store,
-        ThrottleStore, TokenStore, UpstreamStore, UserStore,
+        ThrottleStore, TokenStore, UpstreamStore, UsedAssertionStore, UserStore,
     };
 }
 
@@ -135,6 +137,7 @@ pub trait Store:
     + ImportStore
     + RegistrationStore
     + PushedRequestStore
+    + UsedAssertionStore
     + Send
     + Sync
 {

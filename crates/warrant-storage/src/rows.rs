@@ -4,12 +4,13 @@
 
 use time::OffsetDateTime;
 use warrant_model::{
-    AccessToken, ApiToken, Application, ApplicationId, AuthorizationCode, ClientId,
-    ClientRegistration, ClientSecretHash, ClientSecurity, ClientType, CodeChallenge,
-    CodeChallengeMethod, Consent, DeviceAuthorization, DeviceStatus, Email, FamilyId, GrantTypes,
-    Origin, OutboxEntry, PasswordHash, ProviderKey, PushedRequest, RedirectUri, RedirectUriPolicy,
-    RefreshToken, Resources, ScopeSet, Sealed, Session, SigningAlgorithm, SigningKey, Throttle,
-    ThrottleKey, ThrottleKind, TokenHash, UpstreamConnection, User, UserId, Username,
+    AccessToken, ApiToken, Application, ApplicationId, AuthMethod, AuthorizationCode, ClientId,
+    ClientJwks, ClientKeys, ClientRegistration, ClientSecretHash, ClientSecurity, ClientType,
+    CodeChallenge, CodeChallengeMethod, Consent, DeviceAuthorization, DeviceStatus, Email,
+    FamilyId, GrantTypes, Origin, OutboxEntry, PasswordHash, ProviderKey, PushedRequest,
+    RedirectUri, RedirectUriPolicy, RefreshToken, Resources, ScopeSet, Sealed, Session,
+    SigningAlgorithm, SigningKey, Throttle, ThrottleKey, ThrottleKind, TokenHash,
+    UpstreamConnection, User, UserId, Username,
 };
 
 use crate::error::corrupt;
@@ -53,6 +54,10 @@ pub(crate) struct ApplicationRow {
     pub(crate) pkce_required: bool,
     pub(crate) algorithm: Option<String>,
     pub(crate) require_pushed_requests: bool,
+    pub(crate) token_endpoint_auth_method: Option<String>,
+    pub(crate) jwks: Option<String>,
+    pub(crate) jwks_uri: Option<String>,
+    pub(crate) sealed_secret: Option<Vec<u8>>,
     pub(crate) created_at: OffsetDateTime,
     pub(crate) updated_at: OffsetDateTime,
 }
@@ -94,7 +99,21 @@ impl TryFrom<ApplicationRow> for Application {
                 .map_err(corrupt)?,
             security: ClientSecurity {
                 require_pushed_requests: row.require_pushed_requests,
+                auth_method: row
+                    .token_endpoint_auth_method
+                    .as_deref()
+                    .map(AuthMethod::parse)
+                    .transpose()
+                    .map_err(corrupt)?,
+                keys: match (row.jwks, row.jwks_uri) {
+                    (Some(jwks), _) => {
+                        Some(ClientKeys::Jwks(ClientJwks::parse(&jwks).map_err(corrupt)?))
+                    }
+                    (None, Some(uri)) => Some(ClientKeys::uri(&uri).map_err(corrupt)?),
+                    (None, None) => None,
+                },
             },
+            sealed_secret: row.sealed_secret.map(Sealed::from_bytes),
             created_at: row.created_at,
             updated_at: row.updated_at,
         })

@@ -89,6 +89,7 @@ async fn an_unknown_client_id_is_not_remembered() {
         pkce_required: false,
         algorithm: None,
         security: Default::default(),
+        sealed_secret: None,
     };
     world.store.create_application(&again, now()).await.unwrap();
     assert_eq!(

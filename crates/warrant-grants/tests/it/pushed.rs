@@ -212,6 +212,7 @@ async fn a_client_or_server_that_requires_pushing_refuses_plain_requests() {
     );
     client.application.security = ClientSecurity {
         require_pushed_requests: true,
+        ..ClientSecurity::default()
     };
     world.store_update(&client.application).await;
     let refused = world

@@ -101,6 +101,7 @@ impl World {
             // Off: tests change applications between requests and must see it at once.
             clients: ClientCache::new(std::time::Duration::ZERO),
             documents: warrant_grants::ClientDocuments::disabled(),
+            key_sets: warrant_grants::ClientKeySets::without_fetching(),
             throttles: ThrottleCache::new(std::time::Duration::ZERO),
             generators: generators(),
             hasher: PasswordPool::new(PasswordHasher::new(1000).unwrap(), HashingLimits::default()),

@@ -148,6 +148,7 @@ async fn client_credentials_needs_a_confidential_client() {
         pkce_required: true,
         algorithm: None,
         security: Default::default(),
+        sealed_secret: None,
     };
     world.store.create_application(&app, now()).await.unwrap();
     let credentials = ClientCredentials::IdOnly {

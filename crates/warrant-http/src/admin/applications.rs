@@ -7,7 +7,8 @@ use rocket::{Route, State, delete, get, patch, post, routes};
 use time::OffsetDateTime;
 use warrant_grants::{ApplicationChanges, ApplicationRegistration, id_token_algorithm};
 use warrant_model::{
-    Application, ApplicationId, ClientSecurity, GrantType, Origin, RedirectUri, Secret, UserId,
+    Application, ApplicationId, AuthMethod, ClientKeys, ClientSecurity, GrantType, Origin,
+    RedirectUri, Secret, UserId,
 };
 
 use super::body::{self, ApplicationPatch, NewApplicationBody};
@@ -39,6 +40,15 @@ pub(super) fn application_json(application: &Application, registered: bool) -> V
         "pkce_required": application.pkce_required,
         "algorithm": id_token_algorithm(application).as_str(),
         "require_pushed_authorization_requests": application.security.require_pushed_requests,
+        "token_endpoint_auth_method": application.security.auth_method.map(AuthMethod::as_str),
+        "jwks": match &application.security.keys {
+            Some(ClientKeys::Jwks(jwks)) => Some(jwks.as_json()),
+            _ => None,
+        },
+        "jwks_uri": match &application.security.keys {
+            Some(ClientKeys::Uri(uri)) => Some(uri.as_str()),
+            _ => None,
+        },
         "created_at": timestamp(application.created_at),
         "updated_at": timestamp(application.updated_at),
     })
@@ -138,6 +148,8 @@ async fn create(
         algorithm: body::algorithm(body.algorithm.as_deref())?,
         security: ClientSecurity {
             require_pushed_requests: body.require_pushed_authorization_requests,
+            auth_method: body::auth_method(body.token_endpoint_auth_method.as_deref())?,
+            keys: body::client_keys(body.jwks.as_ref(), body.jwks_uri.as_deref())?,
         },
     };
     let now = OffsetDateTime::now_utc();
@@ -201,6 +213,17 @@ async fn change(
             require_pushed_requests: patch
                 .require_pushed_authorization_requests
                 .unwrap_or(application.security.require_pushed_requests),
+            auth_method: match &patch.token_endpoint_auth_method {
+                Some(name) => body::auth_method(name.as_deref())?,
+                None => application.security.auth_method,
+            },
+            keys: match (&patch.jwks, &patch.jwks_uri) {
+                (None, None) => application.security.keys.clone(),
+                (jwks, uri) => body::client_keys(
+                    jwks.as_ref().and_then(Option::as_ref),
+                    uri.as_ref().and_then(Option::as_deref),
+                )?,
+            },
         }),
     };
     if let Some(skip) = patch.skip_authorization {

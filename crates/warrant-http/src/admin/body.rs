@@ -4,9 +4,11 @@
 use rocket::http::Status;
 use rocket::serde::json::{Error as JsonError, Json};
 use serde::Deserialize;
+use serde_json::Value;
 use warrant_model::{
-    ClientId, ClientType, Email, GrantType, GrantTypes, Origin, PasswordHash, RedirectUri,
-    RedirectUriPolicy, ResourceUri, Resources, Secret, SigningAlgorithm, Username,
+    AuthMethod, ClientId, ClientJwks, ClientKeys, ClientType, Email, GrantType, GrantTypes, Origin,
+    PasswordHash, RedirectUri, RedirectUriPolicy, ResourceUri, Resources, Secret, SigningAlgorithm,
+    Username,
 };
 
 use warrant_grants::InitialPassword;
@@ -61,6 +63,12 @@ pub(super) struct NewApplicationBody {
     /// RFC 9126: its authorization requests must be pushed.
     #[serde(default)]
     pub(super) require_pushed_authorization_requests: bool,
+    /// The one way it authenticates; absent: a secret, or none for public clients.
+    pub(super) token_endpoint_auth_method: Option<String>,
+    /// Its public keys (a JWK Set), for private_key_jwt.
+    pub(super) jwks: Option<Value>,
+    /// Where it publishes its public keys, for private_key_jwt.
+    pub(super) jwks_uri: Option<String>,
 }
 
 /// `PATCH /api/admin/applications/<id>`: absent fields stay as they are; `null` is refused
@@ -89,6 +97,15 @@ pub(super) struct ApplicationPatch {
     pub(super) algorithm: Option<Option<String>>,
     #[serde(default, deserialize_with = "given")]
     pub(super) require_pushed_authorization_requests: Option<bool>,
+    /// Absent: unchanged; null: a secret, or none for public clients.
+    #[serde(default, deserialize_with = "present")]
+    pub(super) token_endpoint_auth_method: Option<Option<String>>,
+    /// Absent: unchanged; null: no keys given (nor `jwks_uri` when it is null too).
+    #[serde(default, deserialize_with = "present")]
+    pub(super) jwks: Option<Option<Value>>,
+    /// Absent: unchanged; null: none.
+    #[serde(default, deserialize_with = "present")]
+    pub(super) jwks_uri: Option<Option<String>>,
 }
 
 /// A field that may be left out (`None`) but, when sent, is a value: `null` does not
@@ -100,10 +117,36 @@ fn given<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
 }
 
 /// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
-fn present<'de, D: serde::Deserializer<'de>>(
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
     deserializer: D,
-) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(deserializer).map(Some)
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// A client authentication method's name, or none (the default by client type).
+pub(super) fn auth_method(value: Option<&str>) -> Result<Option<AuthMethod>, OAuthJson> {
+    value
+        .map(|name| {
+            AuthMethod::parse(name).map_err(|e| invalid(format!("token_endpoint_auth_method: {e}")))
+        })
+        .transpose()
+}
+
+/// A client's keys: a JWK Set or the URL it is published at, not both.
+pub(super) fn client_keys(
+    jwks: Option<&Value>,
+    jwks_uri: Option<&str>,
+) -> Result<Option<ClientKeys>, OAuthJson> {
+    match (jwks, jwks_uri) {
+        (Some(_), Some(_)) => Err(invalid("jwks: give jwks or jwks_uri, not both")),
+        (Some(jwks), None) => ClientJwks::from_value(jwks.clone())
+            .map(|jwks| Some(ClientKeys::Jwks(jwks)))
+            .map_err(|e| invalid(format!("jwks: {e}"))),
+        (None, Some(uri)) => ClientKeys::uri(uri)
+            .map(Some)
+            .map_err(|e| invalid(format!("jwks_uri: {e}"))),
+        (None, None) => Ok(None),
+    }
 }
 
 /// An ID-token algorithm name, or none (RS256).

@@ -1625,3 +1625,47 @@ pub async fn pushed_requests_are_opened_by_their_client_and_used_once(db: &TestD
         .unwrap();
     assert_eq!(deleted, 1);
 }
+
+pub async fn client_assertion_settings_round_trip_and_jtis_are_used_once(db: &TestDb) {
+    let s = db.store();
+    let jwks = warrant_model::ClientJwks::parse(
+        r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"k1"}]}"#,
+    )
+    .unwrap();
+    let mut new = new_application("asserting", None);
+    new.security = warrant_model::ClientSecurity {
+        require_pushed_requests: true,
+        auth_method: Some(warrant_model::AuthMethod::PrivateKeyJwt),
+        keys: Some(warrant_model::ClientKeys::Jwks(jwks)),
+    };
+    let mut app = s.create_application(&new, now()).await.unwrap();
+    assert_eq!(app.security, new.security);
+    app.security.auth_method = Some(warrant_model::AuthMethod::ClientSecretJwt);
+    app.security.keys =
+        Some(warrant_model::ClientKeys::uri("https://client.example/jwks").unwrap());
+    app.sealed_secret = Some(warrant_model::Sealed::from_bytes(vec![9, 8, 7]));
+    s.update_application(&app, now()).await.unwrap();
+    let read = s.application_by_id(app.id).await.unwrap().unwrap();
+    assert_eq!(
+        (read.security, read.sealed_secret),
+        (app.security, app.sealed_secret)
+    );
+
+    let (_, jti) = secret();
+    let expires_at = now() + Duration::seconds(60);
+    assert!(s.first_use(&jti, expires_at).await.unwrap());
+    assert!(!s.first_use(&jti, expires_at).await.unwrap(), "a replay");
+    let deleted = s
+        .delete_expired(
+            Expired::UsedAssertions,
+            expires_at + Duration::seconds(1),
+            100,
+        )
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1);
+    assert!(
+        s.first_use(&jti, expires_at).await.unwrap(),
+        "forgotten once expired"
+    );
+}

@@ -67,6 +67,7 @@ pub fn new_application(client_id: &str, owner: Option<&User>) -> NewApplication 
         pkce_required: true,
         algorithm: Some(warrant_model::SigningAlgorithm::RS256),
         security: Default::default(),
+        sealed_secret: None,
     }
 }
 

@@ -77,4 +77,5 @@ contract_suite!(
     imports_keep_ids_refuse_conflicts_and_change_nothing_twice,
     client_registrations_are_managed_by_their_token_and_unused_ones_removed,
     pushed_requests_are_opened_by_their_client_and_used_once,
+    client_assertion_settings_round_trip_and_jtis_are_used_once,
 );
