@@ -4,6 +4,8 @@
 
 use std::process::Command;
 
+use serde_json::json;
+
 use crate::browser::Browser;
 use crate::support::{Reply, Server, TestEnv, binary};
 use crate::tls::{Certificates, address_of};
@@ -575,4 +577,45 @@ pub async fn a_protected_resource_publishes_its_metadata_and_takes_only_its_toke
         }
         warrant = apis.warrant;
     }
+}
+
+/// A DPoP-bound token (oauth4webapi's client credentials with a proof) at the guards, which
+/// check it against the database: taken with a proof of its key, refused as a bearer token
+/// and with another key's proof.
+pub async fn dpop_bound_tokens_on_the_database(env: &TestEnv) {
+    dpop_at_the_guards(env, Apis::on_database(env).await).await;
+}
+
+/// As [`dpop_bound_tokens_on_the_database`], the guards introspecting (`cnf.jkt`).
+pub async fn dpop_bound_tokens_through_introspection(env: &TestEnv) {
+    dpop_at_the_guards(env, Apis::on_introspection(env, 0).await).await;
+}
+
+async fn dpop_at_the_guards(env: &TestEnv, apis: Apis) {
+    let Some(modules) = crate::support::node_modules("DPoP guards test") else {
+        return;
+    };
+    let mut client = crate::high_assurance::OAuthClient::start(env, &modules);
+    client.ok(json!({"op": "discover", "issuer": apis.warrant.server.base_url}));
+    client.ok(json!({
+        "op": "client",
+        "client_id": apis.warrant.client_id,
+        "auth": {"method": "client_secret_basic", "secret": apis.warrant.secret},
+    }));
+    client.ok(json!({"op": "dpop", "alg": "ES256"}));
+    let tokens = client.ok(json!({"op": "client_credentials", "scope": "music:read"}));
+    let token = tokens["access_token"].as_str().unwrap();
+    let songs = format!("{}/songs", apis.music.base_url);
+    let opened =
+        client.ok(json!({"op": "resource", "method": "GET", "url": songs, "token": token}));
+    assert_eq!(opened["status"], 200, "{opened}");
+
+    let as_bearer = apis.call("GET", "/songs", Some(token)).await;
+    crate::high_assurance::assert_dpop_challenge(&as_bearer);
+    client.ok(json!({"op": "dpop", "alg": "ES256"}));
+    let other_key = client
+        .call(json!({"op": "resource", "method": "GET", "url": songs, "token": token}))
+        .unwrap_err();
+    assert_eq!(other_key["status"], 401, "{other_key}");
+    assert_eq!(other_key["error"], "invalid_dpop_proof", "{other_key}");
 }

@@ -21,14 +21,14 @@ const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// oauth4webapi in a node process, answering one command per line.
-struct OAuthClient {
+pub(crate) struct OAuthClient {
     child: Child,
     input: ChildStdin,
     output: BufReader<ChildStdout>,
 }
 
 impl OAuthClient {
-    fn start(env: &TestEnv, modules: &std::path::Path) -> Self {
+    pub(crate) fn start(env: &TestEnv, modules: &std::path::Path) -> Self {
         let mut child = node_script(env, modules, "oauth-client.mjs")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -46,7 +46,7 @@ impl OAuthClient {
 
     /// Runs `command`: `Ok` with what the library returned, or `Err` with the error it
     /// raised (`{"error", "description", "status"}`).
-    fn call(&mut self, command: Value) -> Result<Value, Value> {
+    pub(crate) fn call(&mut self, command: Value) -> Result<Value, Value> {
         writeln!(self.input, "{command}").unwrap();
         let mut line = String::new();
         self.output.read_line(&mut line).unwrap();
@@ -59,7 +59,7 @@ impl OAuthClient {
     }
 
     /// Runs `command`, which must succeed.
-    fn ok(&mut self, command: Value) -> Value {
+    pub(crate) fn ok(&mut self, command: Value) -> Value {
         self.call(command.clone())
             .unwrap_or_else(|error| panic!("{command} failed: {error}"))
     }
@@ -84,6 +84,34 @@ fn pushed_params(state: &str) -> Value {
     })
 }
 
+/// A confidential application named Bank, redirecting to [`REDIRECT`], with the
+/// authorization-code grant and `extra` arguments of `warrant app create`: as created.
+fn bank_app(env: &TestEnv, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "--name",
+        "Bank",
+        "--client-type",
+        "confidential",
+        "--grant",
+        "authorization-code",
+        "--redirect-uri",
+        REDIRECT,
+    ];
+    args.extend_from_slice(extra);
+    env.create_app(&args)
+}
+
+/// Asserts a refusal at a resource that names the DPoP scheme (RFC 9449 §7.1).
+pub(crate) fn assert_dpop_challenge(reply: &crate::support::Reply) {
+    assert_eq!(reply.status, 401, "{reply:?}");
+    assert!(
+        reply
+            .header("www-authenticate")
+            .is_some_and(|challenge| challenge.starts_with("DPoP ")),
+        "{reply:?}"
+    );
+}
+
 /// The path the browser is sent to for a pushed request.
 fn by_reference(client_id: &str, request_uri: &str) -> String {
     let query = url::form_urlencoded::Serializer::new(String::new())
@@ -98,17 +126,7 @@ pub async fn pushed_authorization_requests_with_oauth4webapi(env: &TestEnv) {
         return;
     };
     env.create_user("alice", PASSWORD, &[]);
-    let app = env.create_app(&[
-        "--name",
-        "Bank",
-        "--client-type",
-        "confidential",
-        "--grant",
-        "authorization-code",
-        "--redirect-uri",
-        REDIRECT,
-        "--require-par",
-    ]);
+    let app = bank_app(env, &["--require-par"]);
     let client_id = app["client_id"].as_str().unwrap();
     let secret = app["client_secret"].as_str().unwrap();
     let mut serve = env.command(&["serve"]);
@@ -214,7 +232,7 @@ pub async fn pushed_authorization_requests_with_oauth4webapi(env: &TestEnv) {
     assert_eq!(refused["status"], 400);
 }
 
-/// A confidential `client_credentials` application (with `extra` arguments) that
+/// A [`bank_app`] that may also use `client_credentials` (with `extra` arguments) and
 /// authenticates with `private_key_jwt`, its key made by `client` for `alg` and given to
 /// Warrant with `--jwks-file`: the created application.
 fn private_key_jwt_app(
@@ -227,10 +245,6 @@ fn private_key_jwt_app(
     let jwks_file = env.dir.join("client-jwks.json");
     std::fs::write(&jwks_file, json!({"keys": [public_key]}).to_string()).unwrap();
     let mut args = vec![
-        "--name",
-        "Bank",
-        "--client-type",
-        "confidential",
         "--grant",
         "client-credentials",
         "--auth-method",
@@ -239,7 +253,7 @@ fn private_key_jwt_app(
         jwks_file.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    env.create_app(&args)
+    bank_app(env, &args)
 }
 
 /// `private_key_jwt` at every step of a pushed code flow and at the token endpoint, with
@@ -399,4 +413,132 @@ pub async fn two_instances_share_used_assertions(env: &TestEnv) {
         "auth": {"method": "private_key_jwt", "assertion": {"jti": "shared-2"}},
     }));
     client.ok(json!({"op": "client_credentials", "as": token_endpoint(&second)}));
+}
+
+/// DPoP (RFC 9449) with oauth4webapi: a client that must use it gets a bound token through
+/// a pushed code flow and opens the profile API with proofs; the token does nothing as a bearer
+/// token, nor with a proof for another method, URL, time or key, nor with a proof used
+/// before.
+pub async fn dpop_with_oauth4webapi(env: &TestEnv) {
+    let Some(modules) = node_modules("oauth4webapi test") else {
+        return;
+    };
+    env.create_user("alice", PASSWORD, &[]);
+    let app = bank_app(env, &["--grant", "client-credentials", "--require-dpop"]);
+    let client_id = app["client_id"].as_str().unwrap();
+    let secret = app["client_secret"].as_str().unwrap();
+    let warrant = Server::start(env.command(&["serve"])).await;
+    let mut client = OAuthClient::start(env, &modules);
+    let metadata = client.ok(json!({"op": "discover", "issuer": warrant.base_url}));
+    assert!(
+        metadata["dpop_signing_alg_values_supported"]
+            .to_string()
+            .contains("ES256")
+    );
+    client.ok(json!({
+        "op": "client",
+        "client_id": client_id,
+        "auth": {"method": "client_secret_basic", "secret": secret},
+    }));
+    // Without a proof this client gets nothing.
+    let refused = client
+        .call(json!({"op": "client_credentials"}))
+        .unwrap_err();
+    assert_eq!(refused["error"], "invalid_dpop_proof", "{refused}");
+
+    let jkt = client.ok(json!({"op": "dpop", "alg": "ES256"}));
+    let pushed = client.ok(json!({"op": "par", "params": pushed_params("d1")}));
+    let mut browser = Browser::new(&warrant);
+    browser.log_in("alice", PASSWORD).await;
+    let consent = browser
+        .get(&by_reference(
+            client_id,
+            pushed["request_uri"].as_str().unwrap(),
+        ))
+        .await;
+    let approved = browser
+        .submit(&consent, "/o/authorize/", &[("allow", "yes")])
+        .await;
+    let tokens = client.ok(json!({
+        "op": "code",
+        "callback": location(&approved),
+        "state": "d1",
+        "verifier": VERIFIER,
+        "redirect_uri": REDIRECT,
+    }));
+    assert_eq!(tokens["token_type"], "dpop", "{tokens}");
+    let token = tokens["access_token"].as_str().unwrap();
+    let profile = format!("{}/api/profile/", warrant.base_url);
+    let userinfo = format!("{}/o/userinfo/", warrant.base_url);
+    let opened =
+        client.ok(json!({"op": "resource", "method": "GET", "url": profile, "token": token}));
+    assert_eq!(opened["status"], 200, "{opened}");
+    assert_eq!(opened["body"]["username"], "alice", "{opened}");
+
+    // Introspection names the key.
+    let introspected = warrant
+        .post_form(
+            "/o/introspect/",
+            &format!("token={token}"),
+            Some((client_id, secret)),
+        )
+        .await;
+    let introspected: Value = serde_json::from_str(&introspected.body).unwrap();
+    assert_eq!(introspected["cnf"]["jkt"], jkt, "{introspected}");
+    assert_eq!(introspected["token_type"], "DPoP");
+
+    // As a bearer token it is refused, with a DPoP challenge.
+    let as_bearer = warrant
+        .request(
+            "GET",
+            "/api/profile/",
+            &[("Authorization", format!("Bearer {token}"))],
+            vec![],
+        )
+        .await;
+    assert_dpop_challenge(&as_bearer);
+    let send = |proof: Value| {
+        let (warrant, token) = (&warrant, token.to_owned());
+        async move {
+            warrant
+                .request(
+                    "GET",
+                    "/api/profile/",
+                    &[
+                        ("Authorization", format!("DPoP {token}")),
+                        ("DPoP", proof.as_str().unwrap().to_owned()),
+                    ],
+                    vec![],
+                )
+                .await
+        }
+    };
+    let proof = |method: &str, url: &str, claims: Value| json!({"op": "proof", "method": method, "url": url, "token": token, "claims": claims});
+    let good = client.ok(proof("GET", &profile, json!({})));
+    assert_eq!(send(good.clone()).await.status, 200);
+    let replayed = send(good).await;
+    assert_eq!(replayed.status, 401, "a proof used before");
+    assert!(replayed.body.contains("used before"), "{}", replayed.body);
+    for (refused, why) in [
+        (proof("POST", &profile, json!({})), "another method"),
+        (proof("GET", &userinfo, json!({})), "another URL"),
+        (
+            proof("GET", &profile, json!({"iat": 1_700_000_000})),
+            "too old",
+        ),
+    ] {
+        let proof = client.ok(refused);
+        let reply = send(proof).await;
+        assert_eq!(reply.status, 401, "{why}");
+        assert!(
+            reply.body.contains("invalid_dpop_proof"),
+            "{why}: {}",
+            reply.body
+        );
+        assert!(reply.body.contains(why), "{why}: {}", reply.body);
+    }
+    client.ok(json!({"op": "dpop", "alg": "ES256"}));
+    let other_key = send(client.ok(proof("GET", &profile, json!({})))).await;
+    assert_eq!(other_key.status, 401);
+    assert!(other_key.body.contains("another key"), "{}", other_key.body);
 }

@@ -207,6 +207,8 @@ mod guards_suite {
         introspection_with_wrong_credentials_is_503,
         introspection_works_over_https,
         a_protected_resource_publishes_its_metadata_and_takes_only_its_tokens,
+        dpop_bound_tokens_on_the_database,
+        dpop_bound_tokens_through_introspection,
     );
 }
 
@@ -227,6 +229,7 @@ mod high_assurance_suite {
         pushed_authorization_requests_with_oauth4webapi,
         private_key_jwt_with_oauth4webapi,
         private_key_jwt_keys_from_a_jwks_uri,
+        dpop_with_oauth4webapi,
     );
 
     #[tokio::test]

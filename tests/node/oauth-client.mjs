@@ -15,8 +15,14 @@
 //   {"op": "par", "params": {...}}              -> {"request_uri", "expires_in"}
 //   {"op": "code", "callback": URL, "state": S, "verifier": V, "redirect_uri": URI}
 //                                               -> the token response
-//   {"op": "client_credentials", "as": {metadata to use instead, such as another
-//        instance's token_endpoint}}            -> the token response
+//   {"op": "client_credentials", "scope": S, "as": {metadata to use instead, such as
+//        another instance's token_endpoint}}   -> the token response
+//   {"op": "dpop", "alg": A}                    a new DPoP key; from now on token and pushed
+//                                               requests carry proofs of it -> its thumbprint
+//   {"op": "resource", "method": M, "url": U, "token": T} -> {"status", "body"}: the
+//        library's protected-resource request, with a DPoP proof when a key is set
+//   {"op": "proof", "method": M, "url": U, "token": T, "claims": {...}} -> a DPoP proof
+//        (claims overridden as given), for the test to send as it likes
 import { createInterface } from "node:readline";
 import * as oauth from "oauth4webapi";
 
@@ -27,6 +33,14 @@ let as;
 let client;
 let clientAuth;
 let privateKey;
+let dpop;
+// Claims the next DPoP proofs get, over what the library puts in.
+let proofClaims = {};
+
+// The options every request takes: plain HTTP on loopback, and the DPoP key if any.
+function options() {
+  return dpop ? { ...insecure, DPoP: dpop } : insecure;
+}
 
 function authentication(auth) {
   const modify = {
@@ -73,20 +87,43 @@ const commands = {
     return client;
   },
   async par({ params }) {
-    const response = await oauth.pushedAuthorizationRequest(as, client, clientAuth, params, insecure);
+    const response = await oauth.pushedAuthorizationRequest(as, client, clientAuth, params, options());
     return await oauth.processPushedAuthorizationResponse(as, client, response);
   },
   async code({ callback, state, verifier, redirect_uri }) {
     const parameters = oauth.validateAuthResponse(as, client, new URL(callback), state);
     const response = await oauth.authorizationCodeGrantRequest(
-      as, client, clientAuth, parameters, redirect_uri, verifier, insecure,
+      as, client, clientAuth, parameters, redirect_uri, verifier, options(),
     );
     return await oauth.processAuthorizationCodeResponse(as, client, response);
   },
-  async client_credentials({ as: other }) {
+  async dpop({ alg }) {
+    const pair = await oauth.generateKeyPair(alg);
+    dpop = oauth.DPoP(client, pair, {
+      [oauth.modifyAssertion]: (_header, payload) => Object.assign(payload, proofClaims),
+    });
+    return await dpop.calculateThumbprint();
+  },
+  async resource({ method, url, token }) {
+    const response = await oauth.protectedResourceRequest(
+      token, method, new URL(url), new Headers(), null, options(),
+    );
+    return { status: response.status, body: await response.json() };
+  },
+  async proof({ method, url, token, claims = {} }) {
+    const headers = new Headers();
+    proofClaims = claims;
+    try {
+      await dpop.addProof(new URL(url), headers, method, token);
+    } finally {
+      proofClaims = {};
+    }
+    return headers.get("dpop");
+  },
+  async client_credentials({ as: other, scope = "read" }) {
     const server = { ...as, ...other };
     const response = await oauth.clientCredentialsGrantRequest(
-      server, client, clientAuth, { scope: "read" }, insecure,
+      server, client, clientAuth, { scope }, options(),
     );
     return await oauth.processClientCredentialsResponse(server, client, response);
   },

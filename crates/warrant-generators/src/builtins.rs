@@ -69,7 +69,7 @@ impl TokenGenerator for JwtAccessToken {
             [one] => serde_json::json!(one),
             several => serde_json::json!(several),
         };
-        let claims = serde_json::json!({
+        let mut claims = serde_json::json!({
             "iss": context.issuer,
             "sub": subject,
             "aud": audience,
@@ -79,6 +79,9 @@ impl TokenGenerator for JwtAccessToken {
             "exp": context.expires_at.unix_timestamp(),
             "jti": URL_SAFE_NO_PAD.encode(random_bytes(JTI_BYTES)?),
         });
+        if let Some(jkt) = context.dpop_jkt {
+            claims["cnf"] = crate::confirmation(jkt);
+        }
         signer.sign_jwt("at+jwt", &claims)
     }
 
@@ -199,6 +202,7 @@ mod tests {
             expires_at: now,
             issuer: "https://auth.example.com",
             signer: None,
+            dpop_jkt: None,
         };
         assert_eq!(generators.access_token_signing_algorithm(), None);
         let token = generators.new_access_token(&context).unwrap();
@@ -258,6 +262,7 @@ mod tests {
             expires_at: now + time::Duration::hours(1),
             issuer: "https://auth.example.com",
             signer: Some(&key),
+            dpop_jkt: None,
         };
         let token = generators.new_access_token(&context).unwrap();
         let claims = verify_jwt(key.public_jwk(), token.expose()).unwrap();

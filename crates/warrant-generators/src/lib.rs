@@ -56,6 +56,7 @@ mod django_hashers {
         false
     }
 }
+mod dpop;
 mod error;
 mod hashing;
 mod jws;
@@ -66,6 +67,7 @@ mod registry;
 mod seal;
 mod signing;
 
+pub use dpop::{DpopProof, DpopRequest, confirmation};
 pub use error::GeneratorError;
 pub use hashing::{constant_time_eq, hash_token, sha256_base64url, verify_token};
 pub use jws::{

@@ -45,6 +45,8 @@ pub struct TokenContext<'a> {
     /// The key to sign with, for a generator that asked for one
     /// ([`TokenGenerator::signing_algorithm`]).
     pub signer: Option<&'a SigningKeyPair>,
+    /// The thumbprint of the DPoP key the token is bound to (RFC 9449 `cnf.jkt`).
+    pub dpop_jkt: Option<&'a str>,
 }
 
 /// Makes access or refresh tokens, possibly from claims.

@@ -597,6 +597,8 @@ impl Engine<'_> {
                             auth_time: Some(auth_time),
                         }
                     }),
+                    // A browser's redirect carries no proof.
+                    dpop_jkt: None,
                 };
                 let response = self.issue_tokens(issue, now).await?;
                 answer.push(("access_token", response.access_token.expose().clone()));

@@ -183,6 +183,7 @@ impl Engine<'_> {
         application: &Application,
         device_code: &Secret<String>,
         resources: Resources,
+        dpop_jkt: Option<String>,
         now: OffsetDateTime,
     ) -> Result<TokenResponse, OAuthError> {
         let device = self
@@ -239,6 +240,7 @@ impl Engine<'_> {
                         nonce: None,
                         auth_time: device.auth_time,
                     }),
+                    dpop_jkt,
                 };
                 self.issue_tokens(issue, now).await
             }

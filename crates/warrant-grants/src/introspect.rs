@@ -30,12 +30,14 @@ pub struct ActiveToken {
     pub username: Option<Username>,
     /// The resource owner's stable id (`sub`), if a user granted it.
     pub sub: Option<UserId>,
-    /// `Bearer` for access tokens, `refresh_token` for refresh tokens.
+    /// `Bearer` or `DPoP` for access tokens, `refresh_token` for refresh tokens.
     pub token_type: &'static str,
     /// Expiry, in seconds since the epoch (absent for refresh tokens that never expire).
     pub exp: Option<i64>,
     /// Issue time, in seconds since the epoch.
     pub iat: i64,
+    /// The thumbprint of the DPoP key it is bound to (`cnf.jkt`, RFC 9449 §6.2).
+    pub dpop_jkt: Option<String>,
 }
 
 impl Engine<'_> {
@@ -56,16 +58,17 @@ impl Engine<'_> {
         {
             return Ok(describe_access(described, now));
         }
-        let (application_id, user_id, scope, aud, token_type, expires_at, issued_at) =
+        let (application_id, user_id, scope, aud, token_type, expires_at, issued_at, dpop_jkt) =
             match self.find_token(token, hint).await? {
                 Some(FoundToken::Access(t)) if t.revoked_at.is_none() && t.expires_at > now => (
                     t.application_id,
                     t.user_id,
                     t.scope,
                     t.resources,
-                    "Bearer",
+                    token_type_of(&t.dpop_jkt),
                     Some(t.expires_at),
                     t.created_at,
+                    t.dpop_jkt,
                 ),
                 Some(FoundToken::Refresh(t))
                     if t.revoked_at.is_none()
@@ -80,6 +83,7 @@ impl Engine<'_> {
                         "refresh_token",
                         t.expires_at,
                         t.created_at,
+                        t.dpop_jkt,
                     )
                 }
                 _ => return Ok(Introspection::Inactive),
@@ -103,6 +107,7 @@ impl Engine<'_> {
             token_type,
             exp: expires_at.map(OffsetDateTime::unix_timestamp),
             iat: issued_at.unix_timestamp(),
+            dpop_jkt,
         }))
     }
 
@@ -134,8 +139,14 @@ fn describe_access(described: DescribedAccessToken, now: OffsetDateTime) -> Intr
         client_id: described.client_id,
         username,
         sub: token.user_id,
-        token_type: "Bearer",
+        token_type: token_type_of(&token.dpop_jkt),
         exp: Some(token.expires_at.unix_timestamp()),
         iat: token.created_at.unix_timestamp(),
+        dpop_jkt: token.dpop_jkt,
     })
+}
+
+/// An access token's type: `DPoP` when bound to a key (RFC 9449 §6.2), else `Bearer`.
+fn token_type_of(dpop_jkt: &Option<String>) -> &'static str {
+    if dpop_jkt.is_some() { "DPoP" } else { "Bearer" }
 }

@@ -3,8 +3,8 @@
 use time::OffsetDateTime;
 use warrant_generators::{TokenContext, family_id, hash_token};
 use warrant_model::{
-    Application, FamilyId, GrantType, NewAccessToken, NewRefreshToken, Resources, ScopeSet, Secret,
-    User,
+    Application, ClientType, FamilyId, GrantType, NewAccessToken, NewRefreshToken, Resources,
+    ScopeSet, Secret, User,
 };
 
 use crate::oidc::{IdTokenFacts, is_openid, subject};
@@ -16,7 +16,7 @@ use crate::{Engine, OAuthError};
 pub struct TokenResponse {
     /// The access token.
     pub access_token: Secret<String>,
-    /// Always `Bearer` (RFC 6750).
+    /// `Bearer` (RFC 6750), or `DPoP` for a token bound to a key (RFC 9449).
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: i64,
@@ -54,6 +54,9 @@ pub(crate) struct Issue<'a> {
     pub refresh: bool,
     /// Issue an ID token too, when `openid` is granted to a user.
     pub openid: Option<Authentication>,
+    /// The DPoP key the request proved (RFC 9449): the access token is bound to it, and a
+    /// public client's refresh token too.
+    pub dpop_jkt: Option<String>,
 }
 
 impl Engine<'_> {
@@ -89,6 +92,7 @@ impl Engine<'_> {
             expires_at,
             issuer: &self.settings.issuer,
             signer,
+            dpop_jkt: issue.dpop_jkt.as_deref(),
         };
         let access_token = self.generators.new_access_token(&context)?;
         let auth_time = issue.openid.as_ref().and_then(|a| a.auth_time);
@@ -125,6 +129,7 @@ impl Engine<'_> {
                 resources: issue.resources.clone(),
                 family: family.clone(),
                 authorization_code_id: issue.authorization_code_id,
+                dpop_jkt: issue.dpop_jkt.clone(),
                 created_at: now,
                 expires_at,
             })
@@ -147,6 +152,12 @@ impl Engine<'_> {
                     access_token_id: Some(stored.id),
                     // For the ID tokens of later refreshes.
                     auth_time,
+                    // RFC 9449 §5: a confidential client's refresh token is bound to its
+                    // authentication; a public client's, to its key.
+                    dpop_jkt: issue
+                        .dpop_jkt
+                        .clone()
+                        .filter(|_| issue.application.client_type == ClientType::Public),
                     created_at: now,
                     expires_at: self
                         .settings
@@ -160,7 +171,11 @@ impl Engine<'_> {
         };
         Ok(TokenResponse {
             access_token,
-            token_type: "Bearer",
+            token_type: if issue.dpop_jkt.is_some() {
+                "DPoP"
+            } else {
+                "Bearer"
+            },
             expires_in: self.settings.access_token_lifetime.whole_seconds(),
             refresh_token,
             scope,

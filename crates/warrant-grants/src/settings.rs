@@ -125,6 +125,8 @@ pub struct GrantSettings {
     pub scopes: ScopeCatalog,
     /// The resources tokens may be requested for (RFC 8707), with their scopes.
     pub resources: crate::ResourceCatalog,
+    /// DPoP (RFC 9449): how old proofs may be, whether they need server nonces.
+    pub dpop: crate::DpopPolicy,
     /// Pushed authorization requests (RFC 9126): their lifetime, whether all clients must.
     pub pushed_requests: crate::PushedRequestPolicy,
     /// Dynamic client registration (RFC 7591): `DCR_ENABLED` and its permissions.
@@ -160,6 +162,7 @@ impl Default for GrantSettings {
             allow_plain_pkce: false,
             scopes: ScopeCatalog::default(),
             resources: crate::ResourceCatalog::default(),
+            dpop: crate::DpopPolicy::default(),
             pushed_requests: crate::PushedRequestPolicy::default(),
             registration: crate::RegistrationPolicy::default(),
             approval_prompt: crate::ApprovalPrompt::Force,

@@ -10,7 +10,9 @@ use warrant_storage::CodeRedemption;
 
 use crate::issue::{Authentication, Issue};
 use crate::resources::{for_client, kept_by_grant, narrowed};
-use crate::{ClientCredentials, Engine, OAuthError, PasswordCheck, TokenResponse, pkce};
+use crate::{
+    ClientCredentials, DpopHeader, Engine, OAuthError, PasswordCheck, TokenResponse, pkce,
+};
 
 /// A token request ([`TokenRequest::from_lookup`] reads it from the form body).
 #[derive(Debug)]
@@ -123,6 +125,13 @@ pub fn requested_scope(scope: Option<&str>) -> Result<Option<ScopeSet>, OAuthErr
         .transpose()
 }
 
+/// What an `authorization_code` token request presents.
+struct CodeExchange<'a> {
+    code: &'a Secret<String>,
+    redirect_uri: Option<&'a RedirectUri>,
+    code_verifier: Option<&'a str>,
+}
+
 impl Engine<'_> {
     /// Handles a token request that names no resource: see [`Engine::token_for_resources`].
     pub async fn token(
@@ -135,14 +144,27 @@ impl Engine<'_> {
             .await
     }
 
-    /// Handles a token request: authenticates the client, checks it may use the grant and
-    /// the `resources` it names (RFC 8707; within what the grant had, for a code or a
-    /// refresh), and issues tokens for them.
+    /// Handles a token request that carries no DPoP proof: see [`Engine::token_with`].
     pub async fn token_for_resources(
         &self,
         client: &ClientCredentials,
         request: TokenRequest,
         resources: Resources,
+        now: OffsetDateTime,
+    ) -> Result<TokenResponse, OAuthError> {
+        self.token_with(client, request, resources, None, now).await
+    }
+
+    /// Handles a token request: authenticates the client, checks it may use the grant and
+    /// the `resources` it names (RFC 8707; within what the grant had, for a code or a
+    /// refresh), checks its DPoP proof (RFC 9449), and issues tokens for them, bound to the
+    /// proof's key when there is one.
+    pub async fn token_with(
+        &self,
+        client: &ClientCredentials,
+        request: TokenRequest,
+        resources: Resources,
+        dpop: Option<&DpopHeader>,
         now: OffsetDateTime,
     ) -> Result<TokenResponse, OAuthError> {
         let application = self.authenticate_client(client, now).await?;
@@ -153,21 +175,20 @@ impl Engine<'_> {
                 "this client may not use the {grant} grant"
             )));
         }
+        let dpop_jkt = self.token_request_key(&application, dpop, now).await?;
         match request {
             TokenRequest::AuthorizationCode {
                 code,
                 redirect_uri,
                 code_verifier,
             } => {
-                self.exchange_code(
-                    &application,
-                    &code,
-                    redirect_uri.as_ref(),
-                    code_verifier.as_ref().map(|v| v.expose().as_str()),
-                    resources,
-                    now,
-                )
-                .await
+                let exchange = CodeExchange {
+                    code: &code,
+                    redirect_uri: redirect_uri.as_ref(),
+                    code_verifier: code_verifier.as_ref().map(|v| v.expose().as_str()),
+                };
+                self.exchange_code(&application, exchange, resources, dpop_jkt, now)
+                    .await
             }
             TokenRequest::Password {
                 username,
@@ -199,6 +220,7 @@ impl Engine<'_> {
                         nonce: None,
                         auth_time: Some(now),
                     }),
+                    dpop_jkt,
                 };
                 self.issue_tokens(issue, now).await
             }
@@ -221,6 +243,7 @@ impl Engine<'_> {
                     authorization_code_id: None,
                     refresh: false,
                     openid: None,
+                    dpop_jkt,
                 };
                 self.issue_tokens(issue, now).await
             }
@@ -228,12 +251,19 @@ impl Engine<'_> {
                 refresh_token,
                 scope,
             } => {
-                self.refresh(&application, &refresh_token, scope.as_ref(), resources, now)
-                    .await
+                self.refresh(
+                    &application,
+                    &refresh_token,
+                    scope.as_ref(),
+                    resources,
+                    dpop_jkt,
+                    now,
+                )
+                .await
             }
             TokenRequest::DeviceCode { device_code } => {
                 let resources = for_client(&application, resources)?;
-                self.redeem_device_code(&application, &device_code, resources, now)
+                self.redeem_device_code(&application, &device_code, resources, dpop_jkt, now)
                     .await
             }
         }
@@ -242,10 +272,13 @@ impl Engine<'_> {
     async fn exchange_code(
         &self,
         application: &Application,
-        code: &Secret<String>,
-        redirect_uri: Option<&RedirectUri>,
-        code_verifier: Option<&str>,
+        CodeExchange {
+            code,
+            redirect_uri,
+            code_verifier,
+        }: CodeExchange<'_>,
         resources: Resources,
+        dpop_jkt: Option<String>,
         now: OffsetDateTime,
     ) -> Result<TokenResponse, OAuthError> {
         let code = match self
@@ -320,6 +353,7 @@ impl Engine<'_> {
                 nonce: code.nonce.clone(),
                 auth_time: Some(code.auth_time),
             }),
+            dpop_jkt,
         };
         self.issue_tokens(issue, now).await
     }
@@ -330,6 +364,7 @@ impl Engine<'_> {
         presented: &Secret<String>,
         requested: Option<&ScopeSet>,
         resources: Resources,
+        dpop_jkt: Option<String>,
         now: OffsetDateTime,
     ) -> Result<TokenResponse, OAuthError> {
         let token = self
@@ -347,6 +382,12 @@ impl Engine<'_> {
         }
         if token.expires_at.is_some_and(|expiry| expiry <= now) {
             return Err(OAuthError::InvalidGrant("refresh token expired".into()));
+        }
+        // RFC 9449 §5: a refresh token bound to a key needs a proof of that key.
+        if token.dpop_jkt.is_some() && token.dpop_jkt != dpop_jkt {
+            return Err(OAuthError::InvalidDpopProof(
+                "the refresh token is bound to another DPoP key".into(),
+            ));
         }
         let scope = match requested {
             Some(scope) if !scope.is_empty() => {
@@ -382,6 +423,7 @@ impl Engine<'_> {
                 nonce: None,
                 auth_time: token.auth_time,
             }),
+            dpop_jkt,
         };
         let mut response = self.issue_tokens(issue, now).await?;
         if !self.settings.rotate_refresh_tokens {

@@ -4,6 +4,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 use time::OffsetDateTime;
 use warrant_model::{ClientId, OAuthError, ScopeSet, Secret, User, Username};
 
+use crate::dpop::Scheme;
 use crate::{Refusal, refuse, resource_server};
 
 /// A live access token from `Authorization: Bearer`, and whom it speaks for.
@@ -26,6 +27,8 @@ pub struct BearerToken {
     /// The resource owner's record, when the token was checked against Warrant's database
     /// (introspection tells the username only).
     pub user: Option<User>,
+    /// The thumbprint of the DPoP key it is bound to (`cnf.jkt`), if it is.
+    pub dpop_jkt: Option<String>,
 }
 
 impl BearerToken {
@@ -57,6 +60,7 @@ impl From<warrant_grants::Bearer> for BearerToken {
                 .collect(),
             username: bearer.user.as_ref().map(|user| user.username.clone()),
             user: bearer.user,
+            dpop_jkt: bearer.token.dpop_jkt,
         }
     }
 }
@@ -74,15 +78,18 @@ impl<'r> FromRequest<'r> for BearerToken {
     }
 }
 
-/// The request's bearer token, checked (once per request, however many guards ask);
-/// `None` when it sends none. For guards of one's own.
+/// The request's access token (`Bearer`, or `DPoP` with its proof), checked (once per
+/// request, however many guards ask); `None` when it sends none. For guards of one's own.
 pub async fn checked_bearer(request: &Request<'_>) -> Result<Option<BearerToken>, Refusal> {
     struct Checked(Result<Option<BearerToken>, Refusal>);
     let checked = request
         .local_cache_async(async {
             Checked(match bearer_credentials(request) {
-                Ok(Some(token)) => match resource_server(request) {
-                    Ok(server) => server.check(&token).await.map(Some),
+                Ok(Some((scheme, token))) => match resource_server(request) {
+                    Ok(server) => server
+                        .check_presented(request, scheme, &token)
+                        .await
+                        .map(Some),
                     Err(refusal) => Err(refusal),
                 },
                 Ok(None) => Ok(None),
@@ -93,9 +100,11 @@ pub async fn checked_bearer(request: &Request<'_>) -> Result<Option<BearerToken>
     checked.0.clone()
 }
 
-/// The token of the request's `Authorization: Bearer <token>` header; `None` when the
-/// request carries no bearer credentials (no header, or another scheme).
-fn bearer_credentials(request: &Request<'_>) -> Result<Option<Secret<String>>, OAuthError> {
+/// The scheme and token of the request's `Authorization: Bearer <token>` or `DPoP <token>`
+/// header; `None` when the request carries neither (no header, or another scheme).
+fn bearer_credentials(
+    request: &Request<'_>,
+) -> Result<Option<(Scheme, Secret<String>)>, OAuthError> {
     let mut values = request.headers().get("Authorization");
     let value = values.next();
     if values.next().is_some() {
@@ -103,7 +112,13 @@ fn bearer_credentials(request: &Request<'_>) -> Result<Option<Secret<String>>, O
             "send one Authorization header, not several".into(),
         ));
     }
-    value.map_or(Ok(None), bearer_token)
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    if let Some(token) = bearer_token(value)? {
+        return Ok(Some((Scheme::Bearer, token)));
+    }
+    Ok(authorization_credentials(value, "DPoP")?.map(|token| (Scheme::Dpop, token)))
 }
 
 /// The token of an `Authorization` header value `Bearer <token>` (RFC 6750 §2.1).

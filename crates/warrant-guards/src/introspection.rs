@@ -167,14 +167,15 @@ fn refusal(status: u16, body: &[u8]) -> String {
 }
 
 /// The live access token an introspection answer describes; `None` unless it is active,
-/// unexpired and an access token (an active refresh token is not a bearer credential).
+/// unexpired and an access token, bearer or DPoP-bound (an active refresh token is not a
+/// credential at a resource).
 fn bearer_from(answer: &Value, now: OffsetDateTime) -> Option<BearerToken> {
     if answer["active"] != Value::Bool(true) {
         return None;
     }
-    let is_access_token = answer["token_type"]
-        .as_str()
-        .is_none_or(|kind| kind.eq_ignore_ascii_case("bearer"));
+    let is_access_token = answer["token_type"].as_str().is_none_or(|kind| {
+        kind.eq_ignore_ascii_case("bearer") || kind.eq_ignore_ascii_case("dpop")
+    });
     let expires_at = OffsetDateTime::from_unix_timestamp(answer["exp"].as_i64()?).ok()?;
     if !is_access_token || expires_at <= now {
         return None;
@@ -197,6 +198,8 @@ fn bearer_from(answer: &Value, now: OffsetDateTime) -> Option<BearerToken> {
             None => None,
         },
         user: None,
+        // RFC 9449 §6.2: the key a bound token is for.
+        dpop_jkt: answer["cnf"]["jkt"].as_str().map(str::to_owned),
     })
 }
 

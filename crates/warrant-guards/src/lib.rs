@@ -45,6 +45,7 @@
 #![forbid(unsafe_code)]
 
 mod bearer;
+mod dpop;
 mod error;
 mod introspection;
 mod oauth_response;
@@ -61,6 +62,7 @@ use time::OffsetDateTime;
 use warrant_model::{OAuthError, Secret, User};
 
 pub use bearer::{BearerToken, authorization_credentials, checked_bearer};
+pub use dpop::DPOP_PROOF_MAX_AGE;
 pub use error::GuardsError;
 pub use introspection::IntrospectionClient;
 pub use oauth_response::{OAuthJson, retry_after, status_of};
@@ -81,6 +83,11 @@ pub struct ResourceServer {
     read_scope: String,
     write_scope: String,
     protected_resource: Option<ProtectedResource>,
+    /// The URL this API is reached at, for DPoP proofs' `htu` (see
+    /// [`ResourceServer::with_public_url`]).
+    public_url: Option<String>,
+    /// DPoP proofs seen, when the database cannot record them (introspection mode).
+    seen_proofs: warrant_cache::TtlMap<String, ()>,
 }
 
 enum TokenSource {
@@ -111,6 +118,43 @@ impl ResourceServer {
             read_scope: "read".to_owned(),
             write_scope: "write".to_owned(),
             protected_resource: None,
+            public_url: None,
+            seen_proofs: warrant_cache::TtlMap::new(100_000),
+        }
+    }
+
+    /// The URL this API is reached at from outside (scheme, host, and any path prefix a
+    /// proxy strips), which DPoP proofs name with the request's path; default: the
+    /// protected resource's origin, else the request's `Host` (`http` on loopback, `https`
+    /// otherwise).
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = Some(url.to_owned());
+        self
+    }
+
+    /// Records the first use of a DPoP proof (on the database, shared by every instance,
+    /// in database mode; in this process otherwise); false if it was used before.
+    async fn first_proof_use(
+        &self,
+        proof: &warrant_generators::DpopProof,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, Refusal> {
+        let key = warrant_generators::hash_token(&format!("dpop {} {}", proof.jkt, proof.jti));
+        match &self.source {
+            #[cfg(feature = "database")]
+            TokenSource::Database(store) => store
+                .first_use(&key, expires_at)
+                .await
+                .map_err(|error| Refusal::Token(error.into())),
+            TokenSource::Introspection(_) => {
+                let key = key.to_hex();
+                if self.seen_proofs.get(&key).is_some() {
+                    return Ok(false);
+                }
+                let lifetime = (expires_at - OffsetDateTime::now_utc()).unsigned_abs();
+                self.seen_proofs.insert(key, (), lifetime);
+                Ok(true)
+            }
         }
     }
 
@@ -140,6 +184,19 @@ impl ResourceServer {
             };
             rocket.manage(self).register("/", catchers())
         })
+    }
+
+    /// Checks a token sent with `scheme`: live, for this resource, and bound to a key
+    /// exactly when sent as DPoP with a proof of it.
+    async fn check_presented(
+        &self,
+        request: &Request<'_>,
+        scheme: dpop::Scheme,
+        token: &Secret<String>,
+    ) -> Result<BearerToken, Refusal> {
+        let checked = self.check(token).await?;
+        self.check_binding(request, scheme, token, &checked).await?;
+        Ok(checked)
     }
 
     /// Checks a bearer token, and that it is for this resource.
@@ -193,12 +250,15 @@ pub enum Refusal {
     CrossSite,
     /// A write that only staff users may make (403).
     NotStaff,
+    /// A token sent as `DPoP`, or a DPoP-bound one sent as `Bearer`, refused: 401 with a
+    /// `DPoP` challenge (RFC 9449 §7.1).
+    Dpop(OAuthError),
 }
 
 impl Refusal {
     fn status(&self) -> Status {
         match self {
-            Self::CredentialsRequired => Status::Unauthorized,
+            Self::CredentialsRequired | Self::Dpop(_) => Status::Unauthorized,
             Self::Token(error) => status_of(error),
             Self::CrossSite | Self::NotStaff => Status::Forbidden,
         }
@@ -210,6 +270,7 @@ impl Refusal {
             Self::Token(error) => error.into(),
             Self::CrossSite => OAuthJson::forbidden("a cross-site request may not use the session"),
             Self::NotStaff => OAuthJson::forbidden("only staff users may do this"),
+            Self::Dpop(error) => OAuthJson::dpop_refusal(&error),
         }
     }
 }

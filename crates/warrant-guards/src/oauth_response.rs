@@ -13,6 +13,8 @@ pub struct OAuthJson {
     body: Value,
     www_authenticate: Option<String>,
     allow_origin: Option<Origin>,
+    /// The server nonce a DPoP proof must carry (RFC 9449 §8), sent as `DPoP-Nonce`.
+    dpop_nonce: Option<String>,
 }
 
 impl OAuthJson {
@@ -23,6 +25,7 @@ impl OAuthJson {
             body,
             www_authenticate: None,
             allow_origin: None,
+            dpop_nonce: None,
         }
     }
 
@@ -33,6 +36,7 @@ impl OAuthJson {
             body,
             www_authenticate: None,
             allow_origin: None,
+            dpop_nonce: None,
         }
     }
 
@@ -47,6 +51,28 @@ impl OAuthJson {
             }),
             www_authenticate: Some(format!("Bearer realm=\"{REALM}\"")),
             allow_origin: None,
+            dpop_nonce: None,
+        }
+    }
+
+    /// A token refused at a resource that uses DPoP (RFC 9449 §7.1): 401 with a `DPoP`
+    /// challenge naming the error and the proof algorithms accepted.
+    pub fn dpop_refusal(error: &OAuthError) -> Self {
+        let description = error.description().unwrap_or_default().replace('"', "'");
+        let algs: Vec<&str> = warrant_generators::JwsAlgorithm::ASYMMETRIC
+            .iter()
+            .map(|alg| alg.as_str())
+            .collect();
+        Self {
+            status: Status::Unauthorized,
+            body: json!({ "error": error.code(), "error_description": description }),
+            www_authenticate: Some(format!(
+                "DPoP realm=\"{REALM}\", error=\"{}\", error_description=\"{description}\", algs=\"{}\"",
+                error.code(),
+                algs.join(" ")
+            )),
+            allow_origin: None,
+            dpop_nonce: None,
         }
     }
 
@@ -57,6 +83,7 @@ impl OAuthJson {
             body: json!({ "error": "forbidden", "error_description": description }),
             www_authenticate: None,
             allow_origin: None,
+            dpop_nonce: None,
         }
     }
 
@@ -68,6 +95,7 @@ impl OAuthJson {
             body: json!({ "error": reason.to_lowercase().replace(' ', "_") }),
             www_authenticate: None,
             allow_origin: None,
+            dpop_nonce: None,
         }
     }
 
@@ -109,11 +137,16 @@ impl From<OAuthError> for OAuthJson {
             body["required_scopes"] = Value::from(required.clone());
         }
         let www_authenticate = challenge(&error);
+        let dpop_nonce = match error {
+            OAuthError::UseDpopNonce { nonce } => Some(nonce),
+            _ => None,
+        };
         Self {
             status,
             body,
             www_authenticate,
             allow_origin: None,
+            dpop_nonce,
         }
     }
 }
@@ -173,6 +206,8 @@ pub fn status_of(error: &OAuthError) -> Status {
         | OAuthError::InvalidClientMetadata(_)
         | OAuthError::InvalidSoftwareStatement(_)
         | OAuthError::InvalidRequestUri(_)
+        | OAuthError::InvalidDpopProof(_)
+        | OAuthError::UseDpopNonce { .. }
         | OAuthError::AccessDenied(_)
         | OAuthError::LoginRequired(_)
         | OAuthError::AuthorizationPending(_)
@@ -192,6 +227,9 @@ impl<'r> Responder<'r, 'static> for OAuthJson {
             .header(Header::new("Pragma", "no-cache"));
         if let Some(challenge) = self.www_authenticate {
             response.header(Header::new("WWW-Authenticate", challenge));
+        }
+        if let Some(nonce) = self.dpop_nonce {
+            response.header(Header::new("DPoP-Nonce", nonce));
         }
         if self.status == Status::ServiceUnavailable {
             response.header(retry_after());

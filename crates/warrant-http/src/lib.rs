@@ -90,9 +90,11 @@ impl AppState {
 /// Builds the Rocket application on `config` (address, port, limits).
 pub fn build(config: rocket::Config, state: AppState) -> Rocket<Build> {
     let store = Arc::clone(&state.store);
+    // DPoP proofs name the issuer's URL: the path a proxy strips included.
+    let server = ResourceServer::database(store).with_public_url(&state.grants.settings.issuer);
     let resource_server = match own_resource(&state.grants.settings) {
-        Some(resource) => ResourceServer::database(store).with_protected_resource(resource),
-        None => ResourceServer::database(store),
+        Some(resource) => server.with_protected_resource(resource),
+        None => server,
     };
     rocket::custom(config)
         .manage(state)

@@ -12,8 +12,8 @@ use rocket::serde::json::{Value, json};
 use rocket::{Route, State, post, routes};
 use time::OffsetDateTime;
 use warrant_grants::{
-    AuthorizationParams, ClientCredentials, Introspection, OAuthError, TokenRequest, TokenResponse,
-    TokenTypeHint, requested_resources, requested_scope,
+    AuthorizationParams, ClientCredentials, DpopHeader, Introspection, OAuthError, TokenRequest,
+    TokenResponse, TokenTypeHint, requested_resources, requested_scope,
 };
 
 use crate::AppState;
@@ -111,6 +111,8 @@ struct EndpointHeaders<'r> {
     address: Option<IpAddr>,
     /// The request's path, without the query.
     path: String,
+    /// Its DPoP proof (RFC 9449), the one `DPoP` header.
+    dpop: Option<String>,
 }
 
 #[rocket::async_trait]
@@ -119,6 +121,12 @@ impl<'r> FromRequest<'r> for EndpointHeaders<'r> {
 
     async fn from_request(request: &'r rocket::Request<'_>) -> Outcome<Self, ()> {
         let auth = try_outcome!(request.guard::<AuthorizationHeader>().await);
+        let mut proofs = request.headers().get("DPoP");
+        let dpop = proofs.next().map(str::to_owned);
+        if proofs.next().is_some() {
+            // Two proofs: ambiguous, refuse rather than pick one.
+            return Outcome::Error((Status::BadRequest, ()));
+        }
         let origin = try_outcome!(request.guard::<RequestOrigin>().await);
         Outcome::Success(Self {
             content_type: request.content_type(),
@@ -126,6 +134,7 @@ impl<'r> FromRequest<'r> for EndpointHeaders<'r> {
             origin,
             address: request.client_ip(),
             path: request.uri().path().to_string(),
+            dpop,
         })
     }
 }
@@ -137,11 +146,21 @@ async fn token(
     data: Data<'_>,
 ) -> EndpointReply {
     let engine = state.engine().from_address(headers.address);
+    let dpop = headers.dpop.clone().map(|proof| DpopHeader {
+        proof,
+        url: format!("{}{}", state.grants.settings.issuer, headers.path),
+    });
     run_endpoint(state, headers, data, async |client, form| {
         let request = TokenRequest::from_lookup(|name| form.get(name))?;
         let resources = requested_resources(form.get("resource"))?;
         let response = engine
-            .token_for_resources(&client, request, resources, OffsetDateTime::now_utc())
+            .token_with(
+                &client,
+                request,
+                resources,
+                dpop.as_ref(),
+                OffsetDateTime::now_utc(),
+            )
             .await?;
         Ok(OAuthJson::ok(token_json(response)))
     })
@@ -272,6 +291,9 @@ async fn introspect(
                     "exp": token.exp,
                     "iat": token.iat,
                 });
+                if let Some(jkt) = &token.dpop_jkt {
+                    answer["cnf"] = warrant_generators::confirmation(jkt);
+                }
                 // RFC 7662 §2.2: the audience, the resources the token is for (RFC 8707).
                 if !token.aud.is_empty() {
                     let aud: Vec<&str> = token.aud.iter().map(|uri| uri.as_str()).collect();

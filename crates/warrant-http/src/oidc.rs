@@ -99,6 +99,8 @@ fn metadata(settings: &GrantSettings, documents: bool) -> Value {
             .map(AuthMethod::as_str)
             .collect::<Vec<_>>(),
         "introspection_endpoint_auth_signing_alg_values_supported": assertion_algorithms(),
+        // RFC 9449 §5.1.
+        "dpop_signing_alg_values_supported": JwsAlgorithm::ASYMMETRIC.map(JwsAlgorithm::as_str),
         "code_challenge_methods_supported": if settings.allow_plain_pkce {
             vec!["S256", "plain"]
         } else {

@@ -60,6 +60,9 @@ pub struct ClientSecurity {
     pub auth_method: Option<AuthMethod>,
     /// Its public keys, for `private_key_jwt`.
     pub keys: Option<ClientKeys>,
+    /// Its token requests must carry a DPoP proof, so its access tokens are always bound
+    /// to a key (RFC 9449 §5.2, `dpop_bound_access_tokens`).
+    pub require_dpop: bool,
 }
 
 /// A registered client (Django OAuth Toolkit's `Application`).

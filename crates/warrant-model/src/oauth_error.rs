@@ -49,6 +49,17 @@ pub enum OAuthError {
     /// unknown, expired, used, or another client's.
     #[error("invalid_request_uri: {0}")]
     InvalidRequestUri(String),
+    /// `invalid_dpop_proof` (RFC 9449 §5, §7.1): a DPoP proof that is missing where one is
+    /// required, malformed, for another request, too old, used before, or of another key.
+    #[error("invalid_dpop_proof: {0}")]
+    InvalidDpopProof(String),
+    /// `use_dpop_nonce` (RFC 9449 §8): the proof must carry the server's nonce, sent in the
+    /// `DPoP-Nonce` header.
+    #[error("use_dpop_nonce")]
+    UseDpopNonce {
+        /// The nonce to use.
+        nonce: String,
+    },
     /// `access_denied`: the resource owner refused.
     #[error("access_denied: {0}")]
     AccessDenied(String),
@@ -107,6 +118,8 @@ impl OAuthError {
             Self::InvalidClientMetadata(_) => "invalid_client_metadata",
             Self::InvalidSoftwareStatement(_) => "invalid_software_statement",
             Self::InvalidRequestUri(_) => "invalid_request_uri",
+            Self::InvalidDpopProof(_) => "invalid_dpop_proof",
+            Self::UseDpopNonce { .. } => "use_dpop_nonce",
             Self::AccessDenied(_) => "access_denied",
             Self::LoginRequired(_) => "login_required",
             Self::AuthorizationPending(_) => "authorization_pending",
@@ -136,6 +149,7 @@ impl OAuthError {
             | Self::InvalidClientMetadata(d)
             | Self::InvalidSoftwareStatement(d)
             | Self::InvalidRequestUri(d)
+            | Self::InvalidDpopProof(d)
             | Self::AccessDenied(d)
             | Self::LoginRequired(d)
             | Self::AuthorizationPending(d)
@@ -145,6 +159,7 @@ impl OAuthError {
             | Self::UnsupportedTokenType(d)
             | Self::InvalidToken(d)
             | Self::InsufficientScope { description: d, .. } => Some(d),
+            Self::UseDpopNonce { .. } => Some("the DPoP proof must carry the server's nonce"),
             Self::ServerError | Self::TemporarilyUnavailable => None,
         }
     }

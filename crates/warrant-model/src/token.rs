@@ -174,6 +174,9 @@ pub struct AccessToken {
     pub family: FamilyId,
     /// The authorization code it was issued from, if any.
     pub authorization_code_id: Option<i64>,
+    /// The thumbprint of the key it is bound to (DPoP, RFC 9449 `cnf.jkt`): only requests
+    /// with a proof of that key may use it.
+    pub dpop_jkt: Option<String>,
     /// Issue time.
     pub created_at: Timestamp,
     /// Expiry.
@@ -199,6 +202,8 @@ pub struct NewAccessToken {
     pub family: FamilyId,
     /// Source authorization code.
     pub authorization_code_id: Option<i64>,
+    /// The DPoP key it is bound to.
+    pub dpop_jkt: Option<String>,
     /// Issue time.
     pub created_at: Timestamp,
     /// Expiry.
@@ -226,6 +231,8 @@ pub struct RefreshToken {
     pub access_token_id: Option<i64>,
     /// When the user authenticated for the grant it continues (OIDC `auth_time`), if known.
     pub auth_time: Option<Timestamp>,
+    /// The DPoP key it is bound to (a public client's; RFC 9449 §5): a refresh must prove it.
+    pub dpop_jkt: Option<String>,
     /// Issue time.
     pub created_at: Timestamp,
     /// Expiry; `None` lives until revoked (Django OAuth Toolkit's default).
@@ -255,6 +262,8 @@ pub struct NewRefreshToken {
     pub access_token_id: Option<i64>,
     /// When the user authenticated for the grant, if known.
     pub auth_time: Option<Timestamp>,
+    /// The DPoP key it is bound to.
+    pub dpop_jkt: Option<String>,
     /// Issue time.
     pub created_at: Timestamp,
     /// Expiry.

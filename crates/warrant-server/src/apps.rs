@@ -96,6 +96,7 @@ async fn create(context: &Context, args: AppCreateArgs) -> anyhow::Result<()> {
                 .map(AuthMethod::parse)
                 .transpose()?,
             keys: client_keys(args.jwks_file.as_deref(), args.jwks_uri.as_deref())?,
+            require_dpop: args.require_dpop,
         },
     };
     let (app, secret) = context
@@ -161,6 +162,7 @@ fn describe(app: &Application) -> Value {
             Some(ClientKeys::Uri(uri)) => Some(uri.as_str()),
             _ => None,
         },
+        "dpop_bound_access_tokens": app.security.require_dpop,
         "has_client_secret": app.client_secret.is_some(),
     })
 }

@@ -337,6 +337,10 @@ pub struct AppCreateArgs {
     /// Where it publishes its public keys (https), for private_key_jwt.
     #[arg(long, value_name = "URL")]
     pub jwks_uri: Option<String>,
+    /// Its token requests must carry a DPoP proof (RFC 9449), so its tokens are bound to
+    /// its key.
+    #[arg(long)]
+    pub require_dpop: bool,
     /// Print `{"client_id": …, "client_secret": …}`.
     #[arg(long)]
     pub json: bool,

@@ -15,7 +15,7 @@ use time::Duration;
 use warrant_client_sync::{PushSettings, RetryPolicy};
 use warrant_generators::{GeneratorsConfig, HashingLimits, PasswordHasher, PasswordPool, Registry};
 use warrant_grants::{
-    ADMIN_SCOPE, ApprovalPrompt, ClientDocuments, DocumentPolicy, GrantSettings,
+    ADMIN_SCOPE, ApprovalPrompt, ClientDocuments, DocumentPolicy, DpopPolicy, GrantSettings,
     PushedRequestPolicy, RegistrationAccess, RegistrationPolicy, ResourceCatalog, ScopeCatalog,
 };
 use warrant_model::{ClientAppUrl, GrantType, GrantTypes, ResourceUri, Scope, ScopeSet, Secret};
@@ -322,6 +322,10 @@ pub struct OAuth2Config {
     /// Every client must push its authorization requests (RFC 9126 §5); without it, only
     /// the applications that require it.
     pub require_pushed_authorization_requests: bool,
+    /// How old a DPoP proof (RFC 9449) may be, in seconds.
+    pub dpop_proof_max_age_seconds: i64,
+    /// DPoP proofs at the token endpoint must carry a server nonce (RFC 9449 §8).
+    pub dpop_require_nonce: bool,
 }
 
 /// `[[oauth2.resources]]`: one protected resource (an API, an MCP server).
@@ -357,6 +361,8 @@ impl Default for OAuth2Config {
             resources: Vec::new(),
             pushed_request_expire_seconds: 60,
             require_pushed_authorization_requests: false,
+            dpop_proof_max_age_seconds: 60,
+            dpop_require_nonce: false,
         }
     }
 }
@@ -430,6 +436,13 @@ impl OAuth2Config {
             allow_plain_pkce: self.allow_plain_pkce,
             scopes: scopes.with_openid_scopes(),
             resources,
+            dpop: DpopPolicy {
+                proof_max_age: positive(
+                    "oauth2.dpop_proof_max_age_seconds",
+                    self.dpop_proof_max_age_seconds,
+                )?,
+                require_nonce: self.dpop_require_nonce,
+            },
             pushed_requests: PushedRequestPolicy {
                 lifetime: Duration::seconds(self.pushed_request_expire_seconds),
                 required: self.require_pushed_authorization_requests,

@@ -58,11 +58,12 @@ macro_rules! columns {
         "id, client_id, client_secret_hash, client_type, grant_types, redirect_uris, \
     post_logout_redirect_uris, allowed_origins, allowed_resources, name, owner_id, \
     skip_authorization, pkce_required, algorithm, require_pushed_requests, \
-    token_endpoint_auth_method, jwks, jwks_uri, sealed_secret, created_at, updated_at"
+    token_endpoint_auth_method, jwks, jwks_uri, sealed_secret, require_dpop, created_at, \
+    updated_at"
     };
 }
 
-/// Binds the writable fields of an `Application` or `NewApplication` as `$1`..`$18`, in
+/// Binds the writable fields of an `Application` or `NewApplication` as `$1`..`$19`, in
 /// the column order of the INSERT and UPDATE statements.
 macro_rules! bind_fields {
     ($query:expr, $app:expr) => {
@@ -95,6 +96,7 @@ macro_rules! bind_fields {
                 _ => None,
             })
             .bind($app.sealed_secret.as_ref().map(Sealed::as_bytes))
+            .bind($app.security.require_dpop)
     };
 }
 
@@ -110,9 +112,9 @@ impl<S: Backed> ApplicationStore for S {
              redirect_uris, post_logout_redirect_uris, allowed_origins, name, owner_id,
              skip_authorization, pkce_required, algorithm, allowed_resources,
              require_pushed_requests, token_endpoint_auth_method, jwks, jwks_uri, sealed_secret,
-             created_at, updated_at)
+             require_dpop, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-             $18, $19, $19)
+             $18, $19, $20, $20)
              RETURNING ",
             columns!()
         );
@@ -170,8 +172,8 @@ impl<S: Backed> ApplicationStore for S {
              allowed_origins = $7, name = $8, owner_id = $9, skip_authorization = $10,
              pkce_required = $11, algorithm = $12, allowed_resources = $13,
              require_pushed_requests = $14, token_endpoint_auth_method = $15, jwks = $16,
-             jwks_uri = $17, sealed_secret = $18, updated_at = $19
-             WHERE id = $20 RETURNING ",
+             jwks_uri = $17, sealed_secret = $18, require_dpop = $19, updated_at = $20
+             WHERE id = $21 RETURNING ",
             columns!()
         );
         let row: Option<ApplicationRow> =

@@ -107,18 +107,18 @@ macro_rules! code_columns {
 macro_rules! access_columns {
     () => {
         "id, token_hash, application_id, user_id, scope, resources, family, \
-    authorization_code_id, created_at, expires_at, revoked_at"
+    authorization_code_id, dpop_jkt, created_at, expires_at, revoked_at"
     };
 }
 /// The start of an access-token insert, before its `VALUES` rows.
 macro_rules! insert_access_tokens {
     () => {
         "INSERT INTO access_tokens (token_hash, application_id, user_id, scope, resources,
-         family, authorization_code_id, created_at, expires_at) VALUES "
+         family, authorization_code_id, dpop_jkt, created_at, expires_at) VALUES "
     };
 }
 
-/// Binds a [`NewAccessToken`]'s nine values, in [`insert_access_tokens`]'s column order.
+/// Binds a [`NewAccessToken`]'s ten values, in [`insert_access_tokens`]'s column order.
 macro_rules! bind_access_token {
     ($query:expr, $token:expr) => {
         $query
@@ -129,6 +129,7 @@ macro_rules! bind_access_token {
             .bind($token.resources.to_stored())
             .bind($token.family.as_str())
             .bind($token.authorization_code_id)
+            .bind($token.dpop_jkt.as_deref())
             .bind(stored_time($token.created_at))
             .bind(stored_time($token.expires_at))
     };
@@ -141,7 +142,7 @@ macro_rules! insert_one_access_token {
         async {
             let sql = concat!(
                 insert_access_tokens!(),
-                "($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ",
+                "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ",
                 access_columns!()
             );
             let row: AccessRow = bind_access_token!(sqlx::query_as(sql), $token)
@@ -155,7 +156,7 @@ macro_rules! insert_one_access_token {
 macro_rules! refresh_columns {
     () => {
         "id, token_hash, application_id, user_id, scope, resources, family, access_token_id, \
-    auth_time, created_at, expires_at, rotated_at, revoked_at"
+    auth_time, dpop_jkt, created_at, expires_at, rotated_at, revoked_at"
     };
 }
 
@@ -255,7 +256,8 @@ impl<S: Backed> TokenStore for S {
         token_hash: &TokenHash,
     ) -> Result<Option<DescribedAccessToken>> {
         let sql = "SELECT t.id, t.token_hash, t.application_id, t.user_id, t.scope, t.resources,
-             t.family, t.authorization_code_id, t.created_at, t.expires_at, t.revoked_at, a.client_id,
+             t.family, t.authorization_code_id, t.dpop_jkt, t.created_at, t.expires_at, t.revoked_at,
+             a.client_id,
              u.username, u.is_active AS user_active
              FROM access_tokens t JOIN applications a ON a.id = t.application_id
              LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1";
@@ -265,8 +267,8 @@ impl<S: Backed> TokenStore for S {
     async fn create_refresh_token(&self, token: &NewRefreshToken) -> Result<RefreshToken> {
         let sql = concat!(
             "INSERT INTO refresh_tokens (token_hash, application_id, user_id, scope, resources,
-             family, access_token_id, auth_time, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ",
+             family, access_token_id, auth_time, dpop_jkt, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ",
             refresh_columns!()
         );
         fetch_one!(
@@ -282,6 +284,7 @@ impl<S: Backed> TokenStore for S {
             token.family.as_str(),
             token.access_token_id,
             stored_opt(token.auth_time),
+            token.dpop_jkt.as_deref(),
             stored_time(token.created_at),
             stored_opt(token.expires_at)
         )
@@ -426,7 +429,7 @@ pub(crate) async fn insert_access_token_rows(
     let sql = format!(
         "{}{}{}",
         insert_access_tokens!(),
-        vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; tokens.len()].join(", "),
+        vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; tokens.len()].join(", "),
         concat!(" RETURNING ", access_columns!())
     );
     let mut query = sqlx::query_as::<_, AccessRow>(sqlx::AssertSqlSafe(sql));

@@ -9,6 +9,7 @@ mod bearer;
 mod client_assertions;
 mod client_cache;
 mod device;
+mod dpop;
 mod introspection;
 mod management;
 mod oidc;

@@ -49,6 +49,7 @@ pub(super) fn application_json(application: &Application, registered: bool) -> V
             Some(ClientKeys::Uri(uri)) => Some(uri.as_str()),
             _ => None,
         },
+        "dpop_bound_access_tokens": application.security.require_dpop,
         "created_at": timestamp(application.created_at),
         "updated_at": timestamp(application.updated_at),
     })
@@ -150,6 +151,7 @@ async fn create(
             require_pushed_requests: body.require_pushed_authorization_requests,
             auth_method: body::auth_method(body.token_endpoint_auth_method.as_deref())?,
             keys: body::client_keys(body.jwks.as_ref(), body.jwks_uri.as_deref())?,
+            require_dpop: body.dpop_bound_access_tokens,
         },
     };
     let now = OffsetDateTime::now_utc();
@@ -224,6 +226,9 @@ async fn change(
                     uri.as_ref().and_then(Option::as_deref),
                 )?,
             },
+            require_dpop: patch
+                .dpop_bound_access_tokens
+                .unwrap_or(application.security.require_dpop),
         }),
     };
     if let Some(skip) = patch.skip_authorization {

@@ -69,6 +69,9 @@ pub(super) struct NewApplicationBody {
     pub(super) jwks: Option<Value>,
     /// Where it publishes its public keys, for private_key_jwt.
     pub(super) jwks_uri: Option<String>,
+    /// RFC 9449: its token requests must carry a DPoP proof.
+    #[serde(default)]
+    pub(super) dpop_bound_access_tokens: bool,
 }
 
 /// `PATCH /api/admin/applications/<id>`: absent fields stay as they are; `null` is refused
@@ -106,6 +109,8 @@ pub(super) struct ApplicationPatch {
     /// Absent: unchanged; null: none.
     #[serde(default, deserialize_with = "present")]
     pub(super) jwks_uri: Option<Option<String>>,
+    #[serde(default, deserialize_with = "given")]
+    pub(super) dpop_bound_access_tokens: Option<bool>,
 }
 
 /// A field that may be left out (`None`) but, when sent, is a value: `null` does not

@@ -213,6 +213,7 @@ pub async fn token_hashes_are_unique(db: &TestDb) {
         resources: Default::default(),
         family: access.family.clone(),
         authorization_code_id: None,
+        dpop_jkt: None,
         created_at: now(),
         expires_at: now(),
     };
@@ -230,6 +231,7 @@ pub async fn token_hashes_are_unique(db: &TestDb) {
             family: refresh.family.clone(),
             access_token_id: None,
             auth_time: None,
+            dpop_jkt: None,
             created_at: now(),
             expires_at: None,
         })
@@ -459,6 +461,7 @@ fn new_access_like(token: &warrant_model::AccessToken) -> NewAccessToken {
         resources: Default::default(),
         family: token.family.clone(),
         authorization_code_id: token.authorization_code_id,
+        dpop_jkt: None,
         created_at: token.created_at,
         expires_at: token.expires_at,
     }
@@ -910,6 +913,7 @@ pub async fn no_raw_secret_reaches_the_database(db: &TestDb) {
             resources: Default::default(),
             family: warrant_generators::family_id().unwrap(),
             authorization_code_id: Some(code_row.id),
+            dpop_jkt: None,
             created_at: now(),
             expires_at: now() + Duration::hours(1),
         })
@@ -1138,6 +1142,7 @@ pub async fn concurrent_access_tokens_each_get_their_own_answer(db: &TestDb) {
         resources: Default::default(),
         family: warrant_generators::family_id().unwrap(),
         authorization_code_id: None,
+        dpop_jkt: None,
         created_at: now(),
         expires_at: now() + Duration::hours(1),
     };
@@ -1637,6 +1642,7 @@ pub async fn client_assertion_settings_round_trip_and_jtis_are_used_once(db: &Te
         require_pushed_requests: true,
         auth_method: Some(warrant_model::AuthMethod::PrivateKeyJwt),
         keys: Some(warrant_model::ClientKeys::Jwks(jwks)),
+        require_dpop: true,
     };
     let mut app = s.create_application(&new, now()).await.unwrap();
     assert_eq!(app.security, new.security);

@@ -126,6 +126,7 @@ pub async fn token_pair(
             resources: resources("https://api.example.com/"),
             family: family.clone(),
             authorization_code_id: code_id,
+            dpop_jkt: None,
             created_at: now(),
             expires_at: now() + Duration::hours(1),
         })
@@ -151,6 +152,7 @@ pub async fn refresh_in_family(
             family: access.family.clone(),
             access_token_id: Some(access.id),
             auth_time: Some(access.created_at),
+            dpop_jkt: None,
             created_at: now(),
             expires_at: None,
         })

@@ -45,6 +45,7 @@ async fn the_log_starts_over_while_readers_never_pause() {
             resources: Default::default(),
             family: family_id().unwrap(),
             authorization_code_id: None,
+            dpop_jkt: None,
             created_at: now(),
             expires_at: now() + Duration::hours(1),
         };
