@@ -542,3 +542,85 @@ pub async fn dpop_with_oauth4webapi(env: &TestEnv) {
     assert_eq!(other_key.status, 401);
     assert!(other_key.body.contains("another key"), "{}", other_key.body);
 }
+
+/// An application with `--profile fapi2` and a client doing what FAPI 2.0 asks, through
+/// oauth4webapi: a pushed request with PKCE S256 and a DPoP proof, `private_key_jwt`,
+/// DPoP-bound tokens that open the profile API, a refresh that keeps its refresh token.
+/// Refused when it strays: a request not pushed, a client secret.
+pub async fn fapi2_flow_with_oauth4webapi(env: &TestEnv) {
+    let Some(modules) = node_modules("oauth4webapi test") else {
+        return;
+    };
+    env.create_user("alice", PASSWORD, &[]);
+    let mut client = OAuthClient::start(env, &modules);
+    let app = private_key_jwt_app(
+        env,
+        &mut client,
+        "ES256",
+        &["--grant", "refresh-token", "--profile", "fapi2"],
+    );
+    assert!(
+        app["client_secret"].is_string(),
+        "it has a secret, which must not work"
+    );
+    let client_id = app["client_id"].as_str().unwrap();
+    let warrant = Server::start(env.command(&["serve"])).await;
+    client.ok(json!({"op": "discover", "issuer": warrant.base_url}));
+    client.ok(json!({
+        "op": "client",
+        "client_id": client_id,
+        "auth": {"method": "private_key_jwt"},
+    }));
+    client.ok(json!({"op": "dpop", "alg": "ES256"}));
+    let pushed = client.ok(json!({"op": "par", "params": pushed_params("f1")}));
+    let mut browser = Browser::new(&warrant);
+    browser.log_in("alice", PASSWORD).await;
+    let consent = browser
+        .get(&by_reference(
+            client_id,
+            pushed["request_uri"].as_str().unwrap(),
+        ))
+        .await;
+    assert_eq!(consent.status, 200, "{consent:?}");
+    let approved = browser
+        .submit(&consent, "/o/authorize/", &[("allow", "yes")])
+        .await;
+    let callback = location(&approved).to_owned();
+    assert!(query_of(&callback).contains_key("iss"), "{callback}");
+    let tokens = client.ok(json!({
+        "op": "code",
+        "callback": callback,
+        "state": "f1",
+        "verifier": VERIFIER,
+        "redirect_uri": REDIRECT,
+    }));
+    assert_eq!(tokens["token_type"], "dpop", "{tokens}");
+    let profile = format!("{}/api/profile/", warrant.base_url);
+    let token = tokens["access_token"].as_str().unwrap();
+    let opened =
+        client.ok(json!({"op": "resource", "method": "GET", "url": profile, "token": token}));
+    assert_eq!(opened["status"], 200, "{opened}");
+    let refreshed = client.ok(json!({"op": "refresh", "refresh_token": tokens["refresh_token"]}));
+    assert_eq!(
+        refreshed["refresh_token"], tokens["refresh_token"],
+        "no rotation"
+    );
+    assert_eq!(refreshed["token_type"], "dpop");
+
+    // Straying: a request not pushed, a client secret.
+    let plain = format!(
+        "/o/authorize/?client_id={client_id}&response_type=code&redirect_uri={}&state=f2&code_challenge={CHALLENGE}&code_challenge_method=S256",
+        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+    );
+    let refused = query_of(location(&browser.get(&plain).await));
+    assert_eq!(refused["error"], "invalid_request", "{refused:?}");
+    client.ok(json!({
+        "op": "client",
+        "client_id": client_id,
+        "auth": {"method": "client_secret_basic", "secret": app["client_secret"]},
+    }));
+    let with_secret = client
+        .call(json!({"op": "par", "params": pushed_params("f3")}))
+        .unwrap_err();
+    assert_eq!(with_secret["error"], "invalid_client", "{with_secret}");
+}

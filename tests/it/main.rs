@@ -230,6 +230,7 @@ mod high_assurance_suite {
         private_key_jwt_with_oauth4webapi,
         private_key_jwt_keys_from_a_jwks_uri,
         dpop_with_oauth4webapi,
+        fapi2_flow_with_oauth4webapi,
     );
 
     #[tokio::test]

@@ -17,6 +17,7 @@
 //                                               -> the token response
 //   {"op": "client_credentials", "scope": S, "as": {metadata to use instead, such as
 //        another instance's token_endpoint}}   -> the token response
+//   {"op": "refresh", "refresh_token": R}      -> the token response
 //   {"op": "dpop", "alg": A}                    a new DPoP key; from now on token and pushed
 //                                               requests carry proofs of it -> its thumbprint
 //   {"op": "resource", "method": M, "url": U, "token": T} -> {"status", "body"}: the
@@ -119,6 +120,12 @@ const commands = {
       proofClaims = {};
     }
     return headers.get("dpop");
+  },
+  async refresh({ refresh_token }) {
+    const response = await oauth.refreshTokenGrantRequest(
+      as, client, clientAuth, refresh_token, options(),
+    );
+    return await oauth.processRefreshTokenResponse(as, client, response);
   },
   async client_credentials({ as: other, scope = "read" }) {
     const server = { ...as, ...other };

@@ -42,6 +42,8 @@ pub struct DpopRequest<'a> {
     pub now: i64,
     /// How old (`iat`) a proof may be, in seconds.
     pub max_age: i64,
+    /// The algorithms a proof may be signed with.
+    pub algorithms: &'a [JwsAlgorithm],
 }
 
 impl DpopProof {
@@ -56,7 +58,7 @@ impl DpopProof {
         if !jwk.is_object() || PRIVATE_MEMBERS.iter().any(|name| jwk.get(*name).is_some()) {
             return Err("the DPoP proof's jwk must be a public key".into());
         }
-        let verified = verify_with_jwk(jwk, proof, &JwsAlgorithm::ASYMMETRIC)
+        let verified = verify_with_jwk(jwk, proof, request.algorithms)
             .ok_or("the DPoP proof's signature does not verify with its jwk")?;
         let claims = &verified.claims;
         let text = |name: &str| claims[name].as_str();
@@ -168,6 +170,7 @@ mod tests {
             access_token: None,
             now: NOW + 1,
             max_age: 60,
+            algorithms: &JwsAlgorithm::ASYMMETRIC,
         }
     }
 

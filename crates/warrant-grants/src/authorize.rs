@@ -48,11 +48,13 @@ pub struct AuthorizationParams {
     pub resource: Option<String>,
     /// RFC 9126 `request_uri`: the request was pushed, and only `client_id` comes with it.
     pub request_uri: Option<String>,
+    /// RFC 9449 §10 `dpop_jkt`: the thumbprint of the DPoP key the code is bound to.
+    pub dpop_jkt: Option<String>,
 }
 
 impl AuthorizationParams {
     /// The parameters' names, in this order everywhere (forms carrying a request on).
-    pub const NAMES: [&'static str; 14] = [
+    pub const NAMES: [&'static str; 15] = [
         "client_id",
         "response_type",
         "redirect_uri",
@@ -67,6 +69,7 @@ impl AuthorizationParams {
         "login_hint",
         "resource",
         "request_uri",
+        "dpop_jkt",
     ];
 
     /// The parameters as `lookup` finds them by name (in a query or a form, however the
@@ -88,11 +91,12 @@ impl AuthorizationParams {
             login_hint: get("login_hint"),
             resource: get("resource"),
             request_uri: get("request_uri"),
+            dpop_jkt: get("dpop_jkt"),
         }
     }
 
     /// Each parameter by name, in the order of [`Self::NAMES`].
-    pub fn values(&self) -> [(&'static str, Option<&String>); 14] {
+    pub fn values(&self) -> [(&'static str, Option<&String>); 15] {
         let Self {
             client_id,
             response_type,
@@ -108,6 +112,7 @@ impl AuthorizationParams {
             login_hint,
             resource,
             request_uri,
+            dpop_jkt,
         } = self;
         let values = [
             client_id,
@@ -124,6 +129,7 @@ impl AuthorizationParams {
             login_hint,
             resource,
             request_uri,
+            dpop_jkt,
         ];
         std::array::from_fn(|i| (Self::NAMES[i], values[i].as_ref()))
     }
@@ -281,6 +287,8 @@ pub struct AuthorizationRequest {
     pub login_hint: Option<String>,
     /// Set when the request came pushed (RFC 9126).
     pub pushed: Option<Pushed>,
+    /// The DPoP key the code will be bound to (RFC 9449 §10).
+    pub dpop_jkt: Option<String>,
 }
 
 /// Why an authorization request failed, and so how to answer.
@@ -346,6 +354,13 @@ impl Engine<'_> {
             .ok_or_else(|| show(OAuthError::InvalidClient("unknown client".into())))?;
         let redirect_uri =
             registered_redirect(&application, params.redirect_uri.as_deref()).map_err(show)?;
+        let fapi2 = self.is_fapi2(&application);
+        // FAPI 2.0 §5.3.2.2: no answer, not even an error, travels over plain http.
+        if fapi2 && !redirect_uri.as_str().starts_with("https://") {
+            return Err(show(OAuthError::InvalidRequest(
+                "the fapi2 profile takes https redirect URIs only".into(),
+            )));
+        }
 
         // From here on errors go back to the client; the fragment carries answers with
         // tokens, and so errors to requests for them.
@@ -369,6 +384,12 @@ impl Engine<'_> {
                 )));
             }
         };
+        // FAPI 2.0 §5.3.2.2: the code flow only.
+        if fapi2 && response_type != ResponseType::Code {
+            return Err(redirect(OAuthError::UnsupportedResponseType(
+                "the fapi2 profile allows response_type code only".into(),
+            )));
+        }
         let grant = response_type.grant();
         if !application.grant_types.allows(grant) {
             return Err(redirect(OAuthError::UnauthorizedClient(format!(
@@ -414,6 +435,19 @@ impl Engine<'_> {
                 .map_err(redirect)?,
             _ => None,
         };
+        if fapi2 {
+            check_fapi2_request(params.redirect_uri.is_some(), code_challenge.as_ref())
+                .map_err(redirect)?;
+        }
+        let dpop_jkt = match params.dpop_jkt.as_deref() {
+            Some(jkt) if is_thumbprint(jkt) => Some(jkt.to_owned()),
+            Some(_) => {
+                return Err(redirect(OAuthError::InvalidRequest(
+                    "dpop_jkt must be a JWK SHA-256 thumbprint".into(),
+                )));
+            }
+            None => None,
+        };
         let prompt = match params.prompt.as_deref() {
             Some(text) => Prompt::parse(text).map_err(redirect)?,
             None => Prompt::default(),
@@ -455,6 +489,7 @@ impl Engine<'_> {
             max_age,
             login_hint: params.login_hint.clone(),
             pushed: None,
+            dpop_jkt,
         })
     }
 
@@ -641,9 +676,10 @@ impl Engine<'_> {
                     resources: request.resources.clone(),
                     code_challenge: request.code_challenge.clone(),
                     nonce: request.nonce.clone(),
+                    dpop_jkt: request.dpop_jkt.clone(),
                     auth_time,
                     created_at: now,
-                    expires_at: now + self.settings.authorization_code_lifetime,
+                    expires_at: now + self.code_lifetime(&request.application),
                 })
                 .await?;
             answer.push(("code", code.expose().clone()));
@@ -761,6 +797,32 @@ impl Engine<'_> {
     }
 }
 
+/// FAPI 2.0 §5.3.2.2: the redirect URI named in the request, PKCE with S256.
+fn check_fapi2_request(
+    redirect_uri_named: bool,
+    code_challenge: Option<&CodeChallenge>,
+) -> Result<(), OAuthError> {
+    if !redirect_uri_named {
+        return Err(OAuthError::InvalidRequest(
+            "the fapi2 profile needs redirect_uri in the request".into(),
+        ));
+    }
+    if code_challenge.is_none_or(|challenge| challenge.method() != CodeChallengeMethod::S256) {
+        return Err(OAuthError::InvalidRequest(
+            "the fapi2 profile needs PKCE with code_challenge_method S256".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `text` looks like a JWK SHA-256 thumbprint (43 base64url characters).
+fn is_thumbprint(text: &str) -> bool {
+    text.len() == 43
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// The redirect URI the request names if it names a registered one (exactly, or on a
 /// loopback IP with any port), or the only registered one when it names none.
 fn registered_redirect(
@@ -832,6 +894,7 @@ mod tests {
             params.login_hint,
             params.resource,
             params.request_uri,
+            params.dpop_jkt,
         ];
         let names: Vec<&str> = read.iter().map(|v| v.as_deref().unwrap()).collect();
         assert_eq!(names, AuthorizationParams::NAMES);

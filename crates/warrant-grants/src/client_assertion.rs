@@ -13,9 +13,7 @@ use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 use url::Url;
 use warrant_cache::TtlMap;
-use warrant_generators::{
-    Jws, JwsAlgorithm, decode_unverified, hash_token, verify_with_jwk, verify_with_secret,
-};
+use warrant_generators::{Jws, decode_unverified, hash_token, verify_with_jwk, verify_with_secret};
 use warrant_model::{
     Application, AuthMethod, ClientJwks, ClientKeys, OAuthError, Secret, sealing_purpose,
 };
@@ -117,7 +115,13 @@ impl Engine<'_> {
             tracing::info!(client_id, why, "client assertion refused");
             Ok(false)
         };
-        let verified = match application.security.auth_method {
+        let fapi2 = self.is_fapi2(application);
+        let method = if fapi2 {
+            Some(AuthMethod::PrivateKeyJwt)
+        } else {
+            application.security.auth_method
+        };
+        let verified = match method {
             Some(AuthMethod::PrivateKeyJwt) => {
                 match self.signed_by_client(application, assertion.expose()).await {
                     Ok(verified) => verified,
@@ -141,6 +145,10 @@ impl Engine<'_> {
         let Some(jws) = verified else {
             return refuse("its signature does not verify with the client's keys");
         };
+        // FAPI 2.0 §5.3.2.1: the issuer, as a string, is the only audience.
+        if fapi2 && jws.claims["aud"].as_str() != Some(self.settings.issuer.as_str()) {
+            return refuse("under fapi2 its aud must be the issuer, as a string");
+        }
         let claims = match AssertionClaims::check(
             &jws.claims,
             client_id,
@@ -169,11 +177,12 @@ impl Engine<'_> {
             .map(|jws| jws.header)
             .ok_or_else(|| "it is not a JWT".to_owned())?;
         let kid = header["kid"].as_str();
+        let algorithms = self.proof_algorithms(application);
         let verify = |set: &ClientJwks| {
             set.keys()
                 .iter()
                 .filter(|key| kid.is_none_or(|kid| key["kid"].as_str() == Some(kid)))
-                .find_map(|key| verify_with_jwk(key, jwt, &JwsAlgorithm::ASYMMETRIC))
+                .find_map(|key| verify_with_jwk(key, jwt, algorithms))
         };
         match &application.security.keys {
             Some(ClientKeys::Jwks(set)) => Ok(verify(set)),

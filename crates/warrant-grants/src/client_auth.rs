@@ -197,7 +197,13 @@ impl Engine<'_> {
         mut application: Application,
         now: OffsetDateTime,
     ) -> Result<Option<Application>, OAuthError> {
-        let method_allowed = match (application.security.auth_method, credentials) {
+        // FAPI 2.0 §5.3.2.1: such a client authenticates with private_key_jwt only.
+        let method = if self.is_fapi2(&application) {
+            Some(AuthMethod::PrivateKeyJwt)
+        } else {
+            application.security.auth_method
+        };
+        let method_allowed = match (method, credentials) {
             (None, ClientCredentials::Assertion { .. }) => false,
             (None, _) => true,
             (

@@ -55,7 +55,7 @@ impl Engine<'_> {
         now: OffsetDateTime,
     ) -> Result<Option<String>, OAuthError> {
         let Some(dpop) = dpop else {
-            return if application.security.require_dpop {
+            return if application.security.require_dpop || self.is_fapi2(application) {
                 Err(OAuthError::InvalidDpopProof(
                     "this client must send a DPoP proof".into(),
                 ))
@@ -63,6 +63,18 @@ impl Engine<'_> {
                 Ok(None)
             };
         };
+        self.proved_key(application, dpop, now).await.map(Some)
+    }
+
+    /// The key `dpop` proves for a `POST` by `application` (a token or pushed
+    /// authorization request): recent, with a fresh server nonce when they are required,
+    /// and never used before (its `jti`, per key, is recorded on the database).
+    pub(crate) async fn proved_key(
+        &self,
+        application: &Application,
+        dpop: &DpopHeader,
+        now: OffsetDateTime,
+    ) -> Result<String, OAuthError> {
         let proof = DpopProof::verify(
             &dpop.proof,
             &DpopRequest {
@@ -71,6 +83,7 @@ impl Engine<'_> {
                 access_token: None,
                 now: now.unix_timestamp(),
                 max_age: self.settings.dpop.proof_max_age.whole_seconds(),
+                algorithms: self.proof_algorithms(application),
             },
         )
         .map_err(OAuthError::InvalidDpopProof)?;
@@ -91,7 +104,7 @@ impl Engine<'_> {
                 "this DPoP proof was used before".into(),
             ));
         }
-        Ok(Some(proof.jkt))
+        Ok(proof.jkt)
     }
 
     /// A server nonce for DPoP proofs: the time, sealed.

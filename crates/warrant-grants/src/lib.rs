@@ -67,6 +67,7 @@ mod oauth_error;
 mod oidc;
 mod origins;
 mod pkce;
+mod profile;
 mod pushed;
 mod registration;
 mod resources;
@@ -105,6 +106,7 @@ pub use keys::{
 pub use logout::{LogoutParams, LogoutRequest};
 pub use oidc::{OIDC_SCOPES, OPENID, id_token_algorithm, subject, user_claims, userinfo};
 pub use origins::AllowedOrigins;
+pub use profile::{FAPI2_ALGORITHMS, FAPI2_CODE_LIFETIME};
 pub use pushed::{Pushed, PushedAuthorization, PushedRequestPolicy, REQUEST_URI_PREFIX};
 pub use registration::{
     RegistrationAccess, RegistrationPolicy, RegistrationRefused, clear_unused_registrations,

@@ -8,7 +8,7 @@ use time::{Duration, OffsetDateTime};
 use warrant_generators::{hash_token, random_urlsafe};
 use warrant_model::{Application, ClientId, PushedRequest, TokenHash, sealing_purpose};
 
-use crate::{AuthorizationParams, AuthorizationRejection, Engine, OAuthError};
+use crate::{AuthorizationParams, AuthorizationRejection, DpopHeader, Engine, OAuthError};
 
 /// Every `request_uri` Warrant hands out starts with this (RFC 9126 §2.2).
 pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
@@ -58,11 +58,13 @@ pub struct Pushed {
 impl Engine<'_> {
     /// Keeps `params`, an authorization request `client` (authenticated) pushed, once it
     /// is checked as the authorization endpoint would check it; its errors are answered
-    /// to the client directly.
+    /// to the client directly. A DPoP proof sent with it binds the code to its key (RFC
+    /// 9449 §10.1), as `dpop_jkt` does.
     pub async fn push_authorization_request(
         &self,
         client: &Application,
         mut params: AuthorizationParams,
+        dpop: Option<&DpopHeader>,
         now: OffsetDateTime,
     ) -> Result<PushedAuthorization, OAuthError> {
         if params.request_uri.is_some() {
@@ -77,6 +79,15 @@ impl Engine<'_> {
                 ));
             }
             _ => params.client_id = Some(client.client_id.as_str().to_owned()),
+        }
+        if let Some(dpop) = dpop {
+            let jkt = self.proved_key(client, dpop, now).await?;
+            if params.dpop_jkt.as_ref().is_some_and(|named| *named != jkt) {
+                return Err(OAuthError::InvalidDpopProof(
+                    "dpop_jkt is not the thumbprint of the proof's key".into(),
+                ));
+            }
+            params.dpop_jkt = Some(jkt);
         }
         self.check_authorization(&params)
             .await
@@ -155,7 +166,9 @@ impl Engine<'_> {
 
     /// Whether `application` must push its authorization requests.
     pub(crate) fn must_push(&self, application: &Application) -> bool {
-        self.settings.pushed_requests.required || application.security.require_pushed_requests
+        self.settings.pushed_requests.required
+            || application.security.require_pushed_requests
+            || self.is_fapi2(application)
     }
 
     /// Marks a pushed request decided; a second decision is refused.

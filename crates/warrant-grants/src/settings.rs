@@ -125,6 +125,8 @@ pub struct GrantSettings {
     pub scopes: ScopeCatalog,
     /// The resources tokens may be requested for (RFC 8707), with their scopes.
     pub resources: crate::ResourceCatalog,
+    /// The profile clients that name none are held to (`standard`, or `fapi2`).
+    pub default_profile: warrant_model::SecurityProfile,
     /// DPoP (RFC 9449): how old proofs may be, whether they need server nonces.
     pub dpop: crate::DpopPolicy,
     /// Pushed authorization requests (RFC 9126): their lifetime, whether all clients must.
@@ -162,6 +164,7 @@ impl Default for GrantSettings {
             allow_plain_pkce: false,
             scopes: ScopeCatalog::default(),
             resources: crate::ResourceCatalog::default(),
+            default_profile: warrant_model::SecurityProfile::Standard,
             dpop: crate::DpopPolicy::default(),
             pushed_requests: crate::PushedRequestPolicy::default(),
             registration: crate::RegistrationPolicy::default(),

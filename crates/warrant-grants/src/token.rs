@@ -175,6 +175,7 @@ impl Engine<'_> {
                 "this client may not use the {grant} grant"
             )));
         }
+        self.check_profile_grant(&application, grant)?;
         let dpop_jkt = self.token_request_key(&application, dpop, now).await?;
         match request {
             TokenRequest::AuthorizationCode {
@@ -338,6 +339,12 @@ impl Engine<'_> {
             None => {}
         }
         pkce::verify(code.code_challenge.as_ref(), code_verifier)?;
+        // RFC 9449 §10: a code bound to a key is exchanged only with a proof of it.
+        if code.dpop_jkt.is_some() && code.dpop_jkt != dpop_jkt {
+            return Err(OAuthError::InvalidDpopProof(
+                "the authorization code is bound to another DPoP key".into(),
+            ));
+        }
         let resources = narrowed(&code.resources, resources)?;
         let user = self.active_user(Some(code.user_id)).await?;
         let issue = Issue {
@@ -402,7 +409,10 @@ impl Engine<'_> {
         };
         let resources = narrowed(&token.resources, resources)?;
         let user = self.active_user(token.user_id).await?;
-        if self.settings.rotate_refresh_tokens {
+        // FAPI 2.0 §5.3.2.1: no rotation; its refresh tokens are bound to the client's
+        // authentication instead.
+        let rotate = self.settings.rotate_refresh_tokens && !self.is_fapi2(application);
+        if rotate {
             self.retire_rotated(&token, now).await?;
         }
         if let Some(previous) = token.access_token_id {
@@ -416,7 +426,7 @@ impl Engine<'_> {
             resources,
             family: Some(token.family.clone()),
             authorization_code_id: None,
-            refresh: self.settings.rotate_refresh_tokens,
+            refresh: rotate,
             // OIDC Core §12.2: a refreshed ID token has the original authentication time
             // (kept with each refresh token of the grant) and no nonce.
             openid: Some(Authentication {
@@ -426,7 +436,7 @@ impl Engine<'_> {
             dpop_jkt,
         };
         let mut response = self.issue_tokens(issue, now).await?;
-        if !self.settings.rotate_refresh_tokens {
+        if !rotate {
             // Without rotation the client keeps using the token it has.
             response.refresh_token = Some(presented.clone());
         }

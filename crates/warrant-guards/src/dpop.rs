@@ -65,6 +65,7 @@ impl ResourceServer {
                 access_token: Some(presented.expose()),
                 now: now.unix_timestamp(),
                 max_age: DPOP_PROOF_MAX_AGE,
+                algorithms: &warrant_generators::JwsAlgorithm::ASYMMETRIC,
             },
         ) {
             Ok(checked) => checked,

@@ -146,10 +146,7 @@ async fn token(
     data: Data<'_>,
 ) -> EndpointReply {
     let engine = state.engine().from_address(headers.address);
-    let dpop = headers.dpop.clone().map(|proof| DpopHeader {
-        proof,
-        url: format!("{}{}", state.grants.settings.issuer, headers.path),
-    });
+    let dpop = dpop_header(state, &headers);
     run_endpoint(state, headers, data, async |client, form| {
         let request = TokenRequest::from_lookup(|name| form.get(name))?;
         let resources = requested_resources(form.get("resource"))?;
@@ -165,6 +162,14 @@ async fn token(
         Ok(OAuthJson::ok(token_json(response)))
     })
     .await
+}
+
+/// The request's DPoP proof and the URL it was sent to, which the proof must name.
+fn dpop_header(state: &AppState, headers: &EndpointHeaders<'_>) -> Option<DpopHeader> {
+    headers.dpop.clone().map(|proof| DpopHeader {
+        proof,
+        url: format!("{}{}", state.grants.settings.issuer, headers.path),
+    })
 }
 
 fn token_json(response: TokenResponse) -> Value {
@@ -198,12 +203,13 @@ async fn pushed_authorization_request(
     data: Data<'_>,
 ) -> EndpointReply {
     let engine = state.engine().from_address(headers.address);
+    let dpop = dpop_header(state, &headers);
     run_endpoint(state, headers, data, async |client, form| {
         let now = OffsetDateTime::now_utc();
         let application = engine.authenticate_client(&client, now).await?;
         let params = AuthorizationParams::from_lookup(|name| form.get(name));
         let pushed = engine
-            .push_authorization_request(&application, params, now)
+            .push_authorization_request(&application, params, dpop.as_ref(), now)
             .await?;
         Ok(OAuthJson::new(
             Status::Created,

@@ -13,7 +13,7 @@ use rocket::{Route, State, get, options, post, routes};
 use time::OffsetDateTime;
 use warrant_generators::JwsAlgorithm;
 use warrant_grants::{GrantSettings, OAuthError, RegistrationAccess, userinfo};
-use warrant_model::{AuthMethod, GrantType, SigningAlgorithm};
+use warrant_model::{AuthMethod, GrantType, SecurityProfile, SigningAlgorithm};
 
 use crate::AppState;
 use crate::cors::{RequestOrigin, client_allows};
@@ -113,7 +113,8 @@ fn metadata(settings: &GrantSettings, documents: bool) -> Value {
         // RFC 9207: every authorization response, answer or error, carries `iss`.
         "authorization_response_iss_parameter_supported": true,
         // RFC 9126 §5.
-        "require_pushed_authorization_requests": settings.pushed_requests.required,
+        "require_pushed_authorization_requests": settings.pushed_requests.required
+            || settings.default_profile == SecurityProfile::Fapi2,
     });
     for (name, path) in ENDPOINTS {
         document[name] = Value::from(format!("{issuer}{path}"));

@@ -48,6 +48,36 @@ impl fmt::Display for SigningAlgorithm {
     }
 }
 
+/// A set of rules a client is held to as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SecurityProfile {
+    /// OAuth 2.0 and OpenID Connect as Django OAuth Toolkit's clients use them, with the
+    /// application's own settings.
+    Standard,
+    /// The FAPI 2.0 Security Profile: pushed requests, the code flow with PKCE S256,
+    /// `private_key_jwt`, DPoP-bound tokens, short-lived codes (docs/high-assurance.md).
+    Fapi2,
+}
+
+impl SecurityProfile {
+    /// The configured name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::Fapi2 => "fapi2",
+        }
+    }
+
+    /// Parses a configured name.
+    pub fn parse(name: &str) -> Result<Self, ModelError> {
+        match name {
+            "standard" => Ok(Self::Standard),
+            "fapi2" => Ok(Self::Fapi2),
+            other => Err(ModelError::SecurityProfile(other.to_owned())),
+        }
+    }
+}
+
 /// What a client must do beyond OAuth's defaults, each set per application by operators
 /// (the server may require some of all clients).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,6 +93,8 @@ pub struct ClientSecurity {
     /// Its token requests must carry a DPoP proof, so its access tokens are always bound
     /// to a key (RFC 9449 §5.2, `dpop_bound_access_tokens`).
     pub require_dpop: bool,
+    /// The profile it is held to; `None`: the server's default (`oauth2.security_profile`).
+    pub profile: Option<SecurityProfile>,
 }
 
 /// A registered client (Django OAuth Toolkit's `Application`).

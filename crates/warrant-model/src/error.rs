@@ -55,6 +55,9 @@ pub enum ModelError {
         "unknown token_endpoint_auth_method {0:?}: expected client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt or none"
     )]
     AuthMethod(String),
+    /// A security profile was not one Warrant implements.
+    #[error("unknown security profile {0:?}: expected standard or fapi2")]
+    SecurityProfile(String),
     /// A client's JWK Set or its URL was not usable (RFC 7517).
     #[error("invalid client keys: {0}")]
     ClientKeys(String),

@@ -35,7 +35,9 @@ mod upstream;
 mod user;
 
 pub use api_token::ApiToken;
-pub use application::{Application, ClientSecurity, NewApplication, SigningAlgorithm};
+pub use application::{
+    Application, ClientSecurity, NewApplication, SecurityProfile, SigningAlgorithm,
+};
 pub use client_auth::{AuthMethod, ClientJwks, ClientKeys};
 pub use consent::Consent;
 pub use device::{DeviceAuthorization, DeviceStatus, NewDeviceAuthorization, UserCode};

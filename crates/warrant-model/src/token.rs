@@ -116,6 +116,8 @@ pub struct AuthorizationCode {
     pub code_challenge: Option<CodeChallenge>,
     /// OpenID Connect nonce to put into the ID token.
     pub nonce: Option<String>,
+    /// The DPoP key the code is bound to (RFC 9449 §10): its exchange must prove it.
+    pub dpop_jkt: Option<String>,
     /// When the user authenticated (OIDC `auth_time`).
     pub auth_time: Timestamp,
     /// Issue time.
@@ -147,6 +149,8 @@ pub struct NewAuthorizationCode {
     pub code_challenge: Option<CodeChallenge>,
     /// OIDC nonce.
     pub nonce: Option<String>,
+    /// The DPoP key it is bound to.
+    pub dpop_jkt: Option<String>,
     /// Authentication time.
     pub auth_time: Timestamp,
     /// Issue time.

@@ -6,7 +6,8 @@ use time::OffsetDateTime;
 use warrant_grants::ApplicationRegistration;
 use warrant_model::{
     Application, AuthMethod, ClientId, ClientJwks, ClientKeys, ClientSecurity, ClientType,
-    GrantType, GrantTypes, Origin, RedirectUri, ResourceUri, SigningAlgorithm, Username,
+    GrantType, GrantTypes, Origin, RedirectUri, ResourceUri, SecurityProfile, SigningAlgorithm,
+    Username,
 };
 use warrant_storage::Page;
 
@@ -97,6 +98,11 @@ async fn create(context: &Context, args: AppCreateArgs) -> anyhow::Result<()> {
                 .transpose()?,
             keys: client_keys(args.jwks_file.as_deref(), args.jwks_uri.as_deref())?,
             require_dpop: args.require_dpop,
+            profile: args
+                .profile
+                .as_deref()
+                .map(SecurityProfile::parse)
+                .transpose()?,
         },
     };
     let (app, secret) = context
@@ -163,6 +169,7 @@ fn describe(app: &Application) -> Value {
             _ => None,
         },
         "dpop_bound_access_tokens": app.security.require_dpop,
+        "security_profile": app.security.profile.map(SecurityProfile::as_str),
         "has_client_secret": app.client_secret.is_some(),
     })
 }

@@ -341,6 +341,10 @@ pub struct AppCreateArgs {
     /// its key.
     #[arg(long)]
     pub require_dpop: bool,
+    /// The security profile it is held to: standard or fapi2 (the FAPI 2.0 Security
+    /// Profile); absent: oauth2.security_profile.
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
     /// Print `{"client_id": …, "client_secret": …}`.
     #[arg(long)]
     pub json: bool,

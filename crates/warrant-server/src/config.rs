@@ -18,7 +18,9 @@ use warrant_grants::{
     ADMIN_SCOPE, ApprovalPrompt, ClientDocuments, DocumentPolicy, DpopPolicy, GrantSettings,
     PushedRequestPolicy, RegistrationAccess, RegistrationPolicy, ResourceCatalog, ScopeCatalog,
 };
-use warrant_model::{ClientAppUrl, GrantType, GrantTypes, ResourceUri, Scope, ScopeSet, Secret};
+use warrant_model::{
+    ClientAppUrl, GrantType, GrantTypes, ResourceUri, Scope, ScopeSet, Secret, SecurityProfile,
+};
 
 mod brute_force;
 mod outgoing;
@@ -326,6 +328,8 @@ pub struct OAuth2Config {
     pub dpop_proof_max_age_seconds: i64,
     /// DPoP proofs at the token endpoint must carry a server nonce (RFC 9449 §8).
     pub dpop_require_nonce: bool,
+    /// The profile of applications that name none: `standard` or `fapi2`.
+    pub security_profile: String,
 }
 
 /// `[[oauth2.resources]]`: one protected resource (an API, an MCP server).
@@ -363,6 +367,7 @@ impl Default for OAuth2Config {
             require_pushed_authorization_requests: false,
             dpop_proof_max_age_seconds: 60,
             dpop_require_nonce: false,
+            security_profile: "standard".into(),
         }
     }
 }
@@ -436,6 +441,8 @@ impl OAuth2Config {
             allow_plain_pkce: self.allow_plain_pkce,
             scopes: scopes.with_openid_scopes(),
             resources,
+            default_profile: SecurityProfile::parse(&self.security_profile)
+                .map_err(|e| anyhow::anyhow!("oauth2.security_profile: {e}"))?,
             dpop: DpopPolicy {
                 proof_max_age: positive(
                     "oauth2.dpop_proof_max_age_seconds",

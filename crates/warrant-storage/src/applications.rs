@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use warrant_model::{
     Application, ApplicationId, AuthMethod, ClientId, ClientKeys, ClientSecretHash, NewApplication,
-    Origin, RedirectUri, Sealed, SigningAlgorithm, UserId,
+    Origin, RedirectUri, Sealed, SecurityProfile, SigningAlgorithm, UserId,
 };
 
 use crate::db::{Backed, execute, fetch_all, fetch_optional, on_pool};
@@ -58,12 +58,12 @@ macro_rules! columns {
         "id, client_id, client_secret_hash, client_type, grant_types, redirect_uris, \
     post_logout_redirect_uris, allowed_origins, allowed_resources, name, owner_id, \
     skip_authorization, pkce_required, algorithm, require_pushed_requests, \
-    token_endpoint_auth_method, jwks, jwks_uri, sealed_secret, require_dpop, created_at, \
-    updated_at"
+    token_endpoint_auth_method, jwks, jwks_uri, sealed_secret, require_dpop, \
+    security_profile, created_at, updated_at"
     };
 }
 
-/// Binds the writable fields of an `Application` or `NewApplication` as `$1`..`$19`, in
+/// Binds the writable fields of an `Application` or `NewApplication` as `$1`..`$20`, in
 /// the column order of the INSERT and UPDATE statements.
 macro_rules! bind_fields {
     ($query:expr, $app:expr) => {
@@ -97,6 +97,7 @@ macro_rules! bind_fields {
             })
             .bind($app.sealed_secret.as_ref().map(Sealed::as_bytes))
             .bind($app.security.require_dpop)
+            .bind($app.security.profile.map(SecurityProfile::as_str))
     };
 }
 
@@ -112,9 +113,9 @@ impl<S: Backed> ApplicationStore for S {
              redirect_uris, post_logout_redirect_uris, allowed_origins, name, owner_id,
              skip_authorization, pkce_required, algorithm, allowed_resources,
              require_pushed_requests, token_endpoint_auth_method, jwks, jwks_uri, sealed_secret,
-             require_dpop, created_at, updated_at)
+             require_dpop, security_profile, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-             $18, $19, $20, $20)
+             $18, $19, $20, $21, $21)
              RETURNING ",
             columns!()
         );
@@ -172,8 +173,9 @@ impl<S: Backed> ApplicationStore for S {
              allowed_origins = $7, name = $8, owner_id = $9, skip_authorization = $10,
              pkce_required = $11, algorithm = $12, allowed_resources = $13,
              require_pushed_requests = $14, token_endpoint_auth_method = $15, jwks = $16,
-             jwks_uri = $17, sealed_secret = $18, require_dpop = $19, updated_at = $20
-             WHERE id = $21 RETURNING ",
+             jwks_uri = $17, sealed_secret = $18, require_dpop = $19, security_profile = $20,
+             updated_at = $21
+             WHERE id = $22 RETURNING ",
             columns!()
         );
         let row: Option<ApplicationRow> =

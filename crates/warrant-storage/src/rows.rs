@@ -8,8 +8,8 @@ use warrant_model::{
     ClientJwks, ClientKeys, ClientRegistration, ClientSecretHash, ClientSecurity, ClientType,
     CodeChallenge, CodeChallengeMethod, Consent, DeviceAuthorization, DeviceStatus, Email,
     FamilyId, GrantTypes, Origin, OutboxEntry, PasswordHash, ProviderKey, PushedRequest,
-    RedirectUri, RedirectUriPolicy, RefreshToken, Resources, ScopeSet, Sealed, Session,
-    SigningAlgorithm, SigningKey, Throttle, ThrottleKey, ThrottleKind, TokenHash,
+    RedirectUri, RedirectUriPolicy, RefreshToken, Resources, ScopeSet, Sealed, SecurityProfile,
+    Session, SigningAlgorithm, SigningKey, Throttle, ThrottleKey, ThrottleKind, TokenHash,
     UpstreamConnection, User, UserId, Username,
 };
 
@@ -59,6 +59,7 @@ pub(crate) struct ApplicationRow {
     pub(crate) jwks_uri: Option<String>,
     pub(crate) sealed_secret: Option<Vec<u8>>,
     pub(crate) require_dpop: bool,
+    pub(crate) security_profile: Option<String>,
     pub(crate) created_at: OffsetDateTime,
     pub(crate) updated_at: OffsetDateTime,
 }
@@ -114,6 +115,12 @@ impl TryFrom<ApplicationRow> for Application {
                     (None, None) => None,
                 },
                 require_dpop: row.require_dpop,
+                profile: row
+                    .security_profile
+                    .as_deref()
+                    .map(SecurityProfile::parse)
+                    .transpose()
+                    .map_err(corrupt)?,
             },
             sealed_secret: row.sealed_secret.map(Sealed::from_bytes),
             created_at: row.created_at,
@@ -351,6 +358,7 @@ pub(crate) struct CodeRow {
     pub(crate) code_challenge: Option<String>,
     pub(crate) code_challenge_method: Option<String>,
     pub(crate) nonce: Option<String>,
+    pub(crate) dpop_jkt: Option<String>,
     pub(crate) auth_time: OffsetDateTime,
     pub(crate) created_at: OffsetDateTime,
     pub(crate) expires_at: OffsetDateTime,
@@ -388,6 +396,7 @@ impl TryFrom<CodeRow> for AuthorizationCode {
             resources: Resources::parse(&row.resources).map_err(corrupt)?,
             code_challenge,
             nonce: row.nonce,
+            dpop_jkt: row.dpop_jkt,
             auth_time: row.auth_time,
             created_at: row.created_at,
             expires_at: row.expires_at,

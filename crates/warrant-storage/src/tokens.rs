@@ -101,7 +101,8 @@ pub struct DescribedAccessToken {
 macro_rules! code_columns {
     () => {
         "id, code_hash, application_id, user_id, redirect_uri, redirect_uri_included, scope, \
-    resources, code_challenge, code_challenge_method, nonce, auth_time, created_at, expires_at, consumed_at"
+    resources, code_challenge, code_challenge_method, nonce, dpop_jkt, auth_time, created_at, \
+    expires_at, consumed_at"
     };
 }
 macro_rules! access_columns {
@@ -169,8 +170,8 @@ impl<S: Backed> TokenStore for S {
         let sql = concat!(
             "INSERT INTO authorization_codes (code_hash, application_id, user_id, redirect_uri,
              redirect_uri_included, scope, resources, code_challenge, code_challenge_method,
-             nonce, auth_time, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ",
+             nonce, dpop_jkt, auth_time, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING ",
             code_columns!()
         );
         fetch_one!(
@@ -188,6 +189,7 @@ impl<S: Backed> TokenStore for S {
             code.code_challenge.as_ref().map(|c| c.value().to_owned()),
             code.code_challenge.as_ref().map(|c| c.method().as_str()),
             code.nonce.as_deref(),
+            code.dpop_jkt.as_deref(),
             stored_time(code.auth_time),
             stored_time(code.created_at),
             stored_time(code.expires_at)

@@ -16,13 +16,13 @@ use crate::support::*;
 const TOKEN_URL: &str = "http://127.0.0.1:8000/o/token/";
 
 /// A client's DPoP key: it signs proofs with its public key in the header.
-struct DpopKey {
+pub(crate) struct DpopKey {
     pair: EcdsaKeyPair,
     jwk: Value,
 }
 
 impl DpopKey {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let pkcs8 = generate_signing_key(SigningAlgorithm::ES256).unwrap();
         let public = SigningKeyPair::from_pkcs8(SigningAlgorithm::ES256, pkcs8.expose())
             .unwrap()
@@ -43,7 +43,7 @@ impl DpopKey {
     }
 
     /// A proof for a token request, with `extra` claims.
-    fn proof(&self, jti: &str, extra: Value) -> DpopHeader {
+    pub(crate) fn proof(&self, jti: &str, extra: Value) -> DpopHeader {
         let mut claims =
             json!({"jti": jti, "htm": "POST", "htu": TOKEN_URL, "iat": now().unix_timestamp()});
         for (name, value) in extra.as_object().unwrap() {

@@ -10,6 +10,7 @@ mod client_assertions;
 mod client_cache;
 mod device;
 mod dpop;
+mod fapi2;
 mod introspection;
 mod management;
 mod oidc;

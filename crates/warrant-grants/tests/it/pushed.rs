@@ -47,7 +47,7 @@ async fn a_pushed_request_is_what_the_browser_brings_and_is_used_once() {
     let alice = world.user("alice").await;
     let engine = world.engine();
     let pushed = engine
-        .push_authorization_request(&client.application, pushed_params(), now())
+        .push_authorization_request(&client.application, pushed_params(), None, now())
         .await
         .unwrap();
     assert!(pushed.request_uri.starts_with(REQUEST_URI_PREFIX));
@@ -112,7 +112,7 @@ async fn refusals_of_the_push_and_of_the_request_uri() {
         let application = client.application.clone();
         async move {
             engine
-                .push_authorization_request(&application, params, now())
+                .push_authorization_request(&application, params, None, now())
                 .await
         }
     };
@@ -179,7 +179,7 @@ async fn a_denial_uses_the_request_up_too() {
         .await;
     let engine = world.engine();
     let pushed = engine
-        .push_authorization_request(&client.application, pushed_params(), now())
+        .push_authorization_request(&client.application, pushed_params(), None, now())
         .await
         .unwrap();
     let brought = by_reference(&client, &pushed.request_uri);
@@ -228,7 +228,7 @@ async fn a_client_or_server_that_requires_pushing_refuses_plain_requests() {
     }
     let pushed = world
         .engine()
-        .push_authorization_request(&client.application, pushed_params(), now())
+        .push_authorization_request(&client.application, pushed_params(), None, now())
         .await
         .unwrap();
     assert!(

@@ -274,6 +274,7 @@ async fn code_for(
             code_challenge: challenge
                 .map(|c| CodeChallenge::parse(CodeChallengeMethod::S256, c).unwrap()),
             nonce: None,
+            dpop_jkt: None,
             auth_time: now(),
             created_at: now(),
             expires_at: now() + lifetime,

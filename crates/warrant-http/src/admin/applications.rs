@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use warrant_grants::{ApplicationChanges, ApplicationRegistration, id_token_algorithm};
 use warrant_model::{
     Application, ApplicationId, AuthMethod, ClientKeys, ClientSecurity, GrantType, Origin,
-    RedirectUri, Secret, UserId,
+    RedirectUri, Secret, SecurityProfile, UserId,
 };
 
 use super::body::{self, ApplicationPatch, NewApplicationBody};
@@ -50,6 +50,7 @@ pub(super) fn application_json(application: &Application, registered: bool) -> V
             _ => None,
         },
         "dpop_bound_access_tokens": application.security.require_dpop,
+        "security_profile": application.security.profile.map(SecurityProfile::as_str),
         "created_at": timestamp(application.created_at),
         "updated_at": timestamp(application.updated_at),
     })
@@ -152,6 +153,7 @@ async fn create(
             auth_method: body::auth_method(body.token_endpoint_auth_method.as_deref())?,
             keys: body::client_keys(body.jwks.as_ref(), body.jwks_uri.as_deref())?,
             require_dpop: body.dpop_bound_access_tokens,
+            profile: body::profile(body.security_profile.as_deref())?,
         },
     };
     let now = OffsetDateTime::now_utc();
@@ -229,6 +231,10 @@ async fn change(
             require_dpop: patch
                 .dpop_bound_access_tokens
                 .unwrap_or(application.security.require_dpop),
+            profile: match &patch.security_profile {
+                Some(name) => body::profile(name.as_deref())?,
+                None => application.security.profile,
+            },
         }),
     };
     if let Some(skip) = patch.skip_authorization {

@@ -7,8 +7,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use warrant_model::{
     AuthMethod, ClientId, ClientJwks, ClientKeys, ClientType, Email, GrantType, GrantTypes, Origin,
-    PasswordHash, RedirectUri, RedirectUriPolicy, ResourceUri, Resources, Secret, SigningAlgorithm,
-    Username,
+    PasswordHash, RedirectUri, RedirectUriPolicy, ResourceUri, Resources, Secret, SecurityProfile,
+    SigningAlgorithm, Username,
 };
 
 use warrant_grants::InitialPassword;
@@ -72,6 +72,8 @@ pub(super) struct NewApplicationBody {
     /// RFC 9449: its token requests must carry a DPoP proof.
     #[serde(default)]
     pub(super) dpop_bound_access_tokens: bool,
+    /// `standard` or `fapi2`; absent or null: the server's default.
+    pub(super) security_profile: Option<String>,
 }
 
 /// `PATCH /api/admin/applications/<id>`: absent fields stay as they are; `null` is refused
@@ -111,6 +113,9 @@ pub(super) struct ApplicationPatch {
     pub(super) jwks_uri: Option<Option<String>>,
     #[serde(default, deserialize_with = "given")]
     pub(super) dpop_bound_access_tokens: Option<bool>,
+    /// Absent: unchanged; null: the server's default.
+    #[serde(default, deserialize_with = "present")]
+    pub(super) security_profile: Option<Option<String>>,
 }
 
 /// A field that may be left out (`None`) but, when sent, is a value: `null` does not
@@ -133,6 +138,15 @@ pub(super) fn auth_method(value: Option<&str>) -> Result<Option<AuthMethod>, OAu
     value
         .map(|name| {
             AuthMethod::parse(name).map_err(|e| invalid(format!("token_endpoint_auth_method: {e}")))
+        })
+        .transpose()
+}
+
+/// A security profile's name, or none (the server's default).
+pub(super) fn profile(value: Option<&str>) -> Result<Option<SecurityProfile>, OAuthJson> {
+    value
+        .map(|name| {
+            SecurityProfile::parse(name).map_err(|e| invalid(format!("security_profile: {e}")))
         })
         .transpose()
 }

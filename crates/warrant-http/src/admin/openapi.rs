@@ -425,6 +425,7 @@ fn schemas() -> Value {
     let require_par = json!({ "type": "boolean", "description": "RFC 9126: its authorization requests must be pushed to /o/par/ first" });
     let auth_method = json!({ "type": ["string", "null"], "enum": ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none", null], "description": "the one way it authenticates; null: a secret (Basic or body), or none for public clients" });
     let jwks = json!({ "type": ["object", "null"], "description": "its public keys as a JWK Set (RSA, EC P-256 or Ed25519), for private_key_jwt" });
+    let profile = json!({ "type": ["string", "null"], "enum": ["standard", "fapi2", null], "description": "the security profile it is held to; null: the server's default (oauth2.security_profile)" });
     let dpop = json!({ "type": "boolean", "description": "RFC 9449: its token requests must carry a DPoP proof, so its access tokens are bound to a key" });
     let jwks_uri = json!({ "type": ["string", "null"], "format": "uri", "description": "where it publishes its public keys (https), for private_key_jwt; not with jwks" });
     let application = json!({
@@ -438,7 +439,7 @@ fn schemas() -> Value {
             "dynamically_registered": { "type": "boolean", "description": "the client registered itself at /o/register/ (RFC 7591), or is kept from its client ID metadata document" },
             "allowed_resources": { "type": "array", "items": { "type": "string", "format": "uri" }, "description": "RFC 8707: the resources its tokens may be for (a token request naming none gets them all); empty: any" },
             "require_pushed_authorization_requests": require_par,
-            "token_endpoint_auth_method": auth_method, "jwks": jwks, "jwks_uri": jwks_uri, "dpop_bound_access_tokens": dpop,
+            "token_endpoint_auth_method": auth_method, "jwks": jwks, "jwks_uri": jwks_uri, "dpop_bound_access_tokens": dpop, "security_profile": profile,
         },
     });
     let mut created = application.clone();
@@ -471,7 +472,7 @@ fn schemas() -> Value {
                 "redirect_uris": uris(), "post_logout_redirect_uris": uris(), "allowed_origins": origins, "allowed_resources": resources,
                 "owner": owner, "skip_authorization": { "type": "boolean" }, "pkce_required": { "type": "boolean" },
                 "algorithm": algorithm_or_default, "require_pushed_authorization_requests": require_par,
-                "token_endpoint_auth_method": auth_method, "jwks": jwks, "jwks_uri": jwks_uri, "dpop_bound_access_tokens": dpop,
+                "token_endpoint_auth_method": auth_method, "jwks": jwks, "jwks_uri": jwks_uri, "dpop_bound_access_tokens": dpop, "security_profile": profile,
             },
         },
         "ApplicationPatch": {
@@ -481,7 +482,7 @@ fn schemas() -> Value {
                 "post_logout_redirect_uris": uris(), "allowed_origins": origins, "allowed_resources": resources,
                 "skip_authorization": { "type": "boolean" }, "pkce_required": { "type": "boolean" },
                 "algorithm": algorithm_or_default, "require_pushed_authorization_requests": require_par,
-                "token_endpoint_auth_method": auth_method, "jwks": jwks, "jwks_uri": jwks_uri, "dpop_bound_access_tokens": dpop,
+                "token_endpoint_auth_method": auth_method, "jwks": jwks, "jwks_uri": jwks_uri, "dpop_bound_access_tokens": dpop, "security_profile": profile,
             },
         },
         "ClientSecret": { "type": "object", "required": ["client_secret"], "properties": { "client_secret": { "type": "string" } } },

@@ -1643,6 +1643,7 @@ pub async fn client_assertion_settings_round_trip_and_jtis_are_used_once(db: &Te
         auth_method: Some(warrant_model::AuthMethod::PrivateKeyJwt),
         keys: Some(warrant_model::ClientKeys::Jwks(jwks)),
         require_dpop: true,
+        profile: Some(warrant_model::SecurityProfile::Fapi2),
     };
     let mut app = s.create_application(&new, now()).await.unwrap();
     assert_eq!(app.security, new.security);

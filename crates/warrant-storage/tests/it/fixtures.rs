@@ -103,6 +103,7 @@ pub fn new_code(app: &Application, user: &User, hash: TokenHash) -> NewAuthoriza
             .unwrap(),
         ),
         nonce: Some("n-0S6_WzA2Mj".into()),
+        dpop_jkt: None,
         auth_time: now(),
         created_at: now(),
         expires_at: now() + Duration::seconds(60),
