@@ -326,6 +326,76 @@ pub async fn changes_and_deletion_take_effect_at_once(env: &TestEnv) {
         .await
         .assert_oauth_error(400, "unauthorized_client");
 
+    // How the client authenticates: private_key_jwt needs its keys; then the secret is no
+    // longer a way in.
+    let fields = |extra: &'static [(&'static str, &'static str)]| {
+        let mut fields = vec![
+            ("name", "Billing v2"),
+            ("grant_authorization_code", "on"),
+            ("grant_client_credentials", "on"),
+            ("redirect_uris", "https://billing.example/cb"),
+            ("auth_method", "private_key_jwt"),
+        ];
+        fields.extend_from_slice(extra);
+        fields
+    };
+    let keyless = alice.submit(&edit, &action, &fields(&[])).await;
+    assert_eq!(keyless.status, 400, "{keyless:?}");
+    assert!(
+        keyless.body.contains("private_key_jwt needs the client"),
+        "{}",
+        keyless.body
+    );
+    let both = alice
+        .submit(
+            &edit,
+            &action,
+            &fields(&[
+                ("jwks_uri", "https://billing.example/jwks.json"),
+                (
+                    "jwks",
+                    r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AA"}]}"#,
+                ),
+            ]),
+        )
+        .await;
+    assert!(both.body.contains("not both"), "{}", both.body);
+    let asserting = alice
+        .submit(
+            &edit,
+            &action,
+            &fields(&[
+                ("jwks_uri", "https://billing.example/jwks.json"),
+                ("require_dpop", "on"),
+            ]),
+        )
+        .await;
+    assert_eq!(asserting.status, 303, "{asserting:?}");
+    let detail = alice.get(&format!("/o/applications/{}/", app.id)).await;
+    assert!(
+        detail
+            .body
+            .contains("<dt>Client authentication</dt><dd>private_key_jwt</dd>"),
+        "{}",
+        detail.body
+    );
+    let edit_again = alice
+        .get(&format!("/o/applications/{}/update/", app.id))
+        .await;
+    assert!(
+        edit_again
+            .body
+            .contains("https://billing.example/jwks.json")
+    );
+    assert!(
+        edit_again
+            .body
+            .contains(r#"name="require_dpop" value="on" checked"#)
+    );
+    client_credentials(&setup, &app)
+        .await
+        .assert_oauth_error(401, "invalid_client");
+
     let confirm = alice
         .get(&format!("/o/applications/{}/delete/", app.id))
         .await;

@@ -86,6 +86,22 @@ pub(super) fn details(application: &Application, secret: Option<&Secret<String>>
                 .as_str()
                 .to_owned(),
         ),
+        (
+            "Client authentication",
+            application
+                .security
+                .auth_method
+                .map_or("default", |method| method.as_str())
+                .to_owned(),
+        ),
+        (
+            "Security profile",
+            application
+                .security
+                .profile
+                .map_or("the server's default", |profile| profile.as_str())
+                .to_owned(),
+        ),
     ];
     html.push_str("<dl>");
     for (term, value) in rows {

@@ -3,8 +3,8 @@
 
 use warrant_grants::ApplicationChanges;
 use warrant_model::{
-    Application, ClientType, GrantType, GrantTypes, Origin, RedirectUri, RedirectUriPolicy,
-    SigningAlgorithm,
+    Application, AuthMethod, ClientJwks, ClientKeys, ClientSecurity, ClientType, GrantType,
+    GrantTypes, Origin, RedirectUri, RedirectUriPolicy, SecurityProfile, SigningAlgorithm,
 };
 
 use crate::form::FormParams;
@@ -33,6 +33,37 @@ const ALGORITHMS: [(SigningAlgorithm, &str); 3] = [
     (SigningAlgorithm::EdDSA, "EdDSA (Ed25519)"),
 ];
 
+/// The client authentication methods a user may pick; `None` is the default.
+const AUTH_METHODS: [(Option<AuthMethod>, &str); 5] = [
+    (
+        None,
+        "Default: the client secret (Basic or in the body), none for public clients",
+    ),
+    (
+        Some(AuthMethod::ClientSecretBasic),
+        "Client secret in HTTP Basic only",
+    ),
+    (
+        Some(AuthMethod::ClientSecretJwt),
+        "client_secret_jwt: an assertion keyed with the secret",
+    ),
+    (
+        Some(AuthMethod::PrivateKeyJwt),
+        "private_key_jwt: an assertion signed with your private key (give its public keys below)",
+    ),
+    (Some(AuthMethod::None), "None (public clients)"),
+];
+
+/// The security profiles a user may pick; `None` is the server's default.
+const PROFILES: [(Option<SecurityProfile>, &str); 3] = [
+    (None, "The server's default"),
+    (Some(SecurityProfile::Standard), "Standard OAuth 2.0"),
+    (
+        Some(SecurityProfile::Fapi2),
+        "FAPI 2.0: pushed requests, private_key_jwt, DPoP",
+    ),
+];
+
 /// The application form as submitted, kept to show it again with its errors.
 #[derive(Default)]
 pub(super) struct ApplicationForm {
@@ -44,6 +75,12 @@ pub(super) struct ApplicationForm {
     allowed_origins: String,
     pkce_required: bool,
     algorithm: Option<SigningAlgorithm>,
+    auth_method: Option<AuthMethod>,
+    jwks: String,
+    jwks_uri: String,
+    require_par: bool,
+    require_dpop: bool,
+    profile: Option<SecurityProfile>,
 }
 
 impl ApplicationForm {
@@ -76,6 +113,16 @@ impl ApplicationForm {
                 .get("algorithm")
                 .and_then(|name| SigningAlgorithm::parse(name).ok())
                 .filter(|algorithm| *algorithm != SigningAlgorithm::RS256),
+            auth_method: form
+                .get("auth_method")
+                .and_then(|name| AuthMethod::parse(name).ok()),
+            jwks: text("jwks"),
+            jwks_uri: text("jwks_uri"),
+            require_par: form.get("require_par").is_some(),
+            require_dpop: form.get("require_dpop").is_some(),
+            profile: form
+                .get("profile")
+                .and_then(|name| SecurityProfile::parse(name).ok()),
         }
     }
 
@@ -100,6 +147,18 @@ impl ApplicationForm {
                 .join("\n"),
             pkce_required: application.pkce_required,
             algorithm: application.algorithm,
+            auth_method: application.security.auth_method,
+            jwks: match &application.security.keys {
+                Some(ClientKeys::Jwks(jwks)) => jwks.to_stored(),
+                _ => String::new(),
+            },
+            jwks_uri: match &application.security.keys {
+                Some(ClientKeys::Uri(uri)) => uri.to_string(),
+                _ => String::new(),
+            },
+            require_par: application.security.require_pushed_requests,
+            require_dpop: application.security.require_dpop,
+            profile: application.security.profile,
         }
     }
 
@@ -130,6 +189,20 @@ impl ApplicationForm {
         let grant_types = GrantTypes::new(self.grants.iter().copied())
             .map_err(|_| errors.push("Choose at least one grant type.".to_owned()))
             .ok();
+        let keys = match (self.jwks.trim(), self.jwks_uri.trim()) {
+            ("", "") => None,
+            (jwks, "") => ClientJwks::parse(jwks)
+                .map(ClientKeys::Jwks)
+                .map_err(|error| errors.push(format!("Public keys: {error}")))
+                .ok(),
+            ("", uri) => ClientKeys::uri(uri)
+                .map_err(|error| errors.push(format!("Public keys URL: {error}")))
+                .ok(),
+            _ => {
+                errors.push("Give the public keys or their URL, not both.".to_owned());
+                None
+            }
+        };
         match grant_types {
             Some(grant_types) if errors.is_empty() => Ok(ApplicationChanges {
                 name: self.name.trim().to_owned(),
@@ -140,7 +213,13 @@ impl ApplicationForm {
                 allowed_resources: None,
                 pkce_required: self.pkce_required,
                 algorithm: self.algorithm,
-                security: None,
+                security: Some(ClientSecurity {
+                    require_pushed_requests: self.require_par,
+                    auth_method: self.auth_method,
+                    keys,
+                    require_dpop: self.require_dpop,
+                    profile: self.profile,
+                }),
             }),
             _ => Err(errors),
         }
@@ -241,12 +320,64 @@ impl ApplicationForm {
             ));
         }
         html.push_str("</select>");
-        let pkce = if self.pkce_required { " checked" } else { "" };
+        let checked = |on: bool| if on { " checked" } else { "" };
         html.push_str(&format!(
-            r#"<label><input type="checkbox" name="pkce_required" value="on"{pkce}> Require PKCE (always on for public clients)</label>
-<button type="submit">Save</button> <a href="/o/applications/">Cancel</a></form>"#
+            r#"<label><input type="checkbox" name="pkce_required" value="on"{}> Require PKCE (always on for public clients)</label>"#,
+            checked(self.pkce_required)
         ));
+        self.security_html(&mut html);
+        html.push_str(
+            r#"<button type="submit">Save</button> <a href="/o/applications/">Cancel</a></form>"#,
+        );
         html
+    }
+
+    /// The high-assurance settings: how the client authenticates, its keys, what it must
+    /// send (docs/high-assurance.md).
+    fn security_html(&self, html: &mut String) {
+        let options = |choices: &mut dyn Iterator<Item = (Option<&'static str>, &str)>,
+                       current: Option<&str>| {
+            choices
+                .map(|(value, label)| {
+                    let selected = if value == current { " selected" } else { "" };
+                    format!(
+                        r#"<option value="{}"{selected}>{label}</option>"#,
+                        value.unwrap_or_default()
+                    )
+                })
+                .collect::<String>()
+        };
+        html.push_str(&format!(
+            r#"<fieldset><legend>High assurance</legend><label for="auth_method">Client authentication</label><select id="auth_method" name="auth_method">{}</select>"#,
+            options(
+                &mut AUTH_METHODS
+                    .iter()
+                    .map(|(method, label)| (method.map(AuthMethod::as_str), *label)),
+                self.auth_method.map(AuthMethod::as_str)
+            )
+        ));
+        html.push_str(&format!(
+            r#"<label for="jwks">Public keys, a JWK Set (private_key_jwt)</label><textarea id="jwks" name="jwks" rows="3">{}</textarea>
+<label for="jwks_uri">…or the https URL you publish them at</label><input type="url" id="jwks_uri" name="jwks_uri" value="{}">"#,
+            escape(&self.jwks),
+            escape(&self.jwks_uri)
+        ));
+        let checked = |on: bool| if on { " checked" } else { "" };
+        html.push_str(&format!(
+            r#"<label><input type="checkbox" name="require_par" value="on"{}> Require pushed authorization requests (PAR)</label>
+<label><input type="checkbox" name="require_dpop" value="on"{}> Require DPoP-bound tokens</label>"#,
+            checked(self.require_par),
+            checked(self.require_dpop)
+        ));
+        html.push_str(&format!(
+            r#"<label for="profile">Security profile</label><select id="profile" name="profile">{}</select></fieldset>"#,
+            options(
+                &mut PROFILES
+                    .iter()
+                    .map(|(profile, label)| (profile.map(SecurityProfile::as_str), *label)),
+                self.profile.map(SecurityProfile::as_str)
+            )
+        ));
     }
 }
 

@@ -11,7 +11,7 @@ use rocket::http::{CookieJar, Status};
 use rocket::{Route, State, get, post, routes};
 use time::OffsetDateTime;
 use warrant_grants::{ApplicationRegistration, GrantsError};
-use warrant_model::{Application, ApplicationId, ClientSecurity, ClientType, User};
+use warrant_model::{Application, ApplicationId, ClientType, User};
 use warrant_storage::Page as StorePage;
 
 use crate::AppState;
@@ -159,7 +159,7 @@ async fn register(
         skip_authorization: false,
         pkce_required: changes.pkce_required,
         algorithm: changes.algorithm,
-        security: ClientSecurity::default(),
+        security: changes.security.unwrap_or_default(),
     };
     let now = OffsetDateTime::now_utc();
     match state.engine().register_application(registration, now).await {
