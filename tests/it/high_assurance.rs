@@ -1,10 +1,12 @@
 //! High-assurance OAuth driven by oauth4webapi (panva's certified client library, pinned
 //! in tests/node; `tests/node/oauth-client.mjs` runs it one JSON command at a time): pushed
-//! authorization requests (RFC 9126) and `private_key_jwt` (RFC 7523) end to end, and every
-//! refusal a client or attacker meets: a reused or expired `request_uri`, a plain request
-//! from a client that must push, a push with the wrong secret, a replayed assertion (also
-//! to another instance on the same PostgreSQL), one for another audience, an expired one,
-//! one signed by a key the client does not have.
+//! authorization requests (RFC 9126), `private_key_jwt` (RFC 7523), DPoP (RFC 9449) and a
+//! FAPI 2.0 client end to end, and every refusal a client or attacker meets: a reused or
+//! expired `request_uri`, a plain request from a client that must push, a push with the
+//! wrong secret, a replayed assertion (also to another instance on the same PostgreSQL),
+//! one for another audience, an expired one, one signed by a key the client does not have,
+//! a DPoP-bound token as a bearer token or with a proof for another method, URL, time or
+//! key, or used before.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Stdio};

@@ -292,6 +292,17 @@ mod tests {
             serde_json::json!(["https://a.example/", "https://b.example/"]),
             "the resources named (RFC 8707) are the audience"
         );
+        assert_eq!(claims.get("cnf"), None, "a bearer token names no key");
+        let bound = TokenContext {
+            dpop_jkt: Some("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"),
+            ..context
+        };
+        let token = generators.new_access_token(&bound).unwrap();
+        let claims = verify_jwt(key.public_jwk(), token.expose()).unwrap();
+        assert_eq!(
+            claims["cnf"]["jkt"], "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
+            "a DPoP-bound token names its key (RFC 9449 §6.1)"
+        );
 
         let unsigned = TokenContext {
             signer: None,

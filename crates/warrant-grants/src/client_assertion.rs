@@ -116,12 +116,7 @@ impl Engine<'_> {
             Ok(false)
         };
         let fapi2 = self.is_fapi2(application);
-        let method = if fapi2 {
-            Some(AuthMethod::PrivateKeyJwt)
-        } else {
-            application.security.auth_method
-        };
-        let verified = match method {
+        let verified = match self.auth_method_of(application) {
             Some(AuthMethod::PrivateKeyJwt) => {
                 match self.signed_by_client(application, assertion.expose()).await {
                     Ok(verified) => verified,

@@ -197,13 +197,7 @@ impl Engine<'_> {
         mut application: Application,
         now: OffsetDateTime,
     ) -> Result<Option<Application>, OAuthError> {
-        // FAPI 2.0 §5.3.2.1: such a client authenticates with private_key_jwt only.
-        let method = if self.is_fapi2(&application) {
-            Some(AuthMethod::PrivateKeyJwt)
-        } else {
-            application.security.auth_method
-        };
-        let method_allowed = match (method, credentials) {
+        let method_allowed = match (self.auth_method_of(&application), credentials) {
             (None, ClientCredentials::Assertion { .. }) => false,
             (None, _) => true,
             (

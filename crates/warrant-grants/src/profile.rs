@@ -4,7 +4,7 @@
 
 use time::Duration;
 use warrant_generators::JwsAlgorithm;
-use warrant_model::{Application, GrantType, OAuthError, SecurityProfile};
+use warrant_model::{Application, AuthMethod, GrantType, OAuthError, SecurityProfile};
 
 use crate::Engine;
 
@@ -32,6 +32,16 @@ impl Engine<'_> {
     /// Whether `application` is held to FAPI 2.0.
     pub(crate) fn is_fapi2(&self, application: &Application) -> bool {
         self.profile_of(application) == SecurityProfile::Fapi2
+    }
+
+    /// The one way `application` authenticates, if it has one: under FAPI 2.0
+    /// (§5.3.2.1) `private_key_jwt`, whatever its own setting.
+    pub(crate) fn auth_method_of(&self, application: &Application) -> Option<AuthMethod> {
+        if self.is_fapi2(application) {
+            Some(AuthMethod::PrivateKeyJwt)
+        } else {
+            application.security.auth_method
+        }
     }
 
     /// How long `application`'s authorization codes live.
