@@ -562,3 +562,174 @@ pub async fn cleartokens_reports_what_it_deleted(env: &TestEnv) {
         text(&cleared.stderr)
     );
 }
+
+/// `user update`, `deactivate`, `activate` and `unlock`: changes as `user list` shows them,
+/// what is not given kept, and bad input one line (a bad flag value a usage error).
+pub async fn users_are_updated_deactivated_and_activated(env: &TestEnv) {
+    create_alice(env);
+    let updated = env.run(
+        &[
+            "user",
+            "update",
+            "alice",
+            "--email",
+            "alice@example.org",
+            "--first-name",
+            "Alice",
+            "--staff",
+            "false",
+            "--superuser",
+            "true",
+        ],
+        None,
+    );
+    assert!(updated.status.success(), "{}", text(&updated.stderr));
+    let alice = |env: &TestEnv| json(&env.run(&["user", "list", "--json"], None))[0].clone();
+    let listed = alice(env);
+    assert_eq!(listed["email"], "alice@example.org");
+    assert_eq!(listed["first_name"], "Alice");
+    assert_eq!(listed["last_name"], "", "not given: kept");
+    assert_eq!(
+        (&listed["is_staff"], &listed["is_superuser"]),
+        (&Value::Bool(false), &Value::Bool(true))
+    );
+    let removed = env.run(&["user", "update", "alice", "--email", ""], None);
+    assert!(removed.status.success(), "{}", text(&removed.stderr));
+    assert_eq!(alice(env)["email"], Value::Null);
+
+    let deactivated = env.run(&["user", "deactivate", "alice"], None);
+    assert!(
+        deactivated.status.success(),
+        "{}",
+        text(&deactivated.stderr)
+    );
+    assert_eq!(alice(env)["is_active"], false);
+    let activated = env.run(&["user", "activate", "alice"], None);
+    assert!(activated.status.success(), "{}", text(&activated.stderr));
+    assert_eq!(alice(env)["is_active"], true);
+    let unlocked = env.run(&["user", "unlock", "alice"], None);
+    assert!(
+        text(&unlocked.stdout).contains("unlocked alice"),
+        "{}",
+        text(&unlocked.stderr)
+    );
+
+    for command in [
+        &["user", "update", "nobody", "--first-name", "x"][..],
+        &["user", "deactivate", "nobody"],
+        &["user", "activate", "nobody"],
+    ] {
+        assert_one_line_error(&env.run(command, None), "no user nobody");
+    }
+    assert_one_line_error(
+        &env.run(
+            &["user", "update", "alice", "--email", "not-an-email"],
+            None,
+        ),
+        "--email",
+    );
+    let bad_flag = env.run(&["user", "update", "alice", "--staff", "maybe"], None);
+    assert_eq!(
+        bad_flag.status.code(),
+        Some(2),
+        "{}",
+        text(&bad_flag.stderr)
+    );
+}
+
+/// `app update`: what is given changes (lists replaced), the rest stays; bad input is one
+/// line naming the value.
+pub async fn apps_are_updated(env: &TestEnv) {
+    let created = json(&env.run(
+        &[
+            "app",
+            "create",
+            "--name",
+            "Billing",
+            "--client-type",
+            "confidential",
+            "--grant",
+            "authorization-code",
+            "--redirect-uri",
+            "https://billing.example/cb",
+            "--json",
+        ],
+        None,
+    ));
+    let client_id = created["client_id"].as_str().unwrap();
+    let updated = json(&env.run(
+        &[
+            "app",
+            "update",
+            client_id,
+            "--name",
+            "Billing v2",
+            "--grant",
+            "authorization-code",
+            "--grant",
+            "refresh-token",
+            "--redirect-uri",
+            "https://billing.example/v2/cb",
+            "--allowed-origin",
+            "https://billing.example",
+            "--skip-authorization",
+            "true",
+            "--algorithm",
+            "ES256",
+            "--json",
+        ],
+        None,
+    ));
+    assert_eq!(updated["name"], "Billing v2");
+    assert_eq!(
+        updated["grant_types"],
+        serde_json::json!(["authorization_code", "refresh_token"])
+    );
+    assert_eq!(
+        updated["redirect_uris"],
+        serde_json::json!(["https://billing.example/v2/cb"])
+    );
+    assert_eq!(updated["skip_authorization"], true);
+    assert_eq!(updated["algorithm"], "ES256");
+    let renamed_only = json(&env.run(
+        &["app", "update", client_id, "--name", "Billing v3", "--json"],
+        None,
+    ));
+    assert_eq!(
+        renamed_only["redirect_uris"], updated["redirect_uris"],
+        "kept"
+    );
+    assert_eq!(renamed_only["allowed_origins"], updated["allowed_origins"]);
+
+    assert_one_line_error(
+        &env.run(&["app", "update", "nope", "--name", "x"], None),
+        "no application with client_id nope",
+    );
+    assert_one_line_error(
+        &env.run(
+            &["app", "update", client_id, "--redirect-uri", "not a uri"],
+            None,
+        ),
+        "not a uri",
+    );
+    assert_one_line_error(
+        &env.run(&["app", "update", client_id, "--grant", "magic"], None),
+        "magic",
+    );
+    assert_one_line_error(
+        &env.run(&["app", "update", client_id, "--algorithm", "HS256"], None),
+        "HS256",
+    );
+}
+
+pub async fn config_show_prints_json_too(env: &TestEnv) {
+    let shown = json(&env.run(&["config", "show", "--json"], None));
+    assert_eq!(shown["secret_key"], "[redacted]");
+    assert_eq!(shown["oauth2"]["security_profile"], "standard");
+    let version = env.run(&["--version"], None);
+    assert!(
+        text(&version.stdout).starts_with("warrant "),
+        "{}",
+        text(&version.stdout)
+    );
+}

@@ -141,6 +141,9 @@ mod cli_suite {
         bad_application_input_is_a_one_line_error,
         unknown_application_is_a_one_line_error,
         cleartokens_reports_what_it_deleted,
+        users_are_updated_deactivated_and_activated,
+        apps_are_updated,
+        config_show_prints_json_too,
     );
 }
 

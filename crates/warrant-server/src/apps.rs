@@ -3,7 +3,7 @@
 use anyhow::Context as _;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use warrant_grants::ApplicationRegistration;
+use warrant_grants::{ApplicationChanges, ApplicationRegistration};
 use warrant_model::{
     Application, AuthMethod, ClientId, ClientJwks, ClientKeys, ClientSecurity, ClientType,
     GrantType, GrantTypes, Origin, RedirectUri, ResourceUri, SecurityProfile, SigningAlgorithm,
@@ -11,7 +11,7 @@ use warrant_model::{
 };
 use warrant_storage::Page;
 
-use crate::cli::{AppCommand, AppCreateArgs, ClientTypeArg};
+use crate::cli::{AppCommand, AppCreateArgs, AppUpdateArgs, ClientTypeArg};
 use crate::config::Config;
 use crate::context::Context;
 
@@ -28,6 +28,7 @@ pub async fn run(config: &Config, command: AppCommand) -> anyhow::Result<()> {
             Ok(())
         }
         AppCommand::RotateSecret { client_id, json } => rotate(&context, &client_id, json).await,
+        AppCommand::Update(args) => update(&context, *args).await,
     };
     context.store.close().await;
     result
@@ -217,6 +218,73 @@ async fn show(context: &Context, client_id: &str, json: bool) -> anyhow::Result<
         for (key, value) in fields {
             println!("{key:<38} {value}");
         }
+    }
+    Ok(())
+}
+
+async fn update(context: &Context, args: AppUpdateArgs) -> anyhow::Result<()> {
+    let client_id = ClientId::parse(&args.client_id)?;
+    let mut app = context
+        .store
+        .application_by_client_id(&client_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no application with client_id {client_id}"))?;
+    let uris = |given: &[String], kept: &[RedirectUri]| -> anyhow::Result<Vec<RedirectUri>> {
+        if given.is_empty() {
+            return Ok(kept.to_vec());
+        }
+        Ok(given
+            .iter()
+            .map(|uri| RedirectUri::parse(uri, context.redirect_policy))
+            .collect::<Result<_, _>>()?)
+    };
+    let changes = ApplicationChanges {
+        name: args.name.unwrap_or_else(|| app.name.clone()),
+        grant_types: if args.grants.is_empty() {
+            app.grant_types.clone()
+        } else {
+            GrantTypes::new(
+                args.grants
+                    .iter()
+                    .map(|g| GrantType::parse(g))
+                    .collect::<Result<Vec<_>, _>>()?,
+            )?
+        },
+        redirect_uris: uris(&args.redirect_uris, &app.redirect_uris)?,
+        post_logout_redirect_uris: uris(
+            &args.post_logout_redirect_uris,
+            &app.post_logout_redirect_uris,
+        )?,
+        allowed_origins: if args.allowed_origins.is_empty() {
+            app.allowed_origins.clone()
+        } else {
+            args.allowed_origins
+                .iter()
+                .map(|o| Origin::parse(o))
+                .collect::<Result<_, _>>()?
+        },
+        allowed_resources: None,
+        pkce_required: args.require_pkce.unwrap_or(app.pkce_required),
+        algorithm: match args.algorithm.as_deref() {
+            Some(name) => Some(SigningAlgorithm::parse(name)?),
+            None => app.algorithm,
+        },
+        security: None,
+    };
+    if let Some(skip) = args.skip_authorization {
+        app.skip_authorization = skip;
+    }
+    let updated = context
+        .engine()
+        .update_application(app, changes, OffsetDateTime::now_utc())
+        .await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&describe(&updated))?);
+    } else {
+        println!(
+            "updated application {:?} ({})",
+            updated.name, updated.client_id
+        );
     }
     Ok(())
 }

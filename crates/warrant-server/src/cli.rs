@@ -205,6 +205,46 @@ pub enum UserCommand {
         /// The user.
         username: String,
     },
+    /// Change a user's email, names or flags (what is not given stays); client apps get
+    /// the change.
+    Update(UserUpdateArgs),
+    /// Deactivate a user: they cannot log in, their sessions end and their tokens stop
+    /// working; client apps get the change.
+    Deactivate {
+        /// The user.
+        username: String,
+    },
+    /// Activate a deactivated user again.
+    Activate {
+        /// The user.
+        username: String,
+    },
+    /// Unlock a user locked by failed logins (as `lockout unlock-user`).
+    Unlock {
+        /// The user.
+        username: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UserUpdateArgs {
+    /// The user.
+    pub username: String,
+    /// A new email address; "" removes it.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Given name.
+    #[arg(long)]
+    pub first_name: Option<String>,
+    /// Family name.
+    #[arg(long)]
+    pub last_name: Option<String>,
+    /// May use staff pages and the admin API.
+    #[arg(long, value_name = "true|false")]
+    pub staff: Option<bool>,
+    /// Has every permission.
+    #[arg(long, value_name = "true|false")]
+    pub superuser: Option<bool>,
 }
 
 #[derive(Debug, Args)]
@@ -278,6 +318,42 @@ pub enum AppCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Change an application (what is not given stays; a list given replaces the list);
+    /// the client id, type and secret stay.
+    Update(Box<AppUpdateArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct AppUpdateArgs {
+    /// Its client id.
+    pub client_id: String,
+    /// Shown on the consent page.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The grants it may use (repeatable), replacing its grants.
+    #[arg(long = "grant", value_name = "GRANT")]
+    pub grants: Vec<String>,
+    /// Its redirect URIs (repeatable), replacing them.
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    pub redirect_uris: Vec<String>,
+    /// Its post-logout redirect URIs (repeatable), replacing them.
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Its CORS origins (repeatable), replacing them.
+    #[arg(long = "allowed-origin", value_name = "ORIGIN")]
+    pub allowed_origins: Vec<String>,
+    /// Trusted application: no consent page.
+    #[arg(long, value_name = "true|false")]
+    pub skip_authorization: Option<bool>,
+    /// Require PKCE from this confidential client too.
+    #[arg(long, value_name = "true|false")]
+    pub require_pkce: Option<bool>,
+    /// ID-token signing algorithm: RS256, ES256 or EdDSA.
+    #[arg(long)]
+    pub algorithm: Option<String>,
+    /// Print the application as `app show --json` does.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -353,5 +429,9 @@ pub struct AppCreateArgs {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Print the effective configuration, secrets redacted.
-    Show,
+    Show {
+        /// Print JSON instead of TOML.
+        #[arg(long)]
+        json: bool,
+    },
 }

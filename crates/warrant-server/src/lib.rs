@@ -184,8 +184,12 @@ fn run(cli: Cli, extensions: Extensions) -> anyhow::Result<()> {
         Command::Lockout(command) => runtime.block_on(lockouts::run(&config, command)),
         Command::Import(command) => runtime.block_on(import::run(&config, command)),
         Command::Check => runtime.block_on(check::run(&config)),
-        Command::Config(ConfigCommand::Show) => {
+        Command::Config(ConfigCommand::Show { json: false }) => {
             print!("{}", toml::to_string_pretty(&config)?);
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Show { json: true }) => {
+            println!("{}", serde_json::to_string_pretty(&config)?);
             Ok(())
         }
     }

@@ -108,7 +108,7 @@ async fn clear(context: &Context, kind_text: &str, subject: &str) -> anyhow::Res
     Ok(())
 }
 
-async fn unlock(context: &Context, username: &str) -> anyhow::Result<()> {
+pub(crate) async fn unlock(context: &Context, username: &str) -> anyhow::Result<()> {
     let user = crate::users::find(context, username).await?;
     let cleared = context.engine().unlock_user(&user).await?;
     let plural = if cleared == 1 { "" } else { "s" };

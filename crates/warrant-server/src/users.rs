@@ -5,11 +5,11 @@ use std::io::Read;
 use anyhow::Context as _;
 use serde_json::json;
 use time::OffsetDateTime;
-use warrant_grants::{InitialPassword, NewAccount};
+use warrant_grants::{AccountChanges, InitialPassword, NewAccount};
 use warrant_model::{Email, PasswordHash, Secret, User, Username};
 use warrant_storage::{Page, UserFilter};
 
-use crate::cli::{UserCommand, UserCreateArgs};
+use crate::cli::{UserCommand, UserCreateArgs, UserUpdateArgs};
 use crate::config::Config;
 use crate::context::Context;
 
@@ -22,6 +22,10 @@ pub async fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
         UserCommand::RevokeApiToken { username } => {
             revoke_api_token(config, &mut context, &username).await
         }
+        UserCommand::Update(args) => update(&context, args).await,
+        UserCommand::Deactivate { username } => set_active(&context, &username, false).await,
+        UserCommand::Activate { username } => set_active(&context, &username, true).await,
+        UserCommand::Unlock { username } => crate::lockouts::unlock(&context, &username).await,
     };
     context.store.close().await;
     result
@@ -51,6 +55,49 @@ async fn create(context: &Context, args: UserCreateArgs) -> anyhow::Result<()> {
         println!("{}", json!({ "id": user.id.0, "username": user.username }));
     } else {
         println!("created user {} (id {})", user.username, user.id);
+    }
+    Ok(())
+}
+
+async fn update(context: &Context, args: UserUpdateArgs) -> anyhow::Result<()> {
+    let user = find(context, &args.username).await?;
+    let email = match args.email.as_deref() {
+        Some("") => Some(None),
+        Some(email) => Some(Some(Email::parse(email).context("--email")?)),
+        None => None,
+    };
+    let changes = AccountChanges {
+        email,
+        first_name: args.first_name,
+        last_name: args.last_name,
+        is_staff: args.staff,
+        is_superuser: args.superuser,
+        ..AccountChanges::default()
+    };
+    let user = context
+        .engine()
+        .update_account(user, changes, OffsetDateTime::now_utc())
+        .await?;
+    println!("updated user {}", user.username);
+    Ok(())
+}
+
+/// Activates or deactivates `username` (a deactivation ends their sessions and their
+/// tokens stop working).
+async fn set_active(context: &Context, username: &str, active: bool) -> anyhow::Result<()> {
+    let user = find(context, username).await?;
+    let changes = AccountChanges {
+        is_active: Some(active),
+        ..AccountChanges::default()
+    };
+    context
+        .engine()
+        .update_account(user, changes, OffsetDateTime::now_utc())
+        .await?;
+    if active {
+        println!("activated user {username}");
+    } else {
+        println!("deactivated user {username}: their sessions ended, their tokens stop working");
     }
     Ok(())
 }
