@@ -733,3 +733,35 @@ pub async fn config_show_prints_json_too(env: &TestEnv) {
         text(&version.stdout)
     );
 }
+
+/// Completions for each shell and the man page describe the command line, without a
+/// configuration; an unknown shell is a usage error.
+pub async fn completions_and_the_man_page_describe_the_commands(env: &TestEnv) {
+    for (shell, marker) in [
+        ("bash", "_warrant()"),
+        ("zsh", "#compdef warrant"),
+        ("fish", "complete -c warrant"),
+    ] {
+        let output = env.run(&["completions", shell], None);
+        let script = text(&output.stdout);
+        assert!(output.status.success(), "{shell}: {}", text(&output.stderr));
+        assert!(script.contains(marker), "{shell}: {script}");
+        assert!(
+            script.contains("rotate-secret"),
+            "{shell}: the subcommands are there"
+        );
+    }
+    let unknown = env.run(&["completions", "tcsh"], None);
+    assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown.stderr));
+    let man = env.run(&["manpage"], None);
+    let page = text(&man.stdout);
+    assert!(man.status.success(), "{}", text(&man.stderr));
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH warrant"),
+        "{page}"
+    );
+    assert!(page.contains("OAuth 2.0"), "the description: {page}");
+    // A broken configuration does not stand in the way.
+    std::fs::write(env.dir.join("warrant.toml"), "not = [valid").unwrap();
+    assert!(env.run(&["completions", "bash"], None).status.success());
+}

@@ -144,6 +144,7 @@ mod cli_suite {
         users_are_updated_deactivated_and_activated,
         apps_are_updated,
         config_show_prints_json_too,
+        completions_and_the_man_page_describe_the_commands,
     );
 }
 

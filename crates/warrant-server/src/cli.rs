@@ -6,7 +6,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Warrant: an OAuth 2.0 / OpenID Connect authorization server.
 #[derive(Debug, Parser)]
-#[command(name = "warrant", version, about)]
+#[command(
+    name = "warrant",
+    version,
+    about = "Warrant: an OAuth 2.0 / OpenID Connect authorization server"
+)]
 pub struct Cli {
     /// Config file (default: ./warrant.toml if it exists). WARRANT_* variables override it.
     #[arg(long, global = true, value_name = "PATH")]
@@ -53,6 +57,14 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Print the shell completion script for bash, zsh or fish (for example
+    /// `warrant completions bash > /etc/bash_completion.d/warrant`).
+    Completions {
+        /// The shell.
+        shell: ShellArg,
+    },
+    /// Print the man page (roff), for `man -l` or /usr/share/man/man1/warrant.1.
+    Manpage,
     /// Compare the configuration with the database and the providers: exit status 1 when
     /// they disagree (connections of providers no longer configured, client-sync rows for
     /// client apps no longer configured, signing keys another secret_key sealed, OpenID
@@ -279,6 +291,14 @@ pub struct UserCreateArgs {
     /// Print `{"id": …, "username": …}`.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The shells `warrant completions` writes for.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ShellArg {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -148,6 +148,16 @@ fn main(extensions: Extensions) -> ExitCode {
 }
 
 fn run(cli: Cli, extensions: Extensions) -> anyhow::Result<()> {
+    // Neither needs a configuration: they describe the command line.
+    match cli.command {
+        Command::Completions { shell } => return print_completions(shell),
+        Command::Manpage => {
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut std::io::stdout())?;
+            return Ok(());
+        }
+        _ => {}
+    }
     let mut config = Config::load(cli.config.as_deref())?;
     config.extensions = extensions;
     config.dev |= cli.dev || matches!(&cli.command, Command::Serve(args) if args.demo);
@@ -184,6 +194,8 @@ fn run(cli: Cli, extensions: Extensions) -> anyhow::Result<()> {
         Command::Lockout(command) => runtime.block_on(lockouts::run(&config, command)),
         Command::Import(command) => runtime.block_on(import::run(&config, command)),
         Command::Check => runtime.block_on(check::run(&config)),
+        // Answered above, before the configuration is read.
+        Command::Completions { .. } | Command::Manpage => Ok(()),
         Command::Config(ConfigCommand::Show { json: false }) => {
             print!("{}", toml::to_string_pretty(&config)?);
             Ok(())
@@ -193,6 +205,18 @@ fn run(cli: Cli, extensions: Extensions) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The completion script for `shell`, on standard output.
+fn print_completions(shell: cli::ShellArg) -> anyhow::Result<()> {
+    let shell = match shell {
+        cli::ShellArg::Bash => clap_complete::Shell::Bash,
+        cli::ShellArg::Zsh => clap_complete::Shell::Zsh,
+        cli::ShellArg::Fish => clap_complete::Shell::Fish,
+    };
+    let mut command = <Cli as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut command, "warrant", &mut std::io::stdout());
+    Ok(())
 }
 
 /// Clap's usage error on one line, without its usage block and its own pointer to
