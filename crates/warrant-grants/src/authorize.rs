@@ -97,6 +97,7 @@ impl AuthorizationParams {
 
     /// Each parameter by name, in the order of [`Self::NAMES`].
     pub fn values(&self) -> [(&'static str, Option<&String>); 15] {
+        // Destructured, so that a field added later cannot be left out here.
         let Self {
             client_id,
             response_type,

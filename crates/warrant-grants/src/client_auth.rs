@@ -372,4 +372,57 @@ mod tests {
             Ok(ClientCredentials::IdOnly { .. })
         ));
     }
+
+    #[test]
+    fn assertions_are_read_with_their_type_and_client() {
+        // {"alg":"none"}.{"sub":"app-1"}: the parser reads whom it claims to be; the
+        // signature is checked later, against that client's keys.
+        const JWT: &str = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhcHAtMSJ9.c2ln";
+        let typed = ("client_assertion_type", JWT_BEARER_ASSERTION);
+        let Ok(ClientCredentials::Assertion { client_id, .. }) =
+            credentials(None, &[("client_assertion", JWT), typed])
+        else {
+            panic!("expected an assertion")
+        };
+        assert_eq!(
+            client_id.as_str(),
+            "app-1",
+            "the client is the assertion's sub"
+        );
+        let refused = [
+            (None, vec![("client_assertion", JWT)], "invalid_client"),
+            (
+                None,
+                vec![
+                    ("client_assertion", JWT),
+                    ("client_assertion_type", "other"),
+                ],
+                "invalid_client",
+            ),
+            (
+                None,
+                vec![("client_assertion", "not-a-jwt"), typed],
+                "invalid_client",
+            ),
+            (
+                None,
+                vec![("client_assertion", JWT), typed, ("client_id", "app-2")],
+                "invalid_request",
+            ),
+            (
+                None,
+                vec![("client_assertion", JWT), typed, ("client_secret", "s")],
+                "invalid_request",
+            ),
+            (
+                Some(basic_of("app-1", "s")),
+                vec![("client_assertion", JWT), typed],
+                "invalid_request",
+            ),
+        ];
+        for (header, form, code) in refused {
+            let result = credentials(header.as_deref(), &form);
+            assert_eq!(result.map(|_| ()).unwrap_err().code(), code, "{form:?}");
+        }
+    }
 }

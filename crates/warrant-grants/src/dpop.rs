@@ -35,12 +35,21 @@ impl Default for DpopPolicy {
 }
 
 /// A request's `DPoP` header and where it was sent.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DpopHeader {
     /// The proof.
     pub proof: String,
     /// The URL the request was sent to (`htu`).
     pub url: String,
+}
+
+/// The URL only: a proof is a credential for as long as it is recent.
+impl std::fmt::Debug for DpopHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DpopHeader")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Engine<'_> {

@@ -38,7 +38,7 @@ impl DpopKey {
         Self { pair, jwk }
     }
 
-    fn jkt(&self) -> String {
+    pub(crate) fn jkt(&self) -> String {
         jwk_thumbprint(&self.jwk).unwrap()
     }
 

@@ -470,3 +470,29 @@ async fn a_code_bound_to_a_dpop_key_needs_a_proof_of_it() {
         .await;
     assert_eq!(code_of(other_key), "invalid_dpop_proof");
 }
+
+#[tokio::test]
+async fn a_pushed_proof_must_match_the_dpop_jkt_named() {
+    let fapi = Fapi::new().await;
+    let key = DpopKey::new();
+    let naming_another = AuthorizationParams {
+        dpop_jkt: Some(DpopKey::new().jkt()),
+        ..fapi.params()
+    };
+    let refused = fapi
+        .world
+        .engine()
+        .push_authorization_request(
+            &fapi.application,
+            naming_another,
+            Some(&key.proof("par", json!({}))),
+            now(),
+        )
+        .await;
+    assert_eq!(code_of(refused), "invalid_dpop_proof");
+    let malformed = AuthorizationParams {
+        dpop_jkt: Some("not a thumbprint".into()),
+        ..fapi.params()
+    };
+    assert_eq!(code_of(fapi.push(malformed).await), "invalid_request");
+}
