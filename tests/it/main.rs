@@ -19,6 +19,7 @@ mod hostile;
 mod lockout;
 mod mcp;
 mod moved;
+mod observability;
 mod oidc;
 mod profile;
 mod receiver;
@@ -333,6 +334,10 @@ mod lockout_suite {
     );
 }
 
+mod observability_suite {
+    on_both_databases!(observability: metrics_and_logs_follow_a_realistic_flow);
+}
+
 mod serve_suite {
     on_both_databases!(serve:
         serve_answers_health_and_readiness,
@@ -380,6 +385,12 @@ async fn dev_mode_generates_the_secret_key_once() {
 #[tokio::test]
 async fn a_busy_port_fails_before_anything_is_made() {
     serve::a_busy_port_fails_before_anything_is_made(&support::TestEnv::sqlite()).await;
+}
+
+#[tokio::test]
+async fn metrics_are_served_only_to_whom_the_config_allows() {
+    observability::metrics_are_served_only_to_whom_the_config_allows(&support::TestEnv::sqlite())
+        .await;
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Empty, Full};
@@ -389,6 +390,10 @@ pub fn assert_one_line_error(output: &Output, expected: &str) {
 pub struct Server {
     child: Child,
     pub base_url: String,
+    /// What it wrote to standard error so far, read as it comes: a pipe left unread would
+    /// fill and stop a server that logs every request.
+    stderr: Arc<Mutex<Vec<u8>>>,
+    stderr_reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
@@ -446,16 +451,26 @@ impl Server {
         command
             .env(port_variable, port.to_string())
             .stderr(Stdio::piped());
-        let child = command.spawn().unwrap();
+        let mut child = command.spawn().unwrap();
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let pipe = child.stderr.take();
+        let sink = Arc::clone(&stderr);
+        let stderr_reader = std::thread::spawn(move || {
+            let Some(mut pipe) = pipe else { return };
+            let mut chunk = [0u8; 8192];
+            while let Ok(read @ 1..) = std::io::Read::read(&mut pipe, &mut chunk) {
+                sink.lock().unwrap().extend_from_slice(&chunk[..read]);
+            }
+        });
         let mut server = Self {
             child,
             base_url: format!("http://127.0.0.1:{port}"),
+            stderr,
+            stderr_reader: Some(stderr_reader),
         };
         for _ in 0..300 {
             if let Some(status) = server.child.try_wait().unwrap() {
-                let mut stderr = String::new();
-                std::io::Read::read_to_string(server.child.stderr.as_mut().unwrap(), &mut stderr)
-                    .unwrap();
+                let stderr = server.finish_stderr();
                 if listener_inodes(port).is_empty() {
                     panic!("the server exited with {status}: {stderr}");
                 }
@@ -475,11 +490,20 @@ impl Server {
     pub fn stop(mut self) -> String {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let mut stderr = String::new();
-        if let Some(pipe) = self.child.stderr.as_mut() {
-            let _ = std::io::Read::read_to_string(pipe, &mut stderr);
+        self.finish_stderr()
+    }
+
+    /// What the server wrote to standard error so far (it is still running).
+    pub fn stderr_so_far(&self) -> String {
+        text(&self.stderr.lock().unwrap())
+    }
+
+    /// Everything written to standard error, once the process has ended.
+    fn finish_stderr(&mut self) -> String {
+        if let Some(reader) = self.stderr_reader.take() {
+            let _ = reader.join();
         }
-        stderr
+        self.stderr_so_far()
     }
 
     /// The server's `host:port`.

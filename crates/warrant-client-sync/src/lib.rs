@@ -21,4 +21,4 @@ mod pusher;
 
 pub use error::SyncError;
 #[cfg(feature = "pusher")]
-pub use pusher::{PushSettings, Pusher, RetryPolicy};
+pub use pusher::{Delivery, DeliveryObserver, PushSettings, Pusher, RetryPolicy};

@@ -73,6 +73,20 @@ pub struct PushSettings {
     pub batch_size: u32,
 }
 
+/// What became of one delivery attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// The client app took the record.
+    Delivered,
+    /// It failed; it is tried again later.
+    Failed,
+    /// It failed for the last time: the row is dead until retried by hand.
+    GaveUp,
+}
+
+/// Told each delivery attempt's outcome, per client app (the server's metrics).
+pub type DeliveryObserver = Arc<dyn Fn(&ClientAppUrl, Delivery) + Send + Sync>;
+
 /// Delivers the outbox; cheap to clone (one per client app task).
 #[derive(Clone)]
 pub struct Pusher {
@@ -80,6 +94,7 @@ pub struct Pusher {
     sealing: Arc<SealingKey>,
     settings: Arc<PushSettings>,
     authorization: Arc<Secret<String>>,
+    observer: Option<DeliveryObserver>,
 }
 
 impl Pusher {
@@ -91,6 +106,21 @@ impl Pusher {
             sealing: Arc::new(sealing),
             settings: Arc::new(settings),
             authorization: Arc::new(authorization),
+            observer: None,
+        }
+    }
+
+    /// This pusher, telling `observer` each delivery attempt's outcome.
+    pub fn observed_by(self, observer: DeliveryObserver) -> Self {
+        Self {
+            observer: Some(observer),
+            ..self
+        }
+    }
+
+    fn observe(&self, app: &ClientAppUrl, delivery: Delivery) {
+        if let Some(observer) = &self.observer {
+            observer(app, delivery);
         }
     }
 
@@ -165,6 +195,7 @@ impl Pusher {
                     .settle_outbox_delivery(entry.id, entry.version, now)
                     .await?;
                 tracing::info!(client_app = %app, user = entry.user_id.0, settled, "client sync: delivered");
+                self.observe(app, Delivery::Delivered);
                 return Ok(());
             }
             Err(error) => error.to_string(),
@@ -182,9 +213,11 @@ impl Pusher {
         match retry_at {
             Some(at) => {
                 tracing::warn!(client_app = %app, user = entry.user_id.0, %error, retry_at = %at, "client sync: delivery failed");
+                self.observe(app, Delivery::Failed);
             }
             None => {
                 tracing::error!(client_app = %app, user = entry.user_id.0, %error, "client sync: gave up; see `warrant sync status`");
+                self.observe(app, Delivery::GaveUp);
             }
         }
         Ok(())

@@ -76,7 +76,7 @@ pub use jws::{
 };
 pub use password::PasswordHasher;
 pub use password_pool::{HashingLimits, PasswordPool};
-pub use random::{family_id, random_fraction, random_urlsafe, user_code};
+pub use random::{family_id, random_fraction, random_urlsafe, request_id, user_code};
 pub use registry::{
     Generator, GeneratorConfig, Generators, GeneratorsConfig, Params, Registry, TokenContext,
     TokenGenerator,

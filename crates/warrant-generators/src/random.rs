@@ -24,6 +24,20 @@ pub fn family_id() -> Result<FamilyId, GeneratorError> {
     Ok(FamilyId::new(URL_SAFE_NO_PAD.encode(random_bytes(16)?)))
 }
 
+/// A fresh request id for logs (96 random bits, URL-safe; not a secret); if the system has
+/// no randomness to give, this process's next number, since a request must not fail for
+/// want of an id.
+pub fn request_id() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    match random_bytes(12) {
+        Ok(bytes) => URL_SAFE_NO_PAD.encode(bytes),
+        Err(_) => format!(
+            "local-{}",
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ),
+    }
+}
+
 /// A number in `[0, 1)`, for spreading retries (jitter); `0.5` if the system has no
 /// randomness to give, since a retry must not fail for want of it.
 pub fn random_fraction() -> f64 {

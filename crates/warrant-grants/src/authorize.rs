@@ -14,7 +14,7 @@ use crate::issue::{Authentication, Issue};
 use crate::oidc::{IdTokenFacts, OPENID, is_openid};
 use crate::pushed::Pushed;
 use crate::resources::for_client;
-use crate::{Engine, OAuthError, requested_resources};
+use crate::{Engine, Event, OAuthError, requested_resources};
 
 /// The authorization request's parameters as received (query or form), before validation.
 #[derive(Debug, Clone, Default)]
@@ -637,6 +637,9 @@ impl Engine<'_> {
                     dpop_jkt: None,
                 };
                 let response = self.issue_tokens(issue, now).await?;
+                self.events.record(Event::TokensIssued {
+                    grant: GrantType::Implicit,
+                });
                 answer.push(("access_token", response.access_token.expose().clone()));
                 answer.push(("token_type", response.token_type.to_owned()));
                 answer.push(("expires_in", response.expires_in.to_string()));

@@ -10,7 +10,7 @@ use warrant_model::{
 };
 
 use crate::throttle::{Keys, Standing};
-use crate::{Engine, OAuthError};
+use crate::{Engine, Event, OAuthError};
 
 /// How a client identified itself at an endpoint that authenticates clients (token,
 /// pushed request, revocation, introspection, device authorization): `Authorization:
@@ -181,6 +181,7 @@ impl Engine<'_> {
                 Ok(application)
             }
             None => {
+                self.events.record(Event::ClientAuthenticationFailed);
                 self.failed(&keys, now).await?;
                 Err(failed())
             }

@@ -4,7 +4,9 @@ use warrant_generators::{Generators, PasswordPool};
 use warrant_model::ClientAppUrl;
 use warrant_storage::Store;
 
-use crate::{ClientCache, ClientDocuments, ClientKeySets, GrantSettings, KeyRing, ThrottleCache};
+use crate::{
+    ClientCache, ClientDocuments, ClientKeySets, Events, GrantSettings, KeyRing, ThrottleCache,
+};
 
 /// What the flows and the management operations work with, borrowed from the caller (the
 /// HTTP frontend, the CLI, a test, another framework's frontend): the one handle, whose
@@ -36,6 +38,8 @@ pub struct Engine<'a> {
     pub client_apps: &'a [ClientAppUrl],
     /// Where the request comes from, when known: failures are counted against it too.
     pub client_address: Option<IpAddr>,
+    /// Told what happens (metrics).
+    pub events: &'a dyn Events,
 }
 
 /// What an [`Engine`] borrows besides the store, owned: what a frontend keeps for as long
@@ -59,6 +63,8 @@ pub struct EngineParts {
     pub throttles: ThrottleCache,
     /// The client apps that mirror users (`sync.client_apps`).
     pub client_apps: Vec<ClientAppUrl>,
+    /// Told what happens ([`NoEvents`](crate::NoEvents): nothing is).
+    pub events: std::sync::Arc<dyn Events>,
 }
 
 impl EngineParts {
@@ -76,6 +82,7 @@ impl EngineParts {
             throttles: &self.throttles,
             client_apps: &self.client_apps,
             client_address: None,
+            events: &*self.events,
         }
     }
 }

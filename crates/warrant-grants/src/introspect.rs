@@ -6,7 +6,7 @@ use warrant_model::{ApplicationId, ClientId, Resources, ScopeSet, Secret, UserId
 use warrant_storage::DescribedAccessToken;
 
 use crate::revoke::FoundToken;
-use crate::{Engine, OAuthError, TokenTypeHint};
+use crate::{Engine, Event, OAuthError, TokenTypeHint};
 
 /// An introspection response (RFC 7662 §2.2). Inactive tokens reveal nothing else.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +44,19 @@ impl Engine<'_> {
     /// Describes `token`. The caller must already be allowed to introspect (an
     /// authenticated client, or a bearer token with the `introspection` scope).
     pub async fn introspect(
+        &self,
+        token: &Secret<String>,
+        hint: Option<TokenTypeHint>,
+        now: OffsetDateTime,
+    ) -> Result<Introspection, OAuthError> {
+        let introspection = self.describe_token(token, hint, now).await?;
+        self.events.record(Event::Introspected {
+            active: matches!(introspection, Introspection::Active(_)),
+        });
+        Ok(introspection)
+    }
+
+    async fn describe_token(
         &self,
         token: &Secret<String>,
         hint: Option<TokenTypeHint>,

@@ -59,6 +59,7 @@ mod device;
 mod dpop;
 mod engine;
 mod error;
+mod events;
 mod introspect;
 mod issue;
 mod keys;
@@ -97,6 +98,7 @@ pub use device::{DeviceCodeRejection, DeviceCodes, PendingDevice};
 pub use dpop::{DpopHeader, DpopPolicy};
 pub use engine::{Engine, EngineParts};
 pub use error::GrantsError;
+pub use events::{Event, Events, NoEvents};
 pub use introspect::{ActiveToken, Introspection};
 pub use issue::TokenResponse;
 pub use keys::{

@@ -10,7 +10,7 @@ use time::{Duration, OffsetDateTime};
 use warrant_model::{Throttle, ThrottleKey, ThrottleKind, User};
 use warrant_storage::StoreError;
 
-use crate::{Engine, GrantsError};
+use crate::{Engine, Event, GrantsError};
 
 /// How failures are counted and answered. Keycloak's names are beside each field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,6 +135,9 @@ impl Engine<'_> {
             let until = (!longest.permanent)
                 .then_some(longest.locked_until)
                 .flatten();
+            self.events.record(Event::AttemptRefused {
+                kind: keys.subject.kind,
+            });
             return Ok(Standing::Locked(Locked { until }));
         }
         let counted = throttles
@@ -165,6 +168,10 @@ impl Engine<'_> {
                 let wait = wait.unwrap_or(settings.max_wait);
                 tracing::warn!(kind = %key.kind, failures, locked_for = %wait, permanent, "repeated failures: attempts are refused");
                 self.store.lock(key, now + wait, permanent).await?;
+                self.events.record(Event::LockedOut {
+                    kind: key.kind,
+                    permanent,
+                });
                 locked_until = Some(now + wait);
             }
             self.throttles.keep(Throttle {

@@ -11,7 +11,7 @@ use warrant_storage::CodeRedemption;
 use crate::issue::{Authentication, Issue};
 use crate::resources::{for_client, kept_by_grant, narrowed};
 use crate::{
-    ClientCredentials, DpopHeader, Engine, OAuthError, PasswordCheck, TokenResponse, pkce,
+    ClientCredentials, DpopHeader, Engine, Event, OAuthError, PasswordCheck, TokenResponse, pkce,
 };
 
 /// A token request ([`TokenRequest::from_lookup`] reads it from the form body).
@@ -160,6 +160,22 @@ impl Engine<'_> {
     /// refresh), checks its DPoP proof (RFC 9449), and issues tokens for them, bound to the
     /// proof's key when there is one.
     pub async fn token_with(
+        &self,
+        client: &ClientCredentials,
+        request: TokenRequest,
+        resources: Resources,
+        dpop: Option<&DpopHeader>,
+        now: OffsetDateTime,
+    ) -> Result<TokenResponse, OAuthError> {
+        let grant = request.grant_type();
+        let response = self
+            .answer_token_request(client, request, resources, dpop, now)
+            .await?;
+        self.events.record(Event::TokensIssued { grant });
+        Ok(response)
+    }
+
+    async fn answer_token_request(
         &self,
         client: &ClientCredentials,
         request: TokenRequest,

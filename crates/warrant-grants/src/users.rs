@@ -6,7 +6,7 @@ use warrant_model::{Email, NewUser, PasswordHash, Secret, ThrottleKind, User, Us
 use warrant_storage::SyncTo;
 
 use crate::throttle::{Keys, Standing};
-use crate::{GrantsError, Locked};
+use crate::{Event, GrantsError, Locked};
 
 /// Django's default `MinimumLengthValidator`.
 pub const MIN_PASSWORD_LENGTH: usize = 8;
@@ -199,7 +199,11 @@ impl crate::Engine<'_> {
         }
         let hash = user.as_ref().and_then(|user| user.password.as_ref());
         let matched = self.hasher.verify(password, hash).await?;
-        match user.filter(|user| matched && user.is_active) {
+        let user = user.filter(|user| matched && user.is_active);
+        self.events.record(Event::PasswordChecked {
+            valid: user.is_some(),
+        });
+        match user {
             Some(user) => {
                 self.succeeded(&keys, &standing).await?;
                 Ok(PasswordCheck::Valid(

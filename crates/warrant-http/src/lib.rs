@@ -12,6 +12,7 @@
 
 #![forbid(unsafe_code)]
 
+mod access_log;
 mod accounts;
 mod address;
 mod admin;
@@ -26,6 +27,7 @@ mod form;
 mod health;
 mod html;
 mod logout;
+mod metrics;
 mod oauth;
 mod oidc;
 mod pages;
@@ -46,6 +48,7 @@ use warrant_model::{ClientId, RedirectUriPolicy, ResourceUri};
 use warrant_storage::Store;
 
 pub use error::HttpError;
+pub use metrics::{Metrics, MetricsAccess};
 pub use upstream::Upstream;
 
 /// What every request handler can reach.
@@ -71,6 +74,10 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The providers users may log in with (`[upstream.<key>]`).
     pub upstream: Upstream,
+    /// What this instance counts (also the engine's [`Events`](warrant_grants::Events)).
+    pub metrics: Arc<Metrics>,
+    /// Who may scrape `/metrics`.
+    pub metrics_access: MetricsAccess,
 }
 
 impl AppState {
@@ -96,9 +103,11 @@ pub fn build(config: rocket::Config, state: AppState) -> Rocket<Build> {
         Some(resource) => server.with_protected_resource(resource),
         None => server,
     };
+    let request_metrics = metrics::RequestMetrics(Arc::clone(&state.metrics));
     rocket::custom(config)
         .manage(state)
         .mount("/", health::routes())
+        .mount("/", metrics::routes())
         .mount("/", oauth::routes())
         .mount("/", oidc::routes())
         .mount("/", cors::routes())
@@ -114,6 +123,8 @@ pub fn build(config: rocket::Config, state: AppState) -> Rocket<Build> {
         .mount("/", admin::routes())
         .attach(Shield::default().enable(Frame::Deny))
         .attach(resource_server.fairing())
+        .attach(request_metrics)
+        .attach(access_log::AccessLog)
         .register("/", catchers![json_error])
 }
 

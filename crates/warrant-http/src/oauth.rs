@@ -17,6 +17,7 @@ use warrant_grants::{
 };
 
 use crate::AppState;
+use crate::access_log::KnownClient;
 use crate::cors::{RequestOrigin, client_allows};
 use crate::form::{AuthorizationHeader, BodyError, FormParams};
 use warrant_guards::OAuthJson;
@@ -89,6 +90,7 @@ async fn run_endpoint(
         Ok(client) => client,
         Err(error) => return error.into(),
     };
+    headers.known_client.set(client.client_id().as_str());
     // Only a browser's cross-origin request needs its client remembered for CORS.
     let cors = headers
         .origin
@@ -113,6 +115,8 @@ struct EndpointHeaders<'r> {
     path: String,
     /// Its DPoP proof (RFC 9449), the one `DPoP` header.
     dpop: Option<String>,
+    /// Where the client's id goes for the access log.
+    known_client: &'r KnownClient,
 }
 
 #[rocket::async_trait]
@@ -135,6 +139,7 @@ impl<'r> FromRequest<'r> for EndpointHeaders<'r> {
             address: request.client_ip(),
             path: request.uri().path().to_string(),
             dpop,
+            known_client: KnownClient::of(request),
         })
     }
 }

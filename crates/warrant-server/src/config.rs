@@ -23,9 +23,11 @@ use warrant_model::{
 };
 
 mod brute_force;
+mod metrics;
 mod outgoing;
 
 pub use brute_force::BruteForceConfig;
+pub use metrics::MetricsConfig;
 pub use outgoing::{OutgoingConfig, check_url};
 
 /// The file read when `--config` is not given, if it exists.
@@ -73,6 +75,8 @@ pub struct Config {
     pub generators: GeneratorsConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Who may scrape `/metrics`.
+    pub metrics: MetricsConfig,
     /// `WARRANT_UPSTREAM__<KEY>__*` variables of providers configured nowhere else, left
     /// out of the configuration (see [`Config::warnings`]).
     #[serde(skip)]
@@ -801,12 +805,29 @@ impl SyncConfig {
 pub struct LogConfig {
     /// A tracing filter: `info`, `warrant=debug,sqlx=warn`, …; `RUST_LOG` overrides it.
     pub level: String,
+    /// `text` for people, `json` (one object per line) for log collectors.
+    pub format: LogFormat,
+    /// One line per answered request (target `warrant::access`, at info).
+    pub access: bool,
+}
+
+/// `log.format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line: `timestamp`, `level`, `target`, `message`, the event's
+    /// fields, and `span` (the request's `request_id`).
+    Json,
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
         Self {
             level: "info".into(),
+            format: LogFormat::Text,
+            access: true,
         }
     }
 }

@@ -54,6 +54,7 @@ impl Context {
             keys: KeyRing::without_secret_key(),
             throttles: ThrottleCache::new(Duration::ZERO),
             client_apps: config.sync.client_apps()?,
+            events: Arc::new(warrant_grants::NoEvents),
         };
         Ok(Self {
             store,

@@ -166,7 +166,7 @@ fn run(cli: Cli, extensions: Extensions) -> anyhow::Result<()> {
     } else {
         "warn"
     };
-    init_logging(default_level);
+    init_logging(default_level, &config.log);
     // `warrant check` reports them itself.
     if !matches!(cli.command, Command::Check) {
         for warning in config.warnings() {
@@ -228,15 +228,29 @@ fn usage_error_line(rendered: &str) -> String {
     format!("{} (see --help)", words.join(" "))
 }
 
-fn init_logging(default_level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+/// Logs to standard error at `default_level` (or `RUST_LOG`), as `log.format` says;
+/// `log.access = false` turns the access lines off.
+fn init_logging(default_level: &str, log: &config::LogConfig) {
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(default_level))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    if !log.access
+        && let Ok(off) = "warrant::access=off".parse()
+    {
+        filter = filter.add_directive(off);
+    }
+    let subscriber = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match log.format {
+        config::LogFormat::Text => subscriber.with_ansi(std::io::stderr().is_terminal()).init(),
+        config::LogFormat::Json => subscriber
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
 }
 
 #[cfg(test)]

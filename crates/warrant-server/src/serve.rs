@@ -1,7 +1,10 @@
 //! `warrant serve`.
 
+use std::sync::Arc;
+
 use anyhow::Context as _;
 use rocket::data::{Limits, ToByteUnit};
+use warrant_client_sync::Delivery;
 
 use crate::cli::ServeArgs;
 use crate::config::Config;
@@ -13,6 +16,12 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     // port, then the key (dev mode writes its key file), then the database.
     let issuer = config.public_issuer()?;
     let serve_settings = config.serve_settings()?;
+    let metrics_access = config.metrics.access(config.server.address)?;
+    if config.metrics.enabled && matches!(metrics_access, warrant_http::MetricsAccess::Off) {
+        tracing::info!(
+            "/metrics is off on a listener beyond loopback: set metrics.bearer_token or metrics.allow to serve it"
+        );
+    }
     let listener = listen(&config)?;
     let (secret_key, sealing) = crate::secret_key::resolve(&config, UsedBy::Server)?;
     let context = Context::open(&config, !args.no_migrate).await?;
@@ -43,6 +52,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         cli_colors: false,
         ..rocket::Config::default()
     };
+    let metrics = Arc::new(warrant_http::Metrics::new(env!("CARGO_PKG_VERSION")));
     let cache_time = std::time::Duration::from_secs(config.oauth2.client_cache_seconds);
     let keys = crate::keys::key_ring(&config, &secret_key, &context.grants.settings)?;
     let grants = warrant_grants::EngineParts {
@@ -56,6 +66,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             config.brute_force.cache_seconds,
         )),
         keys,
+        events: metrics.clone(),
         ..context.grants
     };
     let state = warrant_http::AppState {
@@ -70,6 +81,8 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             warrant_upstream::providers(&config.upstream)?,
             Box::new(config.upstream_client.http_client(&config.outgoing)?),
         ),
+        metrics: metrics.clone(),
+        metrics_access,
     };
     // Every instance delivers; claims keep them from sending one row twice at once.
     let _pushers = match config.sync.push_settings(&config.outgoing)? {
@@ -79,7 +92,11 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
                 "client sync: delivering user changes"
             );
             let sealing = warrant_generators::SealingKey::derive(&secret_key)?;
-            Some(warrant_client_sync::Pusher::new(context.store.clone(), sealing, push).spawn())
+            let pusher = warrant_client_sync::Pusher::new(context.store.clone(), sealing, push)
+                .observed_by(Arc::new(move |app, delivery| {
+                    metrics.sync_delivery(app.as_str(), delivery_label(delivery));
+                }));
+            Some(pusher.spawn())
         }
         None => None,
     };
@@ -106,6 +123,14 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         .context("HTTP server")?;
     context.store.close().await;
     Ok(())
+}
+
+fn delivery_label(delivery: Delivery) -> &'static str {
+    match delivery {
+        Delivery::Delivered => "delivered",
+        Delivery::Failed => "failed",
+        Delivery::GaveUp => "gave_up",
+    }
 }
 
 /// How long requests in progress may finish after a shutdown signal.

@@ -149,6 +149,16 @@ macro_rules! in_transaction {
 }
 pub(crate) use in_transaction;
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn usage<DB: sqlx::Database>(pool: &'static str, of: &sqlx::Pool<DB>) -> crate::PoolUsage {
+    crate::PoolUsage {
+        pool,
+        open: of.size(),
+        idle: u32::try_from(of.num_idle()).unwrap_or(u32::MAX),
+        max: of.options().get_max_connections(),
+    }
+}
+
 #[async_trait]
 impl<S: Backed> Store for S {
     async fn migrate(&self) -> Result<()> {
@@ -172,6 +182,19 @@ impl<S: Backed> Store for S {
             Pools::Sqlite { .. } => Backend::Sqlite,
             #[cfg(feature = "postgres")]
             Pools::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    fn pool_usage(&self) -> Vec<crate::PoolUsage> {
+        match self.db().pools {
+            #[cfg(feature = "sqlite")]
+            Pools::Sqlite {
+                ref reader,
+                ref writer,
+                ..
+            } => vec![usage("reader", reader), usage("writer", writer)],
+            #[cfg(feature = "postgres")]
+            Pools::Postgres(ref pool) => vec![usage("postgres", pool)],
         }
     }
 

@@ -109,6 +109,19 @@ impl Page {
     }
 }
 
+/// One connection pool's connections at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// `reader` or `writer` (SQLite), `postgres`.
+    pub pool: &'static str,
+    /// Connections open.
+    pub open: u32,
+    /// Of those, waiting to be used.
+    pub idle: u32,
+    /// The most it opens (`database.max_connections`).
+    pub max: u32,
+}
+
 /// Which database a store talks to (for logs and `warrant check`; business logic never
 /// branches on it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +162,9 @@ pub trait Store:
 
     /// Which backend this is.
     fn backend(&self) -> Backend;
+
+    /// How full each connection pool is now (metrics).
+    fn pool_usage(&self) -> Vec<PoolUsage>;
 
     /// Closes the connection pool.
     async fn close(&self);

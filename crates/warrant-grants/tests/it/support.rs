@@ -113,6 +113,7 @@ impl World {
             ),
             settings,
             client_apps: Vec::new(),
+            events: std::sync::Arc::new(warrant_grants::NoEvents),
         };
         Self {
             store: store().await,

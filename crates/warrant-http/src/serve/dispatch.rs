@@ -18,6 +18,7 @@ use rocket::http::{Cookie, Header, Method};
 use rocket::local::asynchronous::Client;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use tracing::Instrument as _;
 
 use super::ServeSettings;
 use super::connections::{Admission, Tracker};
@@ -204,8 +205,13 @@ async fn dispatch(
         .path_and_query()
         .map_or("/", |path_and_query| path_and_query.as_str())
         .to_owned();
+    let request_id = request_id_of(&parts.headers);
     let mut request = client.req(method, uri).remote(peer);
+    request.add_header(Header::new(REQUEST_ID, request_id.clone()));
     for (name, value) in &parts.headers {
+        if name == REQUEST_ID {
+            continue;
+        }
         // Rocket keeps only UTF-8 header values, as its own server does.
         let Ok(value) = value.to_str() else { continue };
         if name == hyper::header::COOKIE {
@@ -222,8 +228,12 @@ async fn dispatch(
         request.add_header(Header::new(name.as_str().to_owned(), value.to_owned()));
     }
     request.set_body(body);
-    let response = request.dispatch().await;
-    let mut answer = Response::builder().status(response.status().code);
+    // Every line logged while the request is answered carries its id.
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let response = request.dispatch().instrument(span).await;
+    let mut answer = Response::builder()
+        .status(response.status().code)
+        .header(REQUEST_ID, request_id);
     for header in response.headers().iter() {
         answer = answer.header(header.name().as_str(), header.value());
     }
@@ -231,6 +241,24 @@ async fn dispatch(
     answer
         .body(Full::new(Bytes::from(body)))
         .unwrap_or_else(|_| unavailable())
+}
+
+/// The header that names a request in logs, both ways.
+pub(crate) const REQUEST_ID: &str = "x-request-id";
+
+/// The request's id: the one a proxy or client sent in `X-Request-Id` when it is a short
+/// token that cannot break a log line, otherwise a new one.
+fn request_id_of(headers: &hyper::HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| {
+            (1..=128).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=@".contains(&b))
+        })
+        .map_or_else(warrant_generators::request_id, str::to_owned)
 }
 
 /// `status` with the small JSON body every error of Warrant's has.

@@ -25,6 +25,7 @@ use tokio::net::TcpListener;
 use crate::HttpError;
 use connections::Connections;
 
+pub(crate) use dispatch::REQUEST_ID;
 pub use limits::file_limit;
 
 /// How connections and requests are bounded.

@@ -19,6 +19,7 @@ use crate::accounts::HOME;
 use crate::authorize::RawQuery;
 use crate::form::FormParams;
 use crate::html::{Page, SeeOther, button_form};
+use crate::metrics::UpstreamOutcome;
 use crate::pages::{PageForm, PageOrRedirect, PageResult, login_redirect, unavailable};
 use crate::session::{CurrentUser, log_in, safe_next};
 use flow::{Flow, Intent};
@@ -174,7 +175,8 @@ fn callback_uri(state: &AppState, provider: &Provider) -> Result<Url, PageOrRedi
 }
 
 /// The provider's answer: the flow this browser started is taken (used once), its state
-/// checked, the code exchanged; then the login, sign-up or connection.
+/// checked, the code exchanged; then the login, sign-up or connection. Each return is
+/// counted by provider and outcome.
 #[get("/oauth/<key>/callback")]
 async fn callback(
     state: &State<AppState>,
@@ -184,37 +186,68 @@ async fn callback(
     query: RawQuery,
 ) -> PageResult {
     let provider = state.upstream.provider(key)?;
+    let (page, outcome) = match returned(state, cookies, user, provider, query).await {
+        Ok((page, outcome)) => (Ok(page), outcome),
+        Err((page, outcome)) => (Err(page), outcome),
+    };
+    state
+        .metrics
+        .upstream_login(provider.key().as_str(), outcome);
+    page
+}
+
+/// A page (or redirect), with what became of the return.
+type Returned = Result<(PageOrRedirect, UpstreamOutcome), (PageOrRedirect, UpstreamOutcome)>;
+
+async fn returned(
+    state: &AppState,
+    cookies: &CookieJar<'_>,
+    user: CurrentUser,
+    provider: &Provider,
+    query: RawQuery,
+) -> Returned {
+    let refused = |page| (page, UpstreamOutcome::Refused);
     let now = OffsetDateTime::now_utc();
     let flow = Flow::take(&state.sealing, cookies, provider.key(), now).ok_or_else(|| {
-        error_page(
+        refused(error_page(
             Status::BadRequest,
             "This login expired or was started in another browser. Please start again.",
+        ))
+    })?;
+    let query = FormParams::parse(query.0.as_bytes()).map_err(|_| {
+        (
+            error_page(Status::BadRequest, "The provider's answer is malformed."),
+            UpstreamOutcome::ProviderFailed,
         )
     })?;
-    let query = FormParams::parse(query.0.as_bytes())
-        .map_err(|_| error_page(Status::BadRequest, "The provider's answer is malformed."))?;
     if !flow.state_matches(query.get("state")) {
-        return Err(error_page(
+        return Err(refused(error_page(
             Status::BadRequest,
             "The provider's answer does not belong to the login this browser started. Please start again.",
-        ));
+        )));
     }
     // RFC 9207: an answer of another issuer (a mix-up attack) is not looked at.
     provider
         .check_response_issuer(&*state.upstream.http, query.get("iss"))
         .await
-        .map_err(|error| refused(provider, error))?;
+        .map_err(|error| failed(provider, error))?;
     if let Some(error) = query.get("error") {
         let message = format!(
             "{} did not log you in ({error}). Please try again.",
             provider.name()
         );
-        return Err(error_page(Status::BadRequest, &message));
+        return Err((
+            error_page(Status::BadRequest, &message),
+            UpstreamOutcome::Denied,
+        ));
     }
-    let code = query
-        .get("code")
-        .ok_or_else(|| error_page(Status::BadRequest, "The provider's answer has no code."))?;
-    let redirect_uri = callback_uri(state, provider)?;
+    let code = query.get("code").ok_or_else(|| {
+        (
+            error_page(Status::BadRequest, "The provider's answer has no code."),
+            UpstreamOutcome::ProviderFailed,
+        )
+    })?;
+    let redirect_uri = callback_uri(state, provider).map_err(refused)?;
     let nonce = flow.nonce.as_ref();
     let (tokens, account) = provider
         .finish(
@@ -226,41 +259,58 @@ async fn callback(
             now,
         )
         .await
-        .map_err(|error| refused(provider, error))?;
+        .map_err(|error| failed(provider, error))?;
     let accounts = accounts(state);
     match flow.intent {
         Intent::LogIn => {
             let login = accounts
                 .log_in(provider.key(), &tokens, &account, now)
                 .await;
-            let user = match login.map_err(|error| refused(provider, error))? {
-                Login::Existing(user) => user,
+            let (user, outcome) = match login.map_err(|error| failed(provider, error))? {
+                Login::Existing(user) => (user, UpstreamOutcome::LoggedIn),
                 Login::SignedUp(user) => {
                     let username = user.username.as_str();
                     tracing::info!(provider = %provider.key(), username, "signed up through a provider");
-                    user
+                    (user, UpstreamOutcome::SignedUp)
                 }
             };
-            log_in(state, cookies, &user).await?;
-            Ok(go_to(flow.next.as_deref().unwrap_or(HOME)))
+            log_in(state, cookies, &user)
+                .await
+                .map_err(|error| refused(error.into()))?;
+            Ok((go_to(flow.next.as_deref().unwrap_or(HOME)), outcome))
         }
         Intent::Connect(user_id) => {
             let user = match user.0 {
                 Some((user, _)) if user.id == user_id => user,
                 _ => {
-                    return Err(error_page(
+                    return Err(refused(error_page(
                         Status::BadRequest,
                         "You are no longer logged in as the user who started connecting this account. Please log in and try again.",
-                    ));
+                    )));
                 }
             };
             accounts
                 .connect(&user, provider.key(), &tokens, &account, now)
                 .await
-                .map_err(|error| refused(provider, error))?;
-            Ok(go_to(flow.next.as_deref().unwrap_or(CONNECTIONS)))
+                .map_err(|error| failed(provider, error))?;
+            Ok((
+                go_to(flow.next.as_deref().unwrap_or(CONNECTIONS)),
+                UpstreamOutcome::Connected,
+            ))
         }
     }
+}
+
+/// [`refused`]'s page, with whether the provider or Warrant was the one that failed.
+fn failed(provider: &Provider, error: UpstreamError) -> (PageOrRedirect, UpstreamOutcome) {
+    let outcome = match error {
+        UpstreamError::Unreachable { .. }
+        | UpstreamError::Refused { .. }
+        | UpstreamError::Protocol { .. }
+        | UpstreamError::IdToken(_) => UpstreamOutcome::ProviderFailed,
+        _ => UpstreamOutcome::Refused,
+    };
+    (refused(provider, error), outcome)
 }
 
 /// Removes one of the logged-in user's connections (`provider_user_id` names it, as in
