@@ -124,7 +124,7 @@ pub async fn only_staff_get_in(env: &TestEnv) {
             operations += 1;
         }
     }
-    assert_eq!(operations, 20);
+    assert_eq!(operations, 21);
 
     let none = setup
         .server

@@ -335,7 +335,10 @@ mod lockout_suite {
 }
 
 mod observability_suite {
-    on_both_databases!(observability: metrics_and_logs_follow_a_realistic_flow);
+    on_both_databases!(observability:
+        metrics_and_logs_follow_a_realistic_flow,
+        audit_events_record_who_did_what,
+    );
 }
 
 mod serve_suite {

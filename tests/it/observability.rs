@@ -6,8 +6,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
+use crate::admin::{Api, root_api, setup_with};
 use crate::browser::{Browser, CHALLENGE, VERIFIER, location, query_of};
 use crate::receiver::Receiver;
 use crate::support::{Reply, Server, TestEnv, assert_one_line_error, basic_header};
@@ -187,19 +188,7 @@ pub async fn metrics_and_logs_follow_a_realistic_flow(env: &TestEnv) {
         .await;
     assert_eq!(credentials.status, 200, "{credentials:?}");
     secrets.keep_tokens(&credentials);
-    let mut browser = Browser::new(&server);
-    browser.log_in("alice", PASSWORD).await;
-    let authorize = format!(
-        "/o/authorize/?client_id={}&response_type=code&scope=read&state=s1&redirect_uri={}&code_challenge={CHALLENGE}&code_challenge_method=S256",
-        flow.client_id,
-        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>(),
-    );
-    let consent = browser.get(&authorize).await;
-    assert_eq!(consent.status, 200, "{consent:?}");
-    let approved = browser
-        .submit(&consent, "/o/authorize/", &[("allow", "yes")])
-        .await;
-    let code = query_of(location(&approved))["code"].clone();
+    let code = alice_approves(&server, &flow.client_id).await;
     secrets.keep(&code);
     let exchanged = flow
         .token(
@@ -420,6 +409,23 @@ pub async fn metrics_and_logs_follow_a_realistic_flow(env: &TestEnv) {
     }
 }
 
+/// alice logs in on the login page and lets `client_id` read (with PKCE, to `REDIRECT`);
+/// the code.
+async fn alice_approves(server: &Server, client_id: &str) -> String {
+    let mut browser = Browser::new(server);
+    browser.log_in("alice", PASSWORD).await;
+    let authorize = format!(
+        "/o/authorize/?client_id={client_id}&response_type=code&scope=read&state=s1&redirect_uri={}&code_challenge={CHALLENGE}&code_challenge_method=S256",
+        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>(),
+    );
+    let consent = browser.get(&authorize).await;
+    assert_eq!(consent.status, 200, "{consent:?}");
+    let approved = browser
+        .submit(&consent, "/o/authorize/", &[("allow", "yes")])
+        .await;
+    query_of(location(&approved))["code"].clone()
+}
+
 /// Scrapes until `series` reaches `value` (a delivery is counted just after the client app
 /// took it), within 10 s; the scrape then.
 async fn wait_for_series(server: &Server, series: &str, value: f64) -> Scrape {
@@ -517,5 +523,285 @@ pub async fn metrics_are_served_only_to_whom_the_config_allows(env: &TestEnv) {
     assert_one_line_error(
         &crate::support::run_with_stdin(short, None),
         "metrics.bearer_token: must be at least 16 characters (make one with `openssl rand -hex 32`)",
+    );
+}
+
+/// Every audit event the admin API lists, walking its pages.
+async fn audit_log(api: &Api<'_>, filter: &str) -> Vec<Value> {
+    let mut events = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = api
+            .ok(
+                "GET",
+                &format!("/api/admin/audit-events?limit=4{filter}{after}"),
+                None,
+                200,
+            )
+            .await;
+        events.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_after"].as_i64() {
+            Some(next) => after = format!("&after={next}"),
+            None => return events,
+        }
+    }
+}
+
+pub async fn audit_events_record_who_did_what(env: &TestEnv) {
+    let setup = setup_with(env, &[("WARRANT_BRUTE_FORCE__MAX_FAILURES", "2")]).await;
+    let rotated = env.run(&["keys", "rotate", "--algorithm", "ES256"], None);
+    assert!(rotated.status.success(), "{rotated:?}");
+    let api = root_api(&setup).await;
+    let root_id = api.user_id("root").await;
+
+    // Users, by staff through the admin API.
+    let bob = api
+        .ok(
+            "POST",
+            "/api/admin/users",
+            Some(json!({ "username": "bob", "password": PASSWORD })),
+            201,
+        )
+        .await;
+    let bob_path = format!("/api/admin/users/{}", bob["id"]);
+    api.ok(
+        "PATCH",
+        &bob_path,
+        Some(json!({ "email": "bob@example.com", "is_staff": true })),
+        200,
+    )
+    .await;
+    api.ok("POST", &format!("{bob_path}/deactivate"), None, 200)
+        .await;
+    api.ok("POST", &format!("{bob_path}/activate"), None, 200)
+        .await;
+    api.ok("POST", &format!("{bob_path}/revoke_api_token"), None, 204)
+        .await;
+    api.ok("DELETE", &bob_path, None, 204).await;
+
+    // Applications, by staff.
+    let photos = api
+        .ok(
+            "POST",
+            "/api/admin/applications",
+            Some(json!({
+                "name": "Photos", "client_type": "confidential",
+                "grant_types": ["authorization_code"], "redirect_uris": [REDIRECT],
+            })),
+            201,
+        )
+        .await;
+    let photos_id = photos["client_id"].as_str().unwrap().to_owned();
+    let photos_path = format!("/api/admin/applications/{}", photos["id"]);
+    api.ok(
+        "PATCH",
+        &photos_path,
+        Some(json!({ "name": "Photo Album" })),
+        200,
+    )
+    .await;
+    let rotated = api
+        .ok("POST", &format!("{photos_path}/rotate_secret"), None, 200)
+        .await;
+    let photos_secret = rotated["client_secret"].as_str().unwrap().to_owned();
+
+    // alice consents; the client exchanges the code and revokes the refresh token.
+    let code = alice_approves(&setup.server, &photos_id).await;
+    let body = format!(
+        "grant_type=authorization_code&code={code}&code_verifier={VERIFIER}&redirect_uri={}",
+        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+    );
+    let tokens = setup
+        .server
+        .post_form("/o/token/", &body, Some((&photos_id, &photos_secret)))
+        .await;
+    assert_eq!(tokens.status, 200, "{tokens:?}");
+    let access_token = tokens.json()["access_token"].as_str().unwrap().to_owned();
+    let revoked = setup
+        .server
+        .post_form(
+            "/o/revoke_token/",
+            &format!("token={access_token}"),
+            Some((&photos_id, &photos_secret)),
+        )
+        .await;
+    assert_eq!(revoked.status, 200, "{revoked:?}");
+
+    // Staff take a grant away: alice's token from the password grant.
+    let alice_token = setup.password_tokens().await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let alice_id = api.user_id("alice").await;
+    let live = api
+        .ok(
+            "GET",
+            &format!("/api/admin/tokens?user={alice_id}"),
+            None,
+            200,
+        )
+        .await;
+    let token_id = live["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|token| token["application"] != photos["id"])
+        .unwrap()["id"]
+        .clone();
+    api.ok(
+        "DELETE",
+        &format!("/api/admin/tokens/{token_id}"),
+        None,
+        204,
+    )
+    .await;
+    assert_eq!(setup.introspect(&alice_token).await["active"], false);
+
+    // Two wrong passwords lock the login name; staff clear it.
+    for _ in 0..2 {
+        setup
+            .token("grant_type=password&username=mallory&password=guessing-again")
+            .await
+            .assert_oauth_error(400, "invalid_grant");
+    }
+    api.ok("DELETE", "/api/admin/lockouts/account/mallory", None, 204)
+        .await;
+    api.ok("DELETE", &photos_path, None, 204).await;
+
+    let events = audit_log(&api, "").await;
+    let ids: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "oldest first, each once: {ids:?}"
+    );
+    let has = |action: &str, actor: Option<&str>, target: &str| {
+        events.iter().any(|event| {
+            event["action"] == action
+                && event["actor"].as_str() == actor
+                && event["target"] == target
+        })
+    };
+    let backend = format!("application:{}", setup.client_id);
+    let photos_target = format!("application:{photos_id}");
+    let photos_actor = format!("client:{photos_id}");
+    let expected: Vec<(&str, Option<&str>, String)> = vec![
+        ("user.created", Some("command line"), "user:root".into()),
+        ("user.created", Some("command line"), "user:alice".into()),
+        ("application.created", Some("command line"), backend),
+        ("login.succeeded", Some("root"), "user:root".into()),
+        ("user.created", Some("root"), "user:bob".into()),
+        ("user.changed", Some("root"), "user:bob".into()),
+        ("user.deactivated", Some("root"), "user:bob".into()),
+        ("user.activated", Some("root"), "user:bob".into()),
+        (
+            "user.api_token_replaced",
+            Some("root"),
+            format!("user_id:{}", bob["id"]),
+        ),
+        ("user.deleted", Some("root"), "user:bob".into()),
+        ("application.created", Some("root"), photos_target.clone()),
+        ("application.changed", Some("root"), photos_target.clone()),
+        (
+            "application.secret_rotated",
+            Some("root"),
+            photos_target.clone(),
+        ),
+        ("login.succeeded", Some("alice"), "user:alice".into()),
+        ("consent.given", Some("alice"), photos_target.clone()),
+        (
+            "token.revoked",
+            Some(photos_actor.as_str()),
+            photos_target.clone(),
+        ),
+        (
+            "consent.revoked",
+            Some("root"),
+            format!("application:{}", setup.client_id),
+        ),
+        ("login.failed", None, "account:mallory".into()),
+        ("lockout.locked", None, "account:mallory".into()),
+        ("lockout.cleared", Some("root"), "account:mallory".into()),
+        ("application.deleted", Some("root"), photos_target.clone()),
+    ];
+    for (action, actor, target) in &expected {
+        assert!(
+            has(action, *actor, target),
+            "no {action} by {actor:?} on {target} in {events:#?}"
+        );
+    }
+    let key = events
+        .iter()
+        .find(|event| event["action"] == "signing_key.rotated")
+        .unwrap();
+    assert_eq!(
+        (key["actor"].as_str(), key["detail"].as_str()),
+        (Some("command line"), Some("ES256"))
+    );
+    let changed = events
+        .iter()
+        .find(|event| event["action"] == "user.changed")
+        .unwrap();
+    assert_eq!(changed["detail"], "email, is_staff");
+    assert_eq!(changed["actor_user_id"], root_id);
+    let failed = events
+        .iter()
+        .find(|event| event["action"] == "login.failed")
+        .unwrap();
+    assert_eq!(failed["client_address"], "127.0.0.1");
+
+    // Filters: by action, by target, by actor, by time; what does not parse is refused.
+    let failures = audit_log(&api, "&action=login.failed").await;
+    assert_eq!(failures.len(), 2, "{failures:?}");
+    let on_bob = audit_log(&api, "&target=user:bob").await;
+    assert_eq!(on_bob.len(), 5, "{on_bob:?}");
+    let by_root = audit_log(&api, &format!("&actor_user_id={root_id}")).await;
+    assert!(
+        by_root.iter().all(|event| event["actor"] == "root"),
+        "{by_root:?}"
+    );
+    assert!(
+        audit_log(&api, "&since=2999-01-01T00:00:00Z")
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        audit_log(&api, "&until=2999-01-01T00:00:00Z").await.len(),
+        events.len()
+    );
+    api.call("GET", "/api/admin/audit-events?action=login.maybe", None)
+        .await
+        .assert_oauth_error(400, "invalid_request");
+    api.call("GET", "/api/admin/audit-events?since=yesterday", None)
+        .await
+        .assert_oauth_error(400, "invalid_request");
+
+    // The clean-up deletes events past audit.retention_days, and only those.
+    let store = env.store().await;
+    let old = warrant_model::Timestamp::now_utc() - Duration::from_secs(400 * 24 * 3600);
+    store
+        .record_audit_event(&warrant_model::NewAuditEvent {
+            occurred_at: old,
+            action: warrant_model::AuditAction::LoginFailed,
+            actor_user_id: None,
+            actor: None,
+            target: Some("account:long-ago".into()),
+            client_address: None,
+            detail: None,
+        })
+        .await
+        .unwrap();
+    store.close().await;
+    assert_eq!(audit_log(&api, "&target=account:long-ago").await.len(), 1);
+    let cleared = env.run(&["cleartokens"], None);
+    assert!(cleared.status.success(), "{cleared:?}");
+    assert!(
+        crate::support::text(&cleared.stdout).contains("1 audit events"),
+        "{cleared:?}"
+    );
+    assert!(audit_log(&api, "&target=account:long-ago").await.is_empty());
+    assert_eq!(
+        audit_log(&api, "").await.len(),
+        events.len(),
+        "recent events stay"
     );
 }

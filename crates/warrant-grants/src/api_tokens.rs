@@ -3,9 +3,10 @@
 
 use time::OffsetDateTime;
 use warrant_generators::{SealingKey, hash_token, random_urlsafe};
-use warrant_model::{ApiToken, Secret, User, UserId};
+use warrant_model::{ApiToken, AuditAction, Secret, User, UserId};
 use warrant_storage::{Store, SyncTo};
 
+use crate::audit::Audited;
 use crate::{Engine, GrantsError, OAuthError};
 
 /// The purpose API tokens are sealed under (associated data of the AES-GCM seal).
@@ -75,6 +76,9 @@ impl Engine<'_> {
             now,
         };
         self.store.replace_api_token(&token, sync).await?;
+        let audited = Audited::target(format!("user_id:{}", user.0));
+        self.audit(AuditAction::ApiTokenReplaced, audited, now)
+            .await;
         Ok(fresh)
     }
 

@@ -3,12 +3,13 @@
 use time::OffsetDateTime;
 use warrant_generators::hash_token;
 use warrant_model::{
-    Application, ApplicationId, AuthMethod, ClientId, ClientSecretHash, ClientSecurity, ClientType,
-    GrantType, GrantTypes, NewApplication, Origin, RedirectUri, Resources, Sealed, Secret,
-    SigningAlgorithm, UserId, sealing_purpose,
+    Application, ApplicationId, AuditAction, AuthMethod, ClientId, ClientSecretHash,
+    ClientSecurity, ClientType, GrantType, GrantTypes, NewApplication, Origin, RedirectUri,
+    Resources, Sealed, Secret, SigningAlgorithm, UserId, sealing_purpose,
 };
 use warrant_storage::{StoreError, Unique};
 
+use crate::audit::Audited;
 use crate::{Engine, GrantsError};
 
 /// What a person registering an application decides; the id and secret are generated
@@ -216,7 +217,13 @@ impl Engine<'_> {
         };
         for attempt in 1..=CLIENT_ID_ATTEMPTS {
             match self.store.create_application(&new, now).await {
-                Ok(application) => return Ok((application, secret)),
+                Ok(application) => {
+                    let audited = Audited::application(&application.client_id)
+                        .with_detail(application.name.clone());
+                    self.audit(AuditAction::ApplicationCreated, audited, now)
+                        .await;
+                    return Ok((application, secret));
+                }
                 // A given client id is the caller's to change.
                 Err(StoreError::Conflict(Unique::ClientId))
                     if attempt < CLIENT_ID_ATTEMPTS && !given_client_id =>
@@ -262,7 +269,11 @@ impl Engine<'_> {
             }
             application.security = security;
         }
-        Ok(self.store.update_application(&application, now).await?)
+        let application = self.store.update_application(&application, now).await?;
+        let audited = Audited::application(&application.client_id);
+        self.audit(AuditAction::ApplicationChanged, audited, now)
+            .await;
+        Ok(application)
     }
 
     /// Replaces a confidential application's secret; the old one stops working at once.
@@ -279,6 +290,9 @@ impl Engine<'_> {
         application.client_secret = Some(ClientSecretHash::Sha256(hash_token(secret.expose())));
         application.sealed_secret = self.sealed_secret(&application.security, Some(&secret))?;
         self.store.update_application(&application, now).await?;
+        let audited = Audited::application(client_id);
+        self.audit(AuditAction::ApplicationSecretRotated, audited, now)
+            .await;
         Ok(secret)
     }
 
@@ -286,6 +300,13 @@ impl Engine<'_> {
     pub async fn delete_application(&self, client_id: &ClientId) -> Result<(), GrantsError> {
         let application = self.application(client_id).await?;
         self.store.delete_application(application.id).await?;
+        let audited = Audited::application(client_id).with_detail(application.name);
+        self.audit(
+            AuditAction::ApplicationDeleted,
+            audited,
+            OffsetDateTime::now_utc(),
+        )
+        .await;
         Ok(())
     }
 

@@ -6,10 +6,11 @@ use time::OffsetDateTime;
 use url::Url;
 use warrant_generators::{hash_token, random_urlsafe};
 use warrant_model::{
-    Application, ClientId, CodeChallenge, CodeChallengeMethod, Consent, GrantType,
+    Application, AuditAction, ClientId, CodeChallenge, CodeChallengeMethod, Consent, GrantType,
     NewAuthorizationCode, RedirectUri, RedirectUriPolicy, Resources, ScopeSet, User,
 };
 
+use crate::audit::Audited;
 use crate::issue::{Authentication, Issue};
 use crate::oidc::{IdTokenFacts, OPENID, is_openid};
 use crate::pushed::Pushed;
@@ -610,6 +611,10 @@ impl Engine<'_> {
         }
         self.add_consent(user, &request.application, &request.scope, now)
             .await?;
+        let audited = Audited::application(&request.application.client_id)
+            .with_detail(format!("scope {}", request.scope));
+        self.audit_by(user, AuditAction::ConsentGiven, audited, now)
+            .await;
         let mut answer: Vec<(&str, String)> = Vec::new();
         let code = match request.response_type {
             ResponseType::Code | ResponseType::CodeIdToken => Some(random_urlsafe(32)?),

@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 
 use time::OffsetDateTime;
-use warrant_model::{AccessToken, Application, ApplicationId, UserId};
+use warrant_model::{AccessToken, Application, ApplicationId, AuditAction, UserId};
 use warrant_storage::{AccessTokenFilter, Page, Store};
 
+use crate::audit::Audited;
 use crate::{Engine, GrantsError};
 
 /// A live access token the user granted, with its application.
@@ -111,6 +112,7 @@ impl Engine<'_> {
         self.store
             .delete_consent(user, token.application_id)
             .await?;
+        self.audit_grant_revoked(&token, now).await;
         Ok(true)
     }
 
@@ -125,7 +127,23 @@ impl Engine<'_> {
         let live = live_token(self.store, token_id, now).await?;
         if let Some(token) = &live {
             self.store.revoke_family(&token.family, now).await?;
+            self.audit_grant_revoked(token, now).await;
         }
         Ok(live)
+    }
+
+    /// Records that `token`'s grant was taken away: the application and the user it acted
+    /// for.
+    async fn audit_grant_revoked(&self, token: &AccessToken, now: OffsetDateTime) {
+        let client_id = match self.store.application_by_id(token.application_id).await {
+            Ok(Some(application)) => application.client_id.as_str().to_owned(),
+            _ => token.application_id.0.to_string(),
+        };
+        let user = token
+            .user_id
+            .map_or_else(|| "none".to_owned(), |id| id.0.to_string());
+        let audited = Audited::target(format!("application:{client_id}"))
+            .with_detail(format!("user id {user}"));
+        self.audit(AuditAction::ConsentRevoked, audited, now).await;
     }
 }

@@ -40,6 +40,8 @@ pub struct Engine<'a> {
     pub client_address: Option<IpAddr>,
     /// Told what happens (metrics).
     pub events: &'a dyn Events,
+    /// Who acts, for the audit log ([`Engine::acting_as`]).
+    pub actor: crate::Actor<'a>,
 }
 
 /// What an [`Engine`] borrows besides the store, owned: what a frontend keeps for as long
@@ -83,6 +85,7 @@ impl EngineParts {
             client_apps: &self.client_apps,
             client_address: None,
             events: &*self.events,
+            actor: crate::Actor::Unknown,
         }
     }
 }

@@ -57,7 +57,8 @@ pub async fn rotate_signing_key(
 
 /// Stores `pkcs8` (a private key for `algorithm`, e.g. from
 /// `warrant_generators::import_signing_key`) as the signing key, retiring the ones it
-/// replaces; returns it.
+/// replaces; returns it. The audit log records it as done at the command line, the one
+/// place keys are rotated.
 pub async fn replace_signing_key(
     store: &dyn Store,
     sealing: &SealingKey,
@@ -70,6 +71,18 @@ pub async fn replace_signing_key(
         if old.algorithm == algorithm && old.retired_at.is_none() && old.kid != new.kid {
             store.retire_signing_key(&old.kid, now).await?;
         }
+    }
+    let event = warrant_model::NewAuditEvent {
+        occurred_at: now,
+        action: warrant_model::AuditAction::SigningKeyRotated,
+        actor_user_id: None,
+        actor: Some("command line".to_owned()),
+        target: Some(format!("signing_key:{}", new.kid)),
+        client_address: None,
+        detail: Some(algorithm.to_string()),
+    };
+    if let Err(error) = store.record_audit_event(&event).await {
+        tracing::error!(%error, "an audit event could not be kept");
     }
     Ok(new)
 }

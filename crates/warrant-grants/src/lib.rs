@@ -47,6 +47,7 @@
 
 mod api_tokens;
 mod applications;
+mod audit;
 mod authorize;
 mod authorized;
 mod bearer;
@@ -83,6 +84,7 @@ mod users;
 
 pub use api_tokens::{API_TOKEN_PURPOSE, api_token_of};
 pub use applications::{ApplicationChanges, ApplicationRegistration};
+pub use audit::{Actor, AuditPolicy};
 pub use authorize::{
     ApprovalPrompt, AuthorizationParams, AuthorizationRejection, AuthorizationRequest, NextStep,
     Prompt, ResponseType,

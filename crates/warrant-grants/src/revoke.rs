@@ -2,9 +2,10 @@
 
 use time::OffsetDateTime;
 use warrant_generators::hash_token;
-use warrant_model::Secret;
+use warrant_model::{AuditAction, Secret};
 
-use crate::{ClientCredentials, Engine, OAuthError};
+use crate::audit::Audited;
+use crate::{Actor, ClientCredentials, Engine, OAuthError};
 
 /// The `token_type_hint` of RFC 7009 §2.1 and RFC 7662 §2.1: where to look first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,15 +76,21 @@ impl Engine<'_> {
                 "the token was not issued to this client".into(),
             ));
         }
-        match found {
+        let kind = match found {
             Some(FoundToken::Access(t)) => {
                 self.store.revoke_access_token(t.id, now).await?;
+                "access token"
             }
             Some(FoundToken::Refresh(t)) => {
                 self.store.revoke_family(&t.family, now).await?;
+                "refresh token and its grant"
             }
-            None => {}
-        }
+            None => return Ok(()),
+        };
+        let audited = Audited::application(&application.client_id).with_detail(kind);
+        self.acting_as(Actor::Client(&application.client_id))
+            .audit(AuditAction::TokenRevoked, audited, now)
+            .await;
         Ok(())
     }
 }

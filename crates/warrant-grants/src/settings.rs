@@ -151,6 +151,8 @@ pub struct GrantSettings {
     /// `OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS` (default on): a relying-party logout that
     /// ends a user's session revokes every token the user granted, to any application.
     pub logout_revokes_tokens: bool,
+    /// The audit log's settings.
+    pub audit: crate::AuditPolicy,
 }
 
 impl Default for GrantSettings {
@@ -175,6 +177,7 @@ impl Default for GrantSettings {
             device_poll_interval: Duration::seconds(5),
             brute_force: crate::BruteForce::default(),
             logout_revokes_tokens: true,
+            audit: crate::AuditPolicy::default(),
         }
     }
 }

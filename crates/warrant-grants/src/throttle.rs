@@ -7,9 +7,10 @@
 use std::net::IpAddr;
 
 use time::{Duration, OffsetDateTime};
-use warrant_model::{Throttle, ThrottleKey, ThrottleKind, User};
+use warrant_model::{AuditAction, Throttle, ThrottleKey, ThrottleKind, User};
 use warrant_storage::StoreError;
 
+use crate::audit::Audited;
 use crate::{Engine, Event, GrantsError};
 
 /// How failures are counted and answered. Keycloak's names are beside each field.
@@ -82,7 +83,7 @@ impl BruteForce {
 /// The counters one attempt counts against: its subject's (a login name, a client id, a
 /// user) and, when known, its address's.
 pub(crate) struct Keys {
-    subject: ThrottleKey,
+    pub(crate) subject: ThrottleKey,
     address: Option<ThrottleKey>,
 }
 
@@ -172,6 +173,14 @@ impl Engine<'_> {
                     kind: key.kind,
                     permanent,
                 });
+                let until = if permanent {
+                    "until staff clear it".to_owned()
+                } else {
+                    format!("for {wait}")
+                };
+                let audited = Audited::target(format!("{}:{}", key.kind.as_str(), key.subject))
+                    .with_detail(format!("{failures} failures; refused {until}"));
+                self.audit(AuditAction::LockedOut, audited, now).await;
                 locked_until = Some(now + wait);
             }
             self.throttles.keep(Throttle {
@@ -226,7 +235,13 @@ impl crate::Engine<'_> {
         let cleared = self.store.clear_throttle(key).await;
         // Even when the database failed: the cache must not outlive what it might hold.
         self.throttles.forget(key);
-        Ok(cleared?)
+        let cleared = cleared?;
+        if cleared {
+            let audited = Audited::target(format!("{}:{}", key.kind.as_str(), key.subject));
+            self.audit(AuditAction::Unlocked, audited, OffsetDateTime::now_utc())
+                .await;
+        }
+        Ok(cleared)
     }
 
     /// Forgets every count and lock that concerns `user` (Keycloak's "unlock user"), in the

@@ -2,9 +2,12 @@
 
 use time::OffsetDateTime;
 use warrant_generators::PasswordPool;
-use warrant_model::{Email, NewUser, PasswordHash, Secret, ThrottleKind, User, Username};
+use warrant_model::{
+    AuditAction, Email, NewUser, PasswordHash, Secret, ThrottleKind, User, UserId, Username,
+};
 use warrant_storage::SyncTo;
 
+use crate::audit::Audited;
 use crate::throttle::{Keys, Standing};
 use crate::{Event, GrantsError, Locked};
 
@@ -113,7 +116,10 @@ impl crate::Engine<'_> {
             client_apps: self.client_apps,
             now,
         };
-        Ok(self.store.create_user(&user, sync).await?)
+        let user = self.store.create_user(&user, sync).await?;
+        self.audit(AuditAction::UserCreated, Audited::user(&user), now)
+            .await;
+        Ok(user)
     }
 
     /// Sets a user's password and ends their sessions, so a stolen session dies with the old
@@ -131,6 +137,9 @@ impl crate::Engine<'_> {
         user.password = Some(hash_password(self.hasher, password).await?);
         let user = self.store.update_user(&user, SyncTo::NOBODY).await?;
         self.store.delete_sessions_of_user(user.id).await?;
+        let audited = Audited::user(&user).with_detail("password");
+        self.audit(AuditAction::UserChanged, audited, OffsetDateTime::now_utc())
+            .await;
         Ok(user)
     }
 
@@ -168,7 +177,35 @@ impl crate::Engine<'_> {
         if new_password || !user.is_active {
             self.store.delete_sessions_of_user(user.id).await?;
         }
+        let action = match (before.is_active, user.is_active) {
+            (true, false) => AuditAction::UserDeactivated,
+            (false, true) => AuditAction::UserActivated,
+            _ => AuditAction::UserChanged,
+        };
+        let changed = changed_fields(&before, &user, new_password);
+        if action != AuditAction::UserChanged || !changed.is_empty() {
+            let audited = Audited::user(&user).with_detail(changed.join(", "));
+            self.audit(action, audited, now).await;
+        }
         Ok(user)
+    }
+
+    /// Deletes the user `id` and, by the database's cascade, what belongs to them; `false`
+    /// if there was none.
+    pub async fn delete_user(&self, id: UserId) -> Result<bool, GrantsError> {
+        let Some(user) = self.store.user_by_id(id).await? else {
+            return Ok(false);
+        };
+        let deleted = self.store.delete_user(id).await?;
+        if deleted {
+            self.audit(
+                AuditAction::UserDeleted,
+                Audited::user(&user),
+                OffsetDateTime::now_utc(),
+            )
+            .await;
+        }
+        Ok(deleted)
     }
 
     /// Checks `password` for the user whose username, or else email address, is `login`.
@@ -205,12 +242,21 @@ impl crate::Engine<'_> {
         });
         match user {
             Some(user) => {
+                self.audit_by(
+                    &user,
+                    AuditAction::LoginSucceeded,
+                    Audited::user(&user),
+                    now,
+                )
+                .await;
                 self.succeeded(&keys, &standing).await?;
                 Ok(PasswordCheck::Valid(
                     self.upgrade_hash(user, password).await?,
                 ))
             }
             None => {
+                let account = Audited::target(format!("account:{}", keys.subject.subject));
+                self.audit(AuditAction::LoginFailed, account, now).await;
                 self.failed(&keys, now).await?;
                 Ok(PasswordCheck::Invalid)
             }
@@ -244,4 +290,20 @@ impl crate::Engine<'_> {
             }
         }
     }
+}
+
+/// The names of what `update_account` changed, for the audit log.
+fn changed_fields(before: &User, after: &User, new_password: bool) -> Vec<&'static str> {
+    [
+        ("email", before.email != after.email),
+        ("first_name", before.first_name != after.first_name),
+        ("last_name", before.last_name != after.last_name),
+        ("is_active", before.is_active != after.is_active),
+        ("is_staff", before.is_staff != after.is_staff),
+        ("is_superuser", before.is_superuser != after.is_superuser),
+        ("password", new_password),
+    ]
+    .into_iter()
+    .filter_map(|(name, changed)| changed.then_some(name))
+    .collect()
 }

@@ -100,7 +100,7 @@ async fn revoke(
     form?;
     let now = OffsetDateTime::now_utc();
     let revoked = state
-        .engine()
+        .engine_as(&user)
         .revoke_authorized_token(user.id, id, now)
         .await
         .map_err(unavailable)?;

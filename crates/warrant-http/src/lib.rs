@@ -92,6 +92,11 @@ impl AppState {
     pub fn engine(&self) -> Engine<'_> {
         self.grants.engine(&*self.store)
     }
+
+    /// The grant engine, acting as `user` (as the audit log records).
+    pub fn engine_as<'a>(&'a self, user: &'a warrant_model::User) -> Engine<'a> {
+        self.engine().acting_as(warrant_grants::Actor::User(user))
+    }
 }
 
 /// Builds the Rocket application on `config` (address, port, limits).

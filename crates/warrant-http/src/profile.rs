@@ -29,7 +29,8 @@ async fn profile(state: &State<AppState>, caller: ApiUser) -> OAuthJson {
 #[post("/api/revoke_api_token")]
 async fn revoke_api_token(state: &State<AppState>, caller: ApiUser) -> OAuthJson {
     let now = OffsetDateTime::now_utc();
-    match state.engine().replace_api_token(caller.user.id, now).await {
+    let engine = state.engine_as(&caller.user);
+    match engine.replace_api_token(caller.user.id, now).await {
         Ok(api_token) => OAuthJson::ok(json!({
             "message": "API token revoked.",
             "tokens": { "api_token": api_token.expose() },

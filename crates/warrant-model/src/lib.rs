@@ -12,6 +12,7 @@
 
 mod api_token;
 mod application;
+mod audit;
 mod client_auth;
 mod consent;
 mod device;
@@ -38,6 +39,7 @@ pub use api_token::ApiToken;
 pub use application::{
     Application, ClientSecurity, NewApplication, SecurityProfile, SigningAlgorithm,
 };
+pub use audit::{AuditAction, AuditEvent, NewAuditEvent};
 pub use client_auth::{AuthMethod, ClientJwks, ClientKeys};
 pub use consent::Consent;
 pub use device::{DeviceAuthorization, DeviceStatus, NewDeviceAuthorization, UserCode};

@@ -5,14 +5,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
-use warrant_grants::{Cleared, RegistrationPolicy, clear_expired, clear_unused_registrations};
+use warrant_grants::{
+    AuditPolicy, Cleared, RegistrationPolicy, clear_expired, clear_unused_registrations,
+};
 use warrant_storage::Store;
 
 use crate::config::Config;
 use crate::context::Context;
 
 pub async fn run(config: &Config, batch_size: Option<u32>) -> anyhow::Result<()> {
-    let policy = config.grant_settings()?.registration;
+    let settings = config.grant_settings()?;
     let context = Context::open(config, true).await?;
     let batch_size = batch_size.unwrap_or(config.oauth2.clear_expired_tokens_batch_size);
     let progress = |kind: warrant_storage::Expired, so_far: u64| {
@@ -21,9 +23,9 @@ pub async fn run(config: &Config, batch_size: Option<u32>) -> anyhow::Result<()>
         }
     };
     let now = OffsetDateTime::now_utc();
-    let result = clear_expired(&*context.store, now, batch_size, progress).await;
+    let result = clear_expired(&*context.store, now, batch_size, settings.audit, progress).await;
     let unused = match result {
-        Ok(_) => clear_unused_registrations(&*context.store, &policy, now).await,
+        Ok(_) => clear_unused_registrations(&*context.store, &settings.registration, now).await,
         Err(_) => Ok(0),
     };
     context.store.close().await;
@@ -54,6 +56,7 @@ pub fn spawn_periodic(
     interval_seconds: u64,
     batch_size: u32,
     registration: RegistrationPolicy,
+    audit: AuditPolicy,
 ) {
     if interval_seconds == 0 {
         return;
@@ -63,7 +66,7 @@ pub fn spawn_periodic(
         loop {
             ticks.tick().await;
             let now = OffsetDateTime::now_utc();
-            let cleared = match clear_expired(&*store, now, batch_size, |_, _| {}).await {
+            let cleared = match clear_expired(&*store, now, batch_size, audit, |_, _| {}).await {
                 Ok(cleared) => cleared,
                 Err(error) => {
                     tracing::warn!(%error, "clearing expired tokens failed; will retry");

@@ -77,6 +77,8 @@ pub struct Config {
     pub log: LogConfig,
     /// Who may scrape `/metrics`.
     pub metrics: MetricsConfig,
+    /// The audit log.
+    pub audit: AuditConfig,
     /// `WARRANT_UPSTREAM__<KEY>__*` variables of providers configured nowhere else, left
     /// out of the configuration (see [`Config::warnings`]).
     #[serde(skip)]
@@ -476,6 +478,7 @@ impl OAuth2Config {
             )?,
             brute_force: brute_force.settings()?,
             logout_revokes_tokens: oidc.logout_revokes_tokens,
+            audit: warrant_grants::AuditPolicy::default(),
         })
     }
 }
@@ -799,6 +802,35 @@ impl SyncConfig {
     }
 }
 
+/// `[audit]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Days an event is kept before the periodic clean-up deletes it; 0 keeps them all.
+    pub retention_days: u32,
+    /// Each event is also a log line (target `warrant::audit`, at info).
+    pub log_events: bool,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            retention_days: 365,
+            log_events: false,
+        }
+    }
+}
+
+impl AuditConfig {
+    fn policy(&self) -> warrant_grants::AuditPolicy {
+        warrant_grants::AuditPolicy {
+            retention: (self.retention_days > 0)
+                .then(|| Duration::days(i64::from(self.retention_days))),
+            log_events: self.log_events,
+        }
+    }
+}
+
 /// `[log]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -947,6 +979,7 @@ impl Config {
             self.oauth2
                 .grant_settings(&self.oidc, &self.brute_force, self.issuer())?;
         settings.registration = self.registration.policy()?;
+        settings.audit = self.audit.policy();
         Ok(settings)
     }
 

@@ -72,8 +72,11 @@ impl Context {
         Ok(())
     }
 
-    /// The grant engine, for the management operations.
+    /// The grant engine, for the management operations, acting for the operator at the
+    /// command line (as the audit log records).
     pub fn engine(&self) -> Engine<'_> {
-        self.grants.engine(&*self.store)
+        self.grants
+            .engine(&*self.store)
+            .acting_as(warrant_grants::Actor::CommandLine)
     }
 }

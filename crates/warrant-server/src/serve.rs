@@ -105,6 +105,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         config.oauth2.clear_expired_tokens_interval_seconds,
         config.oauth2.clear_expired_tokens_batch_size,
         state.grants.settings.registration.clone(),
+        state.grants.settings.audit,
     );
     let mut rocket = warrant_http::build(rocket_config, state);
     if let Some(customize) = &config.extensions.rocket {

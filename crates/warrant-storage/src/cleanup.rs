@@ -28,11 +28,13 @@ pub enum Expired {
     /// Brute-force counters that count nothing any more (no lock runs, the failures are
     /// forgotten); permanent locks stay until cleared.
     Throttles,
+    /// Audit events from before the time given (now less the retention).
+    AuditEvents,
 }
 
 impl Expired {
     /// Every kind, in a safe deletion order.
-    pub const ALL: [Expired; 8] = [
+    pub const ALL: [Expired; 9] = [
         Self::AuthorizationCodes,
         Self::RefreshTokens,
         Self::AccessTokens,
@@ -41,6 +43,7 @@ impl Expired {
         Self::PushedRequests,
         Self::UsedAssertions,
         Self::Throttles,
+        Self::AuditEvents,
     ];
 
     /// A name for reports.
@@ -54,6 +57,7 @@ impl Expired {
             Self::PushedRequests => "pushed authorization requests",
             Self::UsedAssertions => "used assertion ids",
             Self::Throttles => "brute-force counters",
+            Self::AuditEvents => "audit events",
         }
     }
 
@@ -84,6 +88,9 @@ impl Expired {
             Self::Throttles => {
                 "DELETE FROM throttles WHERE (kind, subject) IN (SELECT kind, subject FROM throttles
                  WHERE expires_at < $1 AND NOT permanent LIMIT $2)"
+            }
+            Self::AuditEvents => {
+                "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE occurred_at < $1 ORDER BY id LIMIT $2)"
             }
         }
     }

@@ -25,6 +25,7 @@
 
 mod api_tokens;
 mod applications;
+mod audit;
 mod cleanup;
 mod connect;
 mod consents;
@@ -56,6 +57,7 @@ use async_trait::async_trait;
 
 pub use api_tokens::ApiTokenStore;
 pub use applications::ApplicationStore;
+pub use audit::{AuditFilter, AuditStore};
 pub use cleanup::{CleanupStore, Expired};
 pub use connect::{ConnectOptions, connect, default_max_connections, redact_url};
 pub use consents::ConsentStore;
@@ -84,9 +86,10 @@ pub use users::{UserFilter, UserStore};
 /// Everything needed to call a store's methods: `use warrant_storage::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        ApiTokenStore, ApplicationStore, CleanupStore, ConsentStore, DeviceStore, ImportStore,
-        OutboxStore, PushedRequestStore, RegistrationStore, SessionStore, SigningKeyStore, Store,
-        ThrottleStore, TokenStore, UpstreamStore, UsedAssertionStore, UserStore,
+        ApiTokenStore, ApplicationStore, AuditStore, CleanupStore, ConsentStore, DeviceStore,
+        ImportStore, OutboxStore, PushedRequestStore, RegistrationStore, SessionStore,
+        SigningKeyStore, Store, ThrottleStore, TokenStore, UpstreamStore, UsedAssertionStore,
+        UserStore,
     };
 }
 
@@ -151,6 +154,7 @@ pub trait Store:
     + RegistrationStore
     + PushedRequestStore
     + UsedAssertionStore
+    + AuditStore
     + Send
     + Sync
 {

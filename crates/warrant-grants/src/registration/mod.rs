@@ -202,6 +202,7 @@ impl Engine<'_> {
         now: OffsetDateTime,
     ) -> Result<Value, OAuthError> {
         let (application, _) = self.managed(client_id, token).await?;
+        let engine = self.acting_as(crate::Actor::Client(&application.client_id));
         if document.get("client_id").and_then(Value::as_str) != Some(client_id) {
             return Err(OAuthError::InvalidRequest(
                 "client_id must be the registered client's".into(),
@@ -236,8 +237,8 @@ impl Engine<'_> {
             algorithm: application.algorithm,
             security: None,
         };
-        let application = self
-            .update_application(application, changes, now)
+        let application = engine
+            .update_application(application.clone(), changes, now)
             .await
             .map_err(metadata_error)?;
         self.clients.forget(&application.client_id);
@@ -260,7 +261,9 @@ impl Engine<'_> {
         token: &Secret<String>,
     ) -> Result<(), OAuthError> {
         let (application, _) = self.managed(client_id, token).await?;
-        self.store.delete_application(application.id).await?;
+        self.acting_as(crate::Actor::Client(&application.client_id))
+            .delete_application(&application.client_id)
+            .await?;
         self.clients.forget(&application.client_id);
         Ok(())
     }

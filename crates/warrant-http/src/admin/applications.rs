@@ -112,7 +112,7 @@ async fn is_registered(state: &AppState, application: &Application) -> Result<bo
 
 #[post("/api/admin/applications", data = "<body>")]
 async fn create(
-    _admin: Admin,
+    admin: Admin,
     state: &State<AppState>,
     body: Result<Json<NewApplicationBody>, JsonError<'_>>,
 ) -> Result<OAuthJson, OAuthJson> {
@@ -157,8 +157,8 @@ async fn create(
         },
     };
     let now = OffsetDateTime::now_utc();
-    let (application, secret) = state
-        .engine()
+    let (application, secret) = admin
+        .engine(state)
         .register_application(registration, now)
         .await
         .map_err(grants_error)?;
@@ -177,7 +177,7 @@ async fn show(_admin: Admin, state: &State<AppState>, id: &str) -> Result<OAuthJ
 
 #[patch("/api/admin/applications/<id>", data = "<body>")]
 async fn change(
-    _admin: Admin,
+    admin: Admin,
     state: &State<AppState>,
     id: &str,
     body: Result<Json<ApplicationPatch>, JsonError<'_>>,
@@ -241,8 +241,8 @@ async fn change(
         application.skip_authorization = skip;
     }
     let now = OffsetDateTime::now_utc();
-    let updated = state
-        .engine()
+    let updated = admin
+        .engine(state)
         .update_application(application, changes, now)
         .await
         .map_err(grants_error)?;
@@ -252,10 +252,10 @@ async fn change(
 }
 
 #[delete("/api/admin/applications/<id>")]
-async fn remove(_admin: Admin, state: &State<AppState>, id: &str) -> Result<Status, OAuthJson> {
+async fn remove(admin: Admin, state: &State<AppState>, id: &str) -> Result<Status, OAuthJson> {
     let application = find(state, id).await?;
-    state
-        .engine()
+    admin
+        .engine(state)
         .delete_application(&application.client_id)
         .await
         .map_err(grants_error)?;
@@ -265,14 +265,14 @@ async fn remove(_admin: Admin, state: &State<AppState>, id: &str) -> Result<Stat
 
 #[post("/api/admin/applications/<id>/rotate_secret")]
 async fn rotate_secret(
-    _admin: Admin,
+    admin: Admin,
     state: &State<AppState>,
     id: &str,
 ) -> Result<OAuthJson, OAuthJson> {
     let application = find(state, id).await?;
     let now = OffsetDateTime::now_utc();
-    let secret = state
-        .engine()
+    let secret = admin
+        .engine(state)
         .rotate_client_secret(&application.client_id, now)
         .await
         .map_err(grants_error)?;

@@ -84,7 +84,7 @@ async fn list(
 /// Forgets one counter and the lock it earned.
 #[delete("/api/admin/lockouts/<kind>/<subject>")]
 async fn clear(
-    _admin: Admin,
+    admin: Admin,
     state: &State<AppState>,
     kind: &str,
     subject: &str,
@@ -93,7 +93,7 @@ async fn clear(
         parse_kind("kind", kind)?,
         parse_subject("subject", subject)?,
     );
-    match state.engine().clear_throttle(&key).await {
+    match admin.engine(state).clear_throttle(&key).await {
         Ok(true) => Ok(Status::NoContent),
         Ok(false) => Err(not_found()),
         Err(error) => Err(grants_error(error)),
@@ -103,10 +103,10 @@ async fn clear(
 /// Forgets every counter that concerns a user: their username and email address as login
 /// names, and their device-code guesses. Addresses they used stay counted.
 #[delete("/api/admin/users/<id>/lockouts")]
-async fn clear_user(_admin: Admin, state: &State<AppState>, id: &str) -> Result<Status, OAuthJson> {
+async fn clear_user(admin: Admin, state: &State<AppState>, id: &str) -> Result<Status, OAuthJson> {
     let user = find(state, id).await?;
-    state
-        .engine()
+    admin
+        .engine(state)
         .unlock_user(&user)
         .await
         .map_err(grants_error)?;

@@ -4,6 +4,7 @@
 //! [`openapi`], which a test holds equal to the mounted routes.
 
 mod applications;
+mod audit;
 mod body;
 mod lockouts;
 mod openapi;
@@ -20,6 +21,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use warrant_grants::{ADMIN_SCOPE, GrantsError, OAuthError};
 use warrant_model::User;
+
+use crate::AppState;
 use warrant_storage::{Page, StoreError};
 
 use warrant_guards::OAuthJson;
@@ -32,12 +35,23 @@ pub(crate) fn routes() -> Vec<Route> {
     routes.extend(tokens::routes());
     routes.extend(sync::routes());
     routes.extend(lockouts::routes());
+    routes.extend(audit::routes());
     routes.extend(openapi::routes());
     routes
 }
 
-/// A staff user is calling the admin API; changes they make are logged with their name.
-pub(crate) struct Admin;
+/// A staff user is calling the admin API; changes they make are logged with their name and
+/// kept in the audit log as theirs.
+pub(crate) struct Admin(pub(crate) User);
+
+impl Admin {
+    /// The grant engine, acting as this staff user.
+    pub(crate) fn engine<'a>(&'a self, state: &'a AppState) -> warrant_grants::Engine<'a> {
+        state
+            .engine()
+            .acting_as(warrant_grants::Actor::User(&self.0))
+    }
+}
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for Admin {
@@ -49,7 +63,7 @@ impl<'r> FromRequest<'r> for Admin {
                 if !is_safe(request.method()) {
                     tracing::info!(admin = %user.username.as_str(), method = %request.method(), uri = %request.uri(), "admin API change");
                 }
-                Outcome::Success(Self)
+                Outcome::Success(Self(user))
             }
             Err(refusal) => refuse(request, refusal),
         }

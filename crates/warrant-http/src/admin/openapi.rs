@@ -4,7 +4,7 @@
 use rocket::serde::json::{Json, Value, json};
 use rocket::{Route, get, routes};
 use serde_json::Map;
-use warrant_model::ThrottleKind;
+use warrant_model::{AuditAction, ThrottleKind};
 
 use super::lockouts::MAX_SUBJECT;
 
@@ -57,6 +57,24 @@ const USER_FILTERS: [(&str, &str, &str); 4] = [
 const TOKEN_FILTERS: [(&str, &str, &str); 4] = [
     ("user", "id", "only tokens this user granted"),
     ("application", "id", "only tokens of this application"),
+    PAGING[0],
+    PAGING[1],
+];
+
+const AUDIT_FILTERS: [(&str, &str, &str); 7] = [
+    ("action", "audit_action", "only events of this action"),
+    ("actor_user_id", "id", "only events this user did"),
+    (
+        "target",
+        "audit_target",
+        "only events done to this (`user:alice`, `application:<client id>`)",
+    ),
+    (
+        "since",
+        "time",
+        "only events at or after this time (RFC 3339)",
+    ),
+    ("until", "time", "only events before this time (RFC 3339)"),
     PAGING[0],
     PAGING[1],
 ];
@@ -238,6 +256,14 @@ const OPERATIONS: &[Operation] = &[
     },
     Operation {
         method: "get",
+        path: "/api/admin/audit-events",
+        summary: "List audit events, oldest first",
+        query: &AUDIT_FILTERS,
+        body: None,
+        success: (200, Some("AuditEventList")),
+    },
+    Operation {
+        method: "get",
         path: "/api/admin/openapi.json",
         summary: "This document",
         query: &[],
@@ -277,6 +303,12 @@ fn parameter_schema(kind: &str) -> Value {
         "limit" => json!({ "type": "integer", "minimum": 1, "maximum": 500, "default": 50 }),
         "throttle_kind" => throttle_kind_schema(),
         "subject" => subject_schema(),
+        "audit_action" => {
+            let actions: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+            json!({ "type": "string", "enum": actions })
+        }
+        "audit_target" => json!({ "type": "string" }),
+        "time" => json!({ "type": "string", "format": "date-time" }),
         _ => id_schema(),
     }
 }
@@ -520,6 +552,19 @@ fn schemas() -> Value {
             },
         },
         "TokenList": list_of("Token"),
+        "AuditEvent": {
+            "type": "object",
+            "properties": {
+                "id": { "type": "integer" }, "occurred_at": timestamp,
+                "action": { "type": "string" },
+                "actor_user_id": { "type": ["integer", "null"], "description": "the acting user" },
+                "actor": { "type": ["string", "null"], "description": "who acted: a username, client:<client id>, command line" },
+                "target": { "type": ["string", "null"], "description": "user:<username>, application:<client id>, account:<login>, signing_key:<kid>, …" },
+                "client_address": { "type": ["string", "null"] },
+                "detail": { "type": ["string", "null"] },
+            },
+        },
+        "AuditEventList": list_of("AuditEvent"),
         "Lockout": {
             "type": "object",
             "properties": {

@@ -51,10 +51,10 @@ async fn list(
 
 /// Revokes the token with the rest of its grant (refresh tokens included).
 #[delete("/api/admin/tokens/<id>")]
-async fn revoke(_admin: Admin, state: &State<AppState>, id: &str) -> Result<Status, OAuthJson> {
+async fn revoke(admin: Admin, state: &State<AppState>, id: &str) -> Result<Status, OAuthJson> {
     let id = query::id("id", id)?;
     let now = OffsetDateTime::now_utc();
-    match state.engine().revoke_token_grant(id, now).await {
+    match admin.engine(state).revoke_token_grant(id, now).await {
         Ok(Some(_)) => Ok(Status::NoContent),
         Ok(None) => Err(not_found()),
         Err(error) => Err(grants_error(error)),

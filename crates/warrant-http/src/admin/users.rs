@@ -79,7 +79,7 @@ async fn list(
 
 #[post("/api/admin/users", data = "<body>")]
 async fn create(
-    _admin: Admin,
+    admin: Admin,
     state: &State<AppState>,
     body: Result<Json<NewUserBody>, JsonError<'_>>,
 ) -> Result<OAuthJson, OAuthJson> {
@@ -94,8 +94,8 @@ async fn create(
         is_superuser: body.is_superuser,
     };
     let now = OffsetDateTime::now_utc();
-    let user = state
-        .engine()
+    let user = admin
+        .engine(state)
         .create_user(account, now)
         .await
         .map_err(grants_error)?;
@@ -108,14 +108,15 @@ async fn show(_admin: Admin, state: &State<AppState>, id: &str) -> Result<OAuthJ
 }
 
 async fn apply(
+    admin: &Admin,
     state: &AppState,
     id: &str,
     changes: AccountChanges,
 ) -> Result<OAuthJson, OAuthJson> {
     let user = find(state, id).await?;
     let now = OffsetDateTime::now_utc();
-    let user = state
-        .engine()
+    let user = admin
+        .engine(state)
         .update_account(user, changes, now)
         .await
         .map_err(grants_error)?;
@@ -124,7 +125,7 @@ async fn apply(
 
 #[patch("/api/admin/users/<id>", data = "<body>")]
 async fn change(
-    _admin: Admin,
+    admin: Admin,
     state: &State<AppState>,
     id: &str,
     body: Result<Json<UserPatch>, JsonError<'_>>,
@@ -143,26 +144,22 @@ async fn change(
         is_staff: patch.is_staff,
         is_superuser: patch.is_superuser,
     };
-    apply(state, id, changes).await
+    apply(&admin, state, id, changes).await
 }
 
 #[post("/api/admin/users/<id>/activate")]
-async fn activate(
-    _admin: Admin,
-    state: &State<AppState>,
-    id: &str,
-) -> Result<OAuthJson, OAuthJson> {
+async fn activate(admin: Admin, state: &State<AppState>, id: &str) -> Result<OAuthJson, OAuthJson> {
     let changes = AccountChanges {
         is_active: Some(true),
         ..AccountChanges::default()
     };
-    apply(state, id, changes).await
+    apply(&admin, state, id, changes).await
 }
 
 /// The user can no longer log in; their sessions end and their tokens are refused.
 #[post("/api/admin/users/<id>/deactivate")]
 async fn deactivate(
-    _admin: Admin,
+    admin: Admin,
     state: &State<AppState>,
     id: &str,
 ) -> Result<OAuthJson, OAuthJson> {
@@ -170,7 +167,7 @@ async fn deactivate(
         is_active: Some(false),
         ..AccountChanges::default()
     };
-    apply(state, id, changes).await
+    apply(&admin, state, id, changes).await
 }
 
 /// ocs-authentication's token revocation, for a staff user: the old API token stops working
@@ -178,14 +175,14 @@ async fn deactivate(
 /// shown: its user reads it from their profile.
 #[post("/api/admin/users/<id>/revoke_api_token")]
 async fn revoke_api_token(
-    _admin: Admin,
+    admin: Admin,
     state: &State<AppState>,
     id: &str,
 ) -> Result<Status, OAuthJson> {
     let user = find(state, id).await?;
     let now = OffsetDateTime::now_utc();
-    state
-        .engine()
+    admin
+        .engine(state)
         .replace_api_token(user.id, now)
         .await
         .map_err(grants_error)?;
@@ -193,13 +190,13 @@ async fn revoke_api_token(
 }
 
 #[delete("/api/admin/users/<id>")]
-async fn remove(_admin: Admin, state: &State<AppState>, id: &str) -> Result<Status, OAuthJson> {
+async fn remove(admin: Admin, state: &State<AppState>, id: &str) -> Result<Status, OAuthJson> {
     let id = query::id("id", id)?;
-    let deleted = state
-        .store
+    let deleted = admin
+        .engine(state)
         .delete_user(UserId(id))
         .await
-        .map_err(store_error)?;
+        .map_err(grants_error)?;
     if deleted {
         Ok(Status::NoContent)
     } else {

@@ -162,7 +162,11 @@ async fn register(
         security: changes.security.unwrap_or_default(),
     };
     let now = OffsetDateTime::now_utc();
-    match state.engine().register_application(registration, now).await {
+    match state
+        .engine_as(&user)
+        .register_application(registration, now)
+        .await
+    {
         Ok((application, secret)) => {
             state.application_changed(&application.client_id);
             Ok(form_page(
@@ -243,7 +247,7 @@ async fn update(
     let client_id = application.client_id.clone();
     let now = OffsetDateTime::now_utc();
     match state
-        .engine()
+        .engine_as(&user)
         .update_application(application, changes, now)
         .await
     {
@@ -290,7 +294,7 @@ async fn delete(
     form?;
     let application = own(state, &user, id).await?;
     state
-        .engine()
+        .engine_as(&user)
         .delete_application(&application.client_id)
         .await
         .map_err(unavailable)?;
