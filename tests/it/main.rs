@@ -22,6 +22,7 @@ mod moved;
 mod observability;
 mod oidc;
 mod profile;
+mod proxy;
 mod receiver;
 mod registration;
 mod serve;
@@ -394,6 +395,16 @@ async fn a_busy_port_fails_before_anything_is_made() {
 async fn metrics_are_served_only_to_whom_the_config_allows() {
     observability::metrics_are_served_only_to_whom_the_config_allows(&support::TestEnv::sqlite())
         .await;
+}
+
+#[tokio::test]
+async fn behind_nginx_only_trusted_proxies_name_the_client() {
+    proxy::behind_nginx_only_trusted_proxies_name_the_client(&support::TestEnv::sqlite()).await;
+}
+
+#[tokio::test]
+async fn native_tls_serves_clients_that_trust_its_ca() {
+    proxy::native_tls_serves_clients_that_trust_its_ca(&support::TestEnv::sqlite()).await;
 }
 
 #[tokio::test]

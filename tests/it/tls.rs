@@ -32,6 +32,16 @@ impl Certificates {
         }
     }
 
+    /// Writes the certificate for 127.0.0.1 and its key into `dir` (made if missing): their
+    /// paths, for a server that serves them.
+    pub fn write_leaf(&self, dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+        std::fs::create_dir_all(dir).unwrap();
+        let (certificate, key) = (dir.join("server.pem"), dir.join("server.key"));
+        std::fs::write(&certificate, &self.certificate).unwrap();
+        std::fs::write(&key, &self.key).unwrap();
+        (certificate, key)
+    }
+
     /// Writes the CA certificate into `dir`; its path.
     pub fn write_ca(&self, dir: &std::path::Path) -> std::path::PathBuf {
         let path = dir.join("private-ca.pem");

@@ -54,6 +54,7 @@ impl Fairing for AccessLog {
             method = request.method().as_str(),
             route = route_of(request),
             path = request.uri().path().as_str(),
+            client_address = request.client_ip().map(tracing::field::display),
             status = response.status().code,
             latency_ms = took.as_secs_f64() * 1000.0,
             client_id,

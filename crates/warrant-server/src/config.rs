@@ -146,6 +146,41 @@ pub struct ServerConfig {
     /// brute-force counting per address; unset, the connection's peer address counts.
     /// Set it only behind a proxy that always overwrites it: clients can send it too.
     pub client_ip_header: Option<String>,
+    /// Addresses and ranges of reverse proxies whose `Forwarded` / `X-Forwarded-For` name
+    /// the client (for brute-force counting, logs and the audit log).
+    pub trusted_proxies: Vec<String>,
+    /// Serve HTTPS with this certificate and key instead of plain HTTP.
+    pub tls: Option<TlsConfig>,
+}
+
+/// `[server.tls]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The certificate chain, PEM, leaf first.
+    pub certificate: PathBuf,
+    /// Its private key, PEM (PKCS#8, SEC1 or PKCS#1).
+    pub key: PathBuf,
+}
+
+impl TlsConfig {
+    /// The rustls configuration; errors name the key and the file.
+    fn server_config(&self) -> anyhow::Result<Arc<warrant_http::serve::TlsServerConfig>> {
+        let read = |key: &str, path: &Path| {
+            std::fs::read(path).map_err(|error| {
+                anyhow::anyhow!("server.tls.{key}: cannot read {} ({error})", path.display())
+            })
+        };
+        let certificate = read("certificate", &self.certificate)?;
+        let key = read("key", &self.key)?;
+        warrant_http::serve::tls_config(&certificate, &key).map_err(|reason| {
+            anyhow::anyhow!(
+                "server.tls: {} and {}: {reason}",
+                self.certificate.display(),
+                self.key.display()
+            )
+        })
+    }
 }
 
 impl Default for ServerConfig {
@@ -160,6 +195,8 @@ impl Default for ServerConfig {
             request_timeout_seconds: 60,
             max_connections: None,
             client_ip_header: None,
+            trusted_proxies: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -207,6 +244,18 @@ impl Config {
             )?,
             max_connections,
             max_body_bytes: self.server.max_body_bytes,
+            trusted_proxies: self
+                .server
+                .trusted_proxies
+                .iter()
+                .map(|entry| metrics::parse_range("server.trusted_proxies", entry))
+                .collect::<anyhow::Result<_>>()?,
+            tls: self
+                .server
+                .tls
+                .as_ref()
+                .map(TlsConfig::server_config)
+                .transpose()?,
         })
     }
 }
@@ -987,10 +1036,17 @@ impl Config {
     pub fn issuer(&self) -> String {
         match &self.server.issuer {
             Some(issuer) => issuer.trim_end_matches('/').to_owned(),
-            None => match self.server.address {
-                IpAddr::V6(ip) => format!("http://[{ip}]:{}", self.server.port),
-                IpAddr::V4(ip) => format!("http://{ip}:{}", self.server.port),
-            },
+            None => {
+                let scheme = if self.server.tls.is_some() {
+                    "https"
+                } else {
+                    "http"
+                };
+                match self.server.address {
+                    IpAddr::V6(ip) => format!("{scheme}://[{ip}]:{}", self.server.port),
+                    IpAddr::V4(ip) => format!("{scheme}://{ip}:{}", self.server.port),
+                }
+            }
         }
     }
 

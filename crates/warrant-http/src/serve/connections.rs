@@ -216,6 +216,8 @@ mod tests {
             request_timeout: Duration::from_secs(60),
             max_connections: 2,
             max_body_bytes: 1024,
+            trusted_proxies: Vec::new(),
+            tls: None,
         }
     }
 

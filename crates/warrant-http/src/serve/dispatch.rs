@@ -17,20 +17,21 @@ use hyper_util::rt::TokioIo;
 use rocket::http::{Cookie, Header, Method};
 use rocket::local::asynchronous::Client;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 use tracing::Instrument as _;
 
 use super::ServeSettings;
 use super::connections::{Admission, Tracker};
 
-/// Serves one connection until it closes, times out or is evicted.
-pub(super) async fn connection(
-    stream: TcpStream,
+/// Serves one connection (plain or TLS) until it closes, times out or is evicted.
+pub(super) async fn connection<S>(
+    stream: S,
     peer: SocketAddr,
     client: Arc<Client>,
     settings: Arc<ServeSettings>,
     admission: Admission,
-) {
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let tracker = admission.tracker.clone();
     let io = TokioIo::new(Watched {
         stream,
@@ -80,12 +81,12 @@ async fn watchdog(tracker: &Tracker, settings: &ServeSettings) {
 }
 
 /// The stream, telling the tracker when bytes arrive.
-struct Watched {
-    stream: TcpStream,
+struct Watched<S> {
+    stream: S,
     tracker: Arc<Tracker>,
 }
 
-impl AsyncRead for Watched {
+impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -100,7 +101,7 @@ impl AsyncRead for Watched {
     }
 }
 
-impl AsyncWrite for Watched {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -149,7 +150,14 @@ async fn answer_within_deadline(
         };
         body_read.store(true, std::sync::atomic::Ordering::Relaxed);
         match rocket_method(&parts.method) {
-            Some(method) => dispatch(method, parts, body, peer, client).await,
+            Some(method) => {
+                let client_address = super::forwarded::client_address(
+                    peer,
+                    &parts.headers,
+                    &settings.trusted_proxies,
+                );
+                dispatch(method, parts, body, client_address, client).await
+            }
             None => method_not_allowed(),
         }
     };

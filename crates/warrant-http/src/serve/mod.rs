@@ -11,6 +11,7 @@
 
 mod connections;
 mod dispatch;
+mod forwarded;
 mod limits;
 
 use std::future::Future;
@@ -27,9 +28,10 @@ use connections::Connections;
 
 pub(crate) use dispatch::REQUEST_ID;
 pub use limits::file_limit;
+pub use rustls::ServerConfig as TlsServerConfig;
 
-/// How connections and requests are bounded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How connections and requests are bounded, and who connects.
+#[derive(Debug, Clone)]
 pub struct ServeSettings {
     /// From a new connection, or a request's first byte, until its headers are complete.
     pub header_read_timeout: Duration,
@@ -42,6 +44,36 @@ pub struct ServeSettings {
     pub max_connections: usize,
     /// Largest request body, in bytes (`413` beyond).
     pub max_body_bytes: u64,
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` name the client
+    /// (`server.trusted_proxies`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Serve HTTPS with this (`server.tls`); plain HTTP without.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+/// A TLS configuration serving `certificate` (PEM, the chain, leaf first) with `key` (PEM,
+/// PKCS#8, SEC1 or PKCS#1), HTTP/1.1 only; the error says what was wrong, in words.
+pub fn tls_config(certificate: &[u8], key: &[u8]) -> Result<Arc<rustls::ServerConfig>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(certificate)
+        .collect::<Result<_, _>>()
+        .map_err(|error| format!("not a PEM certificate chain ({error})"))?;
+    if chain.is_empty() {
+        return Err("no certificate in it".to_owned());
+    }
+    let key = PrivateKeyDer::from_pem_slice(key)
+        .map_err(|error| format!("not a PEM private key ({error})"))?;
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|error| error.to_string())?
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .map_err(|error| format!("the key does not fit the certificate ({error})"))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
 }
 
 /// Serves `rocket` on `listener` until `shutdown` completes; then stops accepting and gives
@@ -80,13 +112,28 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let admission = connections.admit(slot, tokio::time::Instant::now());
-        tokio::spawn(dispatch::connection(
-            stream,
-            peer,
-            client.clone(),
-            settings.clone(),
-            admission,
-        ));
+        let (client, settings) = (client.clone(), settings.clone());
+        match settings.tls.clone() {
+            None => {
+                tokio::spawn(dispatch::connection(
+                    stream, peer, client, settings, admission,
+                ));
+            }
+            Some(tls) => {
+                tokio::spawn(async move {
+                    // The handshake is part of reading the first request's headers.
+                    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+                    let handshake = acceptor.accept(stream);
+                    match tokio::time::timeout(settings.header_read_timeout, handshake).await {
+                        Ok(Ok(stream)) => {
+                            dispatch::connection(stream, peer, client, settings, admission).await;
+                        }
+                        Ok(Err(error)) => tracing::debug!(%error, %peer, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake not done in time"),
+                    }
+                });
+            }
+        }
     }
     connections.drain(grace).await;
     Ok(())
