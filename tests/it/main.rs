@@ -11,6 +11,7 @@ mod cli;
 mod client_apps;
 mod cors;
 mod custom_generator;
+mod deploy;
 mod device;
 mod django_import;
 mod guards;
@@ -405,6 +406,11 @@ async fn behind_nginx_only_trusted_proxies_name_the_client() {
 #[tokio::test]
 async fn native_tls_serves_clients_that_trust_its_ca() {
     proxy::native_tls_serves_clients_that_trust_its_ca(&support::TestEnv::sqlite()).await;
+}
+
+#[tokio::test]
+async fn deploy_files_check_out() {
+    deploy::deploy_files_check_out(&support::TestEnv::sqlite()).await;
 }
 
 #[tokio::test]
