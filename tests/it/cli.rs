@@ -635,6 +635,24 @@ pub async fn users_are_updated_deactivated_and_activated(env: &TestEnv) {
         "{}",
         text(&bad_flag.stderr)
     );
+
+    // Deleting asks for --yes, and then there is no alice any more.
+    assert_one_line_error(
+        &env.run(&["user", "delete", "alice"], None),
+        "user delete: deleting alice cannot be undone and client apps are not told; add --yes",
+    );
+    assert_eq!(alice(env)["username"], "alice", "still there");
+    let deleted = env.run(&["user", "delete", "alice", "--yes"], None);
+    assert!(deleted.status.success(), "{}", text(&deleted.stderr));
+    assert_eq!(text(&deleted.stdout).trim(), "deleted user alice");
+    assert_eq!(
+        json(&env.run(&["user", "list", "--json"], None)),
+        serde_json::json!([])
+    );
+    assert_one_line_error(
+        &env.run(&["user", "delete", "alice", "--yes"], None),
+        "no user alice",
+    );
 }
 
 /// `app update`: what is given changes (lists replaced), the rest stays; bad input is one

@@ -316,6 +316,15 @@ pub async fn metrics_and_logs_follow_a_realistic_flow(env: &TestEnv) {
     );
     assert_eq!(after[&format!("warrant_sync_outbox_dead{app_label}")], 0.0);
     assert_eq!(after["warrant_database_up"], 1.0);
+    // Each token request ran statements, each on a connection it waited for.
+    assert!(
+        gained["warrant_database_acquires_total"] >= 7.0,
+        "{gained:?}"
+    );
+    assert!(
+        after["warrant_database_acquire_wait_seconds_total"] > 0.0,
+        "{text}"
+    );
     assert!(
         after
             .keys()

@@ -236,6 +236,16 @@ pub enum UserCommand {
         /// The user.
         username: String,
     },
+    /// Delete a user for good, with their tokens, consents, sessions, API token and
+    /// upstream connections. Client apps are not told (ocs-authentication has no such
+    /// message): deactivate first if their copy must stop working.
+    Delete {
+        /// The user.
+        username: String,
+        /// Yes, delete (there is no undo).
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Args)]

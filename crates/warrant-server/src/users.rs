@@ -26,6 +26,7 @@ pub async fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
         UserCommand::Deactivate { username } => set_active(&context, &username, false).await,
         UserCommand::Activate { username } => set_active(&context, &username, true).await,
         UserCommand::Unlock { username } => crate::lockouts::unlock(&context, &username).await,
+        UserCommand::Delete { username, yes } => delete(&context, &username, yes).await,
     };
     context.store.close().await;
     result
@@ -126,6 +127,20 @@ async fn revoke_api_token(
 }
 
 /// The user named `username`; an error naming it when there is none.
+/// Deletes `username`, once `--yes` says so.
+async fn delete(context: &Context, username: &str, yes: bool) -> anyhow::Result<()> {
+    let user = find(context, username).await?;
+    if !yes {
+        anyhow::bail!(
+            "user delete: deleting {username} cannot be undone and client apps are not told; \
+             add --yes to delete (or `warrant user deactivate {username}` to stop them instead)"
+        );
+    }
+    context.engine().delete_user(user.id).await?;
+    println!("deleted user {username}");
+    Ok(())
+}
+
 pub(crate) async fn find(context: &Context, username: &str) -> anyhow::Result<User> {
     let username = Username::parse(username)?;
     context

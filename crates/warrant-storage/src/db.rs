@@ -43,6 +43,42 @@ pub struct Db {
     pub pools: Pools,
     /// How long one statement may take.
     pub deadline: Duration,
+    /// How long statements waited for a connection.
+    pub waits: std::sync::Arc<AcquireWaits>,
+}
+
+/// How long statements run outside a transaction waited for a pooled connection, since
+/// the store opened (for metrics: a pool too small for its load shows here first).
+#[derive(Debug, Default)]
+pub struct AcquireWaits {
+    acquired: std::sync::atomic::AtomicU64,
+    waited_micros: std::sync::atomic::AtomicU64,
+}
+
+impl AcquireWaits {
+    /// A connection of `pool`, the wait for it counted.
+    pub(crate) async fn acquire<DB: sqlx::Database>(
+        &self,
+        pool: &sqlx::Pool<DB>,
+    ) -> std::result::Result<sqlx::pool::PoolConnection<DB>, sqlx::Error> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let started = std::time::Instant::now();
+        let connection = pool.acquire().await?;
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.acquired.fetch_add(1, Relaxed);
+        self.waited_micros.fetch_add(micros, Relaxed);
+        Ok(connection)
+    }
+
+    /// Connections handed out, and the seconds spent waiting for them in all.
+    pub fn totals(&self) -> (u64, f64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let micros = self.waited_micros.load(Relaxed);
+        // Exact below 2^53 microseconds (285 years of waiting).
+        #[allow(clippy::cast_precision_loss)]
+        let seconds = micros as f64 / 1_000_000.0;
+        (self.acquired.load(Relaxed), seconds)
+    }
 }
 
 /// A store that runs on a [`Db`]; every aggregate trait is implemented for it. Sealed: the
@@ -62,11 +98,24 @@ macro_rules! on_pool {
         let answer: $crate::Result<_> = match db.pools {
             #[cfg(feature = "sqlite")]
             $crate::db::Pools::Sqlite {
-                $side: ref $pool, ..
-            } => $crate::deadline::Within::within($body, db.deadline).await,
+                $side: ref pool_of_side,
+                ..
+            } => {
+                let statement = async {
+                    let mut connection = db.waits.acquire(pool_of_side).await?;
+                    let $pool = &mut *connection;
+                    $body.await
+                };
+                $crate::deadline::Within::within(statement, db.deadline).await
+            }
             #[cfg(feature = "postgres")]
-            $crate::db::Pools::Postgres(ref $pool) => {
-                $crate::deadline::Within::within($body, db.deadline).await
+            $crate::db::Pools::Postgres(ref pool_of_side) => {
+                let statement = async {
+                    let mut connection = db.waits.acquire(pool_of_side).await?;
+                    let $pool = &mut *connection;
+                    $body.await
+                };
+                $crate::deadline::Within::within(statement, db.deadline).await
             }
         };
         answer
@@ -196,6 +245,10 @@ impl<S: Backed> Store for S {
             #[cfg(feature = "postgres")]
             Pools::Postgres(ref pool) => vec![usage("postgres", pool)],
         }
+    }
+
+    fn acquire_waits(&self) -> (u64, f64) {
+        self.db().waits.totals()
     }
 
     async fn close(&self) {

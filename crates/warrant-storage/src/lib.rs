@@ -170,6 +170,10 @@ pub trait Store:
     /// How full each connection pool is now (metrics).
     fn pool_usage(&self) -> Vec<PoolUsage>;
 
+    /// Connections handed to statements run outside a transaction since the store opened,
+    /// and the seconds those statements waited for them in all (metrics).
+    fn acquire_waits(&self) -> (u64, f64);
+
     /// Closes the connection pool.
     async fn close(&self);
 }

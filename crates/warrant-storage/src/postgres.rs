@@ -76,6 +76,7 @@ impl PgStore {
         Ok(Self(Db {
             pools: Pools::Postgres(pool),
             deadline: options.query_timeout,
+            waits: Default::default(),
         }))
     }
 }

@@ -138,6 +138,7 @@ impl SqliteStore {
                 checkpointer,
             },
             deadline: options.query_timeout,
+            waits: Default::default(),
         }))
     }
 }

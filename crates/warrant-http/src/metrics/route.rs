@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::prometheus_text;
+use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
@@ -202,5 +203,16 @@ fn register_pools(registry: &mut Registry, state: &AppState) {
         "database_pool_max_connections",
         "The most connections a pool opens",
         max,
+    );
+    let (acquired, waited) = state.store.acquire_waits();
+    registry.register(
+        "database_acquires",
+        "Connections handed to statements run outside a transaction",
+        ConstCounter::new(acquired),
+    );
+    registry.register(
+        "database_acquire_wait_seconds",
+        "Seconds those statements waited for a connection, in all",
+        ConstCounter::new(waited),
     );
 }
