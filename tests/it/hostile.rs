@@ -266,7 +266,7 @@ pub async fn deadlines_close_slow_and_idle_connections(env: &TestEnv) {
 }
 
 /// Client credentials of a new confidential application.
-fn client_credentials_app(env: &TestEnv) -> (String, String) {
+pub fn client_credentials_app(env: &TestEnv) -> (String, String) {
     let app = env.create_app(&[
         "--name",
         "Backend",

@@ -5,6 +5,7 @@
 //! trusts the test CA, and to no other.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use url::Url;
 use warrant_model::Secret;
 use warrant_outgoing::{Body, Client, ClientOptions, OutgoingError, Request};
 
+use crate::hostile::client_credentials_app;
 use crate::support::{Server, TestEnv, basic_header, free_port};
 use crate::tls::Certificates;
 
@@ -172,9 +174,8 @@ pub async fn behind_nginx_only_trusted_proxies_name_the_client(env: &TestEnv) {
     assert_eq!(logged_addresses(&logs), ["127.0.0.1"], "{logs}");
 }
 
-pub async fn native_tls_serves_clients_that_trust_its_ca(env: &TestEnv) {
-    let certificates = Certificates::make();
-    let (certificate, key) = certificates.write_leaf(&env.dir);
+/// Configures `[server.tls]` with these files.
+fn serve_tls(env: &TestEnv, certificate: &Path, key: &Path) {
     std::fs::write(
         env.dir.join("warrant.toml"),
         format!(
@@ -184,14 +185,13 @@ pub async fn native_tls_serves_clients_that_trust_its_ca(env: &TestEnv) {
         ),
     )
     .unwrap();
-    let app = env.create_app(&[
-        "--name",
-        "Backend",
-        "--client-type",
-        "confidential",
-        "--grant",
-        "client_credentials",
-    ]);
+}
+
+pub async fn native_tls_serves_clients_that_trust_its_ca(env: &TestEnv) {
+    let certificates = Certificates::make();
+    let (certificate, key) = certificates.write_leaf(&env.dir);
+    serve_tls(env, &certificate, &key);
+    let (client_id, secret) = client_credentials_app(env);
     let port = free_port();
     let mut command = env.command(&["serve"]);
     command
@@ -221,10 +221,7 @@ pub async fn native_tls_serves_clients_that_trust_its_ca(env: &TestEnv) {
         Url::parse(&format!("{base}/o/token/")).unwrap(),
         Body::form([("grant_type", "client_credentials")]),
     )
-    .authorized(Secret::new(basic_header(
-        app["client_id"].as_str().unwrap(),
-        app["client_secret"].as_str().unwrap(),
-    )));
+    .authorized(Secret::new(basic_header(&client_id, &secret)));
     let answer = trusting.send(token).await.unwrap();
     assert_eq!(answer.status, 200, "{answer:?}");
     // The issuer it derives is https, as are the endpoints it publishes.
@@ -248,21 +245,12 @@ pub async fn native_tls_serves_clients_that_trust_its_ca(env: &TestEnv) {
 
     // A key that does not fit, or a file that is not there, stops the server naming it.
     let (other_certificate, _) = Certificates::make().write_leaf(&env.dir.join("other"));
-    std::fs::write(
-        env.dir.join("warrant.toml"),
-        format!(
-            "[server.tls]\ncertificate = {:?}\nkey = {:?}\n",
-            other_certificate.display().to_string(),
-            key.display().to_string()
-        ),
-    )
-    .unwrap();
-    crate::support::assert_one_line_error(&env.run(&["serve"], None), "server.tls: ");
-    std::fs::write(
-        env.dir.join("warrant.toml"),
-        "[server.tls]\ncertificate = \"missing.pem\"\nkey = \"missing.key\"\n",
-    )
-    .unwrap();
+    serve_tls(env, &other_certificate, &key);
+    crate::support::assert_one_line_error(
+        &env.run(&["serve"], None),
+        "the key does not fit the certificate",
+    );
+    serve_tls(env, Path::new("missing.pem"), Path::new("missing.key"));
     crate::support::assert_one_line_error(
         &env.run(&["serve"], None),
         "server.tls.certificate: cannot read missing.pem",

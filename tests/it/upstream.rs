@@ -320,6 +320,19 @@ pub async fn sign_up_log_in_and_refresh(env: &TestEnv, key: &str) {
     assert_eq!(ursula.who().await, Ok("ursula".into()));
     assert_eq!(usernames(env), ["ursula"]);
 
+    // Each return from the provider was counted by what became of it.
+    let metrics = ursula.at_warrant.get("/metrics").await;
+    for (outcome, count) in [("signed_up", 1), ("logged_in", 2)] {
+        let line = format!(
+            "warrant_upstream_logins_total{{provider=\"{key}\",outcome=\"{outcome}\"}} {count}"
+        );
+        assert!(
+            metrics.body.lines().any(|l| l == line),
+            "{line} not in {}",
+            metrics.body
+        );
+    }
+
     fresh_access_tokens_are_refreshed(env, &sites, key).await;
 }
 

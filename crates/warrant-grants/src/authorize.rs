@@ -611,10 +611,6 @@ impl Engine<'_> {
         }
         self.add_consent(user, &request.application, &request.scope, now)
             .await?;
-        let audited = Audited::application(&request.application.client_id)
-            .with_detail(format!("scope {}", request.scope));
-        self.audit_by(user, AuditAction::ConsentGiven, audited, now)
-            .await;
         let mut answer: Vec<(&str, String)> = Vec::new();
         let code = match request.response_type {
             ResponseType::Code | ResponseType::CodeIdToken => Some(random_urlsafe(32)?),
@@ -782,7 +778,8 @@ impl Engine<'_> {
         url.into()
     }
 
-    /// Adds `scope` to what `user` has consented to for `application`.
+    /// Adds `scope` to what `user` has consented to for `application`; what they agreed to
+    /// anew is audited (an approval within a kept consent adds nothing).
     pub(crate) async fn add_consent(
         &self,
         user: &User,
@@ -791,17 +788,26 @@ impl Engine<'_> {
         now: OffsetDateTime,
     ) -> Result<(), OAuthError> {
         let previous = self.store.consent(user.id, application.id).await?;
-        let scope = match previous {
+        let widened = previous
+            .as_ref()
+            .is_none_or(|consent| scope.iter().any(|s| !consent.scope.contains(s)));
+        let kept = match previous {
             Some(consent) => consent.scope.iter().chain(scope.iter()).cloned().collect(),
             None => scope.clone(),
         };
         let consent = Consent {
             user_id: user.id,
             application_id: application.id,
-            scope,
+            scope: kept,
             granted_at: now,
         };
         self.store.save_consent(&consent).await?;
+        if widened {
+            let audited =
+                Audited::application(&application.client_id).with_detail(format!("scope {scope}"));
+            self.audit_by(user, AuditAction::ConsentGiven, audited, now)
+                .await;
+        }
         Ok(())
     }
 }
