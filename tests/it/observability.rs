@@ -485,14 +485,20 @@ pub async fn metrics_are_served_only_to_whom_the_config_allows(env: &TestEnv) {
         .await;
     assert_eq!(forwarded.status, 404, "{forwarded:?}");
     assert_eq!(server.get("/metrics").await.0, 200);
-    drop(server);
+    let logs = server.stop();
+    assert!(
+        logs.contains("warrant::access: request answered method=\"GET\" route=\"/metrics\""),
+        "access lines are on by default: {logs}"
+    );
 
-    // Turned off.
+    // Turned off, and the access lines with it.
     let mut off = env.command(&["serve"]);
-    off.env("WARRANT_METRICS__ENABLED", "false");
+    off.env("WARRANT_METRICS__ENABLED", "false")
+        .env("WARRANT_LOG__ACCESS", "false");
     let server = Server::start(off).await;
     assert_eq!(server.get("/metrics").await.0, 404);
-    drop(server);
+    let logs = server.stop();
+    assert!(!logs.contains("warrant::access"), "{logs}");
 
     // A token: asked for, then accepted; a wrong one is refused.
     let token = "a-scraper-token-of-some-length";
