@@ -56,6 +56,13 @@ pub async fn readiness_fails_with_503_when_the_database_is_gone(env: &TestEnv) {
         200,
         "liveness does not depend on the database"
     );
+    // Metrics still answer, saying the database did not.
+    let (status, metrics) = server.get("/metrics").await;
+    assert_eq!(status, 200, "{metrics}");
+    assert!(
+        metrics.lines().any(|line| line == "warrant_database_up 0"),
+        "{metrics}"
+    );
 }
 
 /// After PostgreSQL drops every connection (a restart), each broken pooled connection

@@ -135,8 +135,8 @@ impl Engine<'_> {
     /// Records that `token`'s grant was taken away: the application and the user it acted
     /// for.
     async fn audit_grant_revoked(&self, token: &AccessToken, now: OffsetDateTime) {
-        let client_id = match self.store.application_by_id(token.application_id).await {
-            Ok(Some(application)) => application.client_id.as_str().to_owned(),
+        let client_id = match self.client_id_of(token.application_id).await {
+            Ok(Some(client_id)) => client_id.as_str().to_owned(),
             _ => token.application_id.0.to_string(),
         };
         let user = token

@@ -124,7 +124,10 @@ impl Engine<'_> {
         }))
     }
 
-    async fn client_id_of(&self, id: ApplicationId) -> Result<Option<ClientId>, OAuthError> {
+    pub(crate) async fn client_id_of(
+        &self,
+        id: ApplicationId,
+    ) -> Result<Option<ClientId>, OAuthError> {
         Ok(self
             .store
             .application_by_id(id)

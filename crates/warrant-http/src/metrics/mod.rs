@@ -41,14 +41,39 @@ pub struct Metrics {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     method: &'static str,
-    route: String,
+    route: &'static str,
     status: u16,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
     method: &'static str,
-    route: String,
+    route: &'static str,
+}
+
+/// `route` for a label, without an allocation per request: the templates are the mounted
+/// routes' (a fixed set), so each is copied once and kept for the process's life.
+fn interned(route: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{OnceLock, PoisonError, RwLock};
+    static ROUTES: OnceLock<RwLock<HashSet<&'static str>>> = OnceLock::new();
+    let routes = ROUTES.get_or_init(RwLock::default);
+    let known = routes
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(route)
+        .copied();
+    known.unwrap_or_else(|| {
+        let mut routes = routes.write().unwrap_or_else(PoisonError::into_inner);
+        match routes.get(route) {
+            Some(kept) => kept,
+            None => {
+                let kept: &'static str = Box::leak(route.to_owned().into_boxed_str());
+                routes.insert(kept);
+                kept
+            }
+        }
+    })
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -183,18 +208,16 @@ impl Metrics {
 
     /// A request to `route` (a template, or `unmatched`) answered `status` after `took`.
     pub(crate) fn request(&self, method: &'static str, route: &str, status: u16, took: Duration) {
+        let route = interned(route);
         self.requests
             .get_or_create(&RequestLabels {
                 method,
-                route: route.to_owned(),
+                route,
                 status,
             })
             .inc();
         self.latency
-            .get_or_create(&RouteLabels {
-                method,
-                route: route.to_owned(),
-            })
+            .get_or_create(&RouteLabels { method, route })
             .observe(took.as_secs_f64());
     }
 
