@@ -348,6 +348,7 @@ mod serve_suite {
         serve_answers_health_and_readiness,
         unknown_paths_get_a_json_404,
         demo_prints_commands_that_work_as_pasted,
+        kill_9_loses_no_token_that_was_answered,
     );
 }
 

@@ -1,4 +1,7 @@
-//! `warrant serve`: health, readiness, secret-key handling.
+//! `warrant serve`: health, readiness, secret-key handling, durability.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -17,6 +20,57 @@ pub async fn serve_answers_health_and_readiness(env: &TestEnv) {
         serde_json::from_str::<Value>(&body).unwrap()["database"],
         "ok"
     );
+}
+
+/// `kill -9` while clients are being issued tokens loses none that was answered: every token
+/// whose 200 arrived is active when a new server opens the same database. (Access tokens
+/// are written in batches; each caller must be answered only after its batch commits.)
+pub async fn kill_9_loses_no_token_that_was_answered(env: &TestEnv) {
+    let setup = Arc::new(crate::token_endpoint::Setup::start(env).await);
+    let mut clients = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let setup = setup.clone();
+        clients.spawn(async move {
+            let mut answered = Vec::new();
+            while let Ok(reply) = setup
+                .server
+                .try_post_form("/o/token/", "grant_type=client_credentials", setup.basic())
+                .await
+            {
+                assert_eq!(reply.status, 200, "{reply:?}");
+                answered.push(reply.json()["access_token"].as_str().unwrap().to_owned());
+            }
+            answered
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &setup.server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut answered = Vec::new();
+    while let Some(done) = clients.join_next().await {
+        answered.extend(done.unwrap());
+    }
+    assert!(
+        answered.len() >= 100,
+        "under load: {} tokens",
+        answered.len()
+    );
+
+    let restarted = Server::start(env.command(&["serve"])).await;
+    for token in &answered {
+        let reply = restarted
+            .post_form("/o/introspect/", &format!("token={token}"), setup.basic())
+            .await;
+        assert_eq!(reply.status, 200, "{reply:?}");
+        assert_eq!(
+            reply.json()["active"],
+            true,
+            "a token answered before the kill"
+        );
+    }
 }
 
 pub async fn unknown_paths_get_a_json_404(env: &TestEnv) {

@@ -519,15 +519,9 @@ impl Server {
     /// `POST path` with a form body (sent as given, so tests can send malformed ones) and
     /// optional HTTP Basic credentials.
     pub async fn post_form(&self, path: &str, body: &str, basic: Option<(&str, &str)>) -> Reply {
-        let mut headers = vec![(
-            "Content-Type",
-            "application/x-www-form-urlencoded".to_owned(),
-        )];
-        if let Some((id, secret)) = basic {
-            headers.push(("Authorization", basic_header(id, secret)));
-        }
-        self.request("POST", path, &headers, body.as_bytes().to_vec())
+        self.try_post_form(path, body, basic)
             .await
+            .unwrap_or_else(|error| panic!("POST {path}: {error}"))
     }
 
     /// `GET path` with `Authorization: Bearer <token>`.
@@ -544,6 +538,41 @@ impl Server {
         headers: &[(&str, String)],
         body: Vec<u8>,
     ) -> Reply {
+        self.try_request(method, path, headers, body)
+            .await
+            .unwrap_or_else(|error| panic!("{method} {path}: {error}"))
+    }
+
+    /// As [`Server::post_form`]; an error if no whole answer came (the server is gone).
+    pub async fn try_post_form(
+        &self,
+        path: &str,
+        body: &str,
+        basic: Option<(&str, &str)>,
+    ) -> Result<Reply, String> {
+        let mut headers = vec![(
+            "Content-Type",
+            "application/x-www-form-urlencoded".to_owned(),
+        )];
+        if let Some((id, secret)) = basic {
+            headers.push(("Authorization", basic_header(id, secret)));
+        }
+        self.try_request("POST", path, &headers, body.as_bytes().to_vec())
+            .await
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    async fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> Result<Reply, String> {
         let mut builder = hyper::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base_url));
@@ -554,7 +583,7 @@ impl Server {
         let response = client
             .request(builder.body(Full::new(Bytes::from(body))).unwrap())
             .await
-            .unwrap();
+            .map_err(|error| error.to_string())?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -566,12 +595,16 @@ impl Server {
                 )
             })
             .collect();
-        let body = text(&response.into_body().collect().await.unwrap().to_bytes());
-        Reply {
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|error| error.to_string())?;
+        Ok(Reply {
             status,
             headers,
-            body,
-        }
+            body: text(&body.to_bytes()),
+        })
     }
 }
 

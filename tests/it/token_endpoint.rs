@@ -61,7 +61,7 @@ impl Setup {
         }
     }
 
-    fn basic(&self) -> Option<(&str, &str)> {
+    pub fn basic(&self) -> Option<(&str, &str)> {
         Some((&self.client_id, &self.secret))
     }
 

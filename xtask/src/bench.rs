@@ -3,8 +3,13 @@
 //! resource server `music-api` in front of it, to measure the request guards. Prints
 //! requests/s and p50/p99 latency and writes the table to docs/benchmarks.md.
 //!
-//! SQLite always; PostgreSQL too when `WARRANT_BENCH_POSTGRES_URL` names a database the
-//! bench may write to (it adds a user and an application with random names).
+//! SQLite always; PostgreSQL too when `WARRANT_BENCH_POSTGRES_URL` names a server and a
+//! user that may create databases (each run makes one of its own and drops it after).
+//!
+//! Two scenarios measure a large database: the growth scenario adds `--fill` live tokens
+//! (10 million by default; SQL through `sqlite3` or `psql`) and measures issuance and
+//! introspection again; the clean-up scenario adds as many expired ones and measures
+//! issuance while the server's periodic clean-up deletes them, and how long that takes.
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
@@ -37,6 +42,8 @@ pub struct Options {
     /// This `warrant` binary instead of a release build of the tree (`--binary`), to
     /// compare builds on one machine.
     pub binary: Option<PathBuf>,
+    /// How many tokens the growth and clean-up scenarios add (`--fill`).
+    pub fill: u64,
 }
 
 impl Options {
@@ -47,6 +54,7 @@ impl Options {
             rounds: 3,
             only: None,
             binary: None,
+            fill: 10_000_000,
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
@@ -56,6 +64,7 @@ impl Options {
                 "--seconds" => options.seconds = value()?,
                 "--connections" => options.connections = usize::try_from(value()?)?,
                 "--rounds" => options.rounds = usize::try_from(value()?)?.max(1),
+                "--fill" => options.fill = value()?.max(1),
                 "--only" => options.only = Some(args.next().context("missing value")?.clone()),
                 "--binary" => {
                     options.binary = Some(PathBuf::from(args.next().context("missing value")?))
@@ -151,17 +160,22 @@ struct Measured {
     errors: usize,
 }
 
+impl Options {
+    /// Whether `--only` leaves the scenario `name` in.
+    fn selects(&self, name: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|only| only.split('|').any(|text| name.contains(text)))
+    }
+}
+
 /// Runs a scenario `rounds` times and keeps the median round: on a shared virtual machine
 /// one round can differ from the next by a fifth. `None` for a scenario `--only` leaves out.
 async fn measure<F>(name: &str, address: &str, options: &Options, step: F) -> Option<Measured>
 where
     F: AsyncFn(&mut Conn) -> bool + 'static,
 {
-    if options
-        .only
-        .as_ref()
-        .is_some_and(|only| !only.split('|').any(|text| name.contains(text)))
-    {
+    if !options.selects(name) {
         return None;
     }
     let step = Rc::new(step);
@@ -290,6 +304,7 @@ async fn bench_backend(
     }: &Binaries,
     database_url: &str,
     options: &Options,
+    notes: &mut Vec<String>,
 ) -> anyhow::Result<Vec<Measured>> {
     let dir = std::env::temp_dir().join(format!("warrant-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -368,14 +383,8 @@ async fn bench_backend(
         base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{secret}"))
     );
 
-    let child = Command::new(binary)
-        .arg("serve")
-        .current_dir(&dir)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdout(Stdio::null())
-        .spawn()?;
     let address = format!("127.0.0.1:{port}");
-    let server = Server { child };
+    let server = serve(binary, &dir, &env, &[])?;
     let mut conn = wait_ready(&address, "warrant serve").await?;
     let client_headers = [("Content-Type", FORM), ("Authorization", basic.as_str())];
     let client_headers: Rc<[(&str, String)]> = client_headers
@@ -426,7 +435,7 @@ async fn bench_backend(
             &format!("{label}: introspection (valid token)"),
             &address,
             options,
-            post("/o/introspect/", introspect_body),
+            post("/o/introspect/", introspect_body.clone()),
         )
         .await,
     );
@@ -575,15 +584,8 @@ async fn bench_backend(
     drop(server);
 
     // The same server making RFC 9068 JWT access tokens: each token is signed.
-    let server = Server {
-        child: Command::new(binary)
-            .arg("serve")
-            .current_dir(&dir)
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .env("WARRANT_GENERATORS__ACCESS_TOKEN__KIND", "jwt")
-            .stdout(Stdio::null())
-            .spawn()?,
-    };
+    let jwt = [("WARRANT_GENERATORS__ACCESS_TOKEN__KIND", "jwt")];
+    let server = serve(binary, &dir, &env, &jwt)?;
     wait_ready(&address, "warrant serve (JWT access tokens)").await?;
     results.extend(
         measure(
@@ -595,8 +597,218 @@ async fn bench_backend(
         .await,
     );
     drop(server);
+
+    // Before the fills, so that they have a token of the application to copy.
+    let server = serve(binary, &dir, &env, &[])?;
+    let mut conn = wait_ready(&address, "warrant serve").await?;
+    conn.send(
+        "POST",
+        "/o/token/",
+        &headers,
+        "grant_type=client_credentials",
+    )
+    .await?;
+    drop(server);
+    let more = format!("{} more tokens", count(options.fill));
+    let grown = [
+        format!("{label}: client_credentials token, {more}"),
+        format!("{label}: introspection (valid token), {more}"),
+    ];
+    if grown.iter().any(|name| options.selects(name)) {
+        let started = Instant::now();
+        fill_tokens(database_url, options.fill, false)?;
+        let (rows, bytes) = access_token_bytes(database_url)?;
+        notes.push(format!(
+            "{label}: {} live tokens added in {:.0} s (SQL, not through the server); then {rows} \
+             access tokens took {} bytes, {:.0} per token (table and indexes).",
+            count(options.fill),
+            started.elapsed().as_secs_f64(),
+            bytes,
+            bytes as f64 / rows.max(1) as f64,
+        ));
+        let server = serve(binary, &dir, &env, &[])?;
+        wait_ready(&address, "warrant serve").await?;
+        let [tokens, introspection] = grown;
+        results.extend(
+            measure(
+                &tokens,
+                &address,
+                options,
+                post("/o/token/", "grant_type=client_credentials".to_owned()),
+            )
+            .await,
+        );
+        results.extend(
+            measure(
+                &introspection,
+                &address,
+                options,
+                post("/o/introspect/", introspect_body.clone()),
+            )
+            .await,
+        );
+        drop(server);
+    }
+
+    let cleaning = format!(
+        "{label}: client_credentials token while {} expired tokens are deleted",
+        count(options.fill)
+    );
+    if options.selects(&cleaning) {
+        fill_tokens(database_url, options.fill, true)?;
+        // `serve` starts its periodic clean-up at once.
+        let started = Instant::now();
+        let server = serve(binary, &dir, &env, &[])?;
+        wait_ready(&address, "warrant serve").await?;
+        let once = Options {
+            rounds: 1,
+            ..options.clone()
+        };
+        results.extend(
+            measure(
+                &cleaning,
+                &address,
+                &once,
+                post("/o/token/", "grant_type=client_credentials".to_owned()),
+            )
+            .await,
+        );
+        while expired_tokens_left(database_url)? {
+            if started.elapsed() > Duration::from_secs(3_600) {
+                bail!("the clean-up did not finish within an hour");
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        notes.push(format!(
+            "{label}: the server's clean-up deleted {} expired tokens in {:.0} s while the \
+             scenario above ran (then idle).",
+            count(options.fill),
+            started.elapsed().as_secs_f64()
+        ));
+        drop(server);
+    }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(results)
+}
+
+/// `warrant serve` in `dir` with `env` and `extra` settings.
+fn serve(
+    binary: &Path,
+    dir: &Path,
+    env: &[(String, String)],
+    extra: &[(&str, &str)],
+) -> anyhow::Result<Server> {
+    let child = Command::new(binary)
+        .arg("serve")
+        .current_dir(dir)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .envs(extra.iter().copied())
+        .stdout(Stdio::null())
+        .spawn()?;
+    Ok(Server { child })
+}
+
+/// `10M`, `200k`, `1500`.
+fn count(n: u64) -> String {
+    match n {
+        n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}M", n / 1_000_000),
+        n if n >= 1_000 && n % 1_000 == 0 => format!("{}k", n / 1_000),
+        n => n.to_string(),
+    }
+}
+
+/// Runs `sql` on the bench's database with the database's own client (`sqlite3`, `psql`);
+/// its output.
+fn database_sql(url: &str, sql: &str) -> anyhow::Result<String> {
+    let mut command = match url.strip_prefix("sqlite://") {
+        Some(path) => {
+            let mut command = Command::new("sqlite3");
+            command.args(["-cmd", ".timeout 10000", path, sql]);
+            command
+        }
+        None => {
+            let mut command = Command::new("psql");
+            command.args([url, "-Atq", "-v", "ON_ERROR_STOP=1", "-c", sql]);
+            command
+        }
+    };
+    let output = command
+        .output()
+        .context("running sqlite3 or psql (the growth scenarios need the database's client)")?;
+    if !output.status.success() {
+        bail!("{sql}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// Adds `n` access tokens to the database, a million per statement: copies of the newest
+/// token (its application, scope and resources; no user, as client credentials) with random
+/// hashes and families, live or, with `expired`, expired decades ago. SQL, because through
+/// the server 10 million tokens would take a quarter of an hour.
+fn fill_tokens(url: &str, n: u64, expired: bool) -> anyhow::Result<()> {
+    let sqlite = url.starts_with("sqlite:");
+    let expires = match (sqlite, expired) {
+        (_, false) => "t.expires_at",
+        (true, true) => "'2000' || substr(t.expires_at, 5)",
+        (false, true) => "t.expires_at - interval '30 years'",
+    };
+    let (series, random_hash, random_family) = if sqlite {
+        (
+            "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {chunk}) SELECT i FROM n)",
+            "lower(hex(randomblob(32)))",
+            "lower(hex(randomblob(13)))",
+        )
+    } else {
+        (
+            "generate_series(1, {chunk})",
+            "md5(random()::text) || md5(random()::text)",
+            "substr(md5(random()::text), 1, 26)",
+        )
+    };
+    let mut left = n;
+    while left > 0 {
+        let chunk = left.min(1_000_000);
+        let series = series.replace("{chunk}", &chunk.to_string());
+        database_sql(
+            url,
+            &format!(
+                "INSERT INTO access_tokens (token_hash, application_id, scope, resources, family, \
+                 created_at, expires_at) SELECT {random_hash}, t.application_id, t.scope, \
+                 t.resources, {random_family}, t.created_at, {expires} FROM {series} AS n, \
+                 (SELECT * FROM access_tokens ORDER BY id DESC LIMIT 1) AS t"
+            ),
+        )?;
+        left -= chunk;
+    }
+    database_sql(url, "ANALYZE access_tokens")?;
+    if sqlite {
+        // The server starts with an empty write-ahead log, as after a quiet moment.
+        database_sql(url, "PRAGMA wal_checkpoint(TRUNCATE)")?;
+    }
+    Ok(())
+}
+
+/// How many access tokens the database holds, and the bytes of their table and indexes.
+fn access_token_bytes(url: &str) -> anyhow::Result<(u64, u64)> {
+    let bytes = if url.starts_with("sqlite:") {
+        "SELECT sum(pgsize) FROM dbstat WHERE name IN \
+         (SELECT name FROM sqlite_master WHERE tbl_name = 'access_tokens')"
+    } else {
+        "SELECT pg_total_relation_size('access_tokens')"
+    };
+    Ok((
+        database_sql(url, "SELECT count(*) FROM access_tokens")?.parse()?,
+        database_sql(url, bytes)?.parse()?,
+    ))
+}
+
+/// Whether an access token that expired decades ago (a filled one) is still stored.
+fn expired_tokens_left(url: &str) -> anyhow::Result<bool> {
+    let found = database_sql(
+        url,
+        "SELECT count(*) FROM (SELECT 1 FROM access_tokens WHERE expires_at < '2001-01-01' LIMIT 1) AS t",
+    )?;
+    Ok(found != "0")
 }
 
 /// Starts `clients` connections that send password grants for users that do not exist
@@ -726,19 +938,27 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
         std::env::temp_dir().join(format!("warrant-bench-db-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let sqlite = format!("sqlite://{}", scratch.join("bench.db").display());
+    let mut notes = Vec::new();
     let mut results = local.block_on(
         &runtime,
-        bench_backend("SQLite", &binaries, &sqlite, options),
+        bench_backend("SQLite", &binaries, &sqlite, options, &mut notes),
     )?;
-    if let Ok(url) = std::env::var("WARRANT_BENCH_POSTGRES_URL") {
-        results.extend(local.block_on(
-            &runtime,
-            bench_backend("PostgreSQL", &binaries, &url, options),
-        )?);
-    }
     let _ = std::fs::remove_dir_all(&scratch);
+    if let Ok(server) = std::env::var("WARRANT_BENCH_POSTGRES_URL") {
+        // A database of its own, so that every run starts empty.
+        let name = format!("warrant_bench_{}", std::process::id());
+        database_sql(&server, &format!("CREATE DATABASE {name}"))?;
+        let mut url = url::Url::parse(&server).context("WARRANT_BENCH_POSTGRES_URL")?;
+        url.set_path(&name);
+        let measured = local.block_on(
+            &runtime,
+            bench_backend("PostgreSQL", &binaries, url.as_str(), options, &mut notes),
+        );
+        database_sql(&server, &format!("DROP DATABASE {name} WITH (FORCE)"))?;
+        results.extend(measured?);
+    }
     let pbkdf2 = pbkdf2_cost()?;
-    let report = report(&results, pbkdf2, options);
+    let report = report(&results, &notes, pbkdf2, options);
     println!("{report}");
     write_report(&root.join("docs/benchmarks.md"), &report)?;
     println!("written to docs/benchmarks.md");
@@ -776,7 +996,7 @@ pub(crate) fn write_block(
     Ok(std::fs::write(path, updated)?)
 }
 
-fn report(results: &[Measured], pbkdf2: Duration, options: &Options) -> String {
+fn report(results: &[Measured], notes: &[String], pbkdf2: Duration, options: &Options) -> String {
     let commit = Command::new("git")
         .args(["rev-parse", "--short", "HEAD"])
         .output()
@@ -812,6 +1032,9 @@ fn report(results: &[Measured], pbkdf2: Duration, options: &Options) -> String {
             m.p99.as_secs_f64() * 1000.0,
             m.errors
         ));
+    }
+    for note in notes {
+        out.push_str(&format!("\n{note}\n"));
     }
     out.push_str(&format!(
         "\nOne PBKDF2-HMAC-SHA256 verification at Django's 600000 iterations takes {:.0} ms on one core here: that, \

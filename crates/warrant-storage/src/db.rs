@@ -18,16 +18,13 @@ use crate::{Backend, Result, Store};
 /// The pools of one backend.
 #[derive(Debug, Clone)]
 pub enum Pools {
-    /// SQLite: readers in parallel, one writer (see [`SqliteStore`](crate::SqliteStore)),
-    /// and the queue that batches access-token inserts.
+    /// SQLite: readers in parallel, one writer (see [`SqliteStore`](crate::SqliteStore)).
     #[cfg(feature = "sqlite")]
     Sqlite {
         /// Reads, in parallel.
         reader: sqlx::SqlitePool,
         /// Writes, one at a time.
         writer: sqlx::SqlitePool,
-        /// Access tokens written in batches.
-        access_tokens: crate::sqlite_batch::AccessTokenBatcher,
         /// The write-ahead log's checkpoints (none for an in-memory database).
         checkpointer: Option<std::sync::Arc<crate::sqlite::Checkpointer>>,
     },
@@ -36,11 +33,14 @@ pub enum Pools {
     Postgres(sqlx::PgPool),
 }
 
-/// A store's database: its pools and each statement's deadline.
+/// A store's database: its pools, the queue that batches access-token inserts, and each
+/// statement's deadline.
 #[derive(Debug, Clone)]
 pub struct Db {
     /// The backend's pools.
     pub pools: Pools,
+    /// Access tokens written in batches (see [`token_batch`](crate::token_batch)).
+    pub access_tokens: crate::token_batch::AccessTokenBatcher,
     /// How long one statement may take.
     pub deadline: Duration,
     /// How long statements waited for a connection.

@@ -44,10 +44,9 @@ mod sessions;
 mod signing_keys;
 #[cfg(feature = "sqlite")]
 mod sqlite;
-#[cfg(feature = "sqlite")]
-mod sqlite_batch;
 mod throttles;
 mod time_utc;
+mod token_batch;
 mod tokens;
 mod upstream;
 mod used_assertions;

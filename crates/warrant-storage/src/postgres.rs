@@ -8,6 +8,7 @@ use sqlx::{Connection, PgConnection};
 
 use crate::connect::open_error;
 use crate::db::{Backed, Db, Pools};
+use crate::token_batch::AccessTokenBatcher;
 use crate::{ConnectOptions, Result};
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -73,7 +74,11 @@ impl PgStore {
             .connect_with(connect)
             .await
             .map_err(open_error)?;
+        // Half the pool writes tokens, so that reads (client lookups, introspection) find
+        // connections free while batches commit.
+        let token_writers = usize::try_from(options.max_connections / 2).unwrap_or(1);
         Ok(Self(Db {
+            access_tokens: AccessTokenBatcher::spawn(pool.clone(), token_writers),
             pools: Pools::Postgres(pool),
             deadline: options.query_timeout,
             waits: Default::default(),

@@ -10,7 +10,7 @@ use tokio::task::AbortHandle;
 
 use crate::connect::open_error;
 use crate::db::{Backed, Db, Pools};
-use crate::sqlite_batch::AccessTokenBatcher;
+use crate::token_batch::AccessTokenBatcher;
 use crate::{ConnectOptions, Result, Store};
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -133,10 +133,10 @@ impl SqliteStore {
         Ok(Self(Db {
             pools: Pools::Sqlite {
                 reader,
-                access_tokens: AccessTokenBatcher::spawn(writer.clone()),
-                writer,
+                writer: writer.clone(),
                 checkpointer,
             },
+            access_tokens: AccessTokenBatcher::spawn(writer, 1),
             deadline: options.query_timeout,
             waits: Default::default(),
         }))

@@ -1,5 +1,7 @@
 //! Authorization codes, access tokens and refresh tokens.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use warrant_model::{
@@ -7,12 +9,11 @@ use warrant_model::{
     NewAuthorizationCode, NewRefreshToken, RefreshToken, TokenHash, UserId, Username,
 };
 
-use crate::db::{
-    Backed, Pools, execute, fetch_all, fetch_one, fetch_optional, in_transaction, on_pool,
-};
+use crate::db::{Backed, execute, fetch_all, fetch_one, fetch_optional, in_transaction, on_pool};
 use crate::deadline::Within;
 use crate::rows::{AccessRow, CodeRow, DescribedRow, RefreshRow};
 use crate::time_utc::{stored_opt, stored_time};
+use crate::token_batch::TokenWriter;
 use crate::{Page, Result};
 
 /// The outcome of redeeming an authorization code.
@@ -136,8 +137,8 @@ macro_rules! bind_access_token {
     };
 }
 
-/// Inserts one access token (PostgreSQL always; SQLite when no other waits to be written):
-/// a future of the [`AccessToken`] written, on the writing pool `$writer`.
+/// Inserts one access token (when no other waits to be written, or its batch failed): a
+/// future of the [`AccessToken`] written, on the writing pool `$writer`.
 macro_rules! insert_one_access_token {
     ($writer:expr, $token:expr) => {
         async {
@@ -230,18 +231,7 @@ impl<S: Backed> TokenStore for S {
 
     async fn create_access_token(&self, token: &NewAccessToken) -> Result<AccessToken> {
         let db = self.db();
-        match db.pools {
-            #[cfg(feature = "sqlite")]
-            Pools::Sqlite {
-                ref access_tokens, ..
-            } => access_tokens.insert(token).within(db.deadline).await,
-            #[cfg(feature = "postgres")]
-            Pools::Postgres(ref pool) => {
-                insert_one_access_token!(pool, token)
-                    .within(db.deadline)
-                    .await
-            }
-        }
+        db.access_tokens.insert(token).within(db.deadline).await
     }
 
     async fn access_token_by_hash(&self, token_hash: &TokenHash) -> Result<Option<AccessToken>> {
@@ -412,35 +402,51 @@ async fn revoke_together<S: Backed>(
     Ok(revoked)
 }
 
-/// Inserts one access token on SQLite (for the batcher, when no other waits).
-#[cfg(feature = "sqlite")]
-pub(crate) async fn insert_one_sqlite_access_token(
-    writer: &sqlx::SqlitePool,
-    token: &NewAccessToken,
-) -> Result<AccessToken> {
-    insert_one_access_token!(writer, token).await
-}
-
-/// Inserts several access tokens in one SQLite statement, answering by token hash.
-#[cfg(feature = "sqlite")]
-pub(crate) async fn insert_access_token_rows(
-    writer: &sqlx::SqlitePool,
-    tokens: &[&NewAccessToken],
-) -> Result<std::collections::HashMap<String, AccessRow>> {
-    // Only placeholders vary, never input: one prepared statement per batch size.
-    let sql = format!(
+/// The statement inserting `count` access tokens, in [`bind_access_token`]'s order. Only
+/// placeholders vary, never input: one prepared statement per batch size.
+fn insert_access_tokens_sql(count: usize) -> String {
+    let rows: Vec<String> = (0..count)
+        .map(|row| {
+            let first = row * 10 + 1;
+            let placeholders: Vec<String> = (first..first + 10).map(|n| format!("${n}")).collect();
+            format!("({})", placeholders.join(", "))
+        })
+        .collect();
+    format!(
         "{}{}{}",
         insert_access_tokens!(),
-        vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; tokens.len()].join(", "),
+        rows.join(", "),
         concat!(" RETURNING ", access_columns!())
-    );
-    let mut query = sqlx::query_as::<_, AccessRow>(sqlx::AssertSqlSafe(sql));
-    for token in tokens {
-        query = bind_access_token!(query, token);
-    }
-    let rows = query.fetch_all(writer).await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| (row.token_hash.clone(), row))
-        .collect())
+    )
 }
+
+/// Implements [`TokenWriter`] for a backend's pool: the statement is the same on both.
+macro_rules! token_writer {
+    ($pool:ty) => {
+        impl TokenWriter for $pool {
+            async fn insert_many(
+                &self,
+                tokens: &[&NewAccessToken],
+            ) -> Result<HashMap<String, AccessRow>> {
+                let sql = insert_access_tokens_sql(tokens.len());
+                let mut query = sqlx::query_as::<_, AccessRow>(sqlx::AssertSqlSafe(sql));
+                for token in tokens {
+                    query = bind_access_token!(query, token);
+                }
+                let rows = query.fetch_all(self).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| (row.token_hash.clone(), row))
+                    .collect())
+            }
+
+            async fn insert_one(&self, token: &NewAccessToken) -> Result<AccessToken> {
+                insert_one_access_token!(self, token).await
+            }
+        }
+    };
+}
+#[cfg(feature = "sqlite")]
+token_writer!(sqlx::SqlitePool);
+#[cfg(feature = "postgres")]
+token_writer!(sqlx::PgPool);

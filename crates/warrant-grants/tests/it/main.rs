@@ -6,6 +6,7 @@
 
 mod authorization;
 mod bearer;
+mod cleanup;
 mod client_assertions;
 mod client_cache;
 mod device;
