@@ -70,7 +70,7 @@ struct Pace {
 
 impl Pace {
     /// The time one statement should take.
-    const SLICE: Duration = Duration::from_millis(10);
+    const SLICE: Duration = Duration::from_millis(5);
     /// Rows in the first statement.
     const FIRST: u32 = 100;
 
