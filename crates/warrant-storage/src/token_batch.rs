@@ -84,7 +84,7 @@ fn writer_gone() -> StoreError {
     StoreError::Unavailable(sqlx::Error::WorkerCrashed)
 }
 
-async fn write(writer: &impl TokenWriter, mut batch: Vec<Job>) {
+async fn write(writer: &impl TokenWriter, batch: Vec<Job>) {
     if batch.len() > 1 {
         let tokens: Vec<&NewAccessToken> = batch.iter().map(|job| &job.token).collect();
         if let Ok(mut rows) = writer.insert_many(&tokens).await {
@@ -100,7 +100,7 @@ async fn write(writer: &impl TokenWriter, mut batch: Vec<Job>) {
     }
     // One token, or a batch in which some token broke a rule (a duplicate hash, a deleted
     // application): one statement each, so that each caller gets its own answer.
-    for job in batch.drain(..) {
+    for job in batch {
         let written = writer.insert_one(&job.token).await;
         let _ = job.answer.send(written);
     }
