@@ -26,6 +26,7 @@ mod profile;
 mod proxy;
 mod receiver;
 mod registration;
+mod scale_out;
 mod serve;
 mod support;
 mod sync;
@@ -341,6 +342,27 @@ mod observability_suite {
         metrics_and_logs_follow_a_realistic_flow,
         audit_events_record_who_did_what,
     );
+}
+
+mod scale_out_suite {
+    // Several instances share one database only on PostgreSQL.
+    mod postgres {
+        #[tokio::test]
+        async fn instances_behind_nginx_through_pgbouncer_lose_no_token() {
+            let Some(env) = crate::support::TestEnv::postgres().await else {
+                return;
+            };
+            crate::scale_out::instances_behind_nginx_through_pgbouncer_lose_no_token(&env).await;
+        }
+
+        #[tokio::test]
+        async fn transaction_pooling_is_refused_in_one_line() {
+            let Some(env) = crate::support::TestEnv::postgres().await else {
+                return;
+            };
+            crate::scale_out::transaction_pooling_is_refused_in_one_line(&env).await;
+        }
+    }
 }
 
 mod serve_suite {

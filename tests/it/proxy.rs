@@ -23,7 +23,7 @@ use crate::tls::Certificates;
 const CLIENT_ADDRESS: &str = "127.0.0.3";
 
 /// nginx proxying `127.0.0.1:<port>` to Warrant as its documentation says; killed on drop.
-struct Nginx {
+pub(crate) struct Nginx {
     child: Child,
     address: SocketAddr,
 }
@@ -36,17 +36,22 @@ impl Drop for Nginx {
 }
 
 impl Nginx {
-    fn start(env: &TestEnv, nginx: &str, upstream: &str) -> Self {
+    /// nginx passing requests to the servers at `upstreams` (`host:port`), in turn.
+    pub(crate) fn start(env: &TestEnv, nginx: &str, upstreams: &[&str]) -> Self {
         let dir = env.dir.join("nginx");
+        let servers: String = upstreams
+            .iter()
+            .map(|upstream| format!("    server {upstream};\n"))
+            .collect();
         std::fs::create_dir_all(&dir).unwrap();
         let port = free_port();
         let dir_text = dir.display();
         let config = format!(
             "daemon off;\nmaster_process off;\npid {dir_text}/nginx.pid;\nerror_log {dir_text}/error.log;\n\
              events {{ worker_connections 64; }}\n\
-             http {{\n  access_log off;\n  client_body_temp_path {dir_text}/body;\n  proxy_temp_path {dir_text}/proxy;\n\
+             http {{\n  upstream warrant {{\n{servers}  }}\n  access_log off;\n  client_body_temp_path {dir_text}/body;\n  proxy_temp_path {dir_text}/proxy;\n\
                fastcgi_temp_path {dir_text}/fastcgi;\n  uwsgi_temp_path {dir_text}/uwsgi;\n  scgi_temp_path {dir_text}/scgi;\n\
-               server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      proxy_pass http://{upstream};\n\
+               server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      proxy_pass http://warrant;\n\
                  proxy_set_header Host $host;\n      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n\
                  proxy_set_header X-Forwarded-Proto $scheme;\n      proxy_set_header X-Request-Id $request_id;\n    }}\n  }}\n}}\n"
         );
@@ -67,6 +72,11 @@ impl Nginx {
             child,
             address: SocketAddr::from(([127, 0, 0, 1], port)),
         }
+    }
+
+    /// `http://host:port` of the proxy.
+    pub(crate) fn base_url(&self) -> String {
+        format!("http://{}", self.address)
     }
 
     /// Sends a password grant to nginx from [`CLIENT_ADDRESS`], with an `X-Forwarded-For`
@@ -156,7 +166,7 @@ pub async fn behind_nginx_only_trusted_proxies_name_the_client(env: &TestEnv) {
     let mut trusting = env.command(&["serve"]);
     trusting.env("WARRANT_SERVER__TRUSTED_PROXIES", "[\"127.0.0.1\"]");
     let server = Server::start(trusting).await;
-    let proxy = Nginx::start(env, &nginx, server.address());
+    let proxy = Nginx::start(env, &nginx, &[server.address()]);
     assert_eq!(proxy.wrong_password(&basic).await, 400);
     let logs = server.stop();
     assert_eq!(counted_addresses(env), [CLIENT_ADDRESS]);
@@ -167,7 +177,7 @@ pub async fn behind_nginx_only_trusted_proxies_name_the_client(env: &TestEnv) {
 
     // Not trusted: the proxy's own address counts, whatever the headers say.
     let server = Server::start(env.command(&["serve"])).await;
-    let proxy = Nginx::start(env, &nginx, server.address());
+    let proxy = Nginx::start(env, &nginx, &[server.address()]);
     assert_eq!(proxy.wrong_password(&basic).await, 400);
     let logs = server.stop();
     assert_eq!(counted_addresses(env), ["127.0.0.1"]);

@@ -550,15 +550,7 @@ impl Server {
         body: &str,
         basic: Option<(&str, &str)>,
     ) -> Result<Reply, String> {
-        let mut headers = vec![(
-            "Content-Type",
-            "application/x-www-form-urlencoded".to_owned(),
-        )];
-        if let Some((id, secret)) = basic {
-            headers.push(("Authorization", basic_header(id, secret)));
-        }
-        self.try_request("POST", path, &headers, body.as_bytes().to_vec())
-            .await
+        try_post_form_to(&self.base_url, path, body, basic).await
     }
 
     /// The server's process id.
@@ -573,39 +565,67 @@ impl Server {
         headers: &[(&str, String)],
         body: Vec<u8>,
     ) -> Result<Reply, String> {
-        let mut builder = hyper::Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.base_url));
-        for (name, value) in headers {
-            builder = builder.header(*name, value);
-        }
-        let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-        let response = client
-            .request(builder.body(Full::new(Bytes::from(body))).unwrap())
-            .await
-            .map_err(|error| error.to_string())?;
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    v.to_str().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|error| error.to_string())?;
-        Ok(Reply {
-            status,
-            headers,
-            body: text(&body.to_bytes()),
-        })
+        try_request_to(&self.base_url, method, path, headers, body).await
     }
+}
+
+/// As [`Server::try_post_form`], to whatever HTTP server answers at `base_url` (a proxy in
+/// front of several servers).
+pub async fn try_post_form_to(
+    base_url: &str,
+    path: &str,
+    body: &str,
+    basic: Option<(&str, &str)>,
+) -> Result<Reply, String> {
+    let mut headers = vec![(
+        "Content-Type",
+        "application/x-www-form-urlencoded".to_owned(),
+    )];
+    if let Some((id, secret)) = basic {
+        headers.push(("Authorization", basic_header(id, secret)));
+    }
+    try_request_to(base_url, "POST", path, &headers, body.as_bytes().to_vec()).await
+}
+
+async fn try_request_to(
+    base_url: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: Vec<u8>,
+) -> Result<Reply, String> {
+    let mut builder = hyper::Request::builder()
+        .method(method)
+        .uri(format!("{base_url}{path}"));
+    for (name, value) in headers {
+        builder = builder.header(*name, value);
+    }
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let response = client
+        .request(builder.body(Full::new(Bytes::from(body))).unwrap())
+        .await
+        .map_err(|error| error.to_string())?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                v.to_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(Reply {
+        status,
+        headers,
+        body: text(&body.to_bytes()),
+    })
 }
 
 impl Drop for Server {

@@ -28,7 +28,7 @@ const PASSWORD: &str = "bench-password-123";
 const REDIRECT: &str = "http://127.0.0.1:9/cb";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-const FORM: &str = "application/x-www-form-urlencoded";
+pub(crate) const FORM: &str = "application/x-www-form-urlencoded";
 
 /// Bench settings from the command line.
 #[derive(Clone)]
@@ -37,7 +37,7 @@ pub struct Options {
     pub connections: usize,
     pub rounds: usize,
     /// Only the scenarios whose name contains this text, or one of its `|`-separated
-    /// alternatives (`--only`).
+    /// alternatives; an alternative starting with `=` is the whole name (`--only`).
     pub only: Option<String>,
     /// This `warrant` binary instead of a release build of the tree (`--binary`), to
     /// compare builds on one machine.
@@ -78,20 +78,20 @@ impl Options {
 
 /// One keep-alive HTTP/1.1 connection of the load generator, reopened if the server
 /// closes it. Each simulated client owns one, as a browser or `wrk` connection would.
-struct Conn {
+pub(crate) struct Conn {
     address: String,
     sender: Option<SendRequest<Full<Bytes>>>,
 }
 
-struct Reply {
-    status: u16,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
     location: Option<String>,
     cookies: Vec<String>,
-    body: Bytes,
+    pub(crate) body: Bytes,
 }
 
 impl Conn {
-    fn new(address: &str) -> Self {
+    pub(crate) fn new(address: &str) -> Self {
         Self {
             address: address.to_owned(),
             sender: None,
@@ -109,7 +109,7 @@ impl Conn {
         self.sender.as_mut().context("no connection")
     }
 
-    async fn send(
+    pub(crate) async fn send(
         &mut self,
         method: &str,
         path: &str,
@@ -150,7 +150,7 @@ impl Conn {
 }
 
 /// One scenario's result: its median round, and the rates of the slowest and fastest.
-struct Measured {
+pub(crate) struct Measured {
     name: String,
     rate: f64,
     slowest: f64,
@@ -158,20 +158,30 @@ struct Measured {
     p50: Duration,
     p99: Duration,
     errors: usize,
+    /// Successful requests over all rounds.
+    pub(crate) answered: usize,
 }
 
 impl Options {
     /// Whether `--only` leaves the scenario `name` in.
-    fn selects(&self, name: &str) -> bool {
-        self.only
-            .as_ref()
-            .is_none_or(|only| only.split('|').any(|text| name.contains(text)))
+    pub(crate) fn selects(&self, name: &str) -> bool {
+        self.only.as_ref().is_none_or(|only| {
+            only.split('|').any(|text| match text.strip_prefix('=') {
+                Some(whole) => name == whole,
+                None => name.contains(text),
+            })
+        })
     }
 }
 
 /// Runs a scenario `rounds` times and keeps the median round: on a shared virtual machine
 /// one round can differ from the next by a fifth. `None` for a scenario `--only` leaves out.
-async fn measure<F>(name: &str, address: &str, options: &Options, step: F) -> Option<Measured>
+pub(crate) async fn measure<F>(
+    name: &str,
+    address: &str,
+    options: &Options,
+    step: F,
+) -> Option<Measured>
 where
     F: AsyncFn(&mut Conn) -> bool + 'static,
 {
@@ -188,6 +198,7 @@ where
         rounds.first().map_or(0.0, |r| r.rate),
         rounds.last().map_or(0.0, |r| r.rate),
     );
+    let answered = rounds.iter().map(|round| round.answered).sum();
     let median = rounds.swap_remove(rounds.len() / 2);
     // As it comes: a long run (a 10-million fill) stopped midway keeps what it measured.
     println!(
@@ -199,6 +210,7 @@ where
     Some(Measured {
         slowest,
         fastest,
+        answered,
         ..median
     })
 }
@@ -252,11 +264,13 @@ where
         p50: at(0.50),
         p99: at(0.99),
         errors,
+        answered: latencies.len(),
     }
 }
 
-struct Server {
-    child: Child,
+/// A process the bench started; killed on drop.
+pub(crate) struct Server {
+    pub(crate) child: Child,
 }
 
 impl Drop for Server {
@@ -266,7 +280,7 @@ impl Drop for Server {
     }
 }
 
-fn warrant(
+pub(crate) fn warrant(
     binary: &Path,
     dir: &Path,
     env: &[(String, String)],
@@ -424,19 +438,8 @@ async fn bench_backend(
         .iter()
         .map(|(n, v)| (*n, v.as_str()))
         .collect();
-    let issued = conn
-        .send(
-            "POST",
-            "/o/token/",
-            &headers,
-            "grant_type=client_credentials",
-        )
-        .await?;
-    let token: serde_json::Value = serde_json::from_slice(&issued.body)?;
-    let introspect_body = format!(
-        "token={}",
-        token["access_token"].as_str().context("access_token")?
-    );
+    let token = issue_token(&mut conn, &headers).await?;
+    let introspect_body = format!("token={token}");
     results.extend(
         measure(
             &format!("{label}: introspection (valid token)"),
@@ -447,10 +450,7 @@ async fn bench_backend(
         .await,
     );
 
-    let bearer = format!(
-        "Bearer {}",
-        token["access_token"].as_str().context("access_token")?
-    );
+    let bearer = format!("Bearer {token}");
     let api_port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
@@ -689,7 +689,7 @@ async fn bench_backend(
 }
 
 /// `warrant serve` in `dir` with `env` and `extra` settings.
-fn serve(
+pub(crate) fn serve(
     binary: &Path,
     dir: &Path,
     env: &[(String, String)],
@@ -716,7 +716,7 @@ fn count(n: u64) -> String {
 
 /// Runs `sql` on the bench's database with the database's own client (`sqlite3`, `psql`);
 /// its output.
-fn database_sql(url: &str, sql: &str) -> anyhow::Result<String> {
+pub(crate) fn database_sql(url: &str, sql: &str) -> anyhow::Result<String> {
     let mut command = match url.strip_prefix("sqlite://") {
         Some(path) => {
             let mut command = Command::new("sqlite3");
@@ -831,8 +831,28 @@ fn flood(address: &str, headers: &Rc<[(&'static str, String)]>, clients: usize) 
     stop
 }
 
+/// A client_credentials access token, asked with `headers` (the client's credentials).
+pub(crate) async fn issue_token(
+    conn: &mut Conn,
+    headers: &[(&str, &str)],
+) -> anyhow::Result<String> {
+    let issued = conn
+        .send(
+            "POST",
+            "/o/token/",
+            headers,
+            "grant_type=client_credentials",
+        )
+        .await?;
+    let token: serde_json::Value = serde_json::from_slice(&issued.body)?;
+    Ok(token["access_token"]
+        .as_str()
+        .context("no access_token in the token response")?
+        .to_owned())
+}
+
 /// A connection to `address` once it answers `GET /healthz`.
-async fn wait_ready(address: &str, what: &str) -> anyhow::Result<Conn> {
+pub(crate) async fn wait_ready(address: &str, what: &str) -> anyhow::Result<Conn> {
     let mut conn = Conn::new(address);
     for _ in 0..100 {
         if conn
@@ -947,10 +967,20 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
         database_sql(&server, &format!("CREATE DATABASE {name}"))?;
         let mut url = url::Url::parse(&server).context("WARRANT_BENCH_POSTGRES_URL")?;
         url.set_path(&name);
-        let measured = local.block_on(
-            &runtime,
-            bench_backend("PostgreSQL", &binaries, url.as_str(), options, &mut notes),
-        );
+        let measured = local.block_on(&runtime, async {
+            let mut measured =
+                bench_backend("PostgreSQL", &binaries, url.as_str(), options, &mut notes).await?;
+            measured.extend(
+                crate::bench_scale::bench_scale_out(
+                    &binaries.warrant,
+                    url.as_str(),
+                    options,
+                    &mut notes,
+                )
+                .await?,
+            );
+            anyhow::Ok(measured)
+        });
         database_sql(&server, &format!("DROP DATABASE {name} WITH (FORCE)"))?;
         results.extend(measured?);
     }

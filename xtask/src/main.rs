@@ -20,6 +20,7 @@ const POSTGRES_TESTS: &str = "test(/(^|::)postgres::/)";
 
 mod bench;
 mod bench_import;
+mod bench_scale;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,7 +29,7 @@ fn main() -> anyhow::Result<()> {
         Some("bench") => bench::run(&root(), &bench::Options::parse(&args[1..])?),
         Some("bench-import") => bench_import::run(&root()),
         _ => bail!(
-            "usage: cargo xtask ci | bench [--seconds N] [--connections N] [--rounds N] [--only TEXT] [--binary PATH] | bench-import"
+            "usage: cargo xtask ci | bench [--seconds N] [--connections N] [--rounds N] [--only TEXT|=NAME|…] [--fill N] [--binary PATH] | bench-import"
         ),
     }
 }

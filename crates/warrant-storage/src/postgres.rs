@@ -6,10 +6,10 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection};
 
-use crate::connect::open_error;
+use crate::connect::{open_error, redact_url};
 use crate::db::{Backed, Db, Pools};
 use crate::token_batch::AccessTokenBatcher;
-use crate::{ConnectOptions, Result};
+use crate::{ConnectOptions, Result, StoreError};
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -28,15 +28,21 @@ impl PgStore {
         let connect = PgConnectOptions::from_str(url).map_err(open_error)?;
         // A pool retries until its acquire timeout and then reports only that it timed
         // out; one plain connection first says what is actually wrong (refused, no such
-        // role, no such database).
-        match tokio::time::timeout(
-            options.acquire_timeout,
-            PgConnection::connect_with(&connect),
-        )
-        .await
+        // role, no such database), and a second whether a pooler shares their sessions.
+        match tokio::time::timeout(options.acquire_timeout, shares_server_sessions(&connect)).await
         {
-            Ok(Ok(probe)) => {
-                let _ = probe.close().await;
+            Ok(Ok(false)) => {}
+            Ok(Ok(true)) => {
+                return Err(StoreError::Open {
+                    database: redact_url(url),
+                    cause: "two connections share one server session: a pooler in transaction \
+                            mode (pgbouncer's pool_mode = transaction) is in front of PostgreSQL"
+                        .to_owned(),
+                    advice: "give Warrant's database pool_mode = session (its prepared \
+                             statements and statement_timeout belong to a session), or connect \
+                             to PostgreSQL directly"
+                        .to_owned(),
+                });
             }
             Ok(Err(error)) => return Err(open_error(error)),
             Err(_) => return Err(open_error(sqlx::Error::PoolTimedOut)),
@@ -84,6 +90,47 @@ impl PgStore {
             waits: Default::default(),
         }))
     }
+}
+
+/// Whether a statement one connection prepares can be run by a second: never on
+/// PostgreSQL itself or through a pooler in session mode, but through one in transaction
+/// mode, which hands each idle server session to whichever client connection asks next.
+/// sqlx prepares every statement, and a statement prepared through one client connection
+/// then runs on another's session ("prepared statement … already exists" or "does not
+/// exist"), so Warrant refuses such a pooler at start rather than fail under load.
+async fn shares_server_sessions(connect: &PgConnectOptions) -> sqlx::Result<bool> {
+    const DUPLICATE_PREPARED_STATEMENT: &str = "42P05";
+    const NO_SUCH_PREPARED_STATEMENT: &str = "26000";
+    let mut first = PgConnection::connect_with(connect).await?;
+    let prepared = sqlx::raw_sql("PREPARE warrant_session_probe AS SELECT 1")
+        .execute(&mut first)
+        .await;
+    let shared = match prepared {
+        // A new session holds no statements: this one came from another client.
+        Err(error) if has_code(&error, DUPLICATE_PREPARED_STATEMENT) => true,
+        Err(error) => return Err(error),
+        Ok(_) => {
+            let mut second = PgConnection::connect_with(connect).await?;
+            let ran = sqlx::raw_sql("EXECUTE warrant_session_probe")
+                .execute(&mut second)
+                .await;
+            let _ = second.close().await;
+            match ran {
+                Ok(_) => true,
+                Err(error) if has_code(&error, NO_SUCH_PREPARED_STATEMENT) => false,
+                Err(error) => return Err(error),
+            }
+        }
+    };
+    let _ = sqlx::raw_sql("DEALLOCATE warrant_session_probe")
+        .execute(&mut first)
+        .await;
+    let _ = first.close().await;
+    Ok(shared)
+}
+
+fn has_code(error: &sqlx::Error, code: &str) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some(code))
 }
 
 impl Backed for PgStore {
