@@ -87,7 +87,7 @@ pub(crate) struct Reply {
     pub(crate) status: u16,
     location: Option<String>,
     cookies: Vec<String>,
-    pub(crate) body: Bytes,
+    body: Bytes,
 }
 
 impl Conn {
@@ -329,9 +329,7 @@ async fn bench_backend(
 ) -> anyhow::Result<Vec<Measured>> {
     let dir = std::env::temp_dir().join(format!("warrant-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
+    let port = free_port()?;
     let env: Vec<(String, String)> = [
         ("WARRANT_DATABASE__URL", database_url.to_owned()),
         (
@@ -412,16 +410,7 @@ async fn bench_backend(
         .iter()
         .map(|(name, value)| (*name, (*value).to_owned()))
         .collect();
-    let post = |path: &'static str, body: String| {
-        let headers = client_headers.clone();
-        async move |conn: &mut Conn| {
-            let headers: Vec<(&str, &str)> =
-                headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
-            conn.send("POST", path, &headers, &body)
-                .await
-                .is_ok_and(|r| r.status == 200)
-        }
-    };
+    let post = |path: &'static str, body: String| client_post(&basic, path, &body);
     let mut results = Vec::new();
 
     results.extend(
@@ -451,9 +440,7 @@ async fn bench_backend(
     );
 
     let bearer = format!("Bearer {token}");
-    let api_port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
+    let api_port = free_port()?;
     let api_address = format!("127.0.0.1:{api_port}");
     let modes = [
         (
@@ -829,6 +816,29 @@ fn flood(address: &str, headers: &Rc<[(&'static str, String)]>, clients: usize) 
         });
     }
     stop
+}
+
+/// A step posting `body` to `path` with the client's `basic` credentials, successful on a
+/// 200.
+pub(crate) fn client_post(
+    basic: &str,
+    path: &'static str,
+    body: &str,
+) -> impl AsyncFn(&mut Conn) -> bool + use<> {
+    let (basic, body) = (basic.to_owned(), body.to_owned());
+    async move |conn: &mut Conn| {
+        let headers = [("Content-Type", FORM), ("Authorization", basic.as_str())];
+        conn.send("POST", path, &headers, &body)
+            .await
+            .is_ok_and(|reply| reply.status == 200)
+    }
+}
+
+/// A free port on loopback.
+pub(crate) fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// A client_credentials access token, asked with `headers` (the client's credentials).

@@ -12,12 +12,12 @@ use anyhow::{Context, bail};
 use base64::Engine as _;
 
 use crate::bench::{
-    Conn, FORM, Measured, Options, Server, database_sql, issue_token, measure, serve, wait_ready,
-    warrant,
+    FORM, Measured, Options, Server, client_post, database_sql, free_port, issue_token, measure,
+    serve, wait_ready, warrant,
 };
 
 /// How the instances reach PostgreSQL.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 enum Route {
     Direct,
     PgBouncerSession,
@@ -163,7 +163,7 @@ pub(crate) async fn bench_scale_out(
             &tokens_name,
             &address,
             options,
-            post(&basic, "/o/token/", "grant_type=client_credentials"),
+            client_post(&basic, "/o/token/", "grant_type=client_credentials"),
         )
         .await
         {
@@ -186,7 +186,7 @@ pub(crate) async fn bench_scale_out(
                 &introspection_name,
                 &address,
                 options,
-                post(
+                client_post(
                     &basic,
                     "/o/introspect/",
                     introspect_body.as_deref().unwrap_or_default(),
@@ -199,28 +199,11 @@ pub(crate) async fn bench_scale_out(
     Ok(results)
 }
 
-/// A step posting `body` to `path` with the client's credentials, successful on a 200.
-fn post(basic: &str, path: &'static str, body: &str) -> impl AsyncFn(&mut Conn) -> bool + 'static {
-    let (basic, body) = (basic.to_owned(), body.to_owned());
-    async move |conn: &mut Conn| {
-        let headers = [("Content-Type", FORM), ("Authorization", basic.as_str())];
-        conn.send("POST", path, &headers, &body)
-            .await
-            .is_ok_and(|reply| reply.status == 200)
-    }
-}
-
 /// `variable`'s path, or `default` when that exists.
 fn program(variable: &str, default: &str) -> Option<PathBuf> {
     std::env::var_os(variable)
         .map(PathBuf::from)
         .or_else(|| Path::new(default).exists().then(|| PathBuf::from(default)))
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
 }
 
 fn stored_tokens(database_url: &str) -> anyhow::Result<usize> {

@@ -99,38 +99,37 @@ impl PgStore {
 /// then runs on another's session ("prepared statement … already exists" or "does not
 /// exist"), so Warrant refuses such a pooler at start rather than fail under load.
 async fn shares_server_sessions(connect: &PgConnectOptions) -> sqlx::Result<bool> {
-    const DUPLICATE_PREPARED_STATEMENT: &str = "42P05";
     const NO_SUCH_PREPARED_STATEMENT: &str = "26000";
+    // A name of its own, so that instances starting together through one pooler never
+    // run or deallocate each other's probe.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.subsec_nanos());
+    let name = format!("warrant_session_probe_{}_{nanos}", std::process::id());
+    let statement = |sql: String| sqlx::raw_sql(sqlx::AssertSqlSafe(sql));
     let mut first = PgConnection::connect_with(connect).await?;
-    let prepared = sqlx::raw_sql("PREPARE warrant_session_probe AS SELECT 1")
+    statement(format!("PREPARE {name} AS SELECT 1"))
         .execute(&mut first)
+        .await?;
+    let mut second = PgConnection::connect_with(connect).await?;
+    let ran = statement(format!("EXECUTE {name}"))
+        .execute(&mut second)
         .await;
-    let shared = match prepared {
-        // A new session holds no statements: this one came from another client.
-        Err(error) if has_code(&error, DUPLICATE_PREPARED_STATEMENT) => true,
-        Err(error) => return Err(error),
-        Ok(_) => {
-            let mut second = PgConnection::connect_with(connect).await?;
-            let ran = sqlx::raw_sql("EXECUTE warrant_session_probe")
-                .execute(&mut second)
-                .await;
-            let _ = second.close().await;
-            match ran {
-                Ok(_) => true,
-                Err(error) if has_code(&error, NO_SUCH_PREPARED_STATEMENT) => false,
-                Err(error) => return Err(error),
-            }
+    let _ = second.close().await;
+    let shared = match ran {
+        Ok(_) => true,
+        Err(sqlx::Error::Database(db))
+            if db.code().as_deref() == Some(NO_SUCH_PREPARED_STATEMENT) =>
+        {
+            false
         }
+        Err(error) => return Err(error),
     };
-    let _ = sqlx::raw_sql("DEALLOCATE warrant_session_probe")
+    let _ = statement(format!("DEALLOCATE {name}"))
         .execute(&mut first)
         .await;
     let _ = first.close().await;
     Ok(shared)
-}
-
-fn has_code(error: &sqlx::Error, code: &str) -> bool {
-    matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some(code))
 }
 
 impl Backed for PgStore {
